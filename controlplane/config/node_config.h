@@ -1,0 +1,79 @@
+// A typed view of a valid Config for tandemd: plain structs with host-order
+// addresses, milliseconds and booleans, so the daemon, HA and the ports
+// never handle value words. Built once per config generation by
+// node_config(); the input must have parsed and validated cleanly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "controlplane/config/config_types.h"
+
+namespace tandem::config {
+
+struct InterfaceConfig {
+  std::string name, device, role, vdom, alias, description;
+  uint32_t ip = 0; /*host order*/
+  uint8_t prefix_len = 0;
+  std::vector<std::string> allowaccess;
+  bool allow_ping = false;
+  bool up = true;
+  unsigned mtu = 1500;
+};
+
+struct HbdevConfig {
+  std::string interface;
+  unsigned priority;
+};
+
+struct HaPeerConfig {
+  unsigned id;
+  uint32_t ip;
+  std::string serial;
+  bool enabled;
+};
+
+struct HaConfig {
+  std::string group_name;
+  unsigned group_id;
+  std::string mode;
+  std::string password_hash;  // base64 SHA-256, empty without a password
+  std::vector<HbdevConfig> hbdevs;
+  bool session_pickup, session_pickup_connectionless, session_pickup_delay, override;
+  unsigned priority;
+  std::vector<std::string> monitor;
+  unsigned hb_interval_ms /*hb-interval x unit*/;
+  unsigned hb_lost_threshold, uptime_diff_margin_s, monitor_stability_period_s, arps, arps_interval_s;
+  std::string local_cert, maintenance_mode;
+  uint32_t mgmt_ip;
+  uint8_t mgmt_prefix_len;
+  std::vector<HaPeerConfig> peers;
+};
+
+struct DpdkConfig {
+  std::string cores;
+  unsigned workers, memory_mb;
+  bool hugepages;
+  unsigned idle_sleep_us;
+  std::string file_prefix;
+  unsigned rx_desc, tx_desc, mbufs;
+};
+
+struct GlobalConfig {
+  std::string hostname, serial_number, alias, timezone;
+  unsigned admintimeout;
+};
+
+struct NodeConfig {
+  GlobalConfig global;
+  std::vector<InterfaceConfig> interfaces;
+  HaConfig ha;
+  DpdkConfig dpdk;
+  const InterfaceConfig* interface(std::string_view name) const;
+};
+
+NodeConfig node_config(const Config& cfg);
+
+}  // namespace tandem::config

@@ -1,0 +1,241 @@
+// The declared objects. FortiOS names, defaults and ranges where FortiOS has
+// the key; Tandem's own keys are marked in their help.
+#include "controlplane/config/schema.h"
+
+#include <algorithm>
+
+namespace tandem::config {
+namespace {
+
+KeySchema str(std::string name, std::int64_t max_len, std::string def, std::string help) {
+  return {std::move(name), ValueType::kString, {std::move(def)}, 0, max_len, {}, std::move(help)};
+}
+KeySchema integer(std::string name, std::int64_t lo, std::int64_t hi, std::int64_t def,
+                  std::string help) {
+  return {std::move(name), ValueType::kInteger, {std::to_string(def)}, lo, hi, {}, std::move(help)};
+}
+KeySchema choice(std::string name, std::vector<std::string> choices, std::string def,
+                 std::string help) {
+  return {std::move(name), ValueType::kEnum, {std::move(def)}, 0, 0, std::move(choices),
+          std::move(help)};
+}
+KeySchema toggle(std::string name, bool def, std::string help) {
+  return {std::move(name), ValueType::kEnableDisable, {def ? "enable" : "disable"}, 0, 0, {},
+          std::move(help)};
+}
+KeySchema typed(std::string name, ValueType type, std::vector<std::string> def, std::string help) {
+  return {std::move(name), type, std::move(def), 0, 0, {}, std::move(help)};
+}
+
+// Interface names follow FortiOS: at most 15 bytes.
+constexpr std::int64_t kInterfaceNameMax = 15;
+
+ObjectSchema system_global() {
+  ObjectSchema o;
+  o.path = "system global";
+  o.help = "Node-wide settings: host name, serial number, time zone, admin timeout.";
+  o.keys = {
+      str("hostname", 35, "Tandem", "Host name shown in the CLI prompt and logs."),
+      str("serial-number", 32, "",
+          "Node serial number (election tie-break, config-sync identity); generated at start when empty."),
+      str("alias", 35, "", "Free-form alias of this node."),
+      str("timezone", 63, "", "Time zone name used for log timestamps (e.g. \"Europe/Paris\")."),
+      integer("admintimeout", 1, 480, 5, "Idle minutes before a CLI session is closed."),
+  };
+  return o;
+}
+
+ObjectSchema system_interface() {
+  ObjectSchema o;
+  o.path = "system interface";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kInterfaceNameMax;
+  o.help = "Ports of this node, keyed by interface name.";
+  o.keys = {
+      typed("device", ValueType::kDevice, {""},
+            "Port backing the interface: PCI address, af_xdp:<if>, af_packet:<if>, kernel:<if> or a DPDK vdev spec net_...."),
+      typed("ip", ValueType::kIpv4Mask, {"0.0.0.0", "0.0.0.0"}, "Interface address and netmask."),
+      {"allowaccess", ValueType::kWordList, {}, 0, 0,
+       {"ping", "https", "ssh", "http", "snmp", "fgfm"},
+       "Management protocols answered on this interface."},
+      choice("role", {"lan", "wan", "dmz", "undefined"}, "undefined", "Interface role."),
+      str("vdom", 31, "root", "Virtual domain of the interface."),
+      str("alias", 25, "", "Free-form alias."),
+      choice("status", {"up", "down"}, "up", "Administrative status."),
+      integer("mtu", 68, 9216, 1500, "IP MTU in bytes."),
+      str("description", 255, "", "Free-form description."),
+      typed("macaddr", ValueType::kMac, {"00:00:00:00:00:00"},
+            "MAC address override; 00:00:00:00:00:00 keeps the port's own."),
+  };
+  return o;
+}
+
+ObjectSchema ha_peer() {
+  ObjectSchema o;
+  o.path = "peer";
+  o.entry_key = EntryKey::kInteger;
+  o.key_min = 1;
+  o.key_max = 4294967295;
+  o.help = "Config-sync peers accepted by this node (as FortiManager HA).";
+  o.keys = {
+      typed("ip", ValueType::kIpv4, {"0.0.0.0"}, "Management address of the peer."),
+      str("serial-number", 32, "", "Serial number the peer's certificate must carry."),
+      toggle("status", true, "Accept this peer."),
+  };
+  return o;
+}
+
+ObjectSchema system_ha() {
+  ObjectSchema o;
+  o.path = "system ha";
+  o.help = "High availability (FGCP active-passive) settings.";
+  o.keys = {
+      str("group-name", 32, "", "Cluster group name; both nodes must match."),
+      integer("group-id", 0, 1023, 0, "Cluster group id; selects the virtual MAC."),
+      choice("mode", {"standalone", "a-p"}, "standalone", "HA mode."),
+      typed("password", ValueType::kPassword, {}, "Cluster password; shown as ENC <hash>."),
+      {"hbdev", ValueType::kHbdevList, {}, 0, 512, {},
+       "Heartbeat interfaces and their priorities: \"name\" priority ..."},
+      toggle("session-pickup", false, "Replicate sessions to the peer."),
+      toggle("session-pickup-connectionless", false, "Replicate UDP and ICMP sessions too."),
+      toggle("session-pickup-delay", false, "Replicate only sessions older than 30 s."),
+      toggle("override", false, "Let priority beat uptime in the election."),
+      integer("priority", 0, 255, 128, "Election priority; higher wins."),
+      {"monitor", ValueType::kNameList, {}, 0, kInterfaceNameMax, {},
+       "Interfaces whose link state counts in the election."},
+      integer("hb-interval", 1, 20, 2, "Heartbeat interval in units of hb-interval-in-milliseconds."),
+      choice("hb-interval-in-milliseconds", {"100ms", "10ms", "1ms"}, "100ms",
+             "Unit of hb-interval (1ms is a Tandem extension; FortiOS has 100ms|10ms)."),
+      integer("hb-lost-threshold", 1, 60, 6, "Lost heartbeats before the peer is declared dead."),
+      integer("ha-uptime-diff-margin", 1, 65535, 300,
+              "Uptime difference in seconds below which uptimes count as equal."),
+      integer("monitor-stability-period", 0, 3600, 30,
+              "Seconds monitored links must be stable before a node takes over."),
+      integer("arps", 1, 60, 5, "Gratuitous ARPs sent after a takeover."),
+      integer("arps-interval", 1, 20, 8, "Seconds between gratuitous ARPs."),
+      str("local-cert", 35, "", "Certificate presented for config sync."),
+      choice("maintenance-mode", {"disable", "enable-with-sync", "enable-without-sync"}, "disable",
+             "Hand the primary role away, with or without continued sync."),
+      typed("ha-mgmt-ip", ValueType::kIpv4Mask, {"0.0.0.0", "0.0.0.0"},
+            "This node's management address used for config sync."),
+  };
+  o.children = {ha_peer()};
+  return o;
+}
+
+ObjectSchema system_dpdk() {
+  ObjectSchema o;
+  o.path = "system dpdk";
+  o.help = "DPDK runtime of this node (Tandem's own object).";
+  o.keys = {
+      typed("cores", ValueType::kCpuList, {"0-1"}, "CPU list for EAL lcores, e.g. \"0,1\" or \"0-3\"."),
+      integer("workers", 1, TANDEM_MAX_WORKERS, 1, "Worker lcores (both HA nodes must match)."),
+      integer("memory", 64, 65536, 512, "EAL memory in MiB."),
+      toggle("hugepages", true, "Back EAL memory with hugepages."),
+      integer("idle-sleep", 0, 100000, 0,
+              "Microseconds an idle worker sleeps; 0 polls without sleeping."),
+      str("file-prefix", 63, "", "EAL file prefix; empty derives it from the hostname."),
+      integer("rx-desc", 64, 4096, 1024, "RX descriptors per queue."),
+      integer("tx-desc", 64, 4096, 1024, "TX descriptors per queue."),
+      integer("mbufs", 1024, 4194304, 16384, "Mbufs per worker mempool."),
+  };
+  return o;
+}
+
+// Later: firewall access-proxy (with api-gateway and realservers),
+// firewall proxy-policy, user local/group, vpn certificate.
+std::vector<ObjectSchema> declare_objects() {
+  return {system_global(), system_interface(), system_ha(), system_dpdk()};
+}
+
+}  // namespace
+
+const std::vector<ObjectSchema>& top_level_objects() {
+  static const std::vector<ObjectSchema> objects = declare_objects();
+  return objects;
+}
+
+const ObjectSchema* find_object(std::string_view path) {
+  for (const ObjectSchema& o : top_level_objects()) {
+    if (o.path == path) return &o;
+  }
+  return nullptr;
+}
+
+const ObjectSchema* find_child(const ObjectSchema& parent, std::string_view path) {
+  for (const ObjectSchema& o : parent.children) {
+    if (o.path == path) return &o;
+  }
+  return nullptr;
+}
+
+const KeySchema* find_key(const ObjectSchema& object, std::string_view name) {
+  for (const KeySchema& k : object.keys) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+const std::vector<std::string>& value_words(const KeySchema& key, const ObjectData& object) {
+  auto it = object.values.find(key.name);
+  return it == object.values.end() ? key.default_words : it->second.words;
+}
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string closest_name(std::string_view word, const std::vector<std::string>& candidates) {
+  // Unbounded input must not make this quadratic in the file size.
+  constexpr std::size_t kMaxCompared = 64;
+  constexpr std::size_t kMaxDistance = 2;
+  if (word.empty() || word.size() > kMaxCompared) return {};
+  std::string best;
+  std::size_t best_distance = kMaxDistance + 1;
+  for (const std::string& c : candidates) {
+    std::size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  if (!best.empty()) return best;
+  for (const std::string& c : candidates) {
+    if (c.starts_with(word)) return c;
+  }
+  return {};
+}
+
+bool is_command_keyword(std::string_view word) {
+  return word == "config" || word == "edit" || word == "set" || word == "unset" ||
+         word == "next" || word == "end";
+}
+
+ObjectData make_object(const ObjectSchema& object) {
+  ObjectData data;
+  for (const ObjectSchema& child : object.children) {
+    TableData& table = data.children[child.path];
+    if (!child.is_table()) {
+      table.entries.push_back({"", make_object(child), {}});
+      table.index.emplace("", 0);
+    }
+  }
+  return data;
+}
+
+}  // namespace tandem::config

@@ -1,0 +1,48 @@
+// Typed values of `set` lines: parsing the words an operator typed into
+// canonical words, and printing canonical words back in `show` form. Used
+// by the parser, show and node_config; one function per direction, keyed
+// on the schema's ValueType.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "controlplane/config/schema_types.h"
+#include "controlplane/config/tokenize.h"
+
+namespace tandem::config {
+
+struct ValueError {
+  std::size_t token = 0;  // index into the value tokens of the fault
+  std::string message;
+};
+
+// Canonical words of `set <key> <tokens...>` (tokens excludes the key), or
+// the error. Never throws.
+std::optional<ValueError> parse_value(const KeySchema& key, std::span<const Token> tokens,
+                                      std::vector<std::string>* words);
+
+// Appends " word word..." in show form: strings quoted, the rest bare.
+void format_value(const KeySchema& key, const std::vector<std::string>& words, std::string* out);
+
+// A double-quoted string with \" \\ \n escapes.
+std::string quote(std::string_view text);
+
+// base64(SHA-256(plaintext)): how passwords are stored and shown.
+std::string hash_password(std::string_view plaintext);
+
+bool parse_ipv4(std::string_view text, std::uint32_t* host_order);
+std::string format_ipv4(std::uint32_t host_order);
+// Prefix length of a contiguous netmask; nullopt when not contiguous.
+std::optional<int> netmask_prefix(std::uint32_t mask);
+std::uint32_t prefix_netmask(int prefix_len);
+
+// Parses a decimal integer within lo..hi.
+std::optional<std::int64_t> parse_integer(std::string_view text, std::int64_t lo, std::int64_t hi);
+
+}  // namespace tandem::config

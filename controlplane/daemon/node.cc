@@ -1,0 +1,431 @@
+#include "controlplane/daemon/node.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+
+#include <openssl/evp.h>
+
+#include "controlplane/daemon/event_log.h"
+#include "dataplane/worker/worker.h"
+#include "dataplane/worker/worker_types.h"
+
+namespace tandem::daemon {
+namespace {
+
+// The control loop wakes at least this often: CLI requests and the hbdev
+// queue are served between wake-ups (heartbeats will need the same budget).
+constexpr int kControlPollMs = 5;
+constexpr auto kLinkPollInterval = std::chrono::milliseconds(200);
+constexpr unsigned kMbufCache = 256;
+constexpr unsigned kHbdevBurst = 32;
+// How often a stopped hbdev is started again, and how long a memif client's
+// link may stay down before it re-dials (DPDK's memif client does not
+// reconnect by itself once its server went away).
+constexpr auto kHbdevRetryInterval = std::chrono::milliseconds(1000);
+constexpr int kHbdevRedialAfterPolls = 15;
+
+// A stable serial number for a node whose configuration leaves it empty:
+// derived from the machine id and the hostname, so it survives restarts.
+std::string derive_serial(const std::string& hostname) {
+  std::string seed = hostname;
+  std::ifstream mid("/etc/machine-id");
+  std::string machine;
+  if (std::getline(mid, machine)) seed += machine;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(seed.data(), seed.size(), md, &len, EVP_sha256(), nullptr);
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string serial = "TDMVM";
+  for (unsigned i = 0; serial.size() < 16; ++i) {
+    serial.push_back(kHex[md[i] >> 4]);
+    serial.push_back(kHex[md[i] & 15]);
+  }
+  serial.resize(16);
+  return serial;
+}
+
+std::string sanitize_prefix(const std::string& s) {
+  std::string out = "tandem-";
+  for (char c : s) out.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  return out;
+}
+
+bool is_hbdev(const config::NodeConfig& node, const std::string& name) {
+  return std::any_of(node.ha.hbdevs.begin(), node.ha.hbdevs.end(),
+                     [&](const config::HbdevConfig& h) { return h.interface == name; });
+}
+
+}  // namespace
+
+Node::Node(NodeOptions options, config::Config config)
+    : options_(std::move(options)), config_(std::move(config)) {}
+
+Node::~Node() { shutdown(); }
+
+bool Node::start(std::string* error) {
+  started_at_ = std::chrono::steady_clock::now();
+  node_ = config::node_config(config_);
+  serial_ = node_.global.serial_number.empty() ? derive_serial(node_.global.hostname)
+                                               : node_.global.serial_number;
+
+  // Device arguments first: a bad device string must fail before EAL runs.
+  EalInputs in;
+  in.cores = node_.dpdk.cores;
+  in.workers = node_.dpdk.workers;
+  in.memory_mb = node_.dpdk.memory_mb;
+  in.hugepages = node_.dpdk.hugepages;
+  in.file_prefix = node_.dpdk.file_prefix.empty() ? sanitize_prefix(node_.global.hostname)
+                                                  : node_.dpdk.file_prefix;
+  in.hugepage_free_mb = hugepage_free_mb();
+  in.extra = options_.extra_eal_args;
+  for (const auto& ifc : node_.interfaces) {
+    NodePort port;
+    port.name = ifc.name;
+    port.is_hbdev = is_hbdev(node_, ifc.name);
+    // Queue 0 of an hbdev carries heartbeats for the control lcore; queue
+    // i+1 carries worker i's sync stream (DESIGN.md "Two nodes").
+    unsigned queues = port.is_hbdev ? node_.dpdk.workers + 1 : node_.dpdk.workers;
+    std::string err;
+    if (!drivers::parse_device(ifc.name, ifc.device, queues, &port.spec, &err)) {
+      *error = "interface \"" + ifc.name + "\": " + err;
+      return false;
+    }
+    port.is_dpdk = port.spec.kind != drivers::DeviceKind::kKernel;
+    port.redial = port.spec.dpdk_name.rfind("net_memif", 0) == 0 &&
+                  ifc.device.find("role=client") != std::string::npos;
+    in.any_pci |= port.spec.kind == drivers::DeviceKind::kPci;
+    for (const auto& a : port.spec.eal_args) in.device_args.push_back(a);
+    ports_.push_back(std::move(port));
+  }
+  if (!plan_eal(in, &eal_, error)) return false;
+  for (const auto& w : eal_.warnings) event_log().log(Severity::kWarning, "%s", w.c_str());
+
+  std::vector<char*> argv;
+  for (auto& a : eal_.args) argv.push_back(a.data());
+  std::string joined;
+  for (const auto& a : eal_.args) joined += " " + a;
+  event_log().log(Severity::kInfo, "EAL arguments:%s", joined.c_str());
+  if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
+    *error = std::string("DPDK EAL initialisation failed") +
+             (rte_errno != 0 ? std::string(": ") + rte_strerror(rte_errno) : std::string()) +
+             " (the EAL lines above say why)";
+    return false;
+  }
+  eal_up_ = true;
+  if (rte_lcore_count() < node_.dpdk.workers + 1) {
+    *error = "EAL gave " + std::to_string(rte_lcore_count()) + " lcores, need " +
+             std::to_string(node_.dpdk.workers + 1);
+    return false;
+  }
+
+  pool_ = rte_pktmbuf_pool_create("tandem_mbufs", node_.dpdk.mbufs, kMbufCache, 0,
+                                  RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
+  if (pool_ == nullptr) {
+    *error = "cannot create the mbuf pool (" + std::to_string(node_.dpdk.mbufs) +
+             " mbufs): " + rte_strerror(rte_errno) + "; lower `set mbufs` or raise `set memory`";
+    return false;
+  }
+  if (!start_ports(error)) return false;
+  if (!start_dataplane(error)) return false;
+  sync_xdp_addresses();
+  poll_links(true);
+
+  register_commands();
+  std::string err;
+  if (!cli_server_.listen(options_.socket_path,
+                          [this](const std::string& req) { return handle_request(req); }, &err)) {
+    *error = "CLI socket: " + err;
+    return false;
+  }
+  event_log().log(Severity::kNotice,
+                  "tandemd %s started: hostname=%s serial=%s workers=%u ports=%zu cli=%s",
+                  TANDEM_VERSION, node_.global.hostname.c_str(), serial_.c_str(),
+                  node_.dpdk.workers, ports_.size(), options_.socket_path.c_str());
+  return true;
+}
+
+bool Node::start_ports(std::string* error) {
+  for (auto& p : ports_) {
+    if (!p.is_dpdk) continue;
+    unsigned queues = p.is_hbdev ? node_.dpdk.workers + 1 : node_.dpdk.workers;
+    std::string err;
+    // The far end of an hbdev may be down (the peer node is what HA is
+    // for): its start is retried from the control loop instead.
+    auto setup = p.is_hbdev ? drivers::port_setup_deferred : drivers::port_setup;
+    if (!setup(p.spec, p.name, queues, queues, node_.dpdk.rx_desc, node_.dpdk.tx_desc, pool_,
+               &p.info, &err)) {
+      *error = "port " + p.name + " (" + p.spec.dpdk_name + "): " + err;
+      return false;
+    }
+    p.started = true;
+    if (!p.info.started) {
+      event_log().log(Severity::kWarning, "hbdev %s not started yet (%s); retrying every %lld ms",
+                      p.name.c_str(), p.info.start_error.c_str(),
+                      static_cast<long long>(kHbdevRetryInterval.count()));
+    }
+    event_log().log(Severity::kInfo, "port %s: %s port %u, %u queues, rss=%s%s%s", p.name.c_str(),
+                    p.info.driver.c_str(), p.info.port_id, queues, p.info.rss ? "on" : "off",
+                    p.info.rss_note.empty() ? "" : " ", p.info.rss_note.c_str());
+    if (p.spec.kind == drivers::DeviceKind::kAfXdp) {
+      p.xdp_addrs = drivers::XdpAddressMap::open(p.spec.ifname, &err);
+      if (!p.xdp_addrs) {
+        *error = "port " + p.name + ": Tandem's XDP program is not attached to " + p.spec.ifname +
+                 ": " + err;
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+bool Node::build_snapshot(void* out, std::string* error) const {
+  auto* snap = static_cast<dp::Snapshot*>(out);
+  std::memset(snap, 0, sizeof(*snap));
+  snap->generation = generation_;
+  for (const auto& p : ports_) {
+    if (!p.is_dpdk || p.is_hbdev) continue;
+    if (snap->nb_ports >= dp::kMaxPorts) {
+      *error = "more than " + std::to_string(dp::kMaxPorts) + " data ports";
+      return false;
+    }
+    const config::InterfaceConfig* ifc = node_.interface(p.name);
+    dp::PortConf& pc = snap->ports[snap->nb_ports++];
+    pc.port_id = p.info.port_id;
+    pc.mac = p.info.mac;
+    pc.allow_ping = ifc->allow_ping && ifc->up;
+    std::snprintf(pc.name, sizeof(pc.name), "%s", p.name.c_str());
+    if (ifc->ip != 0 && ifc->up) {
+      pc.addrs[0].ip_be = htonl(ifc->ip);
+      pc.addrs[0].mask_be =
+          htonl(ifc->prefix_len == 0 ? 0 : ~uint32_t{0} << (32 - ifc->prefix_len));
+      pc.nb_addrs = 1;
+    }
+  }
+  return true;
+}
+
+bool Node::start_dataplane(std::string* error) {
+  auto snap = std::make_unique<dp::Snapshot>();
+  if (!build_snapshot(snap.get(), error)) return false;
+  unsigned data_index = 0;
+  for (auto& p : ports_) {
+    if (p.is_dpdk && !p.is_hbdev) p.data_index = static_cast<int>(data_index++);
+  }
+  dp::DataplaneParams params{node_.dpdk.workers, node_.dpdk.idle_sleep_us, rte_socket_id()};
+  char err[256] = "";
+  dataplane_ = dp::dataplane_create(params, *snap, err, sizeof(err));
+  if (dataplane_ == nullptr) {
+    *error = std::string("dataplane: ") + err;
+    return false;
+  }
+  int rc = dp::dataplane_launch(dataplane_, eal_.worker_lcores.data(),
+                                static_cast<unsigned>(eal_.worker_lcores.size()));
+  if (rc != 0) {
+    *error = std::string("cannot launch workers: ") + std::strerror(-rc);
+    return false;
+  }
+  return true;
+}
+
+// Keeps each AF_XDP port's kernel-side address map equal to the addresses
+// the node answers for, so the XDP program steers exactly the node's own
+// traffic to DPDK and leaves the rest to the kernel.
+void Node::sync_xdp_addresses() {
+  for (auto& p : ports_) {
+    if (!p.xdp_addrs) continue;
+    const config::InterfaceConfig* ifc = node_.interface(p.name);
+    std::vector<uint32_t> want;
+    if (ifc != nullptr && ifc->ip != 0 && ifc->up) want.push_back(htonl(ifc->ip));
+    std::string err;
+    for (uint32_t ip : p.xdp_published) {
+      if (std::find(want.begin(), want.end(), ip) == want.end() && !p.xdp_addrs->remove(ip, &err)) {
+        event_log().log(Severity::kError, "port %s: XDP map remove: %s", p.name.c_str(),
+                        err.c_str());
+      }
+    }
+    for (uint32_t ip : want) {
+      if (!p.xdp_addrs->add(ip, &err)) {
+        event_log().log(Severity::kError, "port %s: XDP map add: %s", p.name.c_str(), err.c_str());
+      }
+    }
+    p.xdp_published = want;
+  }
+}
+
+void Node::poll_links(bool initial) {
+  auto now = std::chrono::steady_clock::now();
+  for (auto& p : ports_) {
+    if (!p.started) continue;
+    if (p.is_hbdev && !p.info.started) {
+      if (now - p.last_start_try >= kHbdevRetryInterval) {
+        p.last_start_try = now;
+        std::string err;
+        if (drivers::port_start(&p.info, &err)) {
+          event_log().log(Severity::kNotice, "hbdev %s started", p.name.c_str());
+        }
+      }
+      continue;
+    }
+    rte_eth_link link{};
+    if (rte_eth_link_get_nowait(p.info.port_id, &link) != 0) continue;
+    bool up = link.link_status == RTE_ETH_LINK_UP;
+    if (initial || up != p.link_up) {
+      event_log().log(up ? Severity::kNotice : Severity::kWarning, "interface %s link %s%s",
+                      p.name.c_str(), up ? "up" : "down",
+                      up ? (" " + std::to_string(link.link_speed) + " Mbps").c_str() : "");
+    }
+    p.link_up = up;
+    p.down_polls = up ? 0 : p.down_polls + 1;
+    if (p.is_hbdev && p.redial && p.down_polls >= kHbdevRedialAfterPolls) {
+      p.down_polls = 0;
+      (void)rte_eth_dev_stop(p.info.port_id);
+      p.info.started = false;
+      p.last_start_try = now - kHbdevRetryInterval;
+    }
+  }
+}
+
+// Until the HA module owns it, the control lcore drains the hbdev's
+// heartbeat queue so frames never pile up in the ring; they are counted.
+void Node::poll_hbdev() {
+  for (auto& p : ports_) {
+    if (!p.started || !p.is_hbdev || !p.info.started) continue;
+    rte_mbuf* burst[kHbdevBurst];
+    uint16_t n = rte_eth_rx_burst(p.info.port_id, 0, burst, kHbdevBurst);
+    hbdev_frames_ += n;
+    rte_pktmbuf_free_bulk(burst, n);
+  }
+}
+
+void Node::run(const std::atomic<bool>& stop_requested) {
+  std::vector<pollfd> fds;
+  while (!stop_requested.load(std::memory_order_relaxed)) {
+    fds.clear();
+    cli_server_.add_poll_fds(&fds);
+    int n = poll(fds.data(), fds.size(), kControlPollMs);
+    if (n > 0) cli_server_.handle(fds, 0, fds.size());
+    poll_hbdev();
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_link_poll_ >= kLinkPollInterval) {
+      last_link_poll_ = now;
+      poll_links(false);
+    }
+  }
+}
+
+void Node::shutdown() {
+  cli_server_.close_all();
+  if (dataplane_ != nullptr) {
+    dp::dataplane_stop(dataplane_);
+    dp::dataplane_destroy(dataplane_);
+    dataplane_ = nullptr;
+  }
+  for (auto& p : ports_) {
+    p.xdp_addrs.reset();
+    if (p.started) {
+      drivers::port_shutdown(p.info.port_id);
+      p.started = false;
+    }
+  }
+  if (pool_ != nullptr) {
+    rte_mempool_free(pool_);
+    pool_ = nullptr;
+  }
+  if (eal_up_) {
+    rte_eal_cleanup();
+    eal_up_ = false;
+  }
+}
+
+cli::Reply Node::handle_request(const std::string& request) {
+  std::string err;
+  auto words = cli::tokenize(request, &err);
+  if (words && !words->empty() && (*words)[0] == "config") return apply_config(request);
+  // A multi-line request is a script of commands, run in order; the first
+  // failure stops it so a script never runs on past an error.
+  std::string out;
+  size_t start = 0;
+  while (start <= request.size()) {
+    size_t nl = request.find('\n', start);
+    std::string line = request.substr(start, nl == std::string::npos ? nl : nl - start);
+    start = nl == std::string::npos ? request.size() + 1 : nl + 1;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    cli::Reply r = commands_.execute(line);
+    out += r.text;
+    if (!r.ok) return cli::Reply{false, out};
+  }
+  return cli::Reply{true, out};
+}
+
+cli::Reply Node::apply_config(const std::string& text) {
+  config::ParseResult result = config::apply(config_, text, "cli");
+  if (!result.ok()) {
+    std::string msg;
+    for (const auto& d : result.errors) msg += d.to_string() + "\n";
+    msg += "Command fail: nothing was changed.";
+    return cli::Reply::error(msg);
+  }
+  config::NodeConfig next = config::node_config(result.config);
+  // What needs the ports re-created is refused rather than half-applied.
+  std::string restart;
+  if (next.interfaces.size() != node_.interfaces.size()) restart = "adding or removing interfaces";
+  for (size_t i = 0; restart.empty() && i < next.interfaces.size(); ++i) {
+    if (next.interfaces[i].name != node_.interfaces[i].name ||
+        next.interfaces[i].device != node_.interfaces[i].device) {
+      restart = "changing the device of interface " + next.interfaces[i].name;
+    }
+  }
+  std::string a, b, e;
+  config::show(config_, "system dpdk", true, &a, &e);
+  config::show(result.config, "system dpdk", true, &b, &e);
+  if (restart.empty() && a != b) restart = "changing config system dpdk";
+  if (!restart.empty()) {
+    return cli::Reply::error(restart + " needs a restart of tandemd: edit " +
+                             options_.config_path + " and restart it. Nothing was changed.");
+  }
+
+  config::Config previous = config_;
+  config_ = result.config;
+  node_ = next;
+  ++generation_;
+  auto snap = std::make_unique<dp::Snapshot>();
+  std::string err;
+  if (!build_snapshot(snap.get(), &err) || dp::dataplane_publish(dataplane_, *snap) != 0) {
+    config_ = previous;
+    node_ = config::node_config(config_);
+    return cli::Reply::error("cannot publish the new configuration to the workers: " + err);
+  }
+  sync_xdp_addresses();
+
+  // Persist, so a restart keeps what the operator committed (written to a
+  // temporary file and renamed: a crash never leaves half a config).
+  std::string text_out;
+  config::show(config_, "", false, &text_out, &err);
+  std::string tmp = options_.config_path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << "# Written by tandemd after a change from tandemctl.\n" << text_out;
+    if (!f.good()) {
+      return cli::Reply::error("applied, but saving to " + tmp + " failed: the change is lost "
+                               "on restart");
+    }
+  }
+  if (std::rename(tmp.c_str(), options_.config_path.c_str()) != 0) {
+    return cli::Reply::error("applied, but renaming " + tmp + " failed: " + std::strerror(errno));
+  }
+  event_log().log(Severity::kNotice, "configuration changed from the CLI (generation %llu)",
+                  static_cast<unsigned long long>(generation_));
+  return cli::Reply{};
+}
+
+}  // namespace tandem::daemon

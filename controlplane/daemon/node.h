@@ -1,0 +1,105 @@
+// One Tandem appliance node: owns EAL, the mbuf pool, the ports, the
+// dataplane's workers and the control loop (CLI, link monitor). Created by
+// tandemd's main() from a validated configuration; everything here runs on
+// the control lcore.
+#pragma once
+
+#include <rte_ether.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "controlplane/cli/cli.h"
+#include "controlplane/cli/cli_server.h"
+#include "controlplane/config/config.h"
+#include "controlplane/config/node_config.h"
+#include "controlplane/daemon/eal_args.h"
+#include "drivers/port/device.h"
+#include "drivers/port/port.h"
+#include "drivers/xdp/xdp_loader.h"
+
+struct rte_mempool;
+
+namespace tandem::dp {
+class Dataplane;
+}
+
+namespace tandem::daemon {
+
+struct NodeOptions {
+  std::string config_path;
+  std::string socket_path;
+  std::vector<std::string> extra_eal_args;
+};
+
+// What the node knows about one configured interface at run time.
+struct NodePort {
+  std::string name;
+  drivers::DeviceSpec spec;
+  drivers::PortInfo info{};
+  bool is_dpdk = false;     // kernel:<ifname> interfaces are not DPDK ports
+  bool is_hbdev = false;    // served by the control lcore, not by workers
+  bool started = false;
+  bool link_up = false;
+  int data_index = -1;      // index in the dataplane snapshot, -1 if none
+  bool redial = false;      // a memif client: restart it while its link is down
+  int down_polls = 0;
+  std::chrono::steady_clock::time_point last_start_try{};
+  std::unique_ptr<drivers::XdpAddressMap> xdp_addrs;
+  std::vector<uint32_t> xdp_published;  // addresses we put in the XDP map
+};
+
+class Node {
+ public:
+  Node(NodeOptions options, config::Config config);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // EAL, ports, workers, CLI. Returns false with a one-line *error.
+  bool start(std::string* error);
+  // Runs the control loop until stop is requested (signal or CLI).
+  void run(const std::atomic<bool>& stop_requested);
+  // Stops workers and ports and releases EAL; safe after a failed start().
+  void shutdown();
+
+ private:
+  bool start_ports(std::string* error);
+  bool start_dataplane(std::string* error);
+  bool build_snapshot(void* snapshot, std::string* error) const;
+  void sync_xdp_addresses();
+  void poll_links(bool initial);
+  void poll_hbdev();
+  void register_commands();
+  cli::Reply handle_request(const std::string& request);
+  cli::Reply apply_config(const std::string& text);
+
+  // CLI handlers (node_cli.cc).
+  cli::Reply cmd_system_status() const;
+  cli::Reply cmd_hardware_nic(const std::string& port) const;
+  cli::Reply cmd_show(const cli::Args& args, bool full) const;
+  cli::Reply cmd_dataplane_counters(const cli::Args& args) const;
+  cli::Reply cmd_system_interface() const;
+  cli::Reply cmd_checksum() const;
+
+  NodeOptions options_;
+  config::Config config_;
+  config::NodeConfig node_;
+  EalPlan eal_;
+  bool eal_up_ = false;
+  rte_mempool* pool_ = nullptr;
+  std::vector<NodePort> ports_;
+  dp::Dataplane* dataplane_ = nullptr;
+  uint64_t generation_ = 0;
+  cli::CommandRegistry commands_;
+  cli::CliServer cli_server_;
+  std::chrono::steady_clock::time_point started_at_;
+  std::chrono::steady_clock::time_point last_link_poll_;
+  uint64_t hbdev_frames_ = 0;
+  std::string serial_;
+};
+
+}  // namespace tandem::daemon

@@ -1,0 +1,69 @@
+// The dataplane workers: one poll-mode loop per worker lcore that receives
+// on its own RX queue of every data port, answers ARP and ICMP echo for the
+// node's addresses in place and drops (and counts) everything else. tandemd
+// creates the Dataplane, launches it on its worker lcores, publishes config
+// snapshots (RCU) and reads the counters; component tests drive one poll
+// iteration at a time with dataplane_poll_once().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dataplane/worker/worker_types.h"
+
+namespace tandem::dp {
+
+struct DataplaneParams {
+  unsigned nb_workers;     // 1..kMaxWorkers; worker i uses queue i of every port
+  unsigned idle_sleep_us;  // 0: never sleep (pure poll mode)
+  unsigned socket_id;      // NUMA socket for the contexts (SOCKET_ID_ANY allowed)
+};
+
+// Owns the workers' contexts, the current snapshot and the RCU QSBR variable.
+class Dataplane;
+
+// Allocates everything (rte_zmalloc). nb_workers >= 1. Returns nullptr and
+// fills *error on failure. Needs an initialised EAL.
+Dataplane* dataplane_create(const DataplaneParams& params, const Snapshot& initial, char* error,
+                            size_t error_len);
+// Stops the workers if running, frees every buffered mbuf and the memory.
+void dataplane_destroy(Dataplane* dp);
+
+// Control side: publish a copy of `next`, wait with rte_rcu_qsbr until every
+// running worker has passed a quiescent state, then free the old snapshot.
+// Safe while workers run. Returns 0, -EINVAL (bad snapshot) or -ENOMEM.
+int dataplane_publish(Dataplane* dp, const Snapshot& next);
+
+// Launches worker i on lcore lcore_ids[i] (rte_eal_remote_launch); worker i
+// uses RX and TX queue i on every port of the snapshot. nb_lcores must equal
+// nb_workers. Returns 0 or -errno.
+int dataplane_launch(Dataplane* dp, const unsigned* lcore_ids, unsigned nb_lcores);
+// Asks workers to stop and waits for them (rte_eal_wait_lcore). Idempotent.
+void dataplane_stop(Dataplane* dp);
+
+// One poll iteration of worker i in the caller's thread; returns the number
+// of packets received. Returns 0 without polling while workers are launched
+// (a queue has exactly one poller).
+unsigned dataplane_poll_once(Dataplane* dp, unsigned worker);
+
+// Counters summed over workers on demand (each worker writes only its own).
+PortCounters dataplane_port_counters(const Dataplane* dp, unsigned port_index);
+PortCounters dataplane_worker_port_counters(const Dataplane* dp, unsigned worker,
+                                            unsigned port_index);
+unsigned dataplane_nb_workers(const Dataplane* dp);
+
+// The counters as a table (name, help, field), for `diagnose` output and
+// metrics; see worker_format.cc.
+struct PortCounterField {
+  const char* name;
+  const char* help;
+  uint64_t PortCounters::*field;
+};
+extern const PortCounterField kPortCounterFields[];
+extern const size_t kNbPortCounterFields;
+
+// Writes "name value" lines for every counter into buf (always
+// NUL-terminated). Returns the length it needed, like snprintf.
+size_t format_port_counters(const PortCounters& counters, char* buf, size_t buf_len);
+
+}  // namespace tandem::dp

@@ -1,0 +1,49 @@
+// How the worker's counters print. Control side only (uses snprintf).
+#include <cstdint>
+#include <cstdio>
+
+#include "dataplane/worker/worker.h"
+
+namespace tandem::dp {
+
+const PortCounterField kPortCounterFields[] = {
+    {"rx_packets", "frames received", &PortCounters::rx_packets},
+    {"rx_bytes", "bytes received", &PortCounters::rx_bytes},
+    {"tx_packets", "frames sent", &PortCounters::tx_packets},
+    {"tx_bytes", "bytes sent", &PortCounters::tx_bytes},
+    {"tx_dropped", "replies the TX queue refused (queue full)", &PortCounters::tx_dropped},
+    {"arp_requests", "ARP requests received, for any address", &PortCounters::arp_requests},
+    {"arp_replies", "ARP replies sent for the node's addresses", &PortCounters::arp_replies},
+    {"icmp_echo_requests", "ICMP echo requests received, to any address",
+     &PortCounters::icmp_echo_requests},
+    {"icmp_echo_replies", "ICMP echo replies sent", &PortCounters::icmp_echo_replies},
+    {"drop_malformed", "frames whose headers are invalid (runt, truncated, bad checksum)",
+     &PortCounters::drop_malformed},
+    {"drop_not_local", "frames not addressed to the node (MAC or IPv4)",
+     &PortCounters::drop_not_local},
+    {"drop_unsupported", "valid frames nothing handles yet (IPv6, TCP, ARP replies, ...)",
+     &PortCounters::drop_unsupported},
+    {"drop_ping_denied", "echo requests to a port without allowaccess ping",
+     &PortCounters::drop_ping_denied},
+    {"drop_other", "echo requests from a source that must not be answered",
+     &PortCounters::drop_other},
+};
+const size_t kNbPortCounterFields = sizeof(kPortCounterFields) / sizeof(kPortCounterFields[0]);
+// Every counter is in the table: summing and printing both walk it.
+static_assert(sizeof(kPortCounterFields) / sizeof(kPortCounterFields[0]) * sizeof(uint64_t) ==
+              sizeof(PortCounters));
+
+size_t format_port_counters(const PortCounters& counters, char* buf, size_t buf_len) {
+  size_t used = 0;
+  if (buf_len > 0) buf[0] = '\0';
+  for (size_t i = 0; i < kNbPortCounterFields; ++i) {
+    const PortCounterField& f = kPortCounterFields[i];
+    size_t room = used < buf_len ? buf_len - used : 0;
+    int n = std::snprintf(room > 0 ? buf + used : nullptr, room, "%s %llu\n", f.name,
+                          static_cast<unsigned long long>(counters.*f.field));
+    if (n > 0) used += static_cast<size_t>(n);
+  }
+  return used;
+}
+
+}  // namespace tandem::dp

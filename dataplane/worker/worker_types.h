@@ -1,0 +1,49 @@
+// Plain types shared by the dataplane workers and the daemon that drives them:
+// the configuration snapshot workers read (swapped with RCU by
+// dataplane_publish) and the per-port counters they write. No code here;
+// tandemd fills a Snapshot from the parsed config, the workers only read it.
+#pragma once
+
+#include <cstdint>
+
+#include <rte_ether.h>
+
+namespace tandem::dp {
+
+inline constexpr unsigned kMaxPorts = 8;      // data ports a worker serves
+inline constexpr unsigned kMaxPortAddrs = 8;  // IPv4 addresses per port
+inline constexpr unsigned kMaxWorkers = TANDEM_MAX_WORKERS;
+inline constexpr unsigned kPortNameLen = 16;
+
+struct PortAddr {
+  uint32_t ip_be;    // network byte order
+  uint32_t mask_be;  // network byte order
+};
+
+// One data port as workers see it; plain and copyable.
+struct PortConf {
+  uint16_t port_id;    // DPDK ethdev port id
+  rte_ether_addr mac;  // the address the port answers for (virtual MAC under HA)
+  uint8_t nb_addrs;
+  PortAddr addrs[kMaxPortAddrs];
+  bool allow_ping;  // "set allowaccess ping" on the interface
+  char name[kPortNameLen];
+};
+
+// Immutable config view, swapped with RCU. Workers index counters by the
+// position of a port in `ports`, so the daemon keeps that order stable.
+struct Snapshot {
+  uint64_t generation;
+  uint8_t nb_ports;
+  PortConf ports[kMaxPorts];
+};
+
+// Written only by the worker that owns them; summed on demand.
+struct PortCounters {
+  uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, tx_dropped,
+      arp_requests, arp_replies, icmp_echo_requests, icmp_echo_replies,
+      drop_malformed, drop_not_local, drop_unsupported, drop_ping_denied,
+      drop_other;
+};
+
+}  // namespace tandem::dp

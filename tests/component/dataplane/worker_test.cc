@@ -1,0 +1,441 @@
+// The worker through real mbufs on net_ring ports: frames are injected into
+// the port's RX ring, one poll iteration (or a worker on lcore 1) handles
+// them, and replies are read back from the TX ring and checked byte by byte.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dataplane/arp/arp.h"
+#include "dataplane/packet/parse.h"
+#include "dataplane/worker/worker.h"
+#include "tests/unit/dataplane/frame_builder.h"
+
+namespace tandem::dp {
+namespace {
+
+using test::Bytes;
+using test::Mac;
+
+constexpr Mac kNodeMac{{0x02, 0x09, 0x0f, 0x00, 0x00, 0x02}};
+constexpr Mac kClientMac{{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}};
+const uint32_t kClientIp = test::ipv4(10, 1, 100, 22);
+const uint32_t kNodeIp = test::ipv4(10, 1, 100, 1);
+const uint32_t kNewIp = test::ipv4(10, 1, 100, 2);
+constexpr unsigned kRingSize = 1024;
+constexpr unsigned kMaxQueues = 2;
+
+rte_mempool* g_pool = nullptr;
+
+class EalEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    std::string prefix = "dp_comp_" + std::to_string(getpid());
+    // DPDK 22.11 refuses --in-memory with --no-huge (which implies legacy
+    // memory); --no-shconf gives the same "no files left behind".
+    const char* argv[] = {"dp_component", "-l", "0,1", "--no-huge", "-m", "256", "--no-pci",
+                          "--no-shconf", "--file-prefix", prefix.c_str(), "--no-telemetry",
+                          "--log-level", "lib.eal:error"};
+    int argc = static_cast<int>(sizeof(argv) / sizeof(argv[0]));
+    // A failed environment only skips the tests; fail the binary instead.
+    if (rte_eal_init(argc, const_cast<char**>(argv)) < 0) {
+      std::fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));
+      std::abort();
+    }
+    g_pool = rte_pktmbuf_pool_create("dp_comp_pool", 2047, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                     SOCKET_ID_ANY);
+    if (g_pool == nullptr) {
+      std::fprintf(stderr, "mbuf pool: %s\n", rte_strerror(rte_errno));
+      std::abort();
+    }
+  }
+  void TearDown() override { rte_eal_cleanup(); }
+};
+
+[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+
+struct RingPort {
+  uint16_t port_id = 0;
+  unsigned nb_queues = 0;
+  rte_ring* rx[kMaxQueues] = {};
+  rte_ring* tx[kMaxQueues] = {};
+};
+
+RingPort make_ring_port(unsigned nb_queues, unsigned tx_ring_size = kRingSize) {
+  static unsigned serial = 0;
+  RingPort p;
+  p.nb_queues = nb_queues;
+  unsigned id = serial++;
+  for (unsigned q = 0; q < nb_queues; ++q) {
+    std::string rx = "dprx" + std::to_string(id) + "_" + std::to_string(q);
+    std::string tx = "dptx" + std::to_string(id) + "_" + std::to_string(q);
+    p.rx[q] = rte_ring_create(rx.c_str(), kRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    p.tx[q] = rte_ring_create(tx.c_str(), tx_ring_size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    EXPECT_NE(p.rx[q], nullptr);
+    EXPECT_NE(p.tx[q], nullptr);
+  }
+  std::string name = "net_ring_dp" + std::to_string(id);
+  int port = rte_eth_from_rings(name.c_str(), p.rx, nb_queues, p.tx, nb_queues, SOCKET_ID_ANY);
+  EXPECT_GE(port, 0);
+  p.port_id = static_cast<uint16_t>(port);
+  rte_eth_conf conf{};
+  EXPECT_EQ(rte_eth_dev_configure(p.port_id, static_cast<uint16_t>(nb_queues),
+                                  static_cast<uint16_t>(nb_queues), &conf), 0);
+  for (unsigned q = 0; q < nb_queues; ++q) {
+    EXPECT_EQ(rte_eth_rx_queue_setup(p.port_id, static_cast<uint16_t>(q), kRingSize, SOCKET_ID_ANY,
+                                     nullptr, g_pool), 0);
+    EXPECT_EQ(rte_eth_tx_queue_setup(p.port_id, static_cast<uint16_t>(q), kRingSize, SOCKET_ID_ANY,
+                                     nullptr), 0);
+  }
+  EXPECT_EQ(rte_eth_dev_start(p.port_id), 0);
+  return p;
+}
+
+void free_ring_port(RingPort& p) {
+  rte_eth_dev_stop(p.port_id);
+  rte_eth_dev_close(p.port_id);
+  for (unsigned q = 0; q < p.nb_queues; ++q) {
+    for (rte_ring* r : {p.rx[q], p.tx[q]}) {
+      void* m;
+      while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+      rte_ring_free(r);
+    }
+  }
+}
+
+void inject(const RingPort& p, unsigned queue, const Bytes& frame) {
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  ASSERT_NE(m, nullptr);
+  char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
+  ASSERT_NE(data, nullptr);
+  std::memcpy(data, frame.data(), frame.size());
+  ASSERT_EQ(rte_ring_enqueue(p.rx[queue], m), 0);
+}
+
+// Next frame the dataplane sent on `queue`, or an empty vector.
+Bytes take_sent(const RingPort& p, unsigned queue) {
+  void* obj;
+  if (rte_ring_dequeue(p.tx[queue], &obj) != 0) return {};
+  auto* m = static_cast<rte_mbuf*>(obj);
+  const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
+  Bytes out(data, data + rte_pktmbuf_data_len(m));
+  EXPECT_EQ(rte_pktmbuf_pkt_len(m), rte_pktmbuf_data_len(m));
+  rte_pktmbuf_free(m);
+  return out;
+}
+
+PortConf port_conf(const RingPort& p, std::initializer_list<uint32_t> ips, bool allow_ping) {
+  PortConf c{};
+  c.port_id = p.port_id;
+  std::memcpy(c.mac.addr_bytes, kNodeMac.b, 6);
+  for (uint32_t ip : ips) c.addrs[c.nb_addrs++] = {test::to_be(ip), test::to_be(0xffffff00)};
+  c.allow_ping = allow_ping;
+  std::snprintf(c.name, sizeof(c.name), "port%u", unsigned{p.port_id});
+  return c;
+}
+
+Snapshot one_port_snapshot(const PortConf& port, uint64_t generation = 1) {
+  Snapshot s{};
+  s.generation = generation;
+  s.nb_ports = 1;
+  s.ports[0] = port;
+  return s;
+}
+
+Dataplane* create(unsigned nb_workers, const Snapshot& snap, unsigned idle_sleep_us = 0) {
+  char error[256] = "";
+  DataplaneParams params{nb_workers, idle_sleep_us, static_cast<unsigned>(SOCKET_ID_ANY)};
+  Dataplane* dp = dataplane_create(params, snap, error, sizeof(error));
+  EXPECT_NE(dp, nullptr) << error;
+  return dp;
+}
+
+Bytes arp_request(uint32_t target) {
+  Bytes f = test::arp_frame(test::kBroadcastMac, kClientMac, 1, kClientMac, kClientIp, Mac{}, target);
+  f.resize(60, 0);
+  return f;
+}
+
+class DpWorker : public ::testing::Test {
+ protected:
+  void SetUp() override { port_ = make_ring_port(1); }
+  void TearDown() override {
+    dataplane_destroy(dp_);
+    free_ring_port(port_);
+  }
+  RingPort port_;
+  Dataplane* dp_ = nullptr;
+};
+
+TEST_F(DpWorker, ArpRequestGetsReply) {
+  dp_ = create(1, one_port_snapshot(port_conf(port_, {kNodeIp}, true)));
+  inject(port_, 0, arp_request(kNodeIp));
+  EXPECT_EQ(dataplane_poll_once(dp_, 0), 1u);
+  Bytes reply = take_sent(port_, 0);
+  Bytes expected = test::arp_frame(kClientMac, kNodeMac, 2, kNodeMac, kNodeIp, kClientMac, kClientIp);
+  expected.resize(60, 0);
+  ASSERT_EQ(reply.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(reply[i], expected[i]) << "byte " << i;
+  EXPECT_TRUE(take_sent(port_, 0).empty());
+
+  PortCounters c = dataplane_port_counters(dp_, 0);
+  EXPECT_EQ(c.rx_packets, 1u);
+  EXPECT_EQ(c.rx_bytes, 60u);
+  EXPECT_EQ(c.arp_requests, 1u);
+  EXPECT_EQ(c.arp_replies, 1u);
+  EXPECT_EQ(c.tx_packets, 1u);
+  EXPECT_EQ(c.tx_bytes, 60u);
+  EXPECT_EQ(c.tx_dropped, 0u);
+}
+
+TEST_F(DpWorker, ArpForAnotherAddressIsCountedNotAnswered) {
+  dp_ = create(1, one_port_snapshot(port_conf(port_, {kNodeIp}, true)));
+  inject(port_, 0, arp_request(kNewIp));
+  EXPECT_EQ(dataplane_poll_once(dp_, 0), 1u);
+  EXPECT_TRUE(take_sent(port_, 0).empty());
+  PortCounters c = dataplane_port_counters(dp_, 0);
+  EXPECT_EQ(c.arp_requests, 1u);
+  EXPECT_EQ(c.arp_replies, 0u);
+  EXPECT_EQ(c.drop_not_local, 1u);
+  EXPECT_EQ(c.tx_packets, 0u);
+}
+
+TEST_F(DpWorker, IcmpEchoReplyKeepsVlanAndPayload) {
+  dp_ = create(1, one_port_snapshot(port_conf(port_, {kNodeIp}, true)));
+  Bytes payload = test::pattern_bytes(100);
+  Bytes req = test::ipv4_frame(kNodeMac, kClientMac, kClientIp, kNodeIp, kIpProtoIcmp,
+                               test::icmp_echo(8, 0x77, 3, payload), {{kEtherTypeVlan, 0x0064}});
+  inject(port_, 0, req);
+  EXPECT_EQ(dataplane_poll_once(dp_, 0), 1u);
+  Bytes reply = take_sent(port_, 0);
+  ASSERT_EQ(reply.size(), req.size());
+  EXPECT_EQ(std::memcmp(&reply[0], kClientMac.b, 6), 0);
+  EXPECT_EQ(std::memcmp(&reply[6], kNodeMac.b, 6), 0);
+  EXPECT_EQ(test::get16(&reply[12]), kEtherTypeVlan);
+  EXPECT_EQ(test::get16(&reply[14]), 0x0064);
+  EXPECT_EQ(test::get16(&reply[16]), kEtherTypeIpv4);
+  const size_t ip = 18;
+  EXPECT_EQ(test::inet_checksum(&reply[ip], 20), 0);
+  EXPECT_EQ(test::get32(&reply[ip + 12]), kNodeIp);
+  EXPECT_EQ(test::get32(&reply[ip + 16]), kClientIp);
+  const size_t icmp = ip + 20;
+  EXPECT_EQ(reply[icmp], 0);
+  EXPECT_EQ(test::inet_checksum(&reply[icmp], reply.size() - icmp), 0);
+  EXPECT_EQ(test::get16(&reply[icmp + 4]), 0x77);
+  EXPECT_EQ(test::get16(&reply[icmp + 6]), 3);
+  EXPECT_EQ(Bytes(reply.begin() + icmp + 8, reply.end()), payload);
+
+  PortCounters c = dataplane_port_counters(dp_, 0);
+  EXPECT_EQ(c.icmp_echo_requests, 1u);
+  EXPECT_EQ(c.icmp_echo_replies, 1u);
+  EXPECT_EQ(c.tx_packets, 1u);
+}
+
+TEST_F(DpWorker, PingNotAllowedIsDroppedAndCounted) {
+  dp_ = create(1, one_port_snapshot(port_conf(port_, {kNodeIp}, false)));
+  inject(port_, 0, test::ipv4_frame(kNodeMac, kClientMac, kClientIp, kNodeIp, kIpProtoIcmp,
+                                    test::icmp_echo(8, 1, 1, test::pattern_bytes(8))));
+  EXPECT_EQ(dataplane_poll_once(dp_, 0), 1u);
+  EXPECT_TRUE(take_sent(port_, 0).empty());
+  PortCounters c = dataplane_port_counters(dp_, 0);
+  EXPECT_EQ(c.icmp_echo_requests, 1u);
+  EXPECT_EQ(c.drop_ping_denied, 1u);
+  EXPECT_EQ(c.icmp_echo_replies, 0u);
+}
+
+TEST_F(DpWorker, MalformedAndForeignFramesAreCountedAndDropped) {
+  dp_ = create(1, one_port_snapshot(port_conf(port_, {kNodeIp}, true)));
+  Bytes good = test::ipv4_frame(kNodeMac, kClientMac, kClientIp, kNodeIp, kIpProtoIcmp,
+                                test::icmp_echo(8, 1, 1, test::pattern_bytes(32)));
+  Bytes truncated(good.begin(), good.end() - 5);
+  Bytes bad_ip_sum = good;
+  bad_ip_sum[14 + 11] ^= 0xff;
+  Bytes bad_icmp_sum = good;
+  bad_icmp_sum.back() ^= 0x01;
+  Bytes runt(good.begin(), good.begin() + 10);
+  Bytes other_mac = good;
+  other_mac[5] = 0x99;
+  Bytes ipv6 = test::ether_header(kNodeMac, kClientMac, 0x86dd);
+  ipv6.resize(60, 0);
+  Bytes udp_to_us = test::ipv4_frame(kNodeMac, kClientMac, kClientIp, kNodeIp, kIpProtoUdp,
+                                     test::udp_segment(1000, 53, {}));
+  for (const Bytes& f : {truncated, bad_ip_sum, bad_icmp_sum, runt, other_mac, ipv6, udp_to_us})
+    inject(port_, 0, f);
+  EXPECT_EQ(dataplane_poll_once(dp_, 0), 7u);
+  EXPECT_TRUE(take_sent(port_, 0).empty());
+  PortCounters c = dataplane_port_counters(dp_, 0);
+  EXPECT_EQ(c.rx_packets, 7u);
+  EXPECT_EQ(c.drop_malformed, 4u);
+  EXPECT_EQ(c.drop_not_local, 1u);
+  EXPECT_EQ(c.drop_unsupported, 2u);
+  EXPECT_EQ(c.tx_packets, 0u);
+  EXPECT_EQ(rte_mempool_in_use_count(g_pool), 0u) << "dropped mbufs must be freed";
+}
+
+TEST_F(DpWorker, BurstLargerThanRxBurstAllAnswered) {
+  dp_ = create(1, one_port_snapshot(port_conf(port_, {kNodeIp}, true)));
+  constexpr unsigned kFrames = 100;
+  for (unsigned i = 0; i < kFrames; ++i) inject(port_, 0, arp_request(kNodeIp));
+  unsigned polled = 0;
+  for (int loops = 0; loops < 100 && polled < kFrames; ++loops)
+    polled += dataplane_poll_once(dp_, 0);
+  EXPECT_EQ(polled, kFrames);
+  dataplane_poll_once(dp_, 0);  // the empty loop flushes what is left
+  unsigned replies = 0;
+  while (!take_sent(port_, 0).empty()) ++replies;
+  EXPECT_EQ(replies, kFrames);
+  EXPECT_EQ(dataplane_port_counters(dp_, 0).tx_packets, kFrames);
+}
+
+TEST(DpWorkerTx, FullTxRingCountsTxDropped) {
+  RingPort port = make_ring_port(1, 4);  // the TX ring holds 3 frames
+  Dataplane* dp = create(1, one_port_snapshot(port_conf(port, {kNodeIp}, true)));
+  for (int i = 0; i < 5; ++i) inject(port, 0, arp_request(kNodeIp));
+  EXPECT_EQ(dataplane_poll_once(dp, 0), 5u);
+  PortCounters c = dataplane_port_counters(dp, 0);
+  EXPECT_EQ(c.arp_replies, 5u);
+  EXPECT_EQ(c.tx_packets, 3u);
+  EXPECT_EQ(c.tx_bytes, 180u);
+  EXPECT_EQ(c.tx_dropped, 2u);
+  dataplane_destroy(dp);
+  free_ring_port(port);
+  EXPECT_EQ(rte_mempool_in_use_count(g_pool), 0u);
+}
+
+TEST(DpWorkerMulti, EachWorkerServesItsOwnQueue) {
+  RingPort port = make_ring_port(2);
+  Dataplane* dp = create(2, one_port_snapshot(port_conf(port, {kNodeIp}, true)));
+  ASSERT_EQ(dataplane_nb_workers(dp), 2u);
+  inject(port, 1, arp_request(kNodeIp));
+  EXPECT_EQ(dataplane_poll_once(dp, 0), 0u);
+  EXPECT_EQ(dataplane_poll_once(dp, 1), 1u);
+  EXPECT_TRUE(take_sent(port, 0).empty());
+  EXPECT_FALSE(take_sent(port, 1).empty());
+  EXPECT_EQ(dataplane_worker_port_counters(dp, 0, 0).rx_packets, 0u);
+  EXPECT_EQ(dataplane_worker_port_counters(dp, 1, 0).arp_replies, 1u);
+  inject(port, 0, arp_request(kNodeIp));
+  EXPECT_EQ(dataplane_poll_once(dp, 0), 1u);
+  EXPECT_EQ(dataplane_port_counters(dp, 0).arp_replies, 2u);
+  EXPECT_EQ(dataplane_poll_once(dp, 2), 0u);  // no such worker
+  dataplane_destroy(dp);
+  free_ring_port(port);
+}
+
+TEST(DpWorkerCreate, RejectsBadParameters) {
+  char error[256] = "";
+  Snapshot snap{};
+  snap.nb_ports = 1;
+  snap.ports[0].port_id = RTE_MAX_ETHPORTS - 1;  // no such ethdev
+  DataplaneParams params{1, 0, static_cast<unsigned>(SOCKET_ID_ANY)};
+  EXPECT_EQ(dataplane_create(params, snap, error, sizeof(error)), nullptr);
+  EXPECT_NE(std::strstr(error, "does not exist"), nullptr) << error;
+  Snapshot empty{};
+  params.nb_workers = 0;
+  EXPECT_EQ(dataplane_create(params, empty, error, sizeof(error)), nullptr);
+  EXPECT_NE(std::strstr(error, "nb_workers"), nullptr) << error;
+  params.nb_workers = kMaxWorkers + 1;
+  EXPECT_EQ(dataplane_create(params, empty, error, sizeof(error)), nullptr);
+}
+
+TEST(DpGratuitousArp, BuiltIntoMbuf) {
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  ASSERT_NE(m, nullptr);
+  rte_ether_addr mac;
+  std::memcpy(mac.addr_bytes, kNodeMac.b, 6);
+  ASSERT_EQ(arp_build_gratuitous(m, mac, test::to_be(kNodeIp), 0x0123), 0);
+  EXPECT_EQ(rte_pktmbuf_pkt_len(m), kEtherMinFrameLen);
+  ParsedFrame p;
+  ASSERT_EQ(parse_frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), &p),
+            DropReason::kNone);
+  EXPECT_EQ(p.ether_type, kEtherTypeArp);
+  EXPECT_EQ(p.nb_vlans, 1);
+  EXPECT_EQ(p.vlan_tci[0], 0x0123);
+  EXPECT_EQ(arp_build_gratuitous(m, mac, test::to_be(kNodeIp), 0), -EINVAL);
+  rte_pktmbuf_free(m);
+}
+
+// Waits up to five seconds for `done`.
+template <typename Pred>
+bool wait_for(Pred done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+TEST(DpWorkerLcore, PublishWhileRunningTakesEffect) {
+  ASSERT_TRUE(rte_lcore_is_enabled(1)) << "needs EAL -l 0,1";
+  RingPort port = make_ring_port(1);
+  PortConf conf = port_conf(port, {kNodeIp}, true);
+  // A small idle sleep, as the lab runs it: the worker must still answer.
+  Dataplane* dp = create(1, one_port_snapshot(conf), 50);
+  const unsigned lcores[] = {1};
+  ASSERT_EQ(dataplane_launch(dp, lcores, 1), 0);
+  EXPECT_EQ(dataplane_launch(dp, lcores, 1), -EBUSY);
+  EXPECT_EQ(dataplane_poll_once(dp, 0), 0u) << "the lcore owns the queue";
+
+  inject(port, 0, arp_request(kNewIp));
+  ASSERT_TRUE(wait_for([&] { return dataplane_port_counters(dp, 0).drop_not_local == 1; }));
+  EXPECT_TRUE(take_sent(port, 0).empty());
+
+  PortConf next = port_conf(port, {kNodeIp, kNewIp}, true);
+  ASSERT_EQ(dataplane_publish(dp, one_port_snapshot(next, 2)), 0);
+  inject(port, 0, arp_request(kNewIp));
+  Bytes reply;
+  ASSERT_TRUE(wait_for([&] { return !(reply = take_sent(port, 0)).empty(); }));
+  EXPECT_EQ(test::get16(&reply[20]), 2);
+  EXPECT_EQ(test::get32(&reply[28]), kNewIp);
+
+  // Several publishes in a row while traffic flows: the worker survives each.
+  for (uint64_t gen = 3; gen < 10; ++gen) {
+    inject(port, 0, arp_request(kNodeIp));
+    ASSERT_EQ(dataplane_publish(dp, one_port_snapshot(next, gen)), 0);
+  }
+  ASSERT_TRUE(wait_for([&] { return dataplane_port_counters(dp, 0).tx_packets == 8; }));
+
+  dataplane_stop(dp);
+  dataplane_stop(dp);  // idempotent
+  EXPECT_EQ(rte_eal_get_lcore_state(1), WAIT);
+  // Stopped: the caller may drive it again, and relaunch it.
+  inject(port, 0, arp_request(kNodeIp));
+  EXPECT_EQ(dataplane_poll_once(dp, 0), 1u);
+  ASSERT_EQ(dataplane_launch(dp, lcores, 1), 0);
+  inject(port, 0, arp_request(kNodeIp));
+  ASSERT_TRUE(wait_for([&] { return dataplane_port_counters(dp, 0).tx_packets == 10; }));
+  dataplane_destroy(dp);  // stops the running worker
+  free_ring_port(port);
+}
+
+TEST(DpWorkerLcore, LaunchRejectsBadLcores) {
+  RingPort port = make_ring_port(1);
+  Dataplane* dp = create(1, one_port_snapshot(port_conf(port, {kNodeIp}, true)));
+  const unsigned main_lcore[] = {rte_get_main_lcore()};
+  EXPECT_EQ(dataplane_launch(dp, main_lcore, 1), -EINVAL);
+  const unsigned two[] = {1, 1};
+  EXPECT_EQ(dataplane_launch(dp, two, 2), -EINVAL);
+  const unsigned absent[] = {5};
+  EXPECT_EQ(dataplane_launch(dp, absent, 1), -EINVAL);
+  const unsigned too_many[] = {1, 1};
+  EXPECT_EQ(dataplane_launch(dp, too_many, 2), -EINVAL) << "one lcore per worker";
+  dataplane_destroy(dp);
+  free_ring_port(port);
+}
+
+}  // namespace
+}  // namespace tandem::dp

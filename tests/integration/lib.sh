@@ -1,0 +1,17 @@
+# Helpers for the integration tests: assertions that count and explain.
+# Source from a test script; call `finish` last.
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export TANDEM_BUILD=${TANDEM_BUILD:-$ROOT/build}
+TANDEMD=$TANDEM_BUILD/controlplane/daemon/tandemd
+TANDEMCTL=$TANDEM_BUILD/controlplane/cli/tandemctl
+_pass=0 _fail=0
+
+ok() { _pass=$((_pass + 1)); echo "ok   - $*"; }
+not_ok() { _fail=$((_fail + 1)); echo "FAIL - $*"; }
+# check "description" command... : passes when the command exits 0.
+check() { local d=$1; shift; if "$@" >/tmp/tandem-check.out 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/    /' /tmp/tandem-check.out | head -20; fi; }
+check_not() { local d=$1; shift; if "$@" >/tmp/tandem-check.out 2>&1; then not_ok "$d"; sed 's/^/    /' /tmp/tandem-check.out | head -20; else ok "$d"; fi; }
+# contains "description" "haystack" "needle"
+contains() { if grep -qF -- "$3" <<<"$2"; then ok "$1"; else not_ok "$1: '$3' not in:"; sed 's/^/    /' <<<"$2" | head -20; fi; }
+finish() { echo "# $_pass passed, $_fail failed"; [ "$_fail" -eq 0 ]; exit $?; }
