@@ -3,7 +3,7 @@
 # and starts nothing; tandemctl explains when it cannot reach a daemon.
 . "$(dirname "$0")/lib.sh"
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+trap 'rm -rf "$dir" /var/run/dpdk/tandem-it-nodev-$$' EXIT
 
 cat >"$dir/bad.conf" <<'CONF'
 config system global

@@ -6,6 +6,7 @@
 //
 // Frames for addresses in tandem_addrs must reach DPDK and not the kernel;
 // everything else must reach the kernel (its replies show up on the peer).
+#include <filesystem>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if_packet.h>
@@ -351,7 +352,7 @@ class AfXdpEnvironment : public ::testing::Environment {
     }
     std::vector<std::string> args = {"drivers_af_xdp", "-l", "0", "--no-huge", "-m", "256",
                                      "--no-pci", "--no-shconf", "--log-level=lib.eal:warning",
-                                     "--file-prefix", "drvafxdp" + std::to_string(getpid())};
+                                     "--file-prefix", "tandem-test-drvafxdp-" + std::to_string(getpid())};
     args.insert(args.end(), spec.eal_args.begin(), spec.eal_args.end());
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
@@ -376,6 +377,7 @@ class AfXdpEnvironment : public ::testing::Environment {
       port_shutdown(g_port.port_id);
       rte_eal_cleanup();
     }
+    std::filesystem::remove_all("/var/run/dpdk/tandem-test-drvafxdp-" + std::to_string(getpid()));
     if (g_peer_socket >= 0) close(g_peer_socket);
     remove_namespaces();
   }

@@ -1,5 +1,6 @@
 // port_setup/port_shutdown and format_nic on real vdevs (net_ring, net_null)
 // under a hugepage-free EAL.
+#include <filesystem>
 #include <unistd.h>
 
 #include <cstdio>
@@ -37,7 +38,7 @@ class EalEnvironment : public ::testing::Environment {
     // implies legacy memory); --no-shconf gives the same isolation.
     std::vector<std::string> args = {"drivers_port", "-l", "0", "--no-huge", "-m", "256",
                                      "--no-pci", "--no-shconf", "--log-level=lib.eal:warning",
-                                     "--file-prefix", "drvport" + std::to_string(getpid())};
+                                     "--file-prefix", "tandem-test-drvport-" + std::to_string(getpid())};
     for (const DeviceSpec* spec : {&g_ring, &g_null}) {
       args.insert(args.end(), spec->eal_args.begin(), spec->eal_args.end());
     }
@@ -48,7 +49,11 @@ class EalEnvironment : public ::testing::Environment {
                                      SOCKET_ID_ANY);
     ASSERT_NE(g_pool, nullptr) << rte_strerror(rte_errno);
   }
-  void TearDown() override { rte_eal_cleanup(); }
+  void TearDown() override {
+    rte_eal_cleanup();
+    // EAL leaves its runtime directory behind even with --no-shconf.
+    std::filesystem::remove_all("/var/run/dpdk/tandem-test-drvport-" + std::to_string(getpid()));
+  }
 };
 
 const auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
