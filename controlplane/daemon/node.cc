@@ -1,6 +1,8 @@
 #include "controlplane/daemon/node.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -17,6 +19,7 @@
 
 #include "controlplane/daemon/event_log.h"
 #include "dataplane/worker/worker.h"
+#include "drivers/xdp/xdp_types.h"
 #include "dataplane/worker/worker_types.h"
 
 namespace tandem::daemon {
@@ -183,6 +186,10 @@ bool Node::start_ports(std::string* error) {
                  ": " + err;
         return false;
       }
+      if (!p.xdp_addrs->set_steer_all(true, &err)) {
+        *error = "port " + p.name + ": cannot turn on XDP steering: " + err;
+        return false;
+      }
     }
   }
   return true;
@@ -237,29 +244,41 @@ bool Node::start_dataplane(std::string* error) {
   return true;
 }
 
-// Keeps each AF_XDP port's kernel-side address map equal to the addresses
-// the node answers for, so the XDP program steers exactly the node's own
-// traffic to DPDK and leaves the rest to the kernel.
+// Keeps each AF_XDP port's address map equal to what the node answers for
+// (to DPDK) and what the kernel holds on that netdev (to the kernel, so
+// management on a shared port keeps working). Everything else follows
+// steer-all, which tandemd turns on: transit traffic is the node's too.
 void Node::sync_xdp_addresses() {
+  ifaddrs* ifa_list = nullptr;
+  if (getifaddrs(&ifa_list) != 0) ifa_list = nullptr;
   for (auto& p : ports_) {
     if (!p.xdp_addrs) continue;
+    std::map<uint32_t, uint32_t> want;
+    for (ifaddrs* ifa = ifa_list; ifa != nullptr; ifa = ifa->ifa_next) {
+      if (ifa->ifa_addr == nullptr || ifa->ifa_addr->sa_family != AF_INET ||
+          p.spec.ifname != ifa->ifa_name) {
+        continue;
+      }
+      want[reinterpret_cast<sockaddr_in*>(ifa->ifa_addr)->sin_addr.s_addr] = kTandemAddrKernel;
+    }
     const config::InterfaceConfig* ifc = node_.interface(p.name);
-    std::vector<uint32_t> want;
-    if (ifc != nullptr && ifc->ip != 0 && ifc->up) want.push_back(htonl(ifc->ip));
+    if (ifc != nullptr && ifc->ip != 0 && ifc->up) want[htonl(ifc->ip)] = kTandemAddrLocal;
+    if (want == p.xdp_published) continue;
     std::string err;
-    for (uint32_t ip : p.xdp_published) {
-      if (std::find(want.begin(), want.end(), ip) == want.end() && !p.xdp_addrs->remove(ip, &err)) {
+    for (const auto& [ip, flags] : p.xdp_published) {
+      if (want.count(ip) == 0 && !p.xdp_addrs->remove(ip, &err)) {
         event_log().log(Severity::kError, "port %s: XDP map remove: %s", p.name.c_str(),
                         err.c_str());
       }
     }
-    for (uint32_t ip : want) {
-      if (!p.xdp_addrs->add(ip, &err)) {
+    for (const auto& [ip, flags] : want) {
+      if (!p.xdp_addrs->add(ip, &err, flags)) {
         event_log().log(Severity::kError, "port %s: XDP map add: %s", p.name.c_str(), err.c_str());
       }
     }
     p.xdp_published = want;
   }
+  if (ifa_list != nullptr) freeifaddrs(ifa_list);
 }
 
 void Node::poll_links(bool initial) {
@@ -319,6 +338,7 @@ void Node::run(const std::atomic<bool>& stop_requested) {
     if (now - last_link_poll_ >= kLinkPollInterval) {
       last_link_poll_ = now;
       poll_links(false);
+      sync_xdp_addresses();
     }
   }
 }

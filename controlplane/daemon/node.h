@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,7 +50,7 @@ struct NodePort {
   int down_polls = 0;
   std::chrono::steady_clock::time_point last_start_try{};
   std::unique_ptr<drivers::XdpAddressMap> xdp_addrs;
-  std::vector<uint32_t> xdp_published;  // addresses we put in the XDP map
+  std::map<uint32_t, uint32_t> xdp_published;  // address (network order) -> flags in the XDP map
 };
 
 class Node {

@@ -64,8 +64,13 @@ static __always_inline int to_socket(struct xdp_md *ctx) {
   return bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
 }
 
-static __always_inline int is_ours(__be32 addr) {
-  return bpf_map_lookup_elem(&tandem_addrs, &addr) != NULL;
+/* 1: to the socket, 0: to the kernel. A kernel-held address always goes to
+ * the kernel; a node address always to the socket; anything else follows
+ * steer-all. */
+static __always_inline int wants_socket(__be32 addr, int all) {
+  __u32 *flags = bpf_map_lookup_elem(&tandem_addrs, &addr);
+  if (flags == NULL) return all;
+  return (*flags & kTandemAddrKernel) == 0;
 }
 
 static __always_inline int steer_all(void) {
@@ -98,7 +103,7 @@ int tandem_xdp(struct xdp_md *ctx) {
     if (arp->ar_hrd != bpf_htons(TANDEM_ARPHRD_ETHER) || arp->ar_pro != bpf_htons(ETH_P_IP) ||
         arp->ar_hln != ETH_ALEN || arp->ar_pln != 4)
       return XDP_PASS;
-    if (steer_all() || is_ours(arp->tpa)) return to_socket(ctx);
+    if (wants_socket(arp->tpa, steer_all())) return to_socket(ctx);
     return XDP_PASS;
   }
 
@@ -106,7 +111,7 @@ int tandem_xdp(struct xdp_md *ctx) {
     struct iphdr *ip = l3;
     if ((void *)(ip + 1) > data_end) return XDP_PASS;
     if (ip->version != 4) return XDP_PASS;
-    if (steer_all() || is_ours(ip->daddr)) return to_socket(ctx);
+    if (wants_socket(ip->daddr, steer_all())) return to_socket(ctx);
     return XDP_PASS;
   }
 

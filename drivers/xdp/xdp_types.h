@@ -8,8 +8,9 @@
  *   current (XdpAddressMap).
  * tandem_ctl: array of u32 indexed by TandemCtlIndex.
  *   kTandemCtlSteerAll != 0: every IPv4 and ARP frame goes to the socket,
- *   whatever its address, for transit traffic; all other EtherTypes (IPv6,
- *   LLDP, STP...) still go to the kernel. Default 0.
+ *   whatever its address, for transit traffic -- except frames for addresses
+ *   flagged kTandemAddrKernel; all other EtherTypes (IPv6, LLDP, STP...)
+ *   still go to the kernel. Default 0; tandemd turns it on for its data ports.
  * xsks_map: XSKMAP the DPDK af_xdp PMD fills with its sockets (the PMD looks
  *   the map up by this exact name when given xdp_prog=). */
 #ifndef TANDEM_DRIVERS_XDP_XDP_TYPES_H
@@ -27,6 +28,8 @@ enum TandemXdpLimits {
 enum TandemAddrFlags {
   kTandemAddrLocal = 1u << 0,   /* an interface address of this node */
   kTandemAddrVirtual = 1u << 1, /* an HA virtual address, held by the primary */
+  kTandemAddrKernel = 1u << 2,  /* held by the kernel on this netdev: always passed to the
+                                   kernel, even in steer-all mode (management on a data port) */
 };
 
 enum TandemCtlIndex {
