@@ -42,7 +42,8 @@ std::vector<std::pair<std::string, std::string>> checksums(const Config& cfg);
 std::vector<std::pair<std::string, std::string>> object_paths();
 
 // Cross-reference checks of a whole config (hbdev/monitor names, shared
-// devices, HA mode prerequisites, host addresses). parse/apply call it.
+// devices, HA mode prerequisites, host addresses, and the names, group
+// cycles and route gateways of firewall/router objects). parse/apply call it.
 void validate(const Config& cfg, std::vector<Diagnostic>* errors);
 
 }  // namespace tandem::config

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "controlplane/config/firewall.h"
 #include "controlplane/config/schema.h"
 #include "controlplane/config/value.h"
 
@@ -120,7 +121,13 @@ NodeConfig node_config(const Config& cfg) {
   Reader d("system dpdk", *cfg.singleton("system dpdk"));
   node.dpdk = {d.str("cores"),      d.uint("workers"), d.uint("memory"),  d.enabled("hugepages"),
                d.uint("idle-sleep"), d.str("file-prefix"), d.uint("rx-desc"), d.uint("tx-desc"),
-               d.uint("mbufs")};
+               d.uint("mbufs"),     d.uint("session-table-size"), d.uint("neighbour-table-size")};
+
+  node.policies = resolve_policies(cfg);
+  node.routes = resolve_routes(cfg);
+  Reader ttl("system session-ttl", *cfg.singleton("system session-ttl"));
+  node.timers = {g.uint("tcp-halfopen-timer"), ttl.uint("default"),       g.uint("tcp-halfclose-timer"),
+                 g.uint("tcp-timewait-timer"), g.uint("udp-idle-timer"), g.uint("icmp-idle-timer")};
   return node;
 }
 

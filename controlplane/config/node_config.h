@@ -59,6 +59,53 @@ struct DpdkConfig {
   unsigned idle_sleep_us;
   std::string file_prefix;
   unsigned rx_desc, tx_desc, mbufs;
+  unsigned session_table_size;    // sessions per worker
+  unsigned neighbour_table_size;  // ARP entries per worker
+};
+
+// Firewall objects come fully resolved: groups flattened, built-ins
+// expanded, addresses as merged host-order ranges, so the daemon copies
+// them into the dataplane snapshot without knowing any config names.
+struct AddrRange {
+  uint32_t lo, hi;  // inclusive, host order
+  bool operator==(const AddrRange&) const = default;
+};
+
+// Ports (inclusive, host order) matter for proto 6, 17 and 132 only; other
+// protocols carry the full 0..65535 ranges so a matcher may test them
+// unconditionally. icmp_type/icmp_code are -1 (any) except for ICMP.
+struct ServiceRange {
+  uint8_t proto;  // 6, 17, 1, 132, another IP protocol, or 0 = any IP protocol
+  uint16_t dst_lo, dst_hi, src_lo, src_hi;
+  int icmp_type;  // -1: any
+  int icmp_code;  // -1: any
+  bool operator==(const ServiceRange&) const = default;
+};
+
+struct FirewallPolicy {
+  unsigned id;
+  std::string name;
+  std::vector<std::string> srcintf, dstintf;  // "any" kept as the single word
+  std::vector<AddrRange> src, dst;            // sorted, merged; empty matches nothing
+  std::vector<ServiceRange> services;         // duplicates removed, first occurrence kept
+  bool accept;   // action accept
+  bool log;      // logtraffic all
+  bool enabled;  // status enable
+};
+
+struct StaticRoute {
+  unsigned seq;
+  uint32_t dst;  // network, host order
+  uint8_t prefix_len;
+  uint32_t gateway;  // 0: dst is on the device's link
+  std::string device;
+  unsigned distance, priority;
+  bool enabled;
+};
+
+// Seconds.
+struct SessionTimers {
+  unsigned tcp_halfopen, tcp_established, tcp_halfclose, tcp_timewait, udp, icmp;
 };
 
 struct GlobalConfig {
@@ -71,6 +118,9 @@ struct NodeConfig {
   std::vector<InterfaceConfig> interfaces;
   HaConfig ha;
   DpdkConfig dpdk;
+  std::vector<FirewallPolicy> policies;  // evaluation order: as written, not by id
+  std::vector<StaticRoute> routes;       // as written
+  SessionTimers timers;
   const InterfaceConfig* interface(std::string_view name) const;
 };
 

@@ -41,6 +41,14 @@ ObjectSchema system_global() {
       str("alias", 35, "", "Free-form alias of this node."),
       str("timezone", 63, "", "Time zone name used for log timestamps (e.g. \"Europe/Paris\")."),
       integer("admintimeout", 1, 480, 5, "Idle minutes before a CLI session is closed."),
+      integer("tcp-halfclose-timer", 1, 86400, 120,
+              "Seconds a TCP session waits after one side sent FIN before it is removed."),
+      integer("tcp-halfopen-timer", 1, 86400, 10,
+              "Seconds a TCP session may stay without completing its handshake."),
+      integer("tcp-timewait-timer", 0, 300, 1, "Seconds a closed TCP session lingers in TIME-WAIT."),
+      integer("udp-idle-timer", 1, 86400, 180, "Seconds an idle UDP session lives."),
+      integer("icmp-idle-timer", 1, 86400, 60,
+              "Seconds an idle ICMP session lives (Tandem's own key)."),
   };
   return o;
 }
@@ -138,6 +146,132 @@ ObjectSchema system_dpdk() {
       integer("rx-desc", 64, 4096, 1024, "RX descriptors per queue."),
       integer("tx-desc", 64, 4096, 1024, "TX descriptors per queue."),
       integer("mbufs", 1024, 4194304, 16384, "Mbufs per worker mempool."),
+      integer("session-table-size", 1024, 67108864, 1048576, "Sessions per worker session table."),
+      integer("neighbour-table-size", 64, 1048576, 4096, "ARP neighbour entries per worker."),
+  };
+  return o;
+}
+
+ObjectSchema system_session_ttl() {
+  ObjectSchema o;
+  o.path = "system session-ttl";
+  o.help = "Lifetime of idle established sessions.";
+  o.keys = {
+      integer("default", 300, 604800, 3600, "Seconds an idle established TCP session lives."),
+  };
+  return o;
+}
+
+// FortiOS limits firewall object names to 79 bytes.
+constexpr std::int64_t kFirewallNameMax = 79;
+
+KeySchema names(std::string name, std::int64_t max_len, std::string help) {
+  return {std::move(name), ValueType::kNameList, {}, 0, max_len, {}, std::move(help)};
+}
+KeySchema comment(std::string name) { return str(std::move(name), 255, "", "Free-form comment."); }
+
+ObjectSchema firewall_address() {
+  ObjectSchema o;
+  o.path = "firewall address";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kFirewallNameMax;
+  o.help = "IPv4 addresses, keyed by name; \"all\" and \"none\" are built in.";
+  o.keys = {
+      choice("type", {"ipmask", "iprange"}, "ipmask", "ipmask uses subnet; iprange uses start-ip..end-ip."),
+      typed("subnet", ValueType::kIpv4Mask, {"0.0.0.0", "0.0.0.0"}, "Network and netmask (type ipmask)."),
+      typed("start-ip", ValueType::kIpv4, {"0.0.0.0"}, "First address of the range (type iprange)."),
+      typed("end-ip", ValueType::kIpv4, {"0.0.0.0"}, "Last address of the range (type iprange)."),
+      comment("comment"),
+  };
+  return o;
+}
+
+ObjectSchema firewall_addrgrp() {
+  ObjectSchema o;
+  o.path = "firewall addrgrp";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kFirewallNameMax;
+  o.help = "Address groups, keyed by name; members are addresses or other groups.";
+  o.keys = {
+      names("member", kFirewallNameMax, "Addresses and address groups in this group (no cycles)."),
+      comment("comment"),
+  };
+  return o;
+}
+
+ObjectSchema firewall_service_custom() {
+  ObjectSchema o;
+  o.path = "firewall service custom";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kFirewallNameMax;
+  o.help = "Services, keyed by name; the built-in services need no entry.";
+  o.keys = {
+      choice("protocol", {"TCP/UDP/SCTP", "ICMP", "IP"}, "TCP/UDP/SCTP", "Which of the keys below apply."),
+      {"tcp-portrange", ValueType::kPortRangeList, {}, 0, 0, {}, "TCP port ranges dst[-dst][:src[-src]]."},
+      {"udp-portrange", ValueType::kPortRangeList, {}, 0, 0, {}, "UDP port ranges dst[-dst][:src[-src]]."},
+      {"sctp-portrange", ValueType::kPortRangeList, {}, 0, 0, {}, "SCTP port ranges dst[-dst][:src[-src]]."},
+      {"icmptype", ValueType::kInteger, {}, 0, 255, {}, "ICMP type (protocol ICMP); unset matches any type."},
+      {"icmpcode", ValueType::kInteger, {}, 0, 255, {}, "ICMP code (protocol ICMP); unset matches any code."},
+      integer("protocol-number", 0, 255, 0, "IP protocol number (protocol IP); 0 matches any protocol."),
+      comment("comment"),
+  };
+  return o;
+}
+
+ObjectSchema firewall_service_group() {
+  ObjectSchema o;
+  o.path = "firewall service group";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kFirewallNameMax;
+  o.help = "Service groups, keyed by name; members are services or other groups.";
+  o.keys = {
+      names("member", kFirewallNameMax, "Services and service groups in this group (no cycles)."),
+      comment("comment"),
+  };
+  return o;
+}
+
+ObjectSchema firewall_policy() {
+  ObjectSchema o;
+  o.path = "firewall policy";
+  o.entry_key = EntryKey::kInteger;
+  o.key_min = 1;
+  o.key_max = 4294967294;
+  o.help = "Forwarding policies, keyed by id; evaluated in table order (as written), not id order.";
+  o.keys = {
+      str("name", 35, "", "Policy name."),
+      names("srcintf", kInterfaceNameMax, "Incoming interfaces, or \"any\"."),
+      names("dstintf", kInterfaceNameMax, "Outgoing interfaces, or \"any\"."),
+      names("srcaddr", kFirewallNameMax, "Source addresses and address groups."),
+      names("dstaddr", kFirewallNameMax, "Destination addresses and address groups."),
+      choice("action", {"accept", "deny"}, "deny", "What a matching session gets."),
+      names("service", kFirewallNameMax, "Services and service groups."),
+      str("schedule", 35, "always", "Schedule; only \"always\" is supported for now."),
+      choice("logtraffic", {"all", "utm", "disable"}, "utm",
+             "all logs every session; utm logs only security events (none on forwarded traffic yet)."),
+      toggle("status", true, "Evaluate this policy."),
+      toggle("nat", false, "Source NAT to the outgoing interface; enable is refused for now."),
+      str("comments", 1023, "", "Free-form comment."),
+  };
+  return o;
+}
+
+ObjectSchema router_static() {
+  ObjectSchema o;
+  o.path = "router static";
+  o.entry_key = EntryKey::kInteger;
+  o.key_min = 1;
+  o.key_max = 4294967295;
+  o.help = "IPv4 static routes, keyed by seq-num.";
+  o.keys = {
+      typed("dst", ValueType::kIpv4Mask, {"0.0.0.0", "0.0.0.0"}, "Destination network and netmask."),
+      typed("gateway", ValueType::kIpv4, {"0.0.0.0"},
+            "Next hop on a connected subnet of device; 0.0.0.0 means dst is on the device's link."),
+      str("device", kInterfaceNameMax, "", "Outgoing interface (required while status is enable)."),
+      integer("distance", 1, 255, 10, "Administrative distance; lower wins."),
+      integer("priority", 0, 65535, 0, "Priority among routes of equal distance; lower wins."),
+      toggle("status", true, "Use this route."),
+      comment("comment"),
   };
   return o;
 }
@@ -145,7 +279,10 @@ ObjectSchema system_dpdk() {
 // Later: firewall access-proxy (with api-gateway and realservers),
 // firewall proxy-policy, user local/group, vpn certificate.
 std::vector<ObjectSchema> declare_objects() {
-  return {system_global(), system_interface(), system_ha(), system_dpdk()};
+  return {system_global(),    system_interface(),     system_ha(),
+          system_dpdk(),      system_session_ttl(),   firewall_address(),
+          firewall_addrgrp(), firewall_service_custom(), firewall_service_group(),
+          firewall_policy(),  router_static()};
 }
 
 }  // namespace

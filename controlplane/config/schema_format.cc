@@ -1,6 +1,7 @@
 // How the schema prints: the expected-form phrases used in error messages
 // and the Markdown key reference written into docs/config.md.
 
+#include "controlplane/config/firewall.h"
 #include "controlplane/config/schema.h"
 #include "controlplane/config/value.h"
 
@@ -30,6 +31,7 @@ std::string type_name(const KeySchema& key) {
     case ValueType::kMac: return "MAC address";
     case ValueType::kCpuList: return "CPU list";
     case ValueType::kDevice: return "device";
+    case ValueType::kPortRangeList: return "list of port ranges dst[-dst][:src[-src]]";
   }
   return "?";
 }
@@ -82,6 +84,8 @@ std::string expected_form(const KeySchema& key) {
     case ValueType::kPassword: return "a password, or ENC <hash>";
     case ValueType::kMac: return "a MAC address xx:xx:xx:xx:xx:xx";
     case ValueType::kCpuList: return "a CPU list such as 0,1 or 0-3";
+    case ValueType::kPortRangeList:
+      return "port ranges such as 80, 8000-8080 or 443:1024-65535 (dst[:src], 0..65535, low<=high)";
     case ValueType::kDevice:
       return "a PCI address 0000:03:00.0, af_xdp:<if>, af_packet:<if>, kernel:<if> or net_<vdev>[,args]";
   }
@@ -91,6 +95,22 @@ std::string expected_form(const KeySchema& key) {
 std::string reference_markdown() {
   std::string out;
   for (const ObjectSchema& o : top_level_objects()) object_reference(o, "config " + o.path, &out);
+  out += "### Built-in addresses and services\n\n"
+         "Usable in policies and groups without an entry; an entry of the same name is an error.\n\n"
+         "| name | kind | matches |\n|---|---|---|\n";
+  for (const BuiltinAddress& a : builtin_addresses()) {
+    std::string matches;
+    for (const AddrRange& r : a.ranges) {
+      matches += (matches.empty() ? "" : ", ") + format_ipv4(r.lo) + "-" + format_ipv4(r.hi);
+    }
+    out += "| `" + a.name + "` | address | " + (matches.empty() ? "nothing" : matches) + " |\n";
+  }
+  for (const BuiltinService& s : builtin_services()) {
+    std::string matches;
+    for (const ServiceRange& r : s.ranges) matches += (matches.empty() ? "" : ", ") + describe(r);
+    out += "| `" + s.name + "` | service | " + matches + " |\n";
+  }
+  out += "\n";
   return out;
 }
 

@@ -23,6 +23,7 @@ enum class ValueType {
   kMac,            // xx:xx:xx:xx:xx:xx
   kCpuList,        // "0,1" or "0-3" or "0-3,6"
   kDevice,         // a port spec: PCI address, af_xdp:/af_packet:/kernel:<if>, net_<vdev>
+  kPortRangeList,  // FortiOS port specs: dst[-dst][:src[-src]] ..., ports 0..65535
 };
 
 struct KeySchema {

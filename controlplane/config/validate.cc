@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "controlplane/config/config.h"
+#include "controlplane/config/firewall.h"
 #include "controlplane/config/schema.h"
 #include "controlplane/config/value.h"
 
@@ -141,6 +142,9 @@ class Validator {
 
 }  // namespace
 
-void validate(const Config& cfg, std::vector<Diagnostic>* errors) { Validator(cfg, errors).run(); }
+void validate(const Config& cfg, std::vector<Diagnostic>* errors) {
+  Validator(cfg, errors).run();
+  validate_firewall(cfg, errors);
+}
 
 }  // namespace tandem::config

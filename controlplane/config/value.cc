@@ -157,7 +157,39 @@ std::optional<ValueError> parse_ipv4_mask(std::span<const Token> tokens, Words* 
   return {};
 }
 
+// "lo" or "lo-hi" with lo <= hi, both 0..65535.
+bool parse_port_span(std::string_view text, std::uint16_t* lo, std::uint16_t* hi) {
+  std::size_t dash = text.find('-');
+  auto a = parse_integer(text.substr(0, dash), 0, kMaxPort);
+  if (!a) return false;
+  auto b = dash == std::string_view::npos ? a : parse_integer(text.substr(dash + 1), 0, kMaxPort);
+  if (!b || *b < *a) return false;
+  *lo = static_cast<std::uint16_t>(*a);
+  *hi = static_cast<std::uint16_t>(*b);
+  return true;
+}
+
+std::string format_port_span(std::uint16_t lo, std::uint16_t hi) {
+  return lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
+}
+
 }  // namespace
+
+std::optional<PortRangeSpec> parse_port_range(std::string_view text) {
+  PortRangeSpec spec{0, 0, 0, kMaxPort};
+  std::size_t colon = text.find(':');
+  if (!parse_port_span(text.substr(0, colon), &spec.dst_lo, &spec.dst_hi)) return {};
+  if (colon != std::string_view::npos && !parse_port_span(text.substr(colon + 1), &spec.src_lo, &spec.src_hi)) {
+    return {};
+  }
+  return spec;
+}
+
+std::string format_port_range(const PortRangeSpec& spec) {
+  std::string out = format_port_span(spec.dst_lo, spec.dst_hi);
+  if (spec.src_lo != 0 || spec.src_hi != kMaxPort) out += ":" + format_port_span(spec.src_lo, spec.src_hi);
+  return out;
+}
 
 std::optional<std::int64_t> parse_integer(std::string_view text, std::int64_t lo, std::int64_t hi) {
   if (text.empty() || text.size() > 19) return {};
@@ -358,6 +390,22 @@ std::optional<ValueError> parse_value(const KeySchema& key, std::span<const Toke
       }
       *words = {first};
       return {};
+    case ValueType::kPortRangeList: {
+      Words out;
+      for (std::size_t i = 0; i < tokens.size(); ++i) {
+        auto spec = parse_port_range(tokens[i].text);
+        if (!spec) {
+          return fail(i, "\"" + tokens[i].text + "\" is not a port range (expected " + expected_form(key) + ")");
+        }
+        std::string canonical = format_port_range(*spec);
+        if (std::find(out.begin(), out.end(), canonical) != out.end()) {
+          return fail(i, "\"" + tokens[i].text + "\" listed twice in " + key.name);
+        }
+        out.push_back(std::move(canonical));
+      }
+      *words = std::move(out);
+      return {};
+    }
     case ValueType::kDevice: {
       if (auto e = one_word(key, tokens)) return e;
       auto device = canonical_device(first);

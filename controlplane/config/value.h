@@ -42,6 +42,18 @@ std::string format_ipv4(std::uint32_t host_order);
 std::optional<int> netmask_prefix(std::uint32_t mask);
 std::uint32_t prefix_netmask(int prefix_len);
 
+// One FortiOS service port spec, "80", "8000-8080" or "443:1024-65535":
+// destination range, then optionally ':' and the source range. Without a
+// source range the source is any port (0..65535). Host order.
+struct PortRangeSpec {
+  std::uint16_t dst_lo = 0, dst_hi = 0, src_lo = 0, src_hi = 0;
+  bool operator==(const PortRangeSpec&) const = default;
+};
+inline constexpr std::uint16_t kMaxPort = 65535;
+std::optional<PortRangeSpec> parse_port_range(std::string_view text);
+// Canonical text: single ports without "-", the any-source range left out.
+std::string format_port_range(const PortRangeSpec& spec);
+
 // Parses a decimal integer within lo..hi.
 std::optional<std::int64_t> parse_integer(std::string_view text, std::int64_t lo, std::int64_t hi);
 

@@ -1,0 +1,126 @@
+// HaMachine: one node's side of the FGCP active-passive protocol — peer
+// liveness, primary election, monitored links, maintenance mode, `execute
+// ha failover`, split brain and the gratuitous-ARP schedule. Pure logic:
+// the control lcore feeds it decoded heartbeats, link events and a clock,
+// and carries out the HaActions it returns; time is always an argument
+// (monotonic ns), so tests drive it deterministically.
+//
+// Every transition happens in HaMachine::decide(); every input handler only
+// records the input and calls it. docs/ha.md describes the states.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "controlplane/config/node_config.h"
+#include "controlplane/ha/election.h"
+#include "controlplane/ha/ha_state_types.h"
+#include "controlplane/ha/hb_frame_types.h"
+
+namespace tandem::ha {
+
+// HaSettings from `config system ha` and `config system global`.
+HaSettings ha_settings(const config::NodeConfig& node, std::string_view sw_version);
+MaintenanceMode parse_maintenance_mode(std::string_view s);
+
+class HaMachine {
+ public:
+  static constexpr size_t kHistoryMax = 512;
+  static constexpr size_t kSelectionsMax = 8;
+  // Bad frames are counted one by one but logged at most this often, so a
+  // misconfigured neighbour cannot flood the event log.
+  static constexpr uint64_t kDropLogIntervalNs = 1'000'000'000;
+
+  // boot_epoch: random per process start (see HbInfo::boot_epoch).
+  // Monitored links start up; report each link's state right after.
+  HaMachine(HaSettings settings, uint64_t now_ns, uint64_t boot_epoch);
+
+  std::vector<HaAction> on_tick(uint64_t now_ns);
+  std::vector<HaAction> on_heartbeat(const HbInfo& hb, uint64_t now_ns);
+  std::vector<HaAction> on_monitor_link(std::string_view name, bool up, uint64_t now_ns);
+  // The peer was seen alive on a data port (its frames from the virtual
+  // MAC, its GARPs) — the caller's split-brain probe.
+  std::vector<HaAction> on_peer_seen_on_data_port(uint64_t now_ns);
+  std::vector<HaAction> set_maintenance(MaintenanceMode mode, uint64_t now_ns);
+  // Sessions and config have been replicated from the primary (or not).
+  std::vector<HaAction> set_in_sync(bool in_sync, uint64_t now_ns);
+  // `execute ha failover set 1` (true) / `unset 1` (false).
+  std::vector<HaAction> failover_set(bool set, uint64_t now_ns);
+  // The codec dropped a frame: counted, remembered as "last error", logged
+  // (rate limited). Never changes the role.
+  std::vector<HaAction> on_dropped_frame(HbDecodeResult why, std::string_view hbdev, uint64_t now_ns);
+
+  // The heartbeat to send now (advances the sequence number).
+  HbInfo make_heartbeat(uint64_t now_ns);
+
+  HaRole role() const { return role_; }
+  bool maintenance() const { return maintenance_ != MaintenanceMode::kDisable; }
+  MaintenanceMode maintenance_mode() const { return maintenance_; }
+  bool failover_flag() const { return failover_set_; }
+  bool in_sync() const { return in_sync_; }
+  bool sync_enabled() const { return maintenance_ != MaintenanceMode::kEnableWithoutSync; }
+  // Secondary because it lost a split brain, and staying so while the
+  // peer is still seen on a data port.
+  bool silent() const { return silent_; }
+  Candidate local_candidate(uint64_t now_ns) const;
+  Candidate peer_candidate(uint64_t now_ns) const;
+  unsigned monitored_up() const;  // counted (stable) monitored links
+  bool links_pending() const;
+  const HaPeerView& peer() const { return peer_; }
+  const HaSettings& settings() const { return settings_; }
+  const HaCounters& counters() const { return counters_; }
+  const std::deque<HaHistoryEntry>& history() const { return history_; }
+  const std::deque<HaSelection>& selections() const { return selections_; }  // newest first
+  uint64_t started_ns() const { return started_ns_; }
+  uint64_t state_change_ns() const { return state_change_ns_; }
+  const std::string& last_error() const { return last_error_; }
+  uint64_t dead_interval_ns() const;
+
+ private:
+  struct MonitorLink {
+    std::string name;
+    bool up = true;
+    bool counted = true;  // up and past monitor-stability-period
+    uint64_t up_since_ns = 0;
+  };
+
+  void decide(uint64_t now, std::vector<HaAction>* out);
+  void become(HaRole to, const std::string& reason, uint64_t now, std::vector<HaAction>* out);
+  bool takeover_allowed(const ElectionResult& r, const Candidate& challenger, bool challenger_links_pending,
+                        unsigned incumbent_score, unsigned incumbent_total) const;
+  void select(const std::string& serial, const std::string& because, uint64_t now);
+  void note(uint64_t now, std::string text, std::vector<HaAction>* out);
+  void refresh_links(uint64_t now, std::vector<HaAction>* out);
+  void refresh_peer(uint64_t now, std::vector<HaAction>* out);
+  bool peer_seen_on_data_port(uint64_t now) const;
+
+  HaSettings settings_;
+  HaRole role_ = HaRole::kHello;
+  uint64_t started_ns_, state_change_ns_, age_start_ns_;
+  uint64_t boot_epoch_, seq_ = 0;
+  uint64_t next_hb_ns_;
+  MaintenanceMode maintenance_;
+  bool failover_set_ = false;
+  bool in_sync_ = false;
+  bool silent_ = false;
+  bool split_brain_active_ = false;
+  bool data_port_seen_ = false;
+  uint64_t data_port_seen_ns_ = 0;
+  std::vector<MonitorLink> links_;
+  HaPeerView peer_;
+  unsigned garps_left_ = 0, garp_round_ = 0;
+  uint64_t next_garp_ns_ = 0;
+  HaCounters counters_;
+  std::deque<HaHistoryEntry> history_;
+  std::deque<HaSelection> selections_;
+  std::string last_error_;
+  uint64_t last_drop_log_ns_ = 0;
+  bool drop_logged_ = false;
+};
+
+const char* ha_role_name(HaRole role);  // "primary", "secondary", "hello"
+
+}  // namespace tandem::ha

@@ -1,0 +1,280 @@
+#include "controlplane/ha/ha_state.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "tests/unit/ha/ha_test_pair.h"
+
+namespace tandem::ha {
+namespace {
+
+using test::kMs;
+using test::kS;
+using test::Node;
+using test::Pair;
+using test::settings;
+
+// A (priority 200) and B (priority 100), override enable, both started at 0.
+Pair formed_pair(bool override = true) {
+  Pair p;
+  p.a = std::make_unique<Node>(settings("FGVM01TM22000001", 200, override), 0, 0xA1);
+  p.b = std::make_unique<Node>(settings("FGVM01TM22000002", 100, override), 0, 0xB1);
+  p.run_for(100 * kMs);
+  return p;
+}
+
+bool history_has(const HaMachine& m, const std::string& needle) {
+  return std::any_of(m.history().begin(), m.history().end(),
+                     [&](const HaHistoryEntry& e) { return e.text.find(needle) != std::string::npos; });
+}
+
+TEST(HaMachine, LoneNodeBecomesPrimaryAfterOneDeadInterval) {
+  Node n(settings("FGVM01TM22000001", 128), 0, 1);
+  EXPECT_EQ(n.m.dead_interval_ns(), 30 * kMs);
+  n.m.on_tick(29 * kMs + 999'999);
+  EXPECT_EQ(n.m.role(), HaRole::kHello);
+  auto acts = n.m.on_tick(30 * kMs);
+  EXPECT_EQ(n.m.role(), HaRole::kPrimary);
+  ASSERT_GE(acts.size(), 3u);
+  EXPECT_EQ(n.m.selections().front().because, "it's the only member in the cluster");
+}
+
+TEST(HaMachine, HeartbeatEveryInterval) {
+  Node n(settings("FGVM01TM22000001", 128), 0, 1);
+  std::vector<uint64_t> sent;
+  for (uint64_t t = 0; t <= 50 * kMs; t += kMs / 2)
+    for (const HaAction& a : n.m.on_tick(t))
+      if (a.kind == HaActionKind::kSendHeartbeat) sent.push_back(t);
+  EXPECT_EQ(sent, (std::vector<uint64_t>{0, 10 * kMs, 20 * kMs, 30 * kMs, 40 * kMs, 50 * kMs}));
+}
+
+TEST(HaMachine, ElectsByPriorityWithOverride) {
+  Pair p = formed_pair(true);
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+  EXPECT_EQ(p.a->m.selections().front().serial, "FGVM01TM22000001");
+  EXPECT_EQ(p.a->m.selections().front().because, "it has the highest priority");
+  EXPECT_EQ(p.b->m.selections().front().serial, "FGVM01TM22000001");
+  EXPECT_GT(p.a->m.counters().hb_rx, 5u);
+}
+
+TEST(HaMachine, ElectsByAgeWithoutOverride) {
+  Pair p;
+  // B has run for 400 s before A starts: beyond the 300 s margin.
+  p.b = std::make_unique<Node>(settings("FGVM01TM22000002", 100, false), 0, 0xB1);
+  p.now = 400 * kS;
+  p.b->m.on_tick(p.now);  // B alone: primary
+  p.a = std::make_unique<Node>(settings("FGVM01TM22000001", 200, false), p.now, 0xA1);
+  p.run_for(200 * kMs);
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.a->m.role(), HaRole::kSecondary);
+  // A is better ranked by priority only; without override age decides.
+  EXPECT_EQ(p.a->m.selections().front().because, "it has the largest uptime");
+}
+
+TEST(HaMachine, PeerDeathAfterIntervalTimesThresholdExactly) {
+  Pair p = formed_pair();
+  p.a->running = false;
+  // Find when B last heard A: the last tick at which A sent.
+  uint64_t last = p.b->m.peer().last_seen_ns;
+  p.run_until(last + 30 * kMs - 1 * kMs);
+  p.b->m.on_tick(last + 30 * kMs - 1);  // 1 ns short of 10 ms x 3
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+  EXPECT_TRUE(p.b->m.peer().alive);
+  auto acts = p.b->m.on_tick(last + 30 * kMs);
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
+  EXPECT_FALSE(p.b->m.peer().alive);
+  EXPECT_EQ(p.b->m.counters().peer_losses, 1u);
+  ASSERT_FALSE(acts.empty());
+  bool promoted = false, garp0 = false;
+  for (const HaAction& a : acts) {
+    promoted |= a.kind == HaActionKind::kBecomePrimary;
+    garp0 |= a.kind == HaActionKind::kSendGratuitousArps && a.round == 0;
+  }
+  EXPECT_TRUE(promoted);
+  EXPECT_TRUE(garp0);
+  EXPECT_TRUE(p.b->m.peer().down_alert);
+}
+
+TEST(HaMachine, GratuitousArpSchedule) {
+  Pair p = formed_pair();
+  p.a->running = false;
+  p.run_for(10 * kS);
+  std::vector<std::pair<uint64_t, unsigned>> garps;
+  uint64_t promoted_at = 0;
+  for (const auto& [t, a] : p.b->actions) {
+    if (a.kind == HaActionKind::kBecomePrimary) promoted_at = t;
+    if (a.kind == HaActionKind::kSendGratuitousArps) garps.push_back({t, a.round});
+  }
+  ASSERT_NE(promoted_at, 0u);
+  // At once, then arps=3 more every arps-interval=2 s, then nothing.
+  EXPECT_EQ(garps, (std::vector<std::pair<uint64_t, unsigned>>{{promoted_at, 0},
+                                                               {promoted_at + 2 * kS, 1},
+                                                               {promoted_at + 4 * kS, 2},
+                                                               {promoted_at + 6 * kS, 3}}));
+}
+
+TEST(HaMachine, MonitorLossFailsOverAndRecoveryWaitsForStability) {
+  Pair p = formed_pair();
+  p.a->m.set_in_sync(true, p.now);
+  p.input(*p.a, p.a->m.on_monitor_link("port1", false, p.now));
+  EXPECT_EQ(p.a->m.role(), HaRole::kSecondary);  // incumbent lost a link: no waiting
+  p.run_for(20 * kMs);
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.selections().front().because, "it has the most connected monitored interfaces");
+
+  uint64_t up_at = p.now;
+  p.input(*p.a, p.a->m.on_monitor_link("port1", true, p.now));
+  p.run_until(up_at + 5 * kS - kMs);
+  EXPECT_EQ(p.a->m.role(), HaRole::kSecondary);  // inside the stability period
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
+  EXPECT_TRUE(p.a->m.links_pending());
+  p.run_until(up_at + 5 * kS + 50 * kMs);
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);  // override: priority takes it back, in sync
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+}
+
+TEST(HaMachine, RecoveredNodeWithoutOverrideDoesNotTakeBack) {
+  Pair p = formed_pair(false);
+  // Both ages equal within the margin: A primary by priority.
+  ASSERT_EQ(p.a->m.role(), HaRole::kPrimary);
+  p.run_until(p.now + 400 * kS, 10 * kMs);
+  p.a->m.set_in_sync(true, p.now);
+  p.input(*p.a, p.a->m.on_monitor_link("port2", false, p.now));
+  p.run_for(20 * kMs);
+  ASSERT_EQ(p.b->m.role(), HaRole::kPrimary);
+  p.input(*p.a, p.a->m.on_monitor_link("port2", true, p.now));
+  p.run_for(10 * kS);
+  // A's age was reset by the failure: B is 400 s older and keeps the role.
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.a->m.role(), HaRole::kSecondary);
+}
+
+TEST(HaMachine, ReturningBetterNodeWaitsForSyncAndDoesNotFlap) {
+  Pair p = formed_pair();
+  p.a->running = false;
+  p.run_for(1 * kS);
+  ASSERT_EQ(p.b->m.role(), HaRole::kPrimary);
+  // A reboots: new machine, new boot epoch, same codec password.
+  p.a = std::make_unique<Node>(settings("FGVM01TM22000001", 200), p.now, 0xA2);
+  p.run_for(10 * kS);
+  EXPECT_EQ(p.a->m.role(), HaRole::kSecondary);
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.counters().peer_restarts, 1u);
+  EXPECT_EQ(p.a->m.selections().front().because, "it is the running primary and the peer is not yet in sync");
+  p.input(*p.a, p.a->m.set_in_sync(true, p.now));
+  p.run_for(50 * kMs);
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+  uint64_t changes_a = p.a->m.counters().role_changes, changes_b = p.b->m.counters().role_changes;
+  p.run_for(20 * kS);
+  EXPECT_EQ(p.a->m.counters().role_changes, changes_a);
+  EXPECT_EQ(p.b->m.counters().role_changes, changes_b);
+}
+
+TEST(HaMachine, MaintenanceHandsOverAndStaysSecondary) {
+  Pair p = formed_pair();
+  auto acts = p.a->m.set_maintenance(MaintenanceMode::kEnableWithSync, p.now);
+  p.input(*p.a, acts);
+  EXPECT_EQ(p.a->m.role(), HaRole::kSecondary);
+  EXPECT_TRUE(p.a->m.sync_enabled());
+  p.run_for(50 * kMs);
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.selections().front().because, "it has a peer in maintenance mode");
+  // Even with the peer gone, a node in maintenance does not take the role.
+  p.b->running = false;
+  p.run_for(1 * kS);
+  EXPECT_EQ(p.a->m.role(), HaRole::kSecondary);
+
+  acts = p.a->m.set_maintenance(MaintenanceMode::kEnableWithoutSync, p.now);
+  ASSERT_TRUE(std::any_of(acts.begin(), acts.end(), [](const HaAction& a) {
+    return a.kind == HaActionKind::kSetSync && !a.sync_enabled;
+  }));
+  EXPECT_FALSE(p.a->m.sync_enabled());
+  p.input(*p.a, p.a->m.set_maintenance(MaintenanceMode::kDisable, p.now));
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);  // peer dead, out of maintenance: take it
+}
+
+TEST(HaMachine, FailoverSetAndUnset) {
+  Pair p = formed_pair();
+  p.input(*p.a, p.a->m.failover_set(true, p.now));
+  EXPECT_EQ(p.a->m.role(), HaRole::kSecondary);
+  p.run_for(50 * kMs);
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
+  p.run_for(5 * kS);
+  EXPECT_EQ(p.a->m.role(), HaRole::kSecondary);
+  p.input(*p.a, p.a->m.failover_set(false, p.now));
+  p.run_for(1 * kS);
+  EXPECT_EQ(p.a->m.role(), HaRole::kSecondary);  // better again, but not in sync
+  p.input(*p.a, p.a->m.set_in_sync(true, p.now));
+  p.run_for(50 * kMs);
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+}
+
+TEST(HaMachine, SplitBrainIsDetectedAndTheLoserGoesSilent) {
+  Pair p = formed_pair();
+  p.wire_up = false;  // every hbdev lost, both nodes alive
+  p.run_for(100 * kMs);
+  ASSERT_EQ(p.a->m.role(), HaRole::kPrimary);
+  ASSERT_EQ(p.b->m.role(), HaRole::kPrimary);  // two primaries
+  // Each sees the other on a data port (e.g. the other's GARPs) every 5 ms.
+  for (int i = 0; i < 200; ++i) {
+    p.input(*p.a, p.a->m.on_peer_seen_on_data_port(p.now));
+    p.input(*p.b, p.b->m.on_peer_seen_on_data_port(p.now));
+    p.run_for(5 * kMs);
+  }
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+  EXPECT_TRUE(p.b->m.silent());
+  EXPECT_EQ(p.a->m.counters().split_brains, 1u);
+  EXPECT_EQ(p.b->m.counters().split_brains, 1u);
+  EXPECT_TRUE(history_has(p.b->m, "split brain resolved: peer FGVM01TM22000001 wins, it has the highest priority"));
+  EXPECT_TRUE(history_has(p.a->m, "this node wins the election and stays primary"));
+  // Sightings stop (the peer really left): the silent node takes over.
+  p.run_for(100 * kMs);
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
+  // Heartbeats back: one primary again by the same rules.
+  p.wire_up = true;
+  p.run_for(100 * kMs);
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+}
+
+TEST(HaMachine, BadFramesAreCountedNeverActedOn) {
+  Pair p = formed_pair();
+  // A third box with the wrong password on the same hbdev claims primary.
+  Node rogue(settings("FGVM01TM22000009", 255), p.now, 0xEE, "wrong");
+  HbInfo hb = rogue.m.make_heartbeat(p.now);
+  hb.role = HbRole::kPrimary;
+  uint8_t frame[kHbFrameMax];
+  const uint8_t mac[6] = {2, 0, 0, 0, 0, 9};
+  size_t n = rogue.codec.encode(hb, mac, frame, sizeof(frame));
+  ASSERT_GT(n, 0u);
+  HbInfo got;
+  uint64_t logs_before = p.a->count(HaActionKind::kLog);
+  for (int i = 0; i < 10; ++i) {
+    HbDecodeResult r = p.a->codec.decode(frame, n, &got);
+    ASSERT_EQ(r, HbDecodeResult::kAuthFailed);
+    p.input(*p.a, p.a->m.on_dropped_frame(r, "ha", p.now));
+  }
+  EXPECT_EQ(p.a->m.counters().hb_dropped_auth, 10u);
+  EXPECT_EQ(p.a->count(HaActionKind::kLog), logs_before + 1);  // rate limited
+  EXPECT_EQ(p.a->m.last_error(), "heartbeat authentication failed (wrong password?) on ha");
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.a->m.peer().last.serial, "FGVM01TM22000002");
+}
+
+TEST(HaMachine, OwnLoopedHeartbeatIsIgnored) {
+  Node n(settings("FGVM01TM22000001", 128), 0, 1);
+  HbInfo self = n.m.make_heartbeat(0);
+  self.role = HbRole::kPrimary;
+  EXPECT_TRUE(n.m.on_heartbeat(self, kMs).empty());
+  EXPECT_FALSE(n.m.peer().known);
+  n.m.on_tick(30 * kMs);
+  EXPECT_EQ(n.m.role(), HaRole::kPrimary);
+}
+
+}  // namespace
+}  // namespace tandem::ha
