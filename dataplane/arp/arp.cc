@@ -88,6 +88,24 @@ uint32_t arp_write_gratuitous(uint8_t* buf, uint32_t capacity, const rte_ether_a
   return len;
 }
 
+uint32_t arp_write_request(uint8_t* buf, uint32_t capacity, const rte_ether_addr& mac,
+                           uint32_t sender_ip_be, uint32_t target_ip_be) {
+  // The announcement's layout, with a different target address.
+  uint32_t len = arp_write_gratuitous(buf, capacity, mac, sender_ip_be, 0);
+  if (len != 0) std::memcpy(buf + 14 + kArpTpaOff, &target_ip_be, kIpv4AddrLen);
+  return len;
+}
+
+int arp_build_request(rte_mbuf* m, const rte_ether_addr& mac, uint32_t sender_ip_be,
+                      uint32_t target_ip_be) {
+  if (rte_pktmbuf_pkt_len(m) != 0) return -EINVAL;
+  uint32_t room = rte_pktmbuf_tailroom(m);
+  uint32_t len =
+      arp_write_request(rte_pktmbuf_mtod(m, uint8_t*), room, mac, sender_ip_be, target_ip_be);
+  if (len == 0 || rte_pktmbuf_append(m, static_cast<uint16_t>(len)) == nullptr) return -ENOSPC;
+  return 0;
+}
+
 int arp_build_gratuitous(rte_mbuf* m, const rte_ether_addr& mac, uint32_t ip_be,
                          uint16_t vlan_tci) {
   if (rte_pktmbuf_pkt_len(m) != 0) return -EINVAL;

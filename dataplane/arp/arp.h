@@ -1,7 +1,8 @@
 // ARP for the node's own addresses. The worker hands every parsed ARP frame
 // to arp_answer(), which turns a request for one of the port's addresses
-// into the reply in place (same buffer, VLAN tags kept). Nothing is learnt
-// yet: the neighbour table arrives with issue 3. arp_build_gratuitous() is
+// into the reply in place (same buffer, VLAN tags kept). Learning into the
+// neighbour table is the forwarding stage's (dataplane/forward/), which also
+// sends requests built here on a miss. arp_build_gratuitous() is
 // for HA takeover: the new primary announces its addresses with the virtual
 // MAC so switches and hosts move to it at once.
 #pragma once
@@ -43,5 +44,15 @@ uint32_t arp_write_gratuitous(uint8_t* buf, uint32_t capacity, const rte_ether_a
 // holds data, or -ENOSPC when it has no room.
 int arp_build_gratuitous(rte_mbuf* m, const rte_ether_addr& mac, uint32_t ip_be,
                          uint16_t vlan_tci);
+
+// Writes an ARP request for target_ip_be from (mac, sender_ip_be) to the
+// broadcast address, untagged, padded to the minimum frame: what a worker
+// sends on a neighbour miss. Returns the length, or 0 when capacity is short.
+uint32_t arp_write_request(uint8_t* buf, uint32_t capacity, const rte_ether_addr& mac,
+                           uint32_t sender_ip_be, uint32_t target_ip_be);
+
+// The same appended to an empty mbuf: 0, -EINVAL or -ENOSPC.
+int arp_build_request(rte_mbuf* m, const rte_ether_addr& mac, uint32_t sender_ip_be,
+                      uint32_t target_ip_be);
 
 }  // namespace tandem::dp

@@ -17,61 +17,37 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include "dataplane/arp/arp.h"
+#include "dataplane/forward/forward.h"
 #include "dataplane/icmp/icmp.h"
+#include "dataplane/neigh/neigh.h"
 #include "dataplane/packet/parse.h"
+#include "dataplane/route/route.h"
+#include "dataplane/session/session_inl.h"
+#include "dataplane/worker/worker_context.h"
 #include "dataplane/worker/worker_inl.h"
+#include "hw/nic/rss.h"
 
 namespace tandem::dp {
 namespace {
 
 constexpr uint16_t kRxBurst = 32;        // frames per rte_eth_rx_burst
-constexpr uint16_t kTxBurst = 32;        // frames a TX buffer holds before it is sent
 constexpr unsigned kPrefetchOffset = 3;  // frames prefetched ahead of the one parsed
 constexpr uint64_t kTxDrainUs = 100;     // longest a reply waits in a TX buffer
 // Empty loops before an idle worker may sleep: long enough that a burst gap
 // under load never triggers it, short enough (a few µs of polling) that an
 // idle node gives the shared cores back quickly.
 constexpr unsigned kIdleLoopsBeforeSleep = 256;
+// Hand-off and learn rings: a few bursts of strays; overflow is counted.
+constexpr unsigned kHandoffRingSize = 1024;
+constexpr unsigned kLearnRingSize = 256;
+constexpr unsigned kHandoffBurst = 32;
+constexpr uint64_t kNeighScanMs = 100;  // neighbour probe/timeout granularity
 
-struct TxBuffer {
-  uint16_t port_id;     // where the waiting frames go (fixed when the first is queued)
-  uint16_t nb_pkts;
-  uint64_t oldest_tsc;  // when the first waiting frame was queued
-  rte_mbuf* pkts[kTxBurst];
-};
-
-struct alignas(RTE_CACHE_LINE_SIZE) AlignedPortCounters {
-  PortCounters counters;
-};
-
-}  // namespace
-
-// Everything one worker touches on the fast path; only that worker writes it
-// (counters are also read, never written, by the control side).
-struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
-  Dataplane* dp;
-  unsigned index;     // worker number = RX/TX queue id = RCU thread id
-  unsigned lcore_id;  // set by dataplane_launch
-  unsigned idle_loops;
-  TxBuffer tx[kMaxPorts];  // indexed like Snapshot::ports
-  AlignedPortCounters port_counters[kMaxPorts];
-};
-
-class Dataplane {
- public:
-  DataplaneParams params_{};
-  uint64_t drain_tsc_ = 0;
-  std::atomic<Snapshot*> snapshot_{nullptr};
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> launched_{false};  // written under control_mutex_
-  rte_rcu_qsbr* qsbr_ = nullptr;
-  std::mutex control_mutex_;  // serialises publish/launch/stop (control side only)
-  WorkerContext* workers_[kMaxWorkers] = {};
-};
-
-namespace {
+uint64_t tsc_clock_ms(void*) { return rte_rdtsc() / (rte_get_tsc_hz() / 1000); }
 
 int socket_arg(const Dataplane* dp) { return static_cast<int>(dp->params_.socket_id); }
 
@@ -101,6 +77,27 @@ bool validate_snapshot(const Snapshot& s, char* error, size_t error_len) {
       }
     }
   }
+  if (s.nb_routes > kMaxRoutes) {
+    std::snprintf(error, error_len, "snapshot has %u routes, at most %u are supported",
+                  unsigned{s.nb_routes}, kMaxRoutes);
+    return false;
+  }
+  for (unsigned r = 0; r < s.nb_routes; ++r) {
+    if (s.routes[r].depth > 32 || s.routes[r].port_index >= s.nb_ports) {
+      std::snprintf(error, error_len, "route %u: depth %u or port index %u is out of range", r,
+                    unsigned{s.routes[r].depth}, unsigned{s.routes[r].port_index});
+      return false;
+    }
+  }
+  const FirewallConf& fw = s.firewall;
+  if (fw.nb_addrs > kMaxFwAddrRanges || fw.nb_services > kMaxFwServices ||
+      fw.nb_policies > kMaxPolicies) {
+    std::snprintf(error, error_len, "firewall pools too large (%u addresses, %u services, %u "
+                  "policies; at most %u, %u, %u)", unsigned{fw.nb_addrs},
+                  unsigned{fw.nb_services}, unsigned{fw.nb_policies}, kMaxFwAddrRanges,
+                  kMaxFwServices, kMaxPolicies);
+    return false;
+  }
   return true;
 }
 
@@ -114,43 +111,15 @@ bool check_queues(const Snapshot& s, unsigned nb_workers) {
   return true;
 }
 
-Snapshot* copy_snapshot(const Dataplane* dp, const Snapshot& from) {
-  auto* s = static_cast<Snapshot*>(
-      rte_zmalloc_socket("tandem_snapshot", sizeof(Snapshot), RTE_CACHE_LINE_SIZE, socket_arg(dp)));
-  if (s != nullptr) *s = from;
-  return s;
-}
-
-void tx_flush(WorkerContext* w, unsigned port_index) {
-  TxBuffer& b = w->tx[port_index];
-  if (b.nb_pkts == 0) return;
-  uint64_t bytes = 0;
-  for (uint16_t i = 0; i < b.nb_pkts; ++i) bytes += rte_pktmbuf_pkt_len(b.pkts[i]);
-  uint16_t sent = rte_eth_tx_burst(b.port_id, static_cast<uint16_t>(w->index), b.pkts, b.nb_pkts);
-  // Replies are cheap to lose and the peer retries; waiting for room would
-  // stall every other port of this worker.
-  for (uint16_t i = sent; i < b.nb_pkts; ++i) {
-    bytes -= rte_pktmbuf_pkt_len(b.pkts[i]);
-    rte_pktmbuf_free(b.pkts[i]);
-  }
-  PortCounters& c = w->port_counters[port_index].counters;
-  counter_add(c.tx_packets, sent);
-  counter_add(c.tx_bytes, bytes);
-  counter_add(c.tx_dropped, b.nb_pkts - sent);
-  b.nb_pkts = 0;
-}
-
-void tx_enqueue(WorkerContext* w, unsigned port_index, uint16_t port_id, rte_mbuf* m,
-                uint64_t now) {
-  TxBuffer& b = w->tx[port_index];
-  // A new snapshot may have moved another port to this index.
-  if (b.nb_pkts > 0 && b.port_id != port_id) tx_flush(w, port_index);
-  if (b.nb_pkts == 0) {
-    b.port_id = port_id;
-    b.oldest_tsc = now;
-  }
-  b.pkts[b.nb_pkts++] = m;
-  if (b.nb_pkts == kTxBurst) tx_flush(w, port_index);
+// The control side's half of a generation: copy, route table, timers.
+ActiveConfig* build_config(const Dataplane* dp, const Snapshot& from) {
+  auto* c = static_cast<ActiveConfig*>(rte_zmalloc_socket("tandem_config", sizeof(ActiveConfig),
+                                                          RTE_CACHE_LINE_SIZE, socket_arg(dp)));
+  if (c == nullptr) return nullptr;
+  c->snap = from;
+  route_table_build(c->snap.routes, c->snap.nb_routes, &c->routes);
+  c->timers = session_timers_or_default(from.session_timers);
+  return c;
 }
 
 void tx_flush_all(WorkerContext* w) {
@@ -160,6 +129,12 @@ void tx_flush_all(WorkerContext* w) {
 bool is_broadcast_mac(const uint8_t* mac) {
   static constexpr uint8_t kBroadcast[RTE_ETHER_ADDR_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   return std::memcmp(mac, kBroadcast, RTE_ETHER_ADDR_LEN) == 0;
+}
+
+bool node_owns_address(const Snapshot& s, uint32_t ip_be) {
+  for (unsigned p = 0; p < s.nb_ports; ++p)
+    if (port_owns_address(s.ports[p], ip_be)) return true;
+  return false;
 }
 
 Verdict classify_ipv4(rte_mbuf* m, const uint8_t* data, const ParsedFrame& frame,
@@ -174,8 +149,8 @@ Verdict classify_ipv4(rte_mbuf* m, const uint8_t* data, const ParsedFrame& frame
   return v;
 }
 
-void handle_frame(WorkerContext* w, const PortConf& port, unsigned port_index, rte_mbuf* m,
-                  uint64_t now) {
+void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m) {
+  const PortConf& port = cfg.snap.ports[port_index];
   PortCounters& c = w->port_counters[port_index].counters;
   counter_add(c.rx_packets, 1);
   counter_add(c.rx_bytes, rte_pktmbuf_pkt_len(m));
@@ -192,17 +167,28 @@ void handle_frame(WorkerContext* w, const PortConf& port, unsigned port_index, r
     v = Verdict::kDropNotLocal;  // promiscuous ports and multicast we do not join
   } else if (frame.ether_type == kEtherTypeArp) {
     if (frame.arp_op == RTE_ARP_OP_REQUEST) counter_add(c.arp_requests, 1);
+    // Learn before answering: the answer rewrites the frame in place.
+    bool learnt = forward_learn_from_arp(w, cfg, port_index, data, frame);
     v = arp_answer_mbuf(m, frame, port);
     if (v == Verdict::kTransmit) counter_add(c.arp_replies, 1);
+    if (learnt && frame.arp_op == RTE_ARP_OP_REPLY) {
+      rte_pktmbuf_free(m);  // consumed: it answered our request
+      return;
+    }
   } else if (frame.ether_type == kEtherTypeIpv4) {
-    v = classify_ipv4(m, data, frame, port, c);
+    if (is_broadcast_mac(data) || node_owns_address(cfg.snap, frame.ip_dst_be)) {
+      v = classify_ipv4(m, data, frame, port, c);
+    } else {
+      forward_ipv4(w, cfg, port_index, m, frame, false);  // takes the mbuf
+      return;
+    }
   } else {
     v = Verdict::kDropUnsupported;  // IPv6, LLDP, ...
   }
 
   switch (v) {
     case Verdict::kTransmit:
-      tx_enqueue(w, port_index, port.port_id, m, now);
+      tx_enqueue(w, port_index, port.port_id, m);
       return;
     case Verdict::kDropMalformed: counter_add(c.drop_malformed, 1); break;
     case Verdict::kDropNotLocal: counter_add(c.drop_not_local, 1); break;
@@ -213,35 +199,78 @@ void handle_frame(WorkerContext* w, const PortConf& port, unsigned port_index, r
   rte_pktmbuf_free(m);
 }
 
+// Packets another worker found to belong to our flows: they arrive with
+// mbuf->port set to the snapshot index of the port they came in on, and are
+// never handed on again.
+void serve_handoffs(WorkerContext* w, const ActiveConfig& cfg) {
+  rte_mbuf* pkts[kHandoffBurst];
+  unsigned n = rte_ring_sc_dequeue_burst(w->handoff, reinterpret_cast<void**>(pkts),
+                                         kHandoffBurst, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    unsigned port_index = m->port;
+    ParsedFrame frame;
+    if (port_index >= cfg.snap.nb_ports ||
+        parse_frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), &frame) !=
+            DropReason::kNone) {
+      rte_pktmbuf_free(m);  // the config changed under it
+      continue;
+    }
+    forward_ipv4(w, cfg, port_index, m, frame, true);
+  }
+}
+
+void serve_mailbox(WorkerContext* w) {
+  if (w->mailbox.load(std::memory_order_relaxed) == nullptr) return;
+  SessionMailboxRequest* req = w->mailbox.exchange(nullptr, std::memory_order_acq_rel);
+  if (req == nullptr) return;
+  session_mailbox_serve(w, req);
+  req->done.store(true, std::memory_order_release);
+}
+
 // One loop of a worker: every port of the snapshot once. Returns the number
 // of frames received. Ends with the RCU quiescent state: no snapshot pointer
 // survives past it.
 unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
-  const Snapshot* snap = dp->snapshot_.load(std::memory_order_acquire);
-  uint64_t now = rte_rdtsc();
+  const ActiveConfig* cfg = dp->config_.load(std::memory_order_acquire);
+  const Snapshot& snap = cfg->snap;
+  w->now_tsc = rte_rdtsc();
+  w->now_ms = dataplane_now_ms(dp);
   unsigned total = 0;
   bool queue_drained[kMaxPorts];
   for (unsigned p = 0; p < kMaxPorts; ++p) queue_drained[p] = true;
 
-  for (unsigned p = 0; p < snap->nb_ports; ++p) {
-    const PortConf& port = snap->ports[p];
+  forward_drain_learns(w, *cfg);
+  serve_handoffs(w, *cfg);
+  for (unsigned p = 0; p < snap.nb_ports; ++p) {
+    const PortConf& port = snap.ports[p];
     rte_mbuf* pkts[kRxBurst];
     uint16_t n = rte_eth_rx_burst(port.port_id, static_cast<uint16_t>(w->index), pkts, kRxBurst);
     for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i)
       rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     for (uint16_t i = 0; i < n; ++i) {
       if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
-      handle_frame(w, port, p, pkts[i], now);
+      handle_frame(w, *cfg, p, pkts[i]);
     }
     queue_drained[p] = n < kRxBurst;
     total += n;
   }
 
-  // Hold replies back only while more frames are waiting to join the batch,
-  // and never longer than the drain period.
+  session_expire(w->sessions, w->now_ms);
+  if (w->full_latched &&
+      uint64_t{w->sessions->in_use} * 100 < uint64_t{w->sessions->capacity} * kFullRearmPercent)
+    w->full_latched = false;
+  if (w->now_ms >= w->next_neigh_scan_ms) {
+    forward_neigh_scan(w, *cfg);
+    w->next_neigh_scan_ms = w->now_ms + kNeighScanMs;
+  }
+  serve_mailbox(w);
+
+  // Hold frames back only while more are waiting to join the batch, and
+  // never longer than the drain period.
   for (unsigned p = 0; p < kMaxPorts; ++p) {
     const TxBuffer& b = w->tx[p];
-    if (b.nb_pkts > 0 && (queue_drained[p] || now - b.oldest_tsc >= dp->drain_tsc_))
+    if (b.nb_pkts > 0 && (queue_drained[p] || w->now_tsc - b.oldest_tsc >= dp->drain_tsc_))
       tx_flush(w, p);
   }
   rte_rcu_qsbr_quiescent(dp->qsbr_, w->index);
@@ -276,6 +305,12 @@ int worker_main(void* arg) {
   return 0;
 }
 
+void free_ring_mbufs(rte_ring* r) {
+  if (r == nullptr) return;
+  void* obj;
+  while (rte_ring_dequeue(r, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+}
+
 void free_dataplane(Dataplane* dp) {
   for (unsigned i = 0; i < kMaxWorkers; ++i) {
     WorkerContext* w = dp->workers_[i];
@@ -285,18 +320,88 @@ void free_dataplane(Dataplane* dp) {
       rte_pktmbuf_free_bulk(b.pkts, b.nb_pkts);
       b.nb_pkts = 0;
     }
+    if (w->neigh != nullptr) forward_neigh_release_all(w);
+    free_ring_mbufs(w->handoff);
+    rte_ring_free(w->handoff);
+    rte_ring_free(w->neigh_learn);
+    rte_free(w->sessions);
+    rte_free(w->neigh);
     rte_free(w);
   }
-  rte_free(dp->snapshot_.load());
+  rte_free(dp->config_.load());
   rte_free(dp->qsbr_);
   dp->~Dataplane();
   rte_free(dp);
 }
 
+bool create_worker_state(Dataplane* dp, WorkerContext* w) {
+  int socket = socket_arg(dp);
+  uint32_t sessions = dp->params_.session_capacity;
+  uint32_t neigh = dp->params_.neigh_capacity;
+  void* smem = rte_zmalloc_socket("tandem_sessions", session_table_memsize(sessions),
+                                  RTE_CACHE_LINE_SIZE, socket);
+  void* nmem = rte_zmalloc_socket("tandem_neigh", neigh_table_memsize(neigh),
+                                  RTE_CACHE_LINE_SIZE, socket);
+  if (smem != nullptr)
+    // Serials carry the worker in their top bits: unique across the node.
+    w->sessions = session_table_init(smem, sessions, w->index << 28, dataplane_now_ms(dp));
+  if (nmem != nullptr) w->neigh = neigh_table_init(nmem, neigh);
+  // Ring names are global to the EAL: make them unique per dataplane.
+  static std::atomic<unsigned> ring_serial{0};
+  unsigned id = ring_serial.fetch_add(1);
+  char name[RTE_RING_NAMESIZE];
+  std::snprintf(name, sizeof(name), "tdm_ho_%u", id);
+  w->handoff = rte_ring_create(name, kHandoffRingSize, socket, RING_F_SC_DEQ);
+  std::snprintf(name, sizeof(name), "tdm_nl_%u", id);
+  w->neigh_learn =
+      rte_ring_create_elem(name, sizeof(NeighLearn), kLearnRingSize, socket, RING_F_SC_DEQ);
+  return w->sessions != nullptr && w->neigh != nullptr && w->handoff != nullptr &&
+         w->neigh_learn != nullptr;
+}
+
 }  // namespace
 
-Dataplane* dataplane_create(const DataplaneParams& params, const Snapshot& initial, char* error,
+uint64_t dataplane_now_ms(const Dataplane* dp) {
+  return dp->clock_ != nullptr ? dp->clock_(dp->clock_arg_) : tsc_clock_ms(nullptr);
+}
+
+void tx_flush(WorkerContext* w, unsigned port_index) {
+  TxBuffer& b = w->tx[port_index];
+  if (b.nb_pkts == 0) return;
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < b.nb_pkts; ++i) bytes += rte_pktmbuf_pkt_len(b.pkts[i]);
+  uint16_t sent = rte_eth_tx_burst(b.port_id, static_cast<uint16_t>(w->index), b.pkts, b.nb_pkts);
+  // Replies are cheap to lose and the peer retries; waiting for room would
+  // stall every other port of this worker.
+  for (uint16_t i = sent; i < b.nb_pkts; ++i) {
+    bytes -= rte_pktmbuf_pkt_len(b.pkts[i]);
+    rte_pktmbuf_free(b.pkts[i]);
+  }
+  PortCounters& c = w->port_counters[port_index].counters;
+  counter_add(c.tx_packets, sent);
+  counter_add(c.tx_bytes, bytes);
+  counter_add(c.tx_dropped, b.nb_pkts - sent);
+  b.nb_pkts = 0;
+}
+
+void tx_enqueue(WorkerContext* w, unsigned port_index, uint16_t port_id, rte_mbuf* m) {
+  TxBuffer& b = w->tx[port_index];
+  // A new snapshot may have moved another port to this index.
+  if (b.nb_pkts > 0 && b.port_id != port_id) tx_flush(w, port_index);
+  if (b.nb_pkts == 0) {
+    b.port_id = port_id;
+    b.oldest_tsc = w->now_tsc;
+  }
+  b.pkts[b.nb_pkts++] = m;
+  if (b.nb_pkts == kTxBurst) tx_flush(w, port_index);
+}
+
+Dataplane* dataplane_create(const DataplaneParams& params_in, const Snapshot& initial, char* error,
                             size_t error_len) {
+  DataplaneParams params = params_in;
+  if (params.session_capacity == 0) params.session_capacity = kDefaultSessionCapacity;
+  if (params.neigh_capacity == 0) params.neigh_capacity = kDefaultNeighCapacity;
+  if (params.neigh_reachable_s == 0) params.neigh_reachable_s = kNeighDefaultReachableS;
   if (params.nb_workers < 1 || params.nb_workers > kMaxWorkers) {
     std::snprintf(error, error_len, "nb_workers is %u, it must be 1..%u", params.nb_workers,
                   kMaxWorkers);
@@ -312,13 +417,15 @@ Dataplane* dataplane_create(const DataplaneParams& params, const Snapshot& initi
   auto* dp = new (mem) Dataplane();
   dp->params_ = params;
   dp->drain_tsc_ = (rte_get_tsc_hz() + US_PER_S - 1) / US_PER_S * kTxDrainUs;
+  dp->neigh_reachable_ms_ = uint64_t{params.neigh_reachable_s} * 1000;
+  hw::fill_symmetric_rss_key(dp->rss_key_, kRssKeyLen);
 
   size_t qsbr_size = rte_rcu_qsbr_get_memsize(params.nb_workers);
   dp->qsbr_ = static_cast<rte_rcu_qsbr*>(
       rte_zmalloc_socket("tandem_dp_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE, socket));
-  Snapshot* snap = copy_snapshot(dp, initial);
-  dp->snapshot_.store(snap);
-  bool ok = dp->qsbr_ != nullptr && snap != nullptr &&
+  ActiveConfig* cfg = build_config(dp, initial);
+  dp->config_.store(cfg);
+  bool ok = dp->qsbr_ != nullptr && cfg != nullptr &&
             rte_rcu_qsbr_init(dp->qsbr_, params.nb_workers) == 0;
   for (unsigned i = 0; ok && i < params.nb_workers; ++i) {
     auto* w = static_cast<WorkerContext*>(
@@ -330,16 +437,33 @@ Dataplane* dataplane_create(const DataplaneParams& params, const Snapshot& initi
     w->dp = dp;
     w->index = i;
     dp->workers_[i] = w;
+    ok = create_worker_state(dp, w);
     // Registered but offline: a worker counts for RCU only while it polls.
-    ok = rte_rcu_qsbr_thread_register(dp->qsbr_, i) == 0;
+    ok = ok && rte_rcu_qsbr_thread_register(dp->qsbr_, i) == 0;
   }
   if (!ok) {
-    std::snprintf(error, error_len, "out of memory for %u worker contexts (socket %d)",
-                  params.nb_workers, socket);
+    std::snprintf(error, error_len,
+                  "out of memory for %u workers with %u sessions and %u neighbours each "
+                  "(socket %d): lower session_capacity",
+                  params.nb_workers, params.session_capacity, params.neigh_capacity, socket);
     free_dataplane(dp);
     return nullptr;
   }
   return dp;
+}
+
+void dataplane_set_clock(Dataplane* dp, DataplaneClock clock, void* arg) {
+  std::lock_guard<std::mutex> lock(dp->control_mutex_);
+  if (dp->launched_) return;
+  dp->clock_ = clock;
+  dp->clock_arg_ = arg;
+  uint64_t now = dataplane_now_ms(dp);
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
+    WorkerContext* w = dp->workers_[i];
+    // The wheel restarts at the new clock's "now" (nothing is armed yet).
+    if (w->sessions->in_use == 0) w->sessions->wheel_next_tick = now / kWheelTickMs;
+    w->next_neigh_scan_ms = 0;
+  }
 }
 
 void dataplane_destroy(Dataplane* dp) {
@@ -353,9 +477,9 @@ int dataplane_publish(Dataplane* dp, const Snapshot& next) {
   char error[128];
   if (!validate_snapshot(next, error, sizeof(error))) return -EINVAL;
   if (dp->launched_ && !check_queues(next, dp->params_.nb_workers)) return -EINVAL;
-  Snapshot* fresh = copy_snapshot(dp, next);
+  ActiveConfig* fresh = build_config(dp, next);
   if (fresh == nullptr) return -ENOMEM;
-  Snapshot* old = dp->snapshot_.exchange(fresh, std::memory_order_acq_rel);
+  ActiveConfig* old = dp->config_.exchange(fresh, std::memory_order_acq_rel);
   rte_rcu_qsbr_synchronize(dp->qsbr_, RTE_QSBR_THRID_INVALID);
   rte_free(old);
   return 0;
@@ -372,7 +496,7 @@ int dataplane_launch(Dataplane* dp, const unsigned* lcore_ids, unsigned nb_lcore
     for (unsigned j = 0; j < i; ++j)
       if (lcore_ids[j] == lcore_ids[i]) return -EINVAL;
   }
-  if (!check_queues(*dp->snapshot_.load(), dp->params_.nb_workers)) return -EINVAL;
+  if (!check_queues(dp->config_.load()->snap, dp->params_.nb_workers)) return -EINVAL;
 
   dp->stop_.store(false, std::memory_order_release);
   for (unsigned i = 0; i < nb_lcores; ++i) {

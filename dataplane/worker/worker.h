@@ -13,11 +13,22 @@
 
 namespace tandem::dp {
 
+inline constexpr uint32_t kDefaultSessionCapacity = 65536;
+inline constexpr uint32_t kDefaultNeighCapacity = 1024;
+
 struct DataplaneParams {
   unsigned nb_workers;     // 1..kMaxWorkers; worker i uses queue i of every port
   unsigned idle_sleep_us;  // 0: never sleep (pure poll mode)
   unsigned socket_id;      // NUMA socket for the contexts (SOCKET_ID_ANY allowed)
+  // Fixed at create: sessions per worker, neighbours per worker (0: defaults).
+  uint32_t session_capacity = 0;
+  uint32_t neigh_capacity = 0;
+  uint32_t neigh_reachable_s = 0;  // a learnt MAC is used this long (0: 300 s)
 };
+
+// The clock workers read once per loop, in milliseconds. The default is the
+// TSC; tests inject their own to drive session and neighbour timers.
+using DataplaneClock = uint64_t (*)(void* arg);
 
 // Owns the workers' contexts, the current snapshot and the RCU QSBR variable.
 class Dataplane;
@@ -26,12 +37,17 @@ class Dataplane;
 // fills *error on failure. Needs an initialised EAL.
 Dataplane* dataplane_create(const DataplaneParams& params, const Snapshot& initial, char* error,
                             size_t error_len);
+// Replaces the clock (nullptr: back to the TSC). Only while workers are not
+// launched, before the first packet: timers already armed keep their times.
+void dataplane_set_clock(Dataplane* dp, DataplaneClock clock, void* arg);
 // Stops the workers if running, frees every buffered mbuf and the memory.
 void dataplane_destroy(Dataplane* dp);
 
-// Control side: publish a copy of `next`, wait with rte_rcu_qsbr until every
-// running worker has passed a quiescent state, then free the old snapshot.
-// Safe while workers run. Returns 0, -EINVAL (bad snapshot) or -ENOMEM.
+// Control side: publish a copy of `next` (with its route table built here),
+// wait with rte_rcu_qsbr until every running worker has passed a quiescent
+// state, then free the old one. Existing sessions keep their routing and
+// policy decision. Safe while workers run. Returns 0, -EINVAL (bad
+// snapshot) or -ENOMEM.
 int dataplane_publish(Dataplane* dp, const Snapshot& next);
 
 // Launches worker i on lcore lcore_ids[i] (rte_eal_remote_launch); worker i

@@ -8,6 +8,10 @@
 
 #include <rte_ether.h>
 
+#include "dataplane/firewall/firewall_types.h"
+#include "dataplane/route/route_types.h"
+#include "dataplane/session/session_types.h"
+
 namespace tandem::dp {
 
 inline constexpr unsigned kMaxPorts = 8;      // data ports a worker serves
@@ -32,10 +36,17 @@ struct PortConf {
 
 // Immutable config view, swapped with RCU. Workers index counters by the
 // position of a port in `ports`, so the daemon keeps that order stable.
+// Plain arrays only: the daemon memsets it, fills it and hands it over.
 struct Snapshot {
   uint64_t generation;
   uint8_t nb_ports;
   PortConf ports[kMaxPorts];
+  // Connected routes (one per interface address, gateway 0) are the
+  // daemon's to add, with the static routes.
+  uint16_t nb_routes;
+  RouteEntry routes[kMaxRoutes];
+  FirewallConf firewall;
+  SessionTimers session_timers;  // seconds; a 0 field takes the default
 };
 
 // Written only by the worker that owns them; summed on demand.

@@ -1,7 +1,10 @@
 // libFuzzer target: arbitrary bytes through the frame parser and, when they
 // parse, through the ARP and ICMP responders on a private copy. The port is
 // made to own the frame's target address so the reply paths are reached;
-// every reply must parse again with valid checksums. No EAL needed.
+// every reply must parse again with valid checksums. Transit UDP/TCP/ICMP
+// goes through the first-packet pieces of forwarding: session key (both
+// directions must meet), a session table, the TCP tracker, route lookup and
+// policy evaluation. No EAL needed.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -10,8 +13,12 @@
 #include <rte_ip.h>
 
 #include "dataplane/arp/arp.h"
+#include "dataplane/firewall/policy.h"
 #include "dataplane/icmp/icmp.h"
 #include "dataplane/packet/parse.h"
+#include "dataplane/route/route.h"
+#include "dataplane/session/session_inl.h"
+#include "dataplane/session/session_table.h"
 
 namespace {
 
@@ -54,6 +61,87 @@ void check_reply(const std::vector<uint8_t>& reply, const ParsedFrame& request) 
   check(reply[p.l4_offset] == 0);
 }
 
+// A table small enough that the fuzzer fills it, reused across inputs, with
+// routes and policies built once.
+constexpr uint32_t kFuzzSessions = 64;
+alignas(64) uint8_t g_table_mem[1 << 16];  // the wheel alone is 16 KiB
+tandem::dp::SessionTable* g_table = nullptr;
+tandem::dp::RouteTable g_routes;
+tandem::dp::FirewallConf g_fw;
+uint64_t g_now_ms = 0;
+
+void init_transit_state() {
+  using namespace tandem::dp;
+  check(session_table_memsize(kFuzzSessions) <= sizeof(g_table_mem));
+  g_table = session_table_init(g_table_mem, kFuzzSessions, 0, 0);
+  static const RouteEntry kRoutes[] = {
+      {0x0064010a, 24, 1, 0, 0},           // 10.1.100.0/24 connected
+      {0x00c810ac, 24, 0, 0, 0},           // 172.16.200.0/24 connected
+      {0, 0, 0, 10, 0x01c810ac},           // default via 172.16.200.1
+      {0x0000a8c0, 16, 1, 5, 0xfe64010a},  // 192.168/16 via 10.1.100.254
+  };
+  check(route_table_build(kRoutes, 4, &g_routes));
+  g_fw.addrs[g_fw.nb_addrs++] = {0x0a016400, 0x0a0164ff};
+  g_fw.services[g_fw.nb_services++] = {6, 0, 1, 1024, 0, 65535};
+  g_fw.services[g_fw.nb_services++] = {17, 0, 53, 53, 1024, 65535};
+  g_fw.services[g_fw.nb_services++] = {1, 8, 0, 0, 0, 0};
+  g_fw.policies[g_fw.nb_policies++] = {1, 2, 1, 0, 1, 0, 0, 0, 3, true, false, true};
+  g_fw.policies[g_fw.nb_policies++] = {2, kFwIntfAny, kFwIntfAny, 0, 0, 0, 0, 0, 0, false, false,
+                                       true};
+}
+
+// What forward_ipv4 does before it touches the mbuf: key, lookup, route,
+// policy, insert, TCP tracking, expiry; invariants checked on the way.
+void transit(const uint8_t* data, const ParsedFrame& p) {
+  using namespace tandem::dp;
+  if (p.ether_type != kEtherTypeIpv4 || p.ip_fragment || !p.has_l4) return;
+  if (g_table == nullptr) init_transit_state();
+  uint16_t sport = p.src_port, dport = p.dst_port;
+  uint8_t tcp_flags = p.ip_proto == kIpProtoTcp ? data[p.l4_offset + 13] : 0;
+  uint8_t icmp_type = p.ip_proto == kIpProtoIcmp ? data[p.l4_offset] : 0;
+  bool lo, lo_rev;
+  SessionKey k = session_key_make(p.ip_src_be, p.ip_dst_be, sport, dport, p.ip_proto, 0, &lo);
+  SessionKey rev =
+      session_key_make(p.ip_dst_be, p.ip_src_be, dport, sport, p.ip_proto, 0, &lo_rev);
+  check(session_key_equal(k, rev));
+  uint32_t h = session_key_hash(k);
+  check(h == session_key_hash(rev));
+  check(lo != lo_rev || (p.ip_src_be == p.ip_dst_be && sport == dport));
+
+  g_now_ms += 250;  // inputs arrive a quarter second apart: entries expire
+  session_expire(g_table, g_now_ms);
+  Session* s = session_lookup(g_table, k, h);
+  SessionTimers timers = session_timers_or_default(SessionTimers{});
+  if (s == nullptr) {
+    int out = route_lookup(g_routes, p.ip_dst_be);
+    if (out < 0) return;
+    FwFlow flow{__builtin_bswap32(p.ip_src_be), __builtin_bswap32(p.ip_dst_be), sport, dport,
+                p.ip_proto, icmp_type, static_cast<uint8_t>(data[0] & 1), static_cast<uint8_t>(out & 1)};
+    int pi = policy_lookup(g_fw, flow);
+    if (pi < 0 || !g_fw.policies[pi].accept) return;
+    uint8_t flags = lo ? kSessionOrigFromLo : 0;
+    TcpState st = p.ip_proto == kIpProtoTcp
+                      ? tcp_state_next(TcpState::kNone, tcp_flags, kDirOrig, &flags)
+                      : TcpState::kNone;
+    s = session_insert(g_table, k, h, flags, st, session_timeout_s(timers, p.ip_proto, st),
+                       g_now_ms);
+    if (s == nullptr) {
+      check(g_table->in_use == kFuzzSessions);
+      return;
+    }
+    check(session_lookup(g_table, rev, h) == s);
+    check(session_dir(*s, lo) == kDirOrig && session_dir(*s, lo_rev) == kDirReply);
+    return;
+  }
+  SessionDir dir = session_dir(*s, lo);
+  TcpState st = static_cast<TcpState>(s->state);
+  if (p.ip_proto == kIpProtoTcp) st = tcp_state_next(st, tcp_flags, dir, &s->flags);
+  check(static_cast<unsigned>(st) < kNbTcpStates);
+  session_touch(g_table, s, st, session_timeout_s(timers, p.ip_proto, st), g_now_ms);
+  check(s->expire_ms >= g_now_ms);
+  if (tcp_flags & kTcpRst) session_delete(g_table, s);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -76,6 +164,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (v == Verdict::kTransmit) check_reply(frame, parsed);
   else check(std::memcmp(frame.data(), data, size) == 0);  // drops leave the frame alone
+  transit(data, parsed);
 
   // The gratuitous ARP writer, with a MAC, address and VLAN from the input.
   if (size >= 12) {

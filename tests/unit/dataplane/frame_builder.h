@@ -149,6 +149,22 @@ inline Bytes tcp_segment(uint16_t sport, uint16_t dport, uint8_t data_offset_wor
   return s;
 }
 
+// A 20-byte TCP header with the given flags (FIN 0x01, SYN 0x02, RST 0x04,
+// ACK 0x10); checksum left 0 (the dataplane does not verify it).
+inline Bytes tcp_flags_segment(uint16_t sport, uint16_t dport, uint8_t flags) {
+  Bytes s;
+  put16(s, sport);
+  put16(s, dport);
+  put32(s, 1000);
+  put32(s, 0);
+  s.push_back(0x50);
+  s.push_back(flags);
+  put16(s, 65535);
+  put16(s, 0);
+  put16(s, 0);
+  return s;
+}
+
 inline Bytes pattern_bytes(size_t n) {
   Bytes b(n);
   for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(i * 7 + 3);

@@ -41,7 +41,12 @@ def arp(op, sha, spa, tha, tpa):
     return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sha, bytes(spa), tha, bytes(tpa))
 
 
+def tcp(sport, dport, flags):
+    return struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 0x50, flags, 65535, 0, 0)
+
+
 CL, ND = [10, 1, 100, 22], [10, 1, 100, 1]
+SRV = [172, 16, 200, 209]
 seeds = {
     "arp_request": eth(BCAST, CLIENT, 0x0806) + arp(1, CLIENT, CL, b"\0" * 6, ND) + b"\0" * 18,
     "arp_qinq": eth(BCAST, CLIENT, 0x0806, [(0x88A8, 10), (0x8100, 20)])
@@ -53,6 +58,14 @@ seeds = {
     + ipv4(CL, ND, 6, struct.pack("!HHIIBBHHH", 40000, 443, 1, 0, 0x50, 2, 65535, 0, 0)),
     "fragment": eth(NODE, CLIENT, 0x0800) + ipv4(CL, ND, 17, b"\0" * 16, frag=0x2000),
     "runt": b"\xff" * 10,
+    # Transit (to a server behind the node): the forwarding/session path.
+    "udp_transit": eth(NODE, CLIENT, 0x0800) + ipv4(CL, SRV, 17, struct.pack("!HHHH", 5353, 53, 12, 0) + b"dns?"),
+    "udp_transit_reply": eth(NODE, CLIENT, 0x0800) + ipv4(SRV, CL, 17, struct.pack("!HHHH", 53, 5353, 8, 0)),
+    "tcp_transit_syn": eth(NODE, CLIENT, 0x0800) + ipv4(CL, SRV, 6, tcp(40000, 80, 0x02)),
+    "tcp_transit_synack": eth(NODE, CLIENT, 0x0800) + ipv4(SRV, CL, 6, tcp(80, 40000, 0x12)),
+    "tcp_transit_fin": eth(NODE, CLIENT, 0x0800) + ipv4(CL, SRV, 6, tcp(40000, 80, 0x11)),
+    "tcp_transit_rst": eth(NODE, CLIENT, 0x0800) + ipv4(SRV, CL, 6, tcp(80, 40000, 0x14)),
+    "icmp_transit": eth(NODE, CLIENT, 0x0800) + ipv4(CL, SRV, 1, icmp_echo(3, 1, b"ping")),
 }
 os.makedirs(HERE, exist_ok=True)
 for name, frame in seeds.items():

@@ -1,0 +1,341 @@
+#include "dataplane/forward/forward.h"
+
+#include <cstring>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "dataplane/arp/arp.h"
+#include "dataplane/firewall/policy.h"
+#include "dataplane/neigh/neigh.h"
+#include "dataplane/packet/parse.h"
+#include "dataplane/route/route.h"
+#include "dataplane/session/session_inl.h"
+#include "dataplane/session/session_table.h"
+#include "hw/nic/rss.h"
+
+namespace tandem::dp {
+namespace {
+
+constexpr uint32_t kIpTtlOff = 8;
+constexpr uint32_t kIpChecksumOff = 10;
+constexpr uint32_t kTcpFlagsOff = 13;
+constexpr uint32_t kIcmpIdOff = 4;
+constexpr uint8_t kIcmpEchoReply = 0;
+constexpr uint8_t kIcmpEchoRequest = 8;
+constexpr uint32_t kArpShaOff = 8;
+constexpr uint32_t kArpSpaOff = 14;
+constexpr uint32_t kArpTpaOff = 24;
+constexpr unsigned kLearnBurst = 32;
+
+void drop(WorkerContext* w, rte_mbuf* m, FwdDrop why) {
+  counter_add(w->fwd.drops[static_cast<unsigned>(why)], 1);
+  rte_pktmbuf_free(m);
+}
+
+uint16_t load_be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+
+// RFC 1624 for the one word that changes: TTL drops by one, so the
+// checksum goes up by 0x0100 with the end-around carry.
+void decrement_ttl(uint8_t* ip) {
+  --ip[kIpTtlOff];
+  uint16_t sum;
+  std::memcpy(&sum, ip + kIpChecksumOff, sizeof(sum));
+  uint32_t s = uint32_t{sum} + rte_cpu_to_be_16(0x0100);
+  s = (s & 0xffff) + (s >> 16);
+  sum = static_cast<uint16_t>(s);
+  std::memcpy(ip + kIpChecksumOff, &sum, sizeof(sum));
+}
+
+void send_to(WorkerContext* w, const PortConf& port, unsigned port_index, const rte_ether_addr& mac,
+             rte_mbuf* m) {
+  uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
+  std::memcpy(eth, mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+  std::memcpy(eth + RTE_ETHER_ADDR_LEN, port.mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+  tx_enqueue(w, port_index, port.port_id, m);
+  counter_add(w->fwd.forwarded, 1);
+}
+
+// Our address on `port` in the same subnet as ip_be (the ARP sender), or
+// the first one.
+uint32_t source_address_for(const PortConf& port, uint32_t ip_be) {
+  for (unsigned i = 0; i < port.nb_addrs && i < kMaxPortAddrs; ++i)
+    if (((port.addrs[i].ip_be ^ ip_be) & port.addrs[i].mask_be) == 0) return port.addrs[i].ip_be;
+  return port.nb_addrs > 0 ? port.addrs[0].ip_be : 0;
+}
+
+bool in_connected_subnet(const PortConf& port, uint32_t ip_be) {
+  for (unsigned i = 0; i < port.nb_addrs && i < kMaxPortAddrs; ++i)
+    if (((port.addrs[i].ip_be ^ ip_be) & port.addrs[i].mask_be) == 0) return true;
+  return false;
+}
+
+void send_arp_request(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index,
+                      uint32_t target_be, rte_mempool* pool) {
+  if (pool == nullptr || port_index >= cfg.snap.nb_ports) return;
+  const PortConf& port = cfg.snap.ports[port_index];
+  rte_mbuf* req = rte_pktmbuf_alloc(pool);
+  if (req == nullptr) return;  // the queued packets time out like a lost request
+  if (arp_build_request(req, port.mac, source_address_for(port, target_be), target_be) != 0) {
+    rte_pktmbuf_free(req);
+    return;
+  }
+  tx_enqueue(w, port_index, port.port_id, req);
+  counter_add(w->fwd.arp_requests_sent, 1);
+}
+
+void release_queued(WorkerContext* w, const ActiveConfig& cfg, NeighEntry* e) {
+  for (unsigned i = 0; i < e->nb_queued; ++i) {
+    if (e->port_index < cfg.snap.nb_ports)
+      send_to(w, cfg.snap.ports[e->port_index], e->port_index, e->mac, e->queued[i]);
+    else
+      drop(w, e->queued[i], FwdDrop::kNoRoute);
+  }
+  e->nb_queued = 0;
+}
+
+void fail_neighbour(WorkerContext* w, NeighEntry* e) {
+  for (unsigned i = 0; i < e->nb_queued; ++i) drop(w, e->queued[i], FwdDrop::kNoNeighbour);
+  e->nb_queued = 0;
+  neigh_delete(w->neigh, e);
+}
+
+void learn(WorkerContext* w, const ActiveConfig& cfg, uint8_t port_index, uint32_t ip_be,
+           const rte_ether_addr& mac, bool create) {
+  NeighEntry* e = neigh_lookup(w->neigh, port_index, ip_be);
+  if (e == nullptr) {
+    if (!create) return;
+    e = neigh_create(w->neigh, port_index, ip_be);
+    if (e == nullptr) return;  // full: this worker resolves on its own later
+  }
+  e->mac = mac;
+  e->state = NeighState::kReachable;
+  e->confirmed_ms = w->now_ms;
+  e->probes = 0;
+  release_queued(w, cfg, e);
+  counter_add(w->fwd.arp_learned, 1);
+}
+
+// Resolves next_hop on the egress port and sends m, or queues it on the miss.
+void resolve_and_send(WorkerContext* w, const ActiveConfig& cfg, unsigned out_port,
+                      uint32_t next_hop_be, rte_mbuf* m) {
+  const PortConf& port = cfg.snap.ports[out_port];
+  NeighEntry* e = neigh_lookup(w->neigh, static_cast<uint8_t>(out_port), next_hop_be);
+  if (e != nullptr && e->state == NeighState::kReachable) {
+    if (w->now_ms < e->confirmed_ms + w->dp->neigh_reachable_ms_) {
+      send_to(w, port, out_port, e->mac, m);
+      return;
+    }
+    // Reachable time over: resolve again before trusting the MAC.
+    e->state = NeighState::kIncomplete;
+    e->probes = 0;
+    e->next_probe_ms = w->now_ms;
+  }
+  if (e == nullptr) {
+    e = neigh_create(w->neigh, static_cast<uint8_t>(out_port), next_hop_be);
+    if (e == nullptr) return drop(w, m, FwdDrop::kNoNeighbour);
+    e->next_probe_ms = w->now_ms;
+  }
+  if (e->nb_queued == kNeighQueueLen) {
+    drop(w, m, FwdDrop::kNoNeighbour);  // the queue is bounded: newest dropped
+  } else {
+    e->queued[e->nb_queued++] = m;
+  }
+  if (w->now_ms >= e->next_probe_ms && e->nb_queued > 0) {
+    send_arp_request(w, cfg, out_port, next_hop_be, e->queued[0]->pool);
+    ++e->probes;
+    e->next_probe_ms = w->now_ms + kNeighProbeIntervalMs;
+  }
+}
+
+void raise_table_full(WorkerContext* w) {
+  if (w->full_latched) return;
+  w->full_latched = true;
+  w->full_alert.store(1, std::memory_order_release);
+}
+
+}  // namespace
+
+unsigned flow_owner(const uint8_t* rss_key, uint32_t src_be, uint32_t dst_be, uint16_t sport,
+                    uint16_t dport, bool has_ports, unsigned nb_workers) {
+  uint8_t input[12];
+  std::memcpy(input, &src_be, 4);
+  std::memcpy(input + 4, &dst_be, 4);
+  uint16_t sp = rte_cpu_to_be_16(sport), dpt = rte_cpu_to_be_16(dport);
+  std::memcpy(input + 8, &sp, 2);
+  std::memcpy(input + 10, &dpt, 2);
+  uint32_t hash = hw::toeplitz_hash(rss_key, kRssKeyLen, input, has_ports ? 12 : 8);
+  return (hash % kDefaultRetaSize) % nb_workers;
+}
+
+void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
+                  const ParsedFrame& f, bool handed_off) {
+  uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
+  uint8_t* ip = data + f.l3_offset;
+  if (f.ip_fragment) return drop(w, m, FwdDrop::kFragment);
+
+  uint16_t sport = 0, dport = 0;
+  uint8_t icmp_type = 0, tcp_flags = 0;
+  bool has_ports = false;
+  if (f.has_l4) {
+    const uint8_t* l4 = data + f.l4_offset;
+    if (f.ip_proto == kIpProtoTcp || f.ip_proto == kIpProtoUdp) {
+      sport = f.src_port;
+      dport = f.dst_port;
+      has_ports = true;
+      if (f.ip_proto == kIpProtoTcp) tcp_flags = l4[kTcpFlagsOff];
+    } else if (f.ip_proto == kIpProtoIcmp) {
+      icmp_type = l4[0];
+      // Echo request and reply share the identifier: one session.
+      if ((icmp_type == kIcmpEchoRequest || icmp_type == kIcmpEchoReply) && f.l4_len >= 8)
+        sport = dport = load_be16(l4 + kIcmpIdOff);
+    }
+  }
+  bool src_is_lo;
+  SessionKey key = session_key_make(f.ip_src_be, f.ip_dst_be, sport, dport, f.ip_proto, 0,
+                                    &src_is_lo);
+  uint32_t hash = session_key_hash(key);
+  Session* s = session_lookup(w->sessions, key, hash);
+  uint32_t ip_bytes = f.ip_total_len;
+
+  if (s == nullptr) {
+    unsigned nb_workers = w->dp->params_.nb_workers;
+    if (!handed_off && nb_workers > 1) {
+      unsigned owner =
+          flow_owner(w->dp->rss_key_, f.ip_src_be, f.ip_dst_be, sport, dport, has_ports,
+                     nb_workers);
+      if (owner != w->index) {
+        m->port = static_cast<uint16_t>(port_index);
+        if (rte_ring_mp_enqueue(w->dp->workers_[owner]->handoff, m) != 0)
+          return drop(w, m, FwdDrop::kHandoffFull);
+        counter_add(w->fwd.handoffs, 1);
+        return;
+      }
+    }
+    if (ip[kIpTtlOff] <= 1) return drop(w, m, FwdDrop::kTtlExceeded);
+    int out = route_lookup(cfg.routes, f.ip_dst_be);
+    int back = route_lookup(cfg.routes, f.ip_src_be);
+    if (out < 0 || back < 0) return drop(w, m, FwdDrop::kNoRoute);
+    const RouteEntry& ro = cfg.snap.routes[out];
+    const RouteEntry& rb = cfg.snap.routes[back];
+    if (f.ip_proto == kIpProtoTcp && (tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn)
+      return drop(w, m, FwdDrop::kTcpNotSyn);
+
+    FwFlow flow{rte_be_to_cpu_32(f.ip_src_be), rte_be_to_cpu_32(f.ip_dst_be), sport, dport,
+                f.ip_proto, icmp_type, static_cast<uint8_t>(port_index), ro.port_index};
+    int pi = policy_lookup(cfg.snap.firewall, flow);
+    if (pi < 0) {
+      counter_add(w->fwd.implicit_deny, 1);
+      return drop(w, m, FwdDrop::kPolicyDeny);
+    }
+    const FwPolicy& pol = cfg.snap.firewall.policies[pi];
+    counter_add(w->policy[pi].hits, 1);
+    counter_add(w->policy[pi].bytes, ip_bytes);
+    if (!pol.accept) return drop(w, m, FwdDrop::kPolicyDeny);
+
+    TcpState initial = TcpState::kNone;
+    uint8_t flags = static_cast<uint8_t>((src_is_lo ? kSessionOrigFromLo : 0) |
+                                         (pol.log_traffic ? kSessionLog : 0));
+    if (f.ip_proto == kIpProtoTcp) initial = tcp_state_next(TcpState::kNone, tcp_flags, kDirOrig, &flags);
+    s = session_insert(w->sessions, key, hash, flags, initial,
+                       session_timeout_s(cfg.timers, f.ip_proto, initial), w->now_ms);
+    if (s == nullptr) {
+      raise_table_full(w);
+      return drop(w, m, FwdDrop::kTableFull);
+    }
+    s->port[kDirOrig] = static_cast<uint8_t>(port_index);
+    s->port[kDirReply] = ro.port_index;
+    s->next_hop_be[kDirOrig] = ro.gateway_be != 0 ? ro.gateway_be : f.ip_dst_be;
+    s->next_hop_be[kDirReply] = rb.gateway_be != 0 ? rb.gateway_be : f.ip_src_be;
+    s->policy_id = pol.id;
+    s->policy_index = static_cast<uint16_t>(pi);
+    s->packets[kDirOrig] = 1;
+    s->bytes[kDirOrig] = ip_bytes;
+  } else {
+    if (ip[kIpTtlOff] <= 1) return drop(w, m, FwdDrop::kTtlExceeded);
+    SessionDir dir = session_dir(*s, src_is_lo);
+    TcpState state = static_cast<TcpState>(s->state);
+    if (f.ip_proto == kIpProtoTcp) state = tcp_state_next(state, tcp_flags, dir, &s->flags);
+    counter_add(s->packets[dir], 1);
+    counter_add(s->bytes[dir], ip_bytes);
+    if (s->policy_index < kMaxPolicies) counter_add(w->policy[s->policy_index].bytes, ip_bytes);
+    session_touch(w->sessions, s, state, session_timeout_s(cfg.timers, f.ip_proto, state),
+                  w->now_ms);
+    if (dir == kDirReply) {
+      unsigned out_port = s->port[kDirOrig];
+      if (out_port >= cfg.snap.nb_ports) return drop(w, m, FwdDrop::kNoRoute);
+      decrement_ttl(ip);
+      return resolve_and_send(w, cfg, out_port, s->next_hop_be[kDirReply], m);
+    }
+  }
+  unsigned out_port = s->port[kDirReply];
+  if (out_port >= cfg.snap.nb_ports) return drop(w, m, FwdDrop::kNoRoute);
+  decrement_ttl(ip);
+  resolve_and_send(w, cfg, out_port, s->next_hop_be[kDirOrig], m);
+}
+
+bool forward_learn_from_arp(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index,
+                            const uint8_t* frame, const ParsedFrame& parsed) {
+  const PortConf& port = cfg.snap.ports[port_index];
+  const uint8_t* arp = frame + parsed.l3_offset;
+  uint32_t spa, tpa;
+  std::memcpy(&spa, arp + kArpSpaOff, 4);
+  std::memcpy(&tpa, arp + kArpTpaOff, 4);
+  rte_ether_addr sha;
+  std::memcpy(sha.addr_bytes, arp + kArpShaOff, RTE_ETHER_ADDR_LEN);
+  if (spa == 0 || (sha.addr_bytes[0] & 1) != 0 || !in_connected_subnet(port, spa)) return false;
+  // New entries only from ARP aimed at us (RFC 826's merge rule); a
+  // gratuitous ARP or someone else's exchange only refreshes what we have.
+  bool for_us = port_owns_address(port, tpa);
+  NeighEntry* e = neigh_lookup(w->neigh, static_cast<uint8_t>(port_index), spa);
+  if (!for_us && e == nullptr) return false;
+  learn(w, cfg, static_cast<uint8_t>(port_index), spa, sha, true);
+  NeighLearn rec{spa, static_cast<uint8_t>(port_index), 0, sha, 0};
+  for (unsigned i = 0; i < w->dp->params_.nb_workers; ++i) {
+    if (i == w->index) continue;
+    // A full ring loses the record: that worker resolves on its own.
+    rte_ring_mp_enqueue_elem(w->dp->workers_[i]->neigh_learn, &rec, sizeof(rec));
+  }
+  return true;
+}
+
+void forward_drain_learns(WorkerContext* w, const ActiveConfig& cfg) {
+  NeighLearn recs[kLearnBurst];
+  unsigned n = rte_ring_sc_dequeue_burst_elem(w->neigh_learn, recs, sizeof(NeighLearn),
+                                              kLearnBurst, nullptr);
+  for (unsigned i = 0; i < n; ++i)
+    learn(w, cfg, recs[i].port_index, recs[i].ip_be, recs[i].mac, true);
+}
+
+void forward_neigh_scan(WorkerContext* w, const ActiveConfig& cfg) {
+  NeighTable* t = w->neigh;
+  for (uint32_t i = 0; i < t->capacity; ++i) {
+    NeighEntry* e = &t->entries[i];
+    if (e->state == NeighState::kIncomplete) {
+      if (w->now_ms < e->next_probe_ms) continue;
+      if (e->probes >= kNeighMaxProbes || e->nb_queued == 0) {
+        fail_neighbour(w, e);
+        continue;
+      }
+      send_arp_request(w, cfg, e->port_index, e->ip_be, e->queued[0]->pool);
+      ++e->probes;
+      e->next_probe_ms = w->now_ms + kNeighProbeIntervalMs;
+    } else if (e->state == NeighState::kReachable &&
+               w->now_ms >= e->confirmed_ms + w->dp->neigh_reachable_ms_) {
+      neigh_delete(t, e);  // stale: the next packet resolves it again
+    }
+  }
+}
+
+void forward_neigh_release_all(WorkerContext* w) {
+  NeighTable* t = w->neigh;
+  for (uint32_t i = 0; i < t->capacity; ++i) {
+    NeighEntry* e = &t->entries[i];
+    for (unsigned q = 0; q < e->nb_queued; ++q) rte_pktmbuf_free(e->queued[q]);
+    e->nb_queued = 0;
+  }
+}
+
+}  // namespace tandem::dp

@@ -1,0 +1,40 @@
+// IPv4 forwarding between data ports for the worker loop: session lookup,
+// and for a flow's first packet route lookup (both directions), firewall
+// policy and session creation; then TTL decrement, neighbour resolution
+// (ARP, with a bounded queue per miss) and TX on the worker's queue of the
+// egress port. Also the neighbour learning every worker does from ARP.
+// Internal to dataplane/ (takes the WorkerContext).
+#pragma once
+
+#include <cstdint>
+
+#include <rte_mbuf.h>
+
+#include "dataplane/packet/packet_types.h"
+#include "dataplane/worker/worker_context.h"
+
+namespace tandem::dp {
+
+// A transit IPv4 packet received on port_index (not for the node). Takes
+// ownership of m: sent, queued on a neighbour, handed to its owner worker
+// (only when !handed_off) or freed and counted.
+void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
+                  const ParsedFrame& frame, bool handed_off);
+
+// Learns from an ARP frame received on port_index (before it is answered)
+// and tells the other workers. True when something was learnt.
+bool forward_learn_from_arp(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index,
+                            const uint8_t* frame, const ParsedFrame& parsed);
+// Applies the other workers' learns.
+void forward_drain_learns(WorkerContext* w, const ActiveConfig& cfg);
+// Probes and times out unresolved neighbours, forgets stale ones.
+void forward_neigh_scan(WorkerContext* w, const ActiveConfig& cfg);
+// Frees every queued packet (dataplane teardown).
+void forward_neigh_release_all(WorkerContext* w);
+
+// The worker a flow belongs to: the queue the NIC's default RETA would pick
+// with the symmetric key (hw::toeplitz_hash), so software and hardware agree.
+unsigned flow_owner(const uint8_t* rss_key, uint32_t src_be, uint32_t dst_be, uint16_t sport,
+                    uint16_t dport, bool has_ports, unsigned nb_workers);
+
+}  // namespace tandem::dp

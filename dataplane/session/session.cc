@@ -1,0 +1,182 @@
+#include "dataplane/session/session.h"
+
+#include <cerrno>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "dataplane/session/session_inl.h"
+#include "dataplane/session/session_table.h"
+#include "dataplane/worker/worker_context.h"
+
+namespace tandem::dp {
+namespace {
+
+SessionView make_view(const WorkerContext* w, const Session& s, uint64_t now_ms) {
+  SessionView v{};
+  bool orig_lo = (s.flags & kSessionOrigFromLo) != 0;
+  SessionTuple lo_hi{s.key.ip_lo_be, s.key.ip_hi_be, s.key.port_lo, s.key.port_hi};
+  SessionTuple hi_lo{s.key.ip_hi_be, s.key.ip_lo_be, s.key.port_hi, s.key.port_lo};
+  v.orig = orig_lo ? lo_hi : hi_lo;
+  v.reply = orig_lo ? hi_lo : lo_hi;
+  v.proto = s.key.proto;
+  v.proto_state = s.state;
+  v.state_name = s.key.proto == 6 ? tcp_state_name(static_cast<TcpState>(s.state)) : "none";
+  v.duration_s = static_cast<uint32_t>((now_ms - s.created_ms) / 1000);
+  v.expire_s = s.expire_ms > now_ms ? static_cast<uint32_t>((s.expire_ms - now_ms + 999) / 1000) : 0;
+  v.timeout_s = s.timeout_s;
+  v.policy_id = s.policy_id;
+  v.in_port = s.port[kDirOrig];
+  v.out_port = s.port[kDirReply];
+  v.gateway_be[0] = s.next_hop_be[0];
+  v.gateway_be[1] = s.next_hop_be[1];
+  for (unsigned d = 0; d < 2; ++d) {
+    v.bytes[d] = s.bytes[d];
+    v.packets[d] = s.packets[d];
+  }
+  v.worker = w->index;
+  v.serial = s.serial;
+  v.flags = s.flags;
+  return v;
+}
+
+bool run_inline_or_post(Dataplane* dp, WorkerContext* w, SessionMailboxRequest* req,
+                        unsigned timeout_ms) {
+  if (!dp->launched_.load(std::memory_order_acquire)) {
+    w->now_ms = dataplane_now_ms(dp);
+    session_mailbox_serve(w, req);
+    return true;
+  }
+  req->done.store(false, std::memory_order_relaxed);
+  w->mailbox.store(req, std::memory_order_release);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!req->done.load(std::memory_order_acquire)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      SessionMailboxRequest* expected = req;
+      // Not taken yet: withdrawn, nothing will touch req any more.
+      if (w->mailbox.compare_exchange_strong(expected, nullptr)) return false;
+      // Taken: the worker is on it and finishes in bounded time.
+      while (!req->done.load(std::memory_order_acquire)) std::this_thread::yield();
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return true;
+}
+
+}  // namespace
+
+bool session_filter_match(const SessionFilter& f, const SessionView& v) {
+  // A src/dst/port filter matches either tuple, as FortiOS does.
+  auto tuple_ok = [&](const SessionTuple& t) {
+    return (f.src_be == 0 || t.src_be == f.src_be) && (f.dst_be == 0 || t.dst_be == f.dst_be) &&
+           (f.sport == 0 || t.sport == f.sport) && (f.dport == 0 || t.dport == f.dport);
+  };
+  if (f.proto != 0 && v.proto != f.proto) return false;
+  if (f.policy_id != 0 && v.policy_id != f.policy_id) return false;
+  return tuple_ok(v.orig) || tuple_ok(v.reply);
+}
+
+void session_mailbox_serve(WorkerContext* w, SessionMailboxRequest* req) {
+  SessionTable* t = w->sessions;
+  session_for_each(t, [&](Session* s) {
+    SessionView v = make_view(w, *s, w->now_ms);
+    if (!session_filter_match(req->filter, v)) return;
+    ++req->matched;
+    if (req->clear) {
+      session_delete(t, s);
+      counter_add(t->cleared, 1);
+      ++req->cleared;
+    } else if (req->written < req->max) {
+      req->out[req->written++] = v;
+    }
+  });
+  if (w->full_latched && uint64_t{t->in_use} * 100 < uint64_t{t->capacity} * kFullRearmPercent)
+    w->full_latched = false;
+}
+
+int dataplane_session_list(Dataplane* dp, const SessionFilter& filter, SessionView* out,
+                           unsigned max, unsigned* total_matching, unsigned timeout_ms) {
+  if (out == nullptr && max > 0) return -EINVAL;
+  std::lock_guard<std::mutex> lock(dp->control_mutex_);
+  unsigned written = 0, matched = 0;
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
+    SessionMailboxRequest req{};
+    req.clear = false;
+    req.filter = filter;
+    req.out = out + written;
+    req.max = max - written;
+    if (!run_inline_or_post(dp, dp->workers_[i], &req, timeout_ms)) return -ETIMEDOUT;
+    written += req.written;
+    matched += req.matched;
+  }
+  if (total_matching != nullptr) *total_matching = matched;
+  return static_cast<int>(written);
+}
+
+int dataplane_session_clear(Dataplane* dp, const SessionFilter& filter, unsigned* cleared,
+                            unsigned timeout_ms) {
+  std::lock_guard<std::mutex> lock(dp->control_mutex_);
+  unsigned total = 0;
+  int rc = 0;
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
+    SessionMailboxRequest req{};
+    req.clear = true;
+    req.filter = filter;
+    if (!run_inline_or_post(dp, dp->workers_[i], &req, timeout_ms)) rc = -ETIMEDOUT;
+    total += req.cleared;
+  }
+  if (cleared != nullptr) *cleared = total;
+  return rc;
+}
+
+SessionStats dataplane_session_stats(const Dataplane* dp) {
+  SessionStats st{};
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
+    const WorkerContext* w = dp->workers_[i];
+    const SessionTable* t = w->sessions;
+    for (unsigned s = 0; s < kNbTcpStates; ++s) st.by_tcp_state[s] += counter_read(t->live_tcp[s]);
+    st.udp += counter_read(t->live_udp);
+    st.icmp += counter_read(t->live_icmp);
+    st.other += counter_read(t->live_other);
+    st.inserts_total += counter_read(t->inserts);
+    st.deletes_total += counter_read(t->deletes);
+    st.expired_total += counter_read(t->expired);
+    st.cleared_total += counter_read(t->cleared);
+    st.forwarded_packets += counter_read(w->fwd.forwarded);
+    st.handoffs += counter_read(w->fwd.handoffs);
+    for (unsigned d = 0; d < kNbFwdDrops; ++d) st.drops[d] += counter_read(w->fwd.drops[d]);
+    st.capacity += t->capacity;
+    st.table_full_seen = st.table_full_seen || w->full_latched ||
+                         counter_read(w->fwd.drops[static_cast<unsigned>(FwdDrop::kTableFull)]) > 0;
+  }
+  for (unsigned s = 0; s < kNbTcpStates; ++s) st.in_use += st.by_tcp_state[s];
+  st.in_use += st.udp + st.icmp + st.other;
+  return st;
+}
+
+bool dataplane_session_take_full_alert(Dataplane* dp) {
+  bool any = false;
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i)
+    any = dp->workers_[i]->full_alert.exchange(0, std::memory_order_acq_rel) != 0 || any;
+  return any;
+}
+
+PolicyStats dataplane_policy_stats(const Dataplane* dp, unsigned policy_index) {
+  PolicyStats ps{};
+  if (policy_index >= kMaxPolicies) return ps;
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
+    ps.hits += counter_read(dp->workers_[i]->policy[policy_index].hits);
+    ps.bytes += counter_read(dp->workers_[i]->policy[policy_index].bytes);
+  }
+  return ps;
+}
+
+uint64_t dataplane_implicit_deny_count(const Dataplane* dp) {
+  uint64_t n = 0;
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i)
+    n += counter_read(dp->workers_[i]->fwd.implicit_deny);
+  return n;
+}
+
+}  // namespace tandem::dp

@@ -1,0 +1,131 @@
+// Hot inline pieces of the session stage, pure and shared by the worker, the
+// table and the tests: key normalisation, direction, the TCP state machine
+// and the state -> timeout mapping.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/session/session_types.h"
+
+namespace tandem::dp {
+
+inline constexpr uint8_t kTcpFin = 0x01;
+inline constexpr uint8_t kTcpSyn = 0x02;
+inline constexpr uint8_t kTcpRst = 0x04;
+inline constexpr uint8_t kTcpAck = 0x10;
+
+// Normalised key of the packet src:sport -> dst:dport. *src_is_lo tells
+// whether the sender is the key's "lo" end. Addresses compare in host order
+// so that "lo" is the numerically lower address, as operators expect.
+inline SessionKey session_key_make(uint32_t src_be, uint32_t dst_be, uint16_t sport,
+                                   uint16_t dport, uint8_t proto, uint8_t zone, bool* src_is_lo) {
+  uint64_t a = (uint64_t{__builtin_bswap32(src_be)} << 16) | sport;
+  uint64_t b = (uint64_t{__builtin_bswap32(dst_be)} << 16) | dport;
+  bool lo = a <= b;
+  *src_is_lo = lo;
+  SessionKey k{};
+  k.ip_lo_be = lo ? src_be : dst_be;
+  k.ip_hi_be = lo ? dst_be : src_be;
+  k.port_lo = lo ? sport : dport;
+  k.port_hi = lo ? dport : sport;
+  k.proto = proto;
+  k.zone = zone;
+  return k;
+}
+
+inline bool session_key_equal(const SessionKey& a, const SessionKey& b) {
+  uint64_t a0, a1, b0, b1;
+  __builtin_memcpy(&a0, &a, 8);
+  __builtin_memcpy(&a1, reinterpret_cast<const uint8_t*>(&a) + 8, 8);
+  __builtin_memcpy(&b0, &b, 8);
+  __builtin_memcpy(&b1, reinterpret_cast<const uint8_t*>(&b) + 8, 8);
+  return a0 == b0 && a1 == b1;
+}
+
+// Direction of a packet whose sender is (or is not) the key's lo end.
+inline SessionDir session_dir(const Session& s, bool src_is_lo) {
+  bool orig_from_lo = (s.flags & kSessionOrigFromLo) != 0;
+  return src_is_lo == orig_from_lo ? kDirOrig : kDirReply;
+}
+
+// The TCP tracker: one function, every transition. `fin_flags` holds the
+// session's kSessionFinOrig/kSessionFinReply bits and is updated. Only
+// flags are tracked, not sequence numbers: the firewall follows the
+// endpoints, it does not police them.
+inline TcpState tcp_state_next(TcpState cur, uint8_t tcp_flags, SessionDir dir,
+                               uint8_t* fin_flags) {
+  if (tcp_flags & kTcpRst) return TcpState::kClose;
+  bool syn = (tcp_flags & kTcpSyn) != 0, ack = (tcp_flags & kTcpAck) != 0;
+  TcpState next = cur;
+  switch (cur) {
+    case TcpState::kNone:
+      if (syn && !ack && dir == kDirOrig) next = TcpState::kSynSent;
+      break;
+    case TcpState::kSynSent:
+      if (syn && ack && dir == kDirReply) next = TcpState::kSynRecv;
+      break;
+    case TcpState::kSynRecv:
+      if (!syn && ack && dir == kDirOrig) next = TcpState::kEstablished;
+      break;
+    case TcpState::kEstablished:
+    case TcpState::kFinWait:
+    case TcpState::kTimeWait:
+    case TcpState::kClose:
+      break;
+  }
+  if ((tcp_flags & kTcpFin) && next != TcpState::kClose && next != TcpState::kNone) {
+    *fin_flags |= dir == kDirOrig ? kSessionFinOrig : kSessionFinReply;
+    next = (*fin_flags & (kSessionFinOrig | kSessionFinReply)) ==
+                   (kSessionFinOrig | kSessionFinReply)
+               ? TcpState::kTimeWait
+               : TcpState::kFinWait;
+  }
+  return next;
+}
+
+// TTL, in seconds, of a session of `proto` in `state`.
+inline uint32_t session_timeout_s(const SessionTimers& t, uint8_t proto, TcpState state) {
+  switch (proto) {
+    case 6:
+      switch (state) {
+        case TcpState::kNone:
+        case TcpState::kSynSent:
+        case TcpState::kSynRecv: return t.tcp_halfopen;
+        case TcpState::kEstablished: return t.tcp_established;
+        case TcpState::kFinWait: return t.tcp_halfclose;
+        case TcpState::kTimeWait:
+        case TcpState::kClose: return t.tcp_timewait;
+      }
+      return t.tcp_halfopen;
+    case 17: return t.udp;
+    case 1: return t.icmp;
+    default: return t.other;
+  }
+}
+
+// Snapshot timers with 0 replaced by the defaults.
+inline SessionTimers session_timers_or_default(const SessionTimers& t) {
+  const SessionTimers& d = kDefaultSessionTimers;
+  return {t.tcp_halfopen ? t.tcp_halfopen : d.tcp_halfopen,
+          t.tcp_established ? t.tcp_established : d.tcp_established,
+          t.tcp_halfclose ? t.tcp_halfclose : d.tcp_halfclose,
+          t.tcp_timewait ? t.tcp_timewait : d.tcp_timewait,
+          t.udp ? t.udp : d.udp,
+          t.icmp ? t.icmp : d.icmp,
+          t.other ? t.other : d.other};
+}
+
+inline const char* tcp_state_name(TcpState s) {
+  switch (s) {
+    case TcpState::kNone: return "none";
+    case TcpState::kEstablished: return "established";
+    case TcpState::kSynSent: return "syn_sent";
+    case TcpState::kSynRecv: return "syn_recv";
+    case TcpState::kFinWait: return "fin_wait";
+    case TcpState::kTimeWait: return "time_wait";
+    case TcpState::kClose: return "close";
+  }
+  return "?";
+}
+
+}  // namespace tandem::dp

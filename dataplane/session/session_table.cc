@@ -1,0 +1,212 @@
+#include "dataplane/session/session_table.h"
+
+#include <cstring>
+
+#include <rte_hash_crc.h>
+#include <rte_prefetch.h>
+
+#include "dataplane/session/session_inl.h"
+#include "dataplane/worker/worker_inl.h"
+
+namespace tandem::dp {
+namespace {
+
+constexpr size_t kAlign = 64;
+
+size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+
+uint32_t bucket_count(uint32_t capacity) {
+  uint32_t n = 1;
+  while (n < capacity) n <<= 1;
+  return n;
+}
+
+// The tick whose processing (at now >= tick * kWheelTickMs) can see ms as
+// passed; entries re-armed behind the cursor wait for the next tick, so an
+// entry goes at its expiry or at most one tick later.
+uint32_t tick_of(uint64_t ms) { return static_cast<uint32_t>(ms / kWheelTickMs); }
+
+uint32_t index_of(const SessionTable* t, const Session* s) {
+  return static_cast<uint32_t>(s - t->entries);
+}
+
+uint64_t& live_counter(SessionTable* t, const Session& s) {
+  switch (s.key.proto) {
+    case 6: return t->live_tcp[s.state < kNbTcpStates ? s.state : 0];
+    case 17: return t->live_udp;
+    case 1: return t->live_icmp;
+    default: return t->live_other;
+  }
+}
+
+void wheel_unlink(SessionTable* t, Session* s) {
+  if (s->wheel_prev != kSessionNil) t->entries[s->wheel_prev].wheel_next = s->wheel_next;
+  else t->wheel[s->wheel_tick % kWheelSlots] = s->wheel_next;
+  if (s->wheel_next != kSessionNil) t->entries[s->wheel_next].wheel_prev = s->wheel_prev;
+}
+
+// Arms at the tick of expire_ms, or at the wheel's horizon when further:
+// such an entry is looked at once per turn and re-armed.
+void wheel_link(SessionTable* t, Session* s) {
+  uint32_t tick = tick_of(s->expire_ms);
+  uint32_t first = static_cast<uint32_t>(t->wheel_next_tick);
+  if (tick < first) tick = first;
+  if (tick - first >= kWheelSlots) tick = first + kWheelSlots - 1;
+  s->wheel_tick = tick;
+  uint32_t slot = tick % kWheelSlots;
+  uint32_t idx = index_of(t, s);
+  s->wheel_prev = kSessionNil;
+  s->wheel_next = t->wheel[slot];
+  if (s->wheel_next != kSessionNil) t->entries[s->wheel_next].wheel_prev = idx;
+  t->wheel[slot] = idx;
+}
+
+void hash_unlink(SessionTable* t, Session* s) {
+  uint32_t idx = index_of(t, s);
+  uint32_t* link = &t->buckets[session_key_hash(s->key) & t->bucket_mask];
+  while (*link != kSessionNil && *link != idx) link = &t->entries[*link].hash_next;
+  if (*link == idx) *link = s->hash_next;
+}
+
+}  // namespace
+
+size_t session_table_memsize(uint32_t capacity) {
+  return round_up(sizeof(SessionTable), kAlign) +
+         round_up(size_t{bucket_count(capacity)} * sizeof(uint32_t), kAlign) +
+         size_t{capacity} * sizeof(Session);
+}
+
+SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_base,
+                                 uint64_t now_ms) {
+  if (capacity == 0) return nullptr;
+  std::memset(mem, 0, session_table_memsize(capacity));
+  auto* t = static_cast<SessionTable*>(mem);
+  uint8_t* p = static_cast<uint8_t*>(mem) + round_up(sizeof(SessionTable), kAlign);
+  uint32_t nb_buckets = bucket_count(capacity);
+  t->capacity = capacity;
+  t->bucket_mask = nb_buckets - 1;
+  t->buckets = reinterpret_cast<uint32_t*>(p);
+  t->entries = reinterpret_cast<Session*>(p + round_up(size_t{nb_buckets} * 4, kAlign));
+  t->serial_base = serial_base;
+  t->wheel_next_tick = now_ms / kWheelTickMs;
+  std::memset(t->buckets, 0xff, size_t{nb_buckets} * sizeof(uint32_t));
+  std::memset(t->wheel, 0xff, sizeof(t->wheel));
+  for (uint32_t i = 0; i < capacity; ++i)
+    t->entries[i].hash_next = i + 1 < capacity ? i + 1 : kSessionNil;
+  t->free_head = 0;
+  return t;
+}
+
+uint32_t session_key_hash(const SessionKey& key) { return rte_hash_crc(&key, sizeof(key), 0); }
+
+Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash) {
+  for (uint32_t i = t->buckets[hash & t->bucket_mask]; i != kSessionNil;
+       i = t->entries[i].hash_next)
+    if (session_key_equal(t->entries[i].key, key)) return &t->entries[i];
+  return nullptr;
+}
+
+void session_lookup_bulk(SessionTable* t, const SessionKey* keys, const uint32_t* hashes,
+                         unsigned n, Session** out) {
+  for (unsigned i = 0; i < n; ++i) rte_prefetch0(&t->buckets[hashes[i] & t->bucket_mask]);
+  for (unsigned i = 0; i < n; ++i) {
+    uint32_t head = t->buckets[hashes[i] & t->bucket_mask];
+    if (head != kSessionNil) rte_prefetch0(&t->entries[head]);
+  }
+  for (unsigned i = 0; i < n; ++i) out[i] = session_lookup(t, keys[i], hashes[i]);
+}
+
+Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, uint8_t flags,
+                        TcpState state, uint32_t timeout_s, uint64_t now_ms) {
+  uint32_t idx = t->free_head;
+  if (idx == kSessionNil) return nullptr;
+  Session* s = &t->entries[idx];
+  t->free_head = s->hash_next;
+  // The next insert's entry is cold (freed long ago, or never touched):
+  // start fetching it now rather than stall on it then.
+  if (t->free_head != kSessionNil) rte_prefetch0(&t->entries[t->free_head]);
+  std::memset(s, 0, sizeof(*s));
+  s->key = key;
+  s->flags = static_cast<uint8_t>(flags | kSessionInUse);
+  s->state = static_cast<uint8_t>(state);
+  s->timeout_s = timeout_s;
+  s->created_ms = now_ms;
+  s->expire_ms = now_ms + uint64_t{timeout_s} * 1000;
+  s->serial = t->serial_base | (t->next_serial++ & 0x0fffffffu);
+  uint32_t* bucket = &t->buckets[hash & t->bucket_mask];
+  s->hash_next = *bucket;
+  *bucket = idx;
+  wheel_link(t, s);
+  ++t->in_use;
+  counter_add(t->inserts, 1);
+  counter_add(live_counter(t, *s), 1);
+  return s;
+}
+
+void session_touch(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,
+                   uint64_t now_ms) {
+  if (static_cast<uint8_t>(state) != s->state) {
+    uint64_t& before = live_counter(t, *s);
+    counter_add(before, static_cast<uint64_t>(-1));
+    s->state = static_cast<uint8_t>(state);
+    counter_add(live_counter(t, *s), 1);
+  }
+  s->timeout_s = timeout_s;
+  s->expire_ms = now_ms + uint64_t{timeout_s} * 1000;
+  // Later expiry: left where it is and re-armed lazily when its slot comes
+  // round (no list work per packet). Earlier (a FIN shortened the TTL):
+  // moved now, or it would live on for the old TTL.
+  if (tick_of(s->expire_ms) < s->wheel_tick) {
+    wheel_unlink(t, s);
+    wheel_link(t, s);
+  }
+}
+
+void session_delete(SessionTable* t, Session* s) {
+  if (!(s->flags & kSessionInUse)) return;
+  hash_unlink(t, s);
+  wheel_unlink(t, s);
+  counter_add(live_counter(t, *s), static_cast<uint64_t>(-1));
+  s->flags = 0;
+  s->hash_next = t->free_head;
+  t->free_head = index_of(t, s);
+  --t->in_use;
+  counter_add(t->deletes, 1);
+}
+
+unsigned session_expire(SessionTable* t, uint64_t now_ms) {
+  uint64_t now_tick = now_ms / kWheelTickMs;
+  unsigned deleted = 0;
+  // After a long stall each slot needs one visit, not one per missed tick.
+  if (now_tick >= t->wheel_next_tick + kWheelSlots) t->wheel_next_tick = now_tick - kWheelSlots + 1;
+  while (t->wheel_next_tick <= now_tick) {
+    uint32_t slot = static_cast<uint32_t>(t->wheel_next_tick % kWheelSlots);
+    uint32_t i = t->wheel[slot];
+    t->wheel[slot] = kSessionNil;  // detached: re-armed entries cannot loop
+    ++t->wheel_next_tick;
+    while (i != kSessionNil) {
+      Session* s = &t->entries[i];
+      i = s->wheel_next;
+      if (s->expire_ms <= now_ms) {
+        s->wheel_prev = s->wheel_next = kSessionNil;
+        s->wheel_tick = static_cast<uint32_t>(t->wheel_next_tick - 1);
+        // Already off the wheel (the slot was detached): free it here rather
+        // than through session_delete, whose wheel_unlink would see stale links.
+        hash_unlink(t, s);
+        counter_add(live_counter(t, *s), static_cast<uint64_t>(-1));
+        s->flags = 0;
+        s->hash_next = t->free_head;
+        t->free_head = index_of(t, s);
+        --t->in_use;
+        counter_add(t->deletes, 1);
+        counter_add(t->expired, 1);
+        ++deleted;
+      } else {
+        wheel_link(t, s);
+      }
+    }
+  }
+  return deleted;
+}
+
+}  // namespace tandem::dp

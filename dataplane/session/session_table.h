@@ -1,0 +1,71 @@
+// The per-worker session table: a chained hash over one preallocated block
+// (buckets + 128-byte entries), expiry on a timer wheel, lock-free by
+// ownership (only the owning worker writes; the control side reads only its
+// counters, and lists/clears through the worker's mailbox). The worker
+// calls it for every transit packet; the benchmark and unit tests drive it
+// directly over memory they provide (no EAL needed).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dataplane/session/session_types.h"
+
+namespace tandem::dp {
+
+inline constexpr uint64_t kWheelTickMs = 100;  // expiry precision
+inline constexpr uint32_t kWheelSlots = 4096;  // horizon 409.6 s; longer TTLs re-arm
+
+struct SessionTable {
+  uint32_t capacity;
+  uint32_t bucket_mask;
+  uint32_t free_head;
+  uint32_t in_use;
+  uint32_t serial_base, next_serial;
+  uint64_t wheel_next_tick;  // first tick not yet processed
+  uint32_t* buckets;
+  Session* entries;
+  // Counters: written by the owner only, read with counter_read().
+  uint64_t inserts, deletes, expired, cleared;
+  uint64_t live_tcp[kNbTcpStates];
+  uint64_t live_udp, live_icmp, live_other;
+  uint32_t wheel[kWheelSlots];
+};
+
+// Bytes needed for a table of `capacity` sessions (capacity >= 1).
+size_t session_table_memsize(uint32_t capacity);
+// Lays a table out in `mem` (64-byte aligned, session_table_memsize bytes).
+// serial_base is OR-ed into every serial (the worker number in the top bits).
+SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_base,
+                                 uint64_t now_ms);
+
+uint32_t session_key_hash(const SessionKey& key);
+
+Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash);
+// Up to n lookups with the buckets, then the first entries, prefetched ahead
+// of the compares; out[i] is nullptr on a miss.
+void session_lookup_bulk(SessionTable* t, const SessionKey* keys, const uint32_t* hashes,
+                         unsigned n, Session** out);
+
+// A new entry for `key` (which must not be present), armed to expire at
+// now_ms + timeout_s; nullptr when the table is full. The caller fills the
+// rest (ports, policy, ...).
+Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, uint8_t flags,
+                        TcpState state, uint32_t timeout_s, uint64_t now_ms);
+// A packet hit the session: new state/timeout, expiry pushed to now + timeout.
+void session_touch(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,
+                   uint64_t now_ms);
+void session_delete(SessionTable* t, Session* s);
+
+// Deletes every session whose expiry has passed (ticks up to now_ms).
+// Returns how many were deleted.
+unsigned session_expire(SessionTable* t, uint64_t now_ms);
+
+// Calls fn(session, arg) for every live session; fn may delete it.
+template <typename Fn>
+void session_for_each(SessionTable* t, Fn&& fn) {
+  for (uint32_t i = 0; i < t->capacity; ++i)
+    if (t->entries[i].flags & kSessionInUse) fn(&t->entries[i]);
+}
+
+}  // namespace tandem::dp

@@ -1,0 +1,130 @@
+// Plain types of the per-worker session table: the normalised flow key, the
+// 128-byte session entry, TCP states and the configurable timers, plus what
+// the control side reads (SessionFilter, SessionView, SessionStats) for
+// `diagnose sys session list|filter|clear|stat`. No code here.
+//
+// HA sync hook (issue "session-pickup"): every place that creates, changes
+// the state of, or deletes a Session is in session_table.cc
+// (session_insert, session_set_state, session_delete); the sync producer
+// will append its add/update/delete records there.
+#pragma once
+
+#include <cstdint>
+
+namespace tandem::dp {
+
+// Both directions of a flow give the same key: the (address, port) pair that
+// compares lower goes first. ICMP echo uses the identifier as both ports.
+struct SessionKey {
+  uint32_t ip_lo_be, ip_hi_be;
+  uint16_t port_lo, port_hi;  // host order
+  uint8_t proto;
+  uint8_t zone;  // VDOM/zone; 0 until zones exist
+  uint16_t pad;  // always 0, hashed with the rest
+};
+static_assert(sizeof(SessionKey) == 16);
+
+// FortiOS proto_state numbers for TCP, so `diagnose` output reads the same.
+enum class TcpState : uint8_t {
+  kNone = 0,         // not TCP
+  kEstablished = 1,  // three-way handshake done
+  kSynSent = 2,      // originator's SYN seen
+  kSynRecv = 3,      // responder's SYN-ACK seen
+  kFinWait = 4,      // one side sent FIN
+  kTimeWait = 5,     // both sides sent FIN
+  kClose = 6,        // RST seen
+};
+inline constexpr unsigned kNbTcpStates = 7;
+
+enum SessionDir : uint8_t { kDirOrig = 0, kDirReply = 1 };
+
+// Seconds; FortiOS-like defaults. 0 in a snapshot means "default".
+struct SessionTimers {
+  uint32_t tcp_halfopen, tcp_established, tcp_halfclose, tcp_timewait, udp, icmp, other;
+};
+inline constexpr SessionTimers kDefaultSessionTimers{10, 3600, 120, 1, 180, 60, 3600};
+
+inline constexpr uint32_t kSessionNil = UINT32_MAX;
+
+// Session flag bits.
+inline constexpr uint8_t kSessionInUse = 0x01;
+inline constexpr uint8_t kSessionOrigFromLo = 0x02;  // originator is (ip_lo, port_lo)
+inline constexpr uint8_t kSessionFinOrig = 0x04;
+inline constexpr uint8_t kSessionFinReply = 0x08;
+inline constexpr uint8_t kSessionLog = 0x10;  // policy has logtraffic
+
+// One flow, both directions. Index-linked (hash chain, wheel list) so the
+// table is one block with no pointers to fix up, which a bulk sync can walk.
+struct alignas(64) Session {
+  SessionKey key;                     // 16
+  uint32_t hash_next;                 // bucket chain
+  uint32_t wheel_next, wheel_prev;    // timer wheel slot list
+  uint32_t serial;                    // 32
+  uint64_t packets[2], bytes[2];      // [SessionDir]; 64
+  uint64_t created_ms, expire_ms;     // 80
+  uint32_t wheel_tick;                // tick whose slot holds the entry
+  uint32_t timeout_s;                 // TTL of the current state
+  uint32_t policy_id;
+  uint32_t next_hop_be[2];            // gateway towards the receiver of each direction
+  uint16_t policy_index;
+  uint8_t port[2];                    // ingress port index of each direction
+  uint8_t state;                      // TcpState for TCP, 0 otherwise
+  uint8_t flags;
+  uint8_t pad[10];
+};
+static_assert(sizeof(Session) <= 128, "a session must fit two cache lines");
+
+// `diagnose sys session filter`: 0 fields mean "any".
+struct SessionFilter {
+  uint32_t src_be, dst_be;
+  uint16_t sport, dport;
+  uint8_t proto;
+  uint32_t policy_id;
+};
+
+struct SessionTuple {
+  uint32_t src_be, dst_be;
+  uint16_t sport, dport;
+};
+
+// A copy of one session for the CLI, taken on the owning worker.
+struct SessionView {
+  SessionTuple orig, reply;
+  uint8_t proto;
+  uint8_t proto_state;   // TcpState value for TCP
+  const char* state_name;
+  uint32_t duration_s, expire_s, timeout_s;
+  uint32_t policy_id;
+  uint8_t in_port, out_port;  // of the original direction
+  uint32_t gateway_be[2];     // next hop of each direction
+  uint64_t bytes[2], packets[2];
+  uint32_t worker;
+  uint32_t serial;
+  uint8_t flags;
+};
+
+// Why a transit packet was dropped (per worker, summed on demand).
+enum class FwdDrop : uint8_t {
+  kTableFull,     // new flow, no free session
+  kNoRoute,       // no route to the destination, or back to the source
+  kNoNeighbour,   // ARP did not resolve in time, or its queue overflowed
+  kPolicyDeny,    // a deny policy, or no policy (implicit deny)
+  kTtlExceeded,   // TTL <= 1
+  kTcpNotSyn,     // first packet of a TCP flow without SYN
+  kFragment,      // IPv4 fragments are not reassembled
+  kHandoffFull,   // the owner's hand-off ring was full
+  kCount
+};
+inline constexpr unsigned kNbFwdDrops = static_cast<unsigned>(FwdDrop::kCount);
+
+struct SessionStats {
+  uint64_t by_tcp_state[kNbTcpStates];  // live TCP sessions per state
+  uint64_t udp, icmp, other;            // live non-TCP sessions
+  uint64_t inserts_total, deletes_total, expired_total, cleared_total;
+  uint64_t forwarded_packets, handoffs;
+  uint64_t drops[kNbFwdDrops];
+  uint64_t capacity, in_use;
+  bool table_full_seen;  // some worker has dropped a new flow for lack of room
+};
+
+}  // namespace tandem::dp

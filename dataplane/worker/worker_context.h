@@ -1,0 +1,125 @@
+// Internal to dataplane/: the Dataplane object and the per-worker context
+// that the worker loop (worker.cc), the forwarding stage (forward/) and the
+// session control API (session/session.cc) share. tandemd never includes it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+#include <rte_common.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dataplane/firewall/firewall_types.h"
+#include "dataplane/neigh/neigh_types.h"
+#include "dataplane/route/route_types.h"
+#include "dataplane/session/session_table.h"
+#include "dataplane/session/session_types.h"
+#include "dataplane/worker/worker.h"
+#include "dataplane/worker/worker_inl.h"
+#include "dataplane/worker/worker_types.h"
+
+namespace tandem::dp {
+
+inline constexpr uint16_t kTxBurst = 32;  // frames a TX buffer holds before it is sent
+inline constexpr unsigned kRssKeyLen = 40;
+// Ethdev's default redirection table maps entry i to queue i % nb_queues;
+// 128 entries is what most PMDs report (and what net_ring would have).
+inline constexpr unsigned kDefaultRetaSize = 128;
+
+// What workers read: the daemon's snapshot plus what the control side
+// derived from it (the route table). Swapped and freed as one under RCU.
+struct ActiveConfig {
+  Snapshot snap;
+  RouteTable routes;
+  SessionTimers timers;  // snap.session_timers with defaults filled in
+};
+
+struct TxBuffer {
+  uint16_t port_id;     // where the waiting frames go (fixed when the first is queued)
+  uint16_t nb_pkts;
+  uint64_t oldest_tsc;  // when the first waiting frame was queued
+  rte_mbuf* pkts[kTxBurst];
+};
+
+struct alignas(RTE_CACHE_LINE_SIZE) AlignedPortCounters {
+  PortCounters counters;
+};
+
+// Transit counters of one worker (written by it only).
+struct alignas(RTE_CACHE_LINE_SIZE) ForwardCounters {
+  uint64_t forwarded, handoffs, arp_requests_sent, arp_learned, implicit_deny;
+  uint64_t drops[kNbFwdDrops];
+};
+
+struct PolicyCounter {
+  uint64_t hits, bytes;
+};
+
+// A `diagnose sys session list|clear` request, run on the owning worker.
+struct SessionMailboxRequest {
+  bool clear;
+  SessionFilter filter;
+  SessionView* out;
+  unsigned max;
+  unsigned written, matched, cleared;
+  std::atomic<bool> done;
+};
+
+// Everything one worker touches on the fast path; only that worker writes it
+// (counters are also read, never written, by the control side).
+struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
+  Dataplane* dp;
+  unsigned index;     // worker number = RX/TX queue id = RCU thread id
+  unsigned lcore_id;  // set by dataplane_launch
+  unsigned idle_loops;
+  uint64_t now_ms;    // clock at the start of the current loop
+  uint64_t now_tsc;   // TSC at the start of the current loop (TX drain timing)
+  uint64_t next_neigh_scan_ms;
+  SessionTable* sessions;
+  NeighTable* neigh;
+  rte_ring* handoff;      // mbufs other workers found to be ours (MP/SC)
+  rte_ring* neigh_learn;  // NeighLearn records from the other workers (MP/SC)
+  std::atomic<SessionMailboxRequest*> mailbox;
+  // Raised (1) by the worker the first time a new flow finds the table full
+  // and taken (exchanged to 0) by the control side; re-armed once usage
+  // falls back under kFullRearmPercent.
+  std::atomic<uint8_t> full_alert;
+  bool full_latched;
+  TxBuffer tx[kMaxPorts];  // indexed like Snapshot::ports
+  AlignedPortCounters port_counters[kMaxPorts];
+  ForwardCounters fwd;
+  PolicyCounter policy[kMaxPolicies];
+};
+
+inline constexpr unsigned kFullRearmPercent = 90;
+
+class Dataplane {
+ public:
+  DataplaneParams params_{};
+  uint64_t drain_tsc_ = 0;
+  uint64_t neigh_reachable_ms_ = 0;
+  DataplaneClock clock_ = nullptr;
+  void* clock_arg_ = nullptr;
+  uint8_t rss_key_[kRssKeyLen] = {};
+  std::atomic<ActiveConfig*> config_{nullptr};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> launched_{false};  // written under control_mutex_
+  rte_rcu_qsbr* qsbr_ = nullptr;
+  std::mutex control_mutex_;  // serialises publish/launch/stop/mailbox (control side only)
+  WorkerContext* workers_[kMaxWorkers] = {};
+};
+
+uint64_t dataplane_now_ms(const Dataplane* dp);
+
+// TX batching, shared by the responders and the forwarding stage.
+void tx_flush(WorkerContext* w, unsigned port_index);
+void tx_enqueue(WorkerContext* w, unsigned port_index, uint16_t port_id, rte_mbuf* m);
+
+// Runs a mailbox request against the worker's table (on the worker).
+void session_mailbox_serve(WorkerContext* w, SessionMailboxRequest* req);
+
+}  // namespace tandem::dp

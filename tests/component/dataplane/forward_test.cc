@@ -1,0 +1,617 @@
+// IPv4 forwarding, neighbours, firewall policy and sessions through real
+// mbufs on two net_ring data ports. Time is the test's: the dataplane reads
+// an injected clock, so timeouts are exercised without sleeping.
+//
+//   client 10.1.100.22 --- port2 (index 1) [node] port1 (index 0) --- server 172.16.200.209
+//                                                                  \-- gw 172.16.200.254 -> 192.168.50.0/24
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dataplane/forward/forward.h"
+#include "dataplane/packet/parse.h"
+#include "dataplane/session/session.h"
+#include "dataplane/worker/worker.h"
+#include "tests/unit/dataplane/frame_builder.h"
+
+namespace tandem::dp {
+namespace {
+
+using test::Bytes;
+using test::ipv4;
+using test::Mac;
+using test::to_be;
+
+constexpr Mac kPort1Mac{{0x02, 0x09, 0x0f, 0x00, 0x00, 0x01}};
+constexpr Mac kPort2Mac{{0x02, 0x09, 0x0f, 0x00, 0x00, 0x02}};
+constexpr Mac kClientMac{{0x52, 0x54, 0x00, 0x00, 0x00, 0x22}};
+constexpr Mac kServerMac{{0x52, 0x54, 0x00, 0x00, 0x02, 0x09}};
+constexpr Mac kGwMac{{0x52, 0x54, 0x00, 0x00, 0x02, 0xfe}};
+const uint32_t kClient = ipv4(10, 1, 100, 22);
+const uint32_t kServer = ipv4(172, 16, 200, 209);
+const uint32_t kGw = ipv4(172, 16, 200, 254);
+const uint32_t kRemote = ipv4(192, 168, 50, 5);
+const uint32_t kPort1Ip = ipv4(172, 16, 200, 1);
+const uint32_t kPort2Ip = ipv4(10, 1, 100, 1);
+constexpr unsigned kRingSize = 1024;
+constexpr unsigned kMaxQueues = 2;
+constexpr unsigned kServerPort = 0, kClientPort = 1;  // snapshot indexes
+
+rte_mempool* g_pool = nullptr;
+std::string g_prefix;
+uint64_t g_now_ms = 1'000'000;
+uint64_t test_clock(void*) { return __atomic_load_n(&g_now_ms, __ATOMIC_RELAXED); }
+void advance_ms(uint64_t ms) { __atomic_fetch_add(&g_now_ms, ms, __ATOMIC_RELAXED); }
+
+class EalEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    g_prefix = "tandem-test-fwd-" + std::to_string(getpid());
+    const char* argv[] = {"dp_forward", "-l", "0,1", "--no-huge", "-m", "256", "--no-pci",
+                          "--no-shconf", "--no-telemetry", "--file-prefix", g_prefix.c_str(),
+                          "--log-level", "lib.eal:error"};
+    int argc = static_cast<int>(sizeof(argv) / sizeof(argv[0]));
+    if (rte_eal_init(argc, const_cast<char**>(argv)) < 0) {
+      std::fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));
+      std::abort();
+    }
+    g_pool = rte_pktmbuf_pool_create("dp_fwd_pool", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                     SOCKET_ID_ANY);
+    if (g_pool == nullptr) std::abort();
+  }
+  void TearDown() override {
+    rte_eal_cleanup();
+    std::error_code ec;
+    std::filesystem::remove_all("/var/run/dpdk/" + g_prefix, ec);
+  }
+};
+[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+
+struct RingPort {
+  uint16_t port_id = 0;
+  unsigned nb_queues = 0;
+  rte_ring* rx[kMaxQueues] = {};
+  rte_ring* tx[kMaxQueues] = {};
+};
+
+RingPort make_ring_port(unsigned nb_queues) {
+  static unsigned serial = 0;
+  RingPort p;
+  p.nb_queues = nb_queues;
+  unsigned id = serial++;
+  for (unsigned q = 0; q < nb_queues; ++q) {
+    std::string rx = "fwrx" + std::to_string(id) + "_" + std::to_string(q);
+    std::string tx = "fwtx" + std::to_string(id) + "_" + std::to_string(q);
+    p.rx[q] = rte_ring_create(rx.c_str(), kRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    p.tx[q] = rte_ring_create(tx.c_str(), kRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  }
+  std::string name = "net_ring_fw" + std::to_string(id);
+  int port = rte_eth_from_rings(name.c_str(), p.rx, nb_queues, p.tx, nb_queues, SOCKET_ID_ANY);
+  EXPECT_GE(port, 0);
+  p.port_id = static_cast<uint16_t>(port);
+  rte_eth_conf conf{};
+  EXPECT_EQ(rte_eth_dev_configure(p.port_id, static_cast<uint16_t>(nb_queues),
+                                  static_cast<uint16_t>(nb_queues), &conf), 0);
+  for (unsigned q = 0; q < nb_queues; ++q) {
+    EXPECT_EQ(rte_eth_rx_queue_setup(p.port_id, static_cast<uint16_t>(q), kRingSize,
+                                     SOCKET_ID_ANY, nullptr, g_pool), 0);
+    EXPECT_EQ(rte_eth_tx_queue_setup(p.port_id, static_cast<uint16_t>(q), kRingSize,
+                                     SOCKET_ID_ANY, nullptr), 0);
+  }
+  EXPECT_EQ(rte_eth_dev_start(p.port_id), 0);
+  return p;
+}
+
+void free_ring_port(RingPort& p) {
+  rte_eth_dev_stop(p.port_id);
+  rte_eth_dev_close(p.port_id);
+  for (unsigned q = 0; q < p.nb_queues; ++q) {
+    for (rte_ring* r : {p.rx[q], p.tx[q]}) {
+      void* m;
+      while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+      rte_ring_free(r);
+    }
+  }
+}
+
+void inject(const RingPort& p, unsigned queue, const Bytes& frame) {
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  ASSERT_NE(m, nullptr);
+  char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
+  ASSERT_NE(data, nullptr);
+  std::memcpy(data, frame.data(), frame.size());
+  ASSERT_EQ(rte_ring_enqueue(p.rx[queue], m), 0);
+}
+
+Bytes take_sent(const RingPort& p, unsigned queue) {
+  void* obj;
+  if (rte_ring_dequeue(p.tx[queue], &obj) != 0) return {};
+  auto* m = static_cast<rte_mbuf*>(obj);
+  const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
+  Bytes out(data, data + rte_pktmbuf_data_len(m));
+  rte_pktmbuf_free(m);
+  return out;
+}
+
+unsigned count_sent(const RingPort& p, unsigned queue) {
+  unsigned n = 0;
+  while (!take_sent(p, queue).empty()) ++n;
+  return n;
+}
+
+PortConf port_conf(const RingPort& p, const Mac& mac, uint32_t ip, const char* name) {
+  PortConf c{};
+  c.port_id = p.port_id;
+  std::memcpy(c.mac.addr_bytes, mac.b, 6);
+  c.addrs[c.nb_addrs++] = {to_be(ip), to_be(0xffffff00)};
+  c.allow_ping = true;
+  std::snprintf(c.name, sizeof(c.name), "%s", name);
+  return c;
+}
+
+// port1 = servers, port2 = clients; policy 9 denies ssh, policy 7 allows the
+// client subnet to HTTP, DNS and ping anywhere behind port1.
+Snapshot make_snapshot(const RingPort& p1, const RingPort& p2) {
+  Snapshot s{};
+  s.generation = 1;
+  s.nb_ports = 2;
+  s.ports[kServerPort] = port_conf(p1, kPort1Mac, kPort1Ip, "port1");
+  s.ports[kClientPort] = port_conf(p2, kPort2Mac, kPort2Ip, "port2");
+  s.routes[s.nb_routes++] = {to_be(ipv4(172, 16, 200, 0)), 24, kServerPort, 0, 0};
+  s.routes[s.nb_routes++] = {to_be(ipv4(10, 1, 100, 0)), 24, kClientPort, 0, 0};
+  s.routes[s.nb_routes++] = {to_be(ipv4(192, 168, 50, 0)), 24, kServerPort, 10, to_be(kGw)};
+  FirewallConf& fw = s.firewall;
+  fw.addrs[fw.nb_addrs++] = {ipv4(10, 1, 100, 0), ipv4(10, 1, 100, 255)};
+  fw.services[fw.nb_services++] = {6, 0, 22, 22, 0, 65535};
+  fw.services[fw.nb_services++] = {6, 0, 80, 80, 0, 65535};
+  fw.services[fw.nb_services++] = {17, 0, 53, 53, 0, 65535};
+  fw.services[fw.nb_services++] = {1, 8, 0, 0, 0, 0};
+  fw.policies[fw.nb_policies++] = {9, 1u << kClientPort, 1u << kServerPort, 0, 1, 0, 0, 0, 1,
+                                   false, false, true};
+  fw.policies[fw.nb_policies++] = {7, 1u << kClientPort, 1u << kServerPort, 0, 1, 0, 0, 1, 3,
+                                   true, true, true};
+  return s;
+}
+
+Bytes udp(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, const Mac& dst_mac,
+          const Mac& src_mac) {
+  return test::ipv4_frame(dst_mac, src_mac, src, dst, kIpProtoUdp,
+                          test::udp_segment(sport, dport, test::pattern_bytes(20)));
+}
+Bytes client_udp(uint16_t sport, uint16_t dport = 53, uint32_t dst = kServer) {
+  return udp(kClient, dst, sport, dport, kPort2Mac, kClientMac);
+}
+Bytes server_udp(uint16_t dport, uint16_t sport = 53) {
+  return udp(kServer, kClient, sport, dport, kPort1Mac, kServerMac);
+}
+Bytes tcp(bool from_client, uint16_t cport, uint16_t sport, uint8_t flags) {
+  if (from_client)
+    return test::ipv4_frame(kPort2Mac, kClientMac, kClient, kServer, kIpProtoTcp,
+                            test::tcp_flags_segment(cport, sport, flags));
+  return test::ipv4_frame(kPort1Mac, kServerMac, kServer, kClient, kIpProtoTcp,
+                          test::tcp_flags_segment(sport, cport, flags));
+}
+Bytes arp_from(const Mac& mac, uint32_t ip, uint32_t target, uint16_t op, const Mac& to) {
+  Bytes f = test::arp_frame(op == 1 ? test::kBroadcastMac : to, mac, op, mac, ip,
+                            op == 1 ? Mac{} : to, target);
+  f.resize(60, 0);
+  return f;
+}
+
+SessionStats stats(Dataplane* dp) { return dataplane_session_stats(dp); }
+uint64_t drops(Dataplane* dp, FwdDrop why) {
+  return stats(dp).drops[static_cast<unsigned>(why)];
+}
+
+std::vector<SessionView> list(Dataplane* dp, const SessionFilter& f = {}) {
+  std::vector<SessionView> v(64);
+  unsigned total = 0;
+  int n = dataplane_session_list(dp, f, v.data(), 64, &total, 1000);
+  EXPECT_GE(n, 0);
+  v.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  EXPECT_EQ(total, v.size());
+  return v;
+}
+
+class DpForward : public ::testing::Test {
+ protected:
+  void start(unsigned nb_workers = 1, uint32_t session_capacity = 0) {
+    p1_ = make_ring_port(nb_workers);
+    p2_ = make_ring_port(nb_workers);
+    char error[256] = "";
+    DataplaneParams params{nb_workers, 0, static_cast<unsigned>(SOCKET_ID_ANY)};
+    params.session_capacity = session_capacity;
+    params.neigh_capacity = 64;
+    dp_ = dataplane_create(params, make_snapshot(p1_, p2_), error, sizeof(error));
+    ASSERT_NE(dp_, nullptr) << error;
+    dataplane_set_clock(dp_, test_clock, nullptr);
+  }
+  void TearDown() override {
+    dataplane_destroy(dp_);
+    free_ring_port(p1_);
+    free_ring_port(p2_);
+    EXPECT_EQ(rte_mempool_in_use_count(g_pool), 0u) << "every mbuf must come back";
+  }
+  // Both hosts ARP for the node: every worker learns them.
+  void learn_hosts(unsigned queue = 0) {
+    inject(p2_, queue, arp_from(kClientMac, kClient, kPort2Ip, 1, {}));
+    inject(p1_, queue, arp_from(kServerMac, kServer, kPort1Ip, 1, {}));
+    poll_all();
+    EXPECT_EQ(count_sent(p1_, queue), 1u);  // our ARP replies
+    EXPECT_EQ(count_sent(p2_, queue), 1u);
+  }
+  void poll_all() {
+    for (int round = 0; round < 2; ++round)
+      for (unsigned w = 0; w < dataplane_nb_workers(dp_); ++w) dataplane_poll_once(dp_, w);
+  }
+  RingPort p1_, p2_;
+  Dataplane* dp_ = nullptr;
+};
+
+void expect_forwarded(const Bytes& out, const Bytes& in, const Mac& src_mac, const Mac& dst_mac) {
+  ASSERT_EQ(out.size(), in.size());
+  EXPECT_EQ(std::memcmp(&out[0], dst_mac.b, 6), 0) << "dst = neighbour MAC";
+  EXPECT_EQ(std::memcmp(&out[6], src_mac.b, 6), 0) << "src = egress port MAC";
+  EXPECT_EQ(out[14 + 8], in[14 + 8] - 1) << "TTL decremented";
+  EXPECT_EQ(test::inet_checksum(&out[14], 20), 0) << "incremental checksum";
+  EXPECT_EQ(Bytes(out.begin() + 14 + 9, out.begin() + 14 + 10),
+            Bytes(in.begin() + 14 + 9, in.begin() + 14 + 10));
+  EXPECT_EQ(Bytes(out.begin() + 34, out.end()), Bytes(in.begin() + 34, in.end()));
+}
+
+TEST_F(DpForward, ConnectedRouteBothDirectionsThroughOneSession) {
+  start();
+  learn_hosts();
+  Bytes q = client_udp(5353);
+  inject(p2_, 0, q);
+  poll_all();
+  expect_forwarded(take_sent(p1_, 0), q, kPort1Mac, kServerMac);
+  // The reply has no policy of its own: the session alone lets it through.
+  Bytes r = server_udp(5353);
+  inject(p1_, 0, r);
+  poll_all();
+  expect_forwarded(take_sent(p2_, 0), r, kPort2Mac, kClientMac);
+
+  std::vector<SessionView> v = list(dp_);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].proto, 17);
+  EXPECT_EQ(v[0].policy_id, 7u);
+  EXPECT_EQ(v[0].orig.src_be, to_be(kClient));
+  EXPECT_EQ(v[0].orig.dport, 53);
+  EXPECT_EQ(v[0].reply.src_be, to_be(kServer));
+  EXPECT_EQ(v[0].packets[0], 1u);
+  EXPECT_EQ(v[0].packets[1], 1u);
+  EXPECT_EQ(v[0].bytes[0], q.size() - 14);
+  EXPECT_EQ(v[0].in_port, kClientPort);
+  EXPECT_EQ(v[0].out_port, kServerPort);
+  EXPECT_EQ(v[0].timeout_s, 180u);
+  EXPECT_EQ(v[0].gateway_be[0], to_be(kServer));
+  char buf[1024];
+  format_session(v[0], buf, sizeof(buf));
+  EXPECT_NE(std::strstr(buf, "proto=17"), nullptr) << buf;
+  EXPECT_NE(std::strstr(buf, "10.1.100.22:5353->172.16.200.209:53"), nullptr) << buf;
+  EXPECT_NE(std::strstr(buf, "policy_id=7"), nullptr) << buf;
+  SessionStats st = stats(dp_);
+  EXPECT_EQ(st.udp, 1u);
+  EXPECT_EQ(st.inserts_total, 1u);
+  EXPECT_EQ(st.forwarded_packets, 2u);
+}
+
+TEST_F(DpForward, StaticRouteArpMissQueuesThenReleasesOnReply) {
+  start();
+  learn_hosts();
+  Bytes q = client_udp(4000, 53, kRemote);
+  for (int i = 0; i < 6; ++i) inject(p2_, 0, q);
+  poll_all();
+  // One ARP request for the gateway, not for the remote host; 4 queued, 2 dropped.
+  Bytes req = take_sent(p1_, 0);
+  ASSERT_FALSE(req.empty());
+  EXPECT_EQ(test::get16(&req[12]), kEtherTypeArp);
+  EXPECT_EQ(test::get16(&req[20]), 1);
+  EXPECT_EQ(std::memcmp(&req[6], kPort1Mac.b, 6), 0);
+  EXPECT_EQ(test::get32(&req[28]), kPort1Ip) << "sender = our address in that subnet";
+  EXPECT_EQ(test::get32(&req[38]), kGw);
+  EXPECT_TRUE(take_sent(p1_, 0).empty());
+  EXPECT_EQ(drops(dp_, FwdDrop::kNoNeighbour), 2u);
+
+  inject(p1_, 0, arp_from(kGwMac, kGw, kPort1Ip, 2, kPort1Mac));
+  poll_all();
+  for (int i = 0; i < 4; ++i) expect_forwarded(take_sent(p1_, 0), q, kPort1Mac, kGwMac);
+  EXPECT_TRUE(take_sent(p1_, 0).empty());
+  ASSERT_EQ(list(dp_)[0].gateway_be[0], to_be(kGw));
+}
+
+TEST_F(DpForward, UnansweredArpRetriesThenDropsQueued) {
+  start();
+  learn_hosts();
+  for (int i = 0; i < 3; ++i) inject(p2_, 0, client_udp(4000, 53, kRemote));
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 1u);
+  for (unsigned probe = 2; probe <= kNeighMaxProbes; ++probe) {
+    advance_ms(kNeighProbeIntervalMs);
+    poll_all();
+    EXPECT_EQ(count_sent(p1_, 0), 1u) << "probe " << probe;
+  }
+  EXPECT_EQ(drops(dp_, FwdDrop::kNoNeighbour), 0u);
+  advance_ms(kNeighProbeIntervalMs);
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 0u);
+  EXPECT_EQ(drops(dp_, FwdDrop::kNoNeighbour), 3u);
+}
+
+TEST_F(DpForward, NeighbourReachableTimeoutResolvesAgain) {
+  start();
+  learn_hosts();
+  inject(p2_, 0, client_udp(1111));
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 1u);
+  advance_ms(uint64_t{kNeighDefaultReachableS} * 1000 + 1);
+  inject(p2_, 0, client_udp(1111));
+  poll_all();
+  Bytes req = take_sent(p1_, 0);
+  ASSERT_FALSE(req.empty());
+  EXPECT_EQ(test::get16(&req[12]), kEtherTypeArp);
+  EXPECT_EQ(test::get32(&req[38]), kServer);
+  inject(p1_, 0, arp_from(kServerMac, kServer, kPort1Ip, 2, kPort1Mac));
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 1u) << "the queued packet went out";
+}
+
+TEST_F(DpForward, PolicyDecidesFirstPacketOnly) {
+  start();
+  learn_hosts();
+  inject(p2_, 0, tcp(true, 40000, 22, 0x02));  // ssh: policy 9 denies
+  inject(p2_, 0, tcp(true, 40001, 443, 0x02));  // no policy: implicit deny
+  inject(p1_, 0, udp(kServer, kClient, 53, 5000, kPort1Mac, kServerMac));  // wrong direction
+  inject(p2_, 0, test::ipv4_frame(kPort2Mac, kClientMac, kClient, kServer, kIpProtoIcmp,
+                                  test::icmp_echo(13, 1, 1, {})));  // timestamp: not PING
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0) + count_sent(p2_, 0), 0u);
+  EXPECT_EQ(drops(dp_, FwdDrop::kPolicyDeny), 4u);
+  EXPECT_EQ(dataplane_policy_stats(dp_, 0).hits, 1u);
+  EXPECT_EQ(dataplane_implicit_deny_count(dp_), 3u);
+
+  Bytes ping = test::ipv4_frame(kPort2Mac, kClientMac, kClient, kServer, kIpProtoIcmp,
+                                test::icmp_echo(8, 0x55, 1, test::pattern_bytes(16)));
+  inject(p2_, 0, ping);
+  inject(p2_, 0, tcp(true, 40002, 80, 0x02));
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 2u);
+  Bytes pong = test::ipv4_frame(kPort1Mac, kServerMac, kServer, kClient, kIpProtoIcmp,
+                                test::icmp_echo(0, 0x55, 1, test::pattern_bytes(16)));
+  inject(p1_, 0, pong);
+  poll_all();
+  EXPECT_EQ(count_sent(p2_, 0), 1u) << "echo reply matched the echo session";
+  EXPECT_EQ(dataplane_policy_stats(dp_, 1).hits, 2u);
+  SessionStats st = stats(dp_);
+  EXPECT_EQ(st.icmp, 1u);
+  EXPECT_EQ(st.by_tcp_state[static_cast<unsigned>(TcpState::kSynSent)], 1u);
+
+  // A policy change does not touch existing sessions: drop everything now.
+  Snapshot locked = make_snapshot(p1_, p2_);
+  locked.firewall.nb_policies = 0;
+  ASSERT_EQ(dataplane_publish(dp_, locked), 0);
+  inject(p2_, 0, ping);
+  inject(p2_, 0, client_udp(999));
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 1u) << "ping session lives on, the new flow is denied";
+}
+
+TEST_F(DpForward, SessionExpiresOnTheWheel) {
+  start();
+  learn_hosts();
+  inject(p2_, 0, client_udp(2222));
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 1u);
+  advance_ms(179'000);
+  inject(p1_, 0, server_udp(2222));  // the reply refreshes: 180 s from now
+  poll_all();
+  EXPECT_EQ(count_sent(p2_, 0), 1u);
+  advance_ms(179'000);
+  poll_all();
+  ASSERT_EQ(list(dp_).size(), 1u);
+  EXPECT_LE(list(dp_)[0].expire_s, 1u);
+  advance_ms(1'000);
+  poll_all();
+  EXPECT_EQ(list(dp_).size(), 0u);
+  EXPECT_EQ(stats(dp_).expired_total, 1u);
+  inject(p1_, 0, server_udp(2222));
+  poll_all();
+  EXPECT_EQ(count_sent(p2_, 0), 0u) << "no session, and no policy for the reply direction";
+}
+
+TEST_F(DpForward, TcpStatesAndTheirTimeouts) {
+  start();
+  learn_hosts();
+  SessionFilter f{};
+  f.dport = 80;
+  auto state = [&] {
+    std::vector<SessionView> v = list(dp_, f);
+    return v.empty() ? std::make_pair(-1, 0u) : std::make_pair(int{v[0].proto_state}, v[0].timeout_s);
+  };
+  inject(p2_, 0, tcp(true, 41000, 80, 0x10));  // ACK without a session
+  poll_all();
+  EXPECT_EQ(drops(dp_, FwdDrop::kTcpNotSyn), 1u);
+  inject(p2_, 0, tcp(true, 41000, 80, 0x02));
+  poll_all();
+  EXPECT_EQ(state(), std::make_pair(2, 10u));  // syn_sent, tcp_halfopen
+  inject(p1_, 0, tcp(false, 41000, 80, 0x12));
+  poll_all();
+  EXPECT_EQ(state(), std::make_pair(3, 10u));  // syn_recv
+  inject(p2_, 0, tcp(true, 41000, 80, 0x10));
+  poll_all();
+  EXPECT_EQ(state(), std::make_pair(1, 3600u));  // established
+  inject(p2_, 0, tcp(true, 41000, 80, 0x11));
+  poll_all();
+  EXPECT_EQ(state(), std::make_pair(4, 120u));  // fin_wait, tcp_halfclose
+  inject(p1_, 0, tcp(false, 41000, 80, 0x11));
+  poll_all();
+  EXPECT_EQ(state(), std::make_pair(5, 1u));  // time_wait
+  EXPECT_EQ(count_sent(p1_, 0), 3u);
+  EXPECT_EQ(count_sent(p2_, 0), 2u);
+  advance_ms(1'000);
+  poll_all();
+  EXPECT_EQ(state().first, -1) << "time_wait lasts tcp_timewait";
+
+  inject(p2_, 0, tcp(true, 41001, 80, 0x02));
+  poll_all();  // port1 is polled before port2: keep SYN before RST
+  inject(p1_, 0, tcp(false, 41001, 80, 0x14));  // RST-ACK
+  poll_all();
+  f.sport = 41001;
+  EXPECT_EQ(state(), std::make_pair(6, 1u));  // close
+}
+
+TEST_F(DpForward, TtlExceededIsDroppedAndCounted) {
+  start();
+  learn_hosts();
+  Bytes q = client_udp(3333);
+  q[14 + 8] = 1;
+  q[14 + 10] = q[14 + 11] = 0;
+  uint16_t sum = test::inet_checksum(&q[14], 20);
+  q[14 + 10] = static_cast<uint8_t>(sum >> 8);
+  q[14 + 11] = static_cast<uint8_t>(sum);
+  inject(p2_, 0, q);
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 0u);
+  EXPECT_EQ(drops(dp_, FwdDrop::kTtlExceeded), 1u);
+  EXPECT_EQ(list(dp_).size(), 0u);
+}
+
+TEST_F(DpForward, FullTableDropsNewFlowsOnlyAndAlertsOnce) {
+  start(1, 4);
+  learn_hosts();
+  for (uint16_t i = 0; i < 6; ++i) inject(p2_, 0, client_udp(static_cast<uint16_t>(6000 + i)));
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 4u);
+  EXPECT_EQ(drops(dp_, FwdDrop::kTableFull), 2u);
+  EXPECT_TRUE(stats(dp_).table_full_seen);
+  EXPECT_TRUE(dataplane_session_take_full_alert(dp_));
+  EXPECT_FALSE(dataplane_session_take_full_alert(dp_)) << "told once";
+  inject(p2_, 0, client_udp(7000));
+  poll_all();
+  EXPECT_FALSE(dataplane_session_take_full_alert(dp_)) << "still once while full";
+  for (uint16_t i = 0; i < 4; ++i) {
+    inject(p2_, 0, client_udp(static_cast<uint16_t>(6000 + i)));
+    inject(p1_, 0, server_udp(static_cast<uint16_t>(6000 + i)));
+  }
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 4u) << "existing sessions keep forwarding";
+  EXPECT_EQ(count_sent(p2_, 0), 4u);
+  EXPECT_EQ(drops(dp_, FwdDrop::kTableFull), 3u);
+  EXPECT_EQ(stats(dp_).in_use, 4u);
+}
+
+TEST_F(DpForward, WrongWorkerHandsOffToOwnerOnce) {
+  start(2);
+  learn_hosts(0);  // learnt on worker 0, told to worker 1 through its ring
+  uint16_t sport = 0;
+  unsigned owner = 0;
+  uint8_t key[40];
+  for (unsigned i = 0; i < 40; ++i) key[i] = i % 2 == 0 ? 0x6d : 0x5a;
+  // A flow owned by worker 1, so that the reply arriving on queue 0 strays.
+  for (uint16_t p = 10000; p < 10100; ++p) {
+    owner = flow_owner(key, to_be(kClient), to_be(kServer), p, 53, true, 2);
+    EXPECT_EQ(owner, flow_owner(key, to_be(kServer), to_be(kClient), 53, p, true, 2))
+        << "symmetric";
+    if (owner == 1) {
+      sport = p;
+      break;
+    }
+  }
+  ASSERT_EQ(owner, 1u);
+  Bytes q = client_udp(sport);
+  inject(p2_, 1, q);
+  dataplane_poll_once(dp_, 1);
+  expect_forwarded(take_sent(p1_, 1), q, kPort1Mac, kServerMac);
+
+  inject(p1_, 0, server_udp(sport));  // a NIC without RSS put it on queue 0
+  EXPECT_EQ(dataplane_poll_once(dp_, 0), 1u);
+  EXPECT_EQ(count_sent(p2_, 0), 0u);
+  EXPECT_EQ(stats(dp_).handoffs, 1u);
+  dataplane_poll_once(dp_, 1);
+  Bytes r = take_sent(p2_, 1);
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(std::memcmp(&r[0], kClientMac.b, 6), 0);
+  poll_all();
+  EXPECT_EQ(count_sent(p2_, 0) + count_sent(p2_, 1), 0u) << "exactly once";
+  EXPECT_EQ(stats(dp_).handoffs, 1u);
+  std::vector<SessionView> v = list(dp_);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].worker, 1u);
+  EXPECT_EQ(v[0].packets[1], 1u);
+}
+
+bool wait_for(const std::function<bool()>& done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+TEST_F(DpForward, ListFilterClearThroughMailboxWhileRunning) {
+  ASSERT_TRUE(rte_lcore_is_enabled(1));
+  start();
+  const unsigned lcores[] = {1};
+  ASSERT_EQ(dataplane_launch(dp_, lcores, 1), 0);
+  inject(p2_, 0, arp_from(kClientMac, kClient, kPort2Ip, 1, {}));
+  inject(p1_, 0, arp_from(kServerMac, kServer, kPort1Ip, 1, {}));
+  ASSERT_TRUE(wait_for([&] { return count_sent(p1_, 0) == 1; }));
+  for (uint16_t i = 0; i < 5; ++i) inject(p2_, 0, client_udp(static_cast<uint16_t>(8000 + i)));
+  inject(p2_, 0, tcp(true, 8100, 80, 0x02));
+  ASSERT_TRUE(wait_for([&] { return stats(dp_).forwarded_packets == 6; }));
+
+  EXPECT_EQ(list(dp_).size(), 6u);
+  SessionFilter by_port{};
+  by_port.sport = 8002;
+  std::vector<SessionView> v = list(dp_, by_port);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].orig.sport, 8002);
+  SessionFilter tcp_only{};
+  tcp_only.proto = 6;
+  EXPECT_EQ(list(dp_, tcp_only).size(), 1u);
+  SessionFilter by_policy{};
+  by_policy.policy_id = 7;
+  by_policy.dst_be = to_be(kServer);
+  EXPECT_EQ(list(dp_, by_policy).size(), 6u);
+  by_policy.policy_id = 9;
+  EXPECT_EQ(list(dp_, by_policy).size(), 0u);
+
+  SessionView small[2];
+  unsigned total = 0;
+  EXPECT_EQ(dataplane_session_list(dp_, SessionFilter{}, small, 2, &total, 1000), 2);
+  EXPECT_EQ(total, 6u);
+
+  SessionFilter udp_only{};
+  udp_only.proto = 17;
+  unsigned cleared = 0;
+  ASSERT_EQ(dataplane_session_clear(dp_, udp_only, &cleared, 1000), 0);
+  EXPECT_EQ(cleared, 5u);
+  EXPECT_EQ(list(dp_).size(), 1u);
+  SessionStats st = stats(dp_);
+  EXPECT_EQ(st.cleared_total, 5u);
+  char buf[2048];
+  format_session_stats(st, buf, sizeof(buf));
+  EXPECT_NE(std::strstr(buf, "1 in syn_sent state"), nullptr) << buf;
+  dataplane_stop(dp_);
+}
+
+}  // namespace
+}  // namespace tandem::dp

@@ -1,0 +1,207 @@
+// The session stage's pure pieces without EAL: key normalisation, the TCP
+// state machine and its timeouts, the table (insert/lookup/delete/full) and
+// expiry on the timer wheel with an explicit clock.
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "dataplane/session/session_inl.h"
+#include "dataplane/session/session_table.h"
+#include "tests/unit/dataplane/frame_builder.h"
+
+namespace tandem::dp {
+namespace {
+
+using test::ipv4;
+using test::to_be;
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+struct Table {
+  explicit Table(uint32_t capacity, uint64_t now_ms = 0) {
+    size_t size = (session_table_memsize(capacity) + 63) / 64 * 64;
+    mem.reset(std::aligned_alloc(64, size));
+    t = session_table_init(mem.get(), capacity, 0x10000000u, now_ms);
+  }
+  std::unique_ptr<void, FreeDeleter> mem;
+  SessionTable* t;
+};
+
+SessionKey key_of(uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp, uint8_t proto,
+                  bool* lo = nullptr) {
+  bool l;
+  SessionKey k = session_key_make(to_be(src), to_be(dst), sp, dp, proto, 0, &l);
+  if (lo) *lo = l;
+  return k;
+}
+
+TEST(SessionKey, BothDirectionsNormaliseToOneKey) {
+  bool lo_fwd, lo_rev;
+  SessionKey fwd = key_of(ipv4(10, 1, 100, 22), ipv4(172, 16, 200, 209), 40000, 80, 6, &lo_fwd);
+  SessionKey rev = key_of(ipv4(172, 16, 200, 209), ipv4(10, 1, 100, 22), 80, 40000, 6, &lo_rev);
+  EXPECT_TRUE(session_key_equal(fwd, rev));
+  EXPECT_NE(lo_fwd, lo_rev);
+  EXPECT_TRUE(lo_fwd) << "10.x is numerically lower than 172.x";
+  EXPECT_EQ(fwd.ip_lo_be, to_be(ipv4(10, 1, 100, 22)));
+  EXPECT_EQ(fwd.port_lo, 40000);
+  EXPECT_EQ(session_key_hash(fwd), session_key_hash(rev));
+  // Same addresses, ports decide; different proto or port is another flow.
+  bool a, b;
+  SessionKey same_ip1 = key_of(ipv4(1, 1, 1, 1), ipv4(1, 1, 1, 1), 9, 5, 17, &a);
+  SessionKey same_ip2 = key_of(ipv4(1, 1, 1, 1), ipv4(1, 1, 1, 1), 5, 9, 17, &b);
+  EXPECT_TRUE(session_key_equal(same_ip1, same_ip2));
+  EXPECT_NE(a, b);
+  EXPECT_FALSE(session_key_equal(fwd, key_of(ipv4(10, 1, 100, 22), ipv4(172, 16, 200, 209),
+                                              40000, 80, 17)));
+  EXPECT_FALSE(session_key_equal(fwd, key_of(ipv4(10, 1, 100, 22), ipv4(172, 16, 200, 209),
+                                              40001, 80, 6)));
+}
+
+TEST(TcpStateMachine, HandshakeDataAndOrderlyClose) {
+  uint8_t fl = 0;
+  TcpState s = tcp_state_next(TcpState::kNone, kTcpSyn, kDirOrig, &fl);
+  EXPECT_EQ(s, TcpState::kSynSent);
+  EXPECT_EQ(tcp_state_next(s, kTcpSyn, kDirOrig, &fl), TcpState::kSynSent) << "SYN retransmit";
+  EXPECT_EQ(tcp_state_next(s, kTcpAck, kDirOrig, &fl), TcpState::kSynSent) << "no SYN-ACK yet";
+  s = tcp_state_next(s, kTcpSyn | kTcpAck, kDirReply, &fl);
+  EXPECT_EQ(s, TcpState::kSynRecv);
+  s = tcp_state_next(s, kTcpAck, kDirOrig, &fl);
+  EXPECT_EQ(s, TcpState::kEstablished);
+  EXPECT_EQ(tcp_state_next(s, kTcpAck, kDirReply, &fl), TcpState::kEstablished);
+  s = tcp_state_next(s, kTcpFin | kTcpAck, kDirOrig, &fl);
+  EXPECT_EQ(s, TcpState::kFinWait);
+  EXPECT_EQ(tcp_state_next(s, kTcpFin | kTcpAck, kDirOrig, &fl), TcpState::kFinWait)
+      << "FIN retransmitted by the same side";
+  s = tcp_state_next(s, kTcpFin | kTcpAck, kDirReply, &fl);
+  EXPECT_EQ(s, TcpState::kTimeWait);
+}
+
+TEST(TcpStateMachine, RstClosesFromAnyState) {
+  for (TcpState st : {TcpState::kSynSent, TcpState::kSynRecv, TcpState::kEstablished,
+                      TcpState::kFinWait}) {
+    uint8_t fl = 0;
+    EXPECT_EQ(tcp_state_next(st, kTcpRst | kTcpAck, kDirReply, &fl), TcpState::kClose);
+  }
+  uint8_t fl = 0;
+  EXPECT_EQ(tcp_state_next(TcpState::kNone, kTcpAck, kDirOrig, &fl), TcpState::kNone)
+      << "no session starts without SYN";
+  EXPECT_EQ(tcp_state_next(TcpState::kSynSent, kTcpSyn | kTcpAck, kDirOrig, &fl),
+            TcpState::kSynSent) << "SYN-ACK from the originator is not the reply";
+}
+
+TEST(TcpStateMachine, TimeoutsFollowStates) {
+  SessionTimers t = session_timers_or_default(SessionTimers{});
+  EXPECT_EQ(t.tcp_established, 3600u);
+  EXPECT_EQ(session_timeout_s(t, 6, TcpState::kSynSent), 10u);
+  EXPECT_EQ(session_timeout_s(t, 6, TcpState::kSynRecv), 10u);
+  EXPECT_EQ(session_timeout_s(t, 6, TcpState::kEstablished), 3600u);
+  EXPECT_EQ(session_timeout_s(t, 6, TcpState::kFinWait), 120u);
+  EXPECT_EQ(session_timeout_s(t, 6, TcpState::kTimeWait), 1u);
+  EXPECT_EQ(session_timeout_s(t, 6, TcpState::kClose), 1u);
+  EXPECT_EQ(session_timeout_s(t, 17, TcpState::kNone), 180u);
+  EXPECT_EQ(session_timeout_s(t, 1, TcpState::kNone), 60u);
+  EXPECT_EQ(session_timeout_s(t, 47, TcpState::kNone), 3600u);
+  SessionTimers custom{5, 0, 0, 0, 30, 0, 0};
+  SessionTimers c = session_timers_or_default(custom);
+  EXPECT_EQ(c.tcp_halfopen, 5u);
+  EXPECT_EQ(c.udp, 30u);
+  EXPECT_EQ(c.icmp, 60u);
+}
+
+TEST(SessionTable, InsertLookupDeleteAndFull) {
+  Table tb(4);
+  SessionTable* t = tb.t;
+  std::vector<Session*> live;
+  for (uint16_t i = 0; i < 4; ++i) {
+    SessionKey k = key_of(ipv4(10, 0, 0, 1), ipv4(10, 0, 1, 1), 1000 + i, 53, 17);
+    Session* s = session_insert(t, k, session_key_hash(k), 0, TcpState::kNone, 180, 0);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->serial >> 28, 1u) << "serial carries the worker";
+    live.push_back(s);
+  }
+  SessionKey fifth = key_of(ipv4(10, 0, 0, 1), ipv4(10, 0, 1, 1), 2000, 53, 17);
+  EXPECT_EQ(session_insert(t, fifth, session_key_hash(fifth), 0, TcpState::kNone, 180, 0), nullptr);
+  EXPECT_EQ(t->in_use, 4u);
+  EXPECT_EQ(t->live_udp, 4u);
+  for (uint16_t i = 0; i < 4; ++i) {
+    SessionKey k = key_of(ipv4(10, 0, 1, 1), ipv4(10, 0, 0, 1), 53, 1000 + i, 17);  // reply
+    EXPECT_EQ(session_lookup(t, k, session_key_hash(k)), live[i]);
+  }
+  session_delete(t, live[1]);
+  EXPECT_EQ(t->in_use, 3u);
+  SessionKey k1 = key_of(ipv4(10, 0, 0, 1), ipv4(10, 0, 1, 1), 1001, 53, 17);
+  EXPECT_EQ(session_lookup(t, k1, session_key_hash(k1)), nullptr);
+  EXPECT_NE(session_insert(t, fifth, session_key_hash(fifth), 0, TcpState::kNone, 180, 0), nullptr);
+  // Bulk lookup agrees with single lookups, hits and misses alike.
+  SessionKey keys[3] = {fifth, k1, key_of(ipv4(10, 0, 0, 1), ipv4(10, 0, 1, 1), 1003, 53, 17)};
+  uint32_t hashes[3];
+  for (int i = 0; i < 3; ++i) hashes[i] = session_key_hash(keys[i]);
+  Session* out[3];
+  session_lookup_bulk(t, keys, hashes, 3, out);
+  EXPECT_NE(out[0], nullptr);
+  EXPECT_EQ(out[1], nullptr);
+  EXPECT_EQ(out[2], live[3]);
+}
+
+TEST(TimerWheel, ExpiresAtTimeoutNotBefore) {
+  Table tb(16, 1'000'000);
+  SessionTable* t = tb.t;
+  uint64_t now = 1'000'000;
+  SessionKey a = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), 1, 2, 17);
+  SessionKey b = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), 1, 3, 17);
+  session_insert(t, a, session_key_hash(a), 0, TcpState::kNone, 5, now);
+  Session* sb = session_insert(t, b, session_key_hash(b), 0, TcpState::kNone, 5, now);
+  EXPECT_EQ(session_expire(t, now + 4999), 0u);
+  // b is hit at +3 s: lives until +8 s (lazily re-armed, not moved).
+  session_touch(t, sb, TcpState::kNone, 5, now + 3000);
+  EXPECT_EQ(session_expire(t, now + 5000), 1u);
+  EXPECT_EQ(session_lookup(t, a, session_key_hash(a)), nullptr);
+  EXPECT_EQ(session_lookup(t, b, session_key_hash(b)), sb);
+  EXPECT_EQ(session_expire(t, now + 7999), 0u);
+  EXPECT_EQ(session_expire(t, now + 8000), 1u);
+  EXPECT_EQ(t->in_use, 0u);
+  EXPECT_EQ(t->expired, 2u);
+}
+
+TEST(TimerWheel, ShorterTimeoutMovesEntryAndLongTtlsSurviveHorizon) {
+  Table tb(16, 0);
+  SessionTable* t = tb.t;
+  SessionKey a = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), 1, 2, 6);
+  Session* s = session_insert(t, a, session_key_hash(a), 0, TcpState::kEstablished, 3600, 0);
+  EXPECT_EQ(t->live_tcp[1], 1u);
+  // FIN/FIN: time_wait of 1 s must take effect now, not after an hour.
+  session_touch(t, s, TcpState::kTimeWait, 1, 10'000);
+  EXPECT_EQ(t->live_tcp[1], 0u);
+  EXPECT_EQ(t->live_tcp[5], 1u);
+  EXPECT_EQ(session_expire(t, 10'999), 0u);
+  EXPECT_EQ(session_expire(t, 11'000), 1u);
+
+  // Past the wheel's horizon (409.6 s): re-armed each turn, expires on time.
+  SessionKey b = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), 1, 3, 6);
+  session_insert(t, b, session_key_hash(b), 0, TcpState::kEstablished, 3600, 11'000);
+  for (uint64_t ms = 11'000; ms < 11'000 + 3'600'000; ms += 50'000)
+    ASSERT_EQ(session_expire(t, ms), 0u) << "at " << ms;
+  EXPECT_EQ(session_expire(t, 11'000 + 3'600'000), 1u);
+  EXPECT_EQ(t->in_use, 0u);
+}
+
+TEST(TimerWheel, ManySessionsAllExpireAfterAStall) {
+  Table tb(1000, 0);
+  SessionTable* t = tb.t;
+  for (uint16_t i = 0; i < 1000; ++i) {
+    SessionKey k = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), i, 9, 17);
+    ASSERT_NE(session_insert(t, k, session_key_hash(k), 0, TcpState::kNone, 1 + i % 300,
+                             i), nullptr);
+  }
+  // The worker was away for 20 minutes: one call catches up.
+  EXPECT_EQ(session_expire(t, 1'200'000), 1000u);
+  EXPECT_EQ(t->in_use, 0u);
+  EXPECT_EQ(t->live_udp, 0u);
+}
+
+}  // namespace
+}  // namespace tandem::dp
