@@ -1,0 +1,156 @@
+// tandem-gen's engine: opens the ports of both sides through drivers/port
+// (so every `set device` form tandemd accepts works here too), keeps the
+// per-flow state in flat arrays, and runs phases: gateway resolution (ARP
+// for a routing DUT), warm-up (the first frame of every flow, slowly, so a
+// stateful DUT holds all sessions before measuring) and measured trials at a
+// fixed rate or as fast as the ports take frames.
+//
+// Called by main.cc and ndr.cc after rte_eal_init, and by the component
+// tests, which also drive single RX/TX steps (poll_once/send_once) to check
+// the switch mode frame by frame. Not thread-safe: one Generator per
+// process; during a trial it runs a TX loop on the first worker lcore and
+// the RX loop on the calling (main) lcore, or both on the main lcore when
+// EAL was given one core.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "bench/gen/gen_types.h"
+#include "bench/gen/mac_table.h"
+#include "drivers/port/port_types.h"
+
+namespace tandem::gen {
+
+enum class Side : unsigned { kClient = 0, kServer = 1 };
+
+class Generator {
+ public:
+  static constexpr unsigned kMaxBurst = 64;
+  static constexpr unsigned kControlRingSize = 256;
+
+  Generator() = default;
+  Generator(const Generator&) = delete;
+  Generator& operator=(const Generator&) = delete;
+  ~Generator() { close(); }
+
+  // EAL arguments (--vdev=..., -a ...) that create cfg's ports; call before
+  // rte_eal_init and append them to its command line.
+  static bool device_eal_args(const GenConfig& cfg, std::vector<std::string>* args,
+                              std::string* error);
+
+  // After rte_eal_init: mbuf pool, ports (started), flow arrays.
+  bool open(const GenConfig& cfg, std::string* error);
+  // Waits until every port reports link up (memif: its peer connected).
+  bool wait_links(std::string* error);
+  // Router-DUT mode: ARPs for each side's gateway until it answers.
+  bool resolve_gateways(std::string* error);
+  // First frame of every client->server flow at cfg.warmup_pps.
+  TrialResult warm_up();
+  // One measured trial; per-flow state starts afresh.
+  TrialResult run_trial(double rate_pps, double duration_s, bool progress);
+  void close();
+
+  // Single steps, for tests and the resolver: one RX pass over every port
+  // (learning MACs, answering ARP, accounting stamps); the number of frames
+  // received. And n frames of a stream built and handed to its side's port
+  // (the learned one, or every port when the destination is unknown); the
+  // number the port took.
+  unsigned poll_once();
+  unsigned send_once(unsigned stream, unsigned n);
+
+  const MacTable& mac_table(Side side) const { return sides_[static_cast<unsigned>(side)].macs; }
+  const drivers::PortInfo& port(Side side, unsigned index) const;
+  unsigned port_count(Side side) const;
+  // Where frames of a side go: the gateway's MAC once resolved, or the
+  // configured/peer MAC. False while unresolved.
+  bool destination_mac(Side side, rte_ether_addr* mac) const;
+  const RxFlowState& rx_flow(unsigned stream, uint32_t flow) const {
+    return streams_[stream].rx[flow];
+  }
+  uint32_t tx_seq(unsigned stream, uint32_t flow) const { return streams_[stream].tx_seq[flow]; }
+
+ private:
+  struct GenPort {
+    drivers::PortInfo info;
+    unsigned side = 0;
+    unsigned index_in_side = 0;
+    rte_ring* control = nullptr;  // ARP replies from the RX loop, sent by the TX loop
+  };
+  struct SideState {
+    std::vector<unsigned> ports;        // indexes into ports_
+    MacTable macs;
+    rte_ether_addr host_mac{};          // source MAC of every emulated host on this side
+    std::atomic<uint64_t> dst_mac{0};   // packed MAC | kMacValid; written by RX on ARP replies
+    uint32_t gateway_ip = 0;
+  };
+  struct Stream {
+    unsigned side = 0;                  // transmitting side
+    bool reverse = false;
+    const char* name = "";
+    uint32_t cursor = 0;
+    unsigned size_cursor = 0;
+    uint32_t seq_base = 0;
+    std::vector<uint32_t> tx_seq;
+    std::vector<RxFlowState> rx;
+    std::atomic<uint64_t> sent{0};      // this phase; read by the progress line
+    uint64_t budget = 0;
+    uint64_t tokens_dropped = 0;        // TX loop only: bucket overflow this phase
+  };
+  // What one phase does; filled by warm_up()/run_trial().
+  struct Phase {
+    double rate_pps = 0;                // per stream; 0 = max
+    uint64_t start_tsc = 0;
+    uint64_t end_tsc = 0;               // TX stops here (or at the budgets)
+    uint64_t drain_cycles = 0;
+    bool forward_only = false;
+    bool progress = false;
+    std::atomic<bool> tx_done{false};
+    std::atomic<uint64_t> tx_total{0};
+    uint64_t tx_bytes = 0;              // TX loop only
+    uint64_t tx_refused = 0;            // TX loop only
+    uint64_t tx_last_tsc = 0;
+    uint64_t rx_stamped = 0;            // RX loop only
+    uint64_t rx_other = 0;
+    uint64_t next_progress_tsc = 0;
+    std::vector<uint32_t>* timeline_tx = nullptr;
+    std::vector<uint32_t>* timeline_rx = nullptr;
+    LatencyHistogram* latency = nullptr;
+  };
+
+  static int tx_lcore_main(void* arg);
+  TrialResult run_phase(Phase* phase);
+  void reset_flows(bool forward_warm);
+  bool tx_step(Phase* phase, uint64_t now);
+  bool rx_step(Phase* phase, uint64_t now);
+  unsigned poll_port(unsigned port_index, Phase* phase, uint64_t now);
+  void drain_control(unsigned port_index);
+  void handle_arp(unsigned port_index, const uint8_t* frame, unsigned len);
+  void send_arp_requests(unsigned side);
+  unsigned transmit(unsigned side, rte_mbuf** frames, unsigned n);
+  bool hosts_include(unsigned side, uint32_t ip) const;
+  void print_progress(const Phase& phase, uint64_t now) const;
+  void summarise(const Phase& phase, TrialResult* out) const;
+
+  GenConfig cfg_;
+  rte_mempool* pool_ = nullptr;
+  std::vector<GenPort> ports_;
+  SideState sides_[2];
+  bool server_on_client_ports_ = false;  // loopback / reflector: one side of ports
+  std::vector<Stream> streams_;          // sized once in open(); never reallocated
+  std::vector<uint16_t> sizes_;
+  uint64_t hz_ = 0;
+  double ns_per_cycle_ = 0;
+  Phase* idle_phase_ = nullptr;          // poll_once/send_once outside a phase
+  Phase idle_;
+  bool open_ = false;
+};
+
+}  // namespace tandem::gen

@@ -1,0 +1,262 @@
+// tandem-gen's engine through real mbufs on net_ring vdevs. A net_ring port
+// created from the command line is a loopback: what it transmits, it
+// receives. That makes one port a wire from the generator to itself, and
+// lets the test play the DUT on the switch-mode ports by transmitting into
+// their rings (the generator receives it) and draining them (what the
+// generator sent).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "bench/gen/frame_inl.h"
+#include "bench/gen/generator.h"
+#include "bench/gen/report.h"
+
+namespace tandem::gen {
+namespace {
+
+const std::string kFilePrefix = "tandem-test-gen-" + std::to_string(getpid());
+const char* const kLoopDevice = "net_ring_genloop";
+const char* const kSwitchDeviceA = "net_ring_gensw_a";
+const char* const kSwitchDeviceB = "net_ring_gensw_b";
+constexpr uint32_t kGatewayIp = 0x0a010001;  // 10.1.0.1
+const rte_ether_addr kVirtualMac = {{0x00, 0x09, 0x0f, 0x09, 0x00, 0x01}};
+
+rte_mempool* g_test_pool = nullptr;
+
+class EalEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    GenConfig cfg;
+    cfg.client.devices = {kLoopDevice, kSwitchDeviceA, kSwitchDeviceB};
+    std::vector<std::string> args = {"gen_component", "-l", "0", "--no-huge", "-m", "256",
+                                     "--no-pci", "--no-shconf", "--no-telemetry",
+                                     "--log-level=lib.eal:warning", "--file-prefix", kFilePrefix};
+    std::string error;
+    ASSERT_TRUE(Generator::device_eal_args(cfg, &args, &error)) << error;
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0) << rte_strerror(rte_errno);
+    g_test_pool = rte_pktmbuf_pool_create("gen_test_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                          SOCKET_ID_ANY);
+    ASSERT_NE(g_test_pool, nullptr);
+  }
+  void TearDown() override {
+    rte_eal_cleanup();
+    std::system(("rm -rf /var/run/dpdk/" + kFilePrefix).c_str());
+  }
+};
+
+const auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+
+GenConfig base_config() {
+  GenConfig cfg;
+  cfg.flows.client_ip = AddrRange{0x0a010002, 1000};
+  cfg.flows.client_port = PortRange{1024, 100};
+  cfg.flows.server_ip = AddrRange{0xac10c802, 1};
+  cfg.flows.server_port = PortRange{5201, 1};
+  cfg.progress = false;
+  cfg.pool_size = 4095;
+  cfg.rx_desc = 512;
+  cfg.tx_desc = 512;
+  return cfg;
+}
+
+TEST(GenLoopback, FixedRateTrialHasNoLossAndAnExactCount) {
+  GenConfig cfg = base_config();
+  cfg.client.devices = {kLoopDevice};
+  cfg.flows.flows = 5000;
+  cfg.frame_sizes = {64, 128, 1518};
+  constexpr double kRate = 20000;
+  constexpr double kSeconds = 2;
+  constexpr uint64_t kExpected = 40000;
+  Generator gen;
+  std::string error;
+  ASSERT_TRUE(gen.open(cfg, &error)) << error;
+  ASSERT_TRUE(gen.wait_links(&error)) << error;
+  const TrialResult r = gen.run_trial(kRate, kSeconds, false);
+
+  EXPECT_EQ(r.tx_frames, kExpected);
+  EXPECT_EQ(r.rx_frames, kExpected);
+  EXPECT_EQ(r.lost, 0u);
+  EXPECT_EQ(r.late, 0u);
+  EXPECT_EQ(r.duplicate, 0u);
+  EXPECT_EQ(r.rx_other, 0u);
+  ASSERT_EQ(r.streams.size(), 1u);
+  EXPECT_EQ(r.streams[0].flows_with_loss, 0u);
+  // Paced, not blasted: the frames took the trial's length to leave.
+  EXPECT_GT(r.elapsed_s, kSeconds * 0.95);
+  EXPECT_LT(r.elapsed_s, kSeconds * 1.3);  // the paced overrun allowance
+  // Sizes cycle 64,128,1518: 13333 full cycles and one 64-byte frame.
+  EXPECT_EQ(r.tx_bytes, uint64_t{13333} * (64 + 128 + 1518) + 64);
+  // Every flow got its share: 40000 frames over 5000 flows.
+  for (uint32_t flow = 0; flow < cfg.flows.flows; flow += 997) {
+    EXPECT_EQ(gen.tx_seq(0, flow), 8u);
+    EXPECT_EQ(gen.rx_flow(0, flow).received, 8u);
+    EXPECT_EQ(gen.rx_flow(0, flow).next_seq, 8u);
+  }
+  EXPECT_EQ(r.latency.samples, kExpected);
+  EXPECT_GT(latency_percentile(r.latency, 0.5), 0u);
+  EXPECT_LE(latency_percentile(r.latency, 0.99), r.latency.max_ns);
+
+  // The per-millisecond timeline accounts for every frame, and no
+  // millisecond saw a burst far above the pace (20 frames/ms).
+  EXPECT_EQ(std::accumulate(r.timeline_tx.begin(), r.timeline_tx.end(), uint64_t{0}), kExpected);
+  EXPECT_EQ(std::accumulate(r.timeline_rx.begin(), r.timeline_rx.end(), uint64_t{0}), kExpected);
+  for (uint32_t per_ms : r.timeline_tx) EXPECT_LE(per_ms, 64u);
+
+  const std::string csv = "/tmp/" + kFilePrefix + "-timeline.csv";
+  ASSERT_TRUE(write_timeline(csv, r, &error)) << error;
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "ms,rx_frames,tx_frames,lost_so_far");
+  uint64_t rx_sum = 0;
+  uint64_t tx_sum = 0;
+  long last_lost = -1;
+  while (std::getline(in, line)) {
+    unsigned long ms = 0, rx = 0, tx = 0;
+    long lost = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%lu,%lu,%lu,%ld", &ms, &rx, &tx, &lost), 4) << line;
+    rx_sum += rx;
+    tx_sum += tx;
+    last_lost = lost;
+  }
+  std::remove(csv.c_str());
+  EXPECT_EQ(rx_sum, kExpected);
+  EXPECT_EQ(tx_sum, kExpected);
+  EXPECT_EQ(last_lost, 0);
+  gen.close();
+}
+
+// The DUT side of the switch test: frames the generator sent on a port.
+std::vector<rte_mbuf*> drain(uint16_t port_id) {
+  std::vector<rte_mbuf*> out;
+  rte_mbuf* frames[64];
+  uint16_t n;
+  while ((n = rte_eth_rx_burst(port_id, 0, frames, 64)) > 0) out.insert(out.end(), frames, frames + n);
+  return out;
+}
+
+void free_all(std::vector<rte_mbuf*>& frames) {
+  for (rte_mbuf* m : frames) rte_pktmbuf_free(m);
+  frames.clear();
+}
+
+// A gratuitous ARP from the virtual MAC, as a new HA primary sends it,
+// arriving at the generator through port_id.
+// eth_src, when given, replaces the Ethernet source (a node announcing the
+// virtual MAC from its own burnt-in address).
+void inject_gratuitous_arp(uint16_t port_id, const rte_ether_addr* eth_src = nullptr) {
+  rte_mbuf* m = rte_pktmbuf_alloc(g_test_pool);
+  ASSERT_NE(m, nullptr);
+  const rte_ether_addr broadcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+  build_arp(rte_pktmbuf_mtod(m, uint8_t*), RTE_ARP_OP_REQUEST, broadcast, kVirtualMac, kGatewayIp,
+            broadcast, kGatewayIp);
+  if (eth_src != nullptr) rte_pktmbuf_mtod(m, rte_ether_hdr*)->src_addr = *eth_src;
+  m->data_len = m->pkt_len = kArpFrameLen;
+  ASSERT_EQ(rte_eth_tx_burst(port_id, 0, &m, 1), 1);
+}
+
+TEST(GenSwitch, LearnsTheGatewayFromGratuitousArpAndSendsToItsPort) {
+  GenConfig cfg = base_config();
+  cfg.client.devices = {kSwitchDeviceA, kSwitchDeviceB};
+  cfg.client.gateway_ip = kGatewayIp;
+  cfg.flows.flows = 16;
+  Generator gen;
+  std::string error;
+  ASSERT_TRUE(gen.open(cfg, &error)) << error;
+  const uint16_t port_a = gen.port(Side::kClient, 0).port_id;
+  const uint16_t port_b = gen.port(Side::kClient, 1).port_id;
+
+  // Gateway unresolved: nothing may leave.
+  rte_ether_addr dst;
+  EXPECT_FALSE(gen.destination_mac(Side::kClient, &dst));
+  EXPECT_EQ(gen.send_once(0, 8), 0u);
+  EXPECT_EQ(gen.mac_table(Side::kClient).lookup(kVirtualMac), MacTable::kUnknown);
+
+  // The gateway is known, but no frame from its MAC has been seen: the
+  // switch does not know the port and floods both.
+  const rte_ether_addr node_mac = {{0x02, 0x00, 0x00, 0x00, 0x00, 0xb0}};
+  inject_gratuitous_arp(port_b, &node_mac);
+  EXPECT_EQ(gen.poll_once(), 1u);
+  ASSERT_TRUE(gen.destination_mac(Side::kClient, &dst));
+  EXPECT_EQ(gen.mac_table(Side::kClient).lookup(node_mac), 1);
+  EXPECT_EQ(gen.mac_table(Side::kClient).lookup(kVirtualMac), MacTable::kUnknown);
+  ASSERT_EQ(gen.send_once(0, 8), 8u);
+  std::vector<rte_mbuf*> flooded_a = drain(port_a);
+  std::vector<rte_mbuf*> flooded_b = drain(port_b);
+  EXPECT_EQ(flooded_a.size(), 8u);
+  EXPECT_EQ(flooded_b.size(), 8u);
+  free_all(flooded_a);
+  free_all(flooded_b);
+
+  inject_gratuitous_arp(port_b);
+  EXPECT_EQ(gen.poll_once(), 1u);
+  ASSERT_TRUE(gen.destination_mac(Side::kClient, &dst));
+  EXPECT_TRUE(rte_is_same_ether_addr(&dst, &kVirtualMac));
+  EXPECT_EQ(gen.mac_table(Side::kClient).lookup(kVirtualMac), 1);
+
+  ASSERT_EQ(gen.send_once(0, 8), 8u);
+  std::vector<rte_mbuf*> on_a = drain(port_a);
+  std::vector<rte_mbuf*> on_b = drain(port_b);
+  EXPECT_EQ(on_a.size(), 0u);
+  ASSERT_EQ(on_b.size(), 8u);
+  for (unsigned i = 0; i < on_b.size(); ++i) {
+    const auto* eth = rte_pktmbuf_mtod(on_b[i], const rte_ether_hdr*);
+    EXPECT_TRUE(rte_is_same_ether_addr(&eth->dst_addr, &kVirtualMac));
+    Stamp stamp;
+    ASSERT_TRUE(read_stamp(rte_pktmbuf_mtod(on_b[i], const uint8_t*), rte_pktmbuf_data_len(on_b[i]), &stamp));
+    // Flows 8..15 (the flood took 0..7), first frame of each.
+    EXPECT_EQ(stamp.wire_flow, 8 + i);
+    EXPECT_EQ(stamp.seq, 0u);
+  }
+  free_all(on_b);
+
+  // Failover: the other node announces the same virtual MAC on port A.
+  inject_gratuitous_arp(port_a);
+  EXPECT_EQ(gen.poll_once(), 1u);
+  EXPECT_EQ(gen.mac_table(Side::kClient).lookup(kVirtualMac), 0);
+  EXPECT_EQ(gen.mac_table(Side::kClient).moves(), 1u);
+  ASSERT_EQ(gen.send_once(0, 4), 4u);
+  on_a = drain(port_a);
+  on_b = drain(port_b);
+  EXPECT_EQ(on_a.size(), 4u);
+  EXPECT_EQ(on_b.size(), 0u);
+  free_all(on_a);
+  free_all(on_b);
+  gen.close();
+}
+
+TEST(GenSwitch, MacTableMovesStationsAndEvictsTheOldest) {
+  MacTable table;
+  EXPECT_EQ(table.lookup(kVirtualMac), MacTable::kUnknown);
+  EXPECT_TRUE(table.learn(kVirtualMac, 1));
+  EXPECT_FALSE(table.learn(kVirtualMac, 1));
+  EXPECT_EQ(table.lookup(kVirtualMac), 1);
+  EXPECT_TRUE(table.learn(kVirtualMac, 0));
+  EXPECT_EQ(table.lookup(kVirtualMac), 0);
+  EXPECT_EQ(table.moves(), 1u);
+  for (unsigned i = 0; i < MacTable::kCapacity + 3; ++i) {
+    rte_ether_addr mac = {{0x02, 0, 0, 0, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)}};
+    table.learn(mac, 0);
+  }
+  rte_ether_addr newest = {{0x02, 0, 0, 0, 0, static_cast<uint8_t>(MacTable::kCapacity + 2)}};
+  EXPECT_EQ(table.lookup(newest), 0);
+  // The first entries went to make room.
+  EXPECT_EQ(table.lookup(kVirtualMac), MacTable::kUnknown);
+}
+
+}  // namespace
+}  // namespace tandem::gen
