@@ -18,6 +18,8 @@
 #include <openssl/evp.h>
 
 #include "controlplane/daemon/event_log.h"
+#include "controlplane/daemon/snapshot_build.h"
+#include "dataplane/session/session.h"
 #include "dataplane/worker/worker.h"
 #include "drivers/xdp/xdp_types.h"
 #include "dataplane/worker/worker_types.h"
@@ -30,6 +32,8 @@ namespace {
 constexpr int kControlPollMs = 5;
 constexpr auto kLinkPollInterval = std::chrono::milliseconds(200);
 constexpr unsigned kMbufCache = 256;
+// Session setup rate for `diagnose sys session stat` is measured over this.
+constexpr auto kStatsSampleInterval = std::chrono::seconds(1);
 constexpr unsigned kHbdevBurst = 32;
 // How often a stopped hbdev is started again, and how long a memif client's
 // link may stay down before it re-dials (DPDK's memif client does not
@@ -196,28 +200,16 @@ bool Node::start_ports(std::string* error) {
 }
 
 bool Node::build_snapshot(void* out, std::string* error) const {
-  auto* snap = static_cast<dp::Snapshot*>(out);
-  std::memset(snap, 0, sizeof(*snap));
-  snap->generation = generation_;
+  std::vector<DataPortRef> refs;
   for (const auto& p : ports_) {
-    if (!p.is_dpdk || p.is_hbdev) continue;
-    if (snap->nb_ports >= dp::kMaxPorts) {
-      *error = "more than " + std::to_string(dp::kMaxPorts) + " data ports";
-      return false;
-    }
-    const config::InterfaceConfig* ifc = node_.interface(p.name);
-    dp::PortConf& pc = snap->ports[snap->nb_ports++];
-    pc.port_id = p.info.port_id;
-    pc.mac = p.info.mac;
-    pc.allow_ping = ifc->allow_ping && ifc->up;
-    std::snprintf(pc.name, sizeof(pc.name), "%s", p.name.c_str());
-    if (ifc->ip != 0 && ifc->up) {
-      pc.addrs[0].ip_be = htonl(ifc->ip);
-      pc.addrs[0].mask_be =
-          htonl(ifc->prefix_len == 0 ? 0 : ~uint32_t{0} << (32 - ifc->prefix_len));
-      pc.nb_addrs = 1;
-    }
+    if (p.is_dpdk && !p.is_hbdev) refs.push_back({p.name, p.info.port_id, p.info.mac});
   }
+  std::vector<std::string> warnings;
+  if (!daemon::build_snapshot(node_, refs, generation_, static_cast<dp::Snapshot*>(out), error,
+                              &warnings)) {
+    return false;
+  }
+  for (const auto& w : warnings) event_log().log(Severity::kWarning, "%s", w.c_str());
   return true;
 }
 
@@ -229,6 +221,8 @@ bool Node::start_dataplane(std::string* error) {
     if (p.is_dpdk && !p.is_hbdev) p.data_index = static_cast<int>(data_index++);
   }
   dp::DataplaneParams params{node_.dpdk.workers, node_.dpdk.idle_sleep_us, rte_socket_id()};
+  params.session_capacity = node_.dpdk.session_table_size;
+  params.neigh_capacity = node_.dpdk.neighbour_table_size;
   char err[256] = "";
   dataplane_ = dp::dataplane_create(params, *snap, err, sizeof(err));
   if (dataplane_ == nullptr) {
@@ -340,6 +334,27 @@ void Node::run(const std::atomic<bool>& stop_requested) {
       poll_links(false);
       sync_xdp_addresses();
     }
+    if (now - last_stats_sample_ >= kStatsSampleInterval) {
+      sample_stats(now);
+    }
+  }
+}
+
+// Once a second: the session setup rate, and the one-time warning when a
+// worker's session table is full (new flows are being dropped).
+void Node::sample_stats(std::chrono::steady_clock::time_point now) {
+  dp::SessionStats st = dp::dataplane_session_stats(dataplane_);
+  double secs = std::chrono::duration<double>(now - last_stats_sample_).count();
+  if (last_stats_sample_.time_since_epoch().count() != 0 && secs > 0) {
+    setup_rate_ = static_cast<double>(st.inserts_total - last_inserts_) / secs;
+  }
+  last_inserts_ = st.inserts_total;
+  last_stats_sample_ = now;
+  if (dp::dataplane_session_take_full_alert(dataplane_)) {
+    event_log().log(Severity::kError,
+                    "session table full (%llu sessions): new flows are dropped until sessions "
+                    "expire; raise `set session-table-size` in config system dpdk",
+                    static_cast<unsigned long long>(st.capacity));
   }
 }
 

@@ -74,6 +74,7 @@ class Node {
   void sync_xdp_addresses();
   void poll_links(bool initial);
   void poll_hbdev();
+  void sample_stats(std::chrono::steady_clock::time_point now);
   void register_commands();
   cli::Reply handle_request(const std::string& request);
   cli::Reply apply_config(const std::string& text);
@@ -85,6 +86,12 @@ class Node {
   cli::Reply cmd_dataplane_counters(const cli::Args& args) const;
   cli::Reply cmd_system_interface() const;
   cli::Reply cmd_checksum() const;
+  // session_cli.cc
+  cli::Reply cmd_session_list();
+  cli::Reply cmd_session_filter(const cli::Args& args);
+  cli::Reply cmd_session_clear();
+  cli::Reply cmd_session_stat() const;
+  std::vector<cli::Command> session_commands();
 
   NodeOptions options_;
   config::Config config_;
@@ -100,6 +107,17 @@ class Node {
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::time_point last_link_poll_;
   uint64_t hbdev_frames_ = 0;
+  // `diagnose sys session filter` state, shared by every CLI client (as the
+  // FortiOS filter is per VDOM, not per login).
+  struct SessionFilterState {
+    uint32_t src_be = 0, dst_be = 0;
+    uint16_t sport = 0, dport = 0;
+    uint8_t proto = 0;
+    uint32_t policy_id = 0;
+  } session_filter_;
+  std::chrono::steady_clock::time_point last_stats_sample_{};
+  uint64_t last_inserts_ = 0;
+  double setup_rate_ = 0;
   std::string serial_;
 };
 

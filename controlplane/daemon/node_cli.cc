@@ -63,6 +63,7 @@ void Node::register_commands() {
       {"help", "[<words>...]", "list commands (under the given words)",
        [this](const Args& a) { return Reply{true, commands_.help(a)}; }, -1, 0},
   });
+  commands_.add(session_commands());
 }
 
 cli::Reply Node::cmd_system_status() const {
