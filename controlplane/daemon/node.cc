@@ -19,6 +19,7 @@
 
 #include "controlplane/daemon/event_log.h"
 #include "controlplane/daemon/snapshot_build.h"
+#include "controlplane/ha/vmac.h"
 #include "dataplane/session/session.h"
 #include "dataplane/worker/worker.h"
 #include "drivers/xdp/xdp_types.h"
@@ -27,9 +28,6 @@
 namespace tandem::daemon {
 namespace {
 
-// The control loop wakes at least this often: CLI requests and the hbdev
-// queue are served between wake-ups (heartbeats will need the same budget).
-constexpr int kControlPollMs = 5;
 constexpr auto kLinkPollInterval = std::chrono::milliseconds(200);
 constexpr unsigned kMbufCache = 256;
 // Session setup rate for `diagnose sys session stat` is measured over this.
@@ -39,7 +37,7 @@ constexpr unsigned kHbdevBurst = 32;
 // link may stay down before it re-dials (DPDK's memif client does not
 // reconnect by itself once its server went away).
 constexpr auto kHbdevRetryInterval = std::chrono::milliseconds(1000);
-constexpr int kHbdevRedialAfterPolls = 15;
+constexpr int kHbdevRedialAfterPolls = 5;
 
 // A stable serial number for a node whose configuration leaves it empty:
 // derived from the machine id and the hostname, so it survives restarts.
@@ -115,6 +113,35 @@ bool Node::start(std::string* error) {
     ports_.push_back(std::move(port));
   }
   if (!plan_eal(in, &eal_, error)) return false;
+  // A node killed with -9 leaves its XDP program attached and its memif
+  // server socket behind; DPDK would refuse both and the node could never
+  // come back.
+  for (const auto& ifc : node_.interfaces) {
+    bool removed = false;
+    std::string err;
+    if (!drivers::remove_stale_memif_socket(ifc.device, &removed, &err)) {
+      *error = "interface \"" + ifc.name + "\": " + err;
+      return false;
+    }
+    if (removed) {
+      event_log().log(Severity::kWarning, "%s: removed a stale memif socket left by a node that "
+                      "did not stop cleanly", ifc.name.c_str());
+    }
+  }
+  for (const auto& p : ports_) {
+    if (p.spec.kind != drivers::DeviceKind::kAfXdp) continue;
+    bool detached = false;
+    std::string err;
+    if (!drivers::xdp_detach_stale(p.spec.ifname, &detached, &err)) {
+      *error = "interface \"" + p.name + "\": " + err;
+      return false;
+    }
+    if (detached) {
+      event_log().log(Severity::kWarning,
+                      "%s: detached a Tandem XDP program left by a node that did not stop "
+                      "cleanly", p.spec.ifname.c_str());
+    }
+  }
   for (const auto& w : eal_.warnings) event_log().log(Severity::kWarning, "%s", w.c_str());
 
   std::vector<char*> argv;
@@ -143,9 +170,10 @@ bool Node::start(std::string* error) {
     return false;
   }
   if (!start_ports(error)) return false;
+  poll_links(true);
+  if (!start_ha(error)) return false;
   if (!start_dataplane(error)) return false;
   sync_xdp_addresses();
-  poll_links(true);
 
   register_commands();
   std::string err;
@@ -202,7 +230,14 @@ bool Node::start_ports(std::string* error) {
 bool Node::build_snapshot(void* out, std::string* error) const {
   std::vector<DataPortRef> refs;
   for (const auto& p : ports_) {
-    if (p.is_dpdk && !p.is_hbdev) refs.push_back({p.name, p.info.port_id, p.info.mac});
+    if (!p.is_dpdk || p.is_hbdev) continue;
+    DataPortRef ref{p.name, p.info.port_id, p.info.mac, data_active_};
+    if (ha_) {
+      // Data ports are numbered in snapshot order, the same on both nodes.
+      auto vmac = ha::virtual_mac(node_.ha.group_id, static_cast<unsigned>(refs.size()));
+      std::memcpy(ref.mac.addr_bytes, vmac.data(), 6);
+    }
+    refs.push_back(ref);
   }
   std::vector<std::string> warnings;
   if (!daemon::build_snapshot(node_, refs, generation_, static_cast<dp::Snapshot*>(out), error,
@@ -325,13 +360,18 @@ void Node::run(const std::atomic<bool>& stop_requested) {
   while (!stop_requested.load(std::memory_order_relaxed)) {
     fds.clear();
     cli_server_.add_poll_fds(&fds);
-    int n = poll(fds.data(), fds.size(), kControlPollMs);
+    int n = poll(fds.data(), fds.size(), control_poll_ms());
     if (n > 0) cli_server_.handle(fds, 0, fds.size());
-    poll_hbdev();
+    if (ha_) {
+      ha_poll(mono_ns());
+    } else {
+      poll_hbdev();
+    }
     auto now = std::chrono::steady_clock::now();
     if (now - last_link_poll_ >= kLinkPollInterval) {
       last_link_poll_ = now;
       poll_links(false);
+      ha_report_links(false, mono_ns());
       sync_xdp_addresses();
     }
     if (now - last_stats_sample_ >= kStatsSampleInterval) {
@@ -424,12 +464,34 @@ cli::Reply Node::apply_config(const std::string& text) {
   config::show(config_, "system dpdk", true, &a, &e);
   config::show(result.config, "system dpdk", true, &b, &e);
   if (restart.empty() && a != b) restart = "changing config system dpdk";
+  // maintenance-mode applies at once; the rest of system ha shapes the
+  // running state machine and needs a restart for now.
+  {
+    config::HaConfig x = next.ha, y = node_.ha;
+    x.maintenance_mode = y.maintenance_mode;
+    auto key = [](const config::HaConfig& h) {
+      std::string k = h.group_name + "|" + std::to_string(h.group_id) + "|" + h.mode + "|" +
+                      h.password_hash + "|" + std::to_string(h.priority) + "|" +
+                      std::to_string(h.override) + "|" + std::to_string(h.hb_interval_ms) + "|" +
+                      std::to_string(h.hb_lost_threshold) + "|" +
+                      std::to_string(h.uptime_diff_margin_s) + "|" +
+                      std::to_string(h.monitor_stability_period_s) + "|" +
+                      std::to_string(h.arps) + "|" + std::to_string(h.arps_interval_s);
+      for (const auto& d : h.hbdevs) k += "|hb:" + d.interface + ":" + std::to_string(d.priority);
+      for (const auto& m : h.monitor) k += "|mon:" + m;
+      return k;
+    };
+    if (restart.empty() && key(x) != key(y)) {
+      restart = "changing config system ha (other than maintenance-mode)";
+    }
+  }
   if (!restart.empty()) {
     return cli::Reply::error(restart + " needs a restart of tandemd: edit " +
                              options_.config_path + " and restart it. Nothing was changed.");
   }
 
   config::Config previous = config_;
+  const std::string previous_maintenance = node_.ha.maintenance_mode;
   config_ = result.config;
   node_ = next;
   ++generation_;
@@ -441,6 +503,10 @@ cli::Reply Node::apply_config(const std::string& text) {
     return cli::Reply::error("cannot publish the new configuration to the workers: " + err);
   }
   sync_xdp_addresses();
+  if (ha_ && previous_maintenance != node_.ha.maintenance_mode) {
+    uint64_t now = mono_ns();
+    ha_apply(ha_->set_maintenance(ha::parse_maintenance_mode(node_.ha.maintenance_mode), now), now);
+  }
 
   // Persist, so a restart keeps what the operator committed (written to a
   // temporary file and renamed: a crash never leaves half a config).

@@ -17,6 +17,8 @@
 #include "controlplane/cli/cli_server.h"
 #include "controlplane/config/config.h"
 #include "controlplane/config/node_config.h"
+#include "controlplane/ha/ha_state.h"
+#include "controlplane/ha/hb_frame.h"
 #include "controlplane/daemon/eal_args.h"
 #include "drivers/port/device.h"
 #include "drivers/port/port.h"
@@ -53,6 +55,13 @@ struct NodePort {
   std::map<uint32_t, uint32_t> xdp_published;  // address (network order) -> flags in the XDP map
 };
 
+// Monotonic nanoseconds: the clock the HA machine runs on.
+inline uint64_t mono_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
 class Node {
  public:
   Node(NodeOptions options, config::Config config);
@@ -74,6 +83,17 @@ class Node {
   void sync_xdp_addresses();
   void poll_links(bool initial);
   void poll_hbdev();
+  // node_ha.cc: the HA cluster on the control lcore.
+  bool start_ha(std::string* error);
+  void ha_poll(uint64_t now_ns);
+  void ha_apply(const std::vector<ha::HaAction>& actions, uint64_t now_ns);
+  void ha_send_heartbeats(uint64_t now_ns);
+  void ha_send_garps(unsigned round);
+  void ha_set_active(bool active, const std::string& reason);
+  void ha_report_links(bool initial, uint64_t now_ns);
+  int control_poll_ms() const;
+  std::vector<cli::Command> ha_commands();
+  cli::Reply ha_format(int which) const;
   void sample_stats(std::chrono::steady_clock::time_point now);
   void register_commands();
   cli::Reply handle_request(const std::string& request);
@@ -115,6 +135,13 @@ class Node {
     uint8_t proto = 0;
     uint32_t policy_id = 0;
   } session_filter_;
+  // HA (mode a-p): the protocol core from controlplane/ha, run here.
+  std::unique_ptr<ha::HbCodec> hb_codec_;
+  std::unique_ptr<ha::HaMachine> ha_;
+  bool data_active_ = true;  // ports answer and forward (standalone or primary)
+  uint64_t own_mac_foreign_seen_ = 0;
+  uint64_t hb_tx_ = 0, hb_rx_ = 0, hb_tx_fail_ = 0;
+  std::map<std::string, bool> monitor_reported_;
   std::chrono::steady_clock::time_point last_stats_sample_{};
   uint64_t last_inserts_ = 0;
   double setup_rate_ = 0;

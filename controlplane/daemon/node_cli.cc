@@ -64,6 +64,7 @@ void Node::register_commands() {
        [this](const Args& a) { return Reply{true, commands_.help(a)}; }, -1, 0},
   });
   commands_.add(session_commands());
+  commands_.add(ha_commands());
 }
 
 cli::Reply Node::cmd_system_status() const {
@@ -167,16 +168,14 @@ cli::Reply Node::cmd_dataplane_counters(const cli::Args& args) const {
                                                            static_cast<unsigned>(p.data_index))
                       : dp::dataplane_port_counters(dataplane_, static_cast<unsigned>(p.data_index));
       if (w == workers && workers == 1) break;
-      o << p.name << (w < workers ? " worker " + std::to_string(w) : std::string(" total")) << ":\n"
-        << "  rx_packets=" << c.rx_packets << " rx_bytes=" << c.rx_bytes
-        << " tx_packets=" << c.tx_packets << " tx_bytes=" << c.tx_bytes
-        << " tx_dropped=" << c.tx_dropped << "\n"
-        << "  arp_requests=" << c.arp_requests << " arp_replies=" << c.arp_replies
-        << " icmp_echo_requests=" << c.icmp_echo_requests
-        << " icmp_echo_replies=" << c.icmp_echo_replies << "\n"
-        << "  drop_malformed=" << c.drop_malformed << " drop_not_local=" << c.drop_not_local
-        << " drop_unsupported=" << c.drop_unsupported << " drop_ping_denied=" << c.drop_ping_denied
-        << " drop_other=" << c.drop_other << "\n";
+      // Every counter the dataplane declares, one "name=value" each, so a
+      // new counter shows up here without touching the CLI.
+      o << p.name << (w < workers ? " worker " + std::to_string(w) : std::string(" total")) << ":\n";
+      for (size_t f = 0; f < dp::kNbPortCounterFields; ++f) {
+        o << (f % 5 == 0 ? "  " : " ") << dp::kPortCounterFields[f].name << "="
+          << c.*(dp::kPortCounterFields[f].field) << (f % 5 == 4 ? "\n" : "");
+      }
+      if (dp::kNbPortCounterFields % 5 != 0) o << "\n";
     }
   }
   if (!found) return cli::Reply::error("no data port named \"" + args[0] + "\"");

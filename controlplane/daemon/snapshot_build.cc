@@ -50,6 +50,7 @@ bool build_snapshot(const config::NodeConfig& node, const std::vector<DataPortRe
     dp::PortConf& pc = snap->ports[snap->nb_ports];
     pc.port_id = ref.port_id;
     pc.mac = ref.mac;
+    pc.active = ref.active;
     pc.allow_ping = ifc != nullptr && ifc->allow_ping && ifc->up;
     std::snprintf(pc.name, sizeof(pc.name), "%s", ref.name.c_str());
     if (ifc != nullptr && ifc->ip != 0 && ifc->up) {

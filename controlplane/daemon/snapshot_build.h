@@ -19,7 +19,8 @@ namespace tandem::daemon {
 struct DataPortRef {
   std::string name;
   uint16_t port_id = 0;
-  rte_ether_addr mac{};
+  rte_ether_addr mac{};  // the HA virtual MAC on a cluster member
+  bool active = true;    // false: HA secondary, the port stays silent
 };
 
 // Fills *snap (zeroed first). Ports keep the order of `ports` (workers index

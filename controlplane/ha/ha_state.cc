@@ -204,9 +204,11 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
         }
         return;
       }
-      if (now - started_ns_ >= dead_interval_ns()) {
+      const uint64_t hold = std::max<uint64_t>(dead_interval_ns(),
+                                               uint64_t{settings_.hello_hold_ms} * 1'000'000);
+      if (now - started_ns_ >= hold) {
         select(me.serial, "it's the only member in the cluster", now);
-        become(HaRole::kPrimary, "no peer heard for " + ms_text(dead_interval_ns()), now, out);
+        become(HaRole::kPrimary, "no peer heard for " + ms_text(hold), now, out);
       }
       return;
     }

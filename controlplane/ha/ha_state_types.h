@@ -43,6 +43,11 @@ struct HaSettings {
   uint32_t arps_interval_ms = 8'000;
   MaintenanceMode maintenance = MaintenanceMode::kDisable;
   bool session_pickup = false, session_pickup_delay = false;
+  // How long a starting node listens in hello before it decides it is
+  // alone (at least one dead interval). A node that restarts while its peer
+  // runs must hear the peer before claiming the cluster: an hbdev link can
+  // take longer than one dead interval to come back (memif re-dial).
+  uint32_t hello_hold_ms = 0;
 };
 
 enum class HaActionKind : uint8_t {

@@ -76,6 +76,7 @@ void send_arp_request(WorkerContext* w, const ActiveConfig& cfg, unsigned port_i
                       uint32_t target_be, rte_mempool* pool) {
   if (pool == nullptr || port_index >= cfg.snap.nb_ports) return;
   const PortConf& port = cfg.snap.ports[port_index];
+  if (!port.active) return;  // a standby port sends nothing of its own
   rte_mbuf* req = rte_pktmbuf_alloc(pool);
   if (req == nullptr) return;  // the queued packets time out like a lost request
   if (arp_build_request(req, port.mac, source_address_for(port, target_be), target_be) != 0) {
@@ -88,10 +89,12 @@ void send_arp_request(WorkerContext* w, const ActiveConfig& cfg, unsigned port_i
 
 void release_queued(WorkerContext* w, const ActiveConfig& cfg, NeighEntry* e) {
   for (unsigned i = 0; i < e->nb_queued; ++i) {
-    if (e->port_index < cfg.snap.nb_ports)
-      send_to(w, cfg.snap.ports[e->port_index], e->port_index, e->mac, e->queued[i]);
-    else
+    if (e->port_index >= cfg.snap.nb_ports)
       drop(w, e->queued[i], FwdDrop::kNoRoute);
+    else if (!cfg.snap.ports[e->port_index].active)
+      drop(w, e->queued[i], FwdDrop::kStandby);
+    else
+      send_to(w, cfg.snap.ports[e->port_index], e->port_index, e->mac, e->queued[i]);
   }
   e->nb_queued = 0;
 }
@@ -122,6 +125,9 @@ void learn(WorkerContext* w, const ActiveConfig& cfg, uint8_t port_index, uint32
 void resolve_and_send(WorkerContext* w, const ActiveConfig& cfg, unsigned out_port,
                       uint32_t next_hop_be, rte_mbuf* m) {
   const PortConf& port = cfg.snap.ports[out_port];
+  // Ingress was active (handle_frame checked), egress may not be: a node
+  // whose ports change role one at a time must not leak onto a silent one.
+  if (!port.active) return drop(w, m, FwdDrop::kStandby);
   NeighEntry* e = neigh_lookup(w->neigh, static_cast<uint8_t>(out_port), next_hop_be);
   if (e != nullptr && e->state == NeighState::kReachable) {
     if (w->now_ms < e->confirmed_ms + w->dp->neigh_reachable_ms_) {
@@ -305,8 +311,12 @@ void forward_drain_learns(WorkerContext* w, const ActiveConfig& cfg) {
   NeighLearn recs[kLearnBurst];
   unsigned n = rte_ring_sc_dequeue_burst_elem(w->neigh_learn, recs, sizeof(NeighLearn),
                                               kLearnBurst, nullptr);
-  for (unsigned i = 0; i < n; ++i)
+  for (unsigned i = 0; i < n; ++i) {
+    // Learnt while the port was active; it may have gone standby since.
+    if (recs[i].port_index >= cfg.snap.nb_ports || !cfg.snap.ports[recs[i].port_index].active)
+      continue;
     learn(w, cfg, recs[i].port_index, recs[i].ip_be, recs[i].mac, true);
+  }
 }
 
 void forward_neigh_scan(WorkerContext* w, const ActiveConfig& cfg) {
@@ -314,6 +324,13 @@ void forward_neigh_scan(WorkerContext* w, const ActiveConfig& cfg) {
   for (uint32_t i = 0; i < t->capacity; ++i) {
     NeighEntry* e = &t->entries[i];
     if (e->state == NeighState::kIncomplete) {
+      if (e->port_index < cfg.snap.nb_ports && !cfg.snap.ports[e->port_index].active) {
+        // Standby: no probe may go out, so the packets waiting on it never leave.
+        for (unsigned q = 0; q < e->nb_queued; ++q) drop(w, e->queued[q], FwdDrop::kStandby);
+        e->nb_queued = 0;
+        neigh_delete(t, e);
+        continue;
+      }
       if (w->now_ms < e->next_probe_ms) continue;
       if (e->probes >= kNeighMaxProbes || e->nb_queued == 0) {
         fail_neighbour(w, e);

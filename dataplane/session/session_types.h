@@ -113,6 +113,7 @@ enum class FwdDrop : uint8_t {
   kTcpNotSyn,     // first packet of a TCP flow without SYN
   kFragment,      // IPv4 fragments are not reassembled
   kHandoffFull,   // the owner's hand-off ring was full
+  kStandby,       // the egress (or, for a handed-off packet, ingress) port is standby
   kCount
 };
 inline constexpr unsigned kNbFwdDrops = static_cast<unsigned>(FwdDrop::kCount);

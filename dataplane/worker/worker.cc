@@ -27,6 +27,7 @@
 #include "dataplane/packet/parse.h"
 #include "dataplane/route/route.h"
 #include "dataplane/session/session_inl.h"
+#include "dataplane/session/session_types.h"
 #include "dataplane/worker/worker_context.h"
 #include "dataplane/worker/worker_inl.h"
 #include "hw/nic/rss.h"
@@ -46,6 +47,9 @@ constexpr unsigned kHandoffRingSize = 1024;
 constexpr unsigned kLearnRingSize = 256;
 constexpr unsigned kHandoffBurst = 32;
 constexpr uint64_t kNeighScanMs = 100;  // neighbour probe/timeout granularity
+// Control-plane frames worker 0 takes per loop: a promotion's gratuitous
+// ARPs (one per address per port) fit in a loop or two.
+constexpr unsigned kCtlTxBurst = 32;
 
 uint64_t tsc_clock_ms(void*) { return rte_rdtsc() / (rte_get_tsc_hz() / 1000); }
 
@@ -149,11 +153,35 @@ Verdict classify_ipv4(rte_mbuf* m, const uint8_t* data, const ParsedFrame& frame
   return v;
 }
 
+// A frame whose Ethernet source is the port's own (virtual) MAC was sent by
+// another box that holds it: on an active port that is the HA split-brain
+// signal the control plane watches. Never processed further: learning or
+// answering it would teach the segment that we are the other box.
+bool from_own_mac(const rte_mbuf* m, const PortConf& port) {
+  if (rte_pktmbuf_data_len(m) < 2 * RTE_ETHER_ADDR_LEN) return false;
+  const uint8_t* src = rte_pktmbuf_mtod(m, const uint8_t*) + RTE_ETHER_ADDR_LEN;
+  return std::memcmp(src, port.mac.addr_bytes, RTE_ETHER_ADDR_LEN) == 0;
+}
+
 void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m) {
   const PortConf& port = cfg.snap.ports[port_index];
   PortCounters& c = w->port_counters[port_index].counters;
   counter_add(c.rx_packets, 1);
   counter_add(c.rx_bytes, rte_pktmbuf_pkt_len(m));
+
+  // Before the role check: the signal matters on a standby port too.
+  if (from_own_mac(m, port)) {
+    counter_add(c.rx_own_mac_foreign, 1);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  // An HA secondary's port is silent: no answer, no forwarding, no learning
+  // (the neighbour entries it has stay and age as usual).
+  if (!port.active) {
+    counter_add(c.drop_standby, 1);
+    rte_pktmbuf_free(m);
+    return;
+  }
 
   // Headers are read from the first segment only; a chain whose headers
   // straddle segments parses as truncated.
@@ -210,6 +238,12 @@ void serve_handoffs(WorkerContext* w, const ActiveConfig& cfg) {
     rte_mbuf* m = pkts[i];
     unsigned port_index = m->port;
     ParsedFrame frame;
+    if (port_index < cfg.snap.nb_ports && !cfg.snap.ports[port_index].active) {
+      // Received while active, handed over, and the port went standby since.
+      counter_add(w->fwd.drops[static_cast<unsigned>(FwdDrop::kStandby)], 1);
+      rte_pktmbuf_free(m);
+      continue;
+    }
     if (port_index >= cfg.snap.nb_ports ||
         parse_frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), &frame) !=
             DropReason::kNone) {
@@ -217,6 +251,23 @@ void serve_handoffs(WorkerContext* w, const ActiveConfig& cfg) {
       continue;
     }
     forward_ipv4(w, cfg, port_index, m, frame, true);
+  }
+}
+
+// dataplane_send() frames, on worker 0 only: whatever the port's role.
+void serve_ctl_tx(Dataplane* dp, WorkerContext* w, const ActiveConfig& cfg) {
+  rte_mbuf* pkts[kCtlTxBurst];
+  unsigned n = rte_ring_sc_dequeue_burst(dp->ctl_tx_, reinterpret_cast<void**>(pkts),
+                                         kCtlTxBurst, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    unsigned port_index = m->port;
+    if (port_index >= cfg.snap.nb_ports) {
+      rte_pktmbuf_free(m);  // a publish removed the port after it was queued
+      continue;
+    }
+    counter_add(w->port_counters[port_index].counters.ctl_tx_packets, 1);
+    tx_enqueue(w, port_index, cfg.snap.ports[port_index].port_id, m);
   }
 }
 
@@ -242,6 +293,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
 
   forward_drain_learns(w, *cfg);
   serve_handoffs(w, *cfg);
+  if (w->index == 0) serve_ctl_tx(dp, w, *cfg);
   for (unsigned p = 0; p < snap.nb_ports; ++p) {
     const PortConf& port = snap.ports[p];
     rte_mbuf* pkts[kRxBurst];
@@ -328,6 +380,8 @@ void free_dataplane(Dataplane* dp) {
     rte_free(w->neigh);
     rte_free(w);
   }
+  free_ring_mbufs(dp->ctl_tx_);
+  rte_ring_free(dp->ctl_tx_);
   rte_free(dp->config_.load());
   rte_free(dp->qsbr_);
   dp->~Dataplane();
@@ -425,7 +479,13 @@ Dataplane* dataplane_create(const DataplaneParams& params_in, const Snapshot& in
       rte_zmalloc_socket("tandem_dp_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE, socket));
   ActiveConfig* cfg = build_config(dp, initial);
   dp->config_.store(cfg);
-  bool ok = dp->qsbr_ != nullptr && cfg != nullptr &&
+  static std::atomic<unsigned> ctl_ring_serial{0};
+  char ring_name[RTE_RING_NAMESIZE];
+  std::snprintf(ring_name, sizeof(ring_name), "tdm_ctl_%u", ctl_ring_serial.fetch_add(1));
+  // Exact size: the API promises kCtlTxRingSize frames, not one less.
+  dp->ctl_tx_ = rte_ring_create(ring_name, kCtlTxRingSize, socket,
+                                RING_F_SC_DEQ | RING_F_EXACT_SZ);
+  bool ok = dp->qsbr_ != nullptr && cfg != nullptr && dp->ctl_tx_ != nullptr &&
             rte_rcu_qsbr_init(dp->qsbr_, params.nb_workers) == 0;
   for (unsigned i = 0; ok && i < params.nb_workers; ++i) {
     auto* w = static_cast<WorkerContext*>(
@@ -533,6 +593,12 @@ unsigned dataplane_poll_once(Dataplane* dp, unsigned worker) {
   unsigned n = worker_poll(dp, w);
   rte_rcu_qsbr_thread_offline(dp->qsbr_, worker);
   return n;
+}
+
+unsigned dataplane_send(Dataplane* dp, unsigned port_index, rte_mbuf** pkts, unsigned n) {
+  if (dp == nullptr || pkts == nullptr || n == 0 || port_index >= kMaxPorts) return 0;
+  for (unsigned i = 0; i < n; ++i) pkts[i]->port = static_cast<uint16_t>(port_index);
+  return rte_ring_mp_enqueue_burst(dp->ctl_tx_, reinterpret_cast<void**>(pkts), n, nullptr);
 }
 
 PortCounters dataplane_worker_port_counters(const Dataplane* dp, unsigned worker,

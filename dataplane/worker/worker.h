@@ -1,6 +1,8 @@
 // The dataplane workers: one poll-mode loop per worker lcore that receives
 // on its own RX queue of every data port, answers ARP and ICMP echo for the
-// node's addresses in place and drops (and counts) everything else. tandemd
+// node's addresses in place, forwards transit IPv4 and drops (and counts)
+// everything else; a port whose PortConf.active is false (HA secondary) is
+// silent, and dataplane_send() is the control plane's way out. tandemd
 // creates the Dataplane, launches it on its worker lcores, publishes config
 // snapshots (RCU) and reads the counters; component tests drive one poll
 // iteration at a time with dataplane_poll_once().
@@ -10,6 +12,8 @@
 #include <cstdint>
 
 #include "dataplane/worker/worker_types.h"
+
+struct rte_mbuf;
 
 namespace tandem::dp {
 
@@ -49,6 +53,22 @@ void dataplane_destroy(Dataplane* dp);
 // policy decision. Safe while workers run. Returns 0, -EINVAL (bad
 // snapshot) or -ENOMEM.
 int dataplane_publish(Dataplane* dp, const Snapshot& next);
+
+// Control-plane transmit path. The control lcore has no TX queue on data
+// ports (each worker owns its queue), so it queues frames here (an MP/SC
+// ring of kCtlTxRingSize) and worker 0 sends them on its TX queue of the
+// port at the snapshot index `port_index` in its next loop (inline in
+// dataplane_poll_once when not launched), counting ctl_tx_packets on the
+// port. Takes ownership of the mbufs it accepts; returns how many (the
+// caller frees the rest). Frames are sent even when the port is !active:
+// the control plane uses it for gratuitous ARP at the moment of promotion,
+// before or right after publishing the active snapshot. Never blocks (no
+// lock, safe from any thread). Writes mbuf->port of all n frames (it carries
+// port_index through the ring). A frame whose port_index is no longer in
+// the snapshot when worker 0 dequeues it is freed. Latency: the next loop
+// of worker 0, or at most idle_sleep_us later when it is asleep.
+inline constexpr unsigned kCtlTxRingSize = 1024;
+unsigned dataplane_send(Dataplane* dp, unsigned port_index, rte_mbuf** pkts, unsigned n);
 
 // Launches worker i on lcore lcore_ids[i] (rte_eal_remote_launch); worker i
 // uses RX and TX queue i on every port of the snapshot. nb_lcores must equal

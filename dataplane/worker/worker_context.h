@@ -110,6 +110,9 @@ class Dataplane {
   std::atomic<bool> launched_{false};  // written under control_mutex_
   rte_rcu_qsbr* qsbr_ = nullptr;
   std::mutex control_mutex_;  // serialises publish/launch/stop/mailbox (control side only)
+  // dataplane_send() frames for worker 0, mbuf->port = snapshot port index
+  // (MP enqueue from any control thread, SC dequeue by worker 0).
+  rte_ring* ctl_tx_ = nullptr;
   WorkerContext* workers_[kMaxWorkers] = {};
 };
 

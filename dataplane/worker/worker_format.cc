@@ -27,6 +27,13 @@ const PortCounterField kPortCounterFields[] = {
      &PortCounters::drop_ping_denied},
     {"drop_other", "echo requests from a source that must not be answered",
      &PortCounters::drop_other},
+    {"drop_standby", "frames received while the port is standby (HA secondary), all dropped",
+     &PortCounters::drop_standby},
+    {"rx_own_mac_foreign",
+     "frames from our own MAC: another box uses this (virtual) MAC (HA split brain)",
+     &PortCounters::rx_own_mac_foreign},
+    {"ctl_tx_packets", "frames the control plane queued for this port (gratuitous ARP, ...)",
+     &PortCounters::ctl_tx_packets},
 };
 const size_t kNbPortCounterFields = sizeof(kPortCounterFields) / sizeof(kPortCounterFields[0]);
 // Every counter is in the table: summing and printing both walk it.

@@ -31,6 +31,13 @@ struct PortConf {
   uint8_t nb_addrs;
   PortAddr addrs[kMaxPortAddrs];
   bool allow_ping;  // "set allowaccess ping" on the interface
+  // The node's HA role on this port. true: standalone or HA primary, the
+  // port answers, forwards, learns and sends. false: HA secondary, the port
+  // is silent (every received frame is counted in drop_standby and freed;
+  // only dataplane_send() transmits). No default: a zeroed PortConf is a
+  // silent port, so whoever builds one (tandemd's snapshot_build.cc, the
+  // tests) sets it explicitly.
+  bool active;
   char name[kPortNameLen];
 };
 
@@ -54,7 +61,10 @@ struct PortCounters {
   uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, tx_dropped,
       arp_requests, arp_replies, icmp_echo_requests, icmp_echo_replies,
       drop_malformed, drop_not_local, drop_unsupported, drop_ping_denied,
-      drop_other;
+      drop_other,
+      drop_standby,        // received while the port is !active (HA secondary)
+      rx_own_mac_foreign,  // Ethernet source is our own PortConf.mac: split brain
+      ctl_tx_packets;      // frames the control plane sent with dataplane_send()
 };
 
 }  // namespace tandem::dp

@@ -1,4 +1,10 @@
 #include "drivers/port/device.h"
+#include <cstring>
+#include <cerrno>
+#include <unistd.h>
+#include <sys/un.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
 
 #include <cctype>
 #include <string_view>
@@ -203,6 +209,43 @@ bool parse_device(const std::string& port_name, const std::string& device, unsig
     return fail(error, where + "unknown device; " + kForms);
   }
   *out = std::move(spec);
+  return true;
+}
+
+bool remove_stale_memif_socket(const std::string& device, bool* removed, std::string* error) {
+  *removed = false;
+  if (device.rfind("net_memif", 0) != 0) return true;
+  std::string path;
+  bool server = false, abstract = true;  // DPDK 22.11's defaults: client, abstract socket
+  size_t pos = device.find(',');
+  while (pos != std::string::npos) {
+    size_t next = device.find(',', pos + 1);
+    std::string kv = device.substr(pos + 1, next == std::string::npos ? next : next - pos - 1);
+    if (kv == "role=server") server = true;
+    if (kv == "socket-abstract=no") abstract = false;
+    if (kv.rfind("socket=", 0) == 0) path = kv.substr(7);
+    pos = next;
+  }
+  if (!server || abstract || path.empty()) return true;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return true;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return true;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;
+  const bool live = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  if (live) {
+    *error = "memif socket " + path + " is served by another running process";
+    return false;
+  }
+  if (::unlink(path.c_str()) != 0) {
+    *error = "cannot remove the stale memif socket " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  *removed = true;
   return true;
 }
 

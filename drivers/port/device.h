@@ -24,4 +24,11 @@ bool parse_device(const std::string& port_name, const std::string& device, unsig
 // "pci", "af_xdp", "af_packet", "kernel", "vdev".
 const char* device_kind_name(DeviceKind kind);
 
+// A memif server (role=server, socket=PATH, socket-abstract=no) that died
+// without cleaning up leaves its socket file, and DPDK then refuses to
+// create the socket again ("Address already in use"): the node could not
+// restart. Removes PATH when nobody answers on it; fails, saying so, when a
+// live process does. Does nothing for other devices.
+bool remove_stale_memif_socket(const std::string& device, bool* removed, std::string* error);
+
 }  // namespace tandem::drivers

@@ -256,4 +256,43 @@ bool XdpAddressMap::set_steer_all(bool on, std::string* error) {
   return true;
 }
 
+bool xdp_detach_stale(const std::string& ifname, bool* detached, std::string* error) {
+  *detached = false;
+  const unsigned ifindex = if_nametoindex(ifname.c_str());
+  if (ifindex == 0) {
+    *error = "no interface named " + ifname;
+    return false;
+  }
+  // Native (driver) and generic (skb) attachments are queried separately;
+  // DPDK picks whichever the driver supports.
+  for (uint32_t mode : {static_cast<uint32_t>(XDP_FLAGS_DRV_MODE),
+                        static_cast<uint32_t>(XDP_FLAGS_SKB_MODE)}) {
+    uint32_t prog_id = 0;
+    if (bpf_xdp_query_id(static_cast<int>(ifindex), static_cast<int>(mode), &prog_id) != 0 ||
+        prog_id == 0) {
+      continue;
+    }
+    const int fd = bpf_prog_get_fd_by_id(prog_id);
+    if (fd < 0) continue;
+    bpf_prog_info info{};
+    uint32_t info_len = sizeof(info);
+    const bool ok = bpf_obj_get_info_by_fd(fd, &info, &info_len) == 0;
+    close(fd);
+    if (!ok) continue;
+    if (std::strcmp(info.name, "tandem_xdp") != 0) {
+      *error = "interface " + ifname + " already has another XDP program attached (" +
+               info.name + ", id " + std::to_string(prog_id) + "); detach it first";
+      return false;
+    }
+    const int rc = bpf_xdp_detach(static_cast<int>(ifindex), static_cast<int>(mode), nullptr);
+    if (rc != 0) {
+      *error = "cannot detach the stale Tandem XDP program from " + ifname + ": " +
+               errno_text(rc);
+      return false;
+    }
+    *detached = true;
+  }
+  return true;
+}
+
 }  // namespace tandem::drivers

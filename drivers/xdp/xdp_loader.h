@@ -24,6 +24,13 @@ namespace tandem::drivers {
 // Empty string + *error when none exists.
 std::string xdp_object_path(std::string* error);
 
+// Detaches Tandem's own XDP program (by its name, tandem_xdp) from ifname
+// when a node that died without cleaning up (kill -9, a crash) left it
+// attached: DPDK refuses to attach over an existing program, so the node
+// could not start again. Another program is never touched (returns false
+// with *error saying whose it is). *detached says whether anything was done.
+bool xdp_detach_stale(const std::string& ifname, bool* detached, std::string* error);
+
 // Handle on the tandem_addrs map (and the tandem_ctl flags) of the XDP
 // program attached to an interface.
 class XdpAddressMap {

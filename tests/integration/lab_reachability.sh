@@ -7,6 +7,7 @@
 LAB=$ROOT/scripts/lab
 trap '"$LAB" down >/dev/null 2>&1' EXIT
 
+export TANDEM_LAB_MODE=standalone  # two separate nodes: each answers for its own addresses
 "$LAB" up || { not_ok "lab up"; finish; }
 . /run/tandem-lab/env
 ctl() { local n=$1; shift; "$TANDEMCTL" -s "$LAB_DIR/$n.sock" "$@"; }

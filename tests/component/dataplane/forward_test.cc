@@ -1,5 +1,6 @@
 // IPv4 forwarding, neighbours, firewall policy and sessions through real
-// mbufs on two net_ring data ports. Time is the test's: the dataplane reads
+// mbufs on two net_ring data ports, and the HA roles of a port (silent
+// standby, the control-plane TX path, own-MAC detection). Time is the test's: the dataplane reads
 // an injected clock, so timeouts are exercised without sleeping.
 //
 //   client 10.1.100.22 --- port2 (index 1) [node] port1 (index 0) --- server 172.16.200.209
@@ -24,6 +25,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "dataplane/arp/arp.h"
 #include "dataplane/forward/forward.h"
 #include "dataplane/packet/parse.h"
 #include "dataplane/session/session.h"
@@ -161,6 +163,7 @@ PortConf port_conf(const RingPort& p, const Mac& mac, uint32_t ip, const char* n
   std::memcpy(c.mac.addr_bytes, mac.b, 6);
   c.addrs[c.nb_addrs++] = {to_be(ip), to_be(0xffffff00)};
   c.allow_ping = true;
+  c.active = true;
   std::snprintf(c.name, sizeof(c.name), "%s", name);
   return c;
 }
@@ -610,6 +613,201 @@ TEST_F(DpForward, ListFilterClearThroughMailboxWhileRunning) {
   char buf[2048];
   format_session_stats(st, buf, sizeof(buf));
   EXPECT_NE(std::strstr(buf, "1 in syn_sent state"), nullptr) << buf;
+  dataplane_stop(dp_);
+}
+
+// ---- HA roles of a port ----
+
+Snapshot with_roles(const RingPort& p1, const RingPort& p2, bool server_active,
+                    bool client_active, uint64_t generation) {
+  Snapshot s = make_snapshot(p1, p2);
+  s.generation = generation;
+  s.ports[kServerPort].active = server_active;
+  s.ports[kClientPort].active = client_active;
+  return s;
+}
+
+Bytes client_ping() {
+  return test::ipv4_frame(kPort2Mac, kClientMac, kClient, kPort2Ip, kIpProtoIcmp,
+                          test::icmp_echo(8, 0x42, 1, test::pattern_bytes(16)));
+}
+
+// What the control plane would send at promotion, written by the same code.
+Bytes expected_garp(const Mac& mac, uint32_t ip) {
+  rte_ether_addr a;
+  std::memcpy(a.addr_bytes, mac.b, 6);
+  Bytes f(kEtherMinFrameLen);
+  EXPECT_EQ(arp_write_gratuitous(f.data(), static_cast<uint32_t>(f.size()), a, to_be(ip), 0),
+            kEtherMinFrameLen);
+  return f;
+}
+
+rte_mbuf* garp_mbuf(const Mac& mac, uint32_t ip) {
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  EXPECT_NE(m, nullptr);
+  if (m == nullptr) return nullptr;
+  rte_ether_addr a;
+  std::memcpy(a.addr_bytes, mac.b, 6);
+  EXPECT_EQ(arp_build_gratuitous(m, a, to_be(ip), 0), 0);
+  return m;
+}
+
+TEST_F(DpForward, StandbyPortAnswersNothingUntilPromoted) {
+  start();
+  learn_hosts();  // neighbours learnt while active: they stay across the role change
+  ASSERT_EQ(dataplane_publish(dp_, with_roles(p1_, p2_, false, false, 2)), 0);
+  PortCounters before = dataplane_port_counters(dp_, kClientPort);
+  Bytes transit = client_udp(6000);
+  Bytes arp = arp_from(kClientMac, kClient, kPort2Ip, 1, {});
+  Bytes ping = client_ping();
+  for (const Bytes* f : {&arp, &ping, &transit}) inject(p2_, 0, *f);
+  inject(p1_, 0, server_udp(6000));
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0) + count_sent(p2_, 0), 0u) << "a standby port is silent";
+  PortCounters c = dataplane_port_counters(dp_, kClientPort);
+  EXPECT_EQ(c.rx_packets - before.rx_packets, 3u);
+  EXPECT_EQ(c.drop_standby, 3u);
+  EXPECT_EQ(c.arp_requests, before.arp_requests) << "not even looked at";
+  EXPECT_EQ(c.icmp_echo_requests, 0u);
+  EXPECT_EQ(c.tx_packets, before.tx_packets);
+  EXPECT_EQ(dataplane_port_counters(dp_, kServerPort).drop_standby, 1u);
+  EXPECT_EQ(stats(dp_).forwarded_packets, 0u);
+  EXPECT_EQ(stats(dp_).inserts_total, 0u) << "no session from a standby port";
+
+  // Promotion: the very next loop answers and forwards again.
+  ASSERT_EQ(dataplane_publish(dp_, with_roles(p1_, p2_, true, true, 3)), 0);
+  for (const Bytes* f : {&arp, &ping, &transit}) inject(p2_, 0, *f);
+  EXPECT_EQ(dataplane_poll_once(dp_, 0), 3u);
+  Bytes arp_reply = take_sent(p2_, 0);
+  ASSERT_FALSE(arp_reply.empty());
+  EXPECT_EQ(test::get16(&arp_reply[12]), kEtherTypeArp);
+  EXPECT_EQ(test::get16(&arp_reply[20]), 2);
+  EXPECT_EQ(test::get32(&arp_reply[28]), kPort2Ip);
+  Bytes echo_reply = take_sent(p2_, 0);
+  ASSERT_FALSE(echo_reply.empty());
+  EXPECT_EQ(test::get32(&echo_reply[14 + 12]), kPort2Ip);
+  EXPECT_EQ(echo_reply[34], 0) << "echo reply";
+  expect_forwarded(take_sent(p1_, 0), transit, kPort1Mac, kServerMac);
+  c = dataplane_port_counters(dp_, kClientPort);
+  EXPECT_EQ(c.drop_standby, 3u);
+  EXPECT_EQ(c.icmp_echo_replies, 1u);
+  EXPECT_EQ(stats(dp_).forwarded_packets, 1u);
+}
+
+TEST_F(DpForward, TransitToStandbyEgressIsDropped) {
+  start();
+  learn_hosts();
+  ASSERT_EQ(dataplane_publish(dp_, with_roles(p1_, p2_, false, true, 2)), 0);
+  inject(p2_, 0, client_udp(6100));                  // egress port1 is standby
+  inject(p2_, 0, client_udp(6101, 53, kRemote));     // and so is its gateway's port
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0) + count_sent(p2_, 0), 0u);
+  EXPECT_EQ(drops(dp_, FwdDrop::kStandby), 2u);
+  EXPECT_EQ(stats(dp_).forwarded_packets, 0u);
+  EXPECT_EQ(std::string(fwd_drop_name(FwdDrop::kStandby)), "standby");
+}
+
+TEST_F(DpForward, FrameFromOwnMacIsCountedAsForeignWhateverTheRole) {
+  start();
+  // Another box announcing our port2 address with our (virtual) MAC.
+  Bytes twin = arp_from(kPort2Mac, kPort2Ip, kPort2Ip, 1, {});
+  Bytes twin_ping = test::ipv4_frame(kPort2Mac, kPort2Mac, kClient, kPort2Ip, kIpProtoIcmp,
+                                     test::icmp_echo(8, 1, 1, test::pattern_bytes(8)));
+  inject(p2_, 0, twin);
+  inject(p2_, 0, twin_ping);
+  poll_all();
+  PortCounters c = dataplane_port_counters(dp_, kClientPort);
+  EXPECT_EQ(c.rx_packets, 2u);
+  EXPECT_EQ(c.rx_own_mac_foreign, 2u);
+  EXPECT_EQ(c.arp_requests + c.icmp_echo_requests + c.tx_packets + c.drop_not_local, 0u)
+      << "processed no further";
+  EXPECT_EQ(dataplane_port_counters(dp_, kServerPort).rx_own_mac_foreign, 0u);
+
+  ASSERT_EQ(dataplane_publish(dp_, with_roles(p1_, p2_, false, false, 2)), 0);
+  inject(p2_, 0, twin);
+  inject(p2_, 0, client_ping());
+  poll_all();
+  c = dataplane_port_counters(dp_, kClientPort);
+  EXPECT_EQ(c.rx_own_mac_foreign, 3u) << "counted on a standby port too";
+  EXPECT_EQ(c.drop_standby, 1u) << "the twin's frame is not also a standby drop";
+  EXPECT_EQ(count_sent(p2_, 0), 0u);
+}
+
+TEST_F(DpForward, ControlSendGoesOutOfTheRightStandbyPortViaWorkerZero) {
+  start(2);
+  ASSERT_EQ(dataplane_publish(dp_, with_roles(p1_, p2_, false, false, 2)), 0);
+  rte_mbuf* garp = garp_mbuf(kPort1Mac, kPort1Ip);
+  ASSERT_NE(garp, nullptr);
+  EXPECT_EQ(dataplane_send(dp_, kServerPort, &garp, 1), 1u);
+  dataplane_poll_once(dp_, 1);
+  EXPECT_EQ(count_sent(p1_, 0) + count_sent(p1_, 1), 0u) << "worker 1 does not send them";
+  dataplane_poll_once(dp_, 0);
+  EXPECT_EQ(take_sent(p1_, 0), expected_garp(kPort1Mac, kPort1Ip));
+  EXPECT_EQ(count_sent(p2_, 0) + count_sent(p2_, 1) + count_sent(p1_, 1), 0u);
+  PortCounters c = dataplane_port_counters(dp_, kServerPort);
+  EXPECT_EQ(c.ctl_tx_packets, 1u);
+  EXPECT_EQ(c.tx_packets, 1u);
+  EXPECT_EQ(c.tx_bytes, uint64_t{kEtherMinFrameLen});
+  EXPECT_EQ(dataplane_port_counters(dp_, kClientPort).ctl_tx_packets, 0u);
+
+  // A port index outside the table is refused at once; one outside the
+  // snapshot (but in the table) is freed by worker 0 (TearDown counts mbufs).
+  rte_mbuf* m = garp_mbuf(kPort1Mac, kPort1Ip);
+  EXPECT_EQ(dataplane_send(dp_, kMaxPorts, &m, 1), 0u);
+  EXPECT_EQ(dataplane_send(dp_, 5, &m, 1), 1u);
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0) + count_sent(p2_, 0), 0u);
+  EXPECT_EQ(dataplane_port_counters(dp_, kServerPort).ctl_tx_packets, 1u);
+}
+
+TEST_F(DpForward, ControlSendRingIsBoundedAndFreedOnDestroy) {
+  start();
+  std::vector<rte_mbuf*> pkts(kCtlTxRingSize + 8);
+  for (rte_mbuf*& m : pkts) {
+    m = garp_mbuf(kPort2Mac, kPort2Ip);
+    ASSERT_NE(m, nullptr);
+  }
+  unsigned accepted = dataplane_send(dp_, kClientPort, pkts.data(), 100);
+  EXPECT_EQ(accepted, 100u);
+  accepted += dataplane_send(dp_, kClientPort, pkts.data() + 100,
+                             static_cast<unsigned>(pkts.size()) - 100);
+  EXPECT_EQ(accepted, kCtlTxRingSize) << "never blocks, never grows";
+  for (size_t i = accepted; i < pkts.size(); ++i) rte_pktmbuf_free(pkts[i]);
+  // Left in the ring: dataplane_destroy (TearDown) must free them.
+}
+
+TEST_F(DpForward, ControlSendAndPromotionWhileWorkerRunsOnLcore1) {
+  ASSERT_TRUE(rte_lcore_is_enabled(1));
+  p1_ = make_ring_port(1);
+  p2_ = make_ring_port(1);
+  char error[256] = "";
+  // Idle sleep as the lab runs it: the worker naps between frames.
+  DataplaneParams params{1, 200, static_cast<unsigned>(SOCKET_ID_ANY)};
+  params.neigh_capacity = 64;
+  dp_ = dataplane_create(params, with_roles(p1_, p2_, false, false, 1), error, sizeof(error));
+  ASSERT_NE(dp_, nullptr) << error;
+  const unsigned lcores[] = {1};
+  ASSERT_EQ(dataplane_launch(dp_, lcores, 1), 0);
+
+  Bytes arp = arp_from(kClientMac, kClient, kPort2Ip, 1, {});
+  inject(p2_, 0, arp);
+  ASSERT_TRUE(wait_for([&] {
+    return dataplane_port_counters(dp_, kClientPort).drop_standby == 1;
+  }));
+  rte_mbuf* garp = garp_mbuf(kPort2Mac, kPort2Ip);
+  ASSERT_NE(garp, nullptr);
+  ASSERT_EQ(dataplane_send(dp_, kClientPort, &garp, 1), 1u);
+  Bytes out;
+  ASSERT_TRUE(wait_for([&] { return !(out = take_sent(p2_, 0)).empty(); }));
+  EXPECT_EQ(out, expected_garp(kPort2Mac, kPort2Ip));
+  EXPECT_EQ(count_sent(p1_, 0), 0u);
+  EXPECT_EQ(dataplane_port_counters(dp_, kClientPort).ctl_tx_packets, 1u);
+
+  ASSERT_EQ(dataplane_publish(dp_, with_roles(p1_, p2_, true, true, 2)), 0);
+  inject(p2_, 0, arp);
+  ASSERT_TRUE(wait_for([&] { return !(out = take_sent(p2_, 0)).empty(); }));
+  EXPECT_EQ(test::get16(&out[20]), 2) << "promoted: the ARP request is answered";
+  EXPECT_EQ(dataplane_port_counters(dp_, kClientPort).drop_standby, 1u);
   dataplane_stop(dp_);
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,15 +41,16 @@ constexpr unsigned kRingSize = 1024;
 constexpr unsigned kMaxQueues = 2;
 
 rte_mempool* g_pool = nullptr;
+std::string g_prefix;
 
 class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    std::string prefix = "dp_comp_" + std::to_string(getpid());
+    g_prefix = "tandem-test-dpworker-" + std::to_string(getpid());
     // DPDK 22.11 refuses --in-memory with --no-huge (which implies legacy
     // memory); --no-shconf gives the same "no files left behind".
     const char* argv[] = {"dp_component", "-l", "0,1", "--no-huge", "-m", "256", "--no-pci",
-                          "--no-shconf", "--file-prefix", prefix.c_str(), "--no-telemetry",
+                          "--no-shconf", "--file-prefix", g_prefix.c_str(), "--no-telemetry",
                           "--log-level", "lib.eal:error"};
     int argc = static_cast<int>(sizeof(argv) / sizeof(argv[0]));
     // A failed environment only skips the tests; fail the binary instead.
@@ -63,7 +65,11 @@ class EalEnvironment : public ::testing::Environment {
       std::abort();
     }
   }
-  void TearDown() override { rte_eal_cleanup(); }
+  void TearDown() override {
+    rte_eal_cleanup();
+    std::error_code ec;
+    std::filesystem::remove_all("/var/run/dpdk/" + g_prefix, ec);
+  }
 };
 
 [[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
@@ -144,6 +150,7 @@ PortConf port_conf(const RingPort& p, std::initializer_list<uint32_t> ips, bool 
   std::memcpy(c.mac.addr_bytes, kNodeMac.b, 6);
   for (uint32_t ip : ips) c.addrs[c.nb_addrs++] = {test::to_be(ip), test::to_be(0xffffff00)};
   c.allow_ping = allow_ping;
+  c.active = true;
   std::snprintf(c.name, sizeof(c.name), "port%u", unsigned{p.port_id});
   return c;
 }

@@ -32,6 +32,7 @@ PortConf node_port(bool allow_ping = true) {
   port.addrs[0] = {test::to_be(kNodeIp), test::to_be(0xffffff00)};
   port.addrs[1] = {test::to_be(kNodeIp2), test::to_be(0xffffff00)};
   port.allow_ping = allow_ping;
+  port.active = true;  // the responders do not look at it; kept as tandemd builds ports
   std::strcpy(port.name, "port2");
   return port;
 }

@@ -1,0 +1,302 @@
+// HA on the control lcore: heartbeats on hbdev queue 0 (never on a worker,
+// so data load cannot starve them), the FGCP state machine from
+// controlplane/ha, monitored links, and the roles on the wire — the
+// primary's data ports answer with the virtual MAC and send gratuitous ARPs,
+// the secondary's are silent. Decisions live in ha::HaMachine; this file
+// only moves frames, runs the clock and applies the actions it returns.
+#include <arpa/inet.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+
+#include "controlplane/daemon/event_log.h"
+#include "controlplane/daemon/node.h"
+#include "controlplane/ha/ha_format.h"
+#include "controlplane/ha/vmac.h"
+#include "dataplane/arp/arp.h"
+#include "dataplane/worker/worker.h"
+#include "dataplane/worker/worker_types.h"
+
+namespace tandem::daemon {
+namespace {
+
+constexpr unsigned kHbdevRxBurst = 32;
+// A starting node listens this long before it concludes it is alone: long
+// enough for an hbdev whose far end re-dials (memif clients retry every
+// second) to come back, short next to FortiOS's own start-up.
+constexpr uint32_t kHelloHoldMs = 3000;
+
+// A kernel-backed port (af_xdp, af_packet) reports its link from the
+// netdev's carrier: those PMDs say "up" whatever the cable does.
+bool kernel_carrier(const std::string& ifname) {
+  std::ifstream f("/sys/class/net/" + ifname + "/carrier");
+  int v = 0;
+  return (f >> v) && v == 1;
+}
+
+}  // namespace
+
+bool Node::start_ha(std::string* error) {
+  if (node_.ha.mode != "a-p") return true;
+  hb_codec_ = std::make_unique<ha::HbCodec>();
+  std::string err;
+  if (!hb_codec_->init(node_.ha.password_hash, node_.ha.group_id, &err)) {
+    *error = "HA heartbeat keys: " + err;
+    return false;
+  }
+  uint64_t epoch = 0;
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&epoch), sizeof(epoch)) != 1) {
+    *error = "HA: no randomness for the boot epoch";
+    return false;
+  }
+  config::NodeConfig settings_src = node_;
+  settings_src.global.serial_number = serial_;
+  ha::HaSettings settings = ha::ha_settings(settings_src, TANDEM_VERSION);
+  settings.hello_hold_ms = kHelloHoldMs;
+  ha_ = std::make_unique<ha::HaMachine>(settings, mono_ns(), epoch);
+  // Until the election says otherwise the data ports stay silent: a node
+  // that comes up beside a running primary must not answer for the cluster.
+  data_active_ = false;
+  event_log().log(Severity::kNotice,
+                  "HA a-p: group %s (id %u), priority %u, override %s, hb %u ms x %u, hbdev %s",
+                  node_.ha.group_name.c_str(), node_.ha.group_id, node_.ha.priority,
+                  node_.ha.override ? "enable" : "disable", node_.ha.hb_interval_ms,
+                  node_.ha.hb_lost_threshold,
+                  node_.ha.hbdevs.empty() ? "-" : node_.ha.hbdevs.front().interface.c_str());
+  ha_report_links(true, mono_ns());
+  return true;
+}
+
+int Node::control_poll_ms() const {
+  // Wake often enough to send heartbeats on time and to notice a dead peer
+  // within a small fraction of hb-interval.
+  if (!ha_) return 5;
+  return static_cast<int>(std::clamp<unsigned>(node_.ha.hb_interval_ms / 5, 1, 5));
+}
+
+void Node::ha_report_links(bool initial, uint64_t now_ns) {
+  if (!ha_) return;
+  for (const auto& name : node_.ha.monitor) {
+    bool up = false;
+    for (const auto& p : ports_) {
+      if (p.name != name) continue;
+      up = p.link_up;
+      if (p.spec.kind == drivers::DeviceKind::kAfXdp ||
+          p.spec.kind == drivers::DeviceKind::kAfPacket) {
+        up = up && kernel_carrier(p.spec.ifname);
+      }
+    }
+    auto it = monitor_reported_.find(name);
+    if (!initial && it != monitor_reported_.end() && it->second == up) continue;
+    monitor_reported_[name] = up;
+    ha_apply(ha_->on_monitor_link(name, up, now_ns), now_ns);
+  }
+}
+
+void Node::ha_poll(uint64_t now_ns) {
+  if (!ha_) return;
+  // Heartbeats in: every started hbdev, queue 0.
+  for (auto& p : ports_) {
+    if (!p.is_hbdev || !p.started || !p.info.started) continue;
+    rte_mbuf* burst[kHbdevRxBurst];
+    uint16_t n = rte_eth_rx_burst(p.info.port_id, 0, burst, kHbdevRxBurst);
+    for (uint16_t i = 0; i < n; ++i) {
+      ha::HbInfo hb;
+      ha::HbDecodeResult r = hb_codec_->decode(rte_pktmbuf_mtod(burst[i], const uint8_t*),
+                                               rte_pktmbuf_data_len(burst[i]), &hb);
+      if (r == ha::HbDecodeResult::kOk) {
+        ++hb_rx_;
+        ha_apply(ha_->on_heartbeat(hb, now_ns), now_ns);
+      } else if (r != ha::HbDecodeResult::kNotHb) {
+        ha_apply(ha_->on_dropped_frame(r, p.name, now_ns), now_ns);
+      }
+    }
+    rte_pktmbuf_free_bulk(burst, n);
+  }
+  // Split brain: a frame from our own virtual MAC that we did not send.
+  if (dataplane_ != nullptr) {
+    uint64_t foreign = 0;
+    for (const auto& p : ports_) {
+      if (p.data_index < 0) continue;
+      foreign += dp::dataplane_port_counters(dataplane_, static_cast<unsigned>(p.data_index))
+                     .rx_own_mac_foreign;
+    }
+    if (foreign > own_mac_foreign_seen_) {
+      own_mac_foreign_seen_ = foreign;
+      ha_apply(ha_->on_peer_seen_on_data_port(now_ns), now_ns);
+    }
+  }
+  ha_apply(ha_->on_tick(now_ns), now_ns);
+}
+
+void Node::ha_apply(const std::vector<ha::HaAction>& actions, uint64_t now_ns) {
+  for (const auto& a : actions) {
+    switch (a.kind) {
+      case ha::HaActionKind::kBecomePrimary:
+        ha_set_active(true, a.text);
+        break;
+      case ha::HaActionKind::kBecomeSecondary:
+        ha_set_active(false, a.text);
+        break;
+      case ha::HaActionKind::kSendGratuitousArps:
+        ha_send_garps(a.round);
+        break;
+      case ha::HaActionKind::kSendHeartbeat:
+        ha_send_heartbeats(now_ns);
+        break;
+      case ha::HaActionKind::kSetSync:
+        // Session and config sync arrive with issues 5 and 8; nothing to
+        // start or stop yet.
+        break;
+      case ha::HaActionKind::kLog:
+        event_log().log(Severity::kNotice, "HA: %s", a.text.c_str());
+        break;
+    }
+  }
+}
+
+void Node::ha_send_heartbeats(uint64_t now_ns) {
+  ha::HbInfo info = ha_->make_heartbeat(now_ns);
+  for (auto& p : ports_) {
+    if (!p.is_hbdev || !p.started || !p.info.started) continue;
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (m == nullptr) {
+      ++hb_tx_fail_;
+      continue;
+    }
+    size_t len = hb_codec_->encode(info, p.info.mac.addr_bytes, rte_pktmbuf_mtod(m, uint8_t*),
+                                   rte_pktmbuf_tailroom(m));
+    if (len == 0) {
+      rte_pktmbuf_free(m);
+      ++hb_tx_fail_;
+      continue;
+    }
+    m->data_len = static_cast<uint16_t>(len);
+    m->pkt_len = static_cast<uint32_t>(len);
+    if (rte_eth_tx_burst(p.info.port_id, 0, &m, 1) == 1) {
+      ++hb_tx_;
+    } else {
+      rte_pktmbuf_free(m);
+      ++hb_tx_fail_;
+    }
+  }
+}
+
+void Node::ha_send_garps(unsigned round) {
+  if (dataplane_ == nullptr) return;
+  unsigned sent = 0;
+  for (const auto& p : ports_) {
+    if (p.data_index < 0) continue;
+    const config::InterfaceConfig* ifc = node_.interface(p.name);
+    if (ifc == nullptr || ifc->ip == 0 || !ifc->up) continue;
+    auto vmac = ha::virtual_mac(node_.ha.group_id, static_cast<unsigned>(p.data_index));
+    rte_ether_addr mac;
+    std::memcpy(mac.addr_bytes, vmac.data(), 6);
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (m == nullptr) continue;
+    if (dp::arp_build_gratuitous(m, mac, htonl(ifc->ip), 0) != 0 ||
+        dp::dataplane_send(dataplane_, static_cast<unsigned>(p.data_index), &m, 1) != 1) {
+      rte_pktmbuf_free(m);
+      continue;
+    }
+    ++sent;
+  }
+  event_log().log(Severity::kInfo, "HA: gratuitous ARP round %u: %u sent", round, sent);
+}
+
+void Node::ha_set_active(bool active, const std::string& reason) {
+  if (active == data_active_) return;
+  data_active_ = active;
+  if (dataplane_ == nullptr) return;  // still starting: the first snapshot carries it
+  ++generation_;
+  auto snap = std::make_unique<dp::Snapshot>();
+  std::string err;
+  if (!build_snapshot(snap.get(), &err) || dp::dataplane_publish(dataplane_, *snap) != 0) {
+    event_log().log(Severity::kError, "HA: cannot publish the %s snapshot: %s",
+                    active ? "primary" : "secondary", err.c_str());
+    return;
+  }
+  event_log().log(Severity::kNotice, "HA: data ports %s (%s)",
+                  active ? "active with the virtual MACs" : "silent", reason.c_str());
+}
+
+cli::Reply Node::ha_format(int which) const {
+  if (!ha_) {
+    return cli::Reply::error("HA is not configured on this node (config system ha: set mode "
+                             "standalone); set mode a-p, group-name and hbdev to form a cluster");
+  }
+  ha::HaStatusInputs in;
+  in.now_mono_ns = mono_ns();
+  in.now_wall_s = std::time(nullptr);
+  in.stats_mono_ns = in.now_mono_ns;
+  for (const auto& p : ports_) {
+    bool hbdev = p.is_hbdev;
+    bool mondev = std::find(node_.ha.monitor.begin(), node_.ha.monitor.end(), p.name) !=
+                  node_.ha.monitor.end();
+    if (!hbdev && !mondev) continue;
+    ha::HaDevStats d;
+    d.name = p.name;
+    d.up = p.link_up;
+    rte_eth_stats st{};
+    if (p.started && rte_eth_stats_get(p.info.port_id, &st) == 0) {
+      d.rx_bytes = st.ibytes;
+      d.rx_packets = st.ipackets;
+      d.rx_dropped = st.imissed;
+      d.rx_errors = st.ierrors;
+      d.tx_bytes = st.obytes;
+      d.tx_packets = st.opackets;
+      d.tx_errors = st.oerrors;
+    }
+    (hbdev ? in.hbdevs : in.mondevs).push_back(d);
+  }
+  for (const auto& peer : node_.ha.peers) {
+    in_addr a{htonl(peer.ip)};
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &a, buf, sizeof(buf));
+    in.peers.push_back({buf, peer.serial});
+  }
+  switch (which) {
+    case 0: return cli::Reply{true, ha::format_ha_status(*ha_, in)};
+    case 1: return cli::Reply{true, ha::format_ha_stats(*ha_, in)};
+    case 2: return cli::Reply{true, ha::format_sys_ha_status(*ha_, in)};
+    default: return cli::Reply{true, ha::format_ha_history(*ha_, in)};
+  }
+}
+
+std::vector<cli::Command> Node::ha_commands() {
+  using cli::Args;
+  using cli::Reply;
+  auto failover = [this](bool set) {
+    return [this, set](const Args& a) {
+      if (!ha_) return ha_format(0);
+      if (a[0] != "1") return Reply::error("usage: execute ha failover " +
+                                           std::string(set ? "set" : "unset") + " 1");
+      uint64_t now = mono_ns();
+      ha_apply(ha_->failover_set(set, now), now);
+      return Reply{true, set ? "Caution: This command will trigger an HA failover.\n"
+                               "It is intended for testing purposes only.\n"
+                             : "Failover flag cleared.\n"};
+    };
+  };
+  return {
+      {"get system ha status", "", "cluster mode, members, roles and why the primary was chosen",
+       [this](const Args&) { return ha_format(0); }},
+      {"diagnose ha stats", "", "HA statistics per member (FortiManager form)",
+       [this](const Args&) { return ha_format(1); }},
+      {"diagnose sys ha status", "", "this node's HA state, heartbeat and election details",
+       [this](const Args&) { return ha_format(2); }},
+      {"diagnose sys ha history read", "", "election and event history",
+       [this](const Args&) { return ha_format(3); }},
+      {"execute ha failover set", "1", "make this node lose every election (test a failover)",
+       failover(true), 1, 1},
+      {"execute ha failover unset", "1", "clear the failover flag", failover(false), 1, 1},
+  };
+}
+
+}  // namespace tandem::daemon

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Issue 4 in the lab: two tandemd nodes form an a-p cluster over a memif
+# hbdev. The primary answers for the cluster addresses with the virtual MAC,
+# the secondary is silent; kill -9 of the primary hands the role over within
+# hb-interval x hb-lost-threshold plus a small bound while a client pings
+# through the cluster; a restarted better node does not take the role back
+# while its tables are not in sync; execute ha failover, maintenance mode and
+# a monitored link going down move the role.
+. "$(dirname "$0")/lib.sh"
+LAB=$ROOT/scripts/lab
+trap '"$LAB" down >/dev/null 2>&1' EXIT
+export TANDEM_LAB_MODE=ha
+"$LAB" up || { not_ok "lab up"; finish; }
+. /run/tandem-lab/env
+ctl() { local n=$1; shift; "$TANDEMCTL" -s "$LAB_DIR/$n.sock" "$@"; }
+client() { ip netns exec "$CLIENT_NS" "$@"; }
+primary_of() { ctl "$1" get system ha status 2>/dev/null | sed -n 's/^Primary \+: *\([^ ,]*\).*/\1/p'; }
+wait_primary() {  # wait_primary <node-to-ask> <hostname> <seconds>
+  for _ in $(seq 1 $(($3 * 10))); do [ "$(primary_of "$1")" = "$2" ] && return 0; sleep 0.1; done
+  return 1
+}
+VMAC=02:54:44:00:07:01  # group-id 7, data port index 1 (port2)
+HB_DEAD_MS=120          # hb-interval 2 x 10ms, hb-lost-threshold 6
+
+sleep 1
+check "node A is primary" wait_primary a tandem-a 5
+check "node B agrees A is primary" wait_primary b tandem-a 5
+st=$(ctl a get system ha status)
+contains "ha status: mode" "$st" "Mode: HA A-P"
+contains "ha status: reason recorded" "$st" "is selected as the primary because"
+contains "ha status: secondary listed" "$st" "Secondary   : tandem-b"
+stats=$(ctl a diagnose ha stats)
+contains "diagnose ha stats header" "$stats" "===== HA Statistics ====="
+contains "diagnose ha stats cluster up" "$stats" "cluster status: up"
+contains "diagnose ha stats member" "$stats" "serial number : TDMLAB0000000002"
+
+out=$(client arping -c 3 -w 5 -I eth0 "$CLUSTER_PORT2_IP" 2>&1)
+macs=$(grep -o '\[[0-9A-Fa-f:]*\]' <<<"$out" | tr 'A-F' 'a-f' | sort -u)
+[ "$macs" = "[$VMAC]" ] && ok "cluster address answered only with the virtual MAC" || not_ok "ARP answers: $macs (want [$VMAC] only)"
+check "client reaches the server through the cluster" client ping -c 3 -i 0.2 -W 2 "$SERVER_IP"
+cb=$(ctl b diagnose sys dataplane counters port2)
+grep -Eq 'drop_standby=[1-9]' <<<"$cb" && ok "secondary is silent and counts drop_standby" || { not_ok "secondary drop_standby"; echo "$cb"; }
+
+# kill -9 the primary under a 10 ms ping through the cluster.
+client ping -i 0.01 -c 800 -W 1 "$SERVER_IP" >/tmp/tandem-ha-ping.txt 2>&1 &
+pp=$!
+sleep 2
+kill -9 "$NODE_A_PID"
+kill_ms=$(date +%s%3N)
+wait $pp
+check "node B became primary" wait_primary b tandem-b 3
+lost=$(( $(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' /tmp/tandem-ha-ping.txt) - $(sed -n 's/.* \([0-9]*\) received.*/\1/p' /tmp/tandem-ha-ping.txt) ))
+garp=$(grep -m1 'gratuitous ARP round 0' <(tail -n +1 "$NODE_B_LOG" | grep -A1000 'peer TDMLAB0000000001 lost' ) | sed -n 's/.*time=\([0-9:.]*\).*/\1/p')
+takeover_ms=""
+if [ -n "$garp" ]; then
+  garp_ms=$(date -d "$(date +%F) $garp" +%s%3N)
+  takeover_ms=$((garp_ms - kill_ms))
+fi
+echo "# failover: first gratuitous ARP ${takeover_ms:-?} ms after kill -9 (dead interval $HB_DEAD_MS ms); pings lost at 10 ms: $lost of 800"
+[ -n "$takeover_ms" ] && [ "$takeover_ms" -le $((HB_DEAD_MS + 150)) ] && ok "takeover within dead interval + 150 ms" || not_ok "takeover ${takeover_ms:-unknown} ms"
+[ "$lost" -le 40 ] && ok "client lost at most 40 pings at 10 ms ($lost)" || not_ok "client lost $lost pings"
+check "client still reaches the server" client ping -c 3 -i 0.2 -W 2 "$SERVER_IP"
+
+# The better node returns: it must not take the role back while its tables
+# are not in sync (no timer guessing, no flap).
+"$LAB" restart-node a >/dev/null
+. /run/tandem-lab/env
+sleep 2
+[ "$(primary_of b)" = tandem-b ] && ok "restarted A did not take the role back (not in sync)" || not_ok "primary after A returned: $(primary_of b)"
+[ "$(primary_of a)" = tandem-b ] && ok "A sees B as primary" || not_ok "A sees $(primary_of a)"
+
+# execute ha failover set 1 on the primary hands the role over.
+check "execute ha failover set 1" ctl b execute ha failover set 1
+check "A took over after failover set" wait_primary a tandem-a 3
+check "client reaches the server after failover set" client ping -c 3 -i 0.2 -W 2 "$SERVER_IP"
+check "execute ha failover unset 1" ctl b execute ha failover unset 1
+check_not "bad failover argument refused" ctl b execute ha failover set 2
+
+# Maintenance mode on the primary hands the role away.
+check "maintenance mode on A" ctl a config system ha set maintenance-mode enable-with-sync end
+check "B took over for maintenance" wait_primary b tandem-b 3
+check "maintenance mode off" ctl a config system ha set maintenance-mode disable end
+
+# A monitored link lost on the primary (B) fails over to A.
+ip netns exec "$SWITCH_NS" ip link set b-p1 down
+check "monitored port1 down on B: A primary" wait_primary a tandem-a 3
+ip netns exec "$SWITCH_NS" ip link set b-p1 up
+sleep 1
+[ "$(primary_of a)" = tandem-a ] && ok "no takeback right after the link recovers" || not_ok "flapped to $(primary_of a)"
+hist=$(ctl a diagnose sys ha history read)
+contains "history records the failovers" "$hist" "primary"
+finish
