@@ -70,7 +70,14 @@ struct GenConfig {
   double rate_pps = 0;                       // per stream; 0 = as fast as the ports take
   double duration_s = 10;
   Directions directions = Directions::kClientToServer;
-  double warmup_pps = 0;                     // 0 = no warm-up
+  bool warmup = false;                       // send every flow's first frame before measuring
+  double warmup_pps = 0;                     // warm-up pace; 0 = as fast as the ports take
+  // Wall-clock bound of an unpaced warm-up, per million flows: the DUT's
+  // session setup rate sets its length, and a stalled DUT must not hang us.
+  double warmup_max_s_per_mflow = 30;
+  // Shell command run after the warm-up and after every trial (the DUT is
+  // idle then), e.g. to read the DUT's session count; empty = none.
+  std::string trial_hook;
   double drain_s = 0.2;                      // wait for frames in flight after TX stops
   double resolve_timeout_s = 5;
   double link_timeout_s = 10;

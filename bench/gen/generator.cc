@@ -477,6 +477,7 @@ unsigned Generator::poll_once() {
   unsigned total = 0;
   const uint64_t now = rte_rdtsc();
   for (unsigned p = 0; p < ports_.size(); ++p) total += poll_port(p, idle_phase_, now);
+  for (unsigned p = 0; p < ports_.size(); ++p) drain_control(p);
   return total;
 }
 
@@ -600,13 +601,16 @@ TrialResult Generator::warm_up() {
   phase.forward_only = true;
   phase.progress = cfg_.progress;
   streams_[0].budget = cfg_.flows.flows;
-  const double seconds = static_cast<double>(cfg_.flows.flows) / cfg_.warmup_pps;
-  phase.end_tsc = static_cast<uint64_t>((seconds * (1 + kPacedOverrunShare) + kTxGraceSeconds) * hz_);
+  const double seconds =
+      cfg_.warmup_pps > 0
+          ? static_cast<double>(cfg_.flows.flows) / cfg_.warmup_pps * (1 + kPacedOverrunShare)
+          : std::max(1.0, static_cast<double>(cfg_.flows.flows) / 1e6 * cfg_.warmup_max_s_per_mflow);
+  phase.end_tsc = static_cast<uint64_t>((seconds + kTxGraceSeconds) * hz_);
   return run_phase(&phase);
 }
 
 TrialResult Generator::run_trial(double rate_pps, double duration_s, bool progress) {
-  reset_flows(cfg_.warmup_pps > 0);
+  reset_flows(cfg_.warmup);
   Phase phase;
   phase.rate_pps = rate_pps;
   phase.progress = progress;

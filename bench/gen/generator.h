@@ -52,15 +52,16 @@ class Generator {
   bool wait_links(std::string* error);
   // Router-DUT mode: ARPs for each side's gateway until it answers.
   bool resolve_gateways(std::string* error);
-  // First frame of every client->server flow at cfg.warmup_pps.
+  // First frame of every client->server flow at cfg.warmup_pps (0: unpaced).
   TrialResult warm_up();
   // One measured trial; per-flow state starts afresh.
   TrialResult run_trial(double rate_pps, double duration_s, bool progress);
   void close();
 
   // Single steps, for tests and the resolver: one RX pass over every port
-  // (learning MACs, answering ARP, accounting stamps); the number of frames
-  // received. And n frames of a stream built and handed to its side's port
+  // (learning MACs, answering ARP for the emulated hosts, accounting
+  // stamps), then the ARP replies it queued are sent; the number of frames
+  // received. Outside a phase only (during one the TX loop sends them). And n frames of a stream built and handed to its side's port
   // (the learned one, or every port when the destination is unknown); the
   // number the port took.
   unsigned poll_once();

@@ -25,10 +25,11 @@ int run(const GenConfig& cfg) {
     std::fprintf(stderr, "tandem-gen: %s\n", error.c_str());
     return 1;
   }
-  if (cfg.warmup_pps > 0) {
+  if (cfg.warmup) {
     const tandem::gen::TrialResult warm = gen.warm_up();
-    std::printf("warm-up      %lu of %u flows answered in %.2f s\n",
+    std::printf("warm-up      %lu of %u flows answered in %.6f s\n",
                 static_cast<unsigned long>(warm.rx_frames), cfg.flows.flows, warm.elapsed_s);
+    tandem::gen::run_trial_hook(cfg, "warmup");
   }
   tandem::gen::TrialResult result;
   tandem::gen::NdrResult ndr;
@@ -39,6 +40,7 @@ int run(const GenConfig& cfg) {
     if (ndr.ndr_pps <= 0) std::printf("no trial passed: no NDR at this resolution\n");
   } else {
     result = gen.run_trial(cfg.rate_pps, cfg.duration_s, cfg.progress);
+    tandem::gen::run_trial_hook(cfg, "trial0");
   }
   std::printf("%s", tandem::gen::format_trial(result, cfg.histogram).c_str());
   int rc = 0;

@@ -1,5 +1,6 @@
 #include "bench/gen/ndr.h"
 
+#include <cstdlib>
 #include <string>
 
 #include "bench/gen/report.h"
@@ -16,6 +17,16 @@ bool ndr_trial_passed(const GenConfig& cfg, double rate_pps, const TrialResult& 
   return result.tx_pps >= kOfferedRateFloor * rate_pps * streams;
 }
 
+void run_trial_hook(const GenConfig& cfg, const std::string& phase) {
+  if (cfg.trial_hook.empty()) return;
+  // Whatever the hook prints lands after what we printed so far.
+  std::fflush(stdout);
+  std::fflush(stderr);
+  setenv("TANDEM_GEN_PHASE", phase.c_str(), 1);
+  const int status = std::system(cfg.trial_hook.c_str());
+  if (status != 0) std::fprintf(stderr, "tandem-gen: --trial-hook exited with status %d\n", status);
+}
+
 NdrResult search_ndr(Generator& gen, const GenConfig& cfg, std::FILE* log) {
   NdrResult out;
   auto trial = [&](double rate) -> const NdrTrial& {
@@ -27,8 +38,10 @@ NdrResult search_ndr(Generator& gen, const GenConfig& cfg, std::FILE* log) {
       // The max-rate probe: record what it reached as its rate.
       t.rate_pps = t.result.tx_pps / static_cast<double>(t.result.streams.size());
     }
-    std::fputs(format_ndr_trial(t, static_cast<unsigned>(out.trials.size())).c_str(), log);
+    const unsigned index = static_cast<unsigned>(out.trials.size());
+    std::fputs(format_ndr_trial(t, index).c_str(), log);
     std::fflush(log);
+    run_trial_hook(cfg, "trial" + std::to_string(index));
     out.trials.push_back(std::move(t));
     return out.trials.back();
   };

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdio>
+#include <string>
 
 #include "bench/gen/gen_types.h"
 #include "bench/gen/generator.h"
@@ -18,5 +19,8 @@ constexpr double kOfferedRateFloor = 0.98;
 
 bool ndr_trial_passed(const GenConfig& cfg, double rate_pps, const TrialResult& result);
 NdrResult search_ndr(Generator& gen, const GenConfig& cfg, std::FILE* log);
+// Runs cfg.trial_hook (if any) with TANDEM_GEN_PHASE=phase, between phases
+// only: a fork/exec beside a running trial would steal the generator's core.
+void run_trial_hook(const GenConfig& cfg, const std::string& phase);
 
 }  // namespace tandem::gen

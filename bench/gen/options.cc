@@ -96,8 +96,13 @@ constexpr OptionDoc kOptions[] = {
     {"--duration", "SECONDS", "length of a run. Default 10."},
     {"--both", "", "also send the server's replies: a reverse stream with the swapped 5-tuple\n"
         "out of the server ports, at the same rate, so a stateful DUT sees both ways."},
-    {"--warmup-pps", "PPS", "before measuring, send the first frame of every client->server flow at\n"
-        "this rate so a stateful DUT creates every session first. Default off."},
+    {"--warmup-pps", "PPS|max", "before measuring, send the first frame of every client->server flow at\n"
+        "this rate so a stateful DUT creates every session first. max: as fast as\n"
+        "the ports take them (memif pushes back, so the warm-up then lasts as long\n"
+        "as the DUT needs to set the sessions up). Default off."},
+    {"--trial-hook", "CMD", "run CMD with /bin/sh after the warm-up and after every trial, with\n"
+        "TANDEM_GEN_PHASE set to warmup or trial<N> (N from 0), e.g. to record the\n"
+        "DUT's session count between trials. Its exit status is ignored."},
     {"--drain", "SECONDS", "how long RX waits for frames still in flight after TX stops. Default 0.2."},
     {"--ndr", "", "RFC 2544 style search for the highest rate with loss <= --loss-pct:\n"
         "binary search between 0 and --ndr-max, each trial --trial seconds."},
@@ -267,7 +272,8 @@ ParseOutcome parse_options(const std::vector<std::string>& args, GenConfig* cfg,
     else if (name == "--rate") ok = parse_rate(value, &c.rate_pps);
     else if (name == "--duration") ok = parse_double(value, &c.duration_s) && c.duration_s > 0;
     else if (name == "--both") c.directions = Directions::kBoth;
-    else if (name == "--warmup-pps") ok = parse_rate(value, &c.warmup_pps) && c.warmup_pps > 0;
+    else if (name == "--warmup-pps") ok = c.warmup = parse_rate(value, &c.warmup_pps);
+    else if (name == "--trial-hook") c.trial_hook = value;
     else if (name == "--drain") ok = parse_double(value, &c.drain_s);
     else if (name == "--ndr") c.ndr = true;
     else if (name == "--trial") ok = parse_double(value, &c.ndr_trial_s) && c.ndr_trial_s > 0;

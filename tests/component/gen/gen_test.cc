@@ -30,6 +30,9 @@ const std::string kFilePrefix = "tandem-test-gen-" + std::to_string(getpid());
 const char* const kLoopDevice = "net_ring_genloop";
 const char* const kSwitchDeviceA = "net_ring_gensw_a";
 const char* const kSwitchDeviceB = "net_ring_gensw_b";
+// A closed port cannot be opened again: the ARP test gets its own pair.
+const char* const kArpClientDevice = "net_ring_genarp_c";
+const char* const kArpServerDevice = "net_ring_genarp_s";
 constexpr uint32_t kGatewayIp = 0x0a010001;  // 10.1.0.1
 const rte_ether_addr kVirtualMac = {{0x00, 0x09, 0x0f, 0x09, 0x00, 0x01}};
 
@@ -39,7 +42,8 @@ class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     GenConfig cfg;
-    cfg.client.devices = {kLoopDevice, kSwitchDeviceA, kSwitchDeviceB};
+    cfg.client.devices = {kLoopDevice, kSwitchDeviceA, kSwitchDeviceB, kArpClientDevice,
+                          kArpServerDevice};
     std::vector<std::string> args = {"gen_component", "-l", "0", "--no-huge", "-m", "256",
                                      "--no-pci", "--no-shconf", "--no-telemetry",
                                      "--log-level=lib.eal:warning", "--file-prefix", kFilePrefix};
@@ -236,6 +240,111 @@ TEST(GenSwitch, LearnsTheGatewayFromGratuitousArpAndSendsToItsPort) {
   EXPECT_EQ(on_b.size(), 0u);
   free_all(on_a);
   free_all(on_b);
+  gen.close();
+}
+
+// The DUT, routing to an emulated host, asks who has its address; the
+// generator answers for exactly its own side's hosts, from the MAC that side
+// sends with, to the asker.
+void inject_arp_request(uint16_t port_id, const rte_ether_addr& asker_mac, uint32_t asker_ip,
+                        uint32_t target_ip) {
+  rte_mbuf* m = rte_pktmbuf_alloc(g_test_pool);
+  ASSERT_NE(m, nullptr);
+  const rte_ether_addr broadcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+  const rte_ether_addr unknown{};
+  build_arp(rte_pktmbuf_mtod(m, uint8_t*), RTE_ARP_OP_REQUEST, broadcast, asker_mac, asker_ip,
+            unknown, target_ip);
+  m->data_len = m->pkt_len = kArpFrameLen;
+  ASSERT_EQ(rte_eth_tx_burst(port_id, 0, &m, 1), 1);
+}
+
+// Frames the generator sent on port_id after one poll; only ARP replies are
+// expected, checked field by field.
+void expect_arp_reply(uint16_t port_id, const rte_ether_addr& from_mac, uint32_t host_ip,
+                      const rte_ether_addr& asker_mac, uint32_t asker_ip) {
+  std::vector<rte_mbuf*> out = drain(port_id);
+  ASSERT_EQ(out.size(), 1u);
+  const uint8_t* frame = rte_pktmbuf_mtod(out[0], const uint8_t*);
+  const auto* eth = reinterpret_cast<const rte_ether_hdr*>(frame);
+  EXPECT_TRUE(rte_is_same_ether_addr(&eth->dst_addr, &asker_mac));
+  EXPECT_TRUE(rte_is_same_ether_addr(&eth->src_addr, &from_mac));
+  EXPECT_EQ(rte_pktmbuf_data_len(out[0]), kArpFrameLen);
+  const rte_arp_hdr* arp = arp_of(frame, rte_pktmbuf_data_len(out[0]));
+  ASSERT_NE(arp, nullptr);
+  EXPECT_EQ(rte_be_to_cpu_16(arp->arp_hardware), RTE_ARP_HRD_ETHER);
+  EXPECT_EQ(rte_be_to_cpu_16(arp->arp_protocol), RTE_ETHER_TYPE_IPV4);
+  EXPECT_EQ(arp->arp_hlen, RTE_ETHER_ADDR_LEN);
+  EXPECT_EQ(arp->arp_plen, 4);
+  EXPECT_EQ(rte_be_to_cpu_16(arp->arp_opcode), RTE_ARP_OP_REPLY);
+  EXPECT_TRUE(rte_is_same_ether_addr(&arp->arp_data.arp_sha, &from_mac));
+  EXPECT_EQ(rte_be_to_cpu_32(arp->arp_data.arp_sip), host_ip);
+  EXPECT_TRUE(rte_is_same_ether_addr(&arp->arp_data.arp_tha, &asker_mac));
+  EXPECT_EQ(rte_be_to_cpu_32(arp->arp_data.arp_tip), asker_ip);
+  free_all(out);
+}
+
+void expect_nothing_sent(uint16_t port_id) {
+  std::vector<rte_mbuf*> out = drain(port_id);
+  EXPECT_EQ(out.size(), 0u);
+  free_all(out);
+}
+
+TEST(GenArp, AnswersTheDutsArpForItsEmulatedHostsOnly) {
+  GenConfig cfg = base_config();  // clients 10.1.0.2 + 1000, one server 172.16.200.2
+  cfg.client.devices = {kArpClientDevice};
+  cfg.server.devices = {kArpServerDevice};
+  cfg.client.gateway_ip = kGatewayIp;
+  constexpr uint32_t kServerGatewayIp = 0xac10c801;  // 172.16.200.1
+  cfg.server.gateway_ip = kServerGatewayIp;
+  cfg.flows.flows = 16;
+  Generator gen;
+  std::string error;
+  ASSERT_TRUE(gen.open(cfg, &error)) << error;
+  const drivers::PortInfo& client = gen.port(Side::kClient, 0);
+  const drivers::PortInfo& server = gen.port(Side::kServer, 0);
+  // net_ring ports all carry the same MAC (and cannot change it), so the
+  // side shows in which port a reply leaves by, not in its source MAC.
+  const rte_ether_addr dut_client_mac = {{0x02, 0x00, 0x00, 0x00, 0x0d, 0x02}};
+  const rte_ether_addr dut_server_mac = {{0x02, 0x00, 0x00, 0x00, 0x0d, 0x01}};
+  rte_ether_addr learned;
+  EXPECT_FALSE(gen.destination_mac(Side::kClient, &learned));
+
+  // First and last emulated client (10.1.0.2, 10.1.3.233), asked on the
+  // client side: answered from the client port's MAC.
+  for (uint32_t host : {0x0a010002u, 0x0a0103e9u}) {
+    inject_arp_request(client.port_id, dut_client_mac, kGatewayIp, host);
+    EXPECT_EQ(gen.poll_once(), 1u);
+    expect_arp_reply(client.port_id, client.mac, host, dut_client_mac, kGatewayIp);
+  }
+  // The gateway's own request also told us its MAC: a router DUT that asks
+  // first needs no separate resolution.
+  ASSERT_TRUE(gen.destination_mac(Side::kClient, &learned));
+  EXPECT_TRUE(rte_is_same_ether_addr(&learned, &dut_client_mac));
+
+  // Not ours on this side: past the range, below it, the server host (it
+  // lives behind the other port), and a gratuitous ARP for an emulated host
+  // (an announcement, not a question). None may be answered.
+  for (uint32_t target : {0x0a0103eau, 0x0a010001u, 0xac10c802u}) {
+    inject_arp_request(client.port_id, dut_client_mac, kGatewayIp, target);
+    EXPECT_EQ(gen.poll_once(), 1u);
+    expect_nothing_sent(client.port_id);
+  }
+  inject_arp_request(client.port_id, dut_client_mac, 0x0a010005, 0x0a010005);
+  EXPECT_EQ(gen.poll_once(), 1u);
+  expect_nothing_sent(client.port_id);
+  expect_nothing_sent(server.port_id);
+
+  // The server side answers for the server host, from the server port's MAC,
+  // and not for a client.
+  inject_arp_request(server.port_id, dut_server_mac, kServerGatewayIp, 0xac10c802);
+  EXPECT_EQ(gen.poll_once(), 1u);
+  expect_arp_reply(server.port_id, server.mac, 0xac10c802, dut_server_mac, kServerGatewayIp);
+  ASSERT_TRUE(gen.destination_mac(Side::kServer, &learned));
+  EXPECT_TRUE(rte_is_same_ether_addr(&learned, &dut_server_mac));
+  inject_arp_request(server.port_id, dut_server_mac, kServerGatewayIp, 0x0a010002);
+  EXPECT_EQ(gen.poll_once(), 1u);
+  expect_nothing_sent(server.port_id);
+  expect_nothing_sent(client.port_id);
   gen.close();
 }
 
