@@ -101,6 +101,7 @@ class Dataplane {
  public:
   DataplaneParams params_{};
   uint64_t drain_tsc_ = 0;
+  uint64_t tsc_per_ms_ = 1;  // rte_get_tsc_hz() / 1000, fixed at create
   uint64_t neigh_reachable_ms_ = 0;
   DataplaneClock clock_ = nullptr;
   void* clock_arg_ = nullptr;

@@ -118,7 +118,9 @@ TEST(GenLoopback, FixedRateTrialHasNoLossAndAnExactCount) {
   // millisecond saw a burst far above the pace (20 frames/ms).
   EXPECT_EQ(std::accumulate(r.timeline_tx.begin(), r.timeline_tx.end(), uint64_t{0}), kExpected);
   EXPECT_EQ(std::accumulate(r.timeline_rx.begin(), r.timeline_rx.end(), uint64_t{0}), kExpected);
-  for (uint32_t per_ms : r.timeline_tx) EXPECT_LE(per_ms, 64u);
+  // The last slot collects whatever left after the planned end (a run that
+  // was descheduled catches up there), so pacing is checked before it.
+  for (size_t ms = 0; ms + 1 < r.timeline_tx.size(); ++ms) EXPECT_LE(r.timeline_tx[ms], 64u) << ms;
 
   const std::string csv = "/tmp/" + kFilePrefix + "-timeline.csv";
   ASSERT_TRUE(write_timeline(csv, r, &error)) << error;
