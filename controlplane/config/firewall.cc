@@ -10,6 +10,9 @@
 #include "controlplane/config/value.h"
 
 namespace tandem::config {
+using firewall_detail::ipv4_of;
+using firewall_detail::word_of;
+using firewall_detail::words_of;
 namespace {
 
 constexpr std::uint8_t kProtoAny = 0;
@@ -27,18 +30,6 @@ ServiceRange any_ports(std::uint8_t proto, int icmp_type = kIcmpAny, int icmp_co
   return {proto, 0, kMaxPort, 0, kMaxPort, icmp_type, icmp_code};
 }
 
-const std::vector<std::string>& words_of(std::string_view path, const ObjectData& object, std::string_view key) {
-  return value_words(*find_key(*find_object(path), key), object);
-}
-const std::string& word_of(std::string_view path, const ObjectData& object, std::string_view key) {
-  return words_of(path, object, key).at(0);
-}
-
-std::uint32_t ipv4_of(const std::string& text) {
-  std::uint32_t ip = 0;
-  parse_ipv4(text, &ip);
-  return ip;
-}
 
 void merge(std::vector<AddrRange>* ranges) {
   std::sort(ranges->begin(), ranges->end(),
@@ -259,4 +250,20 @@ std::vector<StaticRoute> resolve_routes(const Config& cfg) {
   return out;
 }
 
+namespace firewall_detail {
+
+const std::vector<std::string>& words_of(std::string_view path, const ObjectData& object, std::string_view key) {
+  return value_words(*find_key(*find_object(path), key), object);
+}
+const std::string& word_of(std::string_view path, const ObjectData& object, std::string_view key) {
+  return words_of(path, object, key).at(0);
+}
+
+std::uint32_t ipv4_of(const std::string& text) {
+  std::uint32_t ip = 0;
+  parse_ipv4(text, &ip);
+  return ip;
+}
+
+}  // namespace firewall_detail
 }  // namespace tandem::config

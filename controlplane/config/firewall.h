@@ -44,4 +44,14 @@ void validate_firewall(const Config& cfg, std::vector<Diagnostic>* errors);
 std::vector<FirewallPolicy> resolve_policies(const Config& cfg);
 std::vector<StaticRoute> resolve_routes(const Config& cfg);
 
+// Shared by firewall.cc and firewall_validate.cc: a stored value's words by
+// schema path and key (defaults applied), and an IPv4 word in host order
+// (0 when it does not parse; validation has rejected those already).
+namespace firewall_detail {
+const std::vector<std::string>& words_of(std::string_view path, const ObjectData& object,
+                                         std::string_view key);
+const std::string& word_of(std::string_view path, const ObjectData& object, std::string_view key);
+std::uint32_t ipv4_of(const std::string& text);
+}  // namespace firewall_detail
+
 }  // namespace tandem::config

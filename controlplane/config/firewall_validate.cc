@@ -14,6 +14,9 @@
 #include "controlplane/config/value.h"
 
 namespace tandem::config {
+using firewall_detail::ipv4_of;
+using firewall_detail::word_of;
+using firewall_detail::words_of;
 namespace {
 
 const StoredValue* stored(const ObjectData& object, std::string_view key) {
@@ -28,18 +31,6 @@ Location word_location(const ObjectData& object, std::string_view key, std::size
   return value->where;
 }
 
-const std::vector<std::string>& words_of(std::string_view path, const ObjectData& object, std::string_view key) {
-  return value_words(*find_key(*find_object(path), key), object);
-}
-const std::string& word_of(std::string_view path, const ObjectData& object, std::string_view key) {
-  return words_of(path, object, key).at(0);
-}
-
-std::uint32_t ipv4_of(const std::string& text) {
-  std::uint32_t ip = 0;
-  parse_ipv4(text, &ip);
-  return ip;
-}
 
 std::string hint(std::string_view word, const std::vector<std::string>& candidates) {
   std::string h = closest_name(word, candidates);
