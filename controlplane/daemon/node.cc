@@ -20,6 +20,7 @@
 #include "controlplane/daemon/event_log.h"
 #include "controlplane/daemon/snapshot_build.h"
 #include "controlplane/ha/vmac.h"
+#include "hw/flow/flow.h"
 #include "dataplane/session/session.h"
 #include "dataplane/worker/worker.h"
 #include "drivers/xdp/xdp_types.h"
@@ -407,6 +408,11 @@ void Node::shutdown() {
   }
   for (auto& p : ports_) {
     p.xdp_addrs.reset();
+    if (p.hb_steering != nullptr) {
+      hw::FlowSteering st{p.hb_steering, {}};
+      hw::remove_steering(p.info.port_id, &st);
+      p.hb_steering = nullptr;
+    }
     if (p.started) {
       drivers::port_shutdown(p.info.port_id);
       p.started = false;

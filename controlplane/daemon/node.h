@@ -25,6 +25,7 @@
 #include "drivers/xdp/xdp_loader.h"
 
 struct rte_mempool;
+struct rte_flow;
 
 namespace tandem::dp {
 class Dataplane;
@@ -49,6 +50,7 @@ struct NodePort {
   bool link_up = false;
   int data_index = -1;      // index in the dataplane snapshot, -1 if none
   bool redial = false;      // a memif client: restart it while its link is down
+  rte_flow* hb_steering = nullptr;  // hbdev: heartbeats -> queue 0 in hardware
   int down_polls = 0;
   std::chrono::steady_clock::time_point last_start_try{};
   std::unique_ptr<drivers::XdpAddressMap> xdp_addrs;

@@ -20,6 +20,7 @@
 #include "controlplane/ha/ha_format.h"
 #include "controlplane/ha/vmac.h"
 #include "dataplane/arp/arp.h"
+#include "hw/flow/flow.h"
 #include "dataplane/worker/worker.h"
 #include "dataplane/worker/worker_types.h"
 
@@ -69,6 +70,14 @@ bool Node::start_ha(std::string* error) {
                   node_.ha.override ? "enable" : "disable", node_.ha.hb_interval_ms,
                   node_.ha.hb_lost_threshold,
                   node_.ha.hbdevs.empty() ? "-" : node_.ha.hbdevs.front().interface.c_str());
+  // Heartbeats to queue 0 in hardware where the NIC can (hw/flow); on
+  // vdevs the peer sends them on queue 0 and the control lcore polls it.
+  for (auto& p : ports_) {
+    if (!p.is_hbdev || !p.info.started) continue;
+    hw::FlowSteering st = hw::steer_ethertype_to_queue(p.info.port_id, ha::kHbEtherType, 0);
+    event_log().log(Severity::kInfo, "hbdev %s: %s", p.name.c_str(), st.note.c_str());
+    p.hb_steering = st.flow;
+  }
   ha_report_links(true, mono_ns());
   return true;
 }
