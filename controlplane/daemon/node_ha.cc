@@ -128,8 +128,11 @@ void Node::ha_poll(uint64_t now_ns) {
     }
     rte_pktmbuf_free_bulk(burst, n);
   }
-  // Split brain: a frame from our own virtual MAC that we did not send.
-  if (dataplane_ != nullptr) {
+  // Split brain: a frame from our own virtual MAC that we did not send,
+  // while our ports are active. A secondary sees the live primary's
+  // broadcasts all the time; counting those held its takeover back by up to
+  // one dead interval after the primary died (bench/failover finding).
+  if (dataplane_ != nullptr && data_active_) {
     uint64_t foreign = 0;
     for (const auto& p : ports_) {
       if (p.data_index < 0) continue;
@@ -140,6 +143,16 @@ void Node::ha_poll(uint64_t now_ns) {
       own_mac_foreign_seen_ = foreign;
       ha_apply(ha_->on_peer_seen_on_data_port(now_ns), now_ns);
     }
+  } else if (dataplane_ != nullptr) {
+    // Keep the baseline current so frames seen while silent are not
+    // reported as a split brain the moment the ports become active.
+    uint64_t foreign = 0;
+    for (const auto& p : ports_) {
+      if (p.data_index < 0) continue;
+      foreign += dp::dataplane_port_counters(dataplane_, static_cast<unsigned>(p.data_index))
+                     .rx_own_mac_foreign;
+    }
+    own_mac_foreign_seen_ = foreign;
   }
   ha_apply(ha_->on_tick(now_ns), now_ns);
 }

@@ -255,9 +255,14 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
         become(HaRole::kPrimary, "elected: it has " + r.reason, now, out);
         return;
       }
-      // Silent after a split brain (or the peer's hbdevs are down but it
-      // forwards): promoting now would make two primaries again.
-      if (peer_seen_on_data_port(now)) return;
+      // The peer's hbdevs are down but it forwards: promoting now would make
+      // two primaries. Silent after losing a split brain: stay so until
+      // heartbeats return (on_heartbeat clears it). The winner is healthy
+      // but invisible here once its gratuitous ARPs end — its traffic is
+      // unicast and the switch does not flood it to this port — so "not
+      // seen for a dead interval" says nothing about it, and promoting on
+      // that restarted the split brain at every GARP round (seen in the lab).
+      if (silent_ || peer_seen_on_data_port(now)) return;
       select(me.serial, "it's the only member in the cluster", now);
       become(HaRole::kPrimary, peer_.known ? "peer " + peer_.last.serial + " lost" : "no peer", now, out);
       return;

@@ -62,8 +62,8 @@ class HaMachine {
   bool failover_flag() const { return failover_set_; }
   bool in_sync() const { return in_sync_; }
   bool sync_enabled() const { return maintenance_ != MaintenanceMode::kEnableWithoutSync; }
-  // Secondary because it lost a split brain, and staying so while the
-  // peer is still seen on a data port.
+  // Secondary because it lost a split brain, and staying so until
+  // heartbeats return (the winner cannot be watched on the data ports).
   bool silent() const { return silent_; }
   Candidate local_candidate(uint64_t now_ns) const;
   Candidate peer_candidate(uint64_t now_ns) const;
