@@ -57,6 +57,9 @@ struct NodePort {
   std::map<uint32_t, uint32_t> xdp_published;  // address (network order) -> flags in the XDP map
 };
 
+// Dotted-quad text of an IPv4 address in network byte order (CLI output).
+std::string ipv4_text(uint32_t ip_be);
+
 // Monotonic nanoseconds: the clock the HA machine runs on.
 inline uint64_t mono_ns() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(

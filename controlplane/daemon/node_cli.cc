@@ -27,13 +27,17 @@ std::string format_uptime(std::chrono::seconds s) {
 }
 
 std::string ipv4_prefix(uint32_t ip_host, uint8_t prefix) {
-  in_addr a{htonl(ip_host)};
-  char buf[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &a, buf, sizeof(buf));
-  return std::string(buf) + "/" + std::to_string(prefix);
+  return ipv4_text(htonl(ip_host)) + "/" + std::to_string(prefix);
 }
 
 }  // namespace
+
+std::string ipv4_text(uint32_t ip_be) {
+  in_addr a{ip_be};
+  char buf[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &a, buf, sizeof(buf));
+  return buf;
+}
 
 void Node::register_commands() {
   using cli::Args;

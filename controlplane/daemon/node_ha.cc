@@ -131,28 +131,19 @@ void Node::ha_poll(uint64_t now_ns) {
   // Split brain: a frame from our own virtual MAC that we did not send,
   // while our ports are active. A secondary sees the live primary's
   // broadcasts all the time; counting those held its takeover back by up to
-  // one dead interval after the primary died (bench/failover finding).
-  if (dataplane_ != nullptr && data_active_) {
+  // one dead interval after the primary died (bench/failover finding). While
+  // silent the baseline still moves, so frames seen then are not reported
+  // the moment the ports become active.
+  if (dataplane_ != nullptr) {
     uint64_t foreign = 0;
     for (const auto& p : ports_) {
       if (p.data_index < 0) continue;
       foreign += dp::dataplane_port_counters(dataplane_, static_cast<unsigned>(p.data_index))
                      .rx_own_mac_foreign;
     }
-    if (foreign > own_mac_foreign_seen_) {
-      own_mac_foreign_seen_ = foreign;
-      ha_apply(ha_->on_peer_seen_on_data_port(now_ns), now_ns);
-    }
-  } else if (dataplane_ != nullptr) {
-    // Keep the baseline current so frames seen while silent are not
-    // reported as a split brain the moment the ports become active.
-    uint64_t foreign = 0;
-    for (const auto& p : ports_) {
-      if (p.data_index < 0) continue;
-      foreign += dp::dataplane_port_counters(dataplane_, static_cast<unsigned>(p.data_index))
-                     .rx_own_mac_foreign;
-    }
+    const bool seen = data_active_ && foreign > own_mac_foreign_seen_;
     own_mac_foreign_seen_ = foreign;
+    if (seen) ha_apply(ha_->on_peer_seen_on_data_port(now_ns), now_ns);
   }
   ha_apply(ha_->on_tick(now_ns), now_ns);
 }
@@ -278,10 +269,7 @@ cli::Reply Node::ha_format(int which) const {
     (hbdev ? in.hbdevs : in.mondevs).push_back(d);
   }
   for (const auto& peer : node_.ha.peers) {
-    in_addr a{htonl(peer.ip)};
-    char buf[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &a, buf, sizeof(buf));
-    in.peers.push_back({buf, peer.serial});
+    in.peers.push_back({ipv4_text(htonl(peer.ip)), peer.serial});
   }
   switch (which) {
     case 0: return cli::Reply{true, ha::format_ha_status(*ha_, in)};

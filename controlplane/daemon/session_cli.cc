@@ -32,12 +32,6 @@ dp::SessionFilter to_dp(uint32_t src_be, uint32_t dst_be, uint16_t sport, uint16
   return f;
 }
 
-std::string ip_text(uint32_t be) {
-  char buf[INET_ADDRSTRLEN];
-  in_addr a{be};
-  inet_ntop(AF_INET, &a, buf, sizeof(buf));
-  return buf;
-}
 
 bool parse_number(const std::string& s, unsigned long max, unsigned long* out) {
   if (s.empty() || s.size() > 10) return false;
@@ -99,8 +93,8 @@ cli::Reply Node::cmd_session_filter(const cli::Args& args) {
     o << "session filter:\n"
       << "\tvd: any\n"
       << "\tproto: " << (f.proto ? std::to_string(f.proto) : "any") << "\n"
-      << "\tsource ip: " << (f.src_be ? ip_text(f.src_be) : "any") << "\n"
-      << "\tdest ip: " << (f.dst_be ? ip_text(f.dst_be) : "any") << "\n"
+      << "\tsource ip: " << (f.src_be ? ipv4_text(f.src_be) : "any") << "\n"
+      << "\tdest ip: " << (f.dst_be ? ipv4_text(f.dst_be) : "any") << "\n"
       << "\tsource port: " << (f.sport ? std::to_string(f.sport) : "any") << "\n"
       << "\tdest port: " << (f.dport ? std::to_string(f.dport) : "any") << "\n"
       << "\tpolicy id: " << (f.policy_id ? std::to_string(f.policy_id) : "any") << "\n";
