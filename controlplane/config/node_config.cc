@@ -97,6 +97,7 @@ NodeConfig node_config(const Config& cfg) {
   ha.session_pickup = h.enabled("session-pickup");
   ha.session_pickup_connectionless = h.enabled("session-pickup-connectionless");
   ha.session_pickup_delay = h.enabled("session-pickup-delay");
+  ha.session_sync_flush_us = h.uint("session-sync-flush");
   ha.override = h.enabled("override");
   ha.priority = h.uint("priority");
   ha.monitor = h.words("monitor");

@@ -42,6 +42,7 @@ struct HaConfig {
   std::string password_hash;  // base64 SHA-256, empty without a password
   std::vector<HbdevConfig> hbdevs;
   bool session_pickup, session_pickup_connectionless, session_pickup_delay, override;
+  unsigned session_sync_flush_us;
   unsigned priority;
   std::vector<std::string> monitor;
   unsigned hb_interval_ms /*hb-interval x unit*/;

@@ -107,6 +107,8 @@ ObjectSchema system_ha() {
       toggle("session-pickup", false, "Replicate sessions to the peer."),
       toggle("session-pickup-connectionless", false, "Replicate UDP and ICMP sessions too."),
       toggle("session-pickup-delay", false, "Replicate only sessions older than 30 s."),
+      integer("session-sync-flush", 1, 100000, 50,
+              "Microseconds a partly filled sync frame waits for more records (Tandem extension)."),
       toggle("override", false, "Let priority beat uptime in the election."),
       integer("priority", 0, 255, 128, "Election priority; higher wins."),
       {"monitor", ValueType::kNameList, {}, 0, kInterfaceNameMax, {},

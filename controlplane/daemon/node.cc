@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "controlplane/daemon/event_log.h"
+#include "dataplane/sync/sync.h"
 #include "controlplane/daemon/snapshot_build.h"
 #include "controlplane/ha/vmac.h"
 #include "hw/flow/flow.h"
@@ -241,10 +242,11 @@ bool Node::build_snapshot(void* out, std::string* error) const {
     refs.push_back(ref);
   }
   std::vector<std::string> warnings;
-  if (!daemon::build_snapshot(node_, refs, generation_, static_cast<dp::Snapshot*>(out), error,
-                              &warnings)) {
+  auto* snap = static_cast<dp::Snapshot*>(out);
+  if (!daemon::build_snapshot(node_, refs, generation_, snap, error, &warnings)) {
     return false;
   }
+  fill_sync_conf(&snap->sync);
   for (const auto& w : warnings) event_log().log(Severity::kWarning, "%s", w.c_str());
   return true;
 }
@@ -259,12 +261,14 @@ bool Node::start_dataplane(std::string* error) {
   dp::DataplaneParams params{node_.dpdk.workers, node_.dpdk.idle_sleep_us, rte_socket_id()};
   params.session_capacity = node_.dpdk.session_table_size;
   params.neigh_capacity = node_.dpdk.neighbour_table_size;
+  params.session_sync = sync_enabled_;
   char err[256] = "";
   dataplane_ = dp::dataplane_create(params, *snap, err, sizeof(err));
   if (dataplane_ == nullptr) {
     *error = std::string("dataplane: ") + err;
     return false;
   }
+  sync_hand_hbdev();
   int rc = dp::dataplane_launch(dataplane_, eal_.worker_lcores.data(),
                                 static_cast<unsigned>(eal_.worker_lcores.size()));
   if (rc != 0) {
@@ -321,6 +325,7 @@ void Node::poll_links(bool initial) {
         std::string err;
         if (drivers::port_start(&p.info, &err)) {
           event_log().log(Severity::kNotice, "hbdev %s started", p.name.c_str());
+          sync_hand_hbdev();
         }
       }
       continue;
@@ -337,6 +342,11 @@ void Node::poll_links(bool initial) {
     p.down_polls = up ? 0 : p.down_polls + 1;
     if (p.is_hbdev && p.redial && p.down_polls >= kHbdevRedialAfterPolls) {
       p.down_polls = 0;
+      // The workers' sync queues first: no RX/TX may race the stop.
+      if (sync_port_ == static_cast<int>(p.info.port_id) && dataplane_ != nullptr) {
+        dp::dataplane_sync_port(dataplane_, -1);
+        sync_port_ = -1;
+      }
       (void)rte_eth_dev_stop(p.info.port_id);
       p.info.started = false;
       p.last_start_try = now - kHbdevRetryInterval;
@@ -373,6 +383,7 @@ void Node::run(const std::atomic<bool>& stop_requested) {
       last_link_poll_ = now;
       poll_links(false);
       ha_report_links(false, mono_ns());
+      sync_report(mono_ns());
       sync_xdp_addresses();
     }
     if (now - last_stats_sample_ >= kStatsSampleInterval) {
@@ -482,7 +493,8 @@ cli::Reply Node::apply_config(const std::string& text) {
                       std::to_string(h.hb_lost_threshold) + "|" +
                       std::to_string(h.uptime_diff_margin_s) + "|" +
                       std::to_string(h.monitor_stability_period_s) + "|" +
-                      std::to_string(h.arps) + "|" + std::to_string(h.arps_interval_s);
+                      std::to_string(h.arps) + "|" + std::to_string(h.arps_interval_s) + "|" +
+                      std::to_string(h.session_pickup);
       for (const auto& d : h.hbdevs) k += "|hb:" + d.interface + ":" + std::to_string(d.priority);
       for (const auto& m : h.monitor) k += "|mon:" + m;
       return k;

@@ -96,6 +96,12 @@ class Node {
   void ha_send_garps(unsigned round);
   void ha_set_active(bool active, const std::string& reason);
   void ha_report_links(bool initial, uint64_t now_ns);
+  // Session pickup (node_sync.cc).
+  bool start_sync(std::string* error);
+  void fill_sync_conf(void* sync_conf) const;
+  void sync_hand_hbdev();
+  void sync_report(uint64_t now_ns);
+  std::vector<cli::Command> sync_commands();
   int control_poll_ms() const;
   std::vector<cli::Command> ha_commands();
   cli::Reply ha_format(int which) const;
@@ -132,6 +138,10 @@ class Node {
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::time_point last_link_poll_;
   uint64_t hbdev_frames_ = 0;
+  uint64_t boot_epoch_ = 0;      // this process's HA epoch (heartbeats and sync keys)
+  bool sync_enabled_ = false;    // session-pickup in an a-p cluster with an hbdev
+  uint8_t sync_prk_[32] = {};
+  int sync_port_ = -1;           // hbdev handed to the workers' sync streams
   // `diagnose sys session filter` state, shared by every CLI client (as the
   // FortiOS filter is per VDOM, not per login).
   struct SessionFilterState {

@@ -69,6 +69,7 @@ void Node::register_commands() {
   });
   commands_.add(session_commands());
   commands_.add(ha_commands());
+  commands_.add(sync_commands());
 }
 
 cli::Reply Node::cmd_system_status() const {

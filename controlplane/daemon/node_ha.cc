@@ -20,6 +20,7 @@
 #include "controlplane/ha/ha_format.h"
 #include "controlplane/ha/vmac.h"
 #include "dataplane/arp/arp.h"
+#include "dataplane/sync/sync.h"
 #include "hw/flow/flow.h"
 #include "dataplane/worker/worker.h"
 #include "dataplane/worker/worker_types.h"
@@ -61,6 +62,8 @@ bool Node::start_ha(std::string* error) {
   ha::HaSettings settings = ha::ha_settings(settings_src, TANDEM_VERSION);
   settings.hello_hold_ms = kHelloHoldMs;
   ha_ = std::make_unique<ha::HaMachine>(settings, mono_ns(), epoch);
+  boot_epoch_ = epoch;
+  if (!start_sync(error)) return false;
   // Until the election says otherwise the data ports stay silent: a node
   // that comes up beside a running primary must not answer for the cluster.
   data_active_ = false;
@@ -270,6 +273,11 @@ cli::Reply Node::ha_format(int which) const {
   }
   for (const auto& peer : node_.ha.peers) {
     in.peers.push_back({ipv4_text(htonl(peer.ip)), peer.serial});
+  }
+  if (dataplane_ != nullptr) {
+    dp::SyncStreamView views[dp::kMaxWorkers];
+    unsigned n = dp::dataplane_sync_view(dataplane_, views, dp::kMaxWorkers);
+    for (unsigned i = 0; i < n; ++i) in.pending_sync_bytes += views[i].pending_bytes;
   }
   switch (which) {
     case 0: return cli::Reply{true, ha::format_ha_status(*ha_, in)};

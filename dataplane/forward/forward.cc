@@ -14,6 +14,7 @@
 #include "dataplane/route/route.h"
 #include "dataplane/session/session_inl.h"
 #include "dataplane/session/session_table.h"
+#include "dataplane/sync/sync_inl.h"
 #include "hw/nic/rss.h"
 
 namespace tandem::dp {
@@ -259,6 +260,7 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     s->policy_index = static_cast<uint16_t>(pi);
     s->packets[kDirOrig] = 1;
     s->bytes[kDirOrig] = ip_bytes;
+    sync_session_changed(w, cfg, s, true);
   } else {
     if (ip[kIpTtlOff] <= 1) return drop(w, m, FwdDrop::kTtlExceeded);
     SessionDir dir = session_dir(*s, src_is_lo);
@@ -267,8 +269,10 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     counter_add(s->packets[dir], 1);
     counter_add(s->bytes[dir], ip_bytes);
     if (s->policy_index < kMaxPolicies) counter_add(w->policy[s->policy_index].bytes, ip_bytes);
+    bool state_changed = static_cast<uint8_t>(state) != s->state;
     session_touch(w->sessions, s, state, session_timeout_s(cfg.timers, f.ip_proto, state),
                   w->now_ms);
+    sync_session_changed(w, cfg, s, state_changed);
     if (dir == kDirReply) {
       unsigned out_port = s->port[kDirOrig];
       if (out_port >= cfg.snap.nb_ports) return drop(w, m, FwdDrop::kNoRoute);

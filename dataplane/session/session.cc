@@ -7,6 +7,7 @@
 
 #include "dataplane/session/session_inl.h"
 #include "dataplane/session/session_table.h"
+#include "dataplane/sync/sync_inl.h"
 #include "dataplane/worker/worker_context.h"
 
 namespace tandem::dp {
@@ -37,6 +38,7 @@ SessionView make_view(const WorkerContext* w, const Session& s, uint64_t now_ms)
   v.worker = w->index;
   v.serial = s.serial;
   v.flags = s.flags;
+  v.synced = (s.sync_flags & kSessionSynced) != 0;
   return v;
 }
 
@@ -84,6 +86,7 @@ void session_mailbox_serve(WorkerContext* w, SessionMailboxRequest* req) {
     if (!session_filter_match(req->filter, v)) return;
     ++req->matched;
     if (req->clear) {
+      sync_session_gone(w, *s);
       session_delete(t, s);
       counter_add(t->cleared, 1);
       ++req->cleared;

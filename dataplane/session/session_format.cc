@@ -43,7 +43,7 @@ size_t format_session(const SessionView& v, char* buf, size_t len) {
       "orgin->sink: org pre->post, reply pre->post dev=%u->%u/%u->%u gwy=%s/%s\n"
       "hook=pre dir=org act=noop %s:%u->%s:%u(0.0.0.0:0)\n"
       "hook=post dir=reply act=noop %s:%u->%s:%u(0.0.0.0:0)\n"
-      "misc=0 policy_id=%u state=%s\n"
+      "misc=0 policy_id=%u state=%s%s\n"
       "serial=%08x\n",
       unsigned{v.proto}, unsigned{v.proto_state}, v.duration_s, v.expire_s, v.timeout_s,
       unsigned{v.flags}, v.worker, static_cast<unsigned long long>(v.bytes[0]),
@@ -52,7 +52,7 @@ size_t format_session(const SessionView& v, char* buf, size_t len) {
       unsigned{v.out_port}, unsigned{v.in_port}, ip_str(v.gateway_be[0]).s,
       ip_str(v.gateway_be[1]).s, ip_str(o.src_be).s, unsigned{o.sport}, ip_str(o.dst_be).s,
       unsigned{o.dport}, ip_str(r.src_be).s, unsigned{r.sport}, ip_str(r.dst_be).s,
-      unsigned{r.dport}, v.policy_id, v.state_name, v.serial);
+      unsigned{r.dport}, v.policy_id, v.state_name, v.synced ? " synced" : "", v.serial);
   return n > 0 ? static_cast<size_t>(n) : 0;
 }
 

@@ -145,6 +145,11 @@ Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, u
 
 void session_touch(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,
                    uint64_t now_ms) {
+  session_rearm(t, s, state, timeout_s, now_ms + uint64_t{timeout_s} * 1000);
+}
+
+void session_rearm(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,
+                   uint64_t expire_ms) {
   if (static_cast<uint8_t>(state) != s->state) {
     uint64_t& before = live_counter(t, *s);
     counter_add(before, static_cast<uint64_t>(-1));
@@ -152,7 +157,7 @@ void session_touch(SessionTable* t, Session* s, TcpState state, uint32_t timeout
     counter_add(live_counter(t, *s), 1);
   }
   s->timeout_s = timeout_s;
-  s->expire_ms = now_ms + uint64_t{timeout_s} * 1000;
+  s->expire_ms = expire_ms;
   // Later expiry: left where it is and re-armed lazily when its slot comes
   // round (no list work per packet). Earlier (a FIN shortened the TTL):
   // moved now, or it would live on for the old TTL.
@@ -174,7 +179,8 @@ void session_delete(SessionTable* t, Session* s) {
   counter_add(t->deletes, 1);
 }
 
-unsigned session_expire(SessionTable* t, uint64_t now_ms) {
+unsigned session_expire(SessionTable* t, uint64_t now_ms, SessionExpireHook hook,
+                        void* hook_arg) {
   uint64_t now_tick = now_ms / kWheelTickMs;
   unsigned deleted = 0;
   // After a long stall each slot needs one visit, not one per missed tick.
@@ -190,6 +196,7 @@ unsigned session_expire(SessionTable* t, uint64_t now_ms) {
       if (s->expire_ms <= now_ms) {
         s->wheel_prev = s->wheel_next = kSessionNil;
         s->wheel_tick = static_cast<uint32_t>(t->wheel_next_tick - 1);
+        if (hook != nullptr) hook(hook_arg, *s);
         // Already off the wheel (the slot was detached): free it here rather
         // than through session_delete, whose wheel_unlink would see stale links.
         hash_unlink(t, s);

@@ -55,11 +55,18 @@ Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, u
 // A packet hit the session: new state/timeout, expiry pushed to now + timeout.
 void session_touch(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,
                    uint64_t now_ms);
+// New state, TTL and absolute expiry (session pickup installs the peer's).
+void session_rearm(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,
+                   uint64_t expire_ms);
 void session_delete(SessionTable* t, Session* s);
+
+// Called with each session session_expire() is about to free.
+using SessionExpireHook = void (*)(void* arg, const Session& s);
 
 // Deletes every session whose expiry has passed (ticks up to now_ms).
 // Returns how many were deleted.
-unsigned session_expire(SessionTable* t, uint64_t now_ms);
+unsigned session_expire(SessionTable* t, uint64_t now_ms, SessionExpireHook hook = nullptr,
+                        void* hook_arg = nullptr);
 
 // Calls fn(session, arg) for every live session; fn may delete it.
 template <typename Fn>

@@ -3,10 +3,9 @@
 // the control side reads (SessionFilter, SessionView, SessionStats) for
 // `diagnose sys session list|filter|clear|stat`. No code here.
 //
-// HA sync hook (issue "session-pickup"): every place that creates, changes
-// the state of, or deletes a Session is in session_table.cc
-// (session_insert, session_set_state, session_delete); the sync producer
-// will append its add/update/delete records there.
+// Session pickup (dataplane/sync) keeps its per-session state in the
+// sync_* fields: whether the peer holds the entry, which generation of the
+// peer's stream last refreshed it, and the expiry the peer was last told.
 #pragma once
 
 #include <cstdint>
@@ -53,6 +52,10 @@ inline constexpr uint8_t kSessionFinOrig = 0x04;
 inline constexpr uint8_t kSessionFinReply = 0x08;
 inline constexpr uint8_t kSessionLog = 0x10;  // policy has logtraffic
 
+// Session sync_flags bits.
+inline constexpr uint8_t kSessionSyncKnown = 0x01;  // sender: the peer was sent this session
+inline constexpr uint8_t kSessionSynced = 0x02;     // receiver: installed from the peer's stream
+
 // One flow, both directions. Index-linked (hash chain, wheel list) so the
 // table is one block with no pointers to fix up, which a bulk sync can walk.
 struct alignas(64) Session {
@@ -70,7 +73,10 @@ struct alignas(64) Session {
   uint8_t port[2];                    // ingress port index of each direction
   uint8_t state;                      // TcpState for TCP, 0 otherwise
   uint8_t flags;
-  uint8_t pad[10];
+  uint8_t sync_flags;                 // kSessionSync*
+  uint8_t pad;
+  uint32_t sync_generation;           // receiver: the peer's stream generation that wrote it
+  uint64_t sync_expire_ms;            // sender: expiry as of the last record sent
 };
 static_assert(sizeof(Session) <= 128, "a session must fit two cache lines");
 
@@ -101,6 +107,7 @@ struct SessionView {
   uint32_t worker;
   uint32_t serial;
   uint8_t flags;
+  bool synced;  // installed from the HA peer (session pickup)
 };
 
 // Why a transit packet was dropped (per worker, summed on demand).

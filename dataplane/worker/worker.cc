@@ -28,6 +28,7 @@
 #include "dataplane/route/route.h"
 #include "dataplane/session/session_inl.h"
 #include "dataplane/session/session_types.h"
+#include "dataplane/sync/sync_inl.h"
 #include "dataplane/worker/worker_context.h"
 #include "dataplane/worker/worker_inl.h"
 #include "hw/nic/rss.h"
@@ -315,7 +316,12 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
     total += n;
   }
 
-  session_expire(w->sessions, w->now_ms);
+  if (w->sync != nullptr) {
+    total += sync_worker_poll(w, *cfg);
+    session_expire(w->sessions, w->now_ms, sync_session_expired, w);
+  } else {
+    session_expire(w->sessions, w->now_ms);
+  }
   if (w->full_latched &&
       uint64_t{w->sessions->in_use} * 100 < uint64_t{w->sessions->capacity} * kFullRearmPercent)
     w->full_latched = false;
@@ -345,7 +351,8 @@ int worker_main(void* arg) {
       w->idle_loops = 0;
       continue;
     }
-    if (w->idle_loops < kIdleLoopsBeforeSleep) {
+    // Frames or acks still owed on the sync stream: their timers need the loop.
+    if (w->idle_loops < kIdleLoopsBeforeSleep || (w->sync != nullptr && !sync_idle(w->sync))) {
       ++w->idle_loops;
       continue;
     }
@@ -383,10 +390,12 @@ void free_dataplane(Dataplane* dp) {
     free_ring_mbufs(w->handoff);
     rte_ring_free(w->handoff);
     rte_ring_free(w->neigh_learn);
+    sync_worker_destroy(w);
     rte_free(w->sessions);
     rte_free(w->neigh);
     rte_free(w);
   }
+  rte_mempool_free(dp->sync_pool_);
   free_ring_mbufs(dp->ctl_tx_);
   rte_ring_free(dp->ctl_tx_);
   rte_free(dp->config_.load());
@@ -416,8 +425,11 @@ bool create_worker_state(Dataplane* dp, WorkerContext* w) {
   std::snprintf(name, sizeof(name), "tdm_nl_%u", id);
   w->neigh_learn =
       rte_ring_create_elem(name, sizeof(NeighLearn), kLearnRingSize, socket, RING_F_SC_DEQ);
-  return w->sessions != nullptr && w->neigh != nullptr && w->handoff != nullptr &&
-         w->neigh_learn != nullptr;
+  bool ok = w->sessions != nullptr && w->neigh != nullptr && w->handoff != nullptr &&
+            w->neigh_learn != nullptr;
+  if (ok && dp->params_.session_sync)
+    ok = sync_worker_create(dp, w, dp->config_.load()->snap.sync);
+  return ok;
 }
 
 }  // namespace
@@ -480,6 +492,7 @@ Dataplane* dataplane_create(const DataplaneParams& params_in, const Snapshot& in
   dp->params_ = params;
   dp->drain_tsc_ = (rte_get_tsc_hz() + US_PER_S - 1) / US_PER_S * kTxDrainUs;
   dp->tsc_per_ms_ = rte_get_tsc_hz() / 1000;
+  dp->tsc_per_us_ = rte_get_tsc_hz() / US_PER_S > 0 ? rte_get_tsc_hz() / US_PER_S : 1;
   dp->neigh_reachable_ms_ = uint64_t{params.neigh_reachable_s} * 1000;
   hw::fill_symmetric_rss_key(dp->rss_key_, kRssKeyLen);
 

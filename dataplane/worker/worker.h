@@ -28,6 +28,10 @@ struct DataplaneParams {
   uint32_t session_capacity = 0;
   uint32_t neigh_capacity = 0;
   uint32_t neigh_reachable_s = 0;  // a learnt MAC is used this long (0: 300 s)
+  // Session pickup: each worker gets a sync stream (dataplane/sync) with a
+  // resend queue of sync_window frames (0: kSyncDefaultWindow).
+  bool session_sync = false;
+  unsigned sync_window = 0;
 };
 
 // The clock workers read once per loop, in milliseconds. The default is the

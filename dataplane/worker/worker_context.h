@@ -18,6 +18,7 @@
 #include "dataplane/route/route_types.h"
 #include "dataplane/session/session_table.h"
 #include "dataplane/session/session_types.h"
+#include "dataplane/sync/sync_stream.h"
 #include "dataplane/worker/worker.h"
 #include "dataplane/worker/worker_inl.h"
 #include "dataplane/worker/worker_types.h"
@@ -93,6 +94,15 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   AlignedPortCounters port_counters[kMaxPorts];
   ForwardCounters fwd;
   PolicyCounter policy[kMaxPolicies];
+  // Session pickup (dataplane/sync): this worker's stream, nullptr when the
+  // dataplane was created without it.
+  SyncStream* sync;
+  uint64_t sync_snap_generation;  // snapshot the stream was last configured from
+  uint64_t sync_bulk_generation;  // stream generation the bulk walk belongs to
+  uint32_t sync_bulk_cursor;      // next table index to walk
+  uint32_t sync_bulk_sent;
+  bool sync_bulk_active;
+  uint64_t now_us;                // TSC-derived, for the stream's timers
 };
 
 inline constexpr unsigned kFullRearmPercent = 90;
@@ -115,6 +125,11 @@ class Dataplane {
   // (MP enqueue from any control thread, SC dequeue by worker 0).
   rte_ring* ctl_tx_ = nullptr;
   WorkerContext* workers_[kMaxWorkers] = {};
+  // Session pickup: the hbdev's ethdev port (-1: none, or being restarted);
+  // worker i uses its queue i+1. Frames are built in sync_pool_.
+  std::atomic<int> sync_port_{-1};
+  rte_mempool* sync_pool_ = nullptr;
+  uint64_t tsc_per_us_ = 1;
 };
 
 uint64_t dataplane_now_ms(const Dataplane* dp);

@@ -11,6 +11,7 @@
 #include "dataplane/firewall/firewall_types.h"
 #include "dataplane/route/route_types.h"
 #include "dataplane/session/session_types.h"
+#include "dataplane/sync/sync_types.h"
 
 namespace tandem::dp {
 
@@ -54,6 +55,7 @@ struct Snapshot {
   RouteEntry routes[kMaxRoutes];
   FirewallConf firewall;
   SessionTimers session_timers;  // seconds; a 0 field takes the default
+  SyncConf sync;                 // session pickup (needs DataplaneParams::session_sync)
 };
 
 // Written only by the worker that owns them; summed on demand.

@@ -3,9 +3,9 @@
 # hbdev. The primary answers for the cluster addresses with the virtual MAC,
 # the secondary is silent; kill -9 of the primary hands the role over within
 # hb-interval x hb-lost-threshold plus a small bound while a client pings
-# through the cluster; a restarted better node does not take the role back
-# while its tables are not in sync; execute ha failover, maintenance mode and
-# a monitored link going down move the role.
+# through the cluster; a restarted better node takes the role back only once
+# its tables are in sync; execute ha failover, maintenance mode and a
+# monitored link going down move the role.
 . "$(dirname "$0")/lib.sh"
 LAB=$ROOT/scripts/lab
 trap '"$LAB" down >/dev/null 2>&1' EXIT
@@ -61,32 +61,42 @@ echo "# failover: first gratuitous ARP ${takeover_ms:-?} ms after kill -9 (dead 
 [ "$lost" -le 40 ] && ok "client lost at most 40 pings at 10 ms ($lost)" || not_ok "client lost $lost pings"
 check "client still reaches the server" client ping -c 3 -i 0.2 -W 2 "$SERVER_IP"
 
-# The better node returns: it must not take the role back while its tables
-# are not in sync (no timer guessing, no flap).
+# The better node returns (priority 200, uptimes within the margin, so it
+# wins the election): it takes the role back only once its tables hold the
+# primary's sessions (bulk sync done), never before, and without a flap.
 "$LAB" restart-node a >/dev/null
 . /run/tandem-lab/env
-sleep 2
-[ "$(primary_of b)" = tandem-b ] && ok "restarted A did not take the role back (not in sync)" || not_ok "primary after A returned: $(primary_of b)"
-[ "$(primary_of a)" = tandem-b ] && ok "A sees B as primary" || not_ok "A sees $(primary_of a)"
+check "restarted A takes the role back" wait_primary a tandem-a 10
+check "B agrees A is primary again" wait_primary b tandem-a 3
+run_log=$(awk '/tandemd .* started/ {buf=""} {buf = buf $0 "\n"} END {printf "%s", buf}' "$NODE_A_LOG")
+sync_at=$(grep -n 'tables in sync with the primary' <<<"$run_log" | head -1 | cut -d: -f1)
+active_at=$(grep -n 'data ports active' <<<"$run_log" | head -1 | cut -d: -f1)
+[ -n "$sync_at" ] && [ -n "$active_at" ] && [ "$sync_at" -lt "$active_at" ] &&
+  ok "A was in sync (line $sync_at) before it became primary (line $active_at)" ||
+  not_ok "A in sync at line ${sync_at:-never}, primary at line ${active_at:-never}"
 
-# execute ha failover set 1 on the primary hands the role over.
-check "execute ha failover set 1" ctl b execute ha failover set 1
-check "A took over after failover set" wait_primary a tandem-a 3
+# execute ha failover set 1 on the primary hands the role over; unset lets
+# the better node (A, in sync) take it back.
+check "execute ha failover set 1" ctl a execute ha failover set 1
+check "B took over after failover set" wait_primary b tandem-b 3
 check "client reaches the server after failover set" client ping -c 3 -i 0.2 -W 2 "$SERVER_IP"
-check "execute ha failover unset 1" ctl b execute ha failover unset 1
-check_not "bad failover argument refused" ctl b execute ha failover set 2
+check "execute ha failover unset 1" ctl a execute ha failover unset 1
+check "A took the role back after unset" wait_primary a tandem-a 5
+check_not "bad failover argument refused" ctl a execute ha failover set 2
 
 # Maintenance mode on the primary hands the role away.
 check "maintenance mode on A" ctl a config system ha set maintenance-mode enable-with-sync end
 check "B took over for maintenance" wait_primary b tandem-b 3
 check "maintenance mode off" ctl a config system ha set maintenance-mode disable end
+check "A primary again after maintenance" wait_primary a tandem-a 5
 
-# A monitored link lost on the primary (B) fails over to A.
-ip netns exec "$SWITCH_NS" ip link set b-p1 down
-check "monitored port1 down on B: A primary" wait_primary a tandem-a 3
-ip netns exec "$SWITCH_NS" ip link set b-p1 up
+# A monitored link lost on the primary (A) fails over to B; A does not take
+# the role back before the link has been stable for monitor-stability-period.
+ip netns exec "$SWITCH_NS" ip link set a-p1 down
+check "monitored port1 down on A: B primary" wait_primary b tandem-b 3
+ip netns exec "$SWITCH_NS" ip link set a-p1 up
 sleep 1
-[ "$(primary_of a)" = tandem-a ] && ok "no takeback right after the link recovers" || not_ok "flapped to $(primary_of a)"
-hist=$(ctl a diagnose sys ha history read)
+[ "$(primary_of b)" = tandem-b ] && ok "no takeback right after the link recovers" || not_ok "flapped to $(primary_of b)"
+hist=$(ctl b diagnose sys ha history read)
 contains "history records the failovers" "$hist" "primary"
 finish

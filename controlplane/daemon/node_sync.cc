@@ -1,0 +1,114 @@
+// Session pickup on the control lcore: derives the stream key from the
+// cluster password, hands the hbdev to the workers (their sync streams
+// run on queues 1..N; queue 0 stays the heartbeats'), tells the election
+// whether this node holds the primary's tables, and prints the streams.
+// The replication itself runs on the workers (dataplane/sync).
+#include <cstring>
+
+#include "controlplane/daemon/event_log.h"
+#include "controlplane/daemon/node.h"
+#include "dataplane/sync/sync.h"
+#include "dataplane/sync/sync_stream.h"
+#include "dataplane/worker/worker.h"
+#include "dataplane/worker/worker_types.h"
+
+namespace tandem::daemon {
+
+bool Node::start_sync(std::string* error) {
+  sync_enabled_ = node_.ha.mode == "a-p" && node_.ha.session_pickup && !node_.ha.hbdevs.empty();
+  if (!sync_enabled_) {
+    event_log().log(Severity::kInfo, "session pickup off%s",
+                    node_.ha.session_pickup ? " (no hbdev)" : "");
+    return true;
+  }
+  const std::string& pw = node_.ha.password_hash;
+  if (!dp::sync_derive_prk(reinterpret_cast<const uint8_t*>(pw.data()), pw.size(),
+                           static_cast<uint16_t>(node_.ha.group_id), sync_prk_)) {
+    *error = "session pickup: HKDF-SHA256 is not available from OpenSSL";
+    return false;
+  }
+  event_log().log(Severity::kNotice,
+                  "session pickup on: %u sync streams on hbdev %s queues 1..%u, connectionless "
+                  "%s, delay %s, flush %u us",
+                  node_.dpdk.workers, node_.ha.hbdevs.front().interface.c_str(),
+                  node_.dpdk.workers, node_.ha.session_pickup_connectionless ? "on" : "off",
+                  node_.ha.session_pickup_delay ? "on" : "off", node_.ha.session_sync_flush_us);
+  return true;
+}
+
+void Node::fill_sync_conf(void* out) const {
+  auto* c = static_cast<dp::SyncConf*>(out);
+  std::memset(c, 0, sizeof(*c));
+  if (!sync_enabled_) return;
+  c->enabled = true;
+  c->sender = data_active_;
+  c->connectionless = node_.ha.session_pickup_connectionless;
+  c->delay = node_.ha.session_pickup_delay;
+  c->group_id = static_cast<uint16_t>(node_.ha.group_id);
+  c->flush_us = node_.ha.session_sync_flush_us;
+  c->local_epoch = boot_epoch_;
+  std::memcpy(c->prk, sync_prk_, sizeof(c->prk));
+  for (const auto& p : ports_) {
+    if (p.is_hbdev && p.started) {
+      std::memcpy(c->local_mac, p.info.mac.addr_bytes, 6);
+      break;
+    }
+  }
+}
+
+// The first started hbdev carries the streams (the one heartbeats favour
+// when several are configured is the same: the first in `set hbdev`).
+void Node::sync_hand_hbdev() {
+  if (!sync_enabled_ || dataplane_ == nullptr || sync_port_ >= 0) return;
+  for (const auto& p : ports_) {
+    if (!p.is_hbdev || !p.started || !p.info.started) continue;
+    if (p.info.nb_rxq < node_.dpdk.workers + 1 || p.info.nb_txq < node_.dpdk.workers + 1) {
+      event_log().log(Severity::kError,
+                      "session pickup: hbdev %s has %u/%u queues, needs %u: no sync streams",
+                      p.name.c_str(), p.info.nb_rxq, p.info.nb_txq, node_.dpdk.workers + 1);
+      return;
+    }
+    sync_port_ = p.info.port_id;
+    dp::dataplane_sync_port(dataplane_, sync_port_);
+    event_log().log(Severity::kInfo, "session pickup: sync streams on hbdev %s", p.name.c_str());
+    return;
+  }
+}
+
+// Once per link poll: a secondary is in sync once every stream finished
+// the primary's bulk walk; without session pickup there is nothing to wait
+// for, as on FortiOS.
+void Node::sync_report(uint64_t now_ns) {
+  if (!ha_) return;
+  bool in_sync = !sync_enabled_ || (dataplane_ != nullptr && dp::dataplane_sync_in_sync(dataplane_));
+  ha_apply(ha_->set_in_sync(in_sync, now_ns), now_ns);
+}
+
+std::vector<cli::Command> Node::sync_commands() {
+  using cli::Args;
+  return {
+      {"diagnose sys ha sync", "",
+       "session pickup streams: sequence, pending, lag, retransmits, bulk progress",
+       [this](const Args&) {
+         dp::SyncStreamView views[dp::kMaxWorkers];
+         unsigned n = dataplane_ != nullptr
+                          ? dp::dataplane_sync_view(dataplane_, views, dp::kMaxWorkers)
+                          : 0;
+         std::string out(64 * 1024, '\0');
+         size_t len = dp::format_sync_views(views, n, out.data(), out.size());
+         out.resize(std::min(len, out.size() - 1));
+         if (n > 0) {
+           const char* role = data_active_ ? "primary: sending its tables"
+                              : dp::dataplane_sync_in_sync(dataplane_)
+                                  ? "secondary: in sync with the primary"
+                                  : "secondary: not in sync with the primary yet";
+           out = std::string("session-pickup: enable, hbdev ") +
+                 (sync_port_ >= 0 ? "attached" : "not attached (link down)") + ", " + role +
+                 "\n" + out;
+         }
+         return cli::Reply{true, out};
+       }},
+  };
+}
+
+}  // namespace tandem::daemon

@@ -1,0 +1,304 @@
+// The worker's half of session pickup: moves frames between its sync
+// stream and hbdev queue index+1, installs the peer's records into the
+// live session table (the receiving worker of the same index owns the same
+// flows: both nodes hash flows to workers the same way), and walks its own
+// table for the peer after every RESET (bulk sync).
+#include "dataplane/sync/sync.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/session/session_table.h"
+#include "dataplane/sync/sync_inl.h"
+#include "dataplane/sync/sync_records.h"
+#include "dataplane/sync/sync_stream.h"
+#include "dataplane/worker/worker_context.h"
+
+namespace tandem::dp {
+namespace {
+
+constexpr uint16_t kSyncRxBurst = 32;
+// Bulk walk budget per loop: entries looked at, records sent. Keeps a walk
+// of a million-entry table from stalling the worker's own traffic.
+constexpr unsigned kBulkScanPerLoop = 512;
+constexpr unsigned kBulkRecordsPerLoop = 128;
+constexpr unsigned kSyncPoolPerWorker = 2048;
+
+bool emit_frame(void* arg, const uint8_t* frame, size_t len) {
+  auto* w = static_cast<WorkerContext*>(arg);
+  int port = w->dp->sync_port_.load(std::memory_order_acquire);
+  if (port < 0) return false;
+  rte_mbuf* m = rte_pktmbuf_alloc(w->dp->sync_pool_);
+  if (m == nullptr) return false;
+  char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(len));
+  if (p == nullptr) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  std::memcpy(p, frame, len);
+  if (rte_eth_tx_burst(static_cast<uint16_t>(port), static_cast<uint16_t>(w->index + 1), &m, 1) ==
+      1)
+    return true;
+  rte_pktmbuf_free(m);
+  return false;
+}
+
+void install(WorkerContext* w, const SessionRecord& r) {
+  SessionTable* t = w->sessions;
+  uint32_t hash = session_key_hash(r.key);
+  Session* s = session_lookup(t, r.key, hash);
+  uint64_t expire = w->now_ms + r.expire_in_ms + sync_refresh_ms(r.timeout_s);
+  auto state = static_cast<TcpState>(r.state);
+  if (s == nullptr) {
+    s = session_insert(t, r.key, hash, r.flags, state, r.timeout_s, w->now_ms);
+    if (s == nullptr) {
+      ++w->sync->counters.rx_install_full;
+      return;
+    }
+  }
+  session_rearm(t, s, state, r.timeout_s, expire);
+  s->flags = static_cast<uint8_t>(r.flags | kSessionInUse);
+  s->port[0] = r.port[0];
+  s->port[1] = r.port[1];
+  s->policy_index = r.policy_index < kMaxPolicies ? r.policy_index : kMaxPolicies;
+  s->policy_id = r.policy_id;
+  s->next_hop_be[0] = r.next_hop_be[0];
+  s->next_hop_be[1] = r.next_hop_be[1];
+  uint64_t age_ms = uint64_t{r.age_s} * 1000;
+  s->created_ms = w->now_ms > age_ms ? w->now_ms - age_ms : 0;
+  for (int d = 0; d < 2; ++d) {
+    s->packets[d] = r.packets[d];
+    s->bytes[d] = r.bytes[d];
+  }
+  s->sync_flags = kSessionSynced;
+  s->sync_generation = static_cast<uint32_t>(w->sync->rx_generation);
+}
+
+// End of the peer's walk: whatever this generation did not write is gone
+// on the peer.
+void drop_stale(WorkerContext* w) {
+  auto gen = static_cast<uint32_t>(w->sync->rx_generation);
+  SessionTable* t = w->sessions;
+  session_for_each(t, [&](Session* s) {
+    if (s->sync_generation != gen || !(s->sync_flags & kSessionSynced)) session_delete(t, s);
+  });
+}
+
+void apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* body, size_t len) {
+  auto* w = static_cast<WorkerContext*>(arg);
+  if (ev != SyncApplyEvent::kRecord) return;
+  switch (type) {
+    case SyncRecordType::kSessionUpsert: {
+      SessionRecord r;
+      if (session_record_decode(body, len, &r)) install(w, r);
+      else ++w->sync->counters.rx_malformed;
+      break;
+    }
+    case SyncRecordType::kSessionDelete: {
+      SessionKey k;
+      if (!session_key_decode(body, len, &k)) {
+        ++w->sync->counters.rx_malformed;
+        break;
+      }
+      Session* s = session_lookup(w->sessions, k, session_key_hash(k));
+      if (s != nullptr) session_delete(w->sessions, s);
+      break;
+    }
+    case SyncRecordType::kBulkEnd:
+      // Both nodes sending (split brain) must not wipe each other's tables.
+      if (w->sync->tx_state == SyncTxState::kOff) drop_stale(w);
+      break;
+    case SyncRecordType::kUserAdd:
+    case SyncRecordType::kUserDelete: {
+      UserRecord u;
+      if (user_record_decode(body, len, &u)) ++w->sync->counters.rx_users;
+      else ++w->sync->counters.rx_malformed;
+      break;
+    }
+    default:
+      break;  // a newer sender's record type: skipped by length
+  }
+}
+
+void send_bulk_end(WorkerContext* w) {
+  uint8_t body[kBulkEndLen];
+  uint64_t gen = w->sync_bulk_generation;
+  std::memcpy(body, &gen, 8);
+  std::memcpy(body + 8, &w->sync_bulk_sent, 4);
+  if (sync_tx_record(w->sync, SyncRecordType::kBulkEnd, body, sizeof(body), w->now_us)) {
+    w->sync_bulk_active = false;
+    ++w->sync->counters.bulk_done;
+  }
+}
+
+// A slice of the table walk; resumes where it stopped next loop. Live
+// records keep flowing beside it: a session changed behind the cursor was
+// sent live, one ahead of it is sent (again) when the cursor gets there.
+void bulk_step(WorkerContext* w, const ActiveConfig& cfg) {
+  SyncStream* st = w->sync;
+  if (st->tx_state != SyncTxState::kRunning) return;
+  if (st->generation != w->sync_bulk_generation) {
+    w->sync_bulk_generation = st->generation;
+    w->sync_bulk_cursor = 0;
+    w->sync_bulk_sent = 0;
+    w->sync_bulk_active = true;
+    ++st->counters.bulk_started;
+  }
+  if (!w->sync_bulk_active) return;
+  SessionTable* t = w->sessions;
+  unsigned scanned = 0, sent = 0;
+  while (w->sync_bulk_cursor < t->capacity && scanned < kBulkScanPerLoop &&
+         sent < kBulkRecordsPerLoop && sync_tx_bulk_room(st)) {
+    Session* s = &t->entries[w->sync_bulk_cursor++];
+    ++scanned;
+    if (!(s->flags & kSessionInUse)) continue;
+    s->sync_flags = 0;
+    if (!sync_wanted(cfg.snap.sync, *s, w->now_ms)) continue;
+    sync_send_session(w, s);
+    ++sent;
+  }
+  st->counters.bulk_records += sent;
+  w->sync_bulk_sent += sent;
+  if (w->sync_bulk_cursor >= t->capacity && sync_tx_bulk_room(st)) send_bulk_end(w);
+}
+
+}  // namespace
+
+bool sync_worker_create(Dataplane* dp, WorkerContext* w, const SyncConf& conf) {
+  int socket = static_cast<int>(dp->params_.socket_id);  // SOCKET_ID_ANY survives the cast
+  unsigned window = dp->params_.sync_window != 0 ? dp->params_.sync_window : kSyncDefaultWindow;
+  void* mem = rte_zmalloc_socket("tandem_sync", sync_stream_memsize(window), 64, socket);
+  if (mem == nullptr) return false;
+  SyncStreamParams p{};
+  p.stream = w->index;
+  p.window = window;
+  p.rto_us = kSyncDefaultRtoUs;
+  p.rto_max_us = kSyncDefaultRtoMaxUs;
+  p.ack_delay_us = kSyncDefaultAckDelayUs;
+  p.ack_every = kSyncDefaultAckEvery;
+  p.emit = emit_frame;
+  p.emit_arg = w;
+  w->sync = sync_stream_init(mem, p, conf);
+  if (w->sync == nullptr) {
+    rte_free(mem);
+    return false;
+  }
+  if (dp->sync_pool_ == nullptr) {
+    static std::atomic<unsigned> pool_serial{0};
+    char name[RTE_MEMPOOL_NAMESIZE];
+    std::snprintf(name, sizeof(name), "tdm_sync_%u", pool_serial.fetch_add(1));
+    dp->sync_pool_ = rte_pktmbuf_pool_create(name, kSyncPoolPerWorker * dp->params_.nb_workers - 1,
+                                             64, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    if (dp->sync_pool_ == nullptr) return false;
+  }
+  return true;
+}
+
+void sync_worker_destroy(WorkerContext* w) {
+  if (w->sync == nullptr) return;
+  sync_stream_fini(w->sync);
+  rte_free(w->sync);
+  w->sync = nullptr;
+}
+
+void sync_send_session(WorkerContext* w, Session* s) {
+  SessionRecord r;
+  session_record_from(*s, w->now_ms, &r);
+  uint8_t body[kSessionRecordLen];
+  size_t n = session_record_encode(r, body);
+  if (sync_tx_record(w->sync, SyncRecordType::kSessionUpsert, body, n, w->now_us)) {
+    s->sync_flags = static_cast<uint8_t>(s->sync_flags | kSessionSyncKnown);
+    s->sync_expire_ms = s->expire_ms;
+  }
+}
+
+void sync_session_gone(WorkerContext* w, const Session& s) {
+  if (w->sync == nullptr || !(s.sync_flags & kSessionSyncKnown)) return;
+  if (w->sync->tx_state != SyncTxState::kRunning) return;
+  uint8_t body[kSessionDeleteLen];
+  size_t n = session_key_encode(s.key, body);
+  sync_tx_record(w->sync, SyncRecordType::kSessionDelete, body, n, w->now_us);
+}
+
+void sync_session_expired(void* arg, const Session& s) {
+  sync_session_gone(static_cast<WorkerContext*>(arg), s);
+}
+
+unsigned sync_worker_poll(WorkerContext* w, const ActiveConfig& cfg) {
+  SyncStream* st = w->sync;
+  if (st == nullptr) return 0;
+  uint16_t received = 0;
+  w->now_us = w->now_tsc / w->dp->tsc_per_us_;
+  if (w->sync_snap_generation != cfg.snap.generation) {
+    w->sync_snap_generation = cfg.snap.generation;
+    bool was_sender = st->tx_state != SyncTxState::kOff;
+    sync_stream_configure(st, cfg.snap.sync, w->now_us);
+    // A receiver's marks mean nothing to a sender, and the reverse.
+    if (!was_sender && st->tx_state != SyncTxState::kOff) {
+      SessionTable* t = w->sessions;
+      session_for_each(t, [](Session* s) { s->sync_flags &= uint8_t(~kSessionSyncKnown); });
+    }
+  }
+  int port = w->dp->sync_port_.load(std::memory_order_acquire);
+  if (port >= 0 && st->conf.enabled) {
+    rte_mbuf* pkts[kSyncRxBurst];
+    uint16_t n = rte_eth_rx_burst(static_cast<uint16_t>(port),
+                                  static_cast<uint16_t>(w->index + 1), pkts, kSyncRxBurst);
+    received = n;
+    for (uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = pkts[i];
+      if (rte_pktmbuf_is_contiguous(m))
+        sync_rx_frame(st, rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
+                      w->now_us, apply, w);
+      else
+        ++st->counters.rx_malformed;
+    }
+    rte_pktmbuf_free_bulk(pkts, n);
+  } else if (port >= 0) {
+    // Pickup off: keep the queue drained so the peer's frames do not pile up.
+    rte_mbuf* pkts[kSyncRxBurst];
+    uint16_t n = rte_eth_rx_burst(static_cast<uint16_t>(port),
+                                  static_cast<uint16_t>(w->index + 1), pkts, kSyncRxBurst);
+    rte_pktmbuf_free_bulk(pkts, n);
+  }
+  bulk_step(w, cfg);
+  sync_stream_poll(st, w->now_us);
+  return received;
+}
+
+void dataplane_sync_port(Dataplane* dp, int port_id) {
+  if (dp->sync_pool_ == nullptr) return;
+  dp->sync_port_.store(port_id, std::memory_order_release);
+  rte_rcu_qsbr_synchronize(dp->qsbr_, RTE_QSBR_THRID_INVALID);
+}
+
+unsigned dataplane_sync_view(const Dataplane* dp, SyncStreamView* out, unsigned max) {
+  unsigned n = 0;
+  uint64_t now_us = rte_rdtsc() / dp->tsc_per_us_;
+  for (unsigned i = 0; i < dp->params_.nb_workers && n < max; ++i) {
+    const WorkerContext* w = dp->workers_[i];
+    if (w->sync == nullptr) continue;
+    sync_stream_view(w->sync, now_us, &out[n]);
+    out[n].bulk_cursor = w->sync_bulk_cursor;
+    out[n].bulk_total = w->sessions->capacity;
+    out[n].bulk_active = w->sync_bulk_active;
+    ++n;
+  }
+  return n;
+}
+
+bool dataplane_sync_in_sync(const Dataplane* dp) {
+  if (dp->sync_pool_ == nullptr) return false;
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
+    const SyncStream* s = dp->workers_[i]->sync;
+    if (s == nullptr || !__atomic_load_n(&s->rx_in_sync, __ATOMIC_RELAXED)) return false;
+  }
+  return true;
+}
+
+}  // namespace tandem::dp

@@ -1,0 +1,34 @@
+// Session pickup, as tandemd drives it: which port is the hbdev (worker i
+// sends and receives its sync stream on queue i+1 of it), what each stream
+// is doing, and whether this node holds the peer's tables. The streams
+// themselves are dataplane/sync/sync_stream.h; the roles, keys and pickup
+// rules come with every snapshot (Snapshot::sync).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dataplane/sync/sync_types.h"
+#include "dataplane/worker/worker.h"
+
+namespace tandem::dp {
+
+// Hands the hbdev to the workers (port_id >= 0) or takes it back (-1):
+// returns only once no worker can still be inside an RX/TX call on the
+// previous port (RCU), so the caller may then stop or restart it. A
+// dataplane created without session_sync ignores it.
+void dataplane_sync_port(Dataplane* dp, int port_id);
+
+// One view per worker (at most max); returns how many. Fields are read
+// while the workers run: each is a plain load of a value its worker writes.
+unsigned dataplane_sync_view(const Dataplane* dp, SyncStreamView* out, unsigned max);
+
+// True when every worker's receiving half completed a bulk walk of the
+// peer's current generation: the tables hold what the peer holds.
+bool dataplane_sync_in_sync(const Dataplane* dp);
+
+// `diagnose sys ha sync` text for the views (NUL-terminated; returns the
+// length it needed, like snprintf).
+size_t format_sync_views(const SyncStreamView* views, unsigned n, char* buf, size_t len);
+
+}  // namespace tandem::dp

@@ -1,0 +1,53 @@
+// The session table's side of session pickup, inline on the forwarding
+// path: after a packet created or touched a session, decide whether the
+// peer must hear of it. The common case (nothing changed that the peer
+// needs) costs one branch on a field already in cache.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/session/session_types.h"
+#include "dataplane/sync/sync_stream.h"
+#include "dataplane/worker/worker_context.h"
+
+namespace tandem::dp {
+
+// The worker's side (sync.cc).
+bool sync_worker_create(Dataplane* dp, WorkerContext* w, const SyncConf& conf);
+void sync_worker_destroy(WorkerContext* w);
+// Once per loop: hbdev RX on queue index+1, records applied, bulk walk,
+// the stream's timers. Returns the frames received.
+unsigned sync_worker_poll(WorkerContext* w, const ActiveConfig& cfg);
+// Records one session (upsert) into the worker's stream.
+void sync_send_session(WorkerContext* w, Session* s);
+// A session is about to be freed (expiry, clear): the peer drops it too.
+void sync_session_gone(WorkerContext* w, const Session& s);
+// session_expire()'s hook; arg is the WorkerContext.
+void sync_session_expired(void* arg, const Session& s);
+
+// The peer is told again once the expiry it knows lags the real one by a
+// quarter of the TTL; it keeps sessions a quarter TTL past what it was
+// told, so it never ages out a session the primary still holds.
+inline uint64_t sync_refresh_ms(uint32_t timeout_s) {
+  uint64_t q = uint64_t{timeout_s} * 250;
+  return q < 1000 ? 1000 : q;
+}
+
+inline bool sync_wanted(const SyncConf& c, const Session& s, uint64_t now_ms) {
+  if (s.key.proto != 6 && !c.connectionless) return false;
+  return !c.delay || now_ms - s.created_ms >= kSyncPickupDelayMs;
+}
+
+// After session_insert/session_touch on the primary.
+inline void sync_session_changed(WorkerContext* w, const ActiveConfig& cfg, Session* s,
+                                 bool state_changed) {
+  // Not running (off, or a RESET out): the bulk walk after it covers this.
+  if (w->sync == nullptr || w->sync->tx_state != SyncTxState::kRunning) return;
+  if ((s->sync_flags & kSessionSyncKnown) && !state_changed &&
+      s->expire_ms - s->sync_expire_ms < sync_refresh_ms(s->timeout_s))
+    return;
+  if (!sync_wanted(cfg.snap.sync, *s, w->now_ms)) return;
+  sync_send_session(w, s);
+}
+
+}  // namespace tandem::dp

@@ -1,0 +1,144 @@
+#include "dataplane/sync/sync_records.h"
+
+#include <cstring>
+
+namespace tandem::dp {
+namespace {
+
+template <typename T>
+void put(uint8_t** p, T v) {
+  for (size_t i = 0; i < sizeof(T); ++i) (*p)[i] = uint8_t(uint64_t(v) >> (8 * i));
+  *p += sizeof(T);
+}
+
+template <typename T>
+T get(const uint8_t** p) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) v |= uint64_t((*p)[i]) << (8 * i);
+  *p += sizeof(T);
+  return T(v);
+}
+
+void put_key(uint8_t** p, const SessionKey& k) {
+  // Addresses stay in network order, as the key holds them.
+  std::memcpy(*p, &k.ip_lo_be, 4);
+  std::memcpy(*p + 4, &k.ip_hi_be, 4);
+  *p += 8;
+  put<uint16_t>(p, k.port_lo);
+  put<uint16_t>(p, k.port_hi);
+  put<uint8_t>(p, k.proto);
+  put<uint8_t>(p, k.zone);
+  put<uint16_t>(p, 0);
+}
+
+void get_key(const uint8_t** p, SessionKey* k) {
+  std::memcpy(&k->ip_lo_be, *p, 4);
+  std::memcpy(&k->ip_hi_be, *p + 4, 4);
+  *p += 8;
+  k->port_lo = get<uint16_t>(p);
+  k->port_hi = get<uint16_t>(p);
+  k->proto = get<uint8_t>(p);
+  k->zone = get<uint8_t>(p);
+  k->pad = get<uint16_t>(p);
+}
+
+}  // namespace
+
+void session_record_from(const Session& s, uint64_t now_ms, SessionRecord* r) {
+  r->key = s.key;
+  r->state = s.state;
+  r->flags = static_cast<uint8_t>(s.flags & (kSessionOrigFromLo | kSessionFinOrig |
+                                             kSessionFinReply | kSessionLog));
+  r->port[0] = s.port[0];
+  r->port[1] = s.port[1];
+  r->policy_index = s.policy_index;
+  r->policy_id = s.policy_id;
+  r->next_hop_be[0] = s.next_hop_be[0];
+  r->next_hop_be[1] = s.next_hop_be[1];
+  r->timeout_s = s.timeout_s;
+  uint64_t left = s.expire_ms > now_ms ? s.expire_ms - now_ms : 0;
+  r->expire_in_ms = left > UINT32_MAX ? UINT32_MAX : uint32_t(left);
+  uint64_t age = now_ms > s.created_ms ? (now_ms - s.created_ms) / 1000 : 0;
+  r->age_s = age > UINT32_MAX ? UINT32_MAX : uint32_t(age);
+  for (int d = 0; d < 2; ++d) {
+    r->packets[d] = s.packets[d];
+    r->bytes[d] = s.bytes[d];
+  }
+}
+
+size_t session_record_encode(const SessionRecord& r, uint8_t* out) {
+  uint8_t* p = out;
+  put_key(&p, r.key);
+  put<uint8_t>(&p, r.state);
+  put<uint8_t>(&p, r.flags);
+  put<uint8_t>(&p, r.port[0]);
+  put<uint8_t>(&p, r.port[1]);
+  put<uint16_t>(&p, r.policy_index);
+  put<uint32_t>(&p, r.policy_id);
+  std::memcpy(p, r.next_hop_be, 8);
+  p += 8;
+  put<uint32_t>(&p, r.timeout_s);
+  put<uint32_t>(&p, r.expire_in_ms);
+  put<uint32_t>(&p, r.age_s);
+  for (int d = 0; d < 2; ++d) put<uint64_t>(&p, r.packets[d]);
+  for (int d = 0; d < 2; ++d) put<uint64_t>(&p, r.bytes[d]);
+  return size_t(p - out);
+}
+
+bool session_record_decode(const uint8_t* p, size_t len, SessionRecord* r) {
+  if (len != kSessionRecordLen) return false;
+  get_key(&p, &r->key);
+  r->state = get<uint8_t>(&p);
+  r->flags = get<uint8_t>(&p);
+  r->port[0] = get<uint8_t>(&p);
+  r->port[1] = get<uint8_t>(&p);
+  r->policy_index = get<uint16_t>(&p);
+  r->policy_id = get<uint32_t>(&p);
+  std::memcpy(r->next_hop_be, p, 8);
+  p += 8;
+  r->timeout_s = get<uint32_t>(&p);
+  r->expire_in_ms = get<uint32_t>(&p);
+  r->age_s = get<uint32_t>(&p);
+  for (int d = 0; d < 2; ++d) r->packets[d] = get<uint64_t>(&p);
+  for (int d = 0; d < 2; ++d) r->bytes[d] = get<uint64_t>(&p);
+  // What the receiver would index or switch on must be in range.
+  if (r->key.pad != 0 || r->state >= kNbTcpStates || (r->key.proto != 6 && r->state != 0))
+    return false;
+  return true;
+}
+
+size_t session_key_encode(const SessionKey& k, uint8_t* out) {
+  uint8_t* p = out;
+  put_key(&p, k);
+  return size_t(p - out);
+}
+
+bool session_key_decode(const uint8_t* p, size_t len, SessionKey* out) {
+  if (len != kSessionDeleteLen) return false;
+  get_key(&p, out);
+  return out->pad == 0;
+}
+
+size_t user_record_encode(const UserRecord& r, uint8_t* out, size_t cap) {
+  size_t need = 4 + 4 + 1 + r.name_len;
+  if (r.name_len > kUserNameMax || cap < need) return 0;
+  std::memcpy(out, &r.client_ip_be, 4);
+  uint8_t* p = out + 4;
+  put<uint32_t>(&p, r.expire_in_s);
+  put<uint8_t>(&p, r.name_len);
+  std::memcpy(p, r.name, r.name_len);
+  return need;
+}
+
+bool user_record_decode(const uint8_t* p, size_t len, UserRecord* r) {
+  if (len < 9) return false;
+  std::memcpy(&r->client_ip_be, p, 4);
+  p += 4;
+  r->expire_in_s = get<uint32_t>(&p);
+  r->name_len = get<uint8_t>(&p);
+  if (r->name_len > kUserNameMax || len != size_t{9} + r->name_len) return false;
+  std::memcpy(r->name, p, r->name_len);
+  return true;
+}
+
+}  // namespace tandem::dp

@@ -1,0 +1,54 @@
+// The record bodies of session pickup: one session as the peer needs it to
+// continue the flow (key, TCP state, routing decision, policy, remaining
+// TTL, coarse counters), a deletion, the end of a bulk walk, and the user
+// entries of the ZTNA user table. Explicit little-endian layouts, so the
+// wire does not depend on struct padding. Pure; fuzzed (tests/fuzz).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dataplane/session/session_types.h"
+#include "dataplane/sync/sync_types.h"
+
+namespace tandem::dp {
+
+// What an upsert carries: the Session fields that matter to the peer.
+struct SessionRecord {
+  SessionKey key;
+  uint8_t state;             // TcpState
+  uint8_t flags;             // Session flags (orig-from-lo, FIN seen, log)
+  uint8_t port[2];
+  uint16_t policy_index;
+  uint32_t policy_id;
+  uint32_t next_hop_be[2];
+  uint32_t timeout_s;        // TTL of the current state
+  uint32_t expire_in_ms;     // remaining TTL on the sender when encoded
+  uint32_t age_s;            // since the session was created
+  uint64_t packets[2], bytes[2];
+};
+
+inline constexpr size_t kSessionRecordLen = 78;
+inline constexpr size_t kSessionDeleteLen = 16;
+inline constexpr size_t kBulkEndLen = 12;  // generation u64, sessions sent u32
+
+void session_record_from(const Session& s, uint64_t now_ms, SessionRecord* out);
+size_t session_record_encode(const SessionRecord& r, uint8_t* out);  // kSessionRecordLen
+bool session_record_decode(const uint8_t* p, size_t len, SessionRecord* out);
+
+size_t session_key_encode(const SessionKey& k, uint8_t* out);  // kSessionDeleteLen
+bool session_key_decode(const uint8_t* p, size_t len, SessionKey* out);
+
+// A ZTNA user entry (the user table comes with the proxy; the record and
+// its path exist now, so the stream format does not change then).
+inline constexpr size_t kUserNameMax = 64;
+struct UserRecord {
+  uint32_t client_ip_be;
+  uint32_t expire_in_s;
+  uint8_t name_len;
+  char name[kUserNameMax];
+};
+size_t user_record_encode(const UserRecord& r, uint8_t* out, size_t cap);
+bool user_record_decode(const uint8_t* p, size_t len, UserRecord* out);
+
+}  // namespace tandem::dp
