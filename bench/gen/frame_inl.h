@@ -65,12 +65,17 @@ inline unsigned l4_header_len(L4Shape shape) {
   return shape == L4Shape::kTcp ? sizeof(rte_tcp_hdr) : sizeof(rte_udp_hdr);
 }
 
+// Flags of measured TCP segments: data on an established connection.
+constexpr uint8_t kTcpDataFlags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+
 // Writes a whole frame of frame_len bytes (FCS excluded) at p. Bytes after
 // the stamp are left as they are: nobody reads them, and clearing 1.4 kB per
-// frame would halve the generator's rate at 1518 bytes.
+// frame would halve the generator's rate at 1518 bytes. tcp_flags: the
+// warm-up's handshake sends SYN, SYN|ACK and ACK; they carry the stamp too
+// (data on a SYN is legal, and it lets RX count handshakes that got through).
 inline void build_frame(uint8_t* p, unsigned frame_len, const rte_ether_addr& dst,
                         const rte_ether_addr& src, const FlowTuple& tuple, L4Shape shape,
-                        const Stamp& stamp) {
+                        const Stamp& stamp, uint8_t tcp_flags = kTcpDataFlags) {
   auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
   eth->dst_addr = dst;
   eth->src_addr = src;
@@ -113,7 +118,7 @@ inline void build_frame(uint8_t* p, unsigned frame_len, const rte_ether_addr& ds
     tcp->sent_seq = rte_cpu_to_be_32(stamp.seq);
     tcp->recv_ack = rte_cpu_to_be_32(stamp.wire_flow);
     tcp->data_off = static_cast<uint8_t>((sizeof(rte_tcp_hdr) / 4) << 4);
-    tcp->tcp_flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+    tcp->tcp_flags = tcp_flags;
     tcp->rx_win = rte_cpu_to_be_16(UINT16_MAX);
     tcp->tcp_urp = 0;
     tcp->cksum = 0;

@@ -72,6 +72,9 @@ struct GenConfig {
   Directions directions = Directions::kClientToServer;
   bool warmup = false;                       // send every flow's first frame before measuring
   double warmup_pps = 0;                     // warm-up pace; 0 = as fast as the ports take
+  // A flow counts as dead when it received something in the trial but
+  // nothing in its last dead_after_s (a session the DUT lost at failover).
+  double dead_after_s = 0.5;
   // Wall-clock bound of an unpaced warm-up, per million flows: the DUT's
   // session setup rate sets its length, and a stalled DUT must not hang us.
   double warmup_max_s_per_mflow = 30;
@@ -101,8 +104,9 @@ struct GenConfig {
   unsigned pool_size = 32767;
 };
 
-// Per flow, per stream: 4 bytes on TX, 16 on RX (the "flat arrays" budget:
-// 20 M flows x 2 streams x 20 B = 800 MB).
+// Per flow, per stream: 4 bytes on TX, 16 on RX, plus 4 per flow for the
+// time of its last received frame (the "flat arrays" budget: 20 M flows x
+// (2 streams x 20 B + 4 B) = 880 MB).
 struct RxFlowState {
   uint32_t next_seq;   // highest sequence seen + 1
   uint32_t received;   // every stamped frame, duplicates included
@@ -149,6 +153,22 @@ struct TrialResult {
   // Per millisecond since TX start: frames sent / received.
   std::vector<uint32_t> timeline_tx;
   std::vector<uint32_t> timeline_rx;
+  // Per millisecond: flows whose last received frame (either stream) fell
+  // in it. Where the flows that died at a failover stopped.
+  std::vector<uint32_t> timeline_last_rx;
+  // Flows that received frames in the trial but none in its last
+  // dead_after_s (before TX stopped): sessions the DUT no longer holds.
+  uint64_t dead_flows = 0;
+  uint64_t silent_flows = 0;     // flows that received nothing at all
+  double dead_after_s = 0;       // the window used
+  double flow_revisit_s = 0;     // how often one flow is sent a frame (flows / rate)
+  // CLOCK_REALTIME at TX start, to line the timeline up with outside events
+  // (a kill -9 of the DUT's primary).
+  int64_t start_unix_ns = 0;
+  // Warm-up only: flows whose every warm-up frame came back (the whole TCP
+  // handshake with --l4 tcp).
+  uint64_t flows_answered = 0;
+  bool stopped_early = false;    // SIGINT/SIGTERM ended TX before the planned end
 };
 
 struct NdrTrial {

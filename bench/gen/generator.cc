@@ -1,10 +1,12 @@
 #include "bench/gen/generator.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -33,6 +35,16 @@ constexpr double kProgressSeconds = 1.0;
 // The stamp sits in the frame's first cache line; touching it two frames
 // ahead hides the miss of memif/ring copies landing in another core's cache.
 constexpr unsigned kPrefetchAhead = 2;
+
+// Set from a signal handler: a lock-free atomic is async-signal-safe.
+std::atomic<bool> g_stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+int64_t unix_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
 
 bool fail(std::string* error, const std::string& text) {
   if (error != nullptr) *error = text;
@@ -165,6 +177,7 @@ bool Generator::open(const GenConfig& cfg, std::string* error) {
     st.tx_seq.assign(cfg_.flows.flows, 0);
     st.rx.assign(cfg_.flows.flows, RxFlowState{0, 0, 0, 0});
   }
+  last_rx_ms_.assign(cfg_.flows.flows, 0);
   idle_phase_ = &idle_;
   open_ = true;
   return true;
@@ -347,7 +360,8 @@ unsigned Generator::send_once(unsigned stream_index, unsigned n) {
     const Stamp stamp{flow | stream_bit, st.tx_seq[flow]++, tsc32};
     const unsigned len = size - kFcsLen;
     build_frame(rte_pktmbuf_mtod(frames[i], uint8_t*), len, dst, side.host_mac,
-                flow_tuple(cfg_.flows, flow, st.reverse), cfg_.flows.shape, stamp);
+                flow_tuple(cfg_.flows, flow, st.reverse), cfg_.flows.shape, stamp,
+                phase->tcp_flags);
     frames[i]->data_len = static_cast<uint16_t>(len);
     frames[i]->pkt_len = len;
     bytes += size;
@@ -382,11 +396,12 @@ unsigned Generator::send_once(unsigned stream_index, unsigned n) {
 
 bool Generator::tx_step(Phase* phase, uint64_t now) {
   for (unsigned p = 0; p < ports_.size(); ++p) drain_control(p);
-  const bool past_end = now >= phase->end_tsc;
+  const bool past_end =
+      now >= phase->end_tsc || g_stop_requested.load(std::memory_order_relaxed);
   bool all_done = true;
   const double elapsed = static_cast<double>(now - phase->start_tsc);
   for (unsigned i = 0; i < streams_.size(); ++i) {
-    if (phase->forward_only && i > 0) continue;
+    if ((phase->stream_mask & (1u << i)) == 0) continue;
     Stream& st = streams_[i];
     const uint64_t sent = st.sent.load(std::memory_order_relaxed);
     if (sent >= st.budget || past_end) continue;
@@ -429,6 +444,10 @@ unsigned Generator::poll_port(unsigned port_index, Phase* phase, uint64_t now) {
   // stamped these frames after `now` was taken.
   const uint32_t now32 = static_cast<uint32_t>(rte_rdtsc());
   const uint32_t flow_count = cfg_.flows.flows;
+  // One clock read per burst is exact enough for "when did this flow last
+  // hear back" at millisecond resolution.
+  const uint32_t rx_ms1 =
+      phase->track_last_rx ? static_cast<uint32_t>((now - phase->start_tsc) * 1000 / hz_) + 1 : 0;
   unsigned stamped = 0;
   for (unsigned i = 0; i < n; ++i) {
     if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(frames[i + kPrefetchAhead], void*));
@@ -445,6 +464,7 @@ unsigned Generator::poll_port(unsigned port_index, Phase* phase, uint64_t now) {
       if (stream < streams_.size() && flow < flow_count) {
         RxFlowState& f = streams_[stream].rx[flow];
         ++f.received;
+        if (rx_ms1 != 0) last_rx_ms_[flow] = rx_ms1;
         if (stamp.seq >= f.next_seq) {
           f.next_seq = stamp.seq + 1;
         } else if (stamp.seq + 1 == f.next_seq) {
@@ -510,12 +530,15 @@ int Generator::tx_lcore_main(void* arg) {
   return 0;
 }
 
-void Generator::reset_flows(bool forward_warm) {
+void Generator::request_stop() { g_stop_requested.store(true, std::memory_order_relaxed); }
+void Generator::clear_stop_request() { g_stop_requested.store(false, std::memory_order_relaxed); }
+
+void Generator::reset_flows(bool after_warmup) {
   for (unsigned i = 0; i < streams_.size(); ++i) {
     Stream& st = streams_[i];
-    // After a warm-up the forward stream's sequence 0 has been used: the
-    // measurement starts at 1 so stale warm-up frames count as late.
-    st.seq_base = forward_warm && i == 0 ? 1 : 0;
+    // The warm-up used the first sequences of each flow: the measurement
+    // starts after them so stale warm-up frames count as late.
+    st.seq_base = after_warmup ? st.warm_frames : 0;
     std::fill(st.tx_seq.begin(), st.tx_seq.end(), st.seq_base);
     std::fill(st.rx.begin(), st.rx.end(), RxFlowState{st.seq_base, 0, 0, 0});
     st.cursor = 0;
@@ -532,6 +555,7 @@ TrialResult Generator::run_phase(Phase* phase) {
   // The phase is published to the TX lcore through idle_phase_ before the
   // launch (rte_eal_remote_launch is a full barrier).
   idle_phase_ = phase;
+  result.start_unix_ns = unix_now_ns();
   phase->start_tsc = rte_rdtsc();
   phase->end_tsc += phase->start_tsc;
   phase->tx_last_tsc = phase->start_tsc;
@@ -556,6 +580,7 @@ TrialResult Generator::run_phase(Phase* phase) {
   }
   idle_phase_ = &idle_;
   summarise(*phase, &result);
+  result.stopped_early = g_stop_requested.load(std::memory_order_relaxed);
   return result;
 }
 
@@ -596,17 +621,72 @@ void Generator::summarise(const Phase& phase, TrialResult* out) const {
 
 TrialResult Generator::warm_up() {
   reset_flows(false);
-  Phase phase;
-  phase.rate_pps = cfg_.warmup_pps;
-  phase.forward_only = true;
-  phase.progress = cfg_.progress;
-  streams_[0].budget = cfg_.flows.flows;
-  const double seconds =
-      cfg_.warmup_pps > 0
-          ? static_cast<double>(cfg_.flows.flows) / cfg_.warmup_pps * (1 + kPacedOverrunShare)
-          : std::max(1.0, static_cast<double>(cfg_.flows.flows) / 1e6 * cfg_.warmup_max_s_per_mflow);
-  phase.end_tsc = static_cast<uint64_t>((seconds + kTxGraceSeconds) * hz_);
-  return run_phase(&phase);
+  struct Step {
+    unsigned stream;
+    uint8_t tcp_flags;
+  };
+  std::vector<Step> steps;
+  if (cfg_.flows.shape == L4Shape::kTcp) {
+    // What tandemd's tracker (and any stateful firewall) needs to call the
+    // connection established; without a server stream the SYN|ACK is left
+    // out and the session stays half-open, which still forwards.
+    steps.push_back({0, RTE_TCP_SYN_FLAG});
+    if (streams_.size() > 1) steps.push_back({1, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG});
+    steps.push_back({0, RTE_TCP_ACK_FLAG});
+  } else {
+    steps.push_back({0, kTcpDataFlags});
+  }
+  TrialResult total;
+  double elapsed = 0;
+  for (const Step& step : steps) {
+    for (unsigned i = 0; i < streams_.size(); ++i) {
+      Stream& st = streams_[i];
+      st.cursor = 0;
+      st.size_cursor = 0;
+      st.sent.store(0);
+      st.tokens_dropped = 0;
+      st.budget = i == step.stream ? cfg_.flows.flows : 0;
+    }
+    Phase phase;
+    phase.rate_pps = cfg_.warmup_pps;
+    phase.stream_mask = 1u << step.stream;
+    phase.tcp_flags = step.tcp_flags;
+    phase.progress = cfg_.progress;
+    // At least a second per step: a descheduled TX (shared cores) drops
+    // bucket tokens and needs the slack to send every flow's frame.
+    const double seconds = std::max(
+        1.0, cfg_.warmup_pps > 0
+                 ? static_cast<double>(cfg_.flows.flows) / cfg_.warmup_pps * (1 + kPacedOverrunShare)
+                 : static_cast<double>(cfg_.flows.flows) / 1e6 * cfg_.warmup_max_s_per_mflow);
+    phase.end_tsc = static_cast<uint64_t>((seconds + kTxGraceSeconds) * hz_);
+    // Per-flow counters accumulate over the steps (no reset between them),
+    // so the last step's summary covers the whole warm-up.
+    TrialResult r = run_phase(&phase);
+    elapsed += r.elapsed_s;
+    const int64_t start = total.start_unix_ns;
+    const uint64_t bytes = total.tx_bytes + r.tx_bytes;
+    const uint64_t refused = total.tx_refused + r.tx_refused;
+    const uint64_t other = total.rx_other + r.rx_other;
+    total = std::move(r);
+    if (start != 0) total.start_unix_ns = start;
+    total.tx_bytes = bytes;
+    total.tx_refused = refused;
+    total.rx_other = other;
+  }
+  total.elapsed_s = elapsed;
+  total.tx_pps = elapsed > 0 ? static_cast<double>(total.tx_frames) / elapsed : 0;
+  total.rx_pps = elapsed > 0 ? static_cast<double>(total.rx_frames) / elapsed : 0;
+  for (Stream& st : streams_) st.warm_frames = 0;
+  for (const Step& step : steps) ++streams_[step.stream].warm_frames;
+  for (uint32_t f = 0; f < cfg_.flows.flows; ++f) {
+    bool answered = true;
+    for (const Stream& st : streams_) {
+      const RxFlowState& rx = st.rx[f];
+      if (st.warm_frames > 0 && rx.received - rx.duplicate < st.warm_frames) answered = false;
+    }
+    if (answered) ++total.flows_answered;
+  }
+  return total;
 }
 
 TrialResult Generator::run_trial(double rate_pps, double duration_s, bool progress) {
@@ -626,11 +706,39 @@ TrialResult Generator::run_trial(double rate_pps, double duration_s, bool progre
   phase.timeline_tx = &result.timeline_tx;
   phase.timeline_rx = &result.timeline_rx;
   phase.latency = &result.latency;
+  phase.track_last_rx = true;
+  std::fill(last_rx_ms_.begin(), last_rx_ms_.end(), 0);
   TrialResult measured = run_phase(&phase);
   measured.timeline_tx = std::move(result.timeline_tx);
   measured.timeline_rx = std::move(result.timeline_rx);
   measured.latency = result.latency;
+  count_dead_flows(phase, &measured);
   return measured;
+}
+
+void Generator::count_dead_flows(const Phase& phase, TrialResult* out) const {
+  const double tx_ms = static_cast<double>(phase.tx_last_tsc - phase.start_tsc) * 1000.0 /
+                       static_cast<double>(hz_);
+  // Alive = heard from at or after this millisecond. A run shorter than the
+  // window has no dead flows by definition.
+  const double alive_from_ms = tx_ms - cfg_.dead_after_s * 1000.0;
+  out->dead_after_s = cfg_.dead_after_s;
+  const double per_stream_pps =
+      phase.rate_pps > 0 ? phase.rate_pps
+                         : (out->streams.empty() ? 0 : out->tx_pps / static_cast<double>(out->streams.size()));
+  out->flow_revisit_s = per_stream_pps > 0 ? static_cast<double>(cfg_.flows.flows) / per_stream_pps : 0;
+  out->timeline_last_rx.assign(out->timeline_rx.size(), 0);
+  const size_t last_slot = out->timeline_last_rx.empty() ? 0 : out->timeline_last_rx.size() - 1;
+  for (uint32_t f = 0; f < cfg_.flows.flows; ++f) {
+    const uint32_t ms1 = last_rx_ms_[f];
+    if (ms1 == 0) {
+      ++out->silent_flows;
+      continue;
+    }
+    const uint32_t ms = ms1 - 1;
+    if (!out->timeline_last_rx.empty()) ++out->timeline_last_rx[std::min<size_t>(ms, last_slot)];
+    if (static_cast<double>(ms) + 1 <= alive_from_ms) ++out->dead_flows;
+  }
 }
 
 void Generator::close() {

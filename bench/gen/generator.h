@@ -1,9 +1,11 @@
 // tandem-gen's engine: opens the ports of both sides through drivers/port
 // (so every `set device` form tandemd accepts works here too), keeps the
 // per-flow state in flat arrays, and runs phases: gateway resolution (ARP
-// for a routing DUT), warm-up (the first frame of every flow, slowly, so a
-// stateful DUT holds all sessions before measuring) and measured trials at a
-// fixed rate or as fast as the ports take frames.
+// for a routing DUT), warm-up (the first frame of every flow, or with TCP
+// the three-way handshake, slowly, so a stateful DUT holds all sessions
+// before measuring) and measured trials at a fixed rate or as fast as the
+// ports take frames. A trial also tells which flows went dead (stopped
+// receiving), which is how a lost session shows after an HA failover.
 //
 // Called by main.cc and ndr.cc after rte_eal_init, and by the component
 // tests, which also drive single RX/TX steps (poll_once/send_once) to check
@@ -23,6 +25,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "bench/gen/frame_inl.h"
 #include "bench/gen/gen_types.h"
 #include "bench/gen/mac_table.h"
 #include "drivers/port/port_types.h"
@@ -53,10 +56,21 @@ class Generator {
   // Router-DUT mode: ARPs for each side's gateway until it answers.
   bool resolve_gateways(std::string* error);
   // First frame of every client->server flow at cfg.warmup_pps (0: unpaced).
+  // With --l4 tcp the TCP handshake instead, one step over all flows after
+  // the other: SYN (client->server), SYN|ACK (server->client, only with
+  // --both) and ACK (client->server), each step drained before the next so
+  // the DUT saw the previous one. TrialResult::flows_answered counts the
+  // flows whose every warm-up frame came back.
   TrialResult warm_up();
   // One measured trial; per-flow state starts afresh.
   TrialResult run_trial(double rate_pps, double duration_s, bool progress);
   void close();
+  // Ends TX of the running phase (and of any later one) as if its time were
+  // up; RX still drains. Async-signal-safe: main.cc calls it on SIGINT and
+  // SIGTERM so a benchmark driver can end a long trial and get its report.
+  static void request_stop();
+  // Lets phases run again after request_stop() (tests running several).
+  static void clear_stop_request();
 
   // Single steps, for tests and the resolver: one RX pass over every port
   // (learning MACs, answering ARP for the emulated hosts, accounting
@@ -77,6 +91,9 @@ class Generator {
     return streams_[stream].rx[flow];
   }
   uint32_t tx_seq(unsigned stream, uint32_t flow) const { return streams_[stream].tx_seq[flow]; }
+  // Millisecond of the current/last trial (from TX start) in which flow last
+  // received a frame, plus one; 0 = nothing received.
+  uint32_t last_rx_ms(uint32_t flow) const { return last_rx_ms_[flow]; }
 
  private:
   struct GenPort {
@@ -99,6 +116,7 @@ class Generator {
     uint32_t cursor = 0;
     unsigned size_cursor = 0;
     uint32_t seq_base = 0;
+    uint32_t warm_frames = 0;           // sequences the warm-up used per flow
     std::vector<uint32_t> tx_seq;
     std::vector<RxFlowState> rx;
     std::atomic<uint64_t> sent{0};      // this phase; read by the progress line
@@ -111,7 +129,9 @@ class Generator {
     uint64_t start_tsc = 0;
     uint64_t end_tsc = 0;               // TX stops here (or at the budgets)
     uint64_t drain_cycles = 0;
-    bool forward_only = false;
+    unsigned stream_mask = ~0u;         // streams that send in this phase
+    uint8_t tcp_flags = kTcpDataFlags;  // of every TCP segment this phase sends
+    bool track_last_rx = false;         // keep last_rx_ms_ (trials)
     bool progress = false;
     std::atomic<bool> tx_done{false};
     std::atomic<uint64_t> tx_total{0};
@@ -128,7 +148,8 @@ class Generator {
 
   static int tx_lcore_main(void* arg);
   TrialResult run_phase(Phase* phase);
-  void reset_flows(bool forward_warm);
+  void reset_flows(bool after_warmup);
+  void count_dead_flows(const Phase& phase, TrialResult* out) const;
   bool tx_step(Phase* phase, uint64_t now);
   bool rx_step(Phase* phase, uint64_t now);
   unsigned poll_port(unsigned port_index, Phase* phase, uint64_t now);
@@ -147,6 +168,7 @@ class Generator {
   bool server_on_client_ports_ = false;  // loopback / reflector: one side of ports
   std::vector<Stream> streams_;          // sized once in open(); never reallocated
   std::vector<uint16_t> sizes_;
+  std::vector<uint32_t> last_rx_ms_;     // per flow, both streams; see last_rx_ms()
   uint64_t hz_ = 0;
   double ns_per_cycle_ = 0;
   Phase* idle_phase_ = nullptr;          // poll_once/send_once outside a phase

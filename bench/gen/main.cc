@@ -2,6 +2,7 @@
 // ask for, and the reports. See options.cc (--help) for the command line.
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -27,8 +28,15 @@ int run(const GenConfig& cfg) {
   }
   if (cfg.warmup) {
     const tandem::gen::TrialResult warm = gen.warm_up();
-    std::printf("warm-up      %lu of %u flows answered in %.6f s\n",
-                static_cast<unsigned long>(warm.rx_frames), cfg.flows.flows, warm.elapsed_s);
+    std::printf("warm-up      %lu of %u flows answered in %.6f s%s\n",
+                static_cast<unsigned long>(warm.flows_answered), cfg.flows.flows, warm.elapsed_s,
+                cfg.flows.shape == tandem::gen::L4Shape::kTcp
+                    ? (cfg.directions == tandem::gen::Directions::kBoth ? " (SYN, SYN|ACK, ACK)"
+                                                                        : " (SYN, ACK)")
+                    : "");
+    // A driver watching our stdout (a file: fully buffered) waits for this
+    // line to know the measured trial starts.
+    std::fflush(stdout);
     tandem::gen::run_trial_hook(cfg, "warmup");
   }
   tandem::gen::TrialResult result;
@@ -97,6 +105,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tandem-gen: EAL init failed: %s\n", rte_strerror(rte_errno));
     return 1;
   }
+  // A driver ends a long run with a signal and still wants the reports.
+  std::signal(SIGINT, [](int) { tandem::gen::Generator::request_stop(); });
+  std::signal(SIGTERM, [](int) { tandem::gen::Generator::request_stop(); });
   const int rc = run(cfg);
   rte_eal_cleanup();
   return rc;

@@ -88,7 +88,9 @@ constexpr OptionDoc kOptions[] = {
     {"--client-port-range", "P[-Q]", "client (source) L4 ports. Default 1024-65535."},
     {"--server-ip", "A[-B]", "server address range. Default 172.16.200.2."},
     {"--server-port-range", "P[-Q]", "server (destination) L4 ports. Default 5201."},
-    {"--l4", "udp|tcp", "flow shape. tcp: ACK|PSH segments, seq/ack fields carry the stamp. Default udp."},
+    {"--l4", "udp|tcp", "flow shape. tcp: ACK|PSH segments, seq/ack fields carry the stamp; with\n"
+        "--warmup-pps the warm-up is the three-way handshake (SYN, SYN|ACK with --both,\n"
+        "ACK) so a stateful DUT holds established sessions. Default udp."},
     {"--size", "LIST", "frame size(s) with FCS, 64..1518: one size, a comma list (cycled), or\n"
         "imix (64/570/1518 at 7:4:1). Default 64."},
     {"--rate", "PPS|max", "frames per second per stream (k/M suffixes, decimals allowed), or max.\n"
@@ -100,6 +102,10 @@ constexpr OptionDoc kOptions[] = {
         "this rate so a stateful DUT creates every session first. max: as fast as\n"
         "the ports take them (memif pushes back, so the warm-up then lasts as long\n"
         "as the DUT needs to set the sessions up). Default off."},
+    {"--dead-after", "MS", "a flow that received frames in the trial but none in its last MS\n"
+        "milliseconds counts as dead (dead_flows in the summary and JSON): a session the\n"
+        "DUT lost, e.g. at an HA failover. Keep it above twice the time between two\n"
+        "frames of one flow (flows / rate). Default 500."},
     {"--trial-hook", "CMD", "run CMD with /bin/sh after the warm-up and after every trial, with\n"
         "TANDEM_GEN_PHASE set to warmup or trial<N> (N from 0), e.g. to record the\n"
         "DUT's session count between trials. Its exit status is ignored."},
@@ -114,7 +120,9 @@ constexpr OptionDoc kOptions[] = {
         "rate achieved)."},
     {"--json", "FILE", "write a JSON summary (the run, or the NDR search and its best trial)."},
     {"--timeline", "FILE", "write a CSV with one row per millisecond: ms,rx_frames,tx_frames,\n"
-        "lost_so_far (of the run, or of the trial at NDR)."},
+        "lost_so_far,flows_last_rx (of the run, or of the trial at NDR). The JSON's\n"
+        "start_unix_ns is the wall clock of ms 0. SIGINT/SIGTERM end a run's TX early\n"
+        "and still write every report."},
     {"--hist", "", "print latency percentiles (p50/p99/p99.9/max) in the summary (default on)."},
     {"--no-hist", "", "leave latency percentiles out of the summary."},
     {"--quiet", "", "no progress line on stderr (default: one per second)."},
@@ -274,6 +282,10 @@ ParseOutcome parse_options(const std::vector<std::string>& args, GenConfig* cfg,
     else if (name == "--both") c.directions = Directions::kBoth;
     else if (name == "--warmup-pps") ok = c.warmup = parse_rate(value, &c.warmup_pps);
     else if (name == "--trial-hook") c.trial_hook = value;
+    else if (name == "--dead-after") {
+      ok = parse_double(value, &c.dead_after_s);
+      c.dead_after_s /= 1000;
+    }
     else if (name == "--drain") ok = parse_double(value, &c.drain_s);
     else if (name == "--ndr") c.ndr = true;
     else if (name == "--trial") ok = parse_double(value, &c.ndr_trial_s) && c.ndr_trial_s > 0;

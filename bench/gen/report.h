@@ -33,9 +33,11 @@ std::string format_ndr_trial(const NdrTrial& trial, unsigned index);
 // an I/O failure.
 bool write_json(const std::string& path, const GenConfig& cfg, const TrialResult& result,
                 const NdrResult* ndr, std::string* error);
-// CSV "ms,rx_frames,tx_frames,lost_so_far", one row per millisecond of the
-// trial (lost_so_far = sent - received up to that row, frames in flight
-// included: a failover outage shows as a plateau of rx 0 and a rising count).
+// CSV "ms,rx_frames,tx_frames,lost_so_far,flows_last_rx", one row per
+// millisecond of the trial (lost_so_far = sent - received up to that row,
+// frames in flight included: a failover outage shows as a plateau of rx 0
+// and a rising count; flows_last_rx = flows whose last received frame fell
+// in that millisecond: the flows that died at a failover pile up at it).
 bool write_timeline(const std::string& path, const TrialResult& result, std::string* error);
 
 }  // namespace tandem::gen

@@ -58,6 +58,12 @@ std::string json_trial(const TrialResult& r, const char* indent) {
                              s.duplicate, s.flows_with_loss);
   }
   field("streams", streams + "]");
+  field("dead_flows", u(r.dead_flows));
+  field("silent_flows", u(r.silent_flows));
+  field("dead_after_s", d(r.dead_after_s));
+  field("flow_revisit_s", printf_string("%.6f", r.flow_revisit_s));
+  field("start_unix_ns", std::to_string(r.start_unix_ns));
+  field("stopped_early", r.stopped_early ? "true" : "false");
   const LatencyHistogram& h = r.latency;
   field("latency_ns",
         printf_string("{\"samples\": %" PRIu64 ", \"mean\": %.0f, \"p50\": %" PRIu64 ", \"p99\": %" PRIu64
@@ -101,6 +107,19 @@ std::string format_trial(const TrialResult& r, bool histogram) {
                          s.name, s.tx_frames, s.rx_frames, s.lost, s.late, s.duplicate,
                          s.flows_with_loss);
   }
+  if (r.dead_after_s > 0) {
+    out += printf_string("dead flows   %" PRIu64 " (received, then nothing in the last %.0f ms); "
+                         "silent %" PRIu64 "; each flow sent every %.1f ms\n",
+                         r.dead_flows, r.dead_after_s * 1000, r.silent_flows,
+                         r.flow_revisit_s * 1000);
+    // A window shorter than two visits of a flow calls live flows dead.
+    if (r.flow_revisit_s * 2 > r.dead_after_s) {
+      out += printf_string("             WARNING: --dead-after %.0f ms is under twice the flow "
+                           "revisit time: raise it or the rate\n",
+                           r.dead_after_s * 1000);
+    }
+  }
+  if (r.stopped_early) out += "stopped      early, by a signal\n";
   if (histogram) {
     const LatencyHistogram& h = r.latency;
     out += printf_string("latency ns   p50 %" PRIu64 "  p99 %" PRIu64 "  p99.9 %" PRIu64 "  max %" PRIu64
@@ -173,17 +192,23 @@ bool write_timeline(const std::string& path, const TrialResult& result, std::str
     *error = "cannot write " + path;
     return false;
   }
-  out << "ms,rx_frames,tx_frames,lost_so_far\n";
+  out << "ms,rx_frames,tx_frames,lost_so_far,flows_last_rx\n";
   int64_t tx = 0;
   int64_t rx = 0;
   // Trailing empty milliseconds (drain time nobody used) are left out.
   size_t rows = result.timeline_tx.size();
-  while (rows > 1 && result.timeline_tx[rows - 1] == 0 && result.timeline_rx[rows - 1] == 0) --rows;
+  auto last_rx = [&](size_t ms) -> uint32_t {
+    return ms < result.timeline_last_rx.size() ? result.timeline_last_rx[ms] : 0;
+  };
+  while (rows > 1 && result.timeline_tx[rows - 1] == 0 && result.timeline_rx[rows - 1] == 0 &&
+         last_rx(rows - 1) == 0) {
+    --rows;
+  }
   for (size_t ms = 0; ms < rows; ++ms) {
     tx += result.timeline_tx[ms];
     rx += result.timeline_rx[ms];
     out << ms << ',' << result.timeline_rx[ms] << ',' << result.timeline_tx[ms] << ',' << (tx - rx)
-        << '\n';
+        << ',' << last_rx(ms) << '\n';
   }
   if (!out.good()) {
     *error = "write to " + path + " failed";

@@ -49,34 +49,13 @@ bool emit_frame(void* arg, const uint8_t* frame, size_t len) {
 }
 
 void install(WorkerContext* w, const SessionRecord& r) {
-  SessionTable* t = w->sessions;
-  uint32_t hash = session_key_hash(r.key);
-  Session* s = session_lookup(t, r.key, hash);
-  uint64_t expire = w->now_ms + r.expire_in_ms + sync_refresh_ms(r.timeout_s);
-  auto state = static_cast<TcpState>(r.state);
-  if (s == nullptr) {
-    s = session_insert(t, r.key, hash, r.flags, state, r.timeout_s, w->now_ms);
-    if (s == nullptr) {
-      ++w->sync->counters.rx_install_full;
-      return;
-    }
-  }
-  session_rearm(t, s, state, r.timeout_s, expire);
-  s->flags = static_cast<uint8_t>(r.flags | kSessionInUse);
-  s->port[0] = r.port[0];
-  s->port[1] = r.port[1];
-  s->policy_index = r.policy_index < kMaxPolicies ? r.policy_index : kMaxPolicies;
-  s->policy_id = r.policy_id;
-  s->next_hop_be[0] = r.next_hop_be[0];
-  s->next_hop_be[1] = r.next_hop_be[1];
-  uint64_t age_ms = uint64_t{r.age_s} * 1000;
-  s->created_ms = w->now_ms > age_ms ? w->now_ms - age_ms : 0;
-  for (int d = 0; d < 2; ++d) {
-    s->packets[d] = r.packets[d];
-    s->bytes[d] = r.bytes[d];
-  }
-  s->sync_flags = kSessionSynced;
-  s->sync_generation = static_cast<uint32_t>(w->sync->rx_generation);
+  SessionRecord clamped = r;
+  // An index the snapshot cannot have (a sender with more policies):
+  // counted nowhere rather than out of bounds.
+  if (clamped.policy_index >= kMaxPolicies) clamped.policy_index = kMaxPolicies;
+  if (!session_install_record(w->sessions, clamped, w->now_ms,
+                              static_cast<uint32_t>(w->sync->rx_generation)))
+    ++w->sync->counters.rx_install_full;
 }
 
 // End of the peer's walk: whatever this generation did not write is gone

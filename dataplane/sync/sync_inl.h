@@ -27,7 +27,8 @@ void sync_session_expired(void* arg, const Session& s);
 
 // The peer is told again once the expiry it knows lags the real one by a
 // quarter of the TTL; it keeps sessions a quarter TTL past what it was
-// told, so it never ages out a session the primary still holds.
+// told (session_install_record), so it never ages out a session the
+// primary still holds.
 inline uint64_t sync_refresh_ms(uint32_t timeout_s) {
   uint64_t q = uint64_t{timeout_s} * 250;
   return q < 1000 ? 1000 : q;

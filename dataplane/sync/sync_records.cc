@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "dataplane/session/session_table.h"
+
 namespace tandem::dp {
 namespace {
 
@@ -104,6 +106,38 @@ bool session_record_decode(const uint8_t* p, size_t len, SessionRecord* r) {
   // What the receiver would index or switch on must be in range.
   if (r->key.pad != 0 || r->state >= kNbTcpStates || (r->key.proto != 6 && r->state != 0))
     return false;
+  return true;
+}
+
+bool session_install_record(SessionTable* t, const SessionRecord& r, uint64_t now_ms,
+                            uint32_t generation) {
+  uint32_t hash = session_key_hash(r.key);
+  Session* s = session_lookup(t, r.key, hash);
+  // The sender refreshes once its expiry moved a quarter TTL past what we
+  // know; keeping the session that much longer never ages it out early.
+  uint64_t quarter = uint64_t{r.timeout_s} * 250;
+  uint64_t expire = now_ms + r.expire_in_ms + (quarter < 1000 ? 1000 : quarter);
+  auto state = static_cast<TcpState>(r.state);
+  if (s == nullptr) {
+    s = session_insert(t, r.key, hash, r.flags, state, r.timeout_s, now_ms);
+    if (s == nullptr) return false;
+  }
+  session_rearm(t, s, state, r.timeout_s, expire);
+  s->flags = static_cast<uint8_t>(r.flags | kSessionInUse);
+  s->port[0] = r.port[0];
+  s->port[1] = r.port[1];
+  s->policy_index = r.policy_index;
+  s->policy_id = r.policy_id;
+  s->next_hop_be[0] = r.next_hop_be[0];
+  s->next_hop_be[1] = r.next_hop_be[1];
+  uint64_t age_ms = uint64_t{r.age_s} * 1000;
+  s->created_ms = now_ms > age_ms ? now_ms - age_ms : 0;
+  for (int d = 0; d < 2; ++d) {
+    s->packets[d] = r.packets[d];
+    s->bytes[d] = r.bytes[d];
+  }
+  s->sync_flags = kSessionSynced;
+  s->sync_generation = generation;
   return true;
 }
 

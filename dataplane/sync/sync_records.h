@@ -36,6 +36,13 @@ void session_record_from(const Session& s, uint64_t now_ms, SessionRecord* out);
 size_t session_record_encode(const SessionRecord& r, uint8_t* out);  // kSessionRecordLen
 bool session_record_decode(const uint8_t* p, size_t len, SessionRecord* out);
 
+// Upserts the record into a receiver's table: expiry a refresh margin past
+// what the sender said (sync_inl.h), marked synced, stamped with the
+// receiver's generation. False when the table is full.
+struct SessionTable;
+bool session_install_record(SessionTable* t, const SessionRecord& r, uint64_t now_ms,
+                            uint32_t generation);
+
 size_t session_key_encode(const SessionKey& k, uint8_t* out);  // kSessionDeleteLen
 bool session_key_decode(const uint8_t* p, size_t len, SessionKey* out);
 

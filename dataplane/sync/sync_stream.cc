@@ -21,6 +21,9 @@ constexpr size_t kAckPlainLen = 8 + 8 + 1;  // acked epoch, rx_next, flags
 constexpr unsigned kRtxBurst = 64;          // frames (re)sent per poll at most
 constexpr uint64_t kGapRtxSpacingUs = 1000; // one go-back per millisecond at most
 constexpr uint64_t kGapAckSpacingUs = 500;
+// A receiver that follows nobody (just booted, or keys changed) asks for a
+// RESET this often: an idle primary sends nothing that would prompt it.
+constexpr uint64_t kNeedResetProbeUs = 100000;
 
 size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
@@ -459,6 +462,11 @@ void sync_stream_poll(SyncStream* s, uint64_t now_us) {
       s->rto_due_us = 0;
     }
     pump(s, now_us);
+  }
+  if (s->conf.enabled && !s->rx_following && s->tx_state == SyncTxState::kOff &&
+      now_us - s->last_ack_tx_us >= kNeedResetProbeUs) {
+    s->ack_flags_owed |= kSyncAckNeedReset;
+    send_ack(s, now_us);
   }
   if (s->ack_owed > 0 && now_us - s->ack_owed_since_us >= s->params.ack_delay_us)
     send_ack(s, now_us);

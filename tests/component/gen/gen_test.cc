@@ -6,18 +6,23 @@
 // generator sent).
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_eth_ring.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "bench/gen/frame_inl.h"
 #include "bench/gen/generator.h"
@@ -127,22 +132,29 @@ TEST(GenLoopback, FixedRateTrialHasNoLossAndAnExactCount) {
   std::ifstream in(csv);
   std::string line;
   std::getline(in, line);
-  EXPECT_EQ(line, "ms,rx_frames,tx_frames,lost_so_far");
+  EXPECT_EQ(line, "ms,rx_frames,tx_frames,lost_so_far,flows_last_rx");
   uint64_t rx_sum = 0;
   uint64_t tx_sum = 0;
+  uint64_t last_rx_sum = 0;
   long last_lost = -1;
   while (std::getline(in, line)) {
-    unsigned long ms = 0, rx = 0, tx = 0;
+    unsigned long ms = 0, rx = 0, tx = 0, flows_last = 0;
     long lost = 0;
-    ASSERT_EQ(std::sscanf(line.c_str(), "%lu,%lu,%lu,%ld", &ms, &rx, &tx, &lost), 4) << line;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%lu,%lu,%lu,%ld,%lu", &ms, &rx, &tx, &lost, &flows_last), 5)
+        << line;
     rx_sum += rx;
     tx_sum += tx;
+    last_rx_sum += flows_last;
     last_lost = lost;
   }
   std::remove(csv.c_str());
   EXPECT_EQ(rx_sum, kExpected);
   EXPECT_EQ(tx_sum, kExpected);
   EXPECT_EQ(last_lost, 0);
+  // Every flow heard back, each has one last millisecond, none went dead.
+  EXPECT_EQ(last_rx_sum, cfg.flows.flows);
+  EXPECT_EQ(r.dead_flows, 0u);
+  EXPECT_EQ(r.silent_flows, 0u);
   gen.close();
 }
 
@@ -367,6 +379,171 @@ TEST(GenSwitch, MacTableMovesStationsAndEvictsTheOldest) {
   EXPECT_EQ(table.lookup(newest), 0);
   // The first entries went to make room.
   EXPECT_EQ(table.lookup(kVirtualMac), MacTable::kUnknown);
+}
+
+// A stateful DUT that loses some sessions: a thread between two ring
+// ports (generator TX ring -> other port's RX ring, both ways) that logs
+// the TCP flags of the first frames of a few flows, and once the measured
+// traffic has run for kDropAfter drops every frame of flows below
+// kDeadFlows, as a failover to a node without those sessions would.
+class LossyDut {
+ public:
+  static constexpr uint32_t kDeadFlows = 100;
+  static constexpr unsigned kLoggedFlows = 4;
+  static constexpr auto kDropAfter = std::chrono::milliseconds(500);
+  static constexpr auto kStopAfter = std::chrono::milliseconds(1500);
+
+  // Rings of the two ports: client TX/RX, server TX/RX.
+  LossyDut(rte_ring* c_tx, rte_ring* c_rx, rte_ring* s_tx, rte_ring* s_rx)
+      : c_tx_(c_tx), c_rx_(c_rx), s_tx_(s_tx), s_rx_(s_rx), thread_([this] { run(); }) {}
+  ~LossyDut() { stop(); }
+  // Flags of the first frames of flow f, in arrival order, tagged with the
+  // direction: 'c' client->server, 's' server->client. After the thread ended.
+  const std::vector<std::pair<char, uint8_t>>& flags(unsigned f) const { return flags_[f]; }
+  uint64_t dropped() const { return dropped_; }
+  void stop() {
+    done_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void pass(rte_ring* from, rte_ring* to, char dir) {
+    void* frames[32];
+    const unsigned n = rte_ring_dequeue_burst(from, frames, 32, nullptr);
+    unsigned kept = 0;
+    const auto now = std::chrono::steady_clock::now();
+    for (unsigned i = 0; i < n; ++i) {
+      auto* m = static_cast<rte_mbuf*>(frames[i]);
+      const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
+      Stamp stamp;
+      bool drop = false;
+      if (read_stamp(data, rte_pktmbuf_data_len(m), &stamp)) {
+        const uint32_t flow = stamp.wire_flow & ~kReverseStreamBit;
+        const uint8_t tcp_flags = data[kEthHdrLen + kIpv4HdrLen + 13];
+        if (flow < kLoggedFlows && flags_[flow].size() < 8) flags_[flow].push_back({dir, tcp_flags});
+        if (tcp_flags == kTcpDataFlags && !measuring_) {
+          measuring_ = true;
+          measure_start_ = now;
+        }
+        if (measuring_ && now - measure_start_ >= kStopAfter) Generator::request_stop();
+        drop = measuring_ && flow < kDeadFlows && now - measure_start_ >= kDropAfter;
+      }
+      if (drop) {
+        rte_pktmbuf_free(m);
+        ++dropped_;
+      } else {
+        frames[kept++] = m;
+      }
+    }
+    const unsigned put = rte_ring_enqueue_burst(to, frames, kept, nullptr);
+    for (unsigned i = put; i < kept; ++i) rte_pktmbuf_free(static_cast<rte_mbuf*>(frames[i]));
+  }
+  void run() {
+    while (!done_.load()) {
+      pass(c_tx_, s_rx_, 'c');
+      pass(s_tx_, c_rx_, 's');
+    }
+  }
+
+  rte_ring* c_tx_;
+  rte_ring* c_rx_;
+  rte_ring* s_tx_;
+  rte_ring* s_rx_;
+  std::atomic<bool> done_{false};
+  bool measuring_ = false;
+  std::chrono::steady_clock::time_point measure_start_;
+  uint64_t dropped_ = 0;
+  std::vector<std::pair<char, uint8_t>> flags_[kLoggedFlows];
+  std::thread thread_;
+};
+
+rte_ring* test_ring(const char* name) {
+  rte_ring* r = rte_ring_create(name, 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  EXPECT_NE(r, nullptr) << name << ": " << rte_strerror(rte_errno);
+  return r;
+}
+
+TEST(GenDeadFlows, HandshakeEstablishesAndFlowsTheDutDropsCountDead) {
+  rte_ring* c_tx = test_ring("gdead_ctx");
+  rte_ring* c_rx = test_ring("gdead_crx");
+  rte_ring* s_tx = test_ring("gdead_stx");
+  rte_ring* s_rx = test_ring("gdead_srx");
+  ASSERT_TRUE(c_tx && c_rx && s_tx && s_rx);
+  // rte_eth_from_rings() prefixes the name with "net_ring_".
+  ASSERT_GE(rte_eth_from_rings("gendead_c", &c_rx, 1, &c_tx, 1, 0), 0);
+  ASSERT_GE(rte_eth_from_rings("gendead_s", &s_rx, 1, &s_tx, 1, 0), 0);
+
+  GenConfig cfg = base_config();
+  cfg.client.devices = {"net_ring_gendead_c"};
+  cfg.server.devices = {"net_ring_gendead_s"};
+  cfg.flows.flows = 1000;
+  cfg.flows.shape = L4Shape::kTcp;
+  cfg.directions = Directions::kBoth;
+  cfg.warmup = true;
+  cfg.warmup_pps = 50000;
+  cfg.dead_after_s = 0.5;
+  constexpr double kRate = 20000;  // per stream: each flow every 50 ms
+  Generator gen;
+  std::string error;
+  ASSERT_TRUE(gen.open(cfg, &error)) << error;
+  ASSERT_TRUE(gen.wait_links(&error)) << error;
+  LossyDut dut(c_tx, c_rx, s_tx, s_rx);
+
+  const TrialResult warm = gen.warm_up();
+  EXPECT_EQ(warm.flows_answered, cfg.flows.flows);
+  EXPECT_EQ(warm.tx_frames, 3u * cfg.flows.flows);
+  EXPECT_EQ(warm.rx_frames, 3u * cfg.flows.flows);
+  EXPECT_EQ(warm.lost, 0u);
+
+  // Long enough that only the DUT's stop request ends it.
+  const TrialResult r = gen.run_trial(kRate, 10, false);
+  dut.stop();
+  Generator::clear_stop_request();
+
+  // The handshake came in order, per flow, before any data.
+  for (unsigned f = 0; f < LossyDut::kLoggedFlows; ++f) {
+    const auto& seen = dut.flags(f);
+    ASSERT_GE(seen.size(), 4u) << "flow " << f;
+    EXPECT_EQ(seen[0], std::make_pair('c', uint8_t{RTE_TCP_SYN_FLAG})) << f;
+    EXPECT_EQ(seen[1], std::make_pair('s', uint8_t{RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG})) << f;
+    EXPECT_EQ(seen[2], std::make_pair('c', uint8_t{RTE_TCP_ACK_FLAG})) << f;
+    EXPECT_EQ(seen[3].second, kTcpDataFlags) << f;
+  }
+
+  EXPECT_TRUE(r.stopped_early);
+  EXPECT_GT(r.elapsed_s, 1.4);
+  EXPECT_LT(r.elapsed_s, 3.0);
+  EXPECT_GT(r.start_unix_ns, warm.start_unix_ns);
+  // Measured sequences start after the warm-up's: nothing counts as late.
+  EXPECT_EQ(r.late, 0u);
+  EXPECT_EQ(r.duplicate, 0u);
+  ASSERT_EQ(r.streams.size(), 2u);
+  EXPECT_EQ(r.streams[0].flows_with_loss, LossyDut::kDeadFlows);
+  EXPECT_EQ(r.streams[1].flows_with_loss, LossyDut::kDeadFlows);
+  EXPECT_EQ(r.lost, dut.dropped());
+  EXPECT_EQ(r.dead_flows, LossyDut::kDeadFlows);
+  EXPECT_EQ(r.silent_flows, 0u);
+  EXPECT_NEAR(r.flow_revisit_s, 0.05, 1e-9);
+  for (uint32_t f = 0; f < cfg.flows.flows; f += 37) {
+    const uint32_t last_ms = gen.last_rx_ms(f) - 1;
+    if (f < LossyDut::kDeadFlows) {
+      // Last heard around the drop (500 ms into the trial, give or take one visit).
+      EXPECT_GT(last_ms, 400u) << f;
+      EXPECT_LT(last_ms, 700u) << f;
+    } else {
+      EXPECT_GT(last_ms, static_cast<uint32_t>(r.elapsed_s * 1000) - 200) << f;
+    }
+  }
+  // The timeline column shows where the dead flows stopped.
+  ASSERT_EQ(r.timeline_last_rx.size(), r.timeline_rx.size());
+  uint64_t died_near_drop = 0, total = 0;
+  for (size_t ms = 0; ms < r.timeline_last_rx.size(); ++ms) {
+    total += r.timeline_last_rx[ms];
+    if (ms >= 400 && ms < 700) died_near_drop += r.timeline_last_rx[ms];
+  }
+  EXPECT_EQ(total, cfg.flows.flows);
+  EXPECT_EQ(died_near_drop, LossyDut::kDeadFlows);
+  gen.close();
 }
 
 }  // namespace

@@ -1,0 +1,876 @@
+// Session pickup through real mbufs. First two sync streams whose frames
+// go out with rte_eth_tx_burst() on a net_ring "hbdev" each; the test is
+// the link between the two rings and loses, holds back, duplicates and
+// bit-flips frames (seeded), and the receiver installs what it takes into a
+// real SessionTable the way dataplane/sync/sync.cc does. Then two whole
+// Dataplanes with session_sync: sessions made by real IPv4 frames on the
+// primary appear, marked synced, on the secondary.
+#include <unistd.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dataplane/firewall/firewall_types.h"
+#include "dataplane/packet/parse.h"
+#include "dataplane/session/session.h"
+#include "dataplane/session/session_table.h"
+#include "dataplane/sync/sync.h"
+#include "dataplane/sync/sync_inl.h"
+#include "dataplane/sync/sync_records.h"
+#include "dataplane/sync/sync_stream.h"
+#include "dataplane/worker/worker.h"
+#include "tests/unit/dataplane/frame_builder.h"
+#include "tests/unit/sync/sync_test_util.h"
+
+namespace tandem::dp {
+namespace {
+
+using test::Impairment;
+using test::Prng;
+
+constexpr unsigned kRingSize = 1024;
+constexpr unsigned kMaxQueues = 2;
+constexpr unsigned kWindow = 16;
+constexpr uint64_t kStepUs = 50;
+constexpr unsigned kLinkFramesPerStep = 4;
+constexpr uint32_t kTableCapacity = 4096;
+constexpr unsigned kIdSpace = 3000;
+constexpr unsigned kBulkScanPerStep = 256;
+constexpr unsigned kBulkRecordsPerStep = 32;
+constexpr uint64_t kSettleStepLimit = 2'000'000;
+
+rte_mempool* g_pool = nullptr;
+std::string g_prefix;
+
+class EalEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    g_prefix = "tandem-test-sync-" + std::to_string(getpid());
+    const char* argv[] = {"sync_component", "-l", "0", "--no-huge", "-m", "256", "--no-pci",
+                          "--no-shconf", "--no-telemetry", "--file-prefix", g_prefix.c_str(),
+                          "--log-level", "lib.eal:error"};
+    int argc = static_cast<int>(sizeof(argv) / sizeof(argv[0]));
+    if (rte_eal_init(argc, const_cast<char**>(argv)) < 0) {
+      std::fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));
+      std::abort();
+    }
+    g_pool = rte_pktmbuf_pool_create("sync_test_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                     SOCKET_ID_ANY);
+    if (g_pool == nullptr) std::abort();
+  }
+  void TearDown() override {
+    rte_eal_cleanup();
+    std::error_code ec;
+    std::filesystem::remove_all("/var/run/dpdk/" + g_prefix, ec);
+  }
+};
+[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+
+struct RingPort {
+  uint16_t port_id = 0;
+  unsigned nb_queues = 0;
+  rte_ring* rx[kMaxQueues] = {};  // what the port receives: the test enqueues here
+  rte_ring* tx[kMaxQueues] = {};  // what the port sent: the test dequeues here
+};
+
+RingPort make_ring_port(unsigned nb_queues, rte_mempool* pool) {
+  static unsigned serial = 0;
+  RingPort p;
+  p.nb_queues = nb_queues;
+  unsigned id = serial++;
+  for (unsigned q = 0; q < nb_queues; ++q) {
+    std::string rx = "syrx" + std::to_string(id) + "_" + std::to_string(q);
+    std::string tx = "sytx" + std::to_string(id) + "_" + std::to_string(q);
+    p.rx[q] = rte_ring_create(rx.c_str(), kRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    p.tx[q] = rte_ring_create(tx.c_str(), kRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    EXPECT_NE(p.rx[q], nullptr);
+    EXPECT_NE(p.tx[q], nullptr);
+  }
+  std::string name = "net_ring_sy" + std::to_string(id);
+  int port = rte_eth_from_rings(name.c_str(), p.rx, nb_queues, p.tx, nb_queues, SOCKET_ID_ANY);
+  EXPECT_GE(port, 0);
+  p.port_id = static_cast<uint16_t>(port);
+  rte_eth_conf conf{};
+  EXPECT_EQ(rte_eth_dev_configure(p.port_id, static_cast<uint16_t>(nb_queues),
+                                  static_cast<uint16_t>(nb_queues), &conf), 0);
+  for (unsigned q = 0; q < nb_queues; ++q) {
+    EXPECT_EQ(rte_eth_rx_queue_setup(p.port_id, static_cast<uint16_t>(q), kRingSize,
+                                     SOCKET_ID_ANY, nullptr, pool), 0);
+    EXPECT_EQ(rte_eth_tx_queue_setup(p.port_id, static_cast<uint16_t>(q), kRingSize,
+                                     SOCKET_ID_ANY, nullptr), 0);
+  }
+  EXPECT_EQ(rte_eth_dev_start(p.port_id), 0);
+  return p;
+}
+
+void drain_ring(rte_ring* r) {
+  void* m;
+  while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+}
+
+void free_ring_port(RingPort& p) {
+  rte_eth_dev_stop(p.port_id);
+  rte_eth_dev_close(p.port_id);
+  for (unsigned q = 0; q < p.nb_queues; ++q) {
+    for (rte_ring* r : {p.rx[q], p.tx[q]}) {
+      drain_ring(r);
+      rte_ring_free(r);
+    }
+  }
+}
+
+SessionKey key_for(unsigned id) {
+  SessionKey k{};
+  k.ip_lo_be = __builtin_bswap32(0x0a000000u | id);     // 10.0.x.y
+  k.ip_hi_be = __builtin_bswap32(0xac10c8d1u);          // 172.16.200.209
+  k.port_lo = static_cast<uint16_t>(1024 + id);
+  k.port_hi = id % 3 == 0 ? 53 : 443;
+  k.proto = id % 3 == 0 ? 17 : 6;
+  return k;
+}
+
+struct TableMem {
+  void operator()(SessionTable* t) const { std::free(t); }
+};
+using TablePtr = std::unique_ptr<SessionTable, TableMem>;
+TablePtr make_table(uint64_t now_ms) {
+  size_t size = (session_table_memsize(kTableCapacity) + 63) / 64 * 64;
+  void* mem = std::aligned_alloc(64, size);
+  return TablePtr(session_table_init(mem, kTableCapacity, 0, now_ms));
+}
+
+// One node's end of the hbdev: its stream's frames leave through TX queue 0.
+struct Hbdev {
+  uint16_t port_id;
+  uint64_t emit_fail = 0;
+};
+
+bool emit_on_port(void* arg, const uint8_t* frame, size_t len) {
+  auto* hb = static_cast<Hbdev*>(arg);
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  if (m == nullptr) return false;
+  char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(len));
+  if (p == nullptr) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  std::memcpy(p, frame, len);
+  if (rte_eth_tx_burst(hb->port_id, 0, &m, 1) == 1) return true;
+  rte_pktmbuf_free(m);
+  ++hb->emit_fail;
+  return false;
+}
+
+// A node: its hbdev, its stream and its live session table, with the
+// worker glue of sync.cc (live records, deletes, bulk walk, install).
+struct Node {
+  RingPort hb;
+  Hbdev io{};
+  test::StreamPtr stream;
+  TablePtr table;
+  uint64_t now_ms = 0;
+  // Sender's bulk walk (WorkerContext::sync_bulk_*).
+  uint64_t bulk_generation = 0;
+  uint32_t bulk_cursor = 0, bulk_sent = 0;
+  bool bulk_active = false;
+  uint64_t bulk_ends = 0;
+  uint64_t installs = 0, install_full = 0, bad_records = 0;
+};
+
+void send_session(Node& n, Session* s, uint64_t now_us) {
+  SessionRecord r;
+  session_record_from(*s, n.now_ms, &r);
+  uint8_t body[kSessionRecordLen];
+  size_t len = session_record_encode(r, body);
+  if (sync_tx_record(n.stream.get(), SyncRecordType::kSessionUpsert, body, len, now_us)) {
+    s->sync_flags = static_cast<uint8_t>(s->sync_flags | kSessionSyncKnown);
+    s->sync_expire_ms = s->expire_ms;
+  }
+}
+
+void bulk_step(Node& n, uint64_t now_us) {
+  SyncStream* st = n.stream.get();
+  if (st->tx_state != SyncTxState::kRunning) return;
+  if (st->generation != n.bulk_generation) {
+    n.bulk_generation = st->generation;
+    n.bulk_cursor = 0;
+    n.bulk_sent = 0;
+    n.bulk_active = true;
+  }
+  if (!n.bulk_active) return;
+  SessionTable* t = n.table.get();
+  unsigned scanned = 0, sent = 0;
+  while (n.bulk_cursor < t->capacity && scanned < kBulkScanPerStep &&
+         sent < kBulkRecordsPerStep && sync_tx_bulk_room(st)) {
+    Session* s = &t->entries[n.bulk_cursor++];
+    ++scanned;
+    if (!(s->flags & kSessionInUse)) continue;
+    s->sync_flags = 0;
+    send_session(n, s, now_us);
+    ++sent;
+  }
+  n.bulk_sent += sent;
+  if (n.bulk_cursor >= t->capacity && sync_tx_bulk_room(st)) {
+    uint8_t body[kBulkEndLen];
+    std::memcpy(body, &n.bulk_generation, 8);
+    std::memcpy(body + 8, &n.bulk_sent, 4);
+    if (sync_tx_record(st, SyncRecordType::kBulkEnd, body, sizeof(body), now_us)) {
+      n.bulk_active = false;
+      ++n.bulk_ends;
+    }
+  }
+}
+
+void install(Node& n, const SessionRecord& r) {
+  SessionTable* t = n.table.get();
+  uint32_t hash = session_key_hash(r.key);
+  Session* s = session_lookup(t, r.key, hash);
+  uint64_t expire = n.now_ms + r.expire_in_ms + sync_refresh_ms(r.timeout_s);
+  auto state = static_cast<TcpState>(r.state);
+  if (s == nullptr) {
+    s = session_insert(t, r.key, hash, r.flags, state, r.timeout_s, n.now_ms);
+    if (s == nullptr) {
+      ++n.install_full;
+      return;
+    }
+  }
+  session_rearm(t, s, state, r.timeout_s, expire);
+  s->flags = static_cast<uint8_t>(r.flags | kSessionInUse);
+  s->port[0] = r.port[0];
+  s->port[1] = r.port[1];
+  s->policy_index = r.policy_index < kMaxPolicies ? r.policy_index : kMaxPolicies;
+  s->policy_id = r.policy_id;
+  s->next_hop_be[0] = r.next_hop_be[0];
+  s->next_hop_be[1] = r.next_hop_be[1];
+  uint64_t age_ms = uint64_t{r.age_s} * 1000;
+  s->created_ms = n.now_ms > age_ms ? n.now_ms - age_ms : 0;
+  for (int d = 0; d < 2; ++d) {
+    s->packets[d] = r.packets[d];
+    s->bytes[d] = r.bytes[d];
+  }
+  s->sync_flags = kSessionSynced;
+  s->sync_generation = static_cast<uint32_t>(n.stream->rx_generation);
+  ++n.installs;
+}
+
+void node_apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* body,
+                size_t len) {
+  auto* n = static_cast<Node*>(arg);
+  if (ev != SyncApplyEvent::kRecord) return;
+  SessionTable* t = n->table.get();
+  switch (type) {
+    case SyncRecordType::kSessionUpsert: {
+      SessionRecord r;
+      if (session_record_decode(body, len, &r)) install(*n, r);
+      else ++n->bad_records;
+      break;
+    }
+    case SyncRecordType::kSessionDelete: {
+      SessionKey k;
+      if (!session_key_decode(body, len, &k)) {
+        ++n->bad_records;
+        break;
+      }
+      Session* s = session_lookup(t, k, session_key_hash(k));
+      if (s != nullptr) session_delete(t, s);
+      break;
+    }
+    case SyncRecordType::kBulkEnd: {
+      auto gen = static_cast<uint32_t>(n->stream->rx_generation);
+      session_for_each(t, [&](Session* s) {
+        if (s->sync_generation != gen || !(s->sync_flags & kSessionSynced)) session_delete(t, s);
+      });
+      break;
+    }
+    default:
+      ++n->bad_records;
+  }
+}
+
+// The link between the two hbdevs, one direction: frames the sender's
+// port sent wait in `held` and reach the other port's RX ring impaired.
+struct LinkDir {
+  RingPort* from;
+  RingPort* to;
+  std::deque<std::pair<rte_mbuf*, bool>> held;  // bool: reordered or duplicated once
+  uint64_t corrupted = 0;
+};
+
+class HbLink {
+ public:
+  HbLink(uint64_t seed, const Impairment& imp) : rng_(seed), imp_(imp) {}
+
+  void carry(LinkDir& d) {
+    rte_mbuf* burst[64];
+    unsigned n;
+    while ((n = rte_ring_dequeue_burst(d.from->tx[0], reinterpret_cast<void**>(burst), 64,
+                                       nullptr)) > 0)
+      for (unsigned i = 0; i < n; ++i) d.held.emplace_back(burst[i], false);
+    for (unsigned i = 0; i < kLinkFramesPerStep && !d.held.empty(); ++i) {
+      auto [m, was_held] = d.held.front();
+      d.held.pop_front();
+      if (rng_.chance(imp_.loss)) {
+        rte_pktmbuf_free(m);
+        continue;
+      }
+      if (!was_held && !d.held.empty() && rng_.chance(imp_.reorder)) {
+        size_t at = 1 + rng_.below(std::min<size_t>(d.held.size(), 6));
+        d.held.insert(d.held.begin() + static_cast<long>(at), {m, true});
+        continue;
+      }
+      if (!was_held && rng_.chance(imp_.duplicate)) {
+        rte_mbuf* copy = rte_pktmbuf_copy(m, g_pool, 0, UINT32_MAX);
+        if (copy != nullptr) {
+          size_t at = rng_.below(std::min<size_t>(d.held.size(), 12) + 1);
+          d.held.insert(d.held.begin() + static_cast<long>(at), {copy, true});
+        }
+      }
+      if (rng_.chance(imp_.corrupt)) {
+        uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
+        size_t at = test::kSyncUnauthenticatedPrefix +
+                    rng_.below(rte_pktmbuf_data_len(m) - test::kSyncUnauthenticatedPrefix);
+        p[at] ^= static_cast<uint8_t>(1u << rng_.below(8));
+        ++d.corrupted;
+      }
+      if (rte_ring_enqueue(d.to->rx[0], m) != 0) rte_pktmbuf_free(m);
+    }
+  }
+  static void clear(LinkDir& d) {
+    for (auto& [m, h] : d.held) rte_pktmbuf_free(m);
+    d.held.clear();
+  }
+
+ private:
+  Prng rng_;
+  Impairment imp_;
+};
+
+class SyncRings : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (Node* n : {&a_, &b_}) {
+      n->hb = make_ring_port(1, g_pool);
+      n->io.port_id = n->hb.port_id;
+      n->now_ms = now_us_ / 1000;
+      n->table = make_table(n->now_ms);
+      ASSERT_NE(n->table, nullptr);
+    }
+    a_.stream = test::make_stream(test::make_stream_params(0, kWindow, emit_on_port, &a_.io),
+                                  test::make_sync_conf(true, 0xa1a1));
+    b_.stream = test::make_stream(test::make_stream_params(0, kWindow, emit_on_port, &b_.io),
+                                  test::make_sync_conf(false, 0xb2b2));
+    ASSERT_NE(a_.stream, nullptr);
+    ASSERT_NE(b_.stream, nullptr);
+    ab_ = {&a_.hb, &b_.hb, {}, 0};
+    ba_ = {&b_.hb, &a_.hb, {}, 0};
+  }
+  void TearDown() override {
+    HbLink::clear(ab_);
+    HbLink::clear(ba_);
+    for (Node* n : {&a_, &b_}) {
+      n->stream.reset();
+      free_ring_port(n->hb);
+    }
+    EXPECT_EQ(rte_mempool_in_use_count(g_pool), 0u) << "every mbuf must come back";
+  }
+
+  void receive(Node& n) {
+    rte_mbuf* pkts[32];
+    uint16_t got;
+    while ((got = rte_eth_rx_burst(n.hb.port_id, 0, pkts, 32)) > 0) {
+      for (uint16_t i = 0; i < got; ++i) {
+        SyncRxResult r = sync_rx_frame(n.stream.get(), rte_pktmbuf_mtod(pkts[i], const uint8_t*),
+                                       rte_pktmbuf_data_len(pkts[i]), now_us_, node_apply, &n);
+        ++results_[static_cast<unsigned>(r)];
+      }
+      rte_pktmbuf_free_bulk(pkts, got);
+    }
+  }
+
+  void step(HbLink& link) {
+    now_us_ += kStepUs;
+    for (Node* n : {&a_, &b_}) n->now_ms = now_us_ / 1000;
+    bulk_step(a_, now_us_);
+    sync_stream_poll(a_.stream.get(), now_us_);
+    sync_stream_poll(b_.stream.get(), now_us_);
+    link.carry(ab_);
+    link.carry(ba_);
+    receive(b_);
+    receive(a_);
+  }
+
+  bool settled() {
+    const SyncStream* t = a_.stream.get();
+    return t->tx_state == SyncTxState::kRunning && a_.bulk_generation == t->generation &&
+           !a_.bulk_active && t->tx_acked == t->tx_seq && t->open_records == 0 &&
+           ab_.held.empty() && ba_.held.empty() && rte_ring_count(a_.hb.tx[0]) == 0 &&
+           rte_ring_count(b_.hb.tx[0]) == 0 && sync_idle(b_.stream.get());
+  }
+  bool settle(HbLink& link) {
+    for (uint64_t i = 0; i < kSettleStepLimit && !settled(); ++i) step(link);
+    return settled();
+  }
+
+  // The primary's traffic: new sessions, state changes, ended sessions,
+  // with sync_session_changed()/sync_session_gone()'s rules.
+  void change_sessions(unsigned n) {
+    SessionTable* t = a_.table.get();
+    SyncStream* st = a_.stream.get();
+    for (unsigned i = 0; i < n; ++i) {
+      unsigned id = static_cast<unsigned>(rng_.below(kIdSpace));
+      SessionKey k = key_for(id);
+      uint32_t hash = session_key_hash(k);
+      Session* s = session_lookup(t, k, hash);
+      bool running = st->tx_state == SyncTxState::kRunning;
+      if (s != nullptr && rng_.chance(200)) {
+        if ((s->sync_flags & kSessionSyncKnown) && running) {
+          uint8_t body[kSessionDeleteLen];
+          size_t len = session_key_encode(s->key, body);
+          sync_tx_record(st, SyncRecordType::kSessionDelete, body, len, now_us_);
+        }
+        session_delete(t, s);
+        continue;
+      }
+      auto state = k.proto == 6 ? static_cast<TcpState>(1 + rng_.below(kNbTcpStates - 1))
+                                : TcpState::kNone;
+      if (s == nullptr) {
+        s = session_insert(t, k, hash, kSessionOrigFromLo, state, 3600, a_.now_ms);
+        ASSERT_NE(s, nullptr);
+        s->port[0] = static_cast<uint8_t>(rng_.below(2));
+        s->port[1] = static_cast<uint8_t>(1 - s->port[0]);
+        s->policy_index = static_cast<uint16_t>(rng_.below(16));
+        s->policy_id = s->policy_index + 100u;
+        s->next_hop_be[0] = static_cast<uint32_t>(rng_.next());
+        s->next_hop_be[1] = static_cast<uint32_t>(rng_.next());
+      } else {
+        session_touch(t, s, state, 3600, a_.now_ms);
+      }
+      s->packets[rng_.below(2)] += 1;
+      s->bytes[rng_.below(2)] += 100 + rng_.below(1400);
+      if (running) send_session(a_, s, now_us_);
+    }
+  }
+
+  void expect_tables_equal() {
+    SessionTable* ta = a_.table.get();
+    SessionTable* tb = b_.table.get();
+    EXPECT_EQ(tb->in_use, ta->in_use);
+    unsigned compared = 0;
+    session_for_each(ta, [&](Session* s) {
+      Session* r = session_lookup(tb, s->key, session_key_hash(s->key));
+      if (r == nullptr) {
+        ADD_FAILURE() << "secondary lacks port_lo=" << s->key.port_lo;
+        return;
+      }
+      ++compared;
+      EXPECT_EQ(std::memcmp(&r->key, &s->key, sizeof(s->key)), 0);
+      EXPECT_EQ(r->state, s->state) << s->key.port_lo;
+      EXPECT_EQ(r->flags, s->flags) << s->key.port_lo;
+      EXPECT_EQ(r->port[0], s->port[0]);
+      EXPECT_EQ(r->port[1], s->port[1]);
+      EXPECT_EQ(r->policy_index, s->policy_index);
+      EXPECT_EQ(r->policy_id, s->policy_id);
+      EXPECT_EQ(r->next_hop_be[0], s->next_hop_be[0]);
+      EXPECT_EQ(r->next_hop_be[1], s->next_hop_be[1]);
+      EXPECT_EQ(r->timeout_s, s->timeout_s);
+      EXPECT_EQ(r->packets[0], s->packets[0]);
+      EXPECT_EQ(r->packets[1], s->packets[1]);
+      EXPECT_EQ(r->bytes[0], s->bytes[0]);
+      EXPECT_EQ(r->bytes[1], s->bytes[1]);
+      EXPECT_EQ(r->sync_flags, kSessionSynced);
+      EXPECT_GE(r->expire_ms, s->expire_ms) << "the secondary never ages out first";
+    });
+    EXPECT_EQ(compared, ta->in_use);
+    EXPECT_EQ(b_.bad_records, 0u);
+    EXPECT_EQ(b_.install_full, 0u);
+  }
+
+  uint64_t now_us_ = 5'000'000;
+  Prng rng_{42};
+  Node a_, b_;  // a: primary (sender), b: secondary
+  LinkDir ab_{}, ba_{};
+  uint64_t results_[16] = {};
+};
+
+class SyncOverRings : public SyncRings, public ::testing::WithParamInterface<Impairment> {};
+
+TEST_P(SyncOverRings, SecondaryTableEqualsPrimaryTable) {
+  const Impairment& imp = GetParam();
+  HbLink link(0xc0ffee ^ imp.loss ^ (uint64_t{imp.corrupt} << 16), imp);
+  ASSERT_TRUE(settle(link));
+  for (int round = 0; round < 12; ++round) {
+    change_sessions(400);  // a burst: more frames than the window
+    for (int i = 0; i < 400; ++i) {
+      change_sessions(1);
+      step(link);
+    }
+  }
+  ASSERT_TRUE(settle(link)) << "tx_seq=" << a_.stream->tx_seq << " acked=" << a_.stream->tx_acked;
+  EXPECT_GT(a_.table->in_use, 1000u);
+  expect_tables_equal();
+  EXPECT_TRUE(b_.stream->rx_in_sync);
+  const SyncStreamCounters& tc = a_.stream->counters;
+  const SyncStreamCounters& rc = b_.stream->counters;
+  EXPECT_GT(tc.tx_overflows, 0u);
+  EXPECT_GT(a_.bulk_ends, 1u);
+  if (imp.corrupt != 0) {
+    EXPECT_GT(ab_.corrupted + ba_.corrupted, 0u);
+    EXPECT_GT(rc.rx_bad_auth + rc.rx_malformed + rc.rx_wrong_group + rc.rx_misrouted +
+                  tc.acks_bad + a_.stream->counters.rx_bad_auth,
+              0u);
+  }
+  if (imp.loss != 0) {
+    EXPECT_GT(tc.tx_retransmits, 0u);
+  }
+  std::printf("[ %-11s ] sessions=%u frames=%" PRIu64 " rtx=%" PRIu64 " resets=%" PRIu64
+              " bulk_ends=%" PRIu64 " rx_gap=%" PRIu64 " rx_dup=%" PRIu64 " bad_auth=%" PRIu64
+              " corrupted=%" PRIu64 "\n",
+              imp.name, a_.table->in_use, tc.tx_frames, tc.tx_retransmits, tc.tx_resets,
+              a_.bulk_ends, rc.rx_gap, rc.rx_dup, rc.rx_bad_auth, ab_.corrupted + ba_.corrupted);
+}
+
+INSTANTIATE_TEST_SUITE_P(Impairments, SyncOverRings,
+                         ::testing::Values(Impairment{"clean", 0, 0, 0, 0, 0},
+                                           Impairment{"loss5", 50, 0, 0, 0, 0},
+                                           Impairment{"heavy", 200, 100, 100, 50, 0}),
+                         [](const ::testing::TestParamInfo<Impairment>& info) {
+                           return std::string(info.param.name);
+                         });
+
+TEST_F(SyncRings, WrongKeyAndReplayedFramesInstallNothing) {
+  HbLink link(7, {"clean", 0, 0, 0, 0, 0});
+  ASSERT_TRUE(settle(link));
+  change_sessions(300);
+  // Capture what the primary sends, deliver it, then replay all of it.
+  std::vector<std::vector<uint8_t>> sent;
+  for (int i = 0; i < 4000; ++i) {
+    now_us_ += kStepUs;
+    a_.now_ms = b_.now_ms = now_us_ / 1000;
+    bulk_step(a_, now_us_);
+    sync_stream_poll(a_.stream.get(), now_us_);
+    sync_stream_poll(b_.stream.get(), now_us_);
+    void* obj;
+    while (rte_ring_dequeue(a_.hb.tx[0], &obj) == 0) {
+      auto* m = static_cast<rte_mbuf*>(obj);
+      const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+      sent.emplace_back(p, p + rte_pktmbuf_data_len(m));
+      ASSERT_EQ(rte_ring_enqueue(b_.hb.rx[0], m), 0);
+    }
+    receive(b_);
+    link.carry(ba_);
+    receive(a_);
+  }
+  ASSERT_TRUE(settle(link));
+  expect_tables_equal();
+  ASSERT_GT(sent.size(), 5u);
+  uint64_t installs = b_.installs;
+  uint32_t in_use = b_.table->in_use;
+  for (const auto& f : sent) {
+    SyncRxResult r = sync_rx_frame(b_.stream.get(), f.data(), f.size(), now_us_, node_apply, &b_);
+    EXPECT_EQ(r, SyncRxResult::kDuplicate) << sync_rx_result_name(r);
+  }
+  EXPECT_EQ(b_.installs, installs) << "a replayed frame installs nothing";
+
+  // A secondary configured with another password: nothing authenticates.
+  Node c;
+  c.hb = make_ring_port(1, g_pool);
+  c.io.port_id = c.hb.port_id;
+  c.now_ms = now_us_ / 1000;
+  c.table = make_table(c.now_ms);
+  c.stream = test::make_stream(test::make_stream_params(0, kWindow, emit_on_port, &c.io),
+                               test::make_sync_conf(false, 0xc3c3, "another-password"));
+  for (const auto& f : sent) {
+    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+    ASSERT_NE(m, nullptr);
+    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(f.size())), f.data(), f.size());
+    ASSERT_EQ(rte_ring_enqueue(c.hb.rx[0], m), 0);
+  }
+  rte_mbuf* pkts[32];
+  uint16_t got;
+  uint64_t bad = 0;
+  while ((got = rte_eth_rx_burst(c.hb.port_id, 0, pkts, 32)) > 0) {
+    for (uint16_t i = 0; i < got; ++i) {
+      SyncRxResult r = sync_rx_frame(c.stream.get(), rte_pktmbuf_mtod(pkts[i], const uint8_t*),
+                                     rte_pktmbuf_data_len(pkts[i]), now_us_, node_apply, &c);
+      bad += r == SyncRxResult::kBadAuth;
+    }
+    rte_pktmbuf_free_bulk(pkts, got);
+  }
+  EXPECT_EQ(bad, sent.size());
+  EXPECT_EQ(c.installs, 0u);
+  EXPECT_EQ(c.table->in_use, 0u);
+  EXPECT_EQ(rte_ring_count(c.hb.tx[0]), 0u) << "no ack for what did not authenticate";
+  c.stream.reset();
+  free_ring_port(c.hb);
+  EXPECT_EQ(b_.table->in_use, in_use);
+}
+
+
+// ---- Two whole dataplanes -------------------------------------------------
+//
+//   client 10.1.100.22 -- port2 [A: primary] port1 -- server 172.16.200.209
+//                          A's hbdev queue 1 <==> B's hbdev queue 1
+//   (B has the same ports, silent: it is the secondary)
+
+using test::Bytes;
+using test::ipv4;
+using test::Mac;
+using test::to_be;
+
+constexpr Mac kPort1Mac{{0x02, 0x09, 0x0f, 0x00, 0x00, 0x01}};
+constexpr Mac kPort2Mac{{0x02, 0x09, 0x0f, 0x00, 0x00, 0x02}};
+constexpr Mac kClientMac{{0x52, 0x54, 0x00, 0x00, 0x00, 0x22}};
+constexpr Mac kServerMac{{0x52, 0x54, 0x00, 0x00, 0x02, 0x09}};
+const uint32_t kClient = ipv4(10, 1, 100, 22);
+const uint32_t kServer = ipv4(172, 16, 200, 209);
+const uint32_t kPort1Ip = ipv4(172, 16, 200, 1);
+const uint32_t kPort2Ip = ipv4(10, 1, 100, 1);
+constexpr unsigned kServerPort = 0, kClientPort = 1;
+constexpr unsigned kHbQueues = 2;  // 0: heartbeats (control lcore), 1: worker 0's stream
+constexpr auto kSyncDeadline = std::chrono::seconds(10);
+
+uint64_t g_now_ms = 10'000'000;
+uint64_t test_clock(void*) { return __atomic_load_n(&g_now_ms, __ATOMIC_RELAXED); }
+
+PortConf port_conf(const RingPort& p, const Mac& mac, uint32_t ip, const char* name, bool active) {
+  PortConf c{};
+  c.port_id = p.port_id;
+  std::memcpy(c.mac.addr_bytes, mac.b, 6);
+  c.addrs[c.nb_addrs++] = {to_be(ip), to_be(0xffffff00)};
+  c.allow_ping = true;
+  c.active = active;
+  std::snprintf(c.name, sizeof(c.name), "%s", name);
+  return c;
+}
+
+// Policy 7: the client subnet to DNS and HTTP behind port1.
+std::unique_ptr<Snapshot> make_snapshot(const RingPort& p1, const RingPort& p2, bool primary,
+                                        uint64_t epoch) {
+  auto s = std::make_unique<Snapshot>();
+  std::memset(s.get(), 0, sizeof(Snapshot));
+  s->generation = 1;
+  s->nb_ports = 2;
+  s->ports[kServerPort] = port_conf(p1, kPort1Mac, kPort1Ip, "port1", primary);
+  s->ports[kClientPort] = port_conf(p2, kPort2Mac, kPort2Ip, "port2", primary);
+  s->routes[s->nb_routes++] = {to_be(ipv4(172, 16, 200, 0)), 24, kServerPort, 0, 0};
+  s->routes[s->nb_routes++] = {to_be(ipv4(10, 1, 100, 0)), 24, kClientPort, 0, 0};
+  FirewallConf& fw = s->firewall;
+  fw.addrs[fw.nb_addrs++] = {ipv4(10, 1, 100, 0), ipv4(10, 1, 100, 255)};
+  fw.services[fw.nb_services++] = {6, 0, 80, 80, 0, 65535};
+  fw.services[fw.nb_services++] = {17, 0, 53, 53, 0, 65535};
+  fw.policies[fw.nb_policies++] = {7, 1u << kClientPort, 1u << kServerPort, 0, 1, 0, 0, 0, 2,
+                                   true, false, true};
+  s->sync = test::make_sync_conf(primary, epoch);
+  return s;
+}
+
+struct DpNode {
+  RingPort p1, p2, hb;
+  Dataplane* dp = nullptr;
+};
+
+class SyncDataplanes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    create(a_, true, 0xa0a0a0a0);
+    create(b_, false, 0xb0b0b0b0);
+  }
+  void create(DpNode& n, bool primary, uint64_t epoch) {
+    n.p1 = make_ring_port(1, g_pool);
+    n.p2 = make_ring_port(1, g_pool);
+    n.hb = make_ring_port(kHbQueues, g_pool);
+    DataplaneParams params{1, 0, static_cast<unsigned>(SOCKET_ID_ANY)};
+    params.session_capacity = 1024;
+    params.neigh_capacity = 64;
+    params.session_sync = true;
+    params.sync_window = 64;
+    char error[256] = "";
+    auto snap = make_snapshot(n.p1, n.p2, primary, epoch);
+    n.dp = dataplane_create(params, *snap, error, sizeof(error));
+    ASSERT_NE(n.dp, nullptr) << error;
+    dataplane_set_clock(n.dp, test_clock, nullptr);
+    dataplane_sync_port(n.dp, n.hb.port_id);
+  }
+  void TearDown() override {
+    for (DpNode* n : {&a_, &b_}) {
+      if (n->dp == nullptr) continue;
+      dataplane_sync_port(n->dp, -1);
+      // Frames still in the hbdev rings come from the dataplane's own pool.
+      for (unsigned q = 0; q < kHbQueues; ++q) {
+        drain_ring(n->hb.rx[q]);
+        drain_ring(n->hb.tx[q]);
+      }
+      dataplane_destroy(n->dp);
+      for (RingPort* p : {&n->p1, &n->p2, &n->hb}) free_ring_port(*p);
+    }
+    EXPECT_EQ(rte_mempool_in_use_count(g_pool), 0u) << "every mbuf must come back";
+  }
+
+  static void cross(const RingPort& from, const RingPort& to) {
+    void* burst[64];
+    unsigned n;
+    while ((n = rte_ring_dequeue_burst(from.tx[1], burst, 64, nullptr)) > 0) {
+      unsigned done = rte_ring_enqueue_burst(to.rx[1], burst, n, nullptr);
+      for (unsigned i = done; i < n; ++i) rte_pktmbuf_free(static_cast<rte_mbuf*>(burst[i]));
+    }
+  }
+  // One loop of each node's worker, then the hbdev cable; what the data
+  // ports send (forwarded frames, ARP replies) is counted and dropped.
+  void run_once() {
+    dataplane_poll_once(a_.dp, 0);
+    dataplane_poll_once(b_.dp, 0);
+    cross(a_.hb, b_.hb);
+    cross(b_.hb, a_.hb);
+    for (DpNode* n : {&a_, &b_})
+      for (RingPort* p : {&n->p1, &n->p2}) {
+        void* m;
+        while (rte_ring_dequeue(p->tx[0], &m) == 0) {
+          ++(n == &a_ ? forwarded_a_ : sent_b_);
+          rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+        }
+      }
+  }
+  template <typename Pred>
+  bool run_until(Pred done) {
+    auto deadline = std::chrono::steady_clock::now() + kSyncDeadline;
+    while (std::chrono::steady_clock::now() < deadline) {
+      run_once();
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::microseconds(20));  // the stream's timers are real
+    }
+    return false;
+  }
+  static void inject(const RingPort& p, const Bytes& frame) {
+    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+    ASSERT_NE(m, nullptr);
+    char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
+    ASSERT_NE(data, nullptr);
+    std::memcpy(data, frame.data(), frame.size());
+    ASSERT_EQ(rte_ring_enqueue(p.rx[0], m), 0);
+  }
+  static std::vector<SessionView> list(Dataplane* dp) {
+    std::vector<SessionView> v(256);
+    unsigned total = 0;
+    int n = dataplane_session_list(dp, SessionFilter{}, v.data(), 256, &total, 1000);
+    EXPECT_GE(n, 0);
+    v.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    return v;
+  }
+
+  DpNode a_, b_;
+  uint64_t forwarded_a_ = 0, sent_b_ = 0;
+};
+
+Bytes arp_request(const Mac& mac, uint32_t ip, uint32_t target) {
+  Bytes f = test::arp_frame(test::kBroadcastMac, mac, 1, mac, ip, Mac{}, target);
+  f.resize(60, 0);
+  return f;
+}
+
+TEST_F(SyncDataplanes, SecondaryHoldsThePrimarysSessionsMarkedSynced) {
+  // The empty tables first: RESET taken, bulk walk of nothing, in sync.
+  ASSERT_TRUE(run_until([&] { return dataplane_sync_in_sync(b_.dp); }));
+  EXPECT_FALSE(dataplane_sync_in_sync(a_.dp)) << "the primary follows nobody";
+
+  inject(a_.p2, arp_request(kClientMac, kClient, kPort2Ip));
+  inject(a_.p1, arp_request(kServerMac, kServer, kPort1Ip));
+  run_once();
+  constexpr unsigned kUdpFlows = 24, kTcpFlows = 12;
+  for (unsigned i = 0; i < kUdpFlows; ++i)
+    inject(a_.p2, test::ipv4_frame(kPort2Mac, kClientMac, kClient, kServer, kIpProtoUdp,
+                                   test::udp_segment(static_cast<uint16_t>(5000 + i), 53,
+                                                     test::pattern_bytes(20 + i))));
+  for (unsigned i = 0; i < kTcpFlows; ++i)
+    inject(a_.p2, test::ipv4_frame(kPort2Mac, kClientMac, kClient, kServer, kIpProtoTcp,
+                                   test::tcp_flags_segment(static_cast<uint16_t>(40000 + i), 80,
+                                                           0x02)));
+  for (int i = 0; i < 3; ++i) run_once();  // 36 frames: more than one RX burst
+  // Half the TCP flows get their SYN-ACK: a state change the peer must hear.
+  for (unsigned i = 0; i < kTcpFlows; i += 2)
+    inject(a_.p1, test::ipv4_frame(kPort1Mac, kServerMac, kServer, kClient, kIpProtoTcp,
+                                   test::tcp_flags_segment(80, static_cast<uint16_t>(40000 + i),
+                                                           0x12)));
+  run_once();
+  std::vector<SessionView> primary = list(a_.dp);
+  ASSERT_EQ(primary.size(), kUdpFlows + kTcpFlows);
+
+  auto same = [](const SessionView& x, const SessionView& y) {
+    return x.proto == y.proto && x.orig.src_be == y.orig.src_be &&
+           x.orig.dst_be == y.orig.dst_be && x.orig.sport == y.orig.sport &&
+           x.orig.dport == y.orig.dport;
+  };
+  auto replicated = [&] {
+    std::vector<SessionView> secondary = list(b_.dp);
+    if (secondary.size() != primary.size()) return false;
+    for (const SessionView& p : primary) {
+      bool found = false;
+      for (const SessionView& s : secondary)
+        if (same(p, s) && s.proto_state == p.proto_state && s.packets[0] == p.packets[0] &&
+            s.packets[1] == p.packets[1])
+          found = true;
+      if (!found) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(run_until(replicated));
+  EXPECT_TRUE(dataplane_sync_in_sync(b_.dp));
+  EXPECT_GT(forwarded_a_, 0u) << "the primary forwarded the flows";
+  EXPECT_EQ(sent_b_, 0u) << "the secondary's data ports stay silent";
+
+  std::vector<SessionView> secondary = list(b_.dp);
+  unsigned established = 0;
+  for (const SessionView& p : primary) {
+    EXPECT_FALSE(p.synced);
+    const SessionView* s = nullptr;
+    for (const SessionView& v : secondary)
+      if (same(p, v)) s = &v;
+    ASSERT_NE(s, nullptr) << "sport " << p.orig.sport;
+    EXPECT_TRUE(s->synced);
+    EXPECT_EQ(s->reply.src_be, p.reply.src_be);
+    EXPECT_EQ(s->reply.sport, p.reply.sport);
+    EXPECT_EQ(s->proto_state, p.proto_state);
+    EXPECT_EQ(s->policy_id, 7u);
+    EXPECT_EQ(s->policy_id, p.policy_id);
+    EXPECT_EQ(s->in_port, p.in_port);
+    EXPECT_EQ(s->out_port, p.out_port);
+    EXPECT_EQ(s->gateway_be[0], p.gateway_be[0]);
+    EXPECT_EQ(s->gateway_be[1], p.gateway_be[1]);
+    EXPECT_EQ(s->timeout_s, p.timeout_s);
+    EXPECT_EQ(s->bytes[0], p.bytes[0]);
+    EXPECT_EQ(s->bytes[1], p.bytes[1]);
+    EXPECT_GE(s->expire_s, p.expire_s) << "the secondary never ages a session out first";
+    if (p.proto == 6 && p.proto_state == static_cast<uint8_t>(TcpState::kSynRecv)) ++established;
+  }
+  EXPECT_EQ(established, kTcpFlows / 2) << "the SYN-ACKs' state change was replicated";
+
+  SyncStreamView views[2];
+  ASSERT_EQ(dataplane_sync_view(a_.dp, views, 2), 1u);
+  EXPECT_EQ(views[0].tx_state, SyncTxState::kRunning);
+  EXPECT_GE(views[0].counters.tx_records, kUdpFlows + kTcpFlows);
+  ASSERT_EQ(dataplane_sync_view(b_.dp, views, 2), 1u);
+  EXPECT_TRUE(views[0].rx_in_sync);
+  EXPECT_EQ(views[0].rx_epoch, 0xa0a0a0a0u);
+  EXPECT_EQ(views[0].counters.rx_bad_auth, 0u);
+  EXPECT_EQ(views[0].counters.rx_malformed, 0u);
+}
+
+}  // namespace
+}  // namespace tandem::dp

@@ -1,0 +1,193 @@
+// The record bodies of session pickup: round trips, the byte layout the
+// peer relies on (little-endian, addresses in network order), and what
+// decode must refuse before the receiver indexes or switches on it.
+#include <cstring>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "dataplane/session/session_types.h"
+#include "dataplane/sync/sync_records.h"
+
+namespace tandem::dp {
+namespace {
+
+SessionRecord sample_record() {
+  SessionRecord r{};
+  r.key.ip_lo_be = 0x1664010au;  // 10.1.100.22 as stored (network order)
+  r.key.ip_hi_be = 0xd1c810acu;  // 172.16.200.209
+  r.key.port_lo = 443;
+  r.key.port_hi = 51000;
+  r.key.proto = 6;
+  r.key.zone = 3;
+  r.state = static_cast<uint8_t>(TcpState::kFinWait);
+  r.flags = kSessionOrigFromLo | kSessionFinOrig;
+  r.port[0] = 1;
+  r.port[1] = 0;
+  r.policy_index = 0x0102;
+  r.policy_id = 0x0a0b0c0d;
+  r.next_hop_be[0] = 0x01c810acu;
+  r.next_hop_be[1] = 0x1664010au;
+  r.timeout_s = 120;
+  r.expire_in_ms = 0x11223344;
+  r.age_s = 77;
+  r.packets[0] = 0x0102030405060708ull;
+  r.packets[1] = 9;
+  r.bytes[0] = 1ull << 40;
+  r.bytes[1] = 12345;
+  return r;
+}
+
+bool same(const SessionRecord& a, const SessionRecord& b) {
+  return std::memcmp(&a.key, &b.key, sizeof(a.key)) == 0 && a.state == b.state &&
+         a.flags == b.flags && a.port[0] == b.port[0] && a.port[1] == b.port[1] &&
+         a.policy_index == b.policy_index && a.policy_id == b.policy_id &&
+         a.next_hop_be[0] == b.next_hop_be[0] && a.next_hop_be[1] == b.next_hop_be[1] &&
+         a.timeout_s == b.timeout_s && a.expire_in_ms == b.expire_in_ms && a.age_s == b.age_s &&
+         a.packets[0] == b.packets[0] && a.packets[1] == b.packets[1] &&
+         a.bytes[0] == b.bytes[0] && a.bytes[1] == b.bytes[1];
+}
+
+TEST(SyncRecords, SessionRecordRoundTripAndLayout) {
+  SessionRecord r = sample_record();
+  uint8_t buf[kSessionRecordLen + 8];
+  std::memset(buf, 0xee, sizeof(buf));
+  ASSERT_EQ(session_record_encode(r, buf), kSessionRecordLen);
+  EXPECT_EQ(buf[kSessionRecordLen], 0xee) << "writes exactly kSessionRecordLen bytes";
+  // Addresses as on the wire (network order), the rest little-endian.
+  EXPECT_EQ(std::vector<uint8_t>(buf, buf + 4), (std::vector<uint8_t>{10, 1, 100, 22}));
+  EXPECT_EQ(buf[8], 443 & 0xff);
+  EXPECT_EQ(buf[9], 443 >> 8);
+  EXPECT_EQ(buf[12], 6);
+  EXPECT_EQ(buf[13], 3);
+  EXPECT_EQ(buf[16], static_cast<uint8_t>(TcpState::kFinWait));
+  EXPECT_EQ(buf[20], 0x02);
+  EXPECT_EQ(buf[21], 0x01);
+  EXPECT_EQ(buf[22], 0x0d);
+  EXPECT_EQ(buf[25], 0x0a);
+  EXPECT_EQ(buf[46], 0x08) << "packets[0], least significant byte first";
+  SessionRecord back{};
+  ASSERT_TRUE(session_record_decode(buf, kSessionRecordLen, &back));
+  EXPECT_TRUE(same(r, back));
+}
+
+TEST(SyncRecords, SessionRecordDecodeRejects) {
+  SessionRecord r = sample_record();
+  uint8_t buf[kSessionRecordLen + 1] = {};
+  session_record_encode(r, buf);
+  SessionRecord out;
+  for (size_t len : {size_t{0}, size_t{16}, kSessionRecordLen - 1, kSessionRecordLen + 1})
+    EXPECT_FALSE(session_record_decode(buf, len, &out)) << len;
+
+  uint8_t bad[kSessionRecordLen];
+  std::memcpy(bad, buf, sizeof(bad));
+  bad[14] = 1;  // key pad
+  EXPECT_FALSE(session_record_decode(bad, sizeof(bad), &out));
+  std::memcpy(bad, buf, sizeof(bad));
+  bad[16] = kNbTcpStates;  // state out of range
+  EXPECT_FALSE(session_record_decode(bad, sizeof(bad), &out));
+  std::memcpy(bad, buf, sizeof(bad));
+  bad[12] = 17;  // UDP with a TCP state
+  EXPECT_FALSE(session_record_decode(bad, sizeof(bad), &out));
+  bad[16] = 0;  // UDP, no state: fine
+  EXPECT_TRUE(session_record_decode(bad, sizeof(bad), &out));
+  EXPECT_EQ(out.key.proto, 17);
+  std::memcpy(bad, buf, sizeof(bad));
+  bad[16] = kNbTcpStates - 1;  // the last TCP state is valid
+  EXPECT_TRUE(session_record_decode(bad, sizeof(bad), &out));
+}
+
+TEST(SyncRecords, SessionRecordFromSession) {
+  Session s{};
+  s.key.ip_lo_be = 1;
+  s.key.ip_hi_be = 2;
+  s.key.port_lo = 3;
+  s.key.port_hi = 4;
+  s.key.proto = 6;
+  s.state = static_cast<uint8_t>(TcpState::kEstablished);
+  s.flags = kSessionInUse | kSessionOrigFromLo | kSessionLog;
+  s.port[0] = 1;
+  s.port[1] = 2;
+  s.policy_index = 5;
+  s.policy_id = 7;
+  s.next_hop_be[0] = 8;
+  s.next_hop_be[1] = 9;
+  s.timeout_s = 3600;
+  s.created_ms = 10'000;
+  s.expire_ms = 70'000;
+  s.packets[0] = 11;
+  s.bytes[1] = 12;
+  SessionRecord r{};
+  session_record_from(s, 40'500, &r);
+  EXPECT_EQ(std::memcmp(&r.key, &s.key, sizeof(s.key)), 0);
+  EXPECT_EQ(r.flags, kSessionOrigFromLo | kSessionLog) << "in-use is the receiver's own";
+  EXPECT_EQ(r.expire_in_ms, 29'500u);
+  EXPECT_EQ(r.age_s, 30u);
+  EXPECT_EQ(r.policy_id, 7u);
+  EXPECT_EQ(r.next_hop_be[1], 9u);
+  EXPECT_EQ(r.packets[0], 11u);
+  EXPECT_EQ(r.bytes[1], 12u);
+  // Past its expiry (the wheel has not run yet) and a clock behind creation.
+  session_record_from(s, 80'000, &r);
+  EXPECT_EQ(r.expire_in_ms, 0u);
+  session_record_from(s, 5'000, &r);
+  EXPECT_EQ(r.age_s, 0u);
+  // A far expiry saturates rather than wraps.
+  s.expire_ms = 1ull << 40;
+  session_record_from(s, 0, &r);
+  EXPECT_EQ(r.expire_in_ms, UINT32_MAX);
+}
+
+TEST(SyncRecords, SessionKeyRoundTripAndRejects) {
+  SessionKey k = sample_record().key;
+  uint8_t buf[kSessionDeleteLen];
+  ASSERT_EQ(session_key_encode(k, buf), kSessionDeleteLen);
+  SessionKey back{};
+  ASSERT_TRUE(session_key_decode(buf, sizeof(buf), &back));
+  EXPECT_EQ(std::memcmp(&k, &back, sizeof(k)), 0);
+  EXPECT_FALSE(session_key_decode(buf, sizeof(buf) - 1, &back));
+  EXPECT_FALSE(session_key_decode(buf, 0, &back));
+  buf[15] = 0x80;  // pad
+  EXPECT_FALSE(session_key_decode(buf, sizeof(buf), &back));
+}
+
+TEST(SyncRecords, UserRecordRoundTripAndRejects) {
+  UserRecord u{};
+  u.client_ip_be = 0x1664010au;
+  u.expire_in_s = 28800;
+  const char name[] = "alice@example";
+  u.name_len = sizeof(name) - 1;
+  std::memcpy(u.name, name, u.name_len);
+  uint8_t buf[9 + kUserNameMax];
+  size_t n = user_record_encode(u, buf, sizeof(buf));
+  ASSERT_EQ(n, 9u + u.name_len);
+  UserRecord back{};
+  ASSERT_TRUE(user_record_decode(buf, n, &back));
+  EXPECT_EQ(back.client_ip_be, u.client_ip_be);
+  EXPECT_EQ(back.expire_in_s, 28800u);
+  ASSERT_EQ(back.name_len, u.name_len);
+  EXPECT_EQ(std::memcmp(back.name, name, u.name_len), 0);
+
+  EXPECT_EQ(user_record_encode(u, buf, n - 1), 0u) << "no room";
+  EXPECT_FALSE(user_record_decode(buf, 8, &back));
+  EXPECT_FALSE(user_record_decode(buf, n - 1, &back)) << "shorter than its name";
+  EXPECT_FALSE(user_record_decode(buf, n + 1, &back)) << "longer than its name";
+  buf[8] = kUserNameMax + 1;
+  std::vector<uint8_t> long_name(buf, buf + 9);
+  long_name.resize(9 + kUserNameMax + 1, 'x');
+  EXPECT_FALSE(user_record_decode(long_name.data(), long_name.size(), &back));
+  UserRecord too_long = u;
+  too_long.name_len = kUserNameMax + 1;
+  uint8_t big[256];
+  EXPECT_EQ(user_record_encode(too_long, big, sizeof(big)), 0u);
+
+  // Empty name is a valid record (9 bytes).
+  u.name_len = 0;
+  n = user_record_encode(u, buf, sizeof(buf));
+  ASSERT_EQ(n, 9u);
+  EXPECT_TRUE(user_record_decode(buf, n, &back));
+  EXPECT_EQ(back.name_len, 0u);
+}
+
+}  // namespace
+}  // namespace tandem::dp
