@@ -1,12 +1,11 @@
 #include "controlplane/ha/hb_frame.h"
 
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "dataplane/sync/hkdf.h"
 
 namespace tandem::ha {
 namespace {
@@ -64,33 +63,6 @@ bool get_str(const uint8_t** p, const uint8_t* end, size_t max, std::string* out
   out->assign(reinterpret_cast<const char*>(*p), n);
   *p += n;
   return printable(*out);
-}
-
-bool hkdf(int mode, const uint8_t* ikm, size_t ikm_len, const uint8_t* salt, size_t salt_len,
-          const uint8_t* info, size_t info_len, uint8_t* out, size_t out_len) {
-  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr);
-  if (!kdf) return false;
-  EVP_KDF_CTX* kctx = EVP_KDF_CTX_new(kdf);
-  EVP_KDF_free(kdf);
-  if (!kctx) return false;
-  char digest[] = "SHA256";
-  OSSL_PARAM params[6];
-  size_t n = 0;
-  params[n++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
-  // OpenSSL's HKDF refuses an empty key; a cluster without a password
-  // still authenticates (integrity, not secrecy), so feed one zero byte.
-  static const uint8_t kZero = 0;
-  params[n++] = OSSL_PARAM_construct_octet_string(
-      OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(ikm_len ? ikm : &kZero), ikm_len ? ikm_len : 1);
-  if (salt_len)
-    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<uint8_t*>(salt), salt_len);
-  if (info_len)
-    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<uint8_t*>(info), info_len);
-  params[n] = OSSL_PARAM_construct_end();
-  bool ok = EVP_KDF_derive(kctx, out, out_len, params) == 1;
-  EVP_KDF_CTX_free(kctx);
-  return ok;
 }
 
 void nonce_for(uint64_t seq, uint8_t nonce[12]) {
@@ -160,9 +132,9 @@ bool HbCodec::init(std::string_view password, unsigned group_id, std::string* er
   std::string salt = kSaltLabel;
   salt.push_back(char(group_id >> 8));
   salt.push_back(char(group_id & 0xff));
-  if (!hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, reinterpret_cast<const uint8_t*>(password.data()),
-            password.size(), reinterpret_cast<const uint8_t*>(salt.data()), salt.size(), nullptr, 0,
-            prk_.data(), prk_.size())) {
+  if (!dp::hkdf_sha256_extract(reinterpret_cast<const uint8_t*>(password.data()),
+                               password.size(), reinterpret_cast<const uint8_t*>(salt.data()),
+                               salt.size(), prk_.data(), prk_.size())) {
     if (err) *err = "HKDF-SHA256 is not available from OpenSSL";
     return false;
   }
@@ -176,8 +148,8 @@ bool HbCodec::derive_key(std::string_view serial16, uint64_t epoch, Key* key) co
   std::memcpy(info, kInfoLabel, sizeof(kInfoLabel) - 1);
   std::memcpy(info + sizeof(kInfoLabel) - 1, serial16.data(), kHbSerialLen);
   put64(info + sizeof(kInfoLabel) - 1 + kHbSerialLen, epoch);
-  return hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, prk_.data(), prk_.size(), nullptr, 0, info,
-              sizeof(info), key->data(), key->size());
+  return dp::hkdf_sha256_expand(prk_.data(), prk_.size(), info, sizeof(info), key->data(),
+                                key->size());
 }
 
 HbDecodeResult HbCodec::count(HbDecodeResult r) {

@@ -2,10 +2,9 @@
 
 #include <cstring>
 
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
+
+#include "dataplane/sync/hkdf.h"
 
 namespace tandem::dp {
 namespace {
@@ -67,62 +66,45 @@ uint8_t* write_header(const SyncStream* s, uint8_t* f, SyncFrameKind kind, uint8
 }
 
 // Seals plain (len bytes) behind the header in f; the header is the AAD.
+// seal_ctx already holds the key: only the nonce is set per frame.
 bool seal(SyncStream* s, uint8_t* f, const uint8_t* plain, size_t len, SyncFrameKind kind,
           uint64_t seq) {
   uint8_t nonce[12];
   nonce_of(kind, s->params.stream, seq, nonce);
   int outl = 0, finl = 0;
   uint8_t* ct = f + kSyncHdrLen;
-  return EVP_EncryptInit_ex(s->cipher, EVP_aes_256_gcm(), nullptr, s->tx_key, nonce) == 1 &&
-         EVP_EncryptUpdate(s->cipher, nullptr, &outl, f + kSyncEthLen,
+  EVP_CIPHER_CTX* c = s->seal_ctx;
+  return EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, nonce) == 1 &&
+         EVP_EncryptUpdate(c, nullptr, &outl, f + kSyncEthLen,
                            int(kSyncHdrLen - kSyncEthLen)) == 1 &&
-         EVP_EncryptUpdate(s->cipher, ct, &outl, plain, int(len)) == 1 &&
-         EVP_EncryptFinal_ex(s->cipher, ct + outl, &finl) == 1 &&
-         EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_GET_TAG, int(kSyncTagLen), ct + len) == 1;
+         EVP_EncryptUpdate(c, ct, &outl, plain, int(len)) == 1 &&
+         EVP_EncryptFinal_ex(c, ct + outl, &finl) == 1 &&
+         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, int(kSyncTagLen), ct + len) == 1;
 }
 
-bool open_frame(SyncStream* s, const uint8_t* key, const uint8_t* f, size_t frame_len,
-                uint8_t* plain, size_t* plain_len) {
+// Opens a frame of `epoch` with `key`; the key schedule runs only when
+// open_ctx holds another epoch's key.
+bool open_frame(SyncStream* s, uint64_t epoch, const uint8_t* key, const uint8_t* f,
+                size_t frame_len, uint8_t* plain, size_t* plain_len) {
+  EVP_CIPHER_CTX* c = s->open_ctx;
+  if (!s->open_ctx_keyed || s->open_ctx_epoch != epoch) {
+    s->open_ctx_keyed = EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), nullptr, key, nullptr) == 1;
+    s->open_ctx_epoch = epoch;
+    if (!s->open_ctx_keyed) return false;
+  }
   size_t len = frame_len - kSyncHdrLen - kSyncTagLen;
   uint8_t nonce[12];
   nonce_of(SyncFrameKind(f[kOffKind]), f[kOffStream], get64(f + kOffSeq), nonce);
   const uint8_t* ct = f + kSyncHdrLen;
   int outl = 0, finl = 0;
-  bool ok = EVP_DecryptInit_ex(s->cipher, EVP_aes_256_gcm(), nullptr, key, nonce) == 1 &&
-            EVP_DecryptUpdate(s->cipher, nullptr, &outl, f + kSyncEthLen,
+  bool ok = EVP_DecryptInit_ex(c, nullptr, nullptr, nullptr, nonce) == 1 &&
+            EVP_DecryptUpdate(c, nullptr, &outl, f + kSyncEthLen,
                               int(kSyncHdrLen - kSyncEthLen)) == 1 &&
-            EVP_DecryptUpdate(s->cipher, plain, &outl, ct, int(len)) == 1 &&
-            EVP_CIPHER_CTX_ctrl(s->cipher, EVP_CTRL_GCM_SET_TAG, int(kSyncTagLen),
+            EVP_DecryptUpdate(c, plain, &outl, ct, int(len)) == 1 &&
+            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, int(kSyncTagLen),
                                 const_cast<uint8_t*>(ct + len)) == 1 &&
-            EVP_DecryptFinal_ex(s->cipher, plain + outl, &finl) == 1;
+            EVP_DecryptFinal_ex(c, plain + outl, &finl) == 1;
   *plain_len = len;
-  return ok;
-}
-
-bool hkdf(int mode, const uint8_t* ikm, size_t ikm_len, const uint8_t* salt, size_t salt_len,
-          const uint8_t* info, size_t info_len, uint8_t* out, size_t out_len) {
-  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr);
-  if (kdf == nullptr) return false;
-  EVP_KDF_CTX* kctx = EVP_KDF_CTX_new(kdf);
-  EVP_KDF_free(kdf);
-  if (kctx == nullptr) return false;
-  char digest[] = "SHA256";
-  OSSL_PARAM params[6];
-  size_t n = 0;
-  params[n++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
-  static const uint8_t kZero = 0;  // HKDF refuses an empty key: no password -> one zero byte
-  params[n++] = OSSL_PARAM_construct_octet_string(
-      OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(ikm_len ? ikm : &kZero), ikm_len ? ikm_len : 1);
-  if (salt_len)
-    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-                                                    const_cast<uint8_t*>(salt), salt_len);
-  if (info_len)
-    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-                                                    const_cast<uint8_t*>(info), info_len);
-  params[n] = OSSL_PARAM_construct_end();
-  bool ok = EVP_KDF_derive(kctx, out, out_len, params) == 1;
-  EVP_KDF_CTX_free(kctx);
   return ok;
 }
 
@@ -341,8 +323,7 @@ bool sync_derive_prk(const uint8_t* password, size_t password_len, uint16_t grou
   uint8_t salt[sizeof(kPrkSalt) - 1 + 2];
   std::memcpy(salt, kPrkSalt, sizeof(kPrkSalt) - 1);
   put16(salt + sizeof(kPrkSalt) - 1, group_id);
-  return hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, password, password_len, salt, sizeof(salt), nullptr,
-              0, prk, kSyncKeyLen);
+  return hkdf_sha256_extract(password, password_len, salt, sizeof(salt), prk, kSyncKeyLen);
 }
 
 bool sync_derive_epoch_key(const uint8_t prk[kSyncKeyLen], uint64_t epoch,
@@ -350,8 +331,7 @@ bool sync_derive_epoch_key(const uint8_t prk[kSyncKeyLen], uint64_t epoch,
   uint8_t info[sizeof(kKeyInfo) - 1 + 8];
   std::memcpy(info, kKeyInfo, sizeof(kKeyInfo) - 1);
   put64(info + sizeof(kKeyInfo) - 1, epoch);
-  return hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, prk, kSyncKeyLen, nullptr, 0, info, sizeof(info),
-              key, kSyncKeyLen);
+  return hkdf_sha256_expand(prk, kSyncKeyLen, info, sizeof(info), key, kSyncKeyLen);
 }
 
 size_t sync_stream_memsize(unsigned window) {
@@ -365,8 +345,12 @@ SyncStream* sync_stream_init(void* mem, const SyncStreamParams& params, const Sy
   s->params = params;
   s->slots = reinterpret_cast<SyncSlot*>(static_cast<uint8_t*>(mem) +
                                          round_up(sizeof(SyncStream), kAlign));
-  s->cipher = EVP_CIPHER_CTX_new();
-  if (s->cipher == nullptr) return nullptr;
+  s->seal_ctx = EVP_CIPHER_CTX_new();
+  s->open_ctx = EVP_CIPHER_CTX_new();
+  if (s->seal_ctx == nullptr || s->open_ctx == nullptr) {
+    sync_stream_fini(s);
+    return nullptr;
+  }
   s->tx_seq = s->tx_acked = s->tx_send_next = 1;
   s->rto_us = params.rto_us;
   s->tx_state = SyncTxState::kOff;
@@ -376,8 +360,9 @@ SyncStream* sync_stream_init(void* mem, const SyncStreamParams& params, const Sy
 
 void sync_stream_fini(SyncStream* s) {
   if (s == nullptr) return;
-  EVP_CIPHER_CTX_free(s->cipher);
-  s->cipher = nullptr;
+  EVP_CIPHER_CTX_free(s->seal_ctx);
+  EVP_CIPHER_CTX_free(s->open_ctx);
+  s->seal_ctx = s->open_ctx = nullptr;
 }
 
 void sync_stream_configure(SyncStream* s, const SyncConf& conf, uint64_t now_us) {
@@ -387,7 +372,10 @@ void sync_stream_configure(SyncStream* s, const SyncConf& conf, uint64_t now_us)
   bool was_sender = s->conf.enabled && s->conf.sender;
   s->conf = conf;
   if (rekey) {
-    if (!sync_derive_epoch_key(conf.prk, conf.local_epoch, s->tx_key)) s->conf.enabled = false;
+    if (!sync_derive_epoch_key(conf.prk, conf.local_epoch, s->tx_key) ||
+        EVP_EncryptInit_ex(s->seal_ctx, EVP_aes_256_gcm(), nullptr, s->tx_key, nullptr) != 1)
+      s->conf.enabled = false;
+    s->open_ctx_keyed = false;
     s->rx_following = false;  // the peer's key changes with ours
     s->peer_key_valid = false;
     s->rx_in_sync = false;
@@ -518,7 +506,7 @@ SyncRxResult sync_rx_frame(SyncStream* s, const uint8_t* f, size_t len, uint64_t
   }
   uint8_t plain[kSyncMaxPlain];
   size_t plain_len = 0;
-  if (!open_frame(s, key, f, len, plain, &plain_len)) {
+  if (!open_frame(s, epoch, key, f, len, plain, &plain_len)) {
     ++s->counters.rx_bad_auth;
     return SyncRxResult::kBadAuth;
   }

@@ -74,7 +74,12 @@ inline constexpr unsigned kSyncRetiredEpochs = 8;
 struct SyncStream {
   SyncStreamParams params;
   SyncConf conf;  // copy of the snapshot's (keys, epoch, MAC, flush)
-  EVP_CIPHER_CTX* cipher;
+  // Keyed once (AES key schedule) and given only a nonce per frame: seal
+  // with this boot's key, open with the followed peer's.
+  EVP_CIPHER_CTX* seal_ctx;
+  EVP_CIPHER_CTX* open_ctx;
+  bool open_ctx_keyed;     // open_ctx holds the key of open_ctx_epoch
+  uint64_t open_ctx_epoch;
   uint8_t tx_key[kSyncKeyLen];
 
   // Sender.
@@ -122,7 +127,7 @@ struct SyncStream {
 
 size_t sync_stream_memsize(unsigned window);
 // Lays the stream out in mem (64-byte aligned, sync_stream_memsize bytes)
-// and allocates its cipher context (the only allocation: at init). Returns
+// and allocates its two cipher contexts (the only allocation: at init). Returns
 // nullptr when OpenSSL cannot.
 SyncStream* sync_stream_init(void* mem, const SyncStreamParams& params, const SyncConf& conf);
 void sync_stream_fini(SyncStream* s);
