@@ -30,6 +30,7 @@
 #include "dataplane/packet/parse.h"
 #include "dataplane/session/session.h"
 #include "dataplane/worker/worker.h"
+#include "tests/component/lib/eal_ring.h"
 #include "tests/unit/dataplane/frame_builder.h"
 
 namespace tandem::dp {
@@ -52,73 +53,18 @@ const uint32_t kRemote = ipv4(192, 168, 50, 5);
 const uint32_t kPort1Ip = ipv4(172, 16, 200, 1);
 const uint32_t kPort2Ip = ipv4(10, 1, 100, 1);
 constexpr unsigned kRingSize = 1024;
-constexpr unsigned kMaxQueues = 2;
 constexpr unsigned kServerPort = 0, kClientPort = 1;  // snapshot indexes
 
 rte_mempool* g_pool = nullptr;
-std::string g_prefix;
 uint64_t g_now_ms = 1'000'000;
 uint64_t test_clock(void*) { return __atomic_load_n(&g_now_ms, __ATOMIC_RELAXED); }
 void advance_ms(uint64_t ms) { __atomic_fetch_add(&g_now_ms, ms, __ATOMIC_RELAXED); }
 
-class EalEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    g_prefix = "tandem-test-fwd-" + std::to_string(getpid());
-    const char* argv[] = {"dp_forward", "-l", "0,1", "--no-huge", "-m", "256", "--no-pci",
-                          "--no-shconf", "--no-telemetry", "--file-prefix", g_prefix.c_str(),
-                          "--log-level", "lib.eal:error"};
-    int argc = static_cast<int>(sizeof(argv) / sizeof(argv[0]));
-    if (rte_eal_init(argc, const_cast<char**>(argv)) < 0) {
-      std::fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));
-      std::abort();
-    }
-    g_pool = rte_pktmbuf_pool_create("dp_fwd_pool", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                     SOCKET_ID_ANY);
-    if (g_pool == nullptr) std::abort();
-  }
-  void TearDown() override {
-    rte_eal_cleanup();
-    std::error_code ec;
-    std::filesystem::remove_all("/var/run/dpdk/" + g_prefix, ec);
-  }
-};
-[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(
+    new ::tandem::test::EalRingEnvironment("fwd", "0,1", 2047, &g_pool));
 
-struct RingPort {
-  uint16_t port_id = 0;
-  unsigned nb_queues = 0;
-  rte_ring* rx[kMaxQueues] = {};
-  rte_ring* tx[kMaxQueues] = {};
-};
-
-RingPort make_ring_port(unsigned nb_queues) {
-  static unsigned serial = 0;
-  RingPort p;
-  p.nb_queues = nb_queues;
-  unsigned id = serial++;
-  for (unsigned q = 0; q < nb_queues; ++q) {
-    std::string rx = "fwrx" + std::to_string(id) + "_" + std::to_string(q);
-    std::string tx = "fwtx" + std::to_string(id) + "_" + std::to_string(q);
-    p.rx[q] = rte_ring_create(rx.c_str(), kRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    p.tx[q] = rte_ring_create(tx.c_str(), kRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  }
-  std::string name = "net_ring_fw" + std::to_string(id);
-  int port = rte_eth_from_rings(name.c_str(), p.rx, nb_queues, p.tx, nb_queues, SOCKET_ID_ANY);
-  EXPECT_GE(port, 0);
-  p.port_id = static_cast<uint16_t>(port);
-  rte_eth_conf conf{};
-  EXPECT_EQ(rte_eth_dev_configure(p.port_id, static_cast<uint16_t>(nb_queues),
-                                  static_cast<uint16_t>(nb_queues), &conf), 0);
-  for (unsigned q = 0; q < nb_queues; ++q) {
-    EXPECT_EQ(rte_eth_rx_queue_setup(p.port_id, static_cast<uint16_t>(q), kRingSize,
-                                     SOCKET_ID_ANY, nullptr, g_pool), 0);
-    EXPECT_EQ(rte_eth_tx_queue_setup(p.port_id, static_cast<uint16_t>(q), kRingSize,
-                                     SOCKET_ID_ANY, nullptr), 0);
-  }
-  EXPECT_EQ(rte_eth_dev_start(p.port_id), 0);
-  return p;
-}
+using ::tandem::test::RingPort;
+RingPort make_ring_port(unsigned nb_queues) { return ::tandem::test::make_ring_port(nb_queues, g_pool); }
 
 void free_ring_port(RingPort& p) {
   rte_eth_dev_stop(p.port_id);

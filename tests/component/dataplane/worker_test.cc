@@ -24,6 +24,7 @@
 #include "dataplane/arp/arp.h"
 #include "dataplane/packet/parse.h"
 #include "dataplane/worker/worker.h"
+#include "tests/component/lib/eal_ring.h"
 #include "tests/unit/dataplane/frame_builder.h"
 
 namespace tandem::dp {
@@ -38,77 +39,15 @@ const uint32_t kClientIp = test::ipv4(10, 1, 100, 22);
 const uint32_t kNodeIp = test::ipv4(10, 1, 100, 1);
 const uint32_t kNewIp = test::ipv4(10, 1, 100, 2);
 constexpr unsigned kRingSize = 1024;
-constexpr unsigned kMaxQueues = 2;
 
 rte_mempool* g_pool = nullptr;
-std::string g_prefix;
 
-class EalEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    g_prefix = "tandem-test-dpworker-" + std::to_string(getpid());
-    // DPDK 22.11 refuses --in-memory with --no-huge (which implies legacy
-    // memory); --no-shconf gives the same "no files left behind".
-    const char* argv[] = {"dp_component", "-l", "0,1", "--no-huge", "-m", "256", "--no-pci",
-                          "--no-shconf", "--file-prefix", g_prefix.c_str(), "--no-telemetry",
-                          "--log-level", "lib.eal:error"};
-    int argc = static_cast<int>(sizeof(argv) / sizeof(argv[0]));
-    // A failed environment only skips the tests; fail the binary instead.
-    if (rte_eal_init(argc, const_cast<char**>(argv)) < 0) {
-      std::fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));
-      std::abort();
-    }
-    g_pool = rte_pktmbuf_pool_create("dp_comp_pool", 2047, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                     SOCKET_ID_ANY);
-    if (g_pool == nullptr) {
-      std::fprintf(stderr, "mbuf pool: %s\n", rte_strerror(rte_errno));
-      std::abort();
-    }
-  }
-  void TearDown() override {
-    rte_eal_cleanup();
-    std::error_code ec;
-    std::filesystem::remove_all("/var/run/dpdk/" + g_prefix, ec);
-  }
-};
+[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(
+    new ::tandem::test::EalRingEnvironment("dpworker", "0,1", 2047, &g_pool, 64));
 
-[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
-
-struct RingPort {
-  uint16_t port_id = 0;
-  unsigned nb_queues = 0;
-  rte_ring* rx[kMaxQueues] = {};
-  rte_ring* tx[kMaxQueues] = {};
-};
-
+using ::tandem::test::RingPort;
 RingPort make_ring_port(unsigned nb_queues, unsigned tx_ring_size = kRingSize) {
-  static unsigned serial = 0;
-  RingPort p;
-  p.nb_queues = nb_queues;
-  unsigned id = serial++;
-  for (unsigned q = 0; q < nb_queues; ++q) {
-    std::string rx = "dprx" + std::to_string(id) + "_" + std::to_string(q);
-    std::string tx = "dptx" + std::to_string(id) + "_" + std::to_string(q);
-    p.rx[q] = rte_ring_create(rx.c_str(), kRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    p.tx[q] = rte_ring_create(tx.c_str(), tx_ring_size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    EXPECT_NE(p.rx[q], nullptr);
-    EXPECT_NE(p.tx[q], nullptr);
-  }
-  std::string name = "net_ring_dp" + std::to_string(id);
-  int port = rte_eth_from_rings(name.c_str(), p.rx, nb_queues, p.tx, nb_queues, SOCKET_ID_ANY);
-  EXPECT_GE(port, 0);
-  p.port_id = static_cast<uint16_t>(port);
-  rte_eth_conf conf{};
-  EXPECT_EQ(rte_eth_dev_configure(p.port_id, static_cast<uint16_t>(nb_queues),
-                                  static_cast<uint16_t>(nb_queues), &conf), 0);
-  for (unsigned q = 0; q < nb_queues; ++q) {
-    EXPECT_EQ(rte_eth_rx_queue_setup(p.port_id, static_cast<uint16_t>(q), kRingSize, SOCKET_ID_ANY,
-                                     nullptr, g_pool), 0);
-    EXPECT_EQ(rte_eth_tx_queue_setup(p.port_id, static_cast<uint16_t>(q), kRingSize, SOCKET_ID_ANY,
-                                     nullptr), 0);
-  }
-  EXPECT_EQ(rte_eth_dev_start(p.port_id), 0);
-  return p;
+  return ::tandem::test::make_ring_port(nb_queues, g_pool, tx_ring_size);
 }
 
 void free_ring_port(RingPort& p) {

@@ -37,6 +37,7 @@
 #include "dataplane/sync/sync_records.h"
 #include "dataplane/sync/sync_stream.h"
 #include "dataplane/worker/worker.h"
+#include "tests/component/lib/eal_ring.h"
 #include "tests/unit/dataplane/frame_builder.h"
 #include "tests/unit/sync/sync_test_util.h"
 
@@ -47,7 +48,6 @@ using test::Impairment;
 using test::Prng;
 
 constexpr unsigned kRingSize = 1024;
-constexpr unsigned kMaxQueues = 2;
 constexpr unsigned kWindow = 16;
 constexpr uint64_t kStepUs = 50;
 constexpr unsigned kLinkFramesPerStep = 4;
@@ -58,68 +58,12 @@ constexpr unsigned kBulkRecordsPerStep = 32;
 constexpr uint64_t kSettleStepLimit = 2'000'000;
 
 rte_mempool* g_pool = nullptr;
-std::string g_prefix;
 
-class EalEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    g_prefix = "tandem-test-sync-" + std::to_string(getpid());
-    const char* argv[] = {"sync_component", "-l", "0", "--no-huge", "-m", "256", "--no-pci",
-                          "--no-shconf", "--no-telemetry", "--file-prefix", g_prefix.c_str(),
-                          "--log-level", "lib.eal:error"};
-    int argc = static_cast<int>(sizeof(argv) / sizeof(argv[0]));
-    if (rte_eal_init(argc, const_cast<char**>(argv)) < 0) {
-      std::fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));
-      std::abort();
-    }
-    g_pool = rte_pktmbuf_pool_create("sync_test_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                     SOCKET_ID_ANY);
-    if (g_pool == nullptr) std::abort();
-  }
-  void TearDown() override {
-    rte_eal_cleanup();
-    std::error_code ec;
-    std::filesystem::remove_all("/var/run/dpdk/" + g_prefix, ec);
-  }
-};
-[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+[[maybe_unused]] auto* const g_env = ::testing::AddGlobalTestEnvironment(
+    new ::tandem::test::EalRingEnvironment("sync", "0", 4095, &g_pool));
 
-struct RingPort {
-  uint16_t port_id = 0;
-  unsigned nb_queues = 0;
-  rte_ring* rx[kMaxQueues] = {};  // what the port receives: the test enqueues here
-  rte_ring* tx[kMaxQueues] = {};  // what the port sent: the test dequeues here
-};
-
-RingPort make_ring_port(unsigned nb_queues, rte_mempool* pool) {
-  static unsigned serial = 0;
-  RingPort p;
-  p.nb_queues = nb_queues;
-  unsigned id = serial++;
-  for (unsigned q = 0; q < nb_queues; ++q) {
-    std::string rx = "syrx" + std::to_string(id) + "_" + std::to_string(q);
-    std::string tx = "sytx" + std::to_string(id) + "_" + std::to_string(q);
-    p.rx[q] = rte_ring_create(rx.c_str(), kRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    p.tx[q] = rte_ring_create(tx.c_str(), kRingSize, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    EXPECT_NE(p.rx[q], nullptr);
-    EXPECT_NE(p.tx[q], nullptr);
-  }
-  std::string name = "net_ring_sy" + std::to_string(id);
-  int port = rte_eth_from_rings(name.c_str(), p.rx, nb_queues, p.tx, nb_queues, SOCKET_ID_ANY);
-  EXPECT_GE(port, 0);
-  p.port_id = static_cast<uint16_t>(port);
-  rte_eth_conf conf{};
-  EXPECT_EQ(rte_eth_dev_configure(p.port_id, static_cast<uint16_t>(nb_queues),
-                                  static_cast<uint16_t>(nb_queues), &conf), 0);
-  for (unsigned q = 0; q < nb_queues; ++q) {
-    EXPECT_EQ(rte_eth_rx_queue_setup(p.port_id, static_cast<uint16_t>(q), kRingSize,
-                                     SOCKET_ID_ANY, nullptr, pool), 0);
-    EXPECT_EQ(rte_eth_tx_queue_setup(p.port_id, static_cast<uint16_t>(q), kRingSize,
-                                     SOCKET_ID_ANY, nullptr), 0);
-  }
-  EXPECT_EQ(rte_eth_dev_start(p.port_id), 0);
-  return p;
-}
+using ::tandem::test::RingPort;
+using ::tandem::test::make_ring_port;
 
 void drain_ring(rte_ring* r) {
   void* m;
