@@ -224,12 +224,12 @@ unsigned sync_worker_poll(WorkerContext* w, const ActiveConfig& cfg) {
     }
   }
   int port = w->dp->sync_port_.load(std::memory_order_acquire);
-  if (port >= 0 && st->conf.enabled) {
+  if (port >= 0) {
     rte_mbuf* pkts[kSyncRxBurst];
-    uint16_t n = rte_eth_rx_burst(static_cast<uint16_t>(port),
-                                  static_cast<uint16_t>(w->index + 1), pkts, kSyncRxBurst);
-    received = n;
-    for (uint16_t i = 0; i < n; ++i) {
+    received = rte_eth_rx_burst(static_cast<uint16_t>(port), static_cast<uint16_t>(w->index + 1),
+                                pkts, kSyncRxBurst);
+    // Pickup off: the queue is only drained, so the peer's frames do not pile up.
+    for (uint16_t i = 0; i < received && st->conf.enabled; ++i) {
       rte_mbuf* m = pkts[i];
       if (rte_pktmbuf_is_contiguous(m))
         sync_rx_frame(st, rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
@@ -237,13 +237,7 @@ unsigned sync_worker_poll(WorkerContext* w, const ActiveConfig& cfg) {
       else
         ++st->counters.rx_malformed;
     }
-    rte_pktmbuf_free_bulk(pkts, n);
-  } else if (port >= 0) {
-    // Pickup off: keep the queue drained so the peer's frames do not pile up.
-    rte_mbuf* pkts[kSyncRxBurst];
-    uint16_t n = rte_eth_rx_burst(static_cast<uint16_t>(port),
-                                  static_cast<uint16_t>(w->index + 1), pkts, kSyncRxBurst);
-    rte_pktmbuf_free_bulk(pkts, n);
+    rte_pktmbuf_free_bulk(pkts, received);
   }
   bulk_step(w, cfg);
   sync_stream_poll(st, w->now_us);

@@ -316,12 +316,8 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
     total += n;
   }
 
-  if (w->sync != nullptr) {
-    total += sync_worker_poll(w, *cfg);
-    session_expire(w->sessions, w->now_ms, sync_session_expired, w);
-  } else {
-    session_expire(w->sessions, w->now_ms);
-  }
+  total += sync_worker_poll(w, *cfg);
+  session_expire(w->sessions, w->now_ms, w->sync != nullptr ? sync_session_expired : nullptr, w);
   if (w->full_latched &&
       uint64_t{w->sessions->in_use} * 100 < uint64_t{w->sessions->capacity} * kFullRearmPercent)
     w->full_latched = false;
