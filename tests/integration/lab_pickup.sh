@@ -6,7 +6,8 @@
 # waits until the survivor's sessions are back on it (bulk sync, in sync)
 # before the next kill. Every connection must survive every kill: iperf3
 # ends normally with no second at zero throughput beyond the takeover
-# second, curl finishes and the file is byte-identical. Before each kill
+# second, curl finishes and the file is byte-identical. iperf3 runs 12 s so
+# that the check of the secondary (2..8 s in) never races its end. Before each kill
 # the secondary must already hold both connections, marked synced. A
 # control run with session-pickup disabled must see the connection break.
 . "$(dirname "$0")/lib.sh"
@@ -50,7 +51,7 @@ check "pair settled (one primary, secondary in sync)" wait_settled
 for k in $(seq 1 "$KILLS"); do
   prim=$(node_of "$(primary_of a)")
   sec=$(other "$prim")
-  client iperf3 -c "$SERVER_IP" -t 8 -i 1 -b 50M --connect-timeout 3000 \
+  client timeout 40 iperf3 -c "$SERVER_IP" -t 12 -i 1 -b 50M --connect-timeout 3000 \
     >/tmp/tandem-pickup-iperf.txt 2>&1 &
   ip=$!
   client curl -sS --max-time 40 --limit-rate 2M -o /tmp/tandem-pickup-dl.bin \
