@@ -43,9 +43,10 @@ wait_primary_any() {
   return 1
 }
 
-# 24 MiB at 2 MiB/s: the download spans a kill.
-head -c $((24 * 1048576)) /dev/urandom >"$LAB_DIR/www/24m.bin"
-want_md5=$(md5sum <"$LAB_DIR/www/24m.bin" | cut -d' ' -f1)
+# 40 MiB at 2 MiB/s (curl bursts above its limit: 24 MiB once ended 9 s in,
+# before the kill): the download spans a kill.
+head -c $((40 * 1048576)) /dev/urandom >"$LAB_DIR/www/40m.bin"
+want_md5=$(md5sum <"$LAB_DIR/www/40m.bin" | cut -d' ' -f1)
 
 check "pair settled (one primary, secondary in sync)" wait_settled
 for k in $(seq 1 "$KILLS"); do
@@ -55,14 +56,14 @@ for k in $(seq 1 "$KILLS"); do
     >/tmp/tandem-pickup-iperf.txt 2>&1 &
   ip=$!
   client curl -sS --max-time 40 --limit-rate 2M -o /tmp/tandem-pickup-dl.bin \
-    "${SERVER_HTTP}24m.bin" 2>/tmp/tandem-pickup-curl.err &
+    "${SERVER_HTTP}40m.bin" 2>/tmp/tandem-pickup-curl.err &
   cp=$!
   sleep 2
   for _ in $(seq 1 60); do
     synced=$(ctl "$sec" diagnose sys session list)
     n5201=$(grep -A5 'proto_state=01' <<<"$synced" | grep -c ':5201(')
-    n80=$(grep -A5 'proto_state=01' <<<"$synced" | grep -c ':80(')
-    nsync=$(grep -c 'state=established synced' <<<"$synced")
+    n80=$(grep -c 'dir=org.*:80(' <<<"$synced")
+    nsync=$(grep -c 'state=.* synced' <<<"$synced")
     [ "$n5201" -ge 2 ] && [ "$n80" -ge 1 ] && [ "$nsync" -ge 3 ] && break
     sleep 0.1
   done
