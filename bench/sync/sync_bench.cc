@@ -58,7 +58,7 @@ void apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* bod
     ++r->installed;
 }
 
-SyncConf conf(bool sender, uint64_t epoch) {
+SyncConf conf(bool sender, uint64_t epoch, uint64_t peer_epoch) {
   SyncConf c{};
   c.enabled = true;
   c.sender = sender;
@@ -67,7 +67,10 @@ SyncConf conf(bool sender, uint64_t epoch) {
   c.flush_us = 50;
   c.local_epoch = epoch;
   static const char kPw[] = "bench-password";
-  sync_derive_prk(reinterpret_cast<const uint8_t*>(kPw), sizeof(kPw) - 1, 7, c.prk);
+  uint8_t prk[kSyncKeyLen];
+  if (!sync_derive_prk(reinterpret_cast<const uint8_t*>(kPw), sizeof(kPw) - 1, 7, prk) ||
+      !sync_conf_set_keys(&c, prk, peer_epoch))
+    std::abort();
   return c;
 }
 
@@ -86,8 +89,8 @@ double run_pair() {
   pr.emit_arg = &to_tx;
   void* mt = aligned(sync_stream_memsize(pt.window));
   void* mr = aligned(sync_stream_memsize(pr.window));
-  SyncStream* tx = sync_stream_init(mt, pt, conf(true, 0x1111));
-  SyncStream* rx = sync_stream_init(mr, pr, conf(false, 0x2222));
+  SyncStream* tx = sync_stream_init(mt, pt, conf(true, 0x1111, 0x2222));
+  SyncStream* rx = sync_stream_init(mr, pr, conf(false, 0x2222, 0x1111));
   void* tmem = aligned(session_table_memsize(kTableSize));
   Receiver recv{session_table_init(tmem, kTableSize, 0, 0), rx};
   uint64_t now = 1'000'000;

@@ -100,6 +100,7 @@ class Node {
   bool start_sync(std::string* error);
   void fill_sync_conf(void* sync_conf) const;
   void sync_hand_hbdev();
+  void sync_learn_peer(uint64_t peer_epoch);
   void sync_report(uint64_t now_ns);
   std::vector<cli::Command> sync_commands();
   int control_poll_ms() const;
@@ -141,6 +142,7 @@ class Node {
   uint64_t boot_epoch_ = 0;      // this process's HA epoch (heartbeats and sync keys)
   bool sync_enabled_ = false;    // session-pickup in an a-p cluster with an hbdev
   uint8_t sync_prk_[32] = {};
+  uint64_t sync_peer_epoch_ = 0;  // the peer's boot, from its last heartbeat
   int sync_port_ = -1;           // hbdev handed to the workers' sync streams
   // `diagnose sys session filter` state, shared by every CLI client (as the
   // FortiOS filter is per VDOM, not per login).

@@ -125,6 +125,7 @@ void Node::ha_poll(uint64_t now_ns) {
       if (r == ha::HbDecodeResult::kOk) {
         ++hb_rx_;
         ha_apply(ha_->on_heartbeat(hb, now_ns), now_ns);
+        sync_learn_peer(hb.boot_epoch);
       } else if (r != ha::HbDecodeResult::kNotHb) {
         ha_apply(ha_->on_dropped_frame(r, p.name, now_ns), now_ns);
       }

@@ -3,7 +3,9 @@
 // run on queues 1..N; queue 0 stays the heartbeats'), tells the election
 // whether this node holds the primary's tables, and prints the streams.
 // The replication itself runs on the workers (dataplane/sync).
+#include <cinttypes>
 #include <cstring>
+#include <memory>
 
 #include "controlplane/daemon/event_log.h"
 #include "controlplane/daemon/node.h"
@@ -47,13 +49,38 @@ void Node::fill_sync_conf(void* out) const {
   c->group_id = static_cast<uint16_t>(node_.ha.group_id);
   c->flush_us = node_.ha.session_sync_flush_us;
   c->local_epoch = boot_epoch_;
-  std::memcpy(c->prk, sync_prk_, sizeof(c->prk));
+  if (!dp::sync_conf_set_keys(c, sync_prk_, sync_peer_epoch_)) {
+    // Keys derived at start_sync worked with the same OpenSSL; a failure
+    // here leaves the streams off rather than sending with a zero key.
+    event_log().log(Severity::kError, "session pickup: HKDF failed; streams stay off");
+    c->enabled = false;
+    return;
+  }
   for (const auto& p : ports_) {
     if (p.is_hbdev && p.started) {
       std::memcpy(c->local_mac, p.info.mac.addr_bytes, 6);
       break;
     }
   }
+}
+
+// Each authenticated heartbeat names the peer's boot; a new one (the peer
+// restarted) gets its key here, on the control lcore, and reaches the
+// workers with a snapshot: a worker never runs the key schedule.
+void Node::sync_learn_peer(uint64_t peer_epoch) {
+  if (!sync_enabled_ || peer_epoch == sync_peer_epoch_ || peer_epoch == boot_epoch_) return;
+  sync_peer_epoch_ = peer_epoch;
+  if (dataplane_ == nullptr) return;  // the first snapshot carries it
+  ++generation_;
+  auto snap = std::make_unique<dp::Snapshot>();
+  std::string err;
+  if (!build_snapshot(snap.get(), &err) || dp::dataplane_publish(dataplane_, *snap) != 0) {
+    event_log().log(Severity::kError, "session pickup: cannot publish the peer's key: %s",
+                    err.c_str());
+    return;
+  }
+  event_log().log(Severity::kInfo, "session pickup: peer boot %016" PRIx64 " keyed",
+                  peer_epoch);
 }
 
 // The first started hbdev carries the streams (the one heartbeats favour

@@ -59,10 +59,10 @@ size_t format_sync_views(const SyncStreamView* views, unsigned n, char* buf, siz
         v.rx_in_sync ? "in-sync" : "out-of-sync", v.rx_epoch, v.rx_next, v.rx_generation,
         c.rx_frames, c.rx_records, c.acks_tx);
     add("        dup=%" PRIu64 " gap=%" PRIu64 " bad_auth=%" PRIu64 " malformed=%" PRIu64
-        " replay=%" PRIu64 " wrong_group=%" PRIu64 " misrouted=%" PRIu64 " resets=%" PRIu64
-        " need_reset=%" PRIu64 " table_full=%" PRIu64 " users=%" PRIu64 "\n",
-        c.rx_dup, c.rx_gap, c.rx_bad_auth, c.rx_malformed, c.rx_replay, c.rx_wrong_group,
-        c.rx_misrouted, c.rx_resets, c.rx_need_reset, c.rx_install_full, c.rx_users);
+        " replay=%" PRIu64 " unknown_epoch=%" PRIu64 " wrong_group=%" PRIu64 " misrouted=%" PRIu64
+        " resets=%" PRIu64 " need_reset=%" PRIu64 " table_full=%" PRIu64 " users=%" PRIu64 "\n",
+        c.rx_dup, c.rx_gap, c.rx_bad_auth, c.rx_malformed, c.rx_replay, c.rx_unknown_epoch,
+        c.rx_wrong_group, c.rx_misrouted, c.rx_resets, c.rx_need_reset, c.rx_install_full, c.rx_users);
   }
   return used;
 }

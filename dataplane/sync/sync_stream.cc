@@ -82,16 +82,12 @@ bool seal(SyncStream* s, uint8_t* f, const uint8_t* plain, size_t len, SyncFrame
          EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, int(kSyncTagLen), ct + len) == 1;
 }
 
-// Opens a frame of `epoch` with `key`; the key schedule runs only when
-// open_ctx holds another epoch's key.
-bool open_frame(SyncStream* s, uint64_t epoch, const uint8_t* key, const uint8_t* f,
-                size_t frame_len, uint8_t* plain, size_t* plain_len) {
+// Opens a frame of the peer's current boot; the key schedule ran when the
+// snapshot brought the key (sync_stream_configure).
+bool open_frame(SyncStream* s, const uint8_t* f, size_t frame_len, uint8_t* plain,
+                size_t* plain_len) {
   EVP_CIPHER_CTX* c = s->open_ctx;
-  if (!s->open_ctx_keyed || s->open_ctx_epoch != epoch) {
-    s->open_ctx_keyed = EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), nullptr, key, nullptr) == 1;
-    s->open_ctx_epoch = epoch;
-    if (!s->open_ctx_keyed) return false;
-  }
+  if (!s->open_ctx_keyed) return false;
   size_t len = frame_len - kSyncHdrLen - kSyncTagLen;
   uint8_t nonce[12];
   nonce_of(SyncFrameKind(f[kOffKind]), f[kOffStream], get64(f + kOffSeq), nonce);
@@ -326,6 +322,13 @@ bool sync_derive_prk(const uint8_t* password, size_t password_len, uint16_t grou
   return hkdf_sha256_extract(password, password_len, salt, sizeof(salt), prk, kSyncKeyLen);
 }
 
+bool sync_conf_set_keys(SyncConf* conf, const uint8_t prk[kSyncKeyLen], uint64_t peer_epoch) {
+  conf->peer_epoch = peer_epoch;
+  std::memset(conf->peer_key, 0, kSyncKeyLen);
+  if (!sync_derive_epoch_key(prk, conf->local_epoch, conf->tx_key)) return false;
+  return peer_epoch == 0 || sync_derive_epoch_key(prk, peer_epoch, conf->peer_key);
+}
+
 bool sync_derive_epoch_key(const uint8_t prk[kSyncKeyLen], uint64_t epoch,
                            uint8_t key[kSyncKeyLen]) {
   uint8_t info[sizeof(kKeyInfo) - 1 + 8];
@@ -367,18 +370,24 @@ void sync_stream_fini(SyncStream* s) {
 
 void sync_stream_configure(SyncStream* s, const SyncConf& conf, uint64_t now_us) {
   bool rekey = conf.local_epoch != s->conf.local_epoch ||
-               std::memcmp(conf.prk, s->conf.prk, kSyncKeyLen) != 0 ||
+               std::memcmp(conf.tx_key, s->conf.tx_key, kSyncKeyLen) != 0 ||
                conf.group_id != s->conf.group_id;
+  bool peer_rekey = rekey || conf.peer_epoch != s->conf.peer_epoch ||
+                    std::memcmp(conf.peer_key, s->conf.peer_key, kSyncKeyLen) != 0;
   bool was_sender = s->conf.enabled && s->conf.sender;
   s->conf = conf;
   if (rekey) {
-    if (!sync_derive_epoch_key(conf.prk, conf.local_epoch, s->tx_key) ||
-        EVP_EncryptInit_ex(s->seal_ctx, EVP_aes_256_gcm(), nullptr, s->tx_key, nullptr) != 1)
+    if (EVP_EncryptInit_ex(s->seal_ctx, EVP_aes_256_gcm(), nullptr, conf.tx_key, nullptr) != 1)
       s->conf.enabled = false;
-    s->open_ctx_keyed = false;
-    s->rx_following = false;  // the peer's key changes with ours
-    s->peer_key_valid = false;
+    s->rx_following = false;  // a new password or boot: start over with the peer
     s->rx_in_sync = false;
+  }
+  if (peer_rekey || !s->open_ctx_keyed) {
+    // The peer's new boot sends a RESET first (it starts a generation);
+    // our receive state follows it there, so only the key changes here.
+    s->open_ctx_keyed =
+        conf.peer_epoch != 0 &&
+        EVP_DecryptInit_ex(s->open_ctx, EVP_aes_256_gcm(), nullptr, conf.peer_key, nullptr) == 1;
   }
   if (!conf.enabled) s->rx_in_sync = false;
   bool sender = s->conf.enabled && conf.sender;
@@ -495,25 +504,18 @@ SyncRxResult sync_rx_frame(SyncStream* s, const uint8_t* f, size_t len, uint64_t
     ++s->counters.rx_replay;  // our own frames looped back, or a previous boot of the peer
     return SyncRxResult::kReplay;
   }
-  // The peer's key is cached; another epoch costs a derivation (once per
-  // peer boot, or per junk frame: bounded by the link, never cached).
-  uint8_t other_key[kSyncKeyLen];
-  const uint8_t* key = s->peer_key;
-  bool known = s->peer_key_valid && epoch == s->peer_key_epoch;
-  if (!known) {
-    if (!sync_derive_epoch_key(s->conf.prk, epoch, other_key)) return SyncRxResult::kBadAuth;
-    key = other_key;
+  // Only the boot the peer's heartbeats announce has a key here; a frame
+  // of any other epoch costs a compare, never a key schedule (a restarted
+  // peer's first frames wait for its first heartbeat: a resend or two).
+  if (epoch != s->conf.peer_epoch || !s->open_ctx_keyed) {
+    ++s->counters.rx_unknown_epoch;
+    return SyncRxResult::kUnknownEpoch;
   }
   uint8_t plain[kSyncMaxPlain];
   size_t plain_len = 0;
-  if (!open_frame(s, epoch, key, f, len, plain, &plain_len)) {
+  if (!open_frame(s, f, len, plain, &plain_len)) {
     ++s->counters.rx_bad_auth;
     return SyncRxResult::kBadAuth;
-  }
-  if (!known) {
-    std::memcpy(s->peer_key, other_key, kSyncKeyLen);
-    s->peer_key_epoch = epoch;
-    s->peer_key_valid = true;
   }
   if (kind == SyncFrameKind::kAck) {
     if (epoch == s->ack_rx_epoch && seq <= s->ack_rx_counter) {
@@ -565,6 +567,7 @@ const char* sync_rx_result_name(SyncRxResult r) {
     case SyncRxResult::kBadAuth: return "bad-auth";
     case SyncRxResult::kMalformed: return "malformed";
     case SyncRxResult::kReplay: return "replay";
+    case SyncRxResult::kUnknownEpoch: return "unknown-epoch";
     case SyncRxResult::kWrongGroup: return "wrong-group";
     case SyncRxResult::kMisrouted: return "misrouted";
     case SyncRxResult::kNotSync: return "not-sync";

@@ -78,9 +78,7 @@ struct SyncStream {
   // with this boot's key, open with the followed peer's.
   EVP_CIPHER_CTX* seal_ctx;
   EVP_CIPHER_CTX* open_ctx;
-  bool open_ctx_keyed;     // open_ctx holds the key of open_ctx_epoch
-  uint64_t open_ctx_epoch;
-  uint8_t tx_key[kSyncKeyLen];
+  bool open_ctx_keyed;     // open_ctx holds conf.peer_key
 
   // Sender.
   SyncTxState tx_state;
@@ -106,9 +104,6 @@ struct SyncStream {
   bool rx_following;
   uint64_t rx_epoch;      // sender boot we follow
   uint64_t rx_next;       // next in-order seq expected
-  bool peer_key_valid;    // key of the peer's boot, for its data and its acks
-  uint64_t peer_key_epoch;
-  uint8_t peer_key[kSyncKeyLen];
   uint64_t retired[kSyncRetiredEpochs];
   unsigned nb_retired;
   bool rx_in_sync;
@@ -158,6 +153,7 @@ enum class SyncRxResult : uint8_t {
   kBadAuth,      // wrong key (password?) or corrupted
   kMalformed,
   kReplay,       // a retired epoch or an old ack
+  kUnknownEpoch, // not the boot the peer's heartbeats announce: no key for it
   kWrongGroup,
   kMisrouted,    // another stream's frame (steering)
   kNotSync,
@@ -170,7 +166,10 @@ const char* sync_tx_state_name(SyncTxState st);
 
 void sync_stream_view(const SyncStream* s, uint64_t now_us, SyncStreamView* out);
 
-// Key schedule, shared with tandemd (which derives conf.prk once).
+// Key schedule, run by tandemd (control lcore) and tests, never by a
+// worker: prk once per configuration, then the conf's keys whenever the
+// local or the peer's boot epoch changes.
+bool sync_conf_set_keys(SyncConf* conf, const uint8_t prk[kSyncKeyLen], uint64_t peer_epoch);
 bool sync_derive_prk(const uint8_t* password, size_t password_len, uint16_t group_id,
                      uint8_t prk[kSyncKeyLen]);
 bool sync_derive_epoch_key(const uint8_t prk[kSyncKeyLen], uint64_t epoch,

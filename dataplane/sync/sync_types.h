@@ -53,7 +53,13 @@ struct SyncConf {
   uint16_t group_id;
   uint32_t flush_us;        // a partly filled frame leaves after this long
   uint64_t local_epoch;     // this boot of the node (random, as in heartbeats)
-  uint8_t prk[kSyncKeyLen]; // HKDF-Extract(password, "tandem-sync" || group id)
+  // Keys come from tandemd (sync_conf_set_keys), never derived on a worker:
+  // HKDF allocates inside OpenSSL. The peer's boot epoch is the one its
+  // last authenticated heartbeat carried; frames of any other epoch are
+  // rejected without a key schedule.
+  uint8_t tx_key[kSyncKeyLen];    // HKDF(password, group, local_epoch)
+  uint64_t peer_epoch;            // 0: no heartbeat from the peer yet
+  uint8_t peer_key[kSyncKeyLen];  // HKDF(password, group, peer_epoch)
   uint8_t local_mac[6];     // the hbdev's MAC, the source of sync frames
 };
 
@@ -77,6 +83,7 @@ struct SyncStreamCounters {
   // Receiver.
   uint64_t rx_frames, rx_records, rx_dup, rx_gap, rx_bad_auth, rx_malformed, rx_replay,
       rx_wrong_group, rx_misrouted, rx_resets, rx_need_reset, acks_tx;
+  uint64_t rx_unknown_epoch;  // a boot no heartbeat announced (yet): no key
   uint64_t rx_install_full;  // an upsert found the table full
   uint64_t rx_users;         // user records received (no user table yet: counted, dropped)
 };

@@ -54,8 +54,10 @@ SyncConf receiver_conf() {
   c.group_id = kGroup;
   c.flush_us = kSyncDefaultFlushUs;
   c.local_epoch = kLocalEpoch;
+  uint8_t prk[kSyncKeyLen];
   if (!sync_derive_prk(reinterpret_cast<const uint8_t*>(kPassword), sizeof(kPassword) - 1, kGroup,
-                       c.prk))
+                       prk) ||
+      !sync_conf_set_keys(&c, prk, kPeerEpoch))
     std::abort();
   return c;
 }
@@ -150,9 +152,7 @@ void round_trip(const uint8_t* p, size_t len, uint8_t which) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   static const SyncConf conf = receiver_conf();
-  static uint8_t peer_key[kSyncKeyLen];
-  static const bool keyed = sync_derive_epoch_key(conf.prk, kPeerEpoch, peer_key);
-  if (!keyed) std::abort();
+  const uint8_t* peer_key = conf.peer_key;
   static void* mem = std::aligned_alloc(64, (sync_stream_memsize(2) + 63) / 64 * 64);
   SyncStreamParams params{};
   params.stream = 0;

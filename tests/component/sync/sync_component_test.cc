@@ -318,9 +318,9 @@ class SyncRings : public ::testing::Test {
       ASSERT_NE(n->table, nullptr);
     }
     a_.stream = test::make_stream(test::make_stream_params(0, kWindow, emit_on_port, &a_.io),
-                                  test::make_sync_conf(true, 0xa1a1));
+                                  test::make_sync_conf(true, 0xa1a1, 0xb2b2));
     b_.stream = test::make_stream(test::make_stream_params(0, kWindow, emit_on_port, &b_.io),
-                                  test::make_sync_conf(false, 0xb2b2));
+                                  test::make_sync_conf(false, 0xb2b2, 0xa1a1));
     ASSERT_NE(a_.stream, nullptr);
     ASSERT_NE(b_.stream, nullptr);
     ab_ = {&a_.hb, &b_.hb, {}, 0};
@@ -540,7 +540,7 @@ TEST_F(SyncRings, WrongKeyAndReplayedFramesInstallNothing) {
   c.now_ms = now_us_ / 1000;
   c.table = make_table(c.now_ms);
   c.stream = test::make_stream(test::make_stream_params(0, kWindow, emit_on_port, &c.io),
-                               test::make_sync_conf(false, 0xc3c3, "another-password"));
+                               test::make_sync_conf(false, 0xc3c3, 0xa1a1, "another-password"));
   for (const auto& f : sent) {
     rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
     ASSERT_NE(m, nullptr);
@@ -607,7 +607,7 @@ PortConf port_conf(const RingPort& p, const Mac& mac, uint32_t ip, const char* n
 
 // Policy 7: the client subnet to DNS and HTTP behind port1.
 std::unique_ptr<Snapshot> make_snapshot(const RingPort& p1, const RingPort& p2, bool primary,
-                                        uint64_t epoch) {
+                                        uint64_t epoch, uint64_t peer_epoch) {
   auto s = std::make_unique<Snapshot>();
   std::memset(s.get(), 0, sizeof(Snapshot));
   s->generation = 1;
@@ -622,7 +622,7 @@ std::unique_ptr<Snapshot> make_snapshot(const RingPort& p1, const RingPort& p2, 
   fw.services[fw.nb_services++] = {17, 0, 53, 53, 0, 65535};
   fw.policies[fw.nb_policies++] = {7, 1u << kClientPort, 1u << kServerPort, 0, 1, 0, 0, 0, 2,
                                    true, false, true};
-  s->sync = test::make_sync_conf(primary, epoch);
+  s->sync = test::make_sync_conf(primary, epoch, peer_epoch);
   return s;
 }
 
@@ -634,10 +634,10 @@ struct DpNode {
 class SyncDataplanes : public ::testing::Test {
  protected:
   void SetUp() override {
-    create(a_, true, 0xa0a0a0a0);
-    create(b_, false, 0xb0b0b0b0);
+    create(a_, true, 0xa0a0a0a0, 0xb0b0b0b0);
+    create(b_, false, 0xb0b0b0b0, 0xa0a0a0a0);
   }
-  void create(DpNode& n, bool primary, uint64_t epoch) {
+  void create(DpNode& n, bool primary, uint64_t epoch, uint64_t peer_epoch) {
     n.p1 = make_ring_port(1, g_pool);
     n.p2 = make_ring_port(1, g_pool);
     n.hb = make_ring_port(kHbQueues, g_pool);
@@ -647,7 +647,7 @@ class SyncDataplanes : public ::testing::Test {
     params.session_sync = true;
     params.sync_window = 64;
     char error[256] = "";
-    auto snap = make_snapshot(n.p1, n.p2, primary, epoch);
+    auto snap = make_snapshot(n.p1, n.p2, primary, epoch, peer_epoch);
     n.dp = dataplane_create(params, *snap, error, sizeof(error));
     ASSERT_NE(n.dp, nullptr) << error;
     dataplane_set_clock(n.dp, test_clock, nullptr);

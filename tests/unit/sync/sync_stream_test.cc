@@ -248,9 +248,9 @@ class SyncPair {
     to_sender_.rng = &wire_rng_;
     to_sender_.emit_fail = imp.emit_fail;
     tx_ = test::make_stream(test::make_stream_params(0, window, wire_emit, &to_receiver_),
-                            test::make_sync_conf(true, sender_epoch_));
+                            test::make_sync_conf(true, sender_epoch_, receiver_epoch_));
     rx_ = test::make_stream(test::make_stream_params(0, window, wire_emit, &to_sender_),
-                            test::make_sync_conf(false, receiver_epoch_));
+                            test::make_sync_conf(false, receiver_epoch_, sender_epoch_));
     g_sender_applies = 0;
   }
 
@@ -324,14 +324,17 @@ class SyncPair {
   void restart_receiver(uint64_t epoch) {
     receiver_epoch_ = epoch;
     rx_ = test::make_stream(test::make_stream_params(0, window_, wire_emit, &to_sender_),
-                            test::make_sync_conf(false, epoch));
+                            test::make_sync_conf(false, epoch, sender_epoch_));
+    // tandemd keys the new boot once its first heartbeat arrives.
+    sync_stream_configure(tx(), test::make_sync_conf(true, sender_epoch_, epoch), now_us_);
     peer_ = ReceiverTable{};
   }
   void restart_sender(uint64_t epoch) {
     sender_epoch_ = epoch;
     to_receiver_.queue.clear();  // the old boot's frames in flight die with it
     tx_ = test::make_stream(test::make_stream_params(0, window_, wire_emit, &to_receiver_),
-                            test::make_sync_conf(true, epoch));
+                            test::make_sync_conf(true, epoch, receiver_epoch_));
+    sync_stream_configure(rx(), test::make_sync_conf(false, receiver_epoch_, epoch), now_us_);
     model_.forget_peer();
   }
 
@@ -483,9 +486,9 @@ TEST(SyncStream, WrongPasswordRejectsEveryFrame) {
   std::deque<std::vector<uint8_t>> wire;
   Wire to_rx, to_tx;
   auto tx = test::make_stream(test::make_stream_params(0, kSmallWindow, wire_emit, &to_rx),
-                              test::make_sync_conf(true, 1001, "password-a"));
+                              test::make_sync_conf(true, 1001, 2002, "password-a"));
   auto rx = test::make_stream(test::make_stream_params(0, kSmallWindow, wire_emit, &to_tx),
-                              test::make_sync_conf(false, 2002, "password-b"));
+                              test::make_sync_conf(false, 2002, 1001, "password-b"));
   ReceiverTable peer;
   uint64_t now = 1'000'000, delivered = 0;
   for (int i = 0; i < 10000; ++i) {  // 0.5 s: RTOs of 20, 40, 80, 160, 200 ms
@@ -509,6 +512,60 @@ TEST(SyncStream, WrongPasswordRejectsEveryFrame) {
   EXPECT_EQ(rx->counters.rx_frames, 0u);
   EXPECT_EQ(tx->tx_state, SyncTxState::kProbing);
   EXPECT_FALSE(rx->rx_in_sync);
+}
+
+// A worker never runs the key schedule: frames of a boot the peer's
+// heartbeats have not announced are refused on their epoch alone, and the
+// stream starts once tandemd hands over the peer's key.
+TEST(SyncStream, UnannouncedPeerBootIsRefusedUntilItsKeyArrives) {
+  Wire to_rx, to_tx;
+  constexpr uint64_t kTx = 0x7001, kRx = 0x7002;
+  auto tx = test::make_stream(test::make_stream_params(0, kSmallWindow, wire_emit, &to_rx),
+                              test::make_sync_conf(true, kTx, 0));
+  auto rx = test::make_stream(test::make_stream_params(0, kSmallWindow, wire_emit, &to_tx),
+                              test::make_sync_conf(false, kRx, 0));
+  ReceiverTable peer;
+  uint64_t now = 1'000'000, refused_rx = 0, refused_tx = 0;
+  auto exchange = [&](int steps) {
+    for (int i = 0; i < steps; ++i) {
+      now += kStepUs;
+      sync_stream_poll(tx.get(), now);
+      sync_stream_poll(rx.get(), now);
+      while (!to_rx.queue.empty()) {
+        auto f = std::move(to_rx.queue.front().bytes);
+        to_rx.queue.pop_front();
+        refused_rx += sync_rx_frame(rx.get(), f.data(), f.size(), now, receiver_apply, &peer) ==
+                      SyncRxResult::kUnknownEpoch;
+      }
+      while (!to_tx.queue.empty()) {
+        auto f = std::move(to_tx.queue.front().bytes);
+        to_tx.queue.pop_front();
+        refused_tx += sync_rx_frame(tx.get(), f.data(), f.size(), now, sender_apply, nullptr) ==
+                      SyncRxResult::kUnknownEpoch;
+      }
+    }
+  };
+  exchange(4000);  // 200 ms: RESET probes one way, NEED_RESET probes the other
+  EXPECT_GE(refused_rx, 3u);
+  EXPECT_GE(refused_tx, 1u);
+  EXPECT_EQ(rx->counters.rx_unknown_epoch, refused_rx);
+  EXPECT_EQ(rx->counters.rx_frames + rx->counters.rx_bad_auth, 0u) << "not even decrypted";
+  EXPECT_EQ(peer.generations, 0u);
+  EXPECT_EQ(tx->tx_state, SyncTxState::kProbing);
+
+  // The receiver learns the sender's boot first (its heartbeat arrived):
+  // its acks still wait for the sender to learn the receiver's.
+  sync_stream_configure(rx.get(), test::make_sync_conf(false, kRx, kTx), now);
+  exchange(4000);
+  EXPECT_EQ(peer.generations, 1u) << "the RESET is taken once the key is there";
+  EXPECT_EQ(tx->tx_state, SyncTxState::kProbing) << "the sender cannot open the acks yet";
+  sync_stream_configure(tx.get(), test::make_sync_conf(true, kTx, kRx), now);
+  uint64_t refused_before = refused_rx + refused_tx;
+  exchange(8000);
+  EXPECT_EQ(tx->tx_state, SyncTxState::kRunning);
+  EXPECT_EQ(tx->tx_acked, tx->tx_seq) << "every frame acknowledged";
+  EXPECT_EQ(refused_rx + refused_tx, refused_before) << "both keys known: nothing refused";
+  EXPECT_EQ(g_sender_applies, 0u);
 }
 
 TEST(SyncStream, ReplayedFramesAreNeverAppliedTwice) {
@@ -542,11 +599,12 @@ TEST(SyncStream, FramesOfAnotherGroupOrStreamAreRejected) {
   // Same password, other cluster: the group is checked before the key.
   Wire other;
   auto foreign = test::make_stream(test::make_stream_params(0, kSmallWindow, wire_emit, &other),
-                                   test::make_sync_conf(true, 4242, test::kTestPassword, 8));
+                                   test::make_sync_conf(true, 4242, 0x5555'6666'7777'8888ull,
+                                                        test::kTestPassword, 8));
   // Same cluster, worker 1's stream arriving on worker 0's queue.
   Wire misrouted;
   auto worker1 = test::make_stream(test::make_stream_params(1, kSmallWindow, wire_emit, &misrouted),
-                                   test::make_sync_conf(true, 4343));
+                                   test::make_sync_conf(true, 4343, 0x5555'6666'7777'8888ull));
   ASSERT_FALSE(other.queue.empty());
   ASSERT_FALSE(misrouted.queue.empty());
   uint64_t records = p.peer().records;
@@ -570,7 +628,7 @@ TEST(SyncStream, FramesOfAnotherGroupOrStreamAreRejected) {
   // A frame with our own epoch: looped back.
   Wire loop;
   auto self = test::make_stream(test::make_stream_params(0, kSmallWindow, wire_emit, &loop),
-                                test::make_sync_conf(true, 0x5555'6666'7777'8888ull));
+                                test::make_sync_conf(true, 0x5555'6666'7777'8888ull, 0x1111'2222'3333'4444ull));
   ASSERT_FALSE(loop.queue.empty());
   EXPECT_EQ(p.deliver_to_receiver(loop.queue.front().bytes), SyncRxResult::kReplay);
 }

@@ -45,7 +45,10 @@ struct Impairment {
   unsigned emit_fail;  // the TX path refuses a frame (ring full)
 };
 
-inline SyncConf make_sync_conf(bool sender, uint64_t epoch, const char* password = kTestPassword,
+// One node's conf as tandemd fills it: `peer_epoch` is the boot the
+// peer's heartbeats announce (0: none yet), keyed from the same password.
+inline SyncConf make_sync_conf(bool sender, uint64_t epoch, uint64_t peer_epoch,
+                               const char* password = kTestPassword,
                                uint16_t group = kTestGroup) {
   SyncConf c{};
   c.enabled = true;
@@ -55,8 +58,10 @@ inline SyncConf make_sync_conf(bool sender, uint64_t epoch, const char* password
   c.group_id = group;
   c.flush_us = kSyncDefaultFlushUs;
   c.local_epoch = epoch;
+  uint8_t prk[kSyncKeyLen];
   if (!sync_derive_prk(reinterpret_cast<const uint8_t*>(password), std::strlen(password), group,
-                       c.prk))
+                       prk) ||
+      !sync_conf_set_keys(&c, prk, peer_epoch))
     std::abort();
   const uint8_t mac[6] = {0x02, 0x09, 0x0f, 0x00, 0x0a, static_cast<uint8_t>(sender ? 1 : 2)};
   std::memcpy(c.local_mac, mac, 6);
@@ -107,6 +112,7 @@ inline bool rejected(SyncRxResult r) {
     case SyncRxResult::kBadAuth:
     case SyncRxResult::kMalformed:
     case SyncRxResult::kReplay:
+    case SyncRxResult::kUnknownEpoch:
     case SyncRxResult::kWrongGroup:
     case SyncRxResult::kMisrouted:
     case SyncRxResult::kNotSync:
