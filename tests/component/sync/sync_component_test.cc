@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -814,6 +815,72 @@ TEST_F(SyncDataplanes, SecondaryHoldsThePrimarysSessionsMarkedSynced) {
   EXPECT_EQ(views[0].rx_epoch, 0xa0a0a0a0u);
   EXPECT_EQ(views[0].counters.rx_bad_auth, 0u);
   EXPECT_EQ(views[0].counters.rx_malformed, 0u);
+}
+
+// FortiOS semantics: `session-pickup-connectionless disable` keeps UDP and
+// ICMP sessions off the stream; `session-pickup-delay enable` sends only
+// sessions older than 30 s, the first time a packet or the bulk walk
+// touches them past that age.
+TEST_F(SyncDataplanes, ConnectionlessAndDelaySettingsDecideWhatIsReplicated) {
+  ASSERT_TRUE(run_until([&] { return dataplane_sync_in_sync(b_.dp); }));
+  for (auto [n, primary, epoch, peer] : {std::tuple{&a_, true, 0xa0a0a0a0ull, 0xb0b0b0b0ull},
+                                         std::tuple{&b_, false, 0xb0b0b0b0ull, 0xa0a0a0a0ull}}) {
+    auto snap = make_snapshot(n->p1, n->p2, primary, epoch, peer);
+    snap->generation = 2;
+    snap->sync.connectionless = false;
+    snap->sync.delay = true;
+    ASSERT_EQ(dataplane_publish(n->dp, *snap), 0);
+  }
+  run_once();
+  inject(a_.p2, arp_request(kClientMac, kClient, kPort2Ip));
+  inject(a_.p1, arp_request(kServerMac, kServer, kPort1Ip));
+  run_once();
+  constexpr unsigned kFlows = 6;
+  auto udp = [&](unsigned i) {
+    inject(a_.p2, test::ipv4_frame(kPort2Mac, kClientMac, kClient, kServer, kIpProtoUdp,
+                                   test::udp_segment(static_cast<uint16_t>(6000 + i), 53,
+                                                     test::pattern_bytes(16))));
+  };
+  auto tcp = [&](unsigned i, bool from_client, uint8_t flags) {
+    uint16_t client_port = static_cast<uint16_t>(41000 + i);
+    if (from_client)
+      inject(a_.p2, test::ipv4_frame(kPort2Mac, kClientMac, kClient, kServer, kIpProtoTcp,
+                                     test::tcp_flags_segment(client_port, 80, flags)));
+    else
+      inject(a_.p1, test::ipv4_frame(kPort1Mac, kServerMac, kServer, kClient, kIpProtoTcp,
+                                     test::tcp_flags_segment(80, client_port, flags)));
+  };
+  for (unsigned i = 0; i < kFlows; ++i) {
+    udp(i);
+    tcp(i, true, 0x02);
+  }
+  run_once();
+  for (unsigned i = 0; i < kFlows; ++i) tcp(i, false, 0x12);
+  run_once();
+  for (unsigned i = 0; i < kFlows; ++i) tcp(i, true, 0x10);
+  run_once();
+  ASSERT_EQ(list(a_.dp).size(), 2 * kFlows);
+  // Young sessions: nothing goes out, however long the stream runs.
+  for (int i = 0; i < 2000; ++i) run_once();
+  EXPECT_EQ(list(b_.dp).size(), 0u) << "sessions younger than 30 s are not replicated";
+
+  // 31 s later every flow sends a packet: the TCP sessions are old enough
+  // now, the UDP ones are never replicated.
+  __atomic_fetch_add(&g_now_ms, 31'000, __ATOMIC_RELAXED);
+  for (unsigned i = 0; i < kFlows; ++i) {
+    udp(i);
+    tcp(i, true, 0x10);
+  }
+  run_once();
+  ASSERT_TRUE(run_until([&] { return list(b_.dp).size() == kFlows; }))
+      << "secondary holds " << list(b_.dp).size();
+  for (int i = 0; i < 2000; ++i) run_once();
+  std::vector<SessionView> secondary = list(b_.dp);
+  EXPECT_EQ(secondary.size(), kFlows);
+  for (const SessionView& v : secondary) {
+    EXPECT_EQ(v.proto, kIpProtoTcp) << "connectionless is off: no UDP session";
+    EXPECT_TRUE(v.synced);
+  }
 }
 
 }  // namespace
