@@ -160,6 +160,12 @@ void HaMachine::become(HaRole to, const std::string& reason, uint64_t now, std::
     garps_left_ = 0;
     out->push_back({HaActionKind::kBecomeSecondary, reason});
   }
+  // The peer hears the new role now (after the ports changed), not up to
+  // one hb-interval later: a takeback's overlap (both active) or a
+  // step-down's gap lasts one heartbeat flight, whatever hb-interval is.
+  // The regular schedule restarts from here.
+  out->push_back({HaActionKind::kSendHeartbeat, {}});
+  next_hb_ns_ = now + uint64_t(settings_.hb_interval_ms) * kNsPerMs;
 }
 
 bool HaMachine::takeover_allowed(const ElectionResult& r, const Candidate& challenger,

@@ -68,12 +68,7 @@ check "client still reaches the server" client ping -c 3 -i 0.2 -W 2 "$SERVER_IP
 . /run/tandem-lab/env
 check "restarted A takes the role back" wait_primary a tandem-a 10
 check "B agrees A is primary again" wait_primary b tandem-a 3
-run_log=$(awk '/tandemd .* started/ {buf=""} {buf = buf $0 "\n"} END {printf "%s", buf}' "$NODE_A_LOG")
-sync_at=$(grep -n 'tables in sync with the primary' <<<"$run_log" | head -1 | cut -d: -f1)
-active_at=$(grep -n 'data ports active' <<<"$run_log" | head -1 | cut -d: -f1)
-[ -n "$sync_at" ] && [ -n "$active_at" ] && [ "$sync_at" -lt "$active_at" ] &&
-  ok "A was in sync (line $sync_at) before it became primary (line $active_at)" ||
-  not_ok "A in sync at line ${sync_at:-never}, primary at line ${active_at:-never}"
+check "A was in sync before it became primary" in_sync_before_active "$NODE_A_LOG"
 
 # execute ha failover set 1 on the primary hands the role over; unset lets
 # the better node (A, in sync) take it back.

@@ -10,11 +10,12 @@
 # it too: every scenario holds /run/tandem-lab.lock from its `up` to its
 # `down`, and no longer.
 #
-# What "wins" means with sessions not replicated yet: tandemd never reports
-# its tables in sync (HaMachine::set_in_sync is not called), so a node that
-# out-ranks a *running* primary on priority, age or serial never takes over
-# (docs/ha.md "Takeover gate"); the tests check that the gate holds and that
-# the rule that would decide is the one named, and say so in their output.
+# What "wins" means against a *running* primary: the lab replicates
+# sessions, and a node that out-ranks the primary takes the role only once
+# its tables are in sync (tandemd reports in-sync when every sync stream
+# finished the primary's bulk walk) and its monitored links are stable
+# (docs/ha.md "Takeover gate"). The tests check the rule named and the
+# order: in sync, then primary.
 . "$(dirname "$0")/lib.sh"
 LAB=$ROOT/scripts/lab
 LOCK=/run/tandem-lab.lock
@@ -99,19 +100,19 @@ age_beats_priority() {
 }
 
 # Same return with override enable: priority is asked before age, so B wins
-# the election; A is the running primary and B is not in sync, so the
-# takeover gate holds and A keeps the role (no sync yet: forever).
+# the election; A is the running primary, so B takes the role only once its
+# tables are in sync — then at once, without waiting for a timer.
 override_priority_gated() {
   check "A is primary" wait_primary a tandem-a 5
   sleep 2
   set_conf b priority 250
   "$LAB" restart-node b >/dev/null
-  check "B (priority 250, override enable) out-ranks A but is not in sync" \
-    wait_selected b "$SERIAL_A" "it is the running primary and the peer is not yet in sync" 8
+  check "B (priority 250, override enable) takes the role" wait_state b primary 10
+  check "B selects itself on priority" wait_selected b "$SERIAL_B" "it has the highest priority" 3
   check_not "B was not told A wins on age" wait_selected b "$SERIAL_A" "it has the largest uptime" 0
-  check "A keeps the role past monitor-stability-period (gate: B out-of-sync)" holds_state a primary 6
-  contains "B reports itself out-of-sync" "$(ctl b get system ha status)" "$SERIAL_B(updated 0 seconds ago): out-of-sync"
-  echo "# note: override enable cannot preempt a running primary until session/config sync calls set_in_sync(true)"
+  check "B was in sync before it became primary" in_sync_before_active "$NODE_B_LOG"
+  check "A is secondary" wait_state a secondary 3
+  check "B keeps the role (no flap)" holds_state b primary 3
 }
 
 # Cluster formation (both nodes in hello, nobody running, so no takeover
@@ -130,16 +131,17 @@ formation_override_priority_wins() {
 }
 
 # The default margin (300 s): ages of a few seconds apart are equal, so the
-# same return is decided by priority (B would win, gated) — not by age.
+# same return is decided by priority (B wins once in sync) — not by age.
 margin_300_priority_decides() {
   check "A is primary" wait_primary a tandem-a 5
   sleep 2
   set_conf b priority 250
   "$LAB" restart-node b >/dev/null
-  check "B (priority 250, margin 300 s) wins on priority, gated (not in sync)" \
-    wait_selected b "$SERIAL_A" "it is the running primary and the peer is not yet in sync" 8
+  check "B (priority 250, margin 300 s) takes the role on priority" wait_state b primary 10
+  check "B selects itself on priority" wait_selected b "$SERIAL_B" "it has the highest priority" 3
   check_not "age did not decide inside the margin" wait_selected b "$SERIAL_A" "it has the largest uptime" 0
-  check "A keeps the primary role" holds_state a primary 2
+  check "B was in sync before it became primary" in_sync_before_active "$NODE_B_LOG"
+  check "A is secondary" wait_state a secondary 3
 }
 
 # Equal priorities, both nodes in hello together: the higher serial (B's)
@@ -154,7 +156,7 @@ serial_tiebreak() {
 # B returns with port2's switch side down and a priority that would beat A:
 # fewer connected monitored interfaces lose before priority is asked. When
 # the link comes back B counts it after the stability period (5 s) and
-# then out-ranks A on priority — the gate keeps A (no sync yet).
+# only then out-ranks A on priority: it takes over, not before.
 monitor_count() {
   check "A is primary" wait_primary a tandem-a 5
   set_conf b priority 250
@@ -163,10 +165,14 @@ monitor_count() {
   check "B (1/2 monitored up) selects A on monitored interfaces" \
     wait_selected b "$SERIAL_A" "it has the most connected monitored interfaces" 8
   check "B is secondary" wait_state b secondary 2
+  check "B in sync while its link is down" bash -c \
+    "for i in \$(seq 1 50); do grep -q 'in sync with the primary' $NODE_B_LOG && exit 0; sleep 0.1; done; exit 1"
   ip netns exec "$SWITCH_NS" ip link set b-p2 up
+  check "A keeps the role while B's link settles" holds_state a primary 3
   check "B counts port2 again after monitor-stability-period" \
     bash -c "for i in \$(seq 1 100); do $TANDEMCTL -s $LAB_DIR/b.sock diagnose sys ha history read | grep -q 'monitored link port2 stable' && exit 0; sleep 0.1; done; exit 1"
-  check "A keeps the role after B's link recovers" holds_state a primary 2
+  check "then B takes the role on priority" wait_state b primary 3
+  check "A is secondary" wait_state a secondary 3
 }
 
 # B has another password: A drops its heartbeats as unauthenticated and

@@ -14,4 +14,15 @@ check() { local d=$1; shift; if "$@" >/tmp/tandem-check.out 2>&1; then ok "$d"; 
 check_not() { local d=$1; shift; if "$@" >/tmp/tandem-check.out 2>&1; then not_ok "$d"; sed 's/^/    /' /tmp/tandem-check.out | head -20; else ok "$d"; fi; }
 # contains "description" "haystack" "needle"
 contains() { if grep -qF -- "$3" <<<"$2"; then ok "$1"; else not_ok "$1: '$3' not in:"; sed 's/^/    /' <<<"$2" | head -20; fi; }
+# in_sync_before_active <node log>: in the node's last run (after its last
+# "tandemd ... started"), "tables in sync with the primary" comes before
+# "data ports active" — the takeover gate held. Prints both line numbers.
+in_sync_before_active() {
+  local run s a
+  run=$(awk '/tandemd .* started/ {buf=""} {buf = buf $0 "\n"} END {printf "%s", buf}' "$1")
+  s=$(grep -n 'tables in sync with the primary' <<<"$run" | head -1 | cut -d: -f1)
+  a=$(grep -n 'data ports active' <<<"$run" | head -1 | cut -d: -f1)
+  echo "in sync at line ${s:-never}, primary at line ${a:-never}"
+  [ -n "$s" ] && [ -n "$a" ] && [ "$s" -lt "$a" ]
+}
 finish() { echo "# $_pass passed, $_fail failed"; [ "$_fail" -eq 0 ]; exit $?; }

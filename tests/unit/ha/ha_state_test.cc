@@ -49,6 +49,35 @@ TEST(HaMachine, HeartbeatEveryInterval) {
   EXPECT_EQ(sent, (std::vector<uint64_t>{0, 10 * kMs, 20 * kMs, 30 * kMs, 40 * kMs, 50 * kMs}));
 }
 
+// A role change goes out in the heartbeat of the same tick, whatever the
+// schedule: `execute ha failover set 1` at 3.5 ms past a heartbeat makes A
+// step down and say so at once, and B takes over on that heartbeat, so the
+// pair is never without a primary (nor with two) for a heartbeat interval.
+TEST(HaMachine, RoleChangeIsAnnouncedInTheSameTick) {
+  Pair p = formed_pair();
+  p.a->m.set_in_sync(true, p.now);
+  p.b->m.set_in_sync(true, p.now);
+  p.run_for(20 * kMs);
+  ASSERT_EQ(p.a->m.role(), HaRole::kPrimary);
+  p.run_until(p.now + 3 * kMs);
+  p.now += kMs / 2;  // off the 10 ms schedule
+  const uint64_t asked = p.now;
+  p.input(*p.a, p.a->m.failover_set(true, p.now));
+  uint64_t a_hb = 0, a_down = 0, b_up = 0;
+  for (const auto& [t, act] : p.a->actions) {
+    if (t < asked) continue;
+    if (act.kind == HaActionKind::kBecomeSecondary && !a_down) a_down = t;
+    if (act.kind == HaActionKind::kSendHeartbeat && !a_hb) a_hb = t;
+  }
+  p.run_for(2 * kMs);
+  for (const auto& [t, act] : p.b->actions)
+    if (t >= asked && act.kind == HaActionKind::kBecomePrimary && !b_up) b_up = t;
+  EXPECT_EQ(a_down, asked);
+  EXPECT_EQ(a_hb, asked) << "the step-down is announced in the same tick";
+  EXPECT_EQ(b_up, asked) << "B takes over on that heartbeat, not 10 ms later";
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
+}
+
 TEST(HaMachine, ElectsByPriorityWithOverride) {
   Pair p = formed_pair(true);
   EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
