@@ -110,6 +110,8 @@ NodeConfig node_config(const Config& cfg) {
   ha.local_cert = h.str("local-cert");
   ha.maintenance_mode = h.str("maintenance-mode");
   h.ip_mask("ha-mgmt-ip", &ha.mgmt_ip, &ha.mgmt_prefix_len);
+  ha.mgmt_gateway = 0;
+  parse_ipv4(h.str("ha-mgmt-gateway"), &ha.mgmt_gateway);
   const ObjectSchema& peer_schema = *find_child(ha_schema, "peer");
   for (const TableEntry& entry : ha_object.children.at("peer").entries) {
     Reader p(peer_schema, entry.object);
@@ -117,6 +119,16 @@ NodeConfig node_config(const Config& cfg) {
                       p.str("serial-number"), p.enabled("status")};
     parse_ipv4(p.str("ip"), &peer.ip);
     ha.peers.push_back(std::move(peer));
+  }
+
+  for (const TableEntry& entry : cfg.table("system certificate ca")->entries) {
+    Reader c("system certificate ca", entry.object);
+    node.ca_certificates.push_back({entry.name, c.str("certificate"), "", c.str("comment")});
+  }
+  for (const TableEntry& entry : cfg.table("system certificate local")->entries) {
+    Reader c("system certificate local", entry.object);
+    node.local_certificates.push_back(
+        {entry.name, c.str("certificate"), c.str("private-key"), c.str("comment")});
   }
 
   Reader d("system dpdk", *cfg.singleton("system dpdk"));

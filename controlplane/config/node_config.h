@@ -50,7 +50,14 @@ struct HaConfig {
   std::string local_cert, maintenance_mode;
   uint32_t mgmt_ip;
   uint8_t mgmt_prefix_len;
+  uint32_t mgmt_gateway;  // host order, 0 when unset
   std::vector<HaPeerConfig> peers;
+};
+
+// `config system certificate ca|local` entries: PEM file paths, read by
+// config sync (controlplane/confsync) when it builds its TLS context.
+struct CertificateConfig {
+  std::string name, certificate, private_key /*empty for a CA*/, comment;
 };
 
 struct DpdkConfig {
@@ -118,6 +125,7 @@ struct NodeConfig {
   GlobalConfig global;
   std::vector<InterfaceConfig> interfaces;
   HaConfig ha;
+  std::vector<CertificateConfig> ca_certificates, local_certificates;
   DpdkConfig dpdk;
   std::vector<FirewallPolicy> policies;  // evaluation order: as written, not by id
   std::vector<StaticRoute> routes;       // as written

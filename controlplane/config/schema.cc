@@ -27,6 +27,8 @@ KeySchema typed(std::string name, ValueType type, std::vector<std::string> def, 
   return {std::move(name), type, std::move(def), 0, 0, {}, std::move(help)};
 }
 
+KeySchema comment(std::string name);
+
 // Interface names follow FortiOS: at most 15 bytes.
 constexpr std::int64_t kInterfaceNameMax = 15;
 
@@ -128,8 +130,44 @@ ObjectSchema system_ha() {
              "Hand the primary role away, with or without continued sync."),
       typed("ha-mgmt-ip", ValueType::kIpv4Mask, {"0.0.0.0", "0.0.0.0"},
             "This node's management address used for config sync."),
+      typed("ha-mgmt-gateway", ValueType::kIpv4, {"0.0.0.0"},
+            "Gateway of this node's management address; never synchronised (Tandem's key, as "
+            "FortiOS ha-mgmt-interfaces gateway)."),
   };
   o.children = {ha_peer()};
+  return o;
+}
+
+// Certificates for config sync, FortiManager-style: the PEM files are
+// imported by path, so the appliance never holds key material in its
+// config text (which is synchronised and shown).
+constexpr std::int64_t kCertificateNameMax = 35;
+constexpr std::int64_t kPemPathMax = 255;
+
+ObjectSchema system_certificate_ca() {
+  ObjectSchema o;
+  o.path = "system certificate ca";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kCertificateNameMax;
+  o.help = "Imported CA certificates; a config-sync peer's certificate must chain to one of them.";
+  o.keys = {
+      str("certificate", kPemPathMax, "", "Path of the CA certificate (PEM)."),
+      comment("comment"),
+  };
+  return o;
+}
+
+ObjectSchema system_certificate_local() {
+  ObjectSchema o;
+  o.path = "system certificate local";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kCertificateNameMax;
+  o.help = "This node's certificates (named by `set local-cert` in config system ha); never synchronised.";
+  o.keys = {
+      str("certificate", kPemPathMax, "", "Path of the certificate (PEM); CN or SAN must carry the serial."),
+      str("private-key", kPemPathMax, "", "Path of its private key (PEM, unencrypted)."),
+      comment("comment"),
+  };
   return o;
 }
 
@@ -282,6 +320,7 @@ ObjectSchema router_static() {
 // firewall proxy-policy, user local/group, vpn certificate.
 std::vector<ObjectSchema> declare_objects() {
   return {system_global(),    system_interface(),     system_ha(),
+          system_certificate_ca(), system_certificate_local(),
           system_dpdk(),      system_session_ttl(),   firewall_address(),
           firewall_addrgrp(), firewall_service_custom(), firewall_service_group(),
           firewall_policy(),  router_static()};

@@ -94,3 +94,34 @@ TEST(ConfigNode, TypedValues) {
 
 }  // namespace
 }  // namespace tandem::config
+
+namespace tandem::config {
+namespace {
+
+// Config sync's objects (controlplane/confsync): certificates by file path
+// and the node's management gateway.
+TEST(ConfigNode, ConfigSyncCertificatesAndGateway) {
+  ParseResult r = parse(
+      "config system ha set local-cert \"node-a\" set ha-mgmt-gateway 192.168.50.254 end\n"
+      "config system certificate ca edit \"lab-ca\" set certificate \"/etc/tandem/ca.pem\" next end\n"
+      "config system certificate local edit \"node-a\" set certificate \"/etc/tandem/a.crt\""
+      " set private-key \"/etc/tandem/a.key\" set comment \"CN=TANDEM-A\" next end\n",
+      "node.conf");
+  ASSERT_THAT(testing::error_lines(r), ::testing::IsEmpty());
+  NodeConfig n = node_config(r.config);
+  EXPECT_EQ(n.ha.local_cert, "node-a");
+  EXPECT_EQ(n.ha.mgmt_gateway, 0xc0a832feu);
+  ASSERT_EQ(n.ca_certificates.size(), 1u);
+  EXPECT_EQ(n.ca_certificates[0].name, "lab-ca");
+  EXPECT_EQ(n.ca_certificates[0].certificate, "/etc/tandem/ca.pem");
+  ASSERT_EQ(n.local_certificates.size(), 1u);
+  EXPECT_EQ(n.local_certificates[0].certificate, "/etc/tandem/a.crt");
+  EXPECT_EQ(n.local_certificates[0].private_key, "/etc/tandem/a.key");
+  EXPECT_EQ(n.local_certificates[0].comment, "CN=TANDEM-A");
+  EXPECT_EQ(node_config(Config()).ha.mgmt_gateway, 0u);
+  EXPECT_THAT(testing::parse_errors("config system certificate ca edit \"x\" set private-key \"/k\" next end\n"),
+              ::testing::Not(::testing::IsEmpty()));
+}
+
+}  // namespace
+}  // namespace tandem::config
