@@ -59,7 +59,9 @@ std::string wall_time() {
 
 std::string differing_sections(const SectionChecksums& a, const SectionChecksums& b) {
   std::string out;
-  for (const auto& [name, sum] : a) {
+  for (const auto& entry : a) {
+    const std::string& name = entry.first;  // a named variable: lambdas may not capture structured bindings (clang 14)
+    const auto& sum = entry.second;
     if (name == "all") continue;
     auto it = std::find_if(b.begin(), b.end(), [&](const auto& p) { return p.first == name; });
     if (it == b.end() || it->second != sum) out += (out.empty() ? "" : ", ") + name;
@@ -602,7 +604,9 @@ void ConfSync::on_install(Conn& c, const Message& m) {
   SectionChecksums own_sums = synced_checksums(own);
   std::vector<std::string> sections;  // empty: every section (FULL)
   if (!full) {
-    for (const auto& [name, sum] : m.checksums) {
+    for (const auto& entry : m.checksums) {
+      const std::string& name = entry.first;
+      const auto& sum = entry.second;
       if (name == "all") continue;
       auto it = std::find_if(own_sums.begin(), own_sums.end(), [&](const auto& p) { return p.first == name; });
       if (it == own_sums.end() || it->second != sum) sections.push_back(name);
@@ -669,7 +673,9 @@ uint64_t ConfSync::commit(const std::string& change_text) {
   config::Config cfg = callbacks_.current_config();
   SectionChecksums sums = synced_checksums(cfg);
   std::vector<std::string> sections;
-  for (const auto& [name, sum] : sums) {
+  for (const auto& entry : sums) {
+    const std::string& name = entry.first;
+    const auto& sum = entry.second;
     if (name == "all") continue;
     auto it = std::find_if(committed_sums_.begin(), committed_sums_.end(),
                            [&](const auto& p) { return p.first == name; });
