@@ -35,7 +35,7 @@ bool to_sender(void*, const uint8_t* f, size_t n) {
 }
 void ignore(void*, SyncApplyEvent, SyncRecordType, const uint8_t*, size_t) {}
 
-SyncConf conf(bool sender, uint64_t epoch) {
+SyncConf conf(bool sender, uint64_t epoch, uint64_t peer_epoch) {
   SyncConf c{};
   c.enabled = true;
   c.sender = sender;
@@ -43,13 +43,15 @@ SyncConf conf(bool sender, uint64_t epoch) {
   c.group_id = kGroup;
   c.flush_us = kSyncDefaultFlushUs;
   c.local_epoch = epoch;
+  uint8_t prk[kSyncKeyLen];
   if (!sync_derive_prk(reinterpret_cast<const uint8_t*>(kPassword), sizeof(kPassword) - 1, kGroup,
-                       c.prk))
+                       prk) ||
+      !sync_conf_set_keys(&c, prk, peer_epoch))
     std::abort();
   return c;
 }
 
-SyncStream* stream(bool sender, uint64_t epoch, SyncEmitFn emit) {
+SyncStream* stream(bool sender, uint64_t epoch, uint64_t peer_epoch, SyncEmitFn emit) {
   SyncStreamParams p{};
   p.window = 8;
   p.rto_us = kSyncDefaultRtoUs;
@@ -58,7 +60,7 @@ SyncStream* stream(bool sender, uint64_t epoch, SyncEmitFn emit) {
   p.ack_every = 1;
   p.emit = emit;
   void* mem = std::aligned_alloc(64, (sync_stream_memsize(p.window) + 63) / 64 * 64);
-  SyncStream* s = sync_stream_init(mem, p, conf(sender, epoch));
+  SyncStream* s = sync_stream_init(mem, p, conf(sender, epoch, peer_epoch));
   if (s == nullptr) std::abort();
   return s;
 }
@@ -118,8 +120,8 @@ int main(int argc, char** argv) {
   size_t user_len = user_record_encode(u, user, sizeof(user));
 
   // A real exchange: RESET, its ack, then a frame of records.
-  SyncStream* tx = stream(true, kPeerEpoch, to_receiver);
-  SyncStream* rx = stream(false, kOtherEpoch, to_sender);
+  SyncStream* tx = stream(true, kPeerEpoch, kOtherEpoch, to_receiver);
+  SyncStream* rx = stream(false, kOtherEpoch, kPeerEpoch, to_sender);
   uint64_t now = 1'000'000;
   Frame reset = g_to_receiver.at(0);
   sync_rx_frame(rx, reset.data(), reset.size(), now, ignore, nullptr);
