@@ -141,6 +141,8 @@ NodeConfig node_config(const Config& cfg) {
   Reader ttl("system session-ttl", *cfg.singleton("system session-ttl"));
   node.timers = {g.uint("tcp-halfopen-timer"), ttl.uint("default"),       g.uint("tcp-halfclose-timer"),
                  g.uint("tcp-timewait-timer"), g.uint("udp-idle-timer"), g.uint("icmp-idle-timer")};
+  Reader tts("system tcp-test-service", *cfg.singleton("system tcp-test-service"));
+  node.tcp_test_service = {tts.uint("echo-port"), tts.uint("http-port"), tts.uint("max-connections")};
   return node;
 }
 

@@ -71,6 +71,11 @@ struct DpdkConfig {
   unsigned neighbour_table_size;  // ARP entries per worker
 };
 
+// `config system tcp-test-service`: ports 0 are off.
+struct TcpTestServiceConfig {
+  unsigned echo_port, http_port, max_connections;
+};
+
 // Firewall objects come fully resolved: groups flattened, built-ins
 // expanded, addresses as merged host-order ranges, so the daemon copies
 // them into the dataplane snapshot without knowing any config names.
@@ -130,6 +135,7 @@ struct NodeConfig {
   std::vector<FirewallPolicy> policies;  // evaluation order: as written, not by id
   std::vector<StaticRoute> routes;       // as written
   SessionTimers timers;
+  TcpTestServiceConfig tcp_test_service;
   const InterfaceConfig* interface(std::string_view name) const;
 };
 

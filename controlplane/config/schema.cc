@@ -202,6 +202,22 @@ ObjectSchema system_session_ttl() {
   return o;
 }
 
+// Tandem's own: the listeners the workers' TCP stacks serve until the ZTNA
+// proxy exists (dataplane/tcp/tcp_service.cc, docs/tcp.md).
+ObjectSchema system_tcp_test_service() {
+  ObjectSchema o;
+  o.path = "system tcp-test-service";
+  o.help = "Test listeners on the node's addresses for the userspace TCP stack (Tandem's own object).";
+  o.keys = {
+      integer("echo-port", 0, 65535, 0, "TCP port of the echo service; 0 turns it off."),
+      integer("http-port", 0, 65535, 0,
+              "TCP port of the HTTP test responder (GET /<bytes>, POST answers length and checksums); 0 turns it off."),
+      integer("max-connections", 1, 65536, 64,
+              "Connections per worker; read at start-up (the stacks are sized then)."),
+  };
+  return o;
+}
+
 // FortiOS limits firewall object names to 79 bytes.
 constexpr std::int64_t kFirewallNameMax = 79;
 
@@ -321,7 +337,8 @@ ObjectSchema router_static() {
 std::vector<ObjectSchema> declare_objects() {
   return {system_global(),    system_interface(),     system_ha(),
           system_certificate_ca(), system_certificate_local(),
-          system_dpdk(),      system_session_ttl(),   firewall_address(),
+          system_dpdk(),      system_session_ttl(),   system_tcp_test_service(),
+          firewall_address(),
           firewall_addrgrp(), firewall_service_custom(), firewall_service_group(),
           firewall_policy(),  router_static()};
 }

@@ -262,6 +262,10 @@ bool Node::start_dataplane(std::string* error) {
   params.session_capacity = node_.dpdk.session_table_size;
   params.neigh_capacity = node_.dpdk.neighbour_table_size;
   params.session_sync = sync_enabled_;
+  // TCP stacks only when the test service is configured at start-up (the
+  // ZTNA proxy will ask for them too); their size is fixed now.
+  const auto& tts = node_.tcp_test_service;
+  if (tts.echo_port != 0 || tts.http_port != 0) params.tcp_max_conns = tts.max_connections;
   char err[256] = "";
   dataplane_ = dp::dataplane_create(params, *snap, err, sizeof(err));
   if (dataplane_ == nullptr) {

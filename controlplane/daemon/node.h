@@ -124,6 +124,8 @@ class Node {
   cli::Reply cmd_session_clear();
   cli::Reply cmd_session_stat() const;
   std::vector<cli::Command> session_commands();
+  // tcp_cli.cc
+  std::vector<cli::Command> tcp_commands();
 
   NodeOptions options_;
   config::Config config_;

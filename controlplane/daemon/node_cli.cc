@@ -68,6 +68,7 @@ void Node::register_commands() {
        [this](const Args& a) { return Reply{true, commands_.help(a)}; }, -1, 0},
   });
   commands_.add(session_commands());
+  commands_.add(tcp_commands());
   commands_.add(ha_commands());
   commands_.add(sync_commands());
 }

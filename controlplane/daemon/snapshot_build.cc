@@ -137,6 +137,9 @@ bool build_snapshot(const config::NodeConfig& node, const std::vector<DataPortRe
   snap->session_timers.udp = node.timers.udp;
   snap->session_timers.icmp = node.timers.icmp;
   snap->session_timers.other = node.timers.tcp_established;
+  snap->tcp_service.echo_port = static_cast<uint16_t>(node.tcp_test_service.echo_port);
+  snap->tcp_service.http_port = static_cast<uint16_t>(node.tcp_test_service.http_port);
+  snap->tcp_service.max_conns = node.tcp_test_service.max_connections;
   return true;
 }
 

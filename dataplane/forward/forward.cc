@@ -177,12 +177,7 @@ unsigned flow_owner(const uint8_t* rss_key, uint32_t src_be, uint32_t dst_be, ui
   return (hash % kDefaultRetaSize) % nb_workers;
 }
 
-void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
-                  const ParsedFrame& f, bool handed_off) {
-  uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
-  uint8_t* ip = data + f.l3_offset;
-  if (f.ip_fragment) return drop(w, m, FwdDrop::kFragment);
-
+void forward_flow_key(const uint8_t* data, const ParsedFrame& f, FlowKey* out) {
   uint16_t sport = 0, dport = 0;
   uint8_t icmp_type = 0, tcp_flags = 0;
   bool has_ports = false;
@@ -200,10 +195,27 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
         sport = dport = load_be16(l4 + kIcmpIdOff);
     }
   }
-  bool src_is_lo;
-  SessionKey key = session_key_make(f.ip_src_be, f.ip_dst_be, sport, dport, f.ip_proto, 0,
-                                    &src_is_lo);
-  uint32_t hash = session_key_hash(key);
+  out->key = session_key_make(f.ip_src_be, f.ip_dst_be, sport, dport, f.ip_proto, 0,
+                              &out->src_is_lo);
+  out->hash = session_key_hash(out->key);
+  out->sport = sport;
+  out->dport = dport;
+  out->icmp_type = icmp_type;
+  out->tcp_flags = tcp_flags;
+  out->has_ports = has_ports;
+}
+
+void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
+                  const ParsedFrame& f, const FlowKey& flow, bool handed_off) {
+  uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
+  uint8_t* ip = data + f.l3_offset;
+  if (f.ip_fragment) return drop(w, m, FwdDrop::kFragment);
+
+  const uint16_t sport = flow.sport, dport = flow.dport;
+  const uint8_t icmp_type = flow.icmp_type, tcp_flags = flow.tcp_flags;
+  const bool has_ports = flow.has_ports, src_is_lo = flow.src_is_lo;
+  const SessionKey& key = flow.key;
+  const uint32_t hash = flow.hash;
   Session* s = session_lookup(w->sessions, key, hash);
   uint32_t ip_bytes = f.ip_total_len;
 

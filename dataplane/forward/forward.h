@@ -11,15 +11,35 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/packet/packet_types.h"
+#include "dataplane/session/session_types.h"
 #include "dataplane/worker/worker_context.h"
 
 namespace tandem::dp {
 
-// A transit IPv4 packet received on port_index (not for the node). Takes
-// ownership of m: sent, queued on a neighbour, handed to its owner worker
-// (only when !handed_off) or freed and counted.
+// What forwarding needs to know of a packet's flow before it looks the
+// session up: the normalised key and its hash, and the L4 fields policy
+// and the TCP tracker read. Made by forward_flow_key for a whole RX burst
+// ahead of forward_ipv4, so the worker can prefetch the session table.
+struct FlowKey {
+  SessionKey key;
+  uint32_t hash;
+  uint16_t sport, dport;  // host order; the ICMP echo identifier for both
+  uint8_t icmp_type;
+  uint8_t tcp_flags;
+  bool has_ports;  // TCP or UDP
+  bool src_is_lo;  // the sender is the key's lo end
+};
+
+// The flow of an unfragmented IPv4 packet that parse_frame accepted
+// (frame.ether_type IPv4, !frame.ip_fragment).
+void forward_flow_key(const uint8_t* data, const ParsedFrame& frame, FlowKey* out);
+
+// A transit IPv4 packet received on port_index (not for the node), with its
+// flow from forward_flow_key (not read for a fragment, which is dropped).
+// Takes ownership of m: sent, queued on a neighbour, handed to its owner
+// worker (only when !handed_off) or freed and counted.
 void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
-                  const ParsedFrame& frame, bool handed_off);
+                  const ParsedFrame& frame, const FlowKey& flow, bool handed_off);
 
 // Learns from an ARP frame received on port_index (before it is answered)
 // and tells the other workers. True when something was learnt.

@@ -19,6 +19,10 @@ namespace tandem::dp {
 
 inline constexpr uint32_t kDefaultSessionCapacity = 65536;
 inline constexpr uint32_t kDefaultNeighCapacity = 1024;
+// A loop that received frames and took longer than this was descheduled
+// (a burst of kRxBurst frames costs tens of microseconds at most, a
+// scheduler slice is milliseconds): its cycles go to stalled_cycles.
+inline constexpr unsigned kStalledLoopUs = 250;
 
 struct DataplaneParams {
   unsigned nb_workers;     // 1..kMaxWorkers; worker i uses queue i of every port
@@ -32,6 +36,9 @@ struct DataplaneParams {
   // resend queue of sync_window frames (0: kSyncDefaultWindow).
   bool session_sync = false;
   unsigned sync_window = 0;
+  // TCP (dataplane/tcp/tcp_glue.h): each worker gets a TcpStack of this
+  // many connections; 0: none, TCP to the node is dropped as unsupported.
+  uint32_t tcp_max_conns = 0;
 };
 
 // The clock workers read once per loop, in milliseconds. The default is the

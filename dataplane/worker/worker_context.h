@@ -25,6 +25,8 @@
 
 namespace tandem::dp {
 
+struct TcpGlue;  // dataplane/tcp/tcp_glue.h
+
 inline constexpr uint16_t kTxBurst = 32;  // frames a TX buffer holds before it is sent
 inline constexpr unsigned kRssKeyLen = 40;
 // Ethdev's default redirection table maps entry i to queue i % nb_queues;
@@ -79,6 +81,13 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   unsigned idle_loops;
   uint64_t now_ms;    // clock at the start of the current loop
   uint64_t now_tsc;   // TSC at the start of the current loop (TX drain timing)
+  // First TSC of the millisecond after now_ms (TSC clock only): the loop
+  // divides only when it passes it, not on every turn.
+  uint64_t next_ms_tsc;
+  // Bit p: tx[p] holds frames. The end of every loop looks at these
+  // buffers; with the bits it does not touch the idle ones' cache lines,
+  // which a burst of session lookups has evicted.
+  uint32_t tx_pending;
   uint64_t next_neigh_scan_ms;
   SessionTable* sessions;
   NeighTable* neigh;
@@ -90,7 +99,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   // falls back under kFullRearmPercent.
   std::atomic<uint8_t> full_alert;
   bool full_latched;
-  TxBuffer tx[kMaxPorts];  // indexed like Snapshot::ports
+  TxBuffer tx[kMaxPorts];  // indexed like Snapshot::ports (see tx_pending)
   AlignedPortCounters port_counters[kMaxPorts];
   ForwardCounters fwd;
   PolicyCounter policy[kMaxPolicies];
@@ -103,6 +112,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   uint32_t sync_bulk_sent;
   bool sync_bulk_active;
   uint64_t now_us;                // TSC-derived, for the stream's timers
+  // The worker's TCP stack and its glue, nullptr without tcp_max_conns.
+  TcpGlue* tcp;
 };
 
 inline constexpr unsigned kFullRearmPercent = 90;
@@ -130,6 +141,7 @@ class Dataplane {
   std::atomic<int> sync_port_{-1};
   rte_mempool* sync_pool_ = nullptr;
   uint64_t tsc_per_us_ = 1;
+  uint64_t stalled_loop_tsc_ = 0;  // kStalledLoopUs in TSC cycles
 };
 
 uint64_t dataplane_now_ms(const Dataplane* dp);

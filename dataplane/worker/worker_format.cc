@@ -34,6 +34,14 @@ const PortCounterField kPortCounterFields[] = {
      &PortCounters::rx_own_mac_foreign},
     {"ctl_tx_packets", "frames the control plane queued for this port (gratuitous ARP, ...)",
      &PortCounters::ctl_tx_packets},
+    {"busy_loops", "worker loops that received frames (here, or last here of several ports)",
+     &PortCounters::busy_loops},
+    {"busy_cycles", "TSC cycles of those loops, stalled ones excluded",
+     &PortCounters::busy_cycles},
+    {"stalled_loops", "busy loops longer than kStalledLoopUs (250 us): the worker was descheduled",
+     &PortCounters::stalled_loops},
+    {"stalled_packets", "frames received in stalled loops", &PortCounters::stalled_packets},
+    {"stalled_cycles", "TSC cycles of stalled loops", &PortCounters::stalled_cycles},
 };
 const size_t kNbPortCounterFields = sizeof(kPortCounterFields) / sizeof(kPortCounterFields[0]);
 // Every counter is in the table: summing and printing both walk it.

@@ -12,6 +12,7 @@
 #include "dataplane/route/route_types.h"
 #include "dataplane/session/session_types.h"
 #include "dataplane/sync/sync_types.h"
+#include "dataplane/tcp/tcp_glue_types.h"
 
 namespace tandem::dp {
 
@@ -56,6 +57,7 @@ struct Snapshot {
   FirewallConf firewall;
   SessionTimers session_timers;  // seconds; a 0 field takes the default
   SyncConf sync;                 // session pickup (needs DataplaneParams::session_sync)
+  TcpServiceConf tcp_service;    // test service (needs DataplaneParams::tcp_max_conns)
 };
 
 // Written only by the worker that owns them; summed on demand.
@@ -66,7 +68,17 @@ struct PortCounters {
       drop_other,
       drop_standby,        // received while the port is !active (HA secondary)
       rx_own_mac_foreign,  // Ethernet source is our own PortConf.mac: split brain
-      ctl_tx_packets;      // frames the control plane sent with dataplane_send()
+      ctl_tx_packets,      // frames the control plane sent with dataplane_send()
+      // What the forwarding path costs, in TSC cycles (bench/ndr/run --cycles).
+      // Only loops that received frames count, like testpmd's
+      // --record-core-cycles: empty polls are the price of polling, not of
+      // a frame. A loop is charged to the port it received on (the last
+      // one when it received on several), so the sum over ports is the
+      // worker's. A loop longer than kStalledLoopUs did not work that long:
+      // the worker was descheduled, so it is set apart (stalled_*) and
+      // busy_cycles / (rx_packets - stalled_packets) is the cost per frame
+      // whatever else ran on the core.
+      busy_loops, busy_cycles, stalled_loops, stalled_packets, stalled_cycles;
 };
 
 }  // namespace tandem::dp

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -755,6 +756,68 @@ TEST_F(DpForward, ControlSendAndPromotionWhileWorkerRunsOnLcore1) {
   EXPECT_EQ(test::get16(&out[20]), 2) << "promoted: the ARP request is answered";
   EXPECT_EQ(dataplane_port_counters(dp_, kClientPort).drop_standby, 1u);
   dataplane_stop(dp_);
+}
+
+// The worker handles a burst in passes (parse and hash all, prefetch, then
+// handle in order): a flow's first frame must still create the session its
+// next frames in the same burst hit, and frames that are not transit
+// (malformed, for the node) keep their place between them.
+TEST_F(DpForward, OneBurstHandlesItsFramesInOrder) {
+  start();
+  learn_hosts();
+  Bytes a1 = client_udp(7000), b1 = client_udp(7001), ping = client_ping();
+  Bytes bad = client_udp(7002);
+  bad[14 + 10] ^= 0xff;  // IPv4 checksum: malformed, between good frames
+  for (const Bytes* f : {&a1, &a1, &b1, &bad, &ping, &a1, &b1}) inject(p2_, 0, *f);
+  EXPECT_EQ(dataplane_poll_once(dp_, 0), 7u) << "one burst";
+  for (int i = 0; i < 5; ++i) {
+    const Bytes& in = i == 2 || i == 4 ? b1 : a1;
+    SCOPED_TRACE(i);
+    expect_forwarded(take_sent(p1_, 0), in, kPort1Mac, kServerMac);
+  }
+  EXPECT_TRUE(take_sent(p1_, 0).empty());
+  EXPECT_EQ(count_sent(p2_, 0), 1u) << "the echo reply";
+  SessionStats st = stats(dp_);
+  EXPECT_EQ(st.inserts_total, 2u) << "a1's second and third frames hit the session the first made";
+  EXPECT_EQ(st.forwarded_packets, 5u);
+  EXPECT_EQ(dataplane_port_counters(dp_, kClientPort).drop_malformed, 1u);
+  std::vector<SessionView> v = list(dp_);
+  ASSERT_EQ(v.size(), 2u);
+  for (const SessionView& s : v) EXPECT_EQ(s.packets[0], s.orig.sport == 7000 ? 3u : 2u);
+}
+
+// busy_* count the loops that received frames, charged to the port they
+// came in by (the last one when several): never an empty loop.
+TEST_F(DpForward, BusyCyclesCountOnlyLoopsThatReceivedFrames) {
+  start();
+  learn_hosts();
+  auto busy = [&](unsigned port) {
+    PortCounters c = dataplane_port_counters(dp_, port);
+    return std::make_pair(c.busy_loops + c.stalled_loops, c.busy_cycles + c.stalled_cycles);
+  };
+  auto client0 = busy(kClientPort), server0 = busy(kServerPort);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(dataplane_poll_once(dp_, 0), 0u);
+  EXPECT_EQ(busy(kClientPort), client0) << "empty loops cost nothing per frame";
+  EXPECT_EQ(busy(kServerPort), server0);
+
+  for (int i = 0; i < 3; ++i) inject(p2_, 0, client_udp(static_cast<uint16_t>(7100 + i)));
+  EXPECT_EQ(dataplane_poll_once(dp_, 0), 3u);
+  auto client1 = busy(kClientPort);
+  EXPECT_EQ(client1.first, client0.first + 1) << "one loop";
+  EXPECT_GT(client1.second, client0.second);
+  EXPECT_EQ(busy(kServerPort), server0);
+  EXPECT_EQ(count_sent(p1_, 0), 3u);
+
+  // Frames on both ports in one loop: port1 (index 0) is polled first, so
+  // the loop is port2's.
+  inject(p1_, 0, server_udp(7100));
+  inject(p2_, 0, client_udp(7100));
+  EXPECT_EQ(dataplane_poll_once(dp_, 0), 2u);
+  EXPECT_EQ(busy(kClientPort).first, client1.first + 1);
+  EXPECT_EQ(busy(kServerPort), server0);
+  PortCounters c = dataplane_port_counters(dp_, kClientPort);
+  EXPECT_LE(c.stalled_packets, c.rx_packets);
+  EXPECT_EQ(count_sent(p1_, 0) + count_sent(p2_, 0), 2u);
 }
 
 }  // namespace

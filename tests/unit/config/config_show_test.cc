@@ -109,13 +109,14 @@ TEST(ConfigShow, ObjectAndEntryPaths) {
 
 TEST(ConfigShow, ChecksumShape) {
   auto sums = checksums(node_a());
-  ASSERT_EQ(sums.size(), 14u);
+  ASSERT_EQ(sums.size(), 15u);
   EXPECT_EQ(sums[0].first, "system global");
   EXPECT_EQ(sums[3].first, "system certificate ca");
   EXPECT_EQ(sums[4].first, "system certificate local");
-  EXPECT_EQ(sums[11].first, "firewall policy");
-  EXPECT_EQ(sums[12].first, "router static");
-  EXPECT_EQ(sums[13].first, "all");
+  EXPECT_EQ(sums[7].first, "system tcp-test-service");
+  EXPECT_EQ(sums[12].first, "firewall policy");
+  EXPECT_EQ(sums[13].first, "router static");
+  EXPECT_EQ(sums[14].first, "all");
   for (const auto& [path, sum] : sums) {
     EXPECT_THAT(sum, ::testing::MatchesRegex("[0-9a-f]{32}")) << path;
   }

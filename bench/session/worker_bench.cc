@@ -1,0 +1,355 @@
+// bench-worker: what a transit frame costs the worker loop itself, in TSC
+// cycles, at 1k / 100k / 1M live UDP sessions: RX burst from a net_ring
+// port, parse, session lookup and refresh, TTL, neighbour, TX burst, as
+// dataplane_poll_once() runs it in this thread. No generator and no memif:
+// the frames wait in the RX ring before the clock starts and the TX ring is
+// drained after it stops, so what other processes do to the core shows only
+// as outliers, and the minimum over runs is the path's own cost. It is the
+// figure to compare two builds of dataplane/ by (bench/ndr/run --cycles
+// adds the memif PMD and the scheduler; docs/bench-forwarding.md).
+//
+//   bench-worker [--sessions "1000 100000 1000000"] [--runs 7] [--frames N]
+//                [--round F] [--no-huge]
+//
+// --round F: frames waiting per round (default 1024, the RX ring: full
+// bursts of 32). F = 1 makes every loop a one-frame burst, which shows the
+// loop's fixed cost per busy loop.
+//
+// The frames are written just before each round, so their headers are in
+// cache, as they would not be fresh from a NIC; the session table is not
+// (it is what the session count changes).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <rte_cycles.h>
+#include <rte_arp.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "dataplane/session/session.h"
+#include "dataplane/worker/worker.h"
+
+namespace {
+
+using tandem::dp::Dataplane;
+using tandem::dp::DataplaneParams;
+using tandem::dp::PortConf;
+using tandem::dp::Snapshot;
+
+constexpr unsigned kRingSize = 1024;  // frames per round: one RX ring's worth
+constexpr unsigned kPoolSize = 4 * kRingSize - 1;
+constexpr uint32_t kTableSize = 1048576;  // bench/ndr/run's session-table-size
+constexpr unsigned kServerPort = 0, kClientPort = 1;  // snapshot indexes
+constexpr uint16_t kFrameLen = 60;                    // 64 bytes on the wire with the FCS
+constexpr uint32_t kClientHosts = 65533;              // 10.1.0.2 .. 10.1.255.254
+constexpr uint16_t kServerUdpPort = 5201;
+const rte_ether_addr kPort1Mac{{0x02, 0x09, 0x0f, 0x00, 0x00, 0x01}};
+const rte_ether_addr kPort2Mac{{0x02, 0x09, 0x0f, 0x00, 0x00, 0x02}};
+const rte_ether_addr kClientMac{{0x52, 0x54, 0x00, 0x00, 0x00, 0x22}};
+const rte_ether_addr kServerMac{{0x52, 0x54, 0x00, 0x00, 0x02, 0x09}};
+constexpr uint32_t kPort1Ip = 0xac10c801;  // 172.16.200.1/16 (host order)
+constexpr uint32_t kPort2Ip = 0x0a010001;  // 10.1.0.1/16
+constexpr uint32_t kServerIp = 0xac10c802;  // 172.16.200.2
+
+struct RingPort {
+  uint16_t port_id;
+  rte_ring* rx;  // what the port receives: filled here
+  rte_ring* tx;  // what it sent: drained here
+};
+
+rte_mempool* g_pool = nullptr;
+std::string g_prefix;  // EAL file prefix: its run directory goes at exit
+
+void remove_run_dir() {
+  std::error_code ec;
+  std::filesystem::remove_all("/var/run/dpdk/" + g_prefix, ec);
+}
+
+[[noreturn]] void die(const char* what) {
+  std::fprintf(stderr, "bench-worker: %s (%s)\n", what, rte_strerror(rte_errno));
+  remove_run_dir();
+  std::exit(1);
+}
+
+RingPort make_port(const char* name) {
+  RingPort p{};
+  std::string rx = std::string(name) + "_rx", tx = std::string(name) + "_tx";
+  // Exact size: a round is kRingSize frames, not one less.
+  const unsigned flags = RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ;
+  p.rx = rte_ring_create(rx.c_str(), kRingSize, SOCKET_ID_ANY, flags);
+  p.tx = rte_ring_create(tx.c_str(), kRingSize, SOCKET_ID_ANY, flags);
+  if (p.rx == nullptr || p.tx == nullptr) die("ring");
+  int id = rte_eth_from_rings(name, &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
+  if (id < 0) die("rte_eth_from_rings");
+  p.port_id = static_cast<uint16_t>(id);
+  rte_eth_conf conf{};
+  if (rte_eth_dev_configure(p.port_id, 1, 1, &conf) != 0 ||
+      rte_eth_rx_queue_setup(p.port_id, 0, kRingSize, SOCKET_ID_ANY, nullptr, g_pool) != 0 ||
+      rte_eth_tx_queue_setup(p.port_id, 0, kRingSize, SOCKET_ID_ANY, nullptr) != 0 ||
+      rte_eth_dev_start(p.port_id) != 0)
+    die("net_ring port set-up");
+  return p;
+}
+
+unsigned drain(rte_ring* r) {
+  void* objs[64];
+  unsigned total = 0, n;
+  while ((n = rte_ring_dequeue_burst(r, objs, 64, nullptr)) > 0) {
+    rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(objs), n);
+    total += n;
+  }
+  return total;
+}
+
+PortConf port_conf(const RingPort& p, const rte_ether_addr& mac, uint32_t ip, const char* name) {
+  PortConf c{};
+  c.port_id = p.port_id;
+  c.mac = mac;
+  c.addrs[c.nb_addrs++] = {rte_cpu_to_be_32(ip), rte_cpu_to_be_32(0xffff0000)};
+  c.active = true;
+  std::snprintf(c.name, sizeof(c.name), "%s", name);
+  return c;
+}
+
+// bench/ndr/run's tandemd: port2 clients, port1 servers, one policy
+// port2 -> port1 accept all.
+Snapshot make_snapshot(const RingPort& p1, const RingPort& p2) {
+  Snapshot s{};
+  s.generation = 1;
+  s.nb_ports = 2;
+  s.ports[kServerPort] = port_conf(p1, kPort1Mac, kPort1Ip, "port1");
+  s.ports[kClientPort] = port_conf(p2, kPort2Mac, kPort2Ip, "port2");
+  s.routes[s.nb_routes++] = {rte_cpu_to_be_32(kPort1Ip & 0xffff0000), 16, kServerPort, 0, 0};
+  s.routes[s.nb_routes++] = {rte_cpu_to_be_32(kPort2Ip & 0xffff0000), 16, kClientPort, 0, 0};
+  tandem::dp::FirewallConf& fw = s.firewall;
+  fw.policies[fw.nb_policies++] = {1, 1u << kClientPort, 1u << kServerPort, 0, 0, 0, 0, 0, 0,
+                                   true, false, true};
+  return s;
+}
+
+// Flow i: 10.1.0.2 + i % kClientHosts, port 1024 + i / kClientHosts ->
+// 172.16.200.2:5201, as tandem-gen numbers bench/ndr/run's flows.
+void write_client_udp(rte_mbuf* m, uint32_t flow) {
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  std::memset(eth, 0, kFrameLen);
+  eth->dst_addr = kPort2Mac;
+  eth->src_addr = kClientMac;
+  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+  ip->version_ihl = RTE_IPV4_VHL_DEF;
+  ip->total_length = rte_cpu_to_be_16(kFrameLen - sizeof(rte_ether_hdr));
+  ip->time_to_live = 64;
+  ip->next_proto_id = IPPROTO_UDP;
+  ip->src_addr = rte_cpu_to_be_32((kPort2Ip & 0xffff0000) + 2 + flow % kClientHosts);
+  ip->dst_addr = rte_cpu_to_be_32(kServerIp);
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+  udp->src_port = rte_cpu_to_be_16(static_cast<uint16_t>(1024 + flow / kClientHosts));
+  udp->dst_port = rte_cpu_to_be_16(kServerUdpPort);
+  udp->dgram_len = rte_cpu_to_be_16(kFrameLen - sizeof(rte_ether_hdr) - sizeof(rte_ipv4_hdr));
+  m->data_len = m->pkt_len = kFrameLen;
+}
+
+// The server asks for port1's address: the worker answers and learns its MAC.
+void write_server_arp(rte_mbuf* m) {
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  std::memset(eth, 0, kFrameLen);
+  std::memset(eth->dst_addr.addr_bytes, 0xff, RTE_ETHER_ADDR_LEN);
+  eth->src_addr = kServerMac;
+  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+  auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+  arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+  arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+  arp->arp_plen = 4;
+  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+  arp->arp_data.arp_sha = kServerMac;
+  arp->arp_data.arp_sip = rte_cpu_to_be_32(kServerIp);
+  arp->arp_data.arp_tip = rte_cpu_to_be_32(kPort1Ip);
+  m->data_len = m->pkt_len = kFrameLen;
+}
+
+// Flows first..first+n (mod sessions) into port2's RX ring.
+void fill(const RingPort& p, uint32_t first, unsigned n, uint32_t sessions) {
+  rte_mbuf* pkts[kRingSize];
+  if (rte_pktmbuf_alloc_bulk(g_pool, pkts, n) != 0) die("mbuf pool empty");
+  for (unsigned i = 0; i < n; ++i) write_client_udp(pkts[i], (first + i) % sessions);
+  if (rte_ring_enqueue_bulk(p.rx, reinterpret_cast<void**>(pkts), n, nullptr) != n) die("rx ring");
+}
+
+struct RunResult {
+  double cycles_per_frame;
+  uint64_t frames;
+};
+
+// Polls until the RX ring is empty; returns the TSC cycles it took.
+uint64_t poll_until_empty(Dataplane* dp) {
+  uint64_t t0 = rte_rdtsc_precise();
+  while (tandem::dp::dataplane_poll_once(dp, 0) > 0) {
+  }
+  return rte_rdtsc_precise() - t0;
+}
+
+// Polls until n frames were received (no trailing empty loop: only loops
+// that received are timed, as the busy_cycles counters do).
+uint64_t poll_frames(Dataplane* dp, unsigned n) {
+  uint64_t t0 = rte_rdtsc_precise();
+  for (unsigned got = 0; got < n;) got += tandem::dp::dataplane_poll_once(dp, 0);
+  return rte_rdtsc_precise() - t0;
+}
+
+std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t frames_per_run,
+                                      unsigned round, bool* ok) {
+  static unsigned serial = 0;
+  std::string n1 = "bw_p1_" + std::to_string(serial), n2 = "bw_p2_" + std::to_string(serial);
+  ++serial;
+  RingPort p1 = make_port(n1.c_str()), p2 = make_port(n2.c_str());
+  DataplaneParams params{1, 0, static_cast<unsigned>(SOCKET_ID_ANY)};
+  params.session_capacity = kTableSize;
+  char error[256] = "";
+  Dataplane* dp = tandem::dp::dataplane_create(params, make_snapshot(p1, p2), error, sizeof(error));
+  if (dp == nullptr) {
+    std::fprintf(stderr, "bench-worker: %s\n", error);
+    remove_run_dir();
+    std::exit(1);
+  }
+  rte_mbuf* arp;
+  if ((arp = rte_pktmbuf_alloc(g_pool)) == nullptr) die("mbuf pool empty");
+  write_server_arp(arp);
+  rte_ring_enqueue(p1.rx, arp);
+  poll_until_empty(dp);
+  drain(p1.tx);
+
+  // Warm-up: the first frame of every flow creates its session.
+  for (uint32_t first = 0; first < sessions; first += kRingSize) {
+    fill(p2, first, std::min<uint32_t>(kRingSize, sessions - first), sessions);
+    poll_until_empty(dp);
+    drain(p1.tx);
+  }
+  tandem::dp::SessionStats st = tandem::dp::dataplane_session_stats(dp);
+  *ok = st.in_use == sessions;
+  if (!*ok)
+    std::fprintf(stderr, "bench-worker: %llu sessions after the warm-up, expected %u\n",
+                 static_cast<unsigned long long>(st.in_use), sessions);
+
+  std::vector<RunResult> out;
+  uint32_t next = 0;
+  for (unsigned r = 0; r < runs && *ok; ++r) {
+    uint64_t cycles = 0, sent = 0, frames = 0;
+    while (frames < frames_per_run) {
+      fill(p2, next, round, sessions);
+      next = (next + round) % sessions;
+      cycles += poll_frames(dp, round);
+      frames += round;
+      sent += drain(p1.tx);
+    }
+    if (sent != frames) {
+      std::fprintf(stderr, "bench-worker: %llu of %llu frames forwarded\n",
+                   static_cast<unsigned long long>(sent), static_cast<unsigned long long>(frames));
+      *ok = false;
+    }
+    out.push_back({static_cast<double>(cycles) / static_cast<double>(frames), frames});
+  }
+  tandem::dp::dataplane_destroy(dp);
+  for (const RingPort& p : {p1, p2}) {
+    rte_eth_dev_stop(p.port_id);
+    rte_eth_dev_close(p.port_id);
+    drain(p.rx);
+    drain(p.tx);
+    rte_ring_free(p.rx);
+    rte_ring_free(p.tx);
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<uint32_t> counts = {1000, 100000, 1000000};
+  unsigned runs = 7;
+  uint64_t frames = 1u << 21;
+  unsigned round = kRingSize;
+  bool huge = true;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--sessions" && i + 1 < argc) {
+      counts.clear();
+      for (char* s = argv[++i]; *s != '\0';) {
+        char* end;
+        unsigned long v = std::strtoul(s, &end, 10);
+        if (end == s) break;
+        if (v == 0 || v > kTableSize) {
+          std::fprintf(stderr, "bench-worker: --sessions takes 1..%u\n", kTableSize);
+          return 2;
+        }
+        counts.push_back(static_cast<uint32_t>(v));
+        s = end;
+      }
+    } else if (a == "--runs" && i + 1 < argc) {
+      runs = static_cast<unsigned>(std::max(1, std::atoi(argv[++i])));
+    } else if (a == "--frames" && i + 1 < argc) {
+      frames = std::max<uint64_t>(kRingSize, std::strtoull(argv[++i], nullptr, 10));
+    } else if (a == "--round" && i + 1 < argc) {
+      round = std::min<unsigned>(kRingSize, std::max(1, std::atoi(argv[++i])));
+    } else if (a == "--no-huge") {
+      huge = false;
+    } else {
+      std::fprintf(stderr,
+                   "usage: bench-worker [--sessions \"N ...\"] [--runs R] [--frames N] "
+                   "[--round F] [--no-huge]\n");
+      return a == "-h" || a == "--help" ? 0 : 2;
+    }
+  }
+
+  // Hugepages by default, as tandemd runs: the 132 MiB session table on 4 KiB
+  // pages would add TLB misses tandemd does not have.
+  g_prefix = "tandem-bench-worker-" + std::to_string(getpid());
+  std::vector<const char*> eal = {"bench-worker", "-l", "0", "-m", "512", "--no-pci",
+                                  "--no-telemetry", "--file-prefix", g_prefix.c_str(),
+                                  "--log-level", "lib.eal:error"};
+  if (huge) {
+    eal.push_back("--in-memory");
+  } else {
+    eal.push_back("--no-huge");
+    eal.push_back("--no-shconf");
+  }
+  if (rte_eal_init(static_cast<int>(eal.size()), const_cast<char**>(eal.data())) < 0)
+    die("rte_eal_init (no hugepages free? try --no-huge)");
+  g_pool = rte_pktmbuf_pool_create("bw_pool", kPoolSize, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                   SOCKET_ID_ANY);
+  if (g_pool == nullptr) die("mbuf pool");
+
+  std::printf("bench-worker: TSC %.0f MHz, %s, %u runs of %llu frames per session count, "
+              "%u waiting per round; TSC cycles per forwarded 64-byte UDP frame\n",
+              static_cast<double>(rte_get_tsc_hz()) / 1e6, huge ? "hugepages" : "no hugepages",
+              runs, static_cast<unsigned long long>(frames), round);
+  std::printf("%-10s %8s %8s %8s\n", "sessions", "min", "median", "max");
+  bool all_ok = true;
+  for (uint32_t n : counts) {
+    bool ok = true;
+    std::vector<RunResult> r = bench_sessions(n, runs, frames, round, &ok);
+    all_ok = all_ok && ok;
+    if (r.empty()) continue;
+    std::vector<double> c;
+    for (const RunResult& x : r) c.push_back(x.cycles_per_frame);
+    std::sort(c.begin(), c.end());
+    std::printf("%-10u %8.1f %8.1f %8.1f\n", n, c.front(), c[c.size() / 2], c.back());
+  }
+  rte_mempool_free(g_pool);
+  rte_eal_cleanup();
+  remove_run_dir();
+  return all_ok ? 0 : 1;
+}
