@@ -143,6 +143,14 @@ NodeConfig node_config(const Config& cfg) {
                  g.uint("tcp-timewait-timer"), g.uint("udp-idle-timer"), g.uint("icmp-idle-timer")};
   Reader tts("system tcp-test-service", *cfg.singleton("system tcp-test-service"));
   node.tcp_test_service = {tts.uint("echo-port"), tts.uint("http-port"), tts.uint("max-connections")};
+  Reader disk("log disk setting", *cfg.singleton("log disk setting"));
+  Reader sys("log syslogd setting", *cfg.singleton("log syslogd setting"));
+  node.log.disk = disk.str("status") == "enable";
+  node.log.syslog = sys.str("status") == "enable";
+  parse_ipv4(sys.str("server"), &node.log.syslog_server);
+  node.log.syslog_port = sys.uint("port");
+  node.log.syslog_facility = sys.str("facility");
+  node.log.syslog_rfc5424 = sys.str("format") == "rfc5424";
   return node;
 }
 

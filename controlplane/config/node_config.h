@@ -71,6 +71,16 @@ struct DpdkConfig {
   unsigned neighbour_table_size;  // ARP entries per worker
 };
 
+// `config log disk setting` and `config log syslogd setting`.
+struct LogConfig {
+  bool disk;
+  bool syslog;
+  uint32_t syslog_server;  // host order
+  unsigned syslog_port;
+  std::string syslog_facility;  // a name of log::syslog_facilities()
+  bool syslog_rfc5424;
+};
+
 // `config system tcp-test-service`: ports 0 are off.
 struct TcpTestServiceConfig {
   unsigned echo_port, http_port, max_connections;
@@ -136,6 +146,7 @@ struct NodeConfig {
   std::vector<StaticRoute> routes;       // as written
   SessionTimers timers;
   TcpTestServiceConfig tcp_test_service;
+  LogConfig log;
   const InterfaceConfig* interface(std::string_view name) const;
 };
 

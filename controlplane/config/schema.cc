@@ -218,6 +218,37 @@ ObjectSchema system_tcp_test_service() {
   return o;
 }
 
+// Where traffic logs go (controlplane/log/traffic_log.h). FortiOS keys and
+// defaults; only the formats Tandem writes are offered.
+ObjectSchema log_disk_setting() {
+  ObjectSchema o;
+  o.path = "log disk setting";
+  o.help = "Traffic logs to the node's log file (tandemd --log-dir, traffic.log).";
+  o.keys = {
+      toggle("status", true, "Write traffic logs to the log file."),
+  };
+  return o;
+}
+
+ObjectSchema log_syslogd_setting() {
+  ObjectSchema o;
+  o.path = "log syslogd setting";
+  o.help = "Traffic logs to a remote syslog server over UDP.";
+  o.keys = {
+      toggle("status", false, "Send traffic logs to the syslog server."),
+      typed("server", ValueType::kIpv4, {"0.0.0.0"}, "Address of the syslog server."),
+      integer("port", 1, 65535, 514, "UDP port of the syslog server."),
+      choice("facility",
+             {"kernel", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+              "authpriv", "ftp", "ntp", "audit", "alert", "clock", "local0", "local1", "local2",
+              "local3", "local4", "local5", "local6", "local7"},
+             "local7", "Syslog facility of the messages."),
+      choice("format", {"default", "rfc5424"}, "default",
+             "default: <PRI> then the key=value line (with devname and devid); rfc5424: RFC 5424 header."),
+  };
+  return o;
+}
+
 // FortiOS limits firewall object names to 79 bytes.
 constexpr std::int64_t kFirewallNameMax = 79;
 
@@ -340,7 +371,7 @@ std::vector<ObjectSchema> declare_objects() {
           system_dpdk(),      system_session_ttl(),   system_tcp_test_service(),
           firewall_address(),
           firewall_addrgrp(), firewall_service_custom(), firewall_service_group(),
-          firewall_policy(),  router_static()};
+          firewall_policy(),  router_static(), log_disk_setting(), log_syslogd_setting()};
 }
 
 }  // namespace

@@ -65,6 +65,7 @@ class Validator {
   void run() {
     check_interfaces();
     check_ha();
+    check_syslog();
   }
 
  private:
@@ -131,6 +132,16 @@ class Validator {
     }
     if (auto problem = host_address_problem(words_of(schema, ha, "ha-mgmt-ip"))) {
       error(word_location(stored(ha, "ha-mgmt-ip"), 0), "ha-mgmt-ip: " + *problem);
+    }
+  }
+
+  void check_syslog() {
+    const ObjectSchema& schema = *find_object("log syslogd setting");
+    const ObjectData& s = *cfg_.singleton("log syslogd setting");
+    if (words_of(schema, s, "status").at(0) == "enable" &&
+        words_of(schema, s, "server").at(0) == "0.0.0.0") {
+      error(word_location(stored(s, "status"), 0),
+            "log syslogd setting: status enable needs a server (set server <a.b.c.d>)");
     }
   }
 

@@ -1,6 +1,6 @@
 // tandemd: one Tandem appliance node (one DPDK primary process).
 //
-//   tandemd -c node.conf [-s SOCKET] [--check] [-- EAL-ARGS...]
+//   tandemd -c node.conf [-s SOCKET] [-l LOG-DIR] [--check] [-- EAL-ARGS...]
 //
 // Loads and validates the FortiOS-syntax configuration (nothing starts on a
 // config that does not validate), brings up EAL, ports and workers, and
@@ -25,12 +25,14 @@ std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop.store(true); }
 
 void usage(FILE* out) {
-  std::fprintf(out, R"(Usage: tandemd -c FILE [-s SOCKET] [--check] [-- EAL-ARGS...]
+  std::fprintf(out, R"(Usage: tandemd -c FILE [-s SOCKET] [-l LOG-DIR] [--check] [-- EAL-ARGS...]
 
 Runs one Tandem node: a kernel-bypass ZTNA access proxy on DPDK.
 
   -c, --config FILE   FortiOS-syntax configuration (see docs/config.md)
   -s, --socket PATH   tandemctl socket (default /run/tandem/tandemd.sock)
+  -l, --log-dir DIR   where traffic.log is written (default /var/log/tandem;
+                      `config log disk setting` turns it on and off)
       --check         validate FILE, print the canonical configuration, exit
   -h, --help          this text
   -V, --version       print the version
@@ -50,15 +52,17 @@ int main(int argc, char** argv) {
   bool check_only = false;
   static const option kOptions[] = {{"config", required_argument, nullptr, 'c'},
                                     {"socket", required_argument, nullptr, 's'},
+                                    {"log-dir", required_argument, nullptr, 'l'},
                                     {"check", no_argument, nullptr, 'k'},
                                     {"help", no_argument, nullptr, 'h'},
                                     {"version", no_argument, nullptr, 'V'},
                                     {nullptr, 0, nullptr, 0}};
   int opt;
-  while ((opt = getopt_long(argc, argv, "c:s:hV", kOptions, nullptr)) != -1) {
+  while ((opt = getopt_long(argc, argv, "c:s:l:hV", kOptions, nullptr)) != -1) {
     switch (opt) {
       case 'c': options.config_path = optarg; break;
       case 's': options.socket_path = optarg; break;
+      case 'l': options.log_dir = optarg; break;
       case 'k': check_only = true; break;
       case 'h': usage(stdout); return 0;
       case 'V': std::printf("tandemd %s\n", TANDEM_VERSION); return 0;

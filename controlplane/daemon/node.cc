@@ -176,6 +176,7 @@ bool Node::start(std::string* error) {
   if (!start_ha(error)) return false;
   if (!start_dataplane(error)) return false;
   sync_xdp_addresses();
+  configure_traffic_log();
 
   register_commands();
   std::string err;
@@ -377,6 +378,7 @@ void Node::run(const std::atomic<bool>& stop_requested) {
     cli_server_.add_poll_fds(&fds);
     int n = poll(fds.data(), fds.size(), control_poll_ms());
     if (n > 0) cli_server_.handle(fds, 0, fds.size());
+    drain_traffic_log();
     if (ha_) {
       ha_poll(mono_ns());
     } else {
@@ -525,6 +527,7 @@ cli::Reply Node::apply_config(const std::string& text) {
     return cli::Reply::error("cannot publish the new configuration to the workers: " + err);
   }
   sync_xdp_addresses();
+  configure_traffic_log();
   if (ha_ && previous_maintenance != node_.ha.maintenance_mode) {
     uint64_t now = mono_ns();
     ha_apply(ha_->set_maintenance(ha::parse_maintenance_mode(node_.ha.maintenance_mode), now), now);

@@ -19,6 +19,7 @@
 #include "controlplane/config/node_config.h"
 #include "controlplane/ha/ha_state.h"
 #include "controlplane/ha/hb_frame.h"
+#include "controlplane/log/traffic_log.h"
 #include "controlplane/daemon/eal_args.h"
 #include "drivers/port/device.h"
 #include "drivers/port/port.h"
@@ -37,6 +38,7 @@ struct NodeOptions {
   std::string config_path;
   std::string socket_path;
   std::vector<std::string> extra_eal_args;
+  std::string log_dir = "/var/log/tandem";  // traffic.log goes here
 };
 
 // What the node knows about one configured interface at run time.
@@ -126,6 +128,10 @@ class Node {
   std::vector<cli::Command> session_commands();
   // tcp_cli.cc
   std::vector<cli::Command> tcp_commands();
+  // log_cli.cc: traffic logs from the workers to the file and syslog.
+  void configure_traffic_log();
+  void drain_traffic_log();
+  std::vector<cli::Command> log_commands();
 
   NodeOptions options_;
   config::Config config_;
@@ -165,6 +171,9 @@ class Node {
   uint64_t last_inserts_ = 0;
   double setup_rate_ = 0;
   std::string serial_;
+  log::TrafficLogWriter traffic_log_;
+  unsigned log_view_lines_ = 10;  // `execute log filter view-lines`
+  std::string log_timezone_;      // the TZ last applied for log times
 };
 
 }  // namespace tandem::daemon

@@ -9,6 +9,7 @@
 
 #include "dataplane/arp/arp.h"
 #include "dataplane/firewall/policy.h"
+#include "dataplane/log/log.h"
 #include "dataplane/neigh/neigh.h"
 #include "dataplane/packet/parse.h"
 #include "dataplane/route/route.h"
@@ -252,7 +253,12 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     const FwPolicy& pol = cfg.snap.firewall.policies[pi];
     counter_add(w->policy[pi].hits, 1);
     counter_add(w->policy[pi].bytes, ip_bytes);
-    if (!pol.accept) return drop(w, m, FwdDrop::kPolicyDeny);
+    if (!pol.accept) {
+      if (pol.log_traffic)
+        log_deny(w, f.ip_src_be, f.ip_dst_be, sport, dport, f.ip_proto, icmp_type,
+                 static_cast<uint8_t>(port_index), ro.port_index, pol.id);
+      return drop(w, m, FwdDrop::kPolicyDeny);
+    }
 
     TcpState initial = TcpState::kNone;
     uint8_t flags = static_cast<uint8_t>((src_is_lo ? kSessionOrigFromLo : 0) |

@@ -54,7 +54,10 @@ inline SessionDir session_dir(const Session& s, bool src_is_lo) {
 // endpoints, it does not police them.
 inline TcpState tcp_state_next(TcpState cur, uint8_t tcp_flags, SessionDir dir,
                                uint8_t* fin_flags) {
-  if (tcp_flags & kTcpRst) return TcpState::kClose;
+  if (tcp_flags & kTcpRst) {
+    if (cur != TcpState::kClose && dir == kDirReply) *fin_flags |= kSessionRstReply;
+    return TcpState::kClose;
+  }
   bool syn = (tcp_flags & kTcpSyn) != 0, ack = (tcp_flags & kTcpAck) != 0;
   TcpState next = cur;
   switch (cur) {

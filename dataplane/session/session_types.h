@@ -51,6 +51,7 @@ inline constexpr uint8_t kSessionOrigFromLo = 0x02;  // originator is (ip_lo, po
 inline constexpr uint8_t kSessionFinOrig = 0x04;
 inline constexpr uint8_t kSessionFinReply = 0x08;
 inline constexpr uint8_t kSessionLog = 0x10;  // policy has logtraffic
+inline constexpr uint8_t kSessionRstReply = 0x20;  // the first RST came from the responder (traffic log action)
 
 // Session sync_flags bits.
 inline constexpr uint8_t kSessionSyncKnown = 0x01;  // sender: the peer was sent this session

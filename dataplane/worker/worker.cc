@@ -22,6 +22,7 @@
 
 #include "dataplane/arp/arp.h"
 #include "dataplane/forward/forward.h"
+#include "dataplane/log/log.h"
 #include "dataplane/icmp/icmp.h"
 #include "dataplane/neigh/neigh.h"
 #include "dataplane/packet/parse.h"
@@ -347,6 +348,13 @@ void account_busy_loop(const Dataplane* dp, WorkerContext* w, unsigned port_inde
   }
 }
 
+// session_expire()'s hook: the peer hears of the end, the log gets a line.
+void session_ended(void* arg, const Session& s) {
+  auto* w = static_cast<WorkerContext*>(arg);
+  if (w->sync != nullptr) sync_session_expired(arg, s);
+  if (s.flags & kSessionLog) log_session_end(w, s);
+}
+
 void serve_mailbox(WorkerContext* w) {
   if (w->mailbox.load(std::memory_order_relaxed) == nullptr) return;
   SessionMailboxRequest* req = w->mailbox.exchange(nullptr, std::memory_order_acq_rel);
@@ -363,6 +371,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
   const Snapshot& snap = cfg->snap;
   w->now_tsc = rte_rdtsc();
   loop_clock(dp, w);
+  w->loop_cfg = cfg;
   unsigned total = 0;
   unsigned last_rx_port = 0;  // where the loop's cost is charged
   bool queue_drained[kMaxPorts];
@@ -384,7 +393,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
 
   total += sync_worker_poll(w, *cfg);
   if (w->tcp != nullptr) total += tcp_glue_poll(w, *cfg);  // hand-offs, timers, CLI
-  session_expire(w->sessions, w->now_ms, w->sync != nullptr ? sync_session_expired : nullptr, w);
+  session_expire(w->sessions, w->now_ms, session_ended, w);
   if (w->full_latched &&
       uint64_t{w->sessions->in_use} * 100 < uint64_t{w->sessions->capacity} * kFullRearmPercent)
     w->full_latched = false;
@@ -401,6 +410,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
     const TxBuffer& b = w->tx[p];
     if (queue_drained[p] || w->now_tsc - b.oldest_tsc >= dp->drain_tsc_) tx_flush(w, p);
   }
+  w->loop_cfg = nullptr;  // no snapshot pointer lives past the quiescent state
   rte_rcu_qsbr_quiescent(dp->qsbr_, w->index);
   if (data_frames > 0) account_busy_loop(dp, w, last_rx_port, data_frames);
   return total;
@@ -456,6 +466,7 @@ void free_dataplane(Dataplane* dp) {
     rte_ring_free(w->handoff);
     rte_ring_free(w->neigh_learn);
     sync_worker_destroy(w);
+    log_worker_destroy(w);
     tcp_glue_destroy(w->tcp);
     rte_free(w->sessions);
     rte_free(w->neigh);
@@ -493,6 +504,7 @@ bool create_worker_state(Dataplane* dp, WorkerContext* w) {
       rte_ring_create_elem(name, sizeof(NeighLearn), kLearnRingSize, socket, RING_F_SC_DEQ);
   bool ok = w->sessions != nullptr && w->neigh != nullptr && w->handoff != nullptr &&
             w->neigh_learn != nullptr;
+  ok = ok && log_worker_create(w);
   if (ok && dp->params_.session_sync)
     ok = sync_worker_create(dp, w, dp->config_.load()->snap.sync);
   if (ok && dp->params_.tcp_max_conns > 0) ok = (w->tcp = tcp_glue_create(dp, w)) != nullptr;

@@ -14,6 +14,7 @@
 #include <rte_ring.h>
 
 #include "dataplane/firewall/firewall_types.h"
+#include "dataplane/log/log_types.h"
 #include "dataplane/neigh/neigh_types.h"
 #include "dataplane/route/route_types.h"
 #include "dataplane/session/session_table.h"
@@ -114,6 +115,14 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   uint64_t now_us;                // TSC-derived, for the stream's timers
   // The worker's TCP stack and its glue, nullptr without tcp_max_conns.
   TcpGlue* tcp;
+  // Traffic logs (dataplane/log): records for the control loop, SP/SC.
+  rte_ring* log_ring;
+  TrafficLogCounters log;
+  uint64_t log_deny_second;  // the second log_deny_count counts in
+  uint32_t log_deny_count;
+  // The snapshot of the current loop, for hooks called from inside it
+  // (session expiry); nullptr between loops.
+  const ActiveConfig* loop_cfg;
 };
 
 inline constexpr unsigned kFullRearmPercent = 90;

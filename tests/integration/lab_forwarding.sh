@@ -42,4 +42,25 @@ stat=$(ctl diagnose sys session stat)
 echo "$stat" | sed 's/^/    /'
 grep -Eq 'policy[ _-]?deny[^0-9]*[1-9]' <<<"$stat" && ok "policy denials counted" || not_ok "policy denials not counted"
 check "session clear" ctl diagnose sys session clear
+
+# Traffic logs (policy 1 and the deny policy 2 have logtraffic all): the
+# curl sessions end in FortiOS key=value lines on node A once their
+# TIME_WAIT (1 s) is over; the 8080 attempt left a deny line.
+sleep 3
+logs=$(cat "$NODE_A_TRAFFIC_LOG" 2>/dev/null)
+contains "traffic log: a closed HTTP session from the client" "$logs" \
+  "type=\"traffic\" subtype=\"forward\" level=\"notice\" vd=\"root\" srcip=$CLIENT_IP"
+grep -E "srcip=$CLIENT_IP srcport=[0-9]+ srcintf=\"port2\" srcintfrole=\"[a-z]+\" dstip=$SERVER_IP dstport=80 dstintf=\"port1\".* action=\"close\" policyid=1 policytype=\"policy\" policyname=\"lan-to-servers\" service=\"HTTP\".* sentbyte=[1-9][0-9]* rcvdbyte=[1-9][0-9]*" \
+  <<<"$logs" >/dev/null && ok "traffic log: HTTP close line with tuple, policy and byte counts" \
+  || not_ok "traffic log: no HTTP close line with tuple, policy and bytes in $NODE_A_TRAFFIC_LOG"
+big=$(grep -E 'dstport=80 .*action="close"' <<<"$logs" | grep -oE 'rcvdbyte=[0-9]+' | cut -d= -f2 | sort -n | tail -1)
+[ "${big:-0}" -gt 1048576 ] && ok "traffic log: the 1 MiB download's rcvdbyte ($big) covers the file" \
+  || not_ok "traffic log: largest HTTP rcvdbyte ${big:-none} <= 1 MiB"
+contains "traffic log: the 8080 attempt is logged as a deny of policy 2" "$logs" \
+  "dstport=8080 dstintf=\"port1\" dstintfrole=\"wan\" proto=6 action=\"deny\" policyid=2"
+display=$(ctl execute log display)
+contains "execute log display counts the logs" "$display" "logs found."
+contains "execute log display shows key=value lines" "$display" "1: date="
+lstat=$(ctl diagnose log traffic stat)
+contains "diagnose log traffic stat: nothing dropped" "$lstat" "dropped (ring full): 0"
 finish

@@ -7,6 +7,7 @@
 //                                                                  \-- gw 172.16.200.254 -> 192.168.50.0/24
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +29,7 @@
 
 #include "dataplane/arp/arp.h"
 #include "dataplane/forward/forward.h"
+#include "dataplane/log/log.h"
 #include "dataplane/packet/parse.h"
 #include "dataplane/session/session.h"
 #include "dataplane/worker/worker.h"
@@ -818,6 +820,108 @@ TEST_F(DpForward, BusyCyclesCountOnlyLoopsThatReceivedFrames) {
   PortCounters c = dataplane_port_counters(dp_, kClientPort);
   EXPECT_LE(c.stalled_packets, c.rx_packets);
   EXPECT_EQ(count_sent(p1_, 0) + count_sent(p2_, 0), 2u);
+}
+
+
+std::vector<TrafficLogRecord> drain_logs(Dataplane* dp) {
+  std::vector<TrafficLogRecord> v(64);
+  uint64_t now = 0;
+  v.resize(dataplane_log_drain(dp, v.data(), 64, &now));
+  EXPECT_EQ(now, test_clock(nullptr)) << "the drain reports the dataplane's clock";
+  return v;
+}
+
+// Policy 7 has logtraffic all, policy 9 (deny ssh) has not: every logged
+// session ends in one record with the originator's view, the action its
+// TCP state implies and both directions' counters; nothing is logged while
+// the session lives, nor for a session of an unlogged policy.
+TEST_F(DpForward, LoggedSessionsEndInOneRecordWithTheirAction) {
+  start();
+  learn_hosts();
+  inject(p2_, 0, client_udp(3333));  // logged UDP
+  inject(p2_, 0, tcp(true, 42000, 80, 0x02));  // logged TCP: SYN, SYN-ACK, ACK, FINs
+  poll_all();
+  inject(p1_, 0, server_udp(3333));
+  inject(p1_, 0, tcp(false, 42000, 80, 0x12));
+  poll_all();
+  inject(p2_, 0, tcp(true, 42000, 80, 0x10));
+  inject(p2_, 0, tcp(true, 42000, 80, 0x11));
+  poll_all();
+  inject(p1_, 0, tcp(false, 42000, 80, 0x11));
+  inject(p2_, 0, tcp(true, 42001, 80, 0x02));  // reset by the server
+  poll_all();
+  inject(p1_, 0, tcp(false, 42001, 80, 0x14));
+  poll_all();
+  count_sent(p1_, 0);
+  count_sent(p2_, 0);
+  EXPECT_TRUE(drain_logs(dp_).empty()) << "sessions still live";
+
+  advance_ms(1'000);  // time_wait and close end after tcp_timewait (1 s)
+  poll_all();
+  std::vector<TrafficLogRecord> tcp_logs = drain_logs(dp_);
+  ASSERT_EQ(tcp_logs.size(), 2u);
+  std::sort(tcp_logs.begin(), tcp_logs.end(),
+            [](const auto& a, const auto& b) { return a.src_port < b.src_port; });
+  const TrafficLogRecord& closed = tcp_logs[0];
+  EXPECT_EQ(closed.action, TrafficLogAction::kClose);
+  EXPECT_EQ(closed.src_ip_be, to_be(kClient));
+  EXPECT_EQ(closed.dst_ip_be, to_be(kServer));
+  EXPECT_EQ(closed.src_port, 42000);
+  EXPECT_EQ(closed.dst_port, 80);
+  EXPECT_EQ(closed.proto, kIpProtoTcp);
+  EXPECT_EQ(closed.policy_id, 7u);
+  EXPECT_EQ(closed.src_port_index, kClientPort);
+  EXPECT_EQ(closed.dst_port_index, kServerPort);
+  EXPECT_EQ(closed.sent_pkts, 3u);
+  EXPECT_EQ(closed.rcvd_pkts, 2u);
+  EXPECT_GT(closed.sent_bytes, 0u);
+  EXPECT_NE(closed.session_id, 0u);
+  EXPECT_EQ(closed.end_ms - closed.start_ms, 1'000u);
+  EXPECT_EQ(tcp_logs[1].action, TrafficLogAction::kServerRst);
+
+  advance_ms(180'000);
+  poll_all();
+  std::vector<TrafficLogRecord> udp_logs = drain_logs(dp_);
+  ASSERT_EQ(udp_logs.size(), 1u);
+  EXPECT_EQ(udp_logs[0].action, TrafficLogAction::kAccept);
+  EXPECT_EQ(udp_logs[0].src_port, 3333);
+  EXPECT_EQ(udp_logs[0].rcvd_pkts, 1u);
+
+  // Unlogged deny (policy 9): nothing. The same deny with logtraffic all:
+  // a deny record per first packet, up to kDenyLogsPerSecond a second.
+  inject(p2_, 0, tcp(true, 42002, 22, 0x02));
+  poll_all();
+  EXPECT_TRUE(drain_logs(dp_).empty());
+  Snapshot logged = make_snapshot(p1_, p2_);
+  logged.firewall.policies[0].log_traffic = true;
+  ASSERT_EQ(dataplane_publish(dp_, logged), 0);
+  inject(p2_, 0, tcp(true, 42003, 22, 0x02));
+  poll_all();
+  std::vector<TrafficLogRecord> deny = drain_logs(dp_);
+  ASSERT_EQ(deny.size(), 1u);
+  EXPECT_EQ(deny[0].action, TrafficLogAction::kDeny);
+  EXPECT_EQ(deny[0].policy_id, 9u);
+  EXPECT_EQ(deny[0].dst_port, 22);
+  EXPECT_EQ(deny[0].session_id, 0u);
+  EXPECT_EQ(dataplane_log_counters(dp_).records, 4u);
+}
+
+// A standby node holds replicated sessions but does not log their end:
+// the node that forwarded them does.
+TEST_F(DpForward, StandbyPortsLogNoSessionEnds) {
+  start();
+  learn_hosts();
+  inject(p2_, 0, client_udp(4444));
+  poll_all();
+  count_sent(p1_, 0);
+  Snapshot standby = make_snapshot(p1_, p2_);
+  standby.ports[kServerPort].active = standby.ports[kClientPort].active = false;
+  ASSERT_EQ(dataplane_publish(dp_, standby), 0);
+  advance_ms(181'000);
+  poll_all();
+  EXPECT_EQ(stats(dp_).expired_total, 1u);
+  EXPECT_TRUE(drain_logs(dp_).empty());
+  EXPECT_EQ(dataplane_log_counters(dp_).records, 0u);
 }
 
 }  // namespace

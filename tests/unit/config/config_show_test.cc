@@ -109,14 +109,16 @@ TEST(ConfigShow, ObjectAndEntryPaths) {
 
 TEST(ConfigShow, ChecksumShape) {
   auto sums = checksums(node_a());
-  ASSERT_EQ(sums.size(), 15u);
+  ASSERT_EQ(sums.size(), 17u);
   EXPECT_EQ(sums[0].first, "system global");
   EXPECT_EQ(sums[3].first, "system certificate ca");
   EXPECT_EQ(sums[4].first, "system certificate local");
   EXPECT_EQ(sums[7].first, "system tcp-test-service");
   EXPECT_EQ(sums[12].first, "firewall policy");
   EXPECT_EQ(sums[13].first, "router static");
-  EXPECT_EQ(sums[14].first, "all");
+  EXPECT_EQ(sums[14].first, "log disk setting");
+  EXPECT_EQ(sums[15].first, "log syslogd setting");
+  EXPECT_EQ(sums[16].first, "all");
   for (const auto& [path, sum] : sums) {
     EXPECT_THAT(sum, ::testing::MatchesRegex("[0-9a-f]{32}")) << path;
   }
