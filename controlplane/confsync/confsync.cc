@@ -749,13 +749,16 @@ std::string ConfSync::edit_refusal() const {
          "the primary " + primary + " and synchronised here. Nothing was changed.";
 }
 
-void ConfSync::restored() {
+uint64_t ConfSync::restored() {
   epoch_ = std::max(epoch_, max_seen_epoch_) + kRestoreEpochJump;
   max_seen_epoch_ = epoch_;
   save_state();
   committed_sums_ = local_checksums();
+  uint64_t id = ++next_change_id_;
+  changes_[id] = epoch_;
   event("restored configuration now at config epoch " + std::to_string(epoch_));
-  if (Conn* s = session(); s && enabled_) send_full(*s);
+  if (Conn* s = session(); s && enabled_ && peer_known_) send_full(*s);
+  return id;
 }
 
 void ConfSync::set_enabled(bool enabled) {
