@@ -67,7 +67,12 @@ bool Node::start_confsync(std::string* error) {
   cb.is_primary = [this] { return ha_ && ha_->role() == ha::HaRole::kPrimary; };
   cb.current_config = [this] { return config_; };
   cb.apply = [this](const std::string& text) { return confsync_install(text); };
-  cb.event = [](const std::string& line) { event_log().log(Severity::kNotice, "%s", line.c_str()); };
+  cb.event = [](const std::string& line) {
+    // Refusals and failures are what an operator scans the log for.
+    bool bad = line.find("refused") != std::string::npos || line.find("not a configured peer") != std::string::npos ||
+               line.find("failed") != std::string::npos || line.find("not applied") != std::string::npos;
+    event_log().log(bad ? Severity::kWarning : Severity::kNotice, "%s", line.c_str());
+  };
   confsync_ = std::make_unique<confsync::ConfSync>(std::move(o), std::move(cb));
   if (!confsync_->start(&err)) {
     confsync_error_ = "config sync off: " + err;
