@@ -518,6 +518,12 @@ void ConfSync::on_message(Conn& c, const Message& m) {
         return;
       }
       peer_.serial = m.serial;
+      if (m.software_version != options_.software_version) {
+        // Roles do not depend on versions, so a mismatch never makes two
+        // primaries; it is what an upgrade half done looks like.
+        event("peer " + m.serial + " runs software version " + m.software_version + ", this node " +
+              options_.software_version + ": finish the upgrade of both nodes (scripts/ha-upgrade)");
+      }
       peer_.software_version = m.software_version;
       peer_.ip = c.peer_ip;
       [[fallthrough]];
