@@ -129,9 +129,16 @@ bool Node::confsync_wait_acked(uint64_t change_id, int timeout_ms) {
 
 std::string Node::confsync_commit(const std::string& change_text) {
   if (!confsync_) return confsync_error_.empty() ? "" : confsync_error_ + ": the change stays on this node\n";
+  const confsync::ConfSyncStats before = confsync_->stats();
   uint64_t id = confsync_->commit(change_text);
-  confsync_wait_acked(id, kAckWaitMs);
-  return confsync_->replication_note(id) + "\n";
+  bool acked = confsync_wait_acked(id, kAckWaitMs);
+  std::string out = confsync_->replication_note(id) + "\n";
+  // The peer refused it (or the channel failed) while we waited: say why.
+  const confsync::ConfSyncStats& after = confsync_->stats();
+  if (!acked && (after.last_error != before.last_error || after.last_error_time != before.last_error_time)) {
+    out += "last error: " + after.last_error + "\n";
+  }
+  return out;
 }
 
 cli::Reply Node::cmd_checksum() const {

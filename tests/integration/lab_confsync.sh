@@ -140,6 +140,10 @@ sleep 0.5
 check_not "stopped: B does not get the change" has_addr b cs-while-stopped
 check "execute ha synchronize start" ctl a execute ha synchronize start
 check "started: B catches up (full sync)" wait_addr b cs-while-stopped 10
+contains "event log: the full sync that healed the drift" "$(ctl a diagnose debug eventlog)" \
+  "confsync: full sync to $NODE_B_SERIAL at config epoch"
+out=$(ctl a diagnose sys ha checksum recalculate)
+contains "checksum recalculate prints this node's checksums" "$out" "is_manage_primary()=1"
 check "checksums equal after the resync" sums_equal
 
 # --- kill -9 of the primary right after an acknowledged change --------------
