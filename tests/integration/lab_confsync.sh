@@ -200,11 +200,12 @@ contains "event log: the returning A pushed its restored config" "$(ctl a diagno
 # check is the choreography: never two primaries, config kept, both nodes
 # on the new binary.
 check "A is primary before the upgrade" wait_primary a tandem-a 15
-cp "$TANDEMD" "$LAB_DIR/tandemd-new"
+# (named tandemd, so scripts/lab's clean-up pattern still finds it)
+mkdir -p "$LAB_DIR/new" && cp "$TANDEMD" "$LAB_DIR/new/tandemd"
 roles=$LAB_DIR/upgrade-roles.txt
 ( while :; do echo "$(primary_of a) $(primary_of b)"; sleep 0.05; done ) >"$roles" 2>/dev/null &
 sampler=$!
-TANDEM_LAB_SCRIPT="$LAB" TANDEM_LAB_ENV="$ENV_FILE" "$ROOT/scripts/ha-upgrade" "$LAB_DIR/tandemd-new" \
+TANDEM_LAB_SCRIPT="$LAB" TANDEM_LAB_ENV="$ENV_FILE" "$ROOT/scripts/ha-upgrade" "$LAB_DIR/new/tandemd" \
   >"$LAB_DIR/upgrade.out" 2>&1; rc=$?
 kill "$sampler"; wait "$sampler" 2>/dev/null
 . "$ENV_FILE"
@@ -214,7 +215,7 @@ order=$(grep -o 'restarting secondary b\|failover to b\|restarting former primar
   && ok "upgrade order: secondary, failover, former primary" || not_ok "upgrade order: $order"
 for n in A B; do
   pid_var=NODE_${n}_PID
-  [ "$(readlink "/proc/${!pid_var}/exe")" = "$LAB_DIR/tandemd-new" ] && ok "node $n runs the new tandemd" \
+  [ "$(readlink "/proc/${!pid_var}/exe")" = "$LAB_DIR/new/tandemd" ] && ok "node $n runs the new tandemd" \
     || not_ok "node $n runs $(readlink "/proc/${!pid_var}/exe")"
 done
 samples=$(wc -l <"$roles")
