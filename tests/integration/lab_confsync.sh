@@ -146,6 +146,20 @@ out=$(ctl a diagnose sys ha checksum recalculate)
 contains "checksum recalculate prints this node's checksums" "$out" "is_manage_primary()=1"
 check "checksums equal after the resync" sums_equal
 
+# --- drift: the secondary's file was edited while it was down ---------------
+# Same config epoch, different checksums: the primary is the source and its
+# full sync puts the secondary back.
+kill -9 "$NODE_B_PID"
+printf 'config firewall address\n    edit "cs-drift"\n        set subnet 10.9.10.0 255.255.255.0\n    next\nend\n' \
+  >>"$NODE_B_CONF"
+"$LAB" restart-node b >/dev/null
+. "$ENV_FILE"
+for _ in $(seq 1 100); do has_addr b cs-drift || break; sleep 0.1; done
+check_not "drift on the secondary healed by a full sync" has_addr b cs-drift
+check "checksums equal after the drift healed" sums_equal
+contains "B's event log: full sync applied" "$(ctl b diagnose debug eventlog)" \
+  "confsync: full sync from $NODE_A_SERIAL applied"
+
 # --- kill -9 of the primary right after an acknowledged change --------------
 out=$(add_addr a cs-acked 10.9.5.0)
 kill -9 "$NODE_A_PID"
