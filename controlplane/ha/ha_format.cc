@@ -170,8 +170,11 @@ std::string format_ha_stats(const HaMachine& ha, const HaStatusInputs& in) {
     if (configured) {
       for (const std::string& line : in.peer_sync_lines) o += line + "\n";
     }
-    std::string error = configured && !in.sync_last_error.empty() ? in.sync_last_error : ha.last_error();
+    bool sync_error = configured && !in.sync_last_error.empty();
+    std::string error = sync_error ? in.sync_last_error : ha.last_error();
     o += "last error : " + (error.empty() ? std::string("n/a") : error) + "\n";
+    // Config sync's error took the line: the heartbeat's still shows.
+    if (sync_error && !ha.last_error().empty()) o += "last heartbeat error : " + ha.last_error() + "\n";
   }
   o += in.trailer;
   return o;
