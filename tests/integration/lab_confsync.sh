@@ -214,8 +214,10 @@ contains "event log: the returning A pushed its restored config" "$(ctl a diagno
 # check is the choreography: never two primaries, config kept, both nodes
 # on the new binary.
 check "A is primary before the upgrade" wait_primary a tandem-a 15
-# (named tandemd, so scripts/lab's clean-up pattern still finds it)
-mkdir -p "$LAB_DIR/new" && cp "$TANDEMD" "$LAB_DIR/new/tandemd"
+# (named tandemd, so scripts/lab's clean-up pattern still finds it; with
+# its XDP program where tandemd looks for it, beside the binary's tree)
+mkdir -p "$LAB_DIR/new/drivers/xdp" && cp "$TANDEMD" "$LAB_DIR/new/tandemd"
+cp "$TANDEM_BUILD/drivers/xdp/tandem_xdp.o" "$LAB_DIR/new/drivers/xdp/"
 roles=$LAB_DIR/upgrade-roles.txt
 ( while :; do echo "$(primary_of a) $(primary_of b)"; sleep 0.05; done ) >"$roles" 2>/dev/null &
 sampler=$!
