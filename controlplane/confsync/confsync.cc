@@ -518,6 +518,12 @@ void ConfSync::on_message(Conn& c, const Message& m) {
         return;
       }
       peer_.serial = m.serial;
+      if (m.software_version != options_.software_version) {
+        // Roles do not depend on versions, so a mismatch never makes two
+        // primaries; it is what an upgrade half done looks like.
+        event("peer " + m.serial + " runs software version " + m.software_version + ", this node " +
+              options_.software_version + ": finish the upgrade of both nodes (scripts/ha-upgrade)");
+      }
       peer_.software_version = m.software_version;
       peer_.ip = c.peer_ip;
       [[fallthrough]];
@@ -749,13 +755,16 @@ std::string ConfSync::edit_refusal() const {
          "the primary " + primary + " and synchronised here. Nothing was changed.";
 }
 
-void ConfSync::restored() {
+uint64_t ConfSync::restored() {
   epoch_ = std::max(epoch_, max_seen_epoch_) + kRestoreEpochJump;
   max_seen_epoch_ = epoch_;
   save_state();
   committed_sums_ = local_checksums();
+  uint64_t id = ++next_change_id_;
+  changes_[id] = epoch_;
   event("restored configuration now at config epoch " + std::to_string(epoch_));
-  if (Conn* s = session(); s && enabled_) send_full(*s);
+  if (Conn* s = session(); s && enabled_ && peer_known_) send_full(*s);
+  return id;
 }
 
 void ConfSync::set_enabled(bool enabled) {

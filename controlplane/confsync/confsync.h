@@ -89,7 +89,8 @@ class ConfSync {
   std::string edit_refusal() const;
   // `execute restore config`: call after the restored config is running.
   // The epoch jumps past anything seen, so the peer cannot overwrite it.
-  void restored();
+  // Returns a change id for acked()/replication_note(): the FULL it sends.
+  uint64_t restored();
   // `execute ha synchronize start|stop`.
   void set_enabled(bool enabled);
   // `diagnose sys ha checksum recalculate`: recompute and tell the peer.
@@ -98,6 +99,10 @@ class ConfSync {
   LinkState link_state() const;
   uint64_t epoch() const { return epoch_; }
   uint64_t peer_epoch() const { return peer_.epoch; }
+  uint64_t acked_epoch() const { return acked_epoch_; }
+  bool enabled() const { return enabled_; }
+  // What the peer's last HELLO said; empty before one arrived.
+  const std::string& peer_software_version() const { return peer_.software_version; }
   const ConfSyncStats& stats() const { return stats_; }
   SectionChecksums local_checksums() const;
   const SectionChecksums& peer_checksums() const { return peer_.checksums; }
@@ -105,6 +110,7 @@ class ConfSync {
   // confsync_format.cc
   std::string format_stats() const;             // diagnose ha stats
   std::string format_checksum_cluster() const;  // diagnose sys ha checksum cluster
+  std::string format_checksum_show() const;     // diagnose sys ha checksum show
 
  private:
   struct Conn;

@@ -89,4 +89,12 @@ std::string ConfSync::format_checksum_cluster() const {
   return o.str();
 }
 
+std::string ConfSync::format_checksum_show() const {
+  std::ostringstream o;
+  o << "is_manage_primary()=" << (is_primary() ? 1 : 0) << ", config_epoch=" << epoch_ << "\n";
+  o << "checksum\n";
+  for (const auto& [section, sum] : local_checksums()) o << section << ": " << spaced_hex(sum) << "\n";
+  return o.str();
+}
+
 }  // namespace tandem::confsync

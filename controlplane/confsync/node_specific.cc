@@ -3,6 +3,9 @@
 #include "controlplane/config/config.h"
 #include "controlplane/config/schema.h"
 
+#include <algorithm>
+#include <cstddef>
+
 namespace tandem::confsync {
 namespace {
 
@@ -41,6 +44,83 @@ void copy_item(const NodeSpecificItem& item, const config::Config& from, config:
   }
 }
 
+// Interfaces are synchronised, but two parts of them belong to the machine:
+// each entry's `device` (the hardware or vdev behind the logical port: the
+// hbdev memif is a server on one node and a client on the other), and the
+// whole entry of the management interface, the one holding this node's
+// ha-mgmt-ip (FortiOS keeps its reserved ha-mgmt interface out of sync the
+// same way). The management interface must have the same name on both
+// nodes.
+constexpr std::string_view kInterfaces = "system interface";
+constexpr std::string_view kDevice = "device";
+
+config::TableData* interfaces_of(config::Config* cfg) {
+  auto it = cfg->root().children.find(kInterfaces);
+  return it == cfg->root().children.end() ? nullptr : &it->second;
+}
+
+const config::TableData* interfaces_of(const config::Config& cfg) {
+  auto it = cfg.root().children.find(kInterfaces);
+  return it == cfg.root().children.end() ? nullptr : &it->second;
+}
+
+void reindex(config::TableData* table) {
+  table->index.clear();
+  for (std::size_t i = 0; i < table->entries.size(); ++i) table->index.emplace(table->entries[i].name, i);
+}
+
+// Name of the interface carrying cfg's ha-mgmt-ip, or "" when none does.
+std::string mgmt_interface(const config::Config& cfg) {
+  const config::ObjectData* ha = singleton_of(cfg, "system ha");
+  const config::TableData* ifs = interfaces_of(cfg);
+  if (!ha || !ifs) return {};
+  auto mgmt = ha->values.find("ha-mgmt-ip");
+  if (mgmt == ha->values.end() || mgmt->second.words.empty() || mgmt->second.words[0] == "0.0.0.0") return {};
+  for (const config::TableEntry& e : ifs->entries) {
+    auto ip = e.object.values.find("ip");
+    if (ip != e.object.values.end() && !ip->second.words.empty() && ip->second.words[0] == mgmt->second.words[0]) {
+      return e.name;
+    }
+  }
+  return {};
+}
+
+void strip_interfaces(config::Config* cfg) {
+  std::string mgmt = mgmt_interface(*cfg);
+  config::TableData* ifs = interfaces_of(cfg);
+  if (!ifs) return;
+  std::erase_if(ifs->entries, [&](const config::TableEntry& e) { return !mgmt.empty() && e.name == mgmt; });
+  for (config::TableEntry& e : ifs->entries) e.object.values.erase(std::string(kDevice));
+  reindex(ifs);
+}
+
+// Puts own's devices on the interfaces both configs have, and own's
+// management interface entry back where own has it.
+void keep_interfaces(const config::Config& own, config::Config* out) {
+  const config::TableData* mine = interfaces_of(own);
+  config::TableData* ifs = interfaces_of(out);
+  if (!mine || !ifs) return;
+  std::string mgmt = mgmt_interface(own);
+  if (!mgmt.empty()) {
+    std::erase_if(ifs->entries, [&](const config::TableEntry& e) { return e.name == mgmt; });
+    std::size_t at = mine->index.at(mgmt);
+    ifs->entries.insert(ifs->entries.begin() + static_cast<std::ptrdiff_t>(std::min(at, ifs->entries.size())),
+                        mine->entries[at]);
+  }
+  for (config::TableEntry& e : ifs->entries) {
+    auto pos = mine->index.find(e.name);
+    if (pos == mine->index.end()) continue;  // an interface only the peer has keeps its device
+    const config::ObjectData& src = mine->entries[pos->second].object;
+    auto device = src.values.find(kDevice);
+    if (device != src.values.end()) {
+      e.object.values[std::string(kDevice)] = device->second;
+    } else {
+      e.object.values.erase(std::string(kDevice));
+    }
+  }
+  reindex(ifs);
+}
+
 }  // namespace
 
 const std::vector<NodeSpecificItem>& node_specific_items() {
@@ -58,6 +138,9 @@ const std::vector<NodeSpecificItem>& node_specific_items() {
       {"system ha", "peer"},
       {"system certificate local", ""},
       {"system dpdk", ""},
+      // Table items, handled by strip_interfaces/keep_interfaces.
+      {"system interface", "device"},
+      {"system interface", "<the entry holding ha-mgmt-ip>"},
   };
   return items;
 }
@@ -65,13 +148,19 @@ const std::vector<NodeSpecificItem>& node_specific_items() {
 config::Config strip_node_specific(const config::Config& cfg) {
   static const config::Config defaults;
   config::Config out = cfg;
-  for (const NodeSpecificItem& item : node_specific_items()) copy_item(item, defaults, &out);
+  strip_interfaces(&out);  // first: it finds the management interface by ha-mgmt-ip
+  for (const NodeSpecificItem& item : node_specific_items()) {
+    if (item.object != kInterfaces) copy_item(item, defaults, &out);
+  }
   return out;
 }
 
 config::Config keep_node_specific(const config::Config& shared, const config::Config& own) {
   config::Config out = shared;
-  for (const NodeSpecificItem& item : node_specific_items()) copy_item(item, own, &out);
+  for (const NodeSpecificItem& item : node_specific_items()) {
+    if (item.object != kInterfaces) copy_item(item, own, &out);
+  }
+  keep_interfaces(own, &out);
   return out;
 }
 

@@ -1,6 +1,6 @@
 // tandemd: one Tandem appliance node (one DPDK primary process).
 //
-//   tandemd -c node.conf [-s SOCKET] [-l LOG-DIR] [--check] [-- EAL-ARGS...]
+//   tandemd -c node.conf [-s SOCKET] [-l LOG-DIR] [--state-dir DIR] [--check] [-- EAL-ARGS...]
 //
 // Loads and validates the FortiOS-syntax configuration (nothing starts on a
 // config that does not validate), brings up EAL, ports and workers, and
@@ -25,7 +25,7 @@ std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop.store(true); }
 
 void usage(FILE* out) {
-  std::fprintf(out, R"(Usage: tandemd -c FILE [-s SOCKET] [-l LOG-DIR] [--check] [-- EAL-ARGS...]
+  std::fprintf(out, R"(Usage: tandemd -c FILE [-s SOCKET] [-l LOG-DIR] [--state-dir DIR] [--check] [-- EAL-ARGS...]
 
 Runs one Tandem node: a kernel-bypass ZTNA access proxy on DPDK.
 
@@ -33,6 +33,9 @@ Runs one Tandem node: a kernel-bypass ZTNA access proxy on DPDK.
   -s, --socket PATH   tandemctl socket (default /run/tandem/tandemd.sock)
   -l, --log-dir DIR   where traffic.log is written (default /var/log/tandem;
                       `config log disk setting` turns it on and off)
+      --state-dir DIR state kept across restarts: the config sync epoch and
+                      the default config-sync certificate (default
+                      /var/lib/tandem)
       --check         validate FILE, print the canonical configuration, exit
   -h, --help          this text
   -V, --version       print the version
@@ -54,6 +57,7 @@ int main(int argc, char** argv) {
                                     {"socket", required_argument, nullptr, 's'},
                                     {"log-dir", required_argument, nullptr, 'l'},
                                     {"check", no_argument, nullptr, 'k'},
+                                    {"state-dir", required_argument, nullptr, 'S'},
                                     {"help", no_argument, nullptr, 'h'},
                                     {"version", no_argument, nullptr, 'V'},
                                     {nullptr, 0, nullptr, 0}};
@@ -64,6 +68,7 @@ int main(int argc, char** argv) {
       case 's': options.socket_path = optarg; break;
       case 'l': options.log_dir = optarg; break;
       case 'k': check_only = true; break;
+      case 'S': options.state_dir = optarg; break;
       case 'h': usage(stdout); return 0;
       case 'V': std::printf("tandemd %s\n", TANDEM_VERSION); return 0;
       default: usage(stderr); return 2;

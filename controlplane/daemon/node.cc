@@ -17,6 +17,7 @@
 
 #include <openssl/evp.h>
 
+#include "controlplane/confsync/confsync.h"
 #include "controlplane/daemon/event_log.h"
 #include "dataplane/sync/sync.h"
 #include "controlplane/daemon/snapshot_build.h"
@@ -174,6 +175,7 @@ bool Node::start(std::string* error) {
   if (!start_ports(error)) return false;
   poll_links(true);
   if (!start_ha(error)) return false;
+  if (!start_confsync(error)) return false;
   if (!start_dataplane(error)) return false;
   sync_xdp_addresses();
   configure_traffic_log();
@@ -376,8 +378,16 @@ void Node::run(const std::atomic<bool>& stop_requested) {
   while (!stop_requested.load(std::memory_order_relaxed)) {
     fds.clear();
     cli_server_.add_poll_fds(&fds);
+    const size_t cli_fds = fds.size();
+    if (confsync_) confsync_->add_poll_fds(&fds);
     int n = poll(fds.data(), fds.size(), control_poll_ms());
-    if (n > 0) cli_server_.handle(fds, 0, fds.size());
+    // Config sync first: a CLI commit below runs its own wait on the
+    // channel, after which this round's layout would be stale.
+    if (confsync_) {
+      confsync_->handle(fds, cli_fds, fds.size() - cli_fds);
+      confsync_->tick(mono_ns());
+    }
+    if (n > 0) cli_server_.handle(fds, 0, cli_fds);
     drain_traffic_log();
     if (ha_) {
       ha_poll(mono_ns());
@@ -473,7 +483,16 @@ cli::Reply Node::apply_config(const std::string& text) {
     msg += "Command fail: nothing was changed.";
     return cli::Reply::error(msg);
   }
-  config::NodeConfig next = config::node_config(result.config);
+  if (std::string refusal = confsync_edit_refusal(result.config); !refusal.empty()) {
+    return cli::Reply::error(refusal);
+  }
+  std::string err = install_config(result.config, "the CLI");
+  if (!err.empty()) return cli::Reply::error(err);
+  return cli::Reply{true, confsync_commit(text)};
+}
+
+std::string Node::install_config(const config::Config& candidate, const std::string& origin) {
+  config::NodeConfig next = config::node_config(candidate);
   // What needs the ports re-created is refused rather than half-applied.
   std::string restart;
   if (next.interfaces.size() != node_.interfaces.size()) restart = "adding or removing interfaces";
@@ -485,7 +504,7 @@ cli::Reply Node::apply_config(const std::string& text) {
   }
   std::string a, b, e;
   config::show(config_, "system dpdk", true, &a, &e);
-  config::show(result.config, "system dpdk", true, &b, &e);
+  config::show(candidate, "system dpdk", true, &b, &e);
   if (restart.empty() && a != b) restart = "changing config system dpdk";
   // maintenance-mode applies at once; the rest of system ha shapes the
   // running state machine and needs a restart for now.
@@ -510,13 +529,13 @@ cli::Reply Node::apply_config(const std::string& text) {
     }
   }
   if (!restart.empty()) {
-    return cli::Reply::error(restart + " needs a restart of tandemd: edit " +
-                             options_.config_path + " and restart it. Nothing was changed.");
+    return restart + " needs a restart of tandemd: edit " + options_.config_path +
+           " and restart it. Nothing was changed.";
   }
 
   config::Config previous = config_;
   const std::string previous_maintenance = node_.ha.maintenance_mode;
-  config_ = result.config;
+  config_ = candidate;
   node_ = next;
   ++generation_;
   auto snap = std::make_unique<dp::Snapshot>();
@@ -524,7 +543,7 @@ cli::Reply Node::apply_config(const std::string& text) {
   if (!build_snapshot(snap.get(), &err) || dp::dataplane_publish(dataplane_, *snap) != 0) {
     config_ = previous;
     node_ = config::node_config(config_);
-    return cli::Reply::error("cannot publish the new configuration to the workers: " + err);
+    return "cannot publish the new configuration to the workers: " + err;
   }
   sync_xdp_addresses();
   configure_traffic_log();
@@ -540,18 +559,18 @@ cli::Reply Node::apply_config(const std::string& text) {
   std::string tmp = options_.config_path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::trunc);
-    f << "# Written by tandemd after a change from tandemctl.\n" << text_out;
+    f << "# Written by tandemd after a change from " << origin << ".\n" << text_out;
+    f.flush();
     if (!f.good()) {
-      return cli::Reply::error("applied, but saving to " + tmp + " failed: the change is lost "
-                               "on restart");
+      return "applied, but saving to " + tmp + " failed: the change is lost on restart";
     }
   }
   if (std::rename(tmp.c_str(), options_.config_path.c_str()) != 0) {
-    return cli::Reply::error("applied, but renaming " + tmp + " failed: " + std::strerror(errno));
+    return "applied, but renaming " + tmp + " failed: " + std::strerror(errno);
   }
-  event_log().log(Severity::kNotice, "configuration changed from the CLI (generation %llu)",
-                  static_cast<unsigned long long>(generation_));
-  return cli::Reply{};
+  event_log().log(Severity::kNotice, "configuration changed from %s (generation %llu)",
+                  origin.c_str(), static_cast<unsigned long long>(generation_));
+  return {};
 }
 
 }  // namespace tandem::daemon

@@ -17,6 +17,7 @@
 #include "controlplane/cli/cli_server.h"
 #include "controlplane/config/config.h"
 #include "controlplane/config/node_config.h"
+#include "controlplane/ha/ha_format.h"
 #include "controlplane/ha/ha_state.h"
 #include "controlplane/ha/hb_frame.h"
 #include "controlplane/log/traffic_log.h"
@@ -31,12 +32,16 @@ struct rte_flow;
 namespace tandem::dp {
 class Dataplane;
 }
+namespace tandem::confsync {
+class ConfSync;
+}
 
 namespace tandem::daemon {
 
 struct NodeOptions {
   std::string config_path;
   std::string socket_path;
+  std::string state_dir = "/var/lib/tandem";  // config sync: epoch, default certificate
   std::vector<std::string> extra_eal_args;
   std::string log_dir = "/var/log/tandem";  // traffic.log goes here
 };
@@ -112,6 +117,18 @@ class Node {
   void register_commands();
   cli::Reply handle_request(const std::string& request);
   cli::Reply apply_config(const std::string& text);
+  // Swaps in a whole validated config the way a CLI commit does (restart
+  // checks, publish to the workers, persist). Empty return = applied.
+  std::string install_config(const config::Config& next, const std::string& origin);
+  // Config sync (node_confsync.cc).
+  bool start_confsync(std::string* error);
+  std::string confsync_install(const std::string& text);
+  std::string confsync_edit_refusal(const config::Config& next) const;
+  bool confsync_wait_acked(uint64_t change_id, int timeout_ms);
+  std::string confsync_commit(const std::string& change_text);
+  void confsync_stats_inputs(ha::HaStatusInputs* in) const;
+  std::vector<cli::Command> confsync_commands();
+  cli::Reply cmd_restore_config(const std::string& file);
 
   // CLI handlers (node_cli.cc).
   cli::Reply cmd_system_status() const;
@@ -174,6 +191,8 @@ class Node {
   log::TrafficLogWriter traffic_log_;
   unsigned log_view_lines_ = 10;  // `execute log filter view-lines`
   std::string log_timezone_;      // the TZ last applied for log times
+  std::unique_ptr<confsync::ConfSync> confsync_;
+  std::string confsync_error_;  // why config sync is off, when it is
 };
 
 }  // namespace tandem::daemon

@@ -56,7 +56,8 @@ void Node::register_commands() {
       {"diagnose sys dataplane counters", "[<port>]",
        "per-worker, per-port packet counters and drop reasons",
        [this](const Args& a) { return cmd_dataplane_counters(a); }, 1, 0},
-      {"diagnose sys ha checksum show", "", "checksum of each configuration section",
+      {"diagnose sys ha checksum show", "",
+       "checksum of each synchronised configuration section (node_confsync.cc)",
        [this](const Args&) { return cmd_checksum(); }},
       {"diagnose debug eventlog", "", "the node's recent events",
        [](const Args&) {
@@ -72,6 +73,7 @@ void Node::register_commands() {
   commands_.add(log_commands());
   commands_.add(ha_commands());
   commands_.add(sync_commands());
+  commands_.add(confsync_commands());
 }
 
 cli::Reply Node::cmd_system_status() const {
@@ -151,14 +153,6 @@ cli::Reply Node::cmd_show(const cli::Args& args, bool full) const {
   std::string out, err;
   if (!config::show(config_, path, full, &out, &err)) return cli::Reply::error(err);
   return cli::Reply{true, out};
-}
-
-cli::Reply Node::cmd_checksum() const {
-  std::ostringstream o;
-  for (const auto& [section, sum] : config::checksums(config_)) {
-    o << section << ": " << sum << "\n";
-  }
-  return cli::Reply{true, o.str()};
 }
 
 cli::Reply Node::cmd_dataplane_counters(const cli::Args& args) const {

@@ -275,6 +275,7 @@ cli::Reply Node::ha_format(int which) const {
   for (const auto& peer : node_.ha.peers) {
     in.peers.push_back({ipv4_text(htonl(peer.ip)), peer.serial});
   }
+  confsync_stats_inputs(&in);
   if (dataplane_ != nullptr) {
     dp::SyncStreamView views[dp::kMaxWorkers];
     unsigned n = dp::dataplane_sync_view(dataplane_, views, dp::kMaxWorkers);

@@ -165,8 +165,18 @@ std::string format_ha_stats(const HaMachine& ha, const HaStatusInputs& in) {
     o += fmt("pending sync'ed data(bytes) : %" PRIu64 "\n", up ? in.pending_sync_bytes : 0);
     o += std::string("secondary down alert : ") + (is_peer && peer.down_alert ? "on" : "off") + "\n";
     o += std::string("secondary re-join alert : ") + (is_peer && peer.rejoin_alert ? "on" : "off") + "\n";
-    o += "last error : " + (ha.last_error().empty() ? std::string("n/a") : ha.last_error()) + "\n";
+    bool configured = std::any_of(in.peers.begin(), in.peers.end(),
+                                  [&](const HaPeerStatic& c) { return c.serial == p.serial; });
+    if (configured) {
+      for (const std::string& line : in.peer_sync_lines) o += line + "\n";
+    }
+    bool sync_error = configured && !in.sync_last_error.empty();
+    std::string error = sync_error ? in.sync_last_error : ha.last_error();
+    o += "last error : " + (error.empty() ? std::string("n/a") : error) + "\n";
+    // Config sync's error took the line: the heartbeat's still shows.
+    if (sync_error && !ha.last_error().empty()) o += "last heartbeat error : " + ha.last_error() + "\n";
   }
+  o += in.trailer;
   return o;
 }
 

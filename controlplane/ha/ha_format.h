@@ -37,6 +37,12 @@ struct HaStatusInputs {
   std::vector<HaDevStats> hbdevs, mondevs;
   std::vector<HaPeerStatic> peers;
   uint64_t pending_sync_bytes = 0;
+  // From the caller's config sync (diagnose ha stats): lines printed in each
+  // configured peer's block before "last error", a last error that takes
+  // the place of the heartbeat's, and counters appended at the end.
+  std::vector<std::string> peer_sync_lines;
+  std::string sync_last_error;
+  std::string trailer;
 };
 
 std::string format_ha_status(const HaMachine& ha, const HaStatusInputs& in);      // get system ha status

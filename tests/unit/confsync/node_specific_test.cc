@@ -97,5 +97,49 @@ TEST(NodeSpecific, AChangeReplacesOnlyItsSectionsAndRefusesBadText) {
   EXPECT_NE(error.find("config-sync"), std::string::npos) << error;
 }
 
+// The lab's two nodes: the same interfaces, but the hbdev memif is a server
+// on one and a client on the other, and each has its own management address.
+std::string lab_node(const std::string& serial, const std::string& role, const std::string& mgmt_ip,
+                     const std::string& extra) {
+  return "config system global\n set serial-number \"" + serial + "\"\nend\n"
+         "config system interface\n"
+         " edit \"port1\"\n  set device \"af_xdp:port1\"\n  set ip 172.16.200.1 255.255.255.0\n next\n"
+         " edit \"ha\"\n  set device \"net_memif_ha,role=" + role + ",id=0,socket=/run/x.sock\"\n next\n"
+         " edit \"mgmt\"\n  set device \"kernel:mgmt\"\n  set ip " + mgmt_ip + " 255.255.255.0\n"
+         "  set allowaccess ping ssh\n next\n" + extra + "end\n"
+         "config system ha\n set group-name \"lab\"\n set hbdev \"ha\" 0\n"
+         " set ha-mgmt-ip " + mgmt_ip + " 255.255.255.0\nend\n";
+}
+
+TEST(NodeSpecific, InterfaceDevicesAndTheManagementInterfaceStayPerNode) {
+  config::Config a = parse_ok(lab_node("FGT-A", "server", "10.0.0.1", ""));
+  config::Config b = parse_ok(lab_node("FGT-B", "client", "10.0.0.2", ""));
+  EXPECT_EQ(synced_checksums(a), synced_checksums(b));
+  std::string text = synced_text(a, {"system interface"});
+  for (const char* gone : {"role=server", "af_xdp", "10.0.0.1", "\"mgmt\""}) {
+    EXPECT_EQ(text.find(gone), std::string::npos) << gone << " leaked into:\n" << text;
+  }
+  // A changes port1's address: B takes it, keeps its devices, its mgmt
+  // entry, and the interface order (the daemon compares it).
+  config::Config a2 = parse_ok(lab_node("FGT-A", "server", "10.0.0.1", "")
+                                   .replace(lab_node("FGT-A", "server", "10.0.0.1", "").find("172.16.200.1"),
+                                            12, "172.16.200.5"));
+  EXPECT_NE(synced_checksums(a2), synced_checksums(b));
+  config::Config installed;
+  std::string error;
+  ASSERT_TRUE(install_sections(b, {"system interface"}, synced_text(a2, {"system interface"}), &installed, &error))
+      << error;
+  EXPECT_EQ(synced_checksums(installed), synced_checksums(a2));
+  config::NodeConfig n = config::node_config(installed);
+  ASSERT_EQ(n.interfaces.size(), 3u);
+  EXPECT_EQ(n.interfaces[0].name, "port1");
+  EXPECT_EQ(n.interfaces[0].ip, 0xac10c805u) << "172.16.200.5";
+  EXPECT_EQ(n.interfaces[1].name, "ha");
+  EXPECT_NE(n.interfaces[1].device.find("role=client"), std::string::npos) << n.interfaces[1].device;
+  EXPECT_EQ(n.interfaces[2].name, "mgmt");
+  EXPECT_EQ(n.interfaces[2].ip, 0x0a000002u);
+  EXPECT_EQ(n.interfaces[2].device, "kernel:mgmt");
+}
+
 }  // namespace
 }  // namespace tandem::confsync

@@ -117,6 +117,35 @@ TEST(HaFormat, DiagnoseHaStatsUpAndDown) {
             "last error : n/a\n");
 }
 
+// tandemd hands in config sync's lines, its last error and its counters.
+TEST(HaFormat, DiagnoseHaStatsWithConfigSync) {
+  Scenario s;
+  s.in.peer_sync_lines = {"config sync : in-sync (TCP/5199, mutual TLS)", "software version : 0.1.0"};
+  s.in.sync_last_error = "connection from 10.0.0.9, not a configured peer (2023-11-14 23:15:00)";
+  s.in.trailer = "\n--- config sync ---\nconnections refused : 1\n";
+  EXPECT_EQ(format_ha_stats(s.p.a->m, s.in),
+            "===== HA Statistics =====\n"
+            "\n"
+            "cluster status: up\n"
+            "\n"
+            "--- cluster member information ---\n"
+            "\n"
+            "ip : 10.0.0.2\n"
+            "serial number : FGVM01TM22000002\n"
+            "hostname : host-2\n"
+            "role : secondary\n"
+            "status : up\n"
+            "pending sync'ed data(bytes) : 0\n"
+            "secondary down alert : off\n"
+            "secondary re-join alert : off\n"
+            "config sync : in-sync (TCP/5199, mutual TLS)\n"
+            "software version : 0.1.0\n"
+            "last error : connection from 10.0.0.9, not a configured peer (2023-11-14 23:15:00)\n"
+            "\n"
+            "--- config sync ---\n"
+            "connections refused : 1\n");
+}
+
 TEST(HaFormat, DiagnoseSysHaStatus) {
   Scenario s;
   const HaCounters& c = s.p.a->m.counters();
