@@ -37,9 +37,9 @@ void put(WorkerContext* w, TrafficLogRecord& r) {
 
 }  // namespace
 
-bool log_worker_create(WorkerContext* w) {
+bool log_worker_create(WorkerContext* w, unsigned ring_id) {
   char name[RTE_RING_NAMESIZE];
-  std::snprintf(name, sizeof(name), "tdm_log_%u", w->index);
+  std::snprintf(name, sizeof(name), "tdm_log_%u", ring_id);
   w->log_ring = rte_ring_create_elem(name, sizeof(TrafficLogRecord), kLogRingSize,
                                      static_cast<int>(rte_socket_id()),
                                      RING_F_SP_ENQ | RING_F_SC_DEQ);

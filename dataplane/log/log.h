@@ -25,7 +25,8 @@ inline constexpr unsigned kLogRingSize = 4096;   // records per worker
 inline constexpr unsigned kDenyLogsPerSecond = 1000;  // per worker; the rest counted as suppressed
 
 // Worker side (dataplane/ only).
-bool log_worker_create(WorkerContext* w);  // at dataplane_create
+// At dataplane_create; ring_id makes the ring's EAL-global name unique.
+bool log_worker_create(WorkerContext* w, unsigned ring_id);
 void log_worker_destroy(WorkerContext* w);
 // A session with kSessionLog is being freed by its worker (expiry).
 void log_session_end(WorkerContext* w, const Session& s);

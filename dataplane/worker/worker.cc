@@ -504,7 +504,7 @@ bool create_worker_state(Dataplane* dp, WorkerContext* w) {
       rte_ring_create_elem(name, sizeof(NeighLearn), kLearnRingSize, socket, RING_F_SC_DEQ);
   bool ok = w->sessions != nullptr && w->neigh != nullptr && w->handoff != nullptr &&
             w->neigh_learn != nullptr;
-  ok = ok && log_worker_create(w);
+  ok = ok && log_worker_create(w, id);
   if (ok && dp->params_.session_sync)
     ok = sync_worker_create(dp, w, dp->config_.load()->snap.sync);
   if (ok && dp->params_.tcp_max_conns > 0) ok = (w->tcp = tcp_glue_create(dp, w)) != nullptr;
