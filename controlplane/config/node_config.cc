@@ -5,6 +5,7 @@
 #include "controlplane/config/firewall.h"
 #include "controlplane/config/schema.h"
 #include "controlplane/config/value.h"
+#include "controlplane/config/ztna.h"
 
 namespace tandem::config {
 namespace {
@@ -143,6 +144,7 @@ NodeConfig node_config(const Config& cfg) {
                  g.uint("tcp-timewait-timer"), g.uint("udp-idle-timer"), g.uint("icmp-idle-timer")};
   Reader tts("system tcp-test-service", *cfg.singleton("system tcp-test-service"));
   node.tcp_test_service = {tts.uint("echo-port"), tts.uint("http-port"), tts.uint("max-connections")};
+  node.ztna = resolve_ztna(cfg);
   return node;
 }
 
