@@ -1,14 +1,13 @@
 #include "controlplane/config/value.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
 
 #include "controlplane/config/schema.h"
+#include "dataplane/user/user_password.h"
 
 namespace tandem::config {
 namespace {
@@ -245,80 +244,16 @@ std::string hash_password(std::string_view plaintext) {
   return std::string(reinterpret_cast<char*>(encoded), static_cast<std::size_t>(n));
 }
 
-namespace {
-
-constexpr std::string_view kPbkdf2Tag = "PB2";
-constexpr std::size_t kSaltBytes = 16;
-constexpr std::size_t kKeyBytes = 32;
-
-std::string base64(const unsigned char* data, std::size_t len) {
-  std::string out(4 * ((len + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-// Decodes base64 of exactly `want` bytes (EVP_DecodeBlock pads the output
-// to a multiple of 3, so the '=' count tells the true length).
-bool unbase64(std::string_view text, unsigned char* out, std::size_t want) {
-  if (text.empty() || text.size() % 4 != 0 || text.size() > 4 * ((want + 2) / 3)) return false;
-  if (!all_of_set(text, is_base64_char)) return false;
-  unsigned char buf[64];
-  if (text.size() / 4 * 3 > sizeof buf) return false;
-  int n = EVP_DecodeBlock(buf, reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return false;
-  std::size_t pad = static_cast<std::size_t>(std::count(text.end() - 2, text.end(), '='));
-  if (static_cast<std::size_t>(n) - pad != want) return false;
-  std::copy(buf, buf + want, out);
-  return true;
-}
-
-struct Pbkdf2Hash {
-  unsigned iterations = 0;
-  unsigned char salt[kSaltBytes];
-  unsigned char key[kKeyBytes];
-};
-
-std::optional<Pbkdf2Hash> split_user_password(std::string_view word) {
-  Pbkdf2Hash h;
-  std::string_view parts[4];
-  for (int i = 0; i < 4; ++i) {
-    std::size_t dollar = word.find('$');
-    if ((i < 3) == (dollar == std::string_view::npos)) return {};
-    parts[i] = word.substr(0, dollar);
-    if (i < 3) word.remove_prefix(dollar + 1);
-  }
-  if (parts[0] != kPbkdf2Tag) return {};
-  auto iterations = parse_integer(parts[1], 1, kUserPasswordMaxIterations);
-  if (!iterations) return {};
-  h.iterations = static_cast<unsigned>(*iterations);
-  if (!unbase64(parts[2], h.salt, kSaltBytes) || !unbase64(parts[3], h.key, kKeyBytes)) return {};
-  return h;
-}
-
-bool pbkdf2(std::string_view plaintext, const unsigned char* salt, unsigned iterations, unsigned char* key) {
-  return PKCS5_PBKDF2_HMAC(plaintext.data(), static_cast<int>(plaintext.size()), salt, kSaltBytes,
-                           static_cast<int>(iterations), EVP_sha256(), kKeyBytes, key) == 1;
-}
-
-}  // namespace
-
 std::string hash_user_password(std::string_view plaintext, unsigned iterations) {
-  unsigned char salt[kSaltBytes], key[kKeyBytes];
-  // A salt that is not random would let equal passwords show equal hashes;
-  // both calls only fail when the process has no entropy source at all.
-  if (RAND_bytes(salt, sizeof salt) != 1 || !pbkdf2(plaintext, salt, iterations, key)) return {};
-  return std::string(kPbkdf2Tag) + "$" + std::to_string(iterations) + "$" + base64(salt, sizeof salt) + "$" +
-         base64(key, sizeof key);
+  char word[dp::kUserPasswordHashMax + 1];
+  std::size_t n = dp::user_password_hash(plaintext, iterations, word, sizeof word);
+  return std::string(word, n);
 }
 
-bool valid_user_password_hash(std::string_view word) { return split_user_password(word).has_value(); }
+bool valid_user_password_hash(std::string_view word) { return dp::user_password_valid(word); }
 
 bool verify_user_password(std::string_view word, std::string_view plaintext) {
-  auto h = split_user_password(word);
-  unsigned char key[kKeyBytes];
-  if (!h || !pbkdf2(plaintext, h->salt, h->iterations, key)) return false;
-  return CRYPTO_memcmp(key, h->key, kKeyBytes) == 0;
+  return dp::user_password_verify(word, plaintext);
 }
 
 std::string quote(std::string_view text) {
