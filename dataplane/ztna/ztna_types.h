@@ -48,6 +48,22 @@ struct ZtnaPolicyConf {
   ZtnaPolicy policies[kMaxZtnaPolicies];  // evaluation order; no match = deny
 };
 
+// `config user local` as the proxy checks Basic credentials against it:
+// names and their PB2 hash words (dataplane/user/user_password.h).
+inline constexpr unsigned kMaxZtnaUsers = 1024;
+inline constexpr unsigned kZtnaHashMax = 96;  // = kUserPasswordHashMax
+
+struct ZtnaUserCred {
+  ZtnaName name;
+  char hash[kZtnaHashMax + 1];
+  bool enabled;
+};
+
+struct ZtnaUserDb {
+  uint16_t count;
+  ZtnaUserCred users[kMaxZtnaUsers];
+};
+
 enum class ZtnaVerdict : uint8_t {
   kAllow,
   kDeny,
