@@ -113,12 +113,15 @@ bool ServerContext::init(const ServerConfig& config, const TicketKeyRing* ring, 
               config.private_key_file);
     return false;
   }
+  // The context id is SHA-256 of the configured text: any length fits the
+  // 32 bytes OpenSSL keeps, and proxies with different names never accept
+  // each other's sessions even though they share the ticket keys.
   const char* sid = config.session_id_context ? config.session_id_context : "";
-  std::size_t sid_len = std::strlen(sid);
-  if (sid_len > SSL_MAX_SID_CTX_LENGTH ||
-      SSL_CTX_set_session_id_context(ctx_, reinterpret_cast<const unsigned char*>(sid),
-                                     static_cast<unsigned>(sid_len)) != 1) {
-    set_error(error, error_size, "session id context longer than 32 bytes:", sid);
+  unsigned char sid_hash[EVP_MAX_MD_SIZE];
+  unsigned int sid_len = 0;
+  if (EVP_Digest(sid, std::strlen(sid), sid_hash, &sid_len, EVP_sha256(), nullptr) != 1 ||
+      SSL_CTX_set_session_id_context(ctx_, sid_hash, sid_len) != 1) {
+    set_error(error, error_size, "cannot set the session id context", nullptr);
     return false;
   }
 

@@ -24,7 +24,8 @@ struct ServerConfig {
   std::size_t crl_count = 0;
   bool client_cert = true;         // ask for and verify a client certificate
   bool empty_cert_accept = false;  // empty-cert-action accept
-  // Distinguishes resumable sessions of different proxies (at most 32 bytes).
+  // Distinguishes resumable sessions of different proxies (any length; the
+  // context uses its SHA-256).
   const char* session_id_context = "tandem-ztna";
 };
 

@@ -253,13 +253,17 @@ TEST_F(Tls, NoCertificateUnderBlockAndAccept) {
 // Two contexts built separately (as on the two nodes), each with its own
 // ring holding the same key: a session from the first resumes on the
 // second, certificate result and identity included.
-void resume_across_contexts(int version, bool same_key, char* error, std::size_t error_size) {
+void resume_across_contexts(int version, bool same_key, char* error, std::size_t error_size,
+                            const char* b_context = "tandem-ztna") {
   Server s;
   TicketKeyRing ring_a = fresh_ring();
   TicketKeyRing ring_b = same_key ? ring_a : fresh_ring();
   ServerContext a, b;
   ASSERT_TRUE(a.init(s.config, &ring_a, error, error_size)) << error;
-  ASSERT_TRUE(b.init(s.config, &ring_b, error, error_size)) << error;
+  Server s_b;
+  s_b.config.session_id_context = b_context;
+  ASSERT_TRUE(b.init(s_b.config, &ring_b, error, error_size)) << error;
+  const bool resumes = same_key && std::string(b_context) == s.config.session_id_context;
 
   SSL_SESSION* session = nullptr;
   {
@@ -276,8 +280,8 @@ void resume_across_contexts(int version, bool same_key, char* error, std::size_t
   Client client("client", version, session);
   ASSERT_TRUE(client.handshake(&conn)) << conn.failure_reason();
   SSL_SESSION_free(session);
-  EXPECT_EQ(conn.resumed(), same_key);
-  EXPECT_EQ(SSL_session_reused(client.ssl()) == 1, same_key);
+  EXPECT_EQ(conn.resumed(), resumes);
+  EXPECT_EQ(SSL_session_reused(client.ssl()) == 1, resumes);
   EXPECT_EQ(conn.client_cert().status, ClientCertStatus::kVerified);
   EXPECT_STREQ(conn.client_cert().identity.device_id, "device-0001");
 }
@@ -290,6 +294,13 @@ TEST_F(Tls, Tls12SessionResumesOnTheOtherContextWithTheSameTicketKey) {
 }
 TEST_F(Tls, ADifferentTicketKeyMeansAFullHandshake) {
   resume_across_contexts(TLS1_3_VERSION, false, error_, sizeof error_);
+}
+// Another access proxy (another session id context; any length) shares the
+// keys but not the sessions.
+TEST_F(Tls, AnotherProxysContextDoesNotResume) {
+  resume_across_contexts(TLS1_3_VERSION, true, error_, sizeof error_,
+                         "another-access-proxy-with-a-name-longer-than-thirty-two-bytes");
+  resume_across_contexts(TLS1_2_VERSION, true, error_, sizeof error_, "other");
 }
 
 TEST_F(Tls, OlderRingKeysStillDecrypt) {
