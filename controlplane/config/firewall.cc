@@ -233,6 +233,17 @@ std::vector<FirewallPolicy> resolve_policies(const Config& cfg) {
   return out;
 }
 
+std::vector<AddrRange> resolve_addresses(const Config& cfg, const std::vector<std::string>& names) {
+  Resolver resolver(cfg);
+  std::vector<AddrRange> out;
+  for (const std::string& name : names) {
+    const auto& r = resolver.address(name);
+    out.insert(out.end(), r.begin(), r.end());
+  }
+  merge(&out);
+  return out;
+}
+
 std::vector<StaticRoute> resolve_routes(const Config& cfg) {
   constexpr std::string_view kPath = "router static";
   std::vector<StaticRoute> out;

@@ -43,6 +43,8 @@ void validate_firewall(const Config& cfg, std::vector<Diagnostic>* errors);
 // cfg must have validated cleanly (names resolve, no group cycles).
 std::vector<FirewallPolicy> resolve_policies(const Config& cfg);
 std::vector<StaticRoute> resolve_routes(const Config& cfg);
+// The merged ranges of address and address-group names (proxy policies).
+std::vector<AddrRange> resolve_addresses(const Config& cfg, const std::vector<std::string>& names);
 
 // Shared by firewall.cc and firewall_validate.cc: a stored value's words by
 // schema path and key (defaults applied), and an IPv4 word in host order

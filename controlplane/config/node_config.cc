@@ -5,6 +5,7 @@
 #include "controlplane/config/firewall.h"
 #include "controlplane/config/schema.h"
 #include "controlplane/config/value.h"
+#include "controlplane/config/ztna.h"
 
 namespace tandem::config {
 namespace {
@@ -151,6 +152,7 @@ NodeConfig node_config(const Config& cfg) {
   node.log.syslog_port = sys.uint("port");
   node.log.syslog_facility = sys.str("facility");
   node.log.syslog_rfc5424 = sys.str("format") == "rfc5424";
+  node.ztna = resolve_ztna(cfg);
   return node;
 }
 

@@ -136,6 +136,75 @@ struct GlobalConfig {
   unsigned admintimeout;
 };
 
+// ---- ZTNA (issue 7). Names are resolved: an access proxy carries its VIP's
+// address, port and certificate files; a policy carries address ranges and
+// the flattened user names its users and groups allow.
+struct ZtnaCertificate {
+  std::string name, certificate /*PEM path*/, private_key /*PEM path*/;
+};
+
+struct ZtnaRealServer {
+  unsigned id;
+  uint32_t ip;  // host order
+  uint16_t port;
+  std::string status;  // active | standby | disable
+  unsigned weight;
+  bool health_check;
+};
+
+struct ZtnaApiGateway {
+  unsigned id;
+  std::string url_map, url_map_type /*sub-string|wildcard|regex*/, service /*http|https*/;
+  std::string virtual_host;  // empty: any host
+  std::string ldb_method;
+  std::vector<ZtnaRealServer> realservers;
+};
+
+struct ZtnaAccessProxy {
+  std::string name, vip;
+  uint32_t ip;  // the VIP's extip, host order
+  uint16_t port;
+  std::string extintf;                // "any" or an interface
+  ZtnaCertificate server_certificate;  // the VIP's ssl-certificate
+  bool client_cert;
+  bool empty_cert_accept;  // empty-cert-action accept
+  std::vector<std::string> client_ca_files;  // PEM paths of client-cert-ca
+  std::vector<std::string> crl_files;        // every vpn certificate crl
+  bool log_blocked;
+  std::vector<ZtnaApiGateway> api_gateways;  // table order
+};
+
+struct ZtnaProxyPolicy {
+  unsigned id;
+  std::string name;
+  std::vector<std::string> access_proxies, srcintf;
+  std::vector<AddrRange> src, dst;  // dst empty: any
+  std::vector<std::string> ems_tags;
+  bool tags_match_all;  // ztna-tags-match-logic and
+  std::vector<std::string> users;   // users, plus members of groups
+  std::vector<std::string> groups;  // as configured (logs name the group)
+  bool accept, enabled, log;
+};
+
+struct ZtnaUser {
+  std::string name, password_hash /*PB2$..., empty: none*/;
+  bool enabled;
+};
+
+struct ZtnaUserGroup {
+  std::string name;
+  std::vector<std::string> members;
+};
+
+struct ZtnaConfig {
+  std::vector<ZtnaAccessProxy> access_proxies;
+  std::vector<ZtnaProxyPolicy> policies;  // evaluation order: as written
+  std::vector<ZtnaUser> users;
+  std::vector<ZtnaUserGroup> groups;
+  unsigned auth_timeout_s;
+  bool auth_timeout_hard;  // auth-timeout-type hard-timeout
+};
+
 struct NodeConfig {
   GlobalConfig global;
   std::vector<InterfaceConfig> interfaces;
@@ -147,6 +216,7 @@ struct NodeConfig {
   SessionTimers timers;
   TcpTestServiceConfig tcp_test_service;
   LogConfig log;
+  ZtnaConfig ztna;
   const InterfaceConfig* interface(std::string_view name) const;
 };
 

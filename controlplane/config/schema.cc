@@ -363,15 +363,207 @@ ObjectSchema router_static() {
   return o;
 }
 
-// Later: firewall access-proxy (with api-gateway and realservers),
-// firewall proxy-policy, user local/group, vpn certificate.
+// ---- ZTNA access proxy (issue 7): certificates, users, VIPs, proxies and
+// proxy policies. Cross-references are checked in ztna_validate.cc; why
+// each of these is synchronised is in docs/ztna.md.
+
+ObjectSchema vpn_certificate_ca() {
+  ObjectSchema o;
+  o.path = "vpn certificate ca";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kCertificateNameMax;
+  o.help = "CA certificates that ZTNA client certificates must chain to (named by access-proxy client-cert-ca).";
+  o.keys = {
+      str("ca", kPemPathMax, "", "Path of the CA certificate (PEM); the file must exist on both nodes."),
+      comment("comment"),
+  };
+  return o;
+}
+
+ObjectSchema vpn_certificate_local() {
+  ObjectSchema o;
+  o.path = "vpn certificate local";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kCertificateNameMax;
+  o.help = "Server certificates presented by access-proxy VIPs (both nodes present the same one).";
+  o.keys = {
+      str("certificate", kPemPathMax, "", "Path of the certificate chain (PEM), leaf first."),
+      str("private-key", kPemPathMax, "", "Path of its private key (PEM, unencrypted)."),
+      comment("comment"),
+  };
+  return o;
+}
+
+ObjectSchema vpn_certificate_crl() {
+  ObjectSchema o;
+  o.path = "vpn certificate crl";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kCertificateNameMax;
+  o.help = "Certificate revocation lists checked for every client certificate.";
+  o.keys = {
+      str("crl", kPemPathMax, "", "Path of the CRL (PEM)."),
+      comment("comment"),
+  };
+  return o;
+}
+
+// FortiOS allows 64-byte local user names and 35-byte group names.
+constexpr std::int64_t kUserNameMax = 64;
+constexpr std::int64_t kGroupNameMax = 35;
+
+ObjectSchema user_local() {
+  ObjectSchema o;
+  o.path = "user local";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kUserNameMax;
+  o.help = "Local users for ZTNA Basic authentication.";
+  o.keys = {
+      choice("type", {"password"}, "password", "Authentication type; only local passwords for now."),
+      typed("passwd", ValueType::kUserPassword, {},
+            "Password; stored and shown as ENC PB2$<iterations>$<salt>$<key> (PBKDF2-HMAC-SHA256)."),
+      toggle("status", true, "Allow this user to log in."),
+  };
+  return o;
+}
+
+ObjectSchema user_group() {
+  ObjectSchema o;
+  o.path = "user group";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kGroupNameMax;
+  o.help = "User groups named by proxy policies.";
+  o.keys = {
+      choice("group-type", {"firewall"}, "firewall", "Group type; only firewall groups for now."),
+      names("member", kUserNameMax, "Local users in this group."),
+  };
+  return o;
+}
+
+ObjectSchema user_setting() {
+  ObjectSchema o;
+  o.path = "user setting";
+  o.help = "Authentication settings.";
+  o.keys = {
+      integer("auth-timeout", 1, 1440, 5, "Minutes an authenticated user entry lives."),
+      choice("auth-timeout-type", {"idle-timeout", "hard-timeout"}, "idle-timeout",
+             "idle-timeout restarts the timer on traffic; hard-timeout counts from login."),
+  };
+  return o;
+}
+
+ObjectSchema firewall_vip() {
+  ObjectSchema o;
+  o.path = "firewall vip";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kFirewallNameMax;
+  o.help = "Virtual IPs; only type access-proxy is supported (the address a ZTNA access proxy listens on).";
+  o.keys = {
+      choice("type", {"static-nat", "access-proxy"}, "static-nat",
+             "access-proxy: the VIP of an access proxy; static-nat is refused for now."),
+      typed("extip", ValueType::kIpv4, {"0.0.0.0"}, "External address clients connect to."),
+      str("extintf", kInterfaceNameMax, "any", "Interface the VIP answers on, or \"any\"."),
+      integer("extport", 0, 65535, 0, "TCP port clients connect to (required for access-proxy)."),
+      str("ssl-certificate", kCertificateNameMax, "",
+          "Server certificate (a vpn certificate local entry) presented to clients."),
+      comment("comment"),
+  };
+  return o;
+}
+
+ObjectSchema access_proxy_realservers() {
+  ObjectSchema o;
+  o.path = "realservers";
+  o.entry_key = EntryKey::kInteger;
+  o.key_min = 1;
+  o.key_max = 4294967295;
+  o.help = "Servers behind an API gateway, keyed by id.";
+  o.keys = {
+      typed("ip", ValueType::kIpv4, {"0.0.0.0"}, "Address of the real server."),
+      integer("port", 1, 65535, 443, "TCP port of the real server."),
+      choice("status", {"active", "standby", "disable"}, "active",
+             "active servers share the load; standby serves only when no active one is up."),
+      integer("weight", 1, 255, 1, "Share of connections under ldb-method weighted."),
+      toggle("health-check", false, "Probe the server and skip it while it fails."),
+  };
+  return o;
+}
+
+ObjectSchema access_proxy_api_gateway() {
+  ObjectSchema o;
+  o.path = "api-gateway";
+  o.entry_key = EntryKey::kInteger;
+  o.key_min = 1;
+  o.key_max = 4294967295;
+  o.help = "URL-mapped backends of an access proxy, keyed by id; the first (in table order) that matches wins.";
+  o.keys = {
+      str("url-map", 511, "/", "Pattern the request path is matched against."),
+      choice("url-map-type", {"sub-string", "wildcard", "regex"}, "sub-string", "How url-map is matched."),
+      choice("service", {"http", "https"}, "https", "Protocol towards the real servers."),
+      str("virtual-host", 255, "", "Host the request must name; empty matches any."),
+      choice("ldb-method", {"static", "round-robin", "weighted", "first-alive"}, "static",
+             "How a real server is chosen."),
+  };
+  o.children = {access_proxy_realservers()};
+  return o;
+}
+
+ObjectSchema firewall_access_proxy() {
+  ObjectSchema o;
+  o.path = "firewall access-proxy";
+  o.entry_key = EntryKey::kName;
+  o.key_max = kFirewallNameMax;
+  o.help = "ZTNA access proxies: TLS on a VIP, client certificates, then API gateways.";
+  o.keys = {
+      str("vip", kFirewallNameMax, "", "The firewall vip (type access-proxy) this proxy listens on."),
+      toggle("client-cert", true, "Ask clients for a certificate and verify it."),
+      choice("empty-cert-action", {"accept", "block"}, "block",
+             "What a client that sends no certificate gets (client-cert enable)."),
+      names("client-cert-ca", kCertificateNameMax,
+            "vpn certificate ca entries client certificates must chain to (Tandem's key; FortiOS uses the EMS CA)."),
+      toggle("log-blocked-traffic", true, "Log connections the proxy refuses."),
+  };
+  o.children = {access_proxy_api_gateway()};
+  return o;
+}
+
+ObjectSchema firewall_proxy_policy() {
+  ObjectSchema o;
+  o.path = "firewall proxy-policy";
+  o.entry_key = EntryKey::kInteger;
+  o.key_min = 1;
+  o.key_max = 4294967294;
+  o.help = "Policies of the access proxies, keyed by id; evaluated in table order (as written).";
+  o.keys = {
+      str("name", 35, "", "Policy name."),
+      choice("proxy", {"explicit-web", "transparent-web", "access-proxy"}, "explicit-web",
+             "Proxy type; only access-proxy is supported."),
+      names("access-proxy", kFirewallNameMax, "Access proxies this policy applies to."),
+      names("srcintf", kInterfaceNameMax, "Incoming interfaces, or \"any\"."),
+      names("srcaddr", kFirewallNameMax, "Source addresses and address groups."),
+      names("dstaddr", kFirewallNameMax, "Destination addresses; empty matches any real server."),
+      names("ztna-ems-tag", kFirewallNameMax, "Device tags (from the client certificate) to match; empty matches any."),
+      choice("ztna-tags-match-logic", {"or", "and"}, "or", "Whether one or all ztna-ems-tag must be present."),
+      names("users", kUserNameMax, "Local users allowed; with groups, either one matching suffices."),
+      names("groups", kGroupNameMax, "User groups allowed."),
+      choice("action", {"accept", "deny"}, "deny", "What a matching request gets."),
+      toggle("status", true, "Evaluate this policy."),
+      choice("logtraffic", {"all", "utm", "disable"}, "utm", "all logs every request; utm only security events."),
+      str("comments", 1023, "", "Free-form comment."),
+  };
+  return o;
+}
+
 std::vector<ObjectSchema> declare_objects() {
   return {system_global(),    system_interface(),     system_ha(),
           system_certificate_ca(), system_certificate_local(),
           system_dpdk(),      system_session_ttl(),   system_tcp_test_service(),
           firewall_address(),
           firewall_addrgrp(), firewall_service_custom(), firewall_service_group(),
-          firewall_policy(),  router_static(), log_disk_setting(), log_syslogd_setting()};
+          firewall_policy(),  router_static(),
+          vpn_certificate_ca(), vpn_certificate_local(), vpn_certificate_crl(),
+          user_local(), user_group(), user_setting(),
+          firewall_vip(), firewall_access_proxy(), firewall_proxy_policy(),
+          log_disk_setting(), log_syslogd_setting()};
 }
 
 }  // namespace

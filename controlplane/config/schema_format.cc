@@ -28,6 +28,7 @@ std::string type_name(const KeySchema& key) {
     case ValueType::kNameList: return "list of names";
     case ValueType::kHbdevList: return "hbdev list: \"interface\" priority (" + range(key.min, key.max) + ") pairs";
     case ValueType::kPassword: return "password";
+    case ValueType::kUserPassword: return "password (PBKDF2)";
     case ValueType::kMac: return "MAC address";
     case ValueType::kCpuList: return "CPU list";
     case ValueType::kDevice: return "device";
@@ -82,6 +83,7 @@ std::string expected_form(const KeySchema& key) {
     case ValueType::kNameList: return "one or more names";
     case ValueType::kHbdevList: return "\"interface\" priority pairs, priority " + range(key.min, key.max);
     case ValueType::kPassword: return "a password, or ENC <hash>";
+    case ValueType::kUserPassword: return "a password, or ENC PB2$<iterations>$<salt>$<key>";
     case ValueType::kMac: return "a MAC address xx:xx:xx:xx:xx:xx";
     case ValueType::kCpuList: return "a CPU list such as 0,1 or 0-3";
     case ValueType::kPortRangeList:

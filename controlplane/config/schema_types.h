@@ -20,6 +20,7 @@ enum class ValueType {
   kNameList,       // one or more distinct names (at most max bytes), quoted
   kHbdevList,      // pairs of "interface" priority (priority in min..max)
   kPassword,       // plaintext or `ENC <hash>`; shown as `ENC <hash>`
+  kUserPassword,   // plaintext or `ENC PB2$<iter>$<salt>$<key>` (PBKDF2-HMAC-SHA256)
   kMac,            // xx:xx:xx:xx:xx:xx
   kCpuList,        // "0,1" or "0-3" or "0-3,6"
   kDevice,         // a port spec: PCI address, af_xdp:/af_packet:/kernel:<if>, net_<vdev>

@@ -9,6 +9,7 @@
 #include "controlplane/config/firewall.h"
 #include "controlplane/config/schema.h"
 #include "controlplane/config/value.h"
+#include "controlplane/config/ztna.h"
 
 namespace tandem::config {
 namespace {
@@ -156,6 +157,7 @@ class Validator {
 void validate(const Config& cfg, std::vector<Diagnostic>* errors) {
   Validator(cfg, errors).run();
   validate_firewall(cfg, errors);
+  validate_ztna(cfg, errors);
 }
 
 }  // namespace tandem::config

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "controlplane/config/schema.h"
+#include "dataplane/user/user_password.h"
 
 namespace tandem::config {
 namespace {
@@ -243,6 +244,18 @@ std::string hash_password(std::string_view plaintext) {
   return std::string(reinterpret_cast<char*>(encoded), static_cast<std::size_t>(n));
 }
 
+std::string hash_user_password(std::string_view plaintext, unsigned iterations) {
+  char word[dp::kUserPasswordHashMax + 1];
+  std::size_t n = dp::user_password_hash(plaintext, iterations, word, sizeof word);
+  return std::string(word, n);
+}
+
+bool valid_user_password_hash(std::string_view word) { return dp::user_password_valid(word); }
+
+bool verify_user_password(std::string_view word, std::string_view plaintext) {
+  return dp::user_password_verify(word, plaintext);
+}
+
 std::string quote(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
@@ -374,6 +387,28 @@ std::optional<ValueError> parse_value(const KeySchema& key, std::span<const Toke
       } else {
         *words = {"ENC", hash_password(first)};
       }
+      return {};
+    }
+    case ValueType::kUserPassword: {
+      // As kPassword, with a salted PBKDF2 hash: plaintext is hashed here,
+      // so it never reaches the stored tree, show or config sync.
+      if (tokens.size() == 2 && first == "ENC" && !tokens[0].quoted) {
+        if (!valid_user_password_hash(tokens[1].text)) {
+          return fail(1, "invalid password hash (expected PB2$<iterations>$<salt>$<key> as `show` prints it)");
+        }
+        *words = {"ENC", tokens[1].text};
+        return {};
+      }
+      if (auto e = one_word(key, tokens)) return e;
+      constexpr std::int64_t kMaxPassword = 128;
+      if (auto e = check_string(tokens[0], 0, kMaxPassword)) return e;
+      if (first.empty()) {
+        *words = {};
+        return {};
+      }
+      std::string hash = hash_user_password(first);
+      if (hash.empty()) return fail(0, "cannot hash the password (no random source)");
+      *words = {"ENC", std::move(hash)};
       return {};
     }
     case ValueType::kMac: {

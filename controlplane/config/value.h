@@ -14,6 +14,7 @@
 
 #include "controlplane/config/schema_types.h"
 #include "controlplane/config/tokenize.h"
+#include "dataplane/user/user_password.h"
 
 namespace tandem::config {
 
@@ -35,6 +36,13 @@ std::string quote(std::string_view text);
 
 // base64(SHA-256(plaintext)): how passwords are stored and shown.
 std::string hash_password(std::string_view plaintext);
+
+// User passwords (`config user local` passwd), in the scheme of
+// dataplane/user/user_password.h (PBKDF2-HMAC-SHA256, random salt, the
+// word "PB2$<iterations>$<salt>$<key>"), which the proxy verifies with.
+std::string hash_user_password(std::string_view plaintext, unsigned iterations = dp::kUserPasswordIterations);
+bool valid_user_password_hash(std::string_view word);
+bool verify_user_password(std::string_view word, std::string_view plaintext);
 
 bool parse_ipv4(std::string_view text, std::uint32_t* host_order);
 std::string format_ipv4(std::uint32_t host_order);

@@ -1,6 +1,7 @@
 #include "dataplane/sync/sync_records.h"
 
 #include <cstring>
+#include <initializer_list>
 
 #include "dataplane/session/session_table.h"
 
@@ -154,25 +155,51 @@ bool session_key_decode(const uint8_t* p, size_t len, SessionKey* out) {
 }
 
 size_t user_record_encode(const UserRecord& r, uint8_t* out, size_t cap) {
-  size_t need = 4 + 4 + 1 + r.name_len;
+  size_t need = 4 + 4 + 1 + r.name_len + kUserRecordTailLen;
   if (r.name_len > kUserNameMax || cap < need) return 0;
   std::memcpy(out, &r.client_ip_be, 4);
   uint8_t* p = out + 4;
   put<uint32_t>(&p, r.expire_in_s);
   put<uint8_t>(&p, r.name_len);
   std::memcpy(p, r.name, r.name_len);
+  p += r.name_len;
+  put<uint32_t>(&p, r.policy_id);
+  put<uint32_t>(&p, r.group_id);
+  put<uint32_t>(&p, r.age_s);
+  put<uint32_t>(&p, r.timeout_s);
+  put<uint8_t>(&p, r.auth_type);
+  put<uint8_t>(&p, r.auth_method);
+  put<uint8_t>(&p, r.user_based);
+  put<uint8_t>(&p, r.flags);
+  for (uint64_t v : {r.lan_bytes_in, r.lan_bytes_out, r.wan_bytes_in, r.wan_bytes_out}) put<uint64_t>(&p, v);
   return need;
 }
 
 bool user_record_decode(const uint8_t* p, size_t len, UserRecord* r) {
   if (len < 9) return false;
+  *r = UserRecord{};
   std::memcpy(&r->client_ip_be, p, 4);
   p += 4;
   r->expire_in_s = get<uint32_t>(&p);
   r->name_len = get<uint8_t>(&p);
-  if (r->name_len > kUserNameMax || len != size_t{9} + r->name_len) return false;
+  size_t base = size_t{9} + r->name_len;
+  if (r->name_len > kUserNameMax || (len != base && len != base + kUserRecordTailLen)) return false;
   std::memcpy(r->name, p, r->name_len);
-  return true;
+  if (len == base) return true;
+  p += r->name_len;
+  r->policy_id = get<uint32_t>(&p);
+  r->group_id = get<uint32_t>(&p);
+  r->age_s = get<uint32_t>(&p);
+  r->timeout_s = get<uint32_t>(&p);
+  r->auth_type = get<uint8_t>(&p);
+  r->auth_method = get<uint8_t>(&p);
+  r->user_based = get<uint8_t>(&p);
+  r->flags = get<uint8_t>(&p);
+  r->lan_bytes_in = get<uint64_t>(&p);
+  r->lan_bytes_out = get<uint64_t>(&p);
+  r->wan_bytes_in = get<uint64_t>(&p);
+  r->wan_bytes_out = get<uint64_t>(&p);
+  return (r->flags & ~kUserRecordIdleTimeout) == 0;
 }
 
 }  // namespace tandem::dp

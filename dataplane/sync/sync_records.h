@@ -46,14 +46,29 @@ bool session_install_record(SessionTable* t, const SessionRecord& r, uint64_t no
 size_t session_key_encode(const SessionKey& k, uint8_t* out);  // kSessionDeleteLen
 bool session_key_decode(const uint8_t* p, size_t len, SessionKey* out);
 
-// A ZTNA user entry (the user table comes with the proxy; the record and
-// its path exist now, so the stream format does not change then).
+// A ZTNA user entry (dataplane/user). The first 9 + name_len bytes are the
+// original layout; the tail (kUserRecordTailLen bytes) carries what the
+// peer needs to show `diagnose wad user list` and to apply the same policy
+// after failover. A record without the tail still decodes (tail fields 0),
+// so a node of the earlier format can feed a newer one.
 inline constexpr size_t kUserNameMax = 64;
+inline constexpr size_t kUserRecordTailLen = 4 + 4 + 4 + 4 + 1 + 1 + 1 + 1 + 4 * 8;
+inline constexpr uint8_t kUserRecordIdleTimeout = 0x01;  // flags: the timeout restarts on traffic
 struct UserRecord {
   uint32_t client_ip_be;
   uint32_t expire_in_s;
   uint8_t name_len;
   char name[kUserNameMax];
+  // The tail.
+  uint32_t policy_id;
+  uint32_t group_id;
+  uint32_t age_s;        // since login on the sender
+  uint32_t timeout_s;    // auth-timeout of the entry
+  uint8_t auth_type;     // UserAuthType
+  uint8_t auth_method;   // UserAuthMethod
+  uint8_t user_based;
+  uint8_t flags;         // kUserRecordIdleTimeout; other bits must be 0
+  uint64_t lan_bytes_in, lan_bytes_out, wan_bytes_in, wan_bytes_out;
 };
 size_t user_record_encode(const UserRecord& r, uint8_t* out, size_t cap);
 bool user_record_decode(const uint8_t* p, size_t len, UserRecord* out);

@@ -148,6 +148,8 @@ class ConfigGenerator {
       }
       case ValueType::kPassword:
         return coin(50) ? quote(random_string(20) + "x") : "ENC " + hash_password(random_string(8));
+      case ValueType::kUserPassword:  // one iteration: the form matters here, not the cost
+        return coin(50) ? quote(random_string(20) + "x") : "ENC " + hash_user_password(random_string(8), 1);
       case ValueType::kMac: {
         std::string mac;
         for (int i = 0; i < 6; ++i) {

@@ -109,16 +109,22 @@ TEST(ConfigShow, ObjectAndEntryPaths) {
 
 TEST(ConfigShow, ChecksumShape) {
   auto sums = checksums(node_a());
-  ASSERT_EQ(sums.size(), 17u);
+  ASSERT_EQ(sums.size(), 26u);
   EXPECT_EQ(sums[0].first, "system global");
   EXPECT_EQ(sums[3].first, "system certificate ca");
   EXPECT_EQ(sums[4].first, "system certificate local");
   EXPECT_EQ(sums[7].first, "system tcp-test-service");
   EXPECT_EQ(sums[12].first, "firewall policy");
   EXPECT_EQ(sums[13].first, "router static");
-  EXPECT_EQ(sums[14].first, "log disk setting");
-  EXPECT_EQ(sums[15].first, "log syslogd setting");
-  EXPECT_EQ(sums[16].first, "all");
+  EXPECT_EQ(sums[14].first, "vpn certificate ca");
+  EXPECT_EQ(sums[17].first, "user local");
+  EXPECT_EQ(sums[19].first, "user setting");
+  EXPECT_EQ(sums[20].first, "firewall vip");
+  EXPECT_EQ(sums[21].first, "firewall access-proxy");
+  EXPECT_EQ(sums[22].first, "firewall proxy-policy");
+  EXPECT_EQ(sums[23].first, "log disk setting");
+  EXPECT_EQ(sums[24].first, "log syslogd setting");
+  EXPECT_EQ(sums[25].first, "all");
   for (const auto& [path, sum] : sums) {
     EXPECT_THAT(sum, ::testing::MatchesRegex("[0-9a-f]{32}")) << path;
   }

@@ -158,15 +158,48 @@ TEST(SyncRecords, UserRecordRoundTripAndRejects) {
   const char name[] = "alice@example";
   u.name_len = sizeof(name) - 1;
   std::memcpy(u.name, name, u.name_len);
-  uint8_t buf[9 + kUserNameMax];
+  u.policy_id = 7;
+  u.group_id = 3;
+  u.age_s = 42;
+  u.timeout_s = 300;
+  u.flags = kUserRecordIdleTimeout;
+  u.auth_type = 1;
+  u.auth_method = 2;
+  u.user_based = 1;
+  u.lan_bytes_in = 2093;
+  u.lan_bytes_out = 5753;
+  u.wan_bytes_in = 2024;
+  u.wan_bytes_out = uint64_t{1} << 40;
+  uint8_t buf[9 + kUserNameMax + kUserRecordTailLen];
   size_t n = user_record_encode(u, buf, sizeof(buf));
-  ASSERT_EQ(n, 9u + u.name_len);
+  ASSERT_EQ(n, 9u + u.name_len + kUserRecordTailLen);
   UserRecord back{};
   ASSERT_TRUE(user_record_decode(buf, n, &back));
   EXPECT_EQ(back.client_ip_be, u.client_ip_be);
   EXPECT_EQ(back.expire_in_s, 28800u);
   ASSERT_EQ(back.name_len, u.name_len);
   EXPECT_EQ(std::memcmp(back.name, name, u.name_len), 0);
+  EXPECT_EQ(back.policy_id, 7u);
+  EXPECT_EQ(back.group_id, 3u);
+  EXPECT_EQ(back.age_s, 42u);
+  EXPECT_EQ(back.timeout_s, 300u);
+  EXPECT_EQ(back.flags, kUserRecordIdleTimeout);
+  EXPECT_EQ(back.auth_type, 1);
+  EXPECT_EQ(back.auth_method, 2);
+  EXPECT_EQ(back.user_based, 1);
+  EXPECT_EQ(back.lan_bytes_in, 2093u);
+  EXPECT_EQ(back.lan_bytes_out, 5753u);
+  EXPECT_EQ(back.wan_bytes_in, 2024u);
+  EXPECT_EQ(back.wan_bytes_out, uint64_t{1} << 40);
+  // The original layout (no tail) still decodes, tail fields zero.
+  UserRecord base{};
+  ASSERT_TRUE(user_record_decode(buf, 9u + u.name_len, &base));
+  EXPECT_EQ(base.expire_in_s, 28800u);
+  EXPECT_EQ(base.policy_id, 0u);
+  EXPECT_EQ(base.wan_bytes_out, 0u);
+  buf[n - 33] = 0x81;  // flags: an unknown bit
+  EXPECT_FALSE(user_record_decode(buf, n, &back));
+  buf[n - 33] = kUserRecordIdleTimeout;
 
   EXPECT_EQ(user_record_encode(u, buf, n - 1), 0u) << "no room";
   EXPECT_FALSE(user_record_decode(buf, 8, &back));
@@ -181,10 +214,10 @@ TEST(SyncRecords, UserRecordRoundTripAndRejects) {
   uint8_t big[256];
   EXPECT_EQ(user_record_encode(too_long, big, sizeof(big)), 0u);
 
-  // Empty name is a valid record (9 bytes).
+  // Empty name is a valid record (9 bytes and the tail).
   u.name_len = 0;
   n = user_record_encode(u, buf, sizeof(buf));
-  ASSERT_EQ(n, 9u);
+  ASSERT_EQ(n, 9u + kUserRecordTailLen);
   EXPECT_TRUE(user_record_decode(buf, n, &back));
   EXPECT_EQ(back.name_len, 0u);
 }

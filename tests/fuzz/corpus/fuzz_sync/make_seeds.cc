@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string dir = argv[1];
-  uint8_t rec[kSessionRecordLen], key[kSessionDeleteLen], user[9 + kUserNameMax];
+  uint8_t rec[kSessionRecordLen], key[kSessionDeleteLen], user[9 + kUserNameMax + kUserRecordTailLen];
   session_record_encode(sample(), rec);
   session_key_encode(sample().key, key);
   UserRecord u{};

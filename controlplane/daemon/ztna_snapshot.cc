@@ -1,0 +1,139 @@
+#include "controlplane/daemon/ztna_snapshot.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tandem::daemon {
+namespace {
+
+constexpr unsigned kMaxProxies = 32;  // bits of ZtnaPolicy::proxy_mask
+
+class Pools {
+ public:
+  Pools(dp::ZtnaPolicyConf* c, std::string* error) : c_(c), error_(error) {}
+
+  // Appends ranges; an empty list that must match nothing becomes one
+  // empty range (lo > hi), since a count of 0 means "any".
+  bool ranges(const std::vector<config::AddrRange>& in, bool empty_is_any, uint16_t* index, uint16_t* count) {
+    *index = c_->nb_addrs;
+    if (in.empty()) {
+      *count = 0;
+      if (empty_is_any) return true;
+      return add_range({1, 0}, count);
+    }
+    for (const config::AddrRange& r : in) {
+      if (!add_range({r.lo, r.hi}, count)) return false;
+    }
+    return true;
+  }
+
+  bool names(const std::vector<std::string>& in, uint16_t* index, uint16_t* count) {
+    *index = c_->nb_names;
+    *count = 0;
+    for (const std::string& n : in) {
+      if (n.size() > dp::kZtnaNameMax) return fail("name \"" + n + "\" is longer than 64 bytes");
+      if (c_->nb_names == dp::kMaxZtnaNames) return fail("more than 1024 user and tag names in proxy policies");
+      dp::ZtnaName& out = c_->names[c_->nb_names++];
+      out.len = static_cast<uint8_t>(n.size());
+      std::memcpy(out.text, n.data(), n.size());
+      ++*count;
+    }
+    return true;
+  }
+
+  bool fail(std::string message) {
+    *error_ = std::move(message);
+    return false;
+  }
+
+ private:
+  bool add_range(dp::ZtnaAddrRange r, uint16_t* count) {
+    if (c_->nb_addrs == dp::kMaxZtnaAddrRanges) return fail("more than 1024 address ranges in proxy policies");
+    c_->addrs[c_->nb_addrs++] = r;
+    ++*count;
+    return true;
+  }
+
+  dp::ZtnaPolicyConf* c_;
+  std::string* error_;
+};
+
+}  // namespace
+
+bool build_ztna(const config::ZtnaConfig& ztna, const std::vector<DataPortRef>& ports, dp::ZtnaPolicyConf* policies,
+                dp::ZtnaUserDb* users, std::string* error) {
+  std::memset(policies, 0, sizeof *policies);
+  std::memset(users, 0, sizeof *users);
+  if (ztna.access_proxies.size() > kMaxProxies) {
+    *error = "more than 32 access proxies";
+    return false;
+  }
+  if (ztna.policies.size() > dp::kMaxZtnaPolicies) {
+    *error = "more than 256 proxy policies";
+    return false;
+  }
+  Pools pools(policies, error);
+  for (const config::ZtnaProxyPolicy& in : ztna.policies) {
+    dp::ZtnaPolicy& p = policies->policies[policies->nb_policies++];
+    p.id = in.id;
+    for (const std::string& name : in.access_proxies) {
+      for (std::size_t i = 0; i < ztna.access_proxies.size(); ++i) {
+        if (ztna.access_proxies[i].name == name) p.proxy_mask |= 1u << i;
+      }
+    }
+    // "any" or data ports; a name that is not a data port adds no bit.
+    p.srcintf_mask = 0;
+    for (const std::string& name : in.srcintf) {
+      if (name == "any") {
+        p.srcintf_mask = UINT32_MAX;
+        break;
+      }
+      for (std::size_t i = 0; i < ports.size() && i < 32; ++i) {
+        if (ports[i].name == name) p.srcintf_mask |= 1u << i;
+      }
+    }
+    if (!pools.ranges(in.src, false, &p.src_index, &p.src_count)) return false;
+    if (!pools.ranges(in.dst, true, &p.dst_index, &p.dst_count)) return false;
+    if (!pools.names(in.users, &p.user_index, &p.user_count)) return false;
+    if (!pools.names(in.ems_tags, &p.tag_index, &p.tag_count)) return false;
+    p.tags_all = in.tags_match_all;
+    p.accept = in.accept;
+    p.log_traffic = in.log;
+    p.enabled = in.enabled;
+  }
+  for (const config::ZtnaUser& u : ztna.users) {
+    if (users->count == dp::kMaxZtnaUsers) {
+      *error = "more than 1024 local users";
+      return false;
+    }
+    if (u.name.size() > dp::kZtnaNameMax || u.password_hash.size() > dp::kZtnaHashMax) {
+      *error = "user local \"" + u.name + "\": name or password hash too long";
+      return false;
+    }
+    dp::ZtnaUserCred& out = users->users[users->count++];
+    out.name.len = static_cast<uint8_t>(u.name.size());
+    std::memcpy(out.name.text, u.name.data(), u.name.size());
+    std::memcpy(out.hash, u.password_hash.data(), u.password_hash.size());
+    out.enabled = u.enabled && !u.password_hash.empty();
+  }
+  return true;
+}
+
+bool tls_server_config(const config::ZtnaAccessProxy& proxy, dp::tls::ServerConfig* out, std::string* error) {
+  if (proxy.client_ca_files.size() > dp::tls::kMaxCaFiles || proxy.crl_files.size() > dp::tls::kMaxCrlFiles) {
+    *error = "access-proxy \"" + proxy.name + "\": more than 8 CA or CRL files";
+    return false;
+  }
+  *out = dp::tls::ServerConfig{};
+  out->certificate_file = proxy.server_certificate.certificate.c_str();
+  out->private_key_file = proxy.server_certificate.private_key.c_str();
+  for (const std::string& f : proxy.client_ca_files) out->ca_files[out->ca_count++] = f.c_str();
+  for (const std::string& f : proxy.crl_files) out->crl_files[out->crl_count++] = f.c_str();
+  out->client_cert = proxy.client_cert;
+  out->empty_cert_accept = proxy.empty_cert_accept;
+  // Per proxy, so a ticket of one proxy never resumes on another.
+  out->session_id_context = proxy.name.c_str();
+  return true;
+}
+
+}  // namespace tandem::daemon

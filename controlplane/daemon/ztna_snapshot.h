@@ -1,0 +1,30 @@
+// Translates node_config's resolved ZTNA objects into what the workers
+// read: the proxy-policy pools (dataplane/ztna/ztna_types.h), the user
+// credentials, and each access proxy's TLS server settings. Called by
+// tandemd beside build_snapshot() once the proxy runs on the workers; kept
+// apart so the ZTNA translation is tested on its own.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "controlplane/config/node_config.h"
+#include "controlplane/daemon/snapshot_build.h"
+#include "dataplane/tls/tls_types.h"
+#include "dataplane/ztna/ztna_types.h"
+
+namespace tandem::daemon {
+
+// Fills *policies and *users (zeroed first). Access proxy i of
+// ztna.access_proxies is bit i of every proxy_mask; srcintf names map to
+// the indexes of `ports`. False with *error when something does not fit
+// the fixed pools (more than 32 access proxies, a tag longer than 64 bytes,
+// too many ranges or names).
+bool build_ztna(const config::ZtnaConfig& ztna, const std::vector<DataPortRef>& ports,
+                dp::ZtnaPolicyConf* policies, dp::ZtnaUserDb* users, std::string* error);
+
+// The TLS settings of one access proxy; the paths point into proxy, which
+// must outlive *out. False with *error when it has too many CA or CRL files.
+bool tls_server_config(const config::ZtnaAccessProxy& proxy, dp::tls::ServerConfig* out, std::string* error);
+
+}  // namespace tandem::daemon

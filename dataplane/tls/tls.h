@@ -1,0 +1,131 @@
+// The ZTNA proxy's TLS server side on OpenSSL 3.0: one ServerContext (an
+// SSL_CTX) per worker and access proxy, built at config time, and one Conn
+// per client connection driven over memory BIOs, so the worker's TCP stack
+// moves ciphertext and the proxy sees plaintext. A context asks for and
+// verifies client certificates against the configured CAs and CRLs as
+// client-cert / empty-cert-action say, offers TLS 1.2 and 1.3, and issues
+// session tickets from a TicketKeyRing the HA pair shares.
+//
+// Built per worker because OpenSSL 3.0 takes locks on a shared SSL_CTX.
+// OpenSSL allocates inside SSL_new, the handshake and the BIOs; that is
+// the one allocation on the worker after init, which this library cannot
+// avoid (docs/ztna.md). Conn objects themselves come from a fixed pool.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "dataplane/tls/tls_types.h"
+
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+typedef struct bio_st BIO;
+
+namespace tandem::dp::tls {
+
+class ServerContext {
+ public:
+  ServerContext() = default;
+  ~ServerContext();
+  ServerContext(const ServerContext&) = delete;
+  ServerContext& operator=(const ServerContext&) = delete;
+
+  // Loads the files and configures verification and tickets. ring must
+  // outlive the context. On failure returns false and writes a message
+  // naming the file or setting into error (error_size bytes, NUL-ended).
+  bool init(const ServerConfig& config, const TicketKeyRing* ring, char* error, std::size_t error_size);
+  SSL_CTX* native() const { return ctx_; }
+
+ private:
+  SSL_CTX* ctx_ = nullptr;
+};
+
+// Adds a fresh random key to ring and makes it current (the oldest key
+// drops out once the ring is full). False only when the RNG fails.
+bool ticket_ring_rotate(TicketKeyRing* ring);
+
+class Conn {
+ public:
+  enum class State : uint8_t {
+    kIdle,         // not attached to a context
+    kHandshaking,  // ClientHello .. Finished
+    kEstablished,  // application data flows
+    kClosed,       // close_notify received or sent
+    kFailed,       // handshake or record error; the connection must be reset
+  };
+
+  Conn() = default;
+  ~Conn();
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+
+  // Attaches to ctx for a new accepted connection.
+  bool start(const ServerContext& ctx);
+  void release();
+
+  // Ciphertext from TCP. Returns the bytes taken (all, unless OpenSSL's
+  // BIO refuses to grow).
+  std::size_t push_ciphertext(const uint8_t* data, std::size_t len);
+  // Advances the handshake or decrypts: up to cap plaintext bytes into
+  // out; returns how many (0 when nothing is ready yet). Check state().
+  std::size_t read_plaintext(uint8_t* out, std::size_t cap);
+  // Encrypts application data (after the handshake); returns bytes taken.
+  std::size_t write_plaintext(const uint8_t* data, std::size_t len);
+  // Sends close_notify.
+  void shutdown();
+  // Ciphertext for TCP: bytes waiting, and up to cap of them copied out.
+  std::size_t pending_ciphertext() const;
+  std::size_t pull_ciphertext(uint8_t* out, std::size_t cap);
+
+  State state() const { return state_; }
+  // Valid once the handshake completed (kEstablished), or after a failed
+  // client-certificate verification (status kFailed).
+  const ClientCertResult& client_cert() const { return cert_; }
+  // The SNI the client sent (empty when none); valid once established.
+  std::string_view sni() const { return sni_; }
+  bool resumed() const { return resumed_; }
+  // OpenSSL's reason for kFailed ("certificate verify failed", ...).
+  const char* failure_reason() const { return failure_; }
+  SSL* native() const { return ssl_; }
+
+ private:
+  friend int verify_callback(int, struct x509_store_ctx_st*);
+  void on_established();
+  void fail(unsigned long err);
+
+  SSL* ssl_ = nullptr;
+  BIO* in_ = nullptr;   // TCP -> OpenSSL
+  BIO* out_ = nullptr;  // OpenSSL -> TCP
+  State state_ = State::kIdle;
+  bool resumed_ = false;
+  ClientCertResult cert_;
+  std::string_view sni_;
+  const char* failure_ = "";
+};
+
+// A fixed pool of Conn objects, sized at init (the worker's TCP connection
+// count), so accepting a connection never allocates a Conn.
+class ConnPool {
+ public:
+  ConnPool() = default;
+  ~ConnPool();
+  ConnPool(const ConnPool&) = delete;
+  ConnPool& operator=(const ConnPool&) = delete;
+
+  bool init(std::size_t capacity);
+  Conn* acquire();
+  void put(Conn* conn);
+  std::size_t available() const { return free_count_; }
+
+ private:
+  Conn* conns_ = nullptr;
+  Conn** free_ = nullptr;
+  std::size_t capacity_ = 0, free_count_ = 0;
+};
+
+// Device id and tags of a certificate (docs/ztna.md): subject CN and OUs.
+// Exposed for tests; Conn fills ClientCertResult with it.
+void extract_identity(const void* x509, DeviceIdentity* out);
+
+}  // namespace tandem::dp::tls

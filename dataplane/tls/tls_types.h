@@ -1,0 +1,82 @@
+// Plain types of the ZTNA TLS server (dataplane/tls/tls.h): what a context
+// is built from, the session-ticket key ring, and what a finished handshake
+// tells the proxy about its client. No OpenSSL types here, so the config
+// glue and the user table can use them without OpenSSL headers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tandem::dp::tls {
+
+inline constexpr std::size_t kMaxCaFiles = 8;
+inline constexpr std::size_t kMaxCrlFiles = 8;
+
+// What an access proxy's TLS server needs (node_config's ZtnaAccessProxy,
+// copied by the daemon). Paths are NUL-terminated C strings the caller
+// keeps alive while the context is built.
+struct ServerConfig {
+  const char* certificate_file = nullptr;  // PEM chain, leaf first
+  const char* private_key_file = nullptr;  // PEM, unencrypted
+  const char* ca_files[kMaxCaFiles] = {};  // client-cert-ca
+  std::size_t ca_count = 0;
+  const char* crl_files[kMaxCrlFiles] = {};
+  std::size_t crl_count = 0;
+  bool client_cert = true;         // ask for and verify a client certificate
+  bool empty_cert_accept = false;  // empty-cert-action accept
+  // Distinguishes resumable sessions of different proxies (any length; the
+  // context uses its SHA-256).
+  const char* session_id_context = "tandem-ztna";
+};
+
+// Session-ticket keys (RFC 5077 layout, as OpenSSL's callback uses them:
+// a 16-byte name, an AES-256-CBC key and an HMAC-SHA256 key). Both HA nodes
+// hold the same ring (replicated later by the sync stream), so a ticket
+// issued by one is accepted by the other after failover.
+inline constexpr std::size_t kTicketKeyNameBytes = 16;
+inline constexpr std::size_t kTicketAesKeyBytes = 32;
+inline constexpr std::size_t kTicketHmacKeyBytes = 32;
+inline constexpr std::size_t kTicketRingSize = 4;
+
+struct TicketKey {
+  uint8_t name[kTicketKeyNameBytes];
+  uint8_t aes_key[kTicketAesKeyBytes];
+  uint8_t hmac_key[kTicketHmacKeyBytes];
+};
+
+// Keys in slots; `current` encrypts new tickets, every valid slot decrypts.
+// Rotation writes a new key into a free or the oldest slot, then moves
+// current; it must happen on the worker that owns the ring (or by swapping
+// a whole new ring in), never under a running callback.
+struct TicketKeyRing {
+  TicketKey keys[kTicketRingSize];
+  bool valid[kTicketRingSize] = {};
+  unsigned current = 0;
+};
+
+enum class ClientCertStatus : uint8_t {
+  kNone,      // the client sent no certificate (empty-cert-action accept)
+  kVerified,  // chains to a configured CA, not revoked, in validity
+  kFailed,    // sent but refused; the handshake fails with it
+};
+
+// Device identity taken from a verified client certificate (docs/ztna.md):
+// the device id is the subject CN, each subject OU is one tag.
+inline constexpr std::size_t kMaxDeviceIdBytes = 64;
+inline constexpr std::size_t kMaxTagBytes = 32;
+inline constexpr std::size_t kMaxTags = 8;
+
+struct DeviceIdentity {
+  char device_id[kMaxDeviceIdBytes + 1] = {};
+  char tags[kMaxTags][kMaxTagBytes + 1] = {};
+  std::size_t tag_count = 0;
+  bool truncated = false;  // a value or the tag list did not fit
+};
+
+struct ClientCertResult {
+  ClientCertStatus status = ClientCertStatus::kNone;
+  long verify_error = 0;  // X509_V_ERR_* when kFailed (0: X509_V_OK)
+  DeviceIdentity identity;
+};
+
+}  // namespace tandem::dp::tls

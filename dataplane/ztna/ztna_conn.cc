@@ -1,0 +1,153 @@
+#include "dataplane/ztna/ztna_conn.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "dataplane/user/user_password.h"
+
+namespace tandem::dp {
+namespace {
+
+// The status a parser error is answered with (http_types.h names them).
+uint16_t status_for(http::Status s) {
+  switch (s) {
+    case http::Status::kHeadTooLarge:
+    case http::Status::kTooManyHeaders:
+      return 431;
+    case http::Status::kUnsupportedVersion:
+      return 505;
+    case http::Status::kBadTransferEncoding:
+      return 501;
+    default:
+      return 400;
+  }
+}
+
+const char* reason_of(uint16_t code) {
+  switch (code) {
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 421: return "Misdirected Request";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Bad Request";
+  }
+}
+
+}  // namespace
+
+bool ZtnaConn::start(const tls::ServerContext& tls, const ZtnaProxyConf* conf, UserTable* users, uint32_t src,
+                     uint32_t in_port) {
+  parser_.reset();
+  conf_ = conf;
+  users_ = users;
+  src_ = src;
+  in_port_ = in_port;
+  decision_ = {ZtnaVerdict::kDeny, -1, 0};
+  refused_with_ = 0;
+  head_len_ = 0;
+  state_ = tls_.start(tls) ? State::kHandshake : State::kFailed;
+  return state_ == State::kHandshake;
+}
+
+ZtnaConn::State ZtnaConn::on_client_bytes(const uint8_t* data, std::size_t len, uint64_t now_ms) {
+  if (state_ != State::kHandshake && state_ != State::kRequestHead) return state_;
+  tls_.push_ciphertext(data, len);
+  read_head(now_ms);
+  return state_;
+}
+
+void ZtnaConn::read_head(uint64_t now_ms) {
+  while (state_ == State::kHandshake || state_ == State::kRequestHead) {
+    std::size_t n = tls_.read_plaintext(head_ + head_len_, sizeof head_ - head_len_);
+    if (tls_.state() == tls::Conn::State::kFailed) {
+      state_ = State::kFailed;
+      return;
+    }
+    if (tls_.state() == tls::Conn::State::kEstablished) state_ = State::kRequestHead;
+    if (n == 0 && head_len_ < sizeof head_) return;  // wait for more bytes
+    head_len_ += n;
+    http::Status s = parser_.feed(std::string_view(reinterpret_cast<const char*>(head_), head_len_));
+    if (s == http::Status::kNeedMore) continue;
+    if (s == http::Status::kDone) {
+      decide(now_ms);
+    } else {
+      refuse(status_for(s), http::status_name(s), false);
+    }
+    return;
+  }
+}
+
+std::string_view ZtnaConn::authenticate(char* scratch, std::size_t cap) const {
+  std::string_view user, password;
+  if (!http::decode_basic_credentials(parser_.head().basic_credentials, scratch, cap, &user, &password)) return {};
+  for (unsigned i = 0; i < conf_->users->count && i < kMaxZtnaUsers; ++i) {
+    const ZtnaUserCred& u = conf_->users->users[i];
+    if (!u.enabled || std::string_view(u.name.text, u.name.len) != user) continue;
+    return user_password_verify(u.hash, password) ? user : std::string_view();
+  }
+  return {};
+}
+
+void ZtnaConn::decide(uint64_t now_ms) {
+  const http::RequestHead& head = parser_.head();
+  // A client may not reach one virtual host through another's TLS session.
+  if (!tls_.sni().empty() && !http::host_matches_sni(head.host, tls_.sni())) {
+    refuse(421, "host does not match SNI", false);
+    return;
+  }
+  const tls::DeviceIdentity& id = tls_.client_cert().identity;
+  std::string_view tags[tls::kMaxTags];
+  for (std::size_t i = 0; i < id.tag_count; ++i) tags[i] = id.tags[i];
+
+  UserEntry* known = users_->lookup(src_, now_ms);
+  char scratch[http::kMaxHeadBytes];
+  std::string_view user = known ? std::string_view(known->name, known->name_len) : authenticate(scratch, sizeof scratch);
+  ZtnaRequest r{conf_->proxy_index, in_port_, src_, 0, user, tags, id.tag_count};
+  decision_ = ztna_policy_match(*conf_->policies, r);
+  switch (decision_.verdict) {
+    case ZtnaVerdict::kAuthenticate:
+      refuse(401, "authentication required", true);
+      return;
+    case ZtnaVerdict::kDeny:
+      refuse(403, "denied by policy", false);
+      return;
+    case ZtnaVerdict::kAllow:
+      break;
+  }
+  if (known) {
+    users_->touch(known, now_ms);
+  } else if (!user.empty()) {
+    UserLogin login{src_, user.data(), user.size(), decision_.policy_id, 0, UserAuthMethod::kBasic,
+                    conf_->auth_timeout_s, conf_->idle_timeout};
+    users_->login(login, now_ms);  // a full table only means the next request asks again
+  }
+  state_ = State::kForward;
+}
+
+void ZtnaConn::refuse(uint16_t code, const char* detail, bool challenge) {
+  char response[512];
+  char body[160];
+  int body_len = std::snprintf(body, sizeof body, "%u %s: %s\n", code, reason_of(code), detail);
+  if (body_len < 0) body_len = 0;
+  if (static_cast<std::size_t>(body_len) >= sizeof body) body_len = sizeof body - 1;
+  char challenge_line[128] = "";
+  if (challenge) {
+    std::snprintf(challenge_line, sizeof challenge_line, "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
+                  conf_->realm ? conf_->realm : "ZTNA");
+  }
+  int n = std::snprintf(response, sizeof response,
+                        "HTTP/1.1 %u %s\r\n%sContent-Type: text/plain\r\nContent-Length: %d\r\n"
+                        "Connection: close\r\n\r\n%s",
+                        code, reason_of(code), challenge_line, body_len, body);
+  if (n > 0) {
+    std::size_t len = static_cast<std::size_t>(n) < sizeof response ? static_cast<std::size_t>(n) : sizeof response - 1;
+    tls_.write_plaintext(reinterpret_cast<const uint8_t*>(response), len);
+  }
+  tls_.shutdown();
+  refused_with_ = code;
+  state_ = State::kClosing;
+}
+
+}  // namespace tandem::dp

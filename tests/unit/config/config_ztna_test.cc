@@ -1,0 +1,257 @@
+// The ZTNA objects: their cross-reference validation, the resolved
+// NodeConfig view, and the hashed user passwords.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "controlplane/config/node_config.h"
+#include "controlplane/config/value.h"
+#include "tests/unit/config/config_test_util.h"
+
+namespace tandem::config {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::StartsWith;
+using testing::error_lines;
+using testing::parse_errors;
+using testing::show_text;
+
+// The example of docs/ztna.md, verbatim.
+constexpr std::string_view kDocsExample =
+    "config system interface\n"
+    "    edit \"port2\"\n"
+    "        set device \"af_xdp:veth2\"\n"
+    "        set ip 10.1.100.1 255.255.255.0\n"
+    "    next\n"
+    "end\n"
+    "config firewall address\n"
+    "    edit \"lan\"\n"
+    "        set subnet 10.1.100.0 255.255.255.0\n"
+    "    next\n"
+    "end\n"
+    "config vpn certificate ca\n"
+    "    edit \"ems-ca\"\n"
+    "        set ca \"/etc/tandem/ems-ca.pem\"\n"
+    "    next\n"
+    "end\n"
+    "config vpn certificate local\n"
+    "    edit \"ztna-server\"\n"
+    "        set certificate \"/etc/tandem/ztna-server.pem\"\n"
+    "        set private-key \"/etc/tandem/ztna-server.key\"\n"
+    "    next\n"
+    "end\n"
+    "config vpn certificate crl\n"
+    "    edit \"ems-crl\"\n"
+    "        set crl \"/etc/tandem/ems.crl\"\n"
+    "    next\n"
+    "end\n"
+    "config user local\n"
+    "    edit \"localuser1\"\n"
+    "        set passwd \"s3cret\"\n"
+    "    next\n"
+    "    edit \"localuser2\"\n"
+    "        set passwd \"other\"\n"
+    "    next\n"
+    "end\n"
+    "config user group\n"
+    "    edit \"ztna-users\"\n"
+    "        set member \"localuser2\"\n"
+    "    next\n"
+    "end\n"
+    "config user setting\n"
+    "    set auth-timeout 10\n"
+    "end\n"
+    "config firewall vip\n"
+    "    edit \"ztna-vip\"\n"
+    "        set type access-proxy\n"
+    "        set extip 10.1.100.1\n"
+    "        set extintf \"port2\"\n"
+    "        set extport 443\n"
+    "        set ssl-certificate \"ztna-server\"\n"
+    "    next\n"
+    "end\n"
+    "config firewall access-proxy\n"
+    "    edit \"ztna-proxy\"\n"
+    "        set vip \"ztna-vip\"\n"
+    "        set client-cert enable\n"
+    "        set empty-cert-action block\n"
+    "        set client-cert-ca \"ems-ca\"\n"
+    "        config api-gateway\n"
+    "            edit 1\n"
+    "                set url-map \"/\"\n"
+    "                set service http\n"
+    "                config realservers\n"
+    "                    edit 1\n"
+    "                        set ip 172.16.200.209\n"
+    "                        set port 80\n"
+    "                    next\n"
+    "                end\n"
+    "            next\n"
+    "        end\n"
+    "    next\n"
+    "end\n"
+    "config firewall proxy-policy\n"
+    "    edit 1\n"
+    "        set name \"ztna-web\"\n"
+    "        set proxy access-proxy\n"
+    "        set access-proxy \"ztna-proxy\"\n"
+    "        set srcintf \"port2\"\n"
+    "        set srcaddr \"lan\"\n"
+    "        set users \"localuser1\"\n"
+    "        set groups \"ztna-users\"\n"
+    "        set action accept\n"
+    "        set logtraffic all\n"
+    "    next\n"
+    "end\n";
+
+constexpr std::uint32_t ip(unsigned a, unsigned b, unsigned c, unsigned d) { return a << 24 | b << 16 | c << 8 | d; }
+
+// The docs example with one line replaced (the first occurrence of from).
+std::string example_with(std::string_view from, std::string_view to) {
+  std::string text(kDocsExample);
+  std::size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+TEST(ConfigZtna, DocsExampleResolves) {
+  ParseResult r = parse(kDocsExample, "node.conf");
+  ASSERT_THAT(error_lines(r), IsEmpty());
+  NodeConfig n = node_config(r.config);
+  ASSERT_EQ(n.ztna.access_proxies.size(), 1u);
+  const ZtnaAccessProxy& a = n.ztna.access_proxies[0];
+  EXPECT_EQ(a.vip, "ztna-vip");
+  EXPECT_EQ(a.ip, ip(10, 1, 100, 1));
+  EXPECT_EQ(a.port, 443);
+  EXPECT_EQ(a.extintf, "port2");
+  EXPECT_EQ(a.server_certificate.certificate, "/etc/tandem/ztna-server.pem");
+  EXPECT_EQ(a.server_certificate.private_key, "/etc/tandem/ztna-server.key");
+  EXPECT_TRUE(a.client_cert);
+  EXPECT_FALSE(a.empty_cert_accept);
+  EXPECT_THAT(a.client_ca_files, ElementsAre("/etc/tandem/ems-ca.pem"));
+  EXPECT_THAT(a.crl_files, ElementsAre("/etc/tandem/ems.crl"));
+  ASSERT_EQ(a.api_gateways.size(), 1u);
+  EXPECT_EQ(a.api_gateways[0].url_map, "/");
+  EXPECT_EQ(a.api_gateways[0].url_map_type, "sub-string");
+  EXPECT_EQ(a.api_gateways[0].service, "http");
+  ASSERT_EQ(a.api_gateways[0].realservers.size(), 1u);
+  EXPECT_EQ(a.api_gateways[0].realservers[0].ip, ip(172, 16, 200, 209));
+  EXPECT_EQ(a.api_gateways[0].realservers[0].port, 80);
+  EXPECT_EQ(a.api_gateways[0].realservers[0].status, "active");
+
+  ASSERT_EQ(n.ztna.policies.size(), 1u);
+  const ZtnaProxyPolicy& p = n.ztna.policies[0];
+  EXPECT_EQ(p.id, 1u);
+  EXPECT_THAT(p.access_proxies, ElementsAre("ztna-proxy"));
+  EXPECT_THAT(p.src, ElementsAre(AddrRange{ip(10, 1, 100, 0), ip(10, 1, 100, 255)}));
+  EXPECT_THAT(p.dst, IsEmpty());
+  EXPECT_THAT(p.users, ElementsAre("localuser1", "localuser2"));  // groups flattened
+  EXPECT_THAT(p.groups, ElementsAre("ztna-users"));
+  EXPECT_TRUE(p.accept);
+  EXPECT_TRUE(p.log);
+  EXPECT_FALSE(p.tags_match_all);
+
+  EXPECT_EQ(n.ztna.auth_timeout_s, 600u);
+  EXPECT_FALSE(n.ztna.auth_timeout_hard);
+  ASSERT_EQ(n.ztna.users.size(), 2u);
+  EXPECT_TRUE(verify_user_password(n.ztna.users[0].password_hash, "s3cret"));
+  EXPECT_FALSE(verify_user_password(n.ztna.users[0].password_hash, "s3creT"));
+  EXPECT_TRUE(verify_user_password(n.ztna.users[1].password_hash, "other"));
+}
+
+TEST(ConfigZtna, PasswordIsStoredHashedAndShowParsesBack) {
+  ParseResult r = parse(kDocsExample, "node.conf");
+  ASSERT_TRUE(r.ok());
+  std::string shown = show_text(r.config, "user local");
+  EXPECT_THAT(shown, Not(HasSubstr("s3cret")));
+  EXPECT_THAT(shown, HasSubstr("set passwd ENC PB2$10000$"));
+  ParseResult again = parse(show_text(r.config), "show");
+  ASSERT_THAT(error_lines(again), IsEmpty());
+  EXPECT_EQ(again.config, r.config);
+  EXPECT_TRUE(verify_user_password(node_config(again.config).ztna.users[0].password_hash, "s3cret"));
+}
+
+TEST(ConfigZtna, SamePasswordHashesDifferently) {
+  std::string a = hash_user_password("pw", 1), b = hash_user_password("pw", 1);
+  EXPECT_NE(a, b);  // the salt is random
+  EXPECT_TRUE(verify_user_password(a, "pw"));
+  EXPECT_TRUE(verify_user_password(b, "pw"));
+  EXPECT_THAT(a, StartsWith("PB2$1$"));
+}
+
+TEST(ConfigZtna, MalformedPasswordHashesAreRefused) {
+  for (std::string_view bad : {"PB2$10000$AAAA$AAAA", "PB1$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA", "PB2$0$x$y",
+                               "PB2$1$AAAAAAAAAAAAAAAAAAAAAA==", "plain"}) {
+    EXPECT_FALSE(valid_user_password_hash(bad)) << bad;
+    EXPECT_FALSE(verify_user_password(bad, "")) << bad;
+  }
+  EXPECT_THAT(parse_errors("config user local\n edit u\n  set passwd ENC PB2$1$x$y\n next\nend\n"),
+              ElementsAre(HasSubstr("node.conf:3:18: error: invalid password hash")));
+}
+
+TEST(ConfigZtna, VipMustBeAnAccessProxyVipWithCertificate) {
+  EXPECT_THAT(parse_errors(example_with("        set vip \"ztna-vip\"\n", "        set vip \"ztna-vp\"\n")),
+              ElementsAre("node.conf:55:17: error: vip \"ztna-vp\" is not a VIP in \"config firewall vip\" (did you mean "
+                          "\"ztna-vip\"?)"));
+  EXPECT_THAT(parse_errors(example_with("        set type access-proxy\n", "")),
+              ElementsAre(HasSubstr("type static-nat is not supported yet"),
+                          HasSubstr("vip \"ztna-vip\" is not of type access-proxy")));
+  EXPECT_THAT(parse_errors(example_with("        set ssl-certificate \"ztna-server\"\n",
+                                        "        set ssl-certificate \"ztna-srv\"\n")),
+              ElementsAre(HasSubstr("ssl-certificate \"ztna-srv\" is not a certificate in \"config vpn certificate "
+                                    "local\"")));
+  EXPECT_THAT(parse_errors(example_with("        set extport 443\n", "")),
+              ElementsAre(HasSubstr("firewall vip \"ztna-vip\" needs extport")));
+}
+
+TEST(ConfigZtna, TwoProxiesMayNotShareAVip) {
+  std::string text = example_with("config firewall proxy-policy\n",
+                                  "config firewall access-proxy\n edit \"second\"\n  set vip \"ztna-vip\"\n"
+                                  "  set client-cert disable\n next\nend\nconfig firewall proxy-policy\n");
+  EXPECT_THAT(parse_errors(text),
+              ElementsAre(HasSubstr("vip \"ztna-vip\" is already used by access-proxy \"ztna-proxy\"")));
+}
+
+TEST(ConfigZtna, ClientCertNeedsAnExistingCa) {
+  EXPECT_THAT(parse_errors(example_with("        set client-cert-ca \"ems-ca\"\n", "")),
+              ElementsAre(HasSubstr("verifies client certificates but names no CA")));
+  EXPECT_THAT(parse_errors(example_with("        set client-cert-ca \"ems-ca\"\n", "        set client-cert-ca \"x\"\n")),
+              ElementsAre(HasSubstr("client-cert-ca \"x\" is not a CA certificate")));
+  EXPECT_THAT(parse_errors(example_with("        set client-cert-ca \"ems-ca\"\n", "        set client-cert disable\n")),
+              IsEmpty());
+}
+
+TEST(ConfigZtna, PolicyNamesMustExist) {
+  EXPECT_THAT(parse_errors(example_with("        set users \"localuser1\"\n", "        set users \"localuser3\"\n")),
+              ElementsAre("node.conf:80:19: error: users \"localuser3\" is not a user in \"config user local\" (did "
+                          "you mean \"localuser1\"?)"));
+  EXPECT_THAT(parse_errors(example_with("        set groups \"ztna-users\"\n", "        set groups \"nobody\"\n")),
+              ElementsAre(HasSubstr("groups \"nobody\" is not a user group")));
+  EXPECT_THAT(parse_errors(example_with("        set srcaddr \"lan\"\n", "        set srcaddr \"lam\"\n")),
+              ElementsAre(HasSubstr("srcaddr \"lam\" is not an address, addrgrp or built-in address (did you mean "
+                                    "\"lan\"?)")));
+  EXPECT_THAT(parse_errors(example_with("        set access-proxy \"ztna-proxy\"\n", "")),
+              ElementsAre("node.conf:74:5: error: proxy-policy 1 needs access-proxy while status is enable"));
+  EXPECT_THAT(parse_errors(example_with("        set proxy access-proxy\n", "")),
+              ElementsAre(HasSubstr("proxy explicit-web is not supported (set proxy access-proxy)")));
+  EXPECT_THAT(parse_errors(example_with("        set member \"localuser2\"\n", "        set member \"localuser9\"\n")),
+              ElementsAre(HasSubstr("member \"localuser9\" is not a user in \"config user local\"")));
+}
+
+TEST(ConfigZtna, EntriesNeedTheirFilesAndAddresses) {
+  EXPECT_THAT(parse_errors(example_with("        set ca \"/etc/tandem/ems-ca.pem\"\n", "")),
+              ElementsAre(HasSubstr("vpn certificate ca \"ems-ca\" needs ca")));
+  EXPECT_THAT(parse_errors(example_with("        set private-key \"/etc/tandem/ztna-server.key\"\n", "")),
+              ElementsAre(HasSubstr("vpn certificate local \"ztna-server\" needs private-key")));
+  EXPECT_THAT(parse_errors(example_with("                        set ip 172.16.200.209\n", "")),
+              ElementsAre(HasSubstr("realserver 1 of api-gateway 1 needs an ip")));
+  EXPECT_THAT(parse_errors(example_with("        set passwd \"s3cret\"\n", "")),
+              ElementsAre(HasSubstr("user local \"localuser1\" needs a passwd while status is enable")));
+}
+
+}  // namespace
+}  // namespace tandem::config

@@ -1,0 +1,365 @@
+// dataplane/tls against a real OpenSSL client, both in memory: handshakes
+// in TLS 1.2 and 1.3, client certificates verified, refused (wrong CA,
+// revoked) or absent under both empty-cert-actions, the device identity,
+// and session resumption through a second context holding the same ticket
+// keys (what the HA pair relies on after failover).
+#include <gtest/gtest.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "dataplane/tls/tls.h"
+
+namespace tandem::dp::tls {
+namespace {
+
+// The fixture directory, made once per test binary by make-certs.sh.
+const std::string& fixtures() {
+  static const std::string dir = [] {
+    const char* script = std::getenv("TANDEM_MAKE_CERTS");
+    char tmpl[] = "/tmp/tandem-tls-test.XXXXXX";
+    if (!script || !mkdtemp(tmpl)) return std::string();
+    std::string cmd = std::string(script) + " " + tmpl;
+    return std::system(cmd.c_str()) == 0 ? std::string(tmpl) : std::string();
+  }();
+  return dir;
+}
+
+std::string path(const char* name) { return fixtures() + "/" + name; }
+
+// Removes the fixture directory when the binary ends.
+class FixtureCleanup : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (!fixtures().empty()) std::system(("rm -rf " + fixtures()).c_str());
+  }
+};
+const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new FixtureCleanup);
+
+struct Server {
+  std::string cert = path("server.pem"), key = path("server.key"), ca = path("ca.pem"), crl = path("crl.pem");
+  ServerConfig config;
+  Server(bool empty_cert_accept = false, bool with_crl = true) {
+    config.certificate_file = cert.c_str();
+    config.private_key_file = key.c_str();
+    config.ca_files[0] = ca.c_str();
+    config.ca_count = 1;
+    if (with_crl) {
+      config.crl_files[0] = crl.c_str();
+      config.crl_count = 1;
+    }
+    config.empty_cert_accept = empty_cert_accept;
+  }
+};
+
+// An OpenSSL client with its own memory BIOs.
+class Client {
+ public:
+  explicit Client(const char* cert_name, int max_version = TLS1_3_VERSION, SSL_SESSION* resume = nullptr) {
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_max_proto_version(ctx_, max_version);
+    SSL_CTX_load_verify_file(ctx_, path("ca.pem").c_str());
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    if (cert_name) {
+      SSL_CTX_use_certificate_file(ctx_, path((std::string(cert_name) + ".pem").c_str()).c_str(), SSL_FILETYPE_PEM);
+      SSL_CTX_use_PrivateKey_file(ctx_, path((std::string(cert_name) + ".key").c_str()).c_str(), SSL_FILETYPE_PEM);
+    }
+    ssl_ = SSL_new(ctx_);
+    in_ = BIO_new(BIO_s_mem());
+    out_ = BIO_new(BIO_s_mem());
+    BIO_set_mem_eof_return(in_, -1);
+    SSL_set_bio(ssl_, in_, out_);
+    SSL_set_tlsext_host_name(ssl_, "app.example.com");
+    SSL_set1_host(ssl_, "app.example.com");
+    if (resume) SSL_set_session(ssl_, resume);
+    SSL_set_connect_state(ssl_);
+  }
+  ~Client() {
+    // SSL_free without a shutdown marks the session not resumable (an
+    // aborted connection's session is suspect); these tests close cleanly.
+    SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_free(ssl_);
+    SSL_CTX_free(ctx_);
+  }
+  SSL* ssl() { return ssl_; }
+
+  // Runs the handshake against conn until both sides stop moving.
+  // Returns whether the client finished its handshake.
+  bool handshake(Conn* conn) {
+    bool done = false;
+    for (int round = 0; round < 20; ++round) {
+      if (!done) done = SSL_do_handshake(ssl_) == 1;
+      move_to_server(conn);
+      uint8_t sink[256];
+      conn->read_plaintext(sink, sizeof sink);
+      move_to_client(conn);
+      if (conn->state() == Conn::State::kFailed) {
+        SSL_do_handshake(ssl_);  // read the alert
+        return false;
+      }
+      if (done && conn->state() == Conn::State::kEstablished && conn->pending_ciphertext() == 0) break;
+    }
+    // TLS 1.3 tickets arrive after the handshake; a read consumes them.
+    char byte;
+    SSL_read(ssl_, &byte, 1);
+    ERR_clear_error();
+    return done;
+  }
+
+  void move_to_server(Conn* conn) {
+    uint8_t buf[16384];
+    int n;
+    while ((n = BIO_read(out_, buf, sizeof buf)) > 0) conn->push_ciphertext(buf, static_cast<std::size_t>(n));
+  }
+  void move_to_client(Conn* conn) {
+    uint8_t buf[16384];
+    std::size_t n;
+    while ((n = conn->pull_ciphertext(buf, sizeof buf)) > 0) BIO_write(in_, buf, static_cast<int>(n));
+  }
+
+ private:
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+  BIO* in_ = nullptr;
+  BIO* out_ = nullptr;
+};
+
+TicketKeyRing fresh_ring() {
+  TicketKeyRing ring;
+  EXPECT_TRUE(ticket_ring_rotate(&ring));
+  return ring;
+}
+
+class Tls : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_FALSE(fixtures().empty()) << "make-certs.sh failed (TANDEM_MAKE_CERTS unset?)"; }
+  char error_[256] = "";
+};
+
+TEST_F(Tls, Tls13HandshakeWithVerifiedClientCertAndData) {
+  Server s;
+  TicketKeyRing ring = fresh_ring();
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, &ring, error_, sizeof error_)) << error_;
+  Conn conn;
+  ASSERT_TRUE(conn.start(ctx));
+  Client client("client");
+  ASSERT_TRUE(client.handshake(&conn)) << conn.failure_reason();
+  ASSERT_EQ(conn.state(), Conn::State::kEstablished);
+  EXPECT_EQ(SSL_version(conn.native()), TLS1_3_VERSION);
+  EXPECT_EQ(conn.sni(), "app.example.com");
+  EXPECT_FALSE(conn.resumed());
+  const ClientCertResult& cert = conn.client_cert();
+  EXPECT_EQ(cert.status, ClientCertStatus::kVerified);
+  EXPECT_STREQ(cert.identity.device_id, "device-0001");
+  ASSERT_EQ(cert.identity.tag_count, 2u);
+  EXPECT_STREQ(cert.identity.tags[0], "corp");
+  EXPECT_STREQ(cert.identity.tags[1], "managed");
+  EXPECT_FALSE(cert.identity.truncated);
+
+  // Application data both ways.
+  const char request[] = "GET / HTTP/1.1\r\nHost: app.example.com\r\n\r\n";
+  ASSERT_EQ(SSL_write(client.ssl(), request, sizeof request - 1), static_cast<int>(sizeof request - 1));
+  client.move_to_server(&conn);
+  uint8_t plain[256];
+  std::size_t n = conn.read_plaintext(plain, sizeof plain);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(plain), n), request);
+  const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  EXPECT_EQ(conn.write_plaintext(reinterpret_cast<const uint8_t*>(reply), sizeof reply - 1), sizeof reply - 1);
+  client.move_to_client(&conn);
+  char got[256];
+  int r = SSL_read(client.ssl(), got, sizeof got);
+  ASSERT_GT(r, 0);
+  EXPECT_EQ(std::string(got, static_cast<std::size_t>(r)), reply);
+
+  conn.shutdown();
+  client.move_to_client(&conn);
+  EXPECT_EQ(SSL_read(client.ssl(), got, sizeof got), 0);
+  EXPECT_EQ(SSL_get_error(client.ssl(), 0), SSL_ERROR_ZERO_RETURN);
+}
+
+TEST_F(Tls, Tls12HandshakeWithClientCert) {
+  Server s;
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  Conn conn;
+  ASSERT_TRUE(conn.start(ctx));
+  Client client("client", TLS1_2_VERSION);
+  ASSERT_TRUE(client.handshake(&conn)) << conn.failure_reason();
+  EXPECT_EQ(SSL_version(conn.native()), TLS1_2_VERSION);
+  EXPECT_EQ(conn.client_cert().status, ClientCertStatus::kVerified);
+  EXPECT_STREQ(conn.client_cert().identity.device_id, "device-0001");
+}
+
+TEST_F(Tls, CertificateOfAnotherCaIsRefused) {
+  Server s;
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  Conn conn;
+  ASSERT_TRUE(conn.start(ctx));
+  Client client("stranger");
+  EXPECT_FALSE(client.handshake(&conn));
+  EXPECT_EQ(conn.state(), Conn::State::kFailed);
+  EXPECT_EQ(conn.client_cert().status, ClientCertStatus::kFailed);
+  EXPECT_EQ(conn.client_cert().verify_error, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+  EXPECT_STRNE(conn.failure_reason(), "");
+}
+
+TEST_F(Tls, RevokedCertificateIsRefusedOnlyWithTheCrl) {
+  {
+    Server s;
+    ServerContext ctx;
+    ASSERT_TRUE(ctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+    Conn conn;
+    ASSERT_TRUE(conn.start(ctx));
+    Client client("revoked");
+    EXPECT_FALSE(client.handshake(&conn));
+    EXPECT_EQ(conn.client_cert().status, ClientCertStatus::kFailed);
+    EXPECT_EQ(conn.client_cert().verify_error, X509_V_ERR_CERT_REVOKED);
+  }
+  Server without_crl(false, false);
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(without_crl.config, nullptr, error_, sizeof error_)) << error_;
+  Conn conn;
+  ASSERT_TRUE(conn.start(ctx));
+  Client client("revoked");
+  EXPECT_TRUE(client.handshake(&conn));
+  EXPECT_EQ(conn.client_cert().status, ClientCertStatus::kVerified);
+}
+
+TEST_F(Tls, NoCertificateUnderBlockAndAccept) {
+  for (bool accept : {false, true}) {
+    Server s(accept);
+    ServerContext ctx;
+    ASSERT_TRUE(ctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+    Conn conn;
+    ASSERT_TRUE(conn.start(ctx));
+    Client client(nullptr);
+    bool ok = client.handshake(&conn);
+    EXPECT_EQ(conn.client_cert().status, ClientCertStatus::kNone) << accept;
+    if (accept) {
+      EXPECT_TRUE(ok);
+      EXPECT_EQ(conn.state(), Conn::State::kEstablished);
+    } else {
+      EXPECT_EQ(conn.state(), Conn::State::kFailed);
+    }
+  }
+}
+
+// Two contexts built separately (as on the two nodes), each with its own
+// ring holding the same key: a session from the first resumes on the
+// second, certificate result and identity included.
+void resume_across_contexts(int version, bool same_key, char* error, std::size_t error_size,
+                            const char* b_context = "tandem-ztna") {
+  Server s;
+  TicketKeyRing ring_a = fresh_ring();
+  TicketKeyRing ring_b = same_key ? ring_a : fresh_ring();
+  ServerContext a, b;
+  ASSERT_TRUE(a.init(s.config, &ring_a, error, error_size)) << error;
+  Server s_b;
+  s_b.config.session_id_context = b_context;
+  ASSERT_TRUE(b.init(s_b.config, &ring_b, error, error_size)) << error;
+  const bool resumes = same_key && std::string(b_context) == s.config.session_id_context;
+
+  SSL_SESSION* session = nullptr;
+  {
+    Conn conn;
+    ASSERT_TRUE(conn.start(a));
+    Client client("client", version);
+    ASSERT_TRUE(client.handshake(&conn)) << conn.failure_reason();
+    session = SSL_get1_session(client.ssl());
+    ASSERT_NE(session, nullptr);
+    ASSERT_EQ(SSL_SESSION_is_resumable(session), 1);
+  }
+  Conn conn;
+  ASSERT_TRUE(conn.start(b));
+  Client client("client", version, session);
+  ASSERT_TRUE(client.handshake(&conn)) << conn.failure_reason();
+  SSL_SESSION_free(session);
+  EXPECT_EQ(conn.resumed(), resumes);
+  EXPECT_EQ(SSL_session_reused(client.ssl()) == 1, resumes);
+  EXPECT_EQ(conn.client_cert().status, ClientCertStatus::kVerified);
+  EXPECT_STREQ(conn.client_cert().identity.device_id, "device-0001");
+}
+
+TEST_F(Tls, Tls13SessionResumesOnTheOtherContextWithTheSameTicketKey) {
+  resume_across_contexts(TLS1_3_VERSION, true, error_, sizeof error_);
+}
+TEST_F(Tls, Tls12SessionResumesOnTheOtherContextWithTheSameTicketKey) {
+  resume_across_contexts(TLS1_2_VERSION, true, error_, sizeof error_);
+}
+TEST_F(Tls, ADifferentTicketKeyMeansAFullHandshake) {
+  resume_across_contexts(TLS1_3_VERSION, false, error_, sizeof error_);
+}
+// Another access proxy (another session id context; any length) shares the
+// keys but not the sessions.
+TEST_F(Tls, AnotherProxysContextDoesNotResume) {
+  resume_across_contexts(TLS1_3_VERSION, true, error_, sizeof error_,
+                         "another-access-proxy-with-a-name-longer-than-thirty-two-bytes");
+  resume_across_contexts(TLS1_2_VERSION, true, error_, sizeof error_, "other");
+}
+
+TEST_F(Tls, OlderRingKeysStillDecrypt) {
+  Server s;
+  TicketKeyRing ring = fresh_ring();
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, &ring, error_, sizeof error_)) << error_;
+  SSL_SESSION* session = nullptr;
+  {
+    Conn conn;
+    ASSERT_TRUE(conn.start(ctx));
+    Client client("client");
+    ASSERT_TRUE(client.handshake(&conn));
+    session = SSL_get1_session(client.ssl());
+  }
+  ASSERT_TRUE(ticket_ring_rotate(&ring));  // the ticket's key is no longer current
+  Conn conn;
+  ASSERT_TRUE(conn.start(ctx));
+  Client client("client", TLS1_3_VERSION, session);
+  ASSERT_TRUE(client.handshake(&conn));
+  SSL_SESSION_free(session);
+  EXPECT_TRUE(conn.resumed());
+  // Rotating the whole ring away drops it.
+  for (std::size_t i = 0; i < kTicketRingSize; ++i) ASSERT_TRUE(ticket_ring_rotate(&ring));
+  session = SSL_get1_session(client.ssl());
+  Conn again;
+  ASSERT_TRUE(again.start(ctx));
+  Client third("client", TLS1_3_VERSION, session);
+  ASSERT_TRUE(third.handshake(&again));
+  SSL_SESSION_free(session);
+  EXPECT_FALSE(again.resumed());
+}
+
+TEST_F(Tls, BadFilesNameThemselves) {
+  Server s;
+  std::string missing = fixtures() + "/missing.pem";
+  s.config.ca_files[0] = missing.c_str();
+  ServerContext ctx;
+  EXPECT_FALSE(ctx.init(s.config, nullptr, error_, sizeof error_));
+  EXPECT_NE(std::string(error_).find("missing.pem"), std::string::npos) << error_;
+  Server wrong_key;
+  std::string client_key = path("client.key");
+  wrong_key.config.private_key_file = client_key.c_str();
+  EXPECT_FALSE(ctx.init(wrong_key.config, nullptr, error_, sizeof error_));
+  EXPECT_NE(std::string(error_).find("private key"), std::string::npos) << error_;
+}
+
+TEST_F(Tls, PoolHandsOutEachConnOnce) {
+  ConnPool pool;
+  ASSERT_TRUE(pool.init(3));
+  Conn* a = pool.acquire();
+  Conn* b = pool.acquire();
+  Conn* c = pool.acquire();
+  EXPECT_EQ(pool.acquire(), nullptr);
+  EXPECT_TRUE(a != b && b != c && a != c);
+  pool.put(b);
+  EXPECT_EQ(pool.available(), 1u);
+  EXPECT_EQ(pool.acquire(), b);
+}
+
+}  // namespace
+}  // namespace tandem::dp::tls

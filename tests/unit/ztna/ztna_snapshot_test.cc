@@ -1,0 +1,105 @@
+// The daemon's ZTNA translation: a parsed config becomes the proxy-policy
+// pools, user credentials and TLS settings the workers read.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "controlplane/config/config.h"
+#include "controlplane/daemon/ztna_snapshot.h"
+#include "dataplane/user/user_password.h"
+
+namespace tandem::daemon {
+namespace {
+
+constexpr std::string_view kConfig =
+    "config system interface\n"
+    " edit port1\n  set device af_xdp:veth1\n  set ip 172.16.200.1/24\n next\n"
+    " edit port2\n  set device af_xdp:veth2\n  set ip 10.1.100.1/24\n next\n"
+    "end\n"
+    "config firewall address\n edit lan\n  set subnet 10.1.100.0/24\n next\nend\n"
+    "config vpn certificate ca\n edit ca1\n  set ca /etc/ca1.pem\n next\nend\n"
+    "config vpn certificate local\n edit srv\n  set certificate /etc/srv.pem\n  set private-key /etc/srv.key\n next\nend\n"
+    "config vpn certificate crl\n edit crl1\n  set crl /etc/crl1.pem\n next\nend\n"
+    "config user local\n edit u1\n  set passwd pw1\n next\n edit u2\n  set passwd pw2\n  set status disable\n next\nend\n"
+    "config user group\n edit g\n  set member u2\n next\nend\n"
+    "config firewall vip\n"
+    " edit v1\n  set type access-proxy\n  set extip 10.1.100.1\n  set extport 443\n  set ssl-certificate srv\n next\n"
+    " edit v2\n  set type access-proxy\n  set extip 10.1.100.1\n  set extport 8443\n  set ssl-certificate srv\n next\n"
+    "end\n"
+    "config firewall access-proxy\n"
+    " edit p1\n  set vip v1\n  set client-cert-ca ca1\n next\n"
+    " edit p2\n  set vip v2\n  set client-cert disable\n next\n"
+    "end\n"
+    "config firewall proxy-policy\n"
+    " edit 10\n  set proxy access-proxy\n  set access-proxy p2 p1\n  set srcintf port2\n  set srcaddr lan\n"
+    "  set users u1\n  set groups g\n  set ztna-ems-tag managed corp\n  set ztna-tags-match-logic and\n"
+    "  set action accept\n next\n"
+    " edit 11\n  set proxy access-proxy\n  set access-proxy p2\n  set srcintf any\n  set srcaddr none\n next\n"
+    "end\n";
+
+TEST(ZtnaSnapshot, PoliciesUsersAndTls) {
+  config::ParseResult r = config::parse(kConfig, "node.conf");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  config::NodeConfig node = config::node_config(r.config);
+  std::vector<DataPortRef> ports = {{"port1", 0, {}, true}, {"port2", 1, {}, true}};
+  auto policies = std::make_unique<dp::ZtnaPolicyConf>();
+  auto users = std::make_unique<dp::ZtnaUserDb>();
+  std::string error;
+  ASSERT_TRUE(build_ztna(node.ztna, ports, policies.get(), users.get(), &error)) << error;
+
+  ASSERT_EQ(policies->nb_policies, 2u);
+  const dp::ZtnaPolicy& p = policies->policies[0];
+  EXPECT_EQ(p.id, 10u);
+  EXPECT_EQ(p.proxy_mask, 0b11u);
+  EXPECT_EQ(p.srcintf_mask, 1u << 1);
+  ASSERT_EQ(p.src_count, 1u);
+  EXPECT_EQ(policies->addrs[p.src_index].lo, 0x0a016400u);
+  EXPECT_EQ(policies->addrs[p.src_index].hi, 0x0a0164ffu);
+  EXPECT_EQ(p.dst_count, 0u);  // any
+  ASSERT_EQ(p.user_count, 2u);  // u1 and g's member u2
+  EXPECT_EQ(std::string(policies->names[p.user_index + 1].text, policies->names[p.user_index + 1].len), "u2");
+  ASSERT_EQ(p.tag_count, 2u);
+  EXPECT_TRUE(p.tags_all);
+  EXPECT_TRUE(p.accept);
+  const dp::ZtnaPolicy& q = policies->policies[1];
+  EXPECT_EQ(q.proxy_mask, 0b10u);
+  EXPECT_EQ(q.srcintf_mask, UINT32_MAX);
+  ASSERT_EQ(q.src_count, 1u);  // "none": one empty range, not "any"
+  EXPECT_GT(policies->addrs[q.src_index].lo, policies->addrs[q.src_index].hi);
+  EXPECT_FALSE(q.accept);
+
+  ASSERT_EQ(users->count, 2u);
+  EXPECT_TRUE(users->users[0].enabled);
+  EXPECT_TRUE(dp::user_password_verify(users->users[0].hash, "pw1"));
+  EXPECT_FALSE(users->users[1].enabled);
+
+  dp::tls::ServerConfig tls;
+  ASSERT_TRUE(tls_server_config(node.ztna.access_proxies[0], &tls, &error)) << error;
+  EXPECT_STREQ(tls.certificate_file, "/etc/srv.pem");
+  EXPECT_STREQ(tls.private_key_file, "/etc/srv.key");
+  ASSERT_EQ(tls.ca_count, 1u);
+  EXPECT_STREQ(tls.ca_files[0], "/etc/ca1.pem");
+  ASSERT_EQ(tls.crl_count, 1u);
+  EXPECT_TRUE(tls.client_cert);
+  EXPECT_FALSE(tls.empty_cert_accept);
+  EXPECT_STREQ(tls.session_id_context, "p1");
+  ASSERT_TRUE(tls_server_config(node.ztna.access_proxies[1], &tls, &error)) << error;
+  EXPECT_FALSE(tls.client_cert);
+}
+
+TEST(ZtnaSnapshot, TooLongTagIsAnError) {
+  config::ZtnaConfig z;
+  config::ZtnaProxyPolicy p{};
+  p.ems_tags = {std::string(65, 't')};
+  z.policies.push_back(p);
+  auto policies = std::make_unique<dp::ZtnaPolicyConf>();
+  auto users = std::make_unique<dp::ZtnaUserDb>();
+  std::string error;
+  EXPECT_FALSE(build_ztna(z, {}, policies.get(), users.get(), &error));
+  EXPECT_NE(error.find("longer than 64 bytes"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace tandem::daemon
