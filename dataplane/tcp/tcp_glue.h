@@ -69,6 +69,11 @@ TcpGlue* tcp_glue_create(Dataplane* dp, WorkerContext* w);
 // Frees the stack, pool and ring (connections just vanish).
 void tcp_glue_destroy(TcpGlue* g);
 
+// dataplane_set_clock: the stack restarts empty on the new clock (its timer
+// wheel only moves forward, so it cannot follow a clock that jumps back).
+// Listeners come back from the snapshot at the next poll.
+void tcp_glue_restart_clock(TcpGlue* g);
+
 // A TCP frame to one of the node's addresses on an active port. Takes m and
 // returns true, or returns false (not the node's TCP) and leaves m alone.
 bool tcp_glue_input(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
