@@ -52,7 +52,7 @@ struct TcpOutput {
 // can pick a source port whose RSS hash returns to this worker.
 using TcpPortFilter = bool (*)(void* ctx, const TcpTuple& tuple);
 
-inline constexpr unsigned kTcpMaxOoo = 8;  // out-of-order ranges held per connection
+inline constexpr unsigned kTcpMaxOoo = 16;  // out-of-order ranges held (and SACKed ranges known) per connection
 inline constexpr uint32_t kTcpNil = UINT32_MAX;
 
 struct TcpRing {
