@@ -58,6 +58,14 @@ struct TcpGlue {
 // connections per listener before SYNs are answered with cookies.
 inline constexpr uint32_t kTcpGlueBufBytes = 128 * 1024;
 inline constexpr uint32_t kTcpGlueSynBacklog = 64;
+// A listener's backlog on a stack of `table` slots: at most a quarter of
+// the table, so the two test listeners' half-open connections never fill
+// it and a flood still leaves slots for cookie-validated connections (a
+// cookie ACK that finds the table full is dropped).
+inline uint32_t tcp_glue_syn_backlog(uint32_t table) {
+  uint32_t quarter = table / 4 > 0 ? table / 4 : 1;
+  return quarter < kTcpGlueSynBacklog ? quarter : kTcpGlueSynBacklog;
+}
 inline constexpr unsigned kTcpGlueHandoffRing = 1024;
 // An idle worker with live connections naps at most this long, so timers
 // (1 ms wheel tick, 40 ms delayed ACK, 200 ms RTO) fire on time whatever
