@@ -166,14 +166,11 @@ bool new_ack(TcpStack* s, TcpConn* c, uint32_t ack) {
       ++s->counters.partial_acks;
       st.snd_una = ack;
       sack_prune(c);
-      // The hole at the new snd_una, unless a duplicate ACK already had it
-      // resent; then the next hole the scoreboard shows.
-      if (seq_leq(c->rexmit_nxt, ack)) {
-        retransmit_first(s, c);
-        c->rexmit_nxt = ack + st.snd_mss;
-      } else {
-        sack_retransmit_hole(s, c);
-      }
+      // The hole at the new snd_una, as NewReno does, even when a duplicate
+      // ACK had it resent already: a partial ACK a round trip later means
+      // that resend was lost too (without this, only the RTO found it).
+      retransmit_first(s, c);
+      if (seq_lt(c->rexmit_nxt, ack + st.snd_mss)) c->rexmit_nxt = ack + st.snd_mss;
       st.cwnd = st.cwnd > acked ? st.cwnd - acked : 0;
       if (acked >= st.snd_mss) st.cwnd += st.snd_mss;
       if (st.cwnd < st.snd_mss) st.cwnd = st.snd_mss;
