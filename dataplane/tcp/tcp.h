@@ -52,7 +52,7 @@ struct TcpOutput {
 // can pick a source port whose RSS hash returns to this worker.
 using TcpPortFilter = bool (*)(void* ctx, const TcpTuple& tuple);
 
-inline constexpr unsigned kTcpMaxOoo = 8;  // out-of-order ranges held per connection
+inline constexpr unsigned kTcpMaxOoo = 16;  // out-of-order ranges held (and SACKed ranges known) per connection
 inline constexpr uint32_t kTcpNil = UINT32_MAX;
 
 struct TcpRing {
@@ -74,6 +74,18 @@ struct TcpConn {
   bool ooo_fin;                  // a FIN arrived out of order, at ooo_fin_seq
   bool in_use;
   uint32_t ooo_fin_seq;
+  // Sender's SACK scoreboard: what the peer reported holding beyond
+  // snd_una (sorted, disjoint), and in recovery the next sequence a hole
+  // may be retransmitted from (one hole per duplicate ACK).
+  TcpSackBlock sacked[kTcpMaxOoo];
+  uint8_t nb_sacked;
+  uint32_t rexmit_nxt;
+  // Eifel (RFC 3522): a fast retransmit remembers the window it cut and its
+  // own timestamp; if the first ACK of new data echoes an older one, the
+  // original had only been reordered and the cut is undone.
+  bool undo_armed;
+  uint32_t undo_ts, undo_cwnd, undo_ssthresh;
+  uint32_t ack_ts_ecr;  // TSecr of the segment being processed (0: none)
   const TcpCallbacks* cb;
   void* app;
 };

@@ -14,6 +14,7 @@ void conn_input(TcpStack* s, TcpConn* c, const TcpSegment& seg);
 
 // tcp_output.cc
 void conn_output(TcpStack* s, TcpConn* c);             // whatever the state allows
+void conn_output_forced(TcpStack* s, TcpConn* c);      // ... without sender SWS avoidance
 void conn_send_syn(TcpStack* s, TcpConn* c);           // SYN or SYN-ACK (state decides)
 void conn_send_ack(TcpStack* s, TcpConn* c);           // a pure ACK now
 void conn_send_challenge_ack(TcpStack* s, TcpConn* c); // RFC 5961, rate-limited

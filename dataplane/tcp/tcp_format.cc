@@ -78,6 +78,7 @@ size_t tcp_format_counters(const TcpCounters& k, char* buf, size_t len) {
   put("rto_events", k.rto_events);
   put("fast_retransmits", k.fast_retransmits);
   put("partial_acks", k.partial_acks);
+  put("spurious_retransmits", k.spurious_retransmits);
   put("dup_acks", k.dup_acks);
   put("ooo_queued", k.ooo_queued);
   put("ooo_dropped", k.ooo_dropped);

@@ -267,13 +267,26 @@ bool run_inline_or_post(Dataplane* dp, TcpGlue* g, TcpDiagRequest* req, unsigned
 
 }  // namespace
 
-TcpGlue* tcp_glue_create(Dataplane* dp, WorkerContext* w) {
-  int socket = static_cast<int>(dp->params_.socket_id);
+namespace {
+
+TcpConfig glue_stack_config(const Dataplane* dp) {
   TcpConfig cfg{};
   cfg.max_conns = dp->params_.tcp_max_conns;
   cfg.sndbuf = kTcpGlueBufBytes;
   cfg.rcvbuf = kTcpGlueBufBytes;
   cfg.secret_seed = rte_rand();  // cookies, ISS and the table hash unguessable per boot
+  return cfg;
+}
+
+uint64_t glue_clock_us(const Dataplane* dp) {
+  return dp->clock_ != nullptr ? dataplane_now_ms(dp) * 1000 : rte_rdtsc() / dp->tsc_per_us_;
+}
+
+}  // namespace
+
+TcpGlue* tcp_glue_create(Dataplane* dp, WorkerContext* w) {
+  int socket = static_cast<int>(dp->params_.socket_id);
+  TcpConfig cfg = glue_stack_config(dp);
   auto* g = static_cast<TcpGlue*>(
       rte_zmalloc_socket("tandem_tcp_glue", sizeof(TcpGlue), RTE_CACHE_LINE_SIZE, socket));
   if (g == nullptr) return nullptr;
@@ -303,10 +316,17 @@ TcpGlue* tcp_glue_create(Dataplane* dp, WorkerContext* w) {
   }
   tcp_service_init_pattern(pattern);
   g->pattern = pattern;
-  uint64_t now = dp->clock_ != nullptr ? dataplane_now_ms(dp) * 1000 : rte_rdtsc() / dp->tsc_per_us_;
-  g->now_us = now;
-  g->stack = tcp_stack_init(smem, cfg, TcpOutput{glue_emit, g}, now);
+  g->now_us = glue_clock_us(dp);
+  g->stack = tcp_stack_init(smem, cfg, TcpOutput{glue_emit, g}, g->now_us);
   return g;
+}
+
+void tcp_glue_restart_clock(TcpGlue* g) {
+  const Dataplane* dp = g->w->dp;
+  g->now_us = glue_clock_us(dp);
+  g->stack = tcp_stack_init(g->stack, glue_stack_config(dp), TcpOutput{glue_emit, g}, g->now_us);
+  g->service = TcpServiceConf{};
+  g->echo_listener = g->http_listener = -1;
 }
 
 void tcp_glue_destroy(TcpGlue* g) {

@@ -58,6 +58,14 @@ struct TcpGlue {
 // connections per listener before SYNs are answered with cookies.
 inline constexpr uint32_t kTcpGlueBufBytes = 128 * 1024;
 inline constexpr uint32_t kTcpGlueSynBacklog = 64;
+// A listener's backlog on a stack of `table` slots: at most a quarter of
+// the table, so the two test listeners' half-open connections never fill
+// it and a flood still leaves slots for cookie-validated connections (a
+// cookie ACK that finds the table full is dropped).
+inline uint32_t tcp_glue_syn_backlog(uint32_t table) {
+  uint32_t quarter = table / 4 > 0 ? table / 4 : 1;
+  return quarter < kTcpGlueSynBacklog ? quarter : kTcpGlueSynBacklog;
+}
 inline constexpr unsigned kTcpGlueHandoffRing = 1024;
 // An idle worker with live connections naps at most this long, so timers
 // (1 ms wheel tick, 40 ms delayed ACK, 200 ms RTO) fire on time whatever
@@ -68,6 +76,11 @@ inline constexpr unsigned kTcpGlueMaxNapUs = 1000;
 TcpGlue* tcp_glue_create(Dataplane* dp, WorkerContext* w);
 // Frees the stack, pool and ring (connections just vanish).
 void tcp_glue_destroy(TcpGlue* g);
+
+// dataplane_set_clock: the stack restarts empty on the new clock (its timer
+// wheel only moves forward, so it cannot follow a clock that jumps back).
+// Listeners come back from the snapshot at the next poll.
+void tcp_glue_restart_clock(TcpGlue* g);
 
 // A TCP frame to one of the node's addresses on an active port. Takes m and
 // returns true, or returns false (not the node's TCP) and leaves m alone.

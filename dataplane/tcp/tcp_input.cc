@@ -43,6 +43,84 @@ void retransmit_first(TcpStack* s, TcpConn* c) {
   st.snd_nxt = seq_max(saved_nxt, st.snd_nxt);
 }
 
+// The peer's SACK blocks into the scoreboard (RFC 2018): blocks at or
+// below the ACK (D-SACK) or beyond snd_max are ignored; overlapping and
+// adjacent ranges merge; when the board is full the lowest range goes
+// (the highest ones say most about what is lost).
+void sack_update(TcpConn* c, const TcpSegment& seg, uint32_t ack) {
+  const TcpConnState& st = c->st;
+  for (uint8_t b = 0; b < seg.opts.nb_sack && b < kTcpMaxSackBlocks; ++b) {
+    TcpSackBlock m = seg.opts.sack[b];
+    if (!seq_lt(m.left, m.right) || seq_leq(m.right, ack) || seq_gt(m.right, st.snd_max)) continue;
+    m.left = seq_max(m.left, ack);
+    TcpSackBlock out[kTcpMaxOoo + 1];
+    uint8_t keep = 0;
+    for (uint8_t i = 0; i < c->nb_sacked; ++i) {
+      const TcpSackBlock& r = c->sacked[i];
+      if (seq_leq(r.left, m.right) && seq_geq(r.right, m.left)) {
+        m.left = seq_min(m.left, r.left);
+        m.right = seq_max(m.right, r.right);
+      } else {
+        out[keep++] = r;
+      }
+    }
+    uint8_t pos = 0;
+    while (pos < keep && seq_lt(out[pos].left, m.left)) ++pos;
+    for (uint8_t i = keep; i > pos; --i) out[i] = out[i - 1];
+    out[pos] = m;
+    ++keep;
+    uint8_t from = keep > kTcpMaxOoo ? static_cast<uint8_t>(keep - kTcpMaxOoo) : 0;
+    c->nb_sacked = static_cast<uint8_t>(keep - from);
+    for (uint8_t i = 0; i < c->nb_sacked; ++i) c->sacked[i] = out[from + i];
+  }
+}
+
+// snd_una moved: ranges it passed are acknowledged for good.
+void sack_prune(TcpConn* c) {
+  uint32_t una = c->st.snd_una;
+  uint8_t keep = 0;
+  for (uint8_t i = 0; i < c->nb_sacked; ++i) {
+    TcpSackBlock r = c->sacked[i];
+    if (seq_leq(r.right, una)) continue;
+    r.left = seq_max(r.left, una);
+    c->sacked[keep++] = r;
+  }
+  c->nb_sacked = keep;
+}
+
+// In recovery, with SACK: the next hole at or after rexmit_nxt that lies
+// below SACKed data is resent (at most one segment), so several losses in
+// a window are repaired in one RTT instead of one per partial ACK (the
+// NewReno limit that made 2 % loss cost an RTO every few windows).
+bool sack_retransmit_hole(TcpStack* s, TcpConn* c) {
+  TcpConnState& st = c->st;
+  if (!st.sack_enabled || c->nb_sacked == 0) return false;
+  uint32_t seq = seq_max(c->rexmit_nxt, st.snd_una);
+  for (uint8_t i = 0; i < c->nb_sacked; ++i) {
+    const TcpSackBlock& r = c->sacked[i];
+    if (seq_geq(seq, r.right)) continue;
+    if (seq_geq(seq, r.left)) {
+      seq = r.right;
+      continue;
+    }
+    uint32_t len = r.left - seq;
+    if (len > st.snd_mss) len = st.snd_mss;
+    // The normal sender for exactly [seq, seq + len): rewind, open the
+    // window that far, restore.
+    uint32_t saved_nxt = st.snd_nxt, saved_cwnd = st.cwnd, saved_wnd = st.snd_wnd;
+    st.snd_nxt = seq;
+    st.cwnd = seq - st.snd_una + len;
+    if (st.snd_wnd < st.cwnd) st.snd_wnd = st.cwnd;
+    conn_output_forced(s, c);
+    st.snd_wnd = saved_wnd;
+    st.cwnd = saved_cwnd;
+    st.snd_nxt = seq_max(saved_nxt, st.snd_nxt);
+    c->rexmit_nxt = seq + len;
+    return true;
+  }
+  return false;
+}
+
 // ACK of new data (RFC 5681 3.1, RFC 6582 3.2 steps 3-4, RFC 6298 5.2-5.3).
 // Returns true when send-ring room was freed.
 bool new_ack(TcpStack* s, TcpConn* c, uint32_t ack) {
@@ -64,6 +142,17 @@ bool new_ack(TcpStack* s, TcpConn* c, uint32_t ack) {
     recompute_rto(s, st);
   }
   st.rto_backoff = 0;
+  if (c->undo_armed) {
+    c->undo_armed = false;  // only the first ACK after the retransmission tells
+    if (c->ack_ts_ecr != 0 && seq_lt(c->ack_ts_ecr, c->undo_ts)) {
+      st.cwnd = st.cwnd > c->undo_cwnd ? st.cwnd : c->undo_cwnd;
+      st.ssthresh = st.ssthresh > c->undo_ssthresh ? st.ssthresh : c->undo_ssthresh;
+      st.flags &= ~kTcpfInRecovery;
+      st.dupacks = 0;
+      st.recover = ack;
+      ++s->counters.spurious_retransmits;
+    }
+  }
   bool partial = false;
   if (st.flags & kTcpfInRecovery) {
     if (seq_geq(ack, st.recover)) {
@@ -76,7 +165,12 @@ bool new_ack(TcpStack* s, TcpConn* c, uint32_t ack) {
       partial = true;
       ++s->counters.partial_acks;
       st.snd_una = ack;
+      sack_prune(c);
+      // The hole at the new snd_una, as NewReno does, even when a duplicate
+      // ACK had it resent already: a partial ACK a round trip later means
+      // that resend was lost too (without this, only the RTO found it).
       retransmit_first(s, c);
+      if (seq_lt(c->rexmit_nxt, ack + st.snd_mss)) c->rexmit_nxt = ack + st.snd_mss;
       st.cwnd = st.cwnd > acked ? st.cwnd - acked : 0;
       if (acked >= st.snd_mss) st.cwnd += st.snd_mss;
       if (st.cwnd < st.snd_mss) st.cwnd = st.snd_mss;
@@ -94,6 +188,7 @@ bool new_ack(TcpStack* s, TcpConn* c, uint32_t ack) {
     }
   }
   st.snd_una = ack;
+  sack_prune(c);
   if (seq_lt(st.snd_nxt, st.snd_una)) st.snd_nxt = st.snd_una;
   if (st.snd_una == st.snd_max) st.rexmt_at = 0;
   else st.rexmt_at = s->now_us + st.rto_us;  // also after a partial ACK (RFC 6582 step 4)
@@ -108,17 +203,39 @@ void dup_ack(TcpStack* s, TcpConn* c) {
   ++s->counters.dup_acks;
   ++st.dupacks;
   if (st.flags & kTcpfInRecovery) {
-    st.cwnd += st.snd_mss;
+    // A segment left the network: its slot resends a hole if SACK shows
+    // one, else it inflates cwnd for new data (RFC 6582).
+    if (!sack_retransmit_hole(s, c)) st.cwnd += st.snd_mss;
     return;
   }
-  if (st.dupacks != 3 || !seq_geq(st.snd_una, st.recover)) return;
+  // RFC 6582 4.1: after an RTO, duplicates of the go-back-N resend must not
+  // start another recovery. The SACK scoreboard tells them apart: data the
+  // peer holds beyond snd_una means a hole, not a resend (RFC 6675 5).
+  bool after_rto = !seq_geq(st.snd_una, st.recover);
+  if (st.dupacks < 3) {
+    // RFC 3042 limited transmit: a new segment per early duplicate, so a
+    // small window still produces the third one instead of waiting for RTO.
+    if (!after_rto) {
+      uint32_t saved = st.cwnd;
+      st.cwnd += st.dupacks * st.snd_mss;
+      conn_output(s, c);
+      st.cwnd = saved;
+    }
+    return;
+  }
+  if (st.dupacks != 3 || (after_rto && c->nb_sacked == 0)) return;
   ++s->counters.fast_retransmits;
+  c->undo_armed = st.ts_enabled;
+  c->undo_ts = tcp_ts_now(s);
+  c->undo_cwnd = st.cwnd;
+  c->undo_ssthresh = st.ssthresh;
   uint32_t half = (st.snd_max - st.snd_una) / 2;
   st.ssthresh = half > 2u * st.snd_mss ? half : 2u * st.snd_mss;
   st.recover = st.snd_max;
   st.flags |= kTcpfInRecovery;
   st.flags &= ~kTcpfRttTiming;
   retransmit_first(s, c);
+  c->rexmit_nxt = st.snd_una + st.snd_mss;
   st.cwnd = st.ssthresh + 3u * st.snd_mss;
   st.rexmt_at = s->now_us + st.rto_us;
 }
@@ -356,6 +473,8 @@ void conn_input(TcpStack* s, TcpConn* c, const TcpSegment& seg) {
 
   bool writable = false, readable = false;
   uint32_t seg_wnd = uint32_t{seg.window} << st.snd_wscale;
+  if (st.sack_enabled && seg.opts.nb_sack > 0) sack_update(c, seg, ack);
+  c->ack_ts_ecr = st.ts_enabled && seg.opts.has_ts ? seg.opts.ts_ecr : 0;
   if (seq_gt(ack, st.snd_una)) {
     writable = new_ack(s, c, ack);
     if (conn_dead(c)) return;

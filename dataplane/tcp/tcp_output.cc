@@ -132,6 +132,11 @@ void on_rexmt(TcpStack* s, TcpConn* c, uint64_t now) {
   st.dupacks = 0;
   st.flags &= ~(kTcpfInRecovery | kTcpfRttTiming);
   st.snd_nxt = st.snd_una;
+  // Go back N from snd_una: the scoreboard starts over (RFC 6675 allows
+  // keeping it; forgetting only costs resending what the peer may hold).
+  c->nb_sacked = 0;
+  c->rexmit_nxt = st.snd_una;
+  c->undo_armed = false;
   uint64_t rto = backed_off(st.rto_us, 1, s->cfg.rto_max_us);
   st.rto_us = static_cast<uint32_t>(rto);
   st.rexmt_at = 0;
@@ -286,6 +291,7 @@ void send_rst_for(TcpStack* s, const TcpSegment& in) {
 }
 
 void conn_output(TcpStack* s, TcpConn* c) { output(s, c, false); }
+void conn_output_forced(TcpStack* s, TcpConn* c) { output(s, c, true); }
 
 namespace {
 

@@ -286,7 +286,8 @@ int relisten(TcpGlue* g, int listener, uint16_t port, uint32_t max_conns, TcpAcc
   if (listener >= 0) tcp_unlisten(g->stack, listener);
   if (port == 0) return -1;
   // Any of the node's addresses: the glue only hands in segments to them.
-  return tcp_listen(g->stack, 0, port, kTcpGlueSynBacklog, max_conns, fn, g);
+  return tcp_listen(g->stack, 0, port, tcp_glue_syn_backlog(g->stack->cfg.max_conns), max_conns, fn,
+                    g);
 }
 
 }  // namespace

@@ -169,7 +169,7 @@ struct TcpConfig {
 
 struct TcpCounters {
   uint64_t segs_in, segs_out, bytes_in, bytes_out;
-  uint64_t retransmits, rto_events, fast_retransmits, partial_acks;
+  uint64_t retransmits, rto_events, fast_retransmits, partial_acks, spurious_retransmits;
   uint64_t dup_acks, ooo_queued, ooo_dropped;
   uint64_t syn_cookies_sent, syn_cookies_validated, syn_cookies_failed;
   uint64_t resets_sent, resets_received;

@@ -628,6 +628,7 @@ void dataplane_set_clock(Dataplane* dp, DataplaneClock clock, void* arg) {
     if (w->sessions->in_use == 0) w->sessions->wheel_next_tick = now / kWheelTickMs;
     w->next_neigh_scan_ms = 0;
     w->next_ms_tsc = 0;  // back on the TSC: read it afresh
+    if (w->tcp != nullptr) tcp_glue_restart_clock(w->tcp);
   }
 }
 

@@ -14,7 +14,7 @@ TANDEM_PACKAGES=(
   libssl-dev openssl tzdata libbpf-dev libxdp-dev libhyperscan-dev
   libgtest-dev libgmock-dev
   clang llvm lld libclang-rt-14-dev
-  iproute2 iputils-ping iputils-arping procps psmisc curl tcpdump iperf3 netcat-openbsd ethtool
+  iproute2 iputils-ping iputils-arping procps psmisc curl tcpdump iperf3 netcat-openbsd ethtool hping3
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }

@@ -118,3 +118,36 @@ TEST(TransferCookie, CookieConnectionCarriesData) {
 
 }  // namespace
 }  // namespace tandem::dp::test
+
+namespace tandem::dp::test {
+namespace {
+
+// Simulated time until both sides closed, and the counters summed.
+uint64_t transfer_time(const TcpConfig& cfg, const TransferCase& tc, TcpCounters* sum) {
+  Net net(cfg, tc.seed, tc.imp);
+  Endpoint client, server;
+  uint64_t start = net.now;
+  run_transfer(tc, cfg, kTransferBytes, &net, &client, &server);
+  *sum = tcp_stack_counters(net.stack(0));
+  const TcpCounters& k1 = tcp_stack_counters(net.stack(1));
+  sum->rto_events += k1.rto_events;
+  sum->spurious_retransmits += k1.spurious_retransmits;
+  sum->fast_retransmits += k1.fast_retransmits;
+  return net.now - start;
+}
+
+// Reordering without loss: the fast retransmits it provokes are spurious,
+// and Eifel (timestamps) says so and undoes the window cut.
+TEST(TransferRecovery, ReorderingIsFoundSpurious) {
+  TransferCase tc{{"reorder", 0, 30, 0, 0, 1000, 0, 100'000'000, 20'000}, 8'000'000, 4};
+  TcpCounters k{};
+  transfer_time(test_config(), tc, &k);
+  std::printf("# reorder: fast retransmits %llu, spurious %llu\n",
+              static_cast<unsigned long long>(k.fast_retransmits),
+              static_cast<unsigned long long>(k.spurious_retransmits));
+  EXPECT_GT(k.spurious_retransmits, 0u);
+  EXPECT_LE(k.spurious_retransmits, k.fast_retransmits);
+}
+
+}  // namespace
+}  // namespace tandem::dp::test
