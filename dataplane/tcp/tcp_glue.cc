@@ -25,6 +25,7 @@
 #include "dataplane/tcp/tcp_diag.h"
 #include "dataplane/tcp/tcp_wire.h"
 #include "dataplane/worker/worker_inl.h"
+#include "dataplane/ztna/ztna_app.h"
 
 namespace tandem::dp {
 
@@ -301,6 +302,13 @@ TcpGlue* tcp_glue_create(Dataplane* dp, WorkerContext* w) {
     tcp_glue_destroy(g);
     return nullptr;
   }
+  if (dp->params_.ztna &&
+      (g->ztna = ztna_app_create(g, cfg.max_conns, socket)) == nullptr) {
+    rte_free(smem);
+    rte_free(pattern);
+    tcp_glue_destroy(g);
+    return nullptr;
+  }
   tcp_service_init_pattern(pattern);
   g->pattern = pattern;
   uint64_t now = dp->clock_ != nullptr ? dataplane_now_ms(dp) * 1000 : rte_rdtsc() / dp->tsc_per_us_;
@@ -318,6 +326,7 @@ void tcp_glue_destroy(TcpGlue* g) {
   }
   // Frames of this pool may still sit in TX buffers and neighbour queues:
   // the dataplane frees those first (free_dataplane order).
+  ztna_app_destroy(g->ztna);
   rte_mempool_free(g->pool);
   rte_free(g->stack);
   rte_free(g->conns);
@@ -358,6 +367,7 @@ unsigned tcp_glue_poll(WorkerContext* w, const ActiveConfig& cfg) {
   if (g == nullptr) return 0;
   enter(g, cfg);
   tcp_service_configure(g, cfg.snap.tcp_service);
+  ztna_app_configure(g, cfg.snap.ztna);
   unsigned taken = 0;
   serve_handoffs(g, cfg, &taken);
   enter(g, cfg);
