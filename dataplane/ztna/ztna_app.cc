@@ -11,6 +11,10 @@
 #include <rte_malloc.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -19,6 +23,8 @@
 #include "dataplane/route/route.h"
 #include "dataplane/tcp/tcp.h"
 #include "dataplane/tcp/tcp_glue.h"
+#include "dataplane/worker/worker_context.h"
+#include "dataplane/ztna/ztna_diag.h"
 
 namespace tandem::dp {
 
@@ -53,6 +59,15 @@ struct ZtnaSlot {
   uint8_t down[kStage];
 };
 
+// A `diagnose wad user list|clear` request, run on the owning worker.
+struct ZtnaUserRequest {
+  bool clear;
+  char* buf;
+  size_t len, used;
+  unsigned total;
+  std::atomic<bool> done;
+};
+
 struct ZtnaListenCtx {
   ZtnaApp* app;
   uint8_t proxy;
@@ -71,6 +86,8 @@ struct ZtnaApp {
   uint32_t nb_free;
   UserTable users;
   ZtnaAppCounters counters;
+  std::atomic<ZtnaUserRequest*> mailbox;
+  uint32_t clear_ips[kUserCapacity];  // `diagnose wad user clear` collects, then removes
   uint8_t scratch[kChunk];
 };
 
@@ -395,13 +412,121 @@ bool accept_client(void* ctx, TcpConn* c) {
   return true;
 }
 
+struct ListCtx {
+  ZtnaUserRequest* req;
+  uint64_t now_ms;
+};
+
+void list_one(const UserEntry& e, void* arg) {
+  auto* lc = static_cast<ListCtx*>(arg);
+  ZtnaUserRequest* req = lc->req;
+  ++req->total;
+  if (req->used + 1 >= req->len) return;
+  size_t n = format_user(e, lc->now_ms, "root", req->buf + req->used, req->len - req->used);
+  if (req->used + n >= req->len) {  // cut: leave it out whole
+    req->buf[req->used] = '\0';
+    return;
+  }
+  req->used += n;
+}
+
+struct ClearCtx {
+  ZtnaApp* a;
+  unsigned n;
+};
+
+void collect_one(const UserEntry& e, void* arg) {
+  auto* cc = static_cast<ClearCtx*>(arg);
+  if (cc->n < kUserCapacity) cc->a->clear_ips[cc->n++] = e.ip;
+}
+
+void serve_user_request(ZtnaApp* a, ZtnaUserRequest* req) {
+  if (req->clear) {
+    // Removing shifts entries (backward-shift deletion): collect first.
+    ClearCtx cc{a, 0};
+    a->users.for_each(collect_one, &cc);
+    for (unsigned i = 0; i < cc.n; ++i) a->users.remove(a->clear_ips[i]);
+    req->total = cc.n;
+    return;
+  }
+  if (req->len > 0) req->buf[0] = '\0';
+  ListCtx lc{req, now_ms(a)};
+  a->users.for_each(list_one, &lc);
+}
+
+bool run_inline_or_post(Dataplane* dp, ZtnaApp* a, ZtnaUserRequest* req, unsigned timeout_ms) {
+  if (!dp->launched_.load(std::memory_order_acquire)) {
+    serve_user_request(a, req);
+    return true;
+  }
+  req->done.store(false, std::memory_order_relaxed);
+  a->mailbox.store(req, std::memory_order_release);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!req->done.load(std::memory_order_acquire)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ZtnaUserRequest* expected = req;
+      // Not taken yet: withdrawn, nothing will touch req any more.
+      if (a->mailbox.compare_exchange_strong(expected, nullptr)) return false;
+      while (!req->done.load(std::memory_order_acquire)) std::this_thread::yield();
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return true;
+}
+
+ZtnaApp* app_of(Dataplane* dp, unsigned worker) {
+  WorkerContext* w = dp->workers_[worker];
+  return w != nullptr && w->tcp != nullptr ? w->tcp->ztna : nullptr;
+}
+
 }  // namespace
+
+bool dataplane_ztna_enabled(const Dataplane* dp) { return dp->params_.ztna && dp->params_.tcp_max_conns > 0; }
+
+int dataplane_ztna_user_list(Dataplane* dp, char* buf, size_t len, unsigned* total, unsigned timeout_ms) {
+  if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
+  if (buf == nullptr || len == 0) return -EINVAL;
+  std::lock_guard<std::mutex> lock(dp->control_mutex_);
+  buf[0] = '\0';
+  size_t used = 0;
+  unsigned sum = 0;
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
+    ZtnaApp* a = app_of(dp, i);
+    if (a == nullptr) continue;
+    ZtnaUserRequest req{};
+    req.buf = buf + used;
+    req.len = len - used;
+    if (!run_inline_or_post(dp, a, &req, timeout_ms)) return -ETIMEDOUT;
+    used += req.used;
+    sum += req.total;
+  }
+  if (total != nullptr) *total = sum;
+  return static_cast<int>(used);
+}
+
+int dataplane_ztna_user_clear(Dataplane* dp, unsigned* cleared, unsigned timeout_ms) {
+  if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
+  std::lock_guard<std::mutex> lock(dp->control_mutex_);
+  unsigned sum = 0;
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
+    ZtnaApp* a = app_of(dp, i);
+    if (a == nullptr) continue;
+    ZtnaUserRequest req{};
+    req.clear = true;
+    if (!run_inline_or_post(dp, a, &req, timeout_ms)) return -ETIMEDOUT;
+    sum += req.total;
+  }
+  if (cleared != nullptr) *cleared = sum;
+  return 0;
+}
 
 ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket) {
   auto* a = static_cast<ZtnaApp*>(
       rte_zmalloc_socket("tandem_ztna_app", sizeof(ZtnaApp), RTE_CACHE_LINE_SIZE, socket));
   if (a == nullptr) return nullptr;
   new (&a->users) UserTable();
+  new (&a->mailbox) std::atomic<ZtnaUserRequest*>(nullptr);
   a->g = g;
   a->max_conns = max_conns;
   for (int& l : a->listeners) l = -1;
@@ -449,6 +574,13 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
   ZtnaApp* a = g->ztna;
   if (a == nullptr) return;
   a->users.expire(now_ms(a), kUserSweepSlots, nullptr, nullptr);
+  if (a->mailbox.load(std::memory_order_relaxed) != nullptr) {
+    ZtnaUserRequest* req = a->mailbox.exchange(nullptr, std::memory_order_acq_rel);
+    if (req != nullptr) {
+      serve_user_request(a, req);
+      req->done.store(true, std::memory_order_release);
+    }
+  }
   if (rt == a->rt) return;
   for (int& l : a->listeners) {
     if (l >= 0) tcp_unlisten(g->stack, l);
