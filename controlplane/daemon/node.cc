@@ -21,6 +21,9 @@
 #include "controlplane/daemon/event_log.h"
 #include "dataplane/sync/sync.h"
 #include "controlplane/daemon/snapshot_build.h"
+#include "controlplane/daemon/ztna_snapshot.h"
+#include "dataplane/tls/tls.h"
+#include "dataplane/ztna/ztna_app.h"
 #include "controlplane/ha/vmac.h"
 #include "hw/flow/flow.h"
 #include "dataplane/session/session.h"
@@ -33,6 +36,10 @@ namespace {
 
 constexpr auto kLinkPollInterval = std::chrono::milliseconds(200);
 constexpr unsigned kMbufCache = 256;
+// TCP connections per worker when only the access proxy asks for stacks:
+// each costs 256 KiB of TCP buffers plus about 50 KiB of proxy state, and
+// a client connection with its upstream takes two.
+constexpr uint32_t kZtnaTcpConns = 256;
 // Session setup rate for `diagnose sys session stat` is measured over this.
 constexpr auto kStatsSampleInterval = std::chrono::seconds(1);
 constexpr unsigned kHbdevBurst = 32;
@@ -251,10 +258,44 @@ bool Node::build_snapshot(void* out, std::string* error) const {
   }
   fill_sync_conf(&snap->sync);
   for (const auto& w : warnings) event_log().log(Severity::kWarning, "%s", w.c_str());
+  snap->ztna = nullptr;
+  if (!node_.ztna.access_proxies.empty()) {
+    // A fresh runtime per snapshot: the TLS contexts are built here, on the
+    // control lcore, never by a worker. A proxy that cannot load its files
+    // is off; the rest of the config still applies.
+    std::string zerr;
+    auto rt = daemon::build_ztna_runtime(node_.ztna, refs, node_.dpdk.workers, ztna_ring_, &zerr);
+    if (rt == nullptr) {
+      event_log().log(Severity::kError, "ZTNA: access proxies are off: %s", zerr.c_str());
+    } else {
+      snap->ztna = rt.get();
+      ztna_runtimes_.push_back(std::move(rt));
+    }
+  }
   return true;
 }
 
+int Node::publish_snapshot(const void* snapshot) {
+  const auto* snap = static_cast<const dp::Snapshot*>(snapshot);
+  int rc = dp::dataplane_publish(dataplane_, *snap);
+  // After dataplane_publish no worker reads the previous snapshot: only
+  // connections (their counts) can still hold an older runtime.
+  ztna_retire(rc == 0 ? snap->ztna : ztna_published_);
+  return rc;
+}
+
+void Node::ztna_retire(const void* published) {
+  ztna_published_ = static_cast<const dp::ZtnaRuntime*>(published);
+  std::erase_if(ztna_runtimes_, [&](const std::unique_ptr<dp::ZtnaRuntime>& rt) {
+    return rt.get() != ztna_published_ && rt->refs.load(std::memory_order_acquire) == 0;
+  });
+}
+
 bool Node::start_dataplane(std::string* error) {
+  if (!node_.ztna.access_proxies.empty() && !dp::tls::ticket_ring_rotate(&ztna_ring_)) {
+    *error = "ZTNA: no random bytes for the session-ticket key";
+    return false;
+  }
   auto snap = std::make_unique<dp::Snapshot>();
   if (!build_snapshot(snap.get(), error)) return false;
   unsigned data_index = 0;
@@ -269,12 +310,19 @@ bool Node::start_dataplane(std::string* error) {
   // ZTNA proxy will ask for them too); their size is fixed now.
   const auto& tts = node_.tcp_test_service;
   if (tts.echo_port != 0 || tts.http_port != 0) params.tcp_max_conns = tts.max_connections;
+  // The access proxy needs the stacks too; like them, it is there only when
+  // configured at start-up (an access proxy added later waits for a restart).
+  if (!node_.ztna.access_proxies.empty()) {
+    params.ztna = true;
+    params.tcp_max_conns = std::max(params.tcp_max_conns, kZtnaTcpConns);
+  }
   char err[256] = "";
   dataplane_ = dp::dataplane_create(params, *snap, err, sizeof(err));
   if (dataplane_ == nullptr) {
     *error = std::string("dataplane: ") + err;
     return false;
   }
+  ztna_retire(snap->ztna);
   sync_hand_hbdev();
   int rc = dp::dataplane_launch(dataplane_, eal_.worker_lcores.data(),
                                 static_cast<unsigned>(eal_.worker_lcores.size()));
@@ -540,7 +588,7 @@ std::string Node::install_config(const config::Config& candidate, const std::str
   ++generation_;
   auto snap = std::make_unique<dp::Snapshot>();
   std::string err;
-  if (!build_snapshot(snap.get(), &err) || dp::dataplane_publish(dataplane_, *snap) != 0) {
+  if (!build_snapshot(snap.get(), &err) || publish_snapshot(snap.get()) != 0) {
     config_ = previous;
     node_ = config::node_config(config_);
     return "cannot publish the new configuration to the workers: " + err;

@@ -25,6 +25,7 @@
 #include "drivers/port/device.h"
 #include "drivers/port/port.h"
 #include "drivers/xdp/xdp_loader.h"
+#include "dataplane/tls/tls_types.h"
 
 struct rte_mempool;
 struct rte_flow;
@@ -34,6 +35,10 @@ class Dataplane;
 }
 namespace tandem::confsync {
 class ConfSync;
+}
+
+namespace tandem::dp {
+struct ZtnaRuntime;
 }
 
 namespace tandem::daemon {
@@ -92,6 +97,10 @@ class Node {
   bool start_ports(std::string* error);
   bool start_dataplane(std::string* error);
   bool build_snapshot(void* snapshot, std::string* error) const;
+  // dataplane_publish, then frees ZTNA runtimes no snapshot or connection
+  // uses any more. Returns dataplane_publish's code.
+  int publish_snapshot(const void* snapshot);
+  void ztna_retire(const void* published);
   void sync_xdp_addresses();
   void poll_links(bool initial);
   void poll_hbdev();
@@ -145,6 +154,7 @@ class Node {
   std::vector<cli::Command> session_commands();
   // tcp_cli.cc
   std::vector<cli::Command> tcp_commands();
+  std::vector<cli::Command> ztna_commands();  // ztna_cli.cc
   // log_cli.cc: traffic logs from the workers to the file and syslog.
   void configure_traffic_log();
   void drain_traffic_log();
@@ -158,6 +168,13 @@ class Node {
   rte_mempool* pool_ = nullptr;
   std::vector<NodePort> ports_;
   dp::Dataplane* dataplane_ = nullptr;
+  // ZTNA runtimes (dataplane/ztna/ztna_app.h), the newest last: one per
+  // snapshot built while an access proxy is configured, kept while the
+  // published snapshot points to it or a connection counts on it.
+  // Mutable: build_snapshot() is const but makes the next one.
+  mutable std::vector<std::unique_ptr<dp::ZtnaRuntime>> ztna_runtimes_;
+  const dp::ZtnaRuntime* ztna_published_ = nullptr;
+  dp::tls::TicketKeyRing ztna_ring_;  // this node's, made at start (not yet shared with the peer)
   uint64_t generation_ = 0;
   cli::CommandRegistry commands_;
   cli::CliServer cli_server_;

@@ -234,7 +234,7 @@ void Node::ha_set_active(bool active, const std::string& reason) {
   ++generation_;
   auto snap = std::make_unique<dp::Snapshot>();
   std::string err;
-  if (!build_snapshot(snap.get(), &err) || dp::dataplane_publish(dataplane_, *snap) != 0) {
+  if (!build_snapshot(snap.get(), &err) || publish_snapshot(snap.get()) != 0) {
     event_log().log(Severity::kError, "HA: cannot publish the %s snapshot: %s",
                     active ? "primary" : "secondary", err.c_str());
     return;

@@ -74,7 +74,7 @@ void Node::sync_learn_peer(uint64_t peer_epoch) {
   ++generation_;
   auto snap = std::make_unique<dp::Snapshot>();
   std::string err;
-  if (!build_snapshot(snap.get(), &err) || dp::dataplane_publish(dataplane_, *snap) != 0) {
+  if (!build_snapshot(snap.get(), &err) || publish_snapshot(snap.get()) != 0) {
     event_log().log(Severity::kError, "session pickup: cannot publish the peer's key: %s",
                     err.c_str());
     return;

@@ -1,6 +1,7 @@
 #include "controlplane/daemon/ztna_snapshot.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace tandem::daemon {
@@ -134,6 +135,47 @@ bool tls_server_config(const config::ZtnaAccessProxy& proxy, dp::tls::ServerConf
   // Per proxy, so a ticket of one proxy never resumes on another.
   out->session_id_context = proxy.name.c_str();
   return true;
+}
+
+std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& ztna,
+                                                    const std::vector<DataPortRef>& ports, unsigned nb_workers,
+                                                    const dp::tls::TicketKeyRing& ring, std::string* error) {
+  if (nb_workers > dp::kMaxWorkers) {
+    *error = "more workers than the ZTNA runtime holds";
+    return nullptr;
+  }
+  auto rt = std::make_unique<dp::ZtnaRuntime>();
+  rt->ring = ring;
+  if (!build_ztna(ztna, ports, &rt->policies, &rt->users, error)) return nullptr;
+  for (std::size_t i = 0; i < ztna.access_proxies.size(); ++i) {
+    const config::ZtnaAccessProxy& in = ztna.access_proxies[i];
+    dp::ZtnaProxyRuntime& p = rt->proxies[i];
+    p.ip = in.ip;
+    p.port = in.port;
+    std::snprintf(p.realm, sizeof p.realm, "%s", in.name.c_str());
+    p.conf = dp::ZtnaProxyConf{static_cast<uint32_t>(i), &rt->policies, &rt->users,
+                               ztna.auth_timeout_s, !ztna.auth_timeout_hard, p.realm};
+    if (!in.api_gateways.empty()) {
+      // url-map matching is not built: the first gateway serves every path.
+      const config::ZtnaApiGateway& gw = in.api_gateways.front();
+      p.round_robin = gw.ldb_method == "round-robin";
+      for (const config::ZtnaRealServer& rs : gw.realservers) {
+        if (rs.status != "active" || p.nb_servers == dp::kMaxZtnaRealServers) continue;
+        p.servers[p.nb_servers++] = dp::ZtnaRealServer{rs.ip, rs.port};
+      }
+    }
+    dp::tls::ServerConfig tc;
+    if (!tls_server_config(in, &tc, error)) return nullptr;
+    for (unsigned w = 0; w < nb_workers; ++w) {
+      char err[256] = "";
+      if (!p.tls[w].init(tc, &rt->ring, err, sizeof err)) {
+        *error = "access-proxy \"" + in.name + "\": " + err;
+        return nullptr;
+      }
+    }
+    ++rt->nb_proxies;
+  }
+  return rt;
 }
 
 }  // namespace tandem::daemon

@@ -5,12 +5,14 @@
 // apart so the ZTNA translation is tested on its own.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "controlplane/config/node_config.h"
 #include "controlplane/daemon/snapshot_build.h"
 #include "dataplane/tls/tls_types.h"
+#include "dataplane/ztna/ztna_app.h"
 #include "dataplane/ztna/ztna_types.h"
 
 namespace tandem::daemon {
@@ -26,5 +28,15 @@ bool build_ztna(const config::ZtnaConfig& ztna, const std::vector<DataPortRef>& 
 // The TLS settings of one access proxy; the paths point into proxy, which
 // must outlive *out. False with *error when it has too many CA or CRL files.
 bool tls_server_config(const config::ZtnaAccessProxy& proxy, dp::tls::ServerConfig* out, std::string* error);
+
+// What the workers run for this config (dataplane/ztna/ztna_app.h): the
+// pools above, each proxy's VIP, realm and real servers, and one TLS
+// context per worker and proxy, built here so no worker ever loads a PEM
+// file. ring: the session-ticket keys the contexts use (copied in).
+// nullptr with *error (naming the proxy and the file) on failure; an empty
+// runtime (nb_proxies 0) when no access proxy is configured.
+std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& ztna,
+                                                    const std::vector<DataPortRef>& ports, unsigned nb_workers,
+                                                    const dp::tls::TicketKeyRing& ring, std::string* error);
 
 }  // namespace tandem::daemon

@@ -25,6 +25,7 @@
 #include "dataplane/tcp/tcp_diag.h"
 #include "dataplane/tcp/tcp_wire.h"
 #include "dataplane/worker/worker_inl.h"
+#include "dataplane/ztna/ztna_app.h"
 
 namespace tandem::dp {
 
@@ -314,6 +315,13 @@ TcpGlue* tcp_glue_create(Dataplane* dp, WorkerContext* w) {
     tcp_glue_destroy(g);
     return nullptr;
   }
+  if (dp->params_.ztna &&
+      (g->ztna = ztna_app_create(g, cfg.max_conns, socket)) == nullptr) {
+    rte_free(smem);
+    rte_free(pattern);
+    tcp_glue_destroy(g);
+    return nullptr;
+  }
   tcp_service_init_pattern(pattern);
   g->pattern = pattern;
   g->now_us = glue_clock_us(dp);
@@ -338,6 +346,7 @@ void tcp_glue_destroy(TcpGlue* g) {
   }
   // Frames of this pool may still sit in TX buffers and neighbour queues:
   // the dataplane frees those first (free_dataplane order).
+  ztna_app_destroy(g->ztna);
   rte_mempool_free(g->pool);
   rte_free(g->stack);
   rte_free(g->conns);
@@ -378,6 +387,7 @@ unsigned tcp_glue_poll(WorkerContext* w, const ActiveConfig& cfg) {
   if (g == nullptr) return 0;
   enter(g, cfg);
   tcp_service_configure(g, cfg.snap.tcp_service);
+  ztna_app_configure(g, cfg.snap.ztna);
   unsigned taken = 0;
   serve_handoffs(g, cfg, &taken);
   enter(g, cfg);

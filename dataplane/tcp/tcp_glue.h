@@ -34,6 +34,8 @@ struct TcpTuple;
 struct TcpServiceConn;
 // A `diagnose sys tcp list|stat` request, run on the owning worker (tcp_glue.cc).
 struct TcpDiagRequest;
+// The ZTNA proxy's per-worker state (dataplane/ztna/ztna_app.h).
+struct ZtnaApp;
 
 struct TcpGlue {
   WorkerContext* w;
@@ -50,6 +52,7 @@ struct TcpGlue {
   TcpServiceConn* conns;         // stack->cfg.max_conns entries
   const uint8_t* pattern;        // kTcpPatternBlock bytes, see tcp_service_pattern
   std::atomic<TcpDiagRequest*> mailbox;
+  ZtnaApp* ztna;                 // DataplaneParams::ztna, else nullptr
   TcpGlueCounters counters;
 };
 

@@ -39,6 +39,9 @@ struct DataplaneParams {
   // TCP (dataplane/tcp/tcp_glue.h): each worker gets a TcpStack of this
   // many connections; 0: none, TCP to the node is dropped as unsupported.
   uint32_t tcp_max_conns = 0;
+  // The ZTNA proxy on those stacks (dataplane/ztna/ztna_app.h): per-worker
+  // connection state for tcp_max_conns connections.
+  bool ztna = false;
 };
 
 // The clock workers read once per loop, in milliseconds. The default is the

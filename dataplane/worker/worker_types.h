@@ -21,6 +21,9 @@ inline constexpr unsigned kMaxPortAddrs = 8;  // IPv4 addresses per port
 inline constexpr unsigned kMaxWorkers = TANDEM_MAX_WORKERS;
 inline constexpr unsigned kPortNameLen = 16;
 
+// The ZTNA proxy's config generation (dataplane/ztna/ztna_app.h).
+struct ZtnaRuntime;
+
 struct PortAddr {
   uint32_t ip_be;    // network byte order
   uint32_t mask_be;  // network byte order
@@ -58,6 +61,9 @@ struct Snapshot {
   SessionTimers session_timers;  // seconds; a 0 field takes the default
   SyncConf sync;                 // session pickup (needs DataplaneParams::session_sync)
   TcpServiceConf tcp_service;    // test service (needs DataplaneParams::tcp_max_conns)
+  // The ZTNA proxy (needs DataplaneParams::ztna); owned by tandemd, which
+  // frees it once no snapshot and no connection uses it. nullptr: none.
+  const ZtnaRuntime* ztna;
 };
 
 // Written only by the worker that owns them; summed on demand.

@@ -60,6 +60,11 @@ class ZtnaConn {
   // The status line code of the refusal sent (0 when none).
   uint16_t refused_with() const { return refused_with_; }
   const tls::Conn& tls() const { return tls_; }
+  // The relay moves application data through the same TLS connection.
+  tls::Conn& tls_conn() { return tls_; }
+  // The request head as received (request().head_bytes of it), then body
+  // bytes read with it, buffered() in all.
+  const uint8_t* head_buffer() const { return head_; }
   // Bytes of the request head buffer: the head, then body bytes read with it.
   std::size_t buffered() const { return head_len_; }
 

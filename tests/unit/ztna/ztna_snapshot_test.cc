@@ -2,13 +2,18 @@
 // pools, user credentials and TLS settings the workers read.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "controlplane/config/config.h"
 #include "controlplane/daemon/ztna_snapshot.h"
+#include "dataplane/tls/tls.h"
 #include "dataplane/user/user_password.h"
+
+#include <unistd.h>
 
 namespace tandem::daemon {
 namespace {
@@ -99,6 +104,69 @@ TEST(ZtnaSnapshot, TooLongTagIsAnError) {
   std::string error;
   EXPECT_FALSE(build_ztna(z, {}, policies.get(), users.get(), &error));
   EXPECT_NE(error.find("longer than 64 bytes"), std::string::npos) << error;
+}
+
+// The runtime loads the proxies' files: a missing one is an error naming
+// the proxy and the path, so the operator knows what to fix.
+TEST(ZtnaSnapshot, RuntimeNamesTheProxyAndFileItCannotLoad) {
+  config::ParseResult r = config::parse(kConfig, "node.conf");
+  ASSERT_TRUE(r.ok());
+  config::NodeConfig node = config::node_config(r.config);
+  dp::tls::TicketKeyRing ring;
+  ASSERT_TRUE(dp::tls::ticket_ring_rotate(&ring));
+  std::string error;
+  EXPECT_EQ(build_ztna_runtime(node.ztna, {}, 2, ring, &error), nullptr);
+  EXPECT_NE(error.find("access-proxy \"p1\""), std::string::npos) << error;
+  EXPECT_NE(error.find("/etc/srv.pem"), std::string::npos) << error;
+}
+
+// With real files (tests/tls/make-certs.sh): one context per worker and
+// proxy, the VIPs, and the first gateway's active real servers.
+TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
+  const char* script = std::getenv("TANDEM_MAKE_CERTS");
+  ASSERT_NE(script, nullptr) << "TANDEM_MAKE_CERTS unset";
+  std::string dir = std::filesystem::temp_directory_path() / ("ztna-rt-" + std::to_string(::getpid()));
+  ASSERT_EQ(std::system((std::string(script) + " " + dir + " >/dev/null 2>&1").c_str()), 0);
+  std::string text =
+      "config system interface\n edit port2\n  set device af_xdp:veth2\n  set ip 10.1.100.1/24\n next\nend\n"
+      "config firewall address\n edit lan\n  set subnet 10.1.100.0/24\n next\nend\n"
+      "config vpn certificate ca\n edit ca1\n  set ca " + dir + "/ca.pem\n next\nend\n"
+      "config vpn certificate local\n edit srv\n  set certificate " + dir + "/server.pem\n  set private-key " +
+      dir + "/server.key\n next\nend\n"
+      "config firewall vip\n edit v1\n  set type access-proxy\n  set extip 10.1.100.1\n  set extport 443\n"
+      "  set ssl-certificate srv\n next\nend\n"
+      "config firewall access-proxy\n edit p1\n  set vip v1\n  set client-cert-ca ca1\n"
+      "  config api-gateway\n   edit 1\n    set url-map /\n    set ldb-method round-robin\n"
+      "    config realservers\n     edit 1\n      set ip 172.16.200.209\n      set port 80\n     next\n"
+      "     edit 2\n      set ip 172.16.200.210\n      set status standby\n     next\n"
+      "     edit 3\n      set ip 172.16.200.211\n      set port 8080\n     next\n    end\n   next\n  end\n next\nend\n";
+  config::ParseResult r = config::parse(text, "node.conf");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  config::NodeConfig node = config::node_config(r.config);
+  dp::tls::TicketKeyRing ring;
+  ASSERT_TRUE(dp::tls::ticket_ring_rotate(&ring));
+  std::string error;
+  auto rt = build_ztna_runtime(node.ztna, {{"port2", 0, {}, true}}, 2, ring, &error);
+  std::filesystem::remove_all(dir);
+  ASSERT_NE(rt, nullptr) << error;
+  ASSERT_EQ(rt->nb_proxies, 1u);
+  const dp::ZtnaProxyRuntime& p = rt->proxies[0];
+  EXPECT_EQ(p.ip, 0x0a016401u);
+  EXPECT_EQ(p.port, 443);
+  EXPECT_STREQ(p.realm, "p1");
+  EXPECT_EQ(p.conf.policies, &rt->policies);
+  EXPECT_EQ(p.conf.users, &rt->users);
+  EXPECT_TRUE(p.round_robin);
+  ASSERT_EQ(p.nb_servers, 2u);  // the standby one is left out
+  EXPECT_EQ(p.servers[0].ip, 0xac10c8d1u);
+  EXPECT_EQ(p.servers[0].port, 80);
+  EXPECT_EQ(p.servers[1].ip, 0xac10c8d3u);
+  EXPECT_EQ(p.servers[1].port, 8080);
+  EXPECT_NE(p.tls[0].native(), nullptr);
+  EXPECT_NE(p.tls[1].native(), nullptr);
+  EXPECT_NE(p.tls[0].native(), p.tls[1].native());  // one SSL_CTX per worker
+  EXPECT_EQ(p.tls[2].native(), nullptr);
+  EXPECT_EQ(rt->refs.load(), 0u);
 }
 
 }  // namespace

@@ -1,0 +1,601 @@
+// The ZTNA proxy's connections on one worker (ztna_app.h). Everything runs
+// inside the TCP engine's callbacks on the owning worker; a client
+// connection and the upstream connection it opened point at each other by
+// TcpConn::id, and all relay state lives in the client's slot.
+//
+// Flow control: each direction has one staging buffer; nothing more is read
+// from a side while the other side's staging is not empty, so the TCP
+// receive windows are the back-pressure (as in tcp_service.cc's echo).
+#include "dataplane/ztna/ztna_app.h"
+
+#include <rte_malloc.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string_view>
+
+#include "dataplane/route/route.h"
+#include "dataplane/tcp/tcp.h"
+#include "dataplane/tcp/tcp_glue.h"
+#include "dataplane/worker/worker_context.h"
+#include "dataplane/ztna/ztna_diag.h"
+
+namespace tandem::dp {
+
+namespace {
+constexpr size_t kChunk = 16384;  // bytes read from a side per step
+// Staging of one direction: a rewritten request head (at most
+// kMaxHeadBytes plus the Connection line) with the body bytes read with it,
+// or a TLS record's worth of ciphertext.
+constexpr size_t kStage = http::kMaxHeadBytes + 1024;
+constexpr size_t kUserCapacity = 4096;  // authenticated client addresses per worker
+constexpr size_t kUserSweepSlots = 64;  // expiry sweep per poll
+
+enum class Role : uint8_t { kFree, kClient, kServer };
+}  // namespace
+
+struct ZtnaSlot {
+  Role role;
+  bool forwarding;      // client: ZtnaConn said kForward, the relay runs
+  bool upstream_open;   // client: the server connection is established
+  bool upstream_done;   // client: the server's data has all been read (or it failed)
+  bool shut;            // client: close_notify queued, TCP close follows the flush
+  bool closed;          // client: tcp_close called
+  uint8_t proxy;
+  uint32_t pair;        // the other side's id, kTcpNil when none
+  TcpConn* conn;
+  ZtnaConn* zc;
+  const ZtnaRuntime* rt;
+  uint64_t response_bytes;
+  uint32_t up_off, up_len;      // plaintext for the server
+  uint32_t down_off, down_len;  // ciphertext for the client
+  uint8_t up[kStage];
+  uint8_t down[kStage];
+};
+
+// A `diagnose wad user list|clear` request, run on the owning worker.
+struct ZtnaUserRequest {
+  bool clear;
+  char* buf;
+  size_t len, used;
+  unsigned total;
+  std::atomic<bool> done;
+};
+
+struct ZtnaListenCtx {
+  ZtnaApp* app;
+  uint8_t proxy;
+};
+
+struct ZtnaApp {
+  TcpGlue* g;
+  uint32_t max_conns;
+  const ZtnaRuntime* rt;  // the runtime the listeners follow
+  int listeners[kMaxZtnaProxies];
+  ZtnaListenCtx listen_ctx[kMaxZtnaProxies];
+  uint32_t rr[kMaxZtnaProxies];  // round-robin cursors
+  ZtnaSlot* slots;               // max_conns, by TcpConn::id
+  ZtnaConn* conns;               // max_conns, constructed in place
+  ZtnaConn** free_conns;
+  uint32_t nb_free;
+  UserTable users;
+  ZtnaAppCounters counters;
+  std::atomic<ZtnaUserRequest*> mailbox;
+  uint32_t clear_ips[kUserCapacity];  // `diagnose wad user clear` collects, then removes
+  uint8_t scratch[kChunk];
+};
+
+namespace {
+
+void pump(ZtnaApp* a, ZtnaSlot* cs);
+
+ZtnaSlot* slot_of(ZtnaApp* a, const TcpConn* c) { return &a->slots[c->id]; }
+
+uint64_t now_ms(const ZtnaApp* a) { return a->g->now_us / 1000; }
+
+// Ciphertext waiting for the client: staging first, then TLS's output BIO.
+// True when everything is out.
+bool flush_down(ZtnaApp* a, ZtnaSlot* cs) {
+  TcpStack* s = a->g->stack;
+  for (;;) {
+    while (cs->down_off < cs->down_len) {
+      size_t n = tcp_write(s, cs->conn, cs->down + cs->down_off, cs->down_len - cs->down_off);
+      if (n == 0) return false;  // on_writable resumes
+      cs->down_off += static_cast<uint32_t>(n);
+    }
+    cs->down_off = cs->down_len = 0;
+    size_t n = cs->zc->pull_client(cs->down, kStage);
+    if (n == 0) return true;
+    cs->down_len = static_cast<uint32_t>(n);
+  }
+}
+
+void finish_client(ZtnaApp* a, ZtnaSlot* cs) {
+  if (cs->closed || !flush_down(a, cs)) return;
+  TcpStack* s = a->g->stack;
+  // tcp_close with unread bytes would reset (RFC 9293): the client's
+  // close_notify or a pipelined request are of no use now.
+  while (tcp_read(s, cs->conn, a->scratch, kChunk) > 0) {
+  }
+  cs->closed = true;
+  tcp_close(s, cs->conn);
+}
+
+void answer_bad_gateway(ZtnaApp* a, ZtnaSlot* cs) {
+  static constexpr char kBody[] = "502 Bad Gateway: the real server could not be reached\n";
+  char text[256];
+  int n = std::snprintf(text, sizeof text,
+                        "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: "
+                        "%zu\r\nConnection: close\r\n\r\n%s",
+                        sizeof kBody - 1, kBody);
+  cs->zc->tls_conn().write_plaintext(reinterpret_cast<const uint8_t*>(text), static_cast<size_t>(n));
+  ++a->counters.upstream_failed;
+}
+
+bool hop_by_hop(std::string_view name) {
+  auto is = [&](std::string_view h) {
+    return name.size() == h.size() && strncasecmp(name.data(), h.data(), h.size()) == 0;
+  };
+  return is("Connection") || is("Keep-Alive") || is("Proxy-Connection") || is("TE") ||
+         is("Upgrade") || is("Proxy-Authorization");
+}
+
+// The head the server gets: the client's, without hop-by-hop fields, with
+// Connection: close (one request per connection in this step), followed by
+// the body bytes that came with it. False when it does not fit.
+bool stage_request(ZtnaSlot* cs) {
+  const http::RequestHead& h = cs->zc->request();
+  char* out = reinterpret_cast<char*>(cs->up);
+  size_t used = 0;
+  auto put = [&](std::string_view v) {
+    if (used + v.size() > kStage) return false;
+    std::memcpy(out + used, v.data(), v.size());
+    used += v.size();
+    return true;
+  };
+  bool ok = put(h.method_text) && put(" ") && put(h.target) &&
+            put(h.version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  for (size_t i = 0; ok && i < h.fields.count; ++i) {
+    const http::Header& f = h.fields.headers[i];
+    if (hop_by_hop(f.name)) continue;
+    ok = put(f.name) && put(": ") && put(f.value) && put("\r\n");
+  }
+  ok = ok && put("Connection: close\r\n\r\n");
+  size_t body = cs->zc->buffered() - h.head_bytes;
+  ok = ok && put(std::string_view(reinterpret_cast<const char*>(cs->zc->head_buffer()) + h.head_bytes, body));
+  cs->up_off = 0;
+  cs->up_len = static_cast<uint32_t>(used);
+  return ok;
+}
+
+// The node's address on the port that routes to dst (host order), or 0.
+uint32_t source_for(const ActiveConfig& cfg, uint32_t dst) {
+  int r = route_lookup(cfg.routes, rte_cpu_to_be_32(dst));
+  if (r < 0 || cfg.snap.routes[r].port_index >= cfg.snap.nb_ports) return 0;
+  const PortConf& p = cfg.snap.ports[cfg.snap.routes[r].port_index];
+  return p.nb_addrs > 0 ? rte_be_to_cpu_32(p.addrs[0].ip_be) : 0;
+}
+
+int port_toward(const ActiveConfig& cfg, uint32_t dst) {
+  int r = route_lookup(cfg.routes, rte_cpu_to_be_32(dst));
+  return r < 0 ? -1 : cfg.snap.routes[r].port_index;
+}
+
+void on_server_established(void* app, TcpConn* c);
+void on_server_event(void* app, TcpConn* c);
+void on_server_closed(void* app, TcpConn* c, TcpCloseReason why);
+constexpr TcpCallbacks kServerCallbacks{on_server_established, on_server_event, on_server_event,
+                                        on_server_closed};
+
+void start_forward(ZtnaApp* a, ZtnaSlot* cs) {
+  cs->forwarding = true;
+  ++a->counters.forwarded;
+  const ZtnaProxyRuntime& p = cs->rt->proxies[cs->proxy];
+  TcpConn* up = nullptr;
+  if (p.nb_servers > 0 && stage_request(cs)) {
+    uint32_t pick = p.round_robin ? a->rr[cs->proxy]++ % p.nb_servers : 0;
+    const ZtnaRealServer& rs = p.servers[pick];
+    uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
+    if (src != 0) up = tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kServerCallbacks, a);
+  }
+  if (up == nullptr) {
+    cs->upstream_done = true;
+    answer_bad_gateway(a, cs);
+    return;
+  }
+  ZtnaSlot* ss = slot_of(a, up);
+  *ss = ZtnaSlot{};
+  ss->role = Role::kServer;
+  ss->conn = up;
+  ss->pair = cs->conn->id;
+  cs->pair = up->id;
+}
+
+// Client ciphertext up to the head decision.
+void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
+  TcpStack* s = a->g->stack;
+  ZtnaConn::State st = cs->zc->state();
+  while (st == ZtnaConn::State::kHandshake || st == ZtnaConn::State::kRequestHead) {
+    size_t n = tcp_read(s, cs->conn, a->scratch, kChunk);
+    if (n == 0) break;
+    st = cs->zc->on_client_bytes(a->scratch, n, now_ms(a));
+  }
+  switch (st) {
+    case ZtnaConn::State::kFailed:
+      ++a->counters.tls_failed;
+      flush_down(a, cs);  // the alert, when OpenSSL wrote one
+      cs->closed = true;
+      tcp_abort(s, cs->conn);
+      return;
+    case ZtnaConn::State::kClosing:
+      if (!cs->shut) ++a->counters.refused;
+      cs->shut = true;
+      finish_client(a, cs);
+      return;
+    case ZtnaConn::State::kForward:
+      start_forward(a, cs);
+      return;
+    default:
+      flush_down(a, cs);  // handshake messages
+      if (tcp_peer_closed(cs->conn)) {
+        cs->closed = true;
+        tcp_close(s, cs->conn);
+      }
+      return;
+  }
+}
+
+// Client plaintext to the server, through the up staging.
+void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
+  TcpStack* s = a->g->stack;
+  tls::Conn& t = cs->zc->tls_conn();
+  for (;;) {
+    while (cs->up_off < cs->up_len) {
+      size_t n = tcp_write(s, server, cs->up + cs->up_off, cs->up_len - cs->up_off);
+      if (n == 0) return;
+      cs->up_off += static_cast<uint32_t>(n);
+    }
+    cs->up_off = cs->up_len = 0;
+    size_t n = t.read_plaintext(cs->up, kStage);
+    if (n > 0) {
+      cs->up_len = static_cast<uint32_t>(n);
+      continue;
+    }
+    size_t r = tcp_read(s, cs->conn, a->scratch, kChunk);
+    if (r == 0) return;
+    t.push_ciphertext(a->scratch, r);
+  }
+}
+
+// Server bytes to the client through TLS; nothing is read from the server
+// while ciphertext for the client is still waiting.
+void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
+  TcpStack* s = a->g->stack;
+  tls::Conn& t = cs->zc->tls_conn();
+  for (;;) {
+    if (!flush_down(a, cs)) return;
+    if (server == nullptr) return;
+    size_t n = tcp_read(s, server, a->scratch, kChunk);
+    if (n == 0) break;
+    cs->response_bytes += n;
+    if (t.write_plaintext(a->scratch, n) != n) {  // TLS failed under us
+      cs->upstream_done = true;
+      return;
+    }
+  }
+  if (tcp_peer_closed(server)) {
+    cs->upstream_done = true;
+    ZtnaSlot* ss = slot_of(a, server);
+    ss->pair = kTcpNil;
+    cs->pair = kTcpNil;
+    ss->role = Role::kFree;
+    tcp_close(s, server);  // its on_closed finds the slot free
+  }
+}
+
+void pump(ZtnaApp* a, ZtnaSlot* cs) {
+  if (cs->closed) return;
+  if (!cs->forwarding) {
+    client_handshake(a, cs);
+    if (!cs->forwarding || cs->closed) return;
+  }
+  TcpConn* server = cs->pair != kTcpNil ? a->slots[cs->pair].conn : nullptr;
+  if (server != nullptr && cs->upstream_open) relay_up(a, cs, server);
+  if (!cs->upstream_done) relay_down(a, cs, cs->upstream_open ? server : nullptr);
+  if (cs->upstream_done) {
+    if (!cs->shut) {
+      cs->shut = true;
+      ++a->counters.completed;
+      cs->zc->tls_conn().shutdown();
+    }
+    finish_client(a, cs);
+  }
+}
+
+void on_client_event(void* app, TcpConn* c) {
+  auto* a = static_cast<ZtnaApp*>(app);
+  pump(a, slot_of(a, c));
+}
+
+void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
+  auto* a = static_cast<ZtnaApp*>(app);
+  ZtnaSlot* cs = slot_of(a, c);
+  if (cs->pair != kTcpNil) {
+    ZtnaSlot* ss = &a->slots[cs->pair];
+    TcpConn* server = ss->conn;
+    *ss = ZtnaSlot{};
+    ss->pair = kTcpNil;
+    tcp_abort(a->g->stack, server);  // nobody to answer any more
+  }
+  if (cs->zc != nullptr) {
+    cs->zc->release();
+    a->free_conns[a->nb_free++] = cs->zc;
+  }
+  if (cs->rt != nullptr) cs->rt->refs.fetch_sub(1, std::memory_order_relaxed);
+  *cs = ZtnaSlot{};
+  cs->pair = kTcpNil;
+}
+
+void on_server_established(void* app, TcpConn* c) {
+  auto* a = static_cast<ZtnaApp*>(app);
+  ZtnaSlot* ss = slot_of(a, c);
+  if (ss->role != Role::kServer || ss->pair == kTcpNil) return;
+  ZtnaSlot* cs = &a->slots[ss->pair];
+  cs->upstream_open = true;
+  pump(a, cs);
+}
+
+void on_server_event(void* app, TcpConn* c) {
+  auto* a = static_cast<ZtnaApp*>(app);
+  ZtnaSlot* ss = slot_of(a, c);
+  if (ss->role != Role::kServer || ss->pair == kTcpNil) return;
+  pump(a, &a->slots[ss->pair]);
+}
+
+void on_server_closed(void* app, TcpConn* c, TcpCloseReason) {
+  auto* a = static_cast<ZtnaApp*>(app);
+  ZtnaSlot* ss = slot_of(a, c);
+  if (ss->role != Role::kServer || ss->pair == kTcpNil) {
+    if (ss->role == Role::kServer) *ss = ZtnaSlot{};
+    return;
+  }
+  ZtnaSlot* cs = &a->slots[ss->pair];
+  *ss = ZtnaSlot{};
+  ss->pair = kTcpNil;
+  cs->pair = kTcpNil;
+  if (cs->upstream_done) return;
+  cs->upstream_done = true;
+  // Reset or never reached before a byte of answer: the client gets a 502.
+  if (cs->response_bytes == 0) answer_bad_gateway(a, cs);
+  pump(a, cs);
+}
+
+constexpr TcpCallbacks kClientCallbacks{nullptr, on_client_event, on_client_event, on_client_closed};
+
+bool accept_client(void* ctx, TcpConn* c) {
+  auto* lc = static_cast<ZtnaListenCtx*>(ctx);
+  ZtnaApp* a = lc->app;
+  const ZtnaRuntime* rt = a->rt;
+  if (rt == nullptr || lc->proxy >= rt->nb_proxies || a->nb_free == 0) {
+    ++a->counters.refused_no_conn;
+    return false;
+  }
+  const ZtnaProxyRuntime& p = rt->proxies[lc->proxy];
+  const TcpConnState& st = tcp_conn_state(c);
+  // srcintf: the port the client is reached through (the glue does not
+  // keep the ingress port per connection).
+  int in_port = a->g->cfg != nullptr ? port_toward(*a->g->cfg, st.remote_ip) : -1;
+  ZtnaConn* zc = a->free_conns[--a->nb_free];
+  if (!zc->start(p.tls[a->g->w->index], &p.conf, &a->users, st.remote_ip,
+                 in_port < 0 ? 31 : static_cast<uint32_t>(in_port))) {
+    a->free_conns[a->nb_free++] = zc;
+    ++a->counters.tls_failed;
+    return false;
+  }
+  ZtnaSlot* cs = slot_of(a, c);
+  *cs = ZtnaSlot{};
+  cs->role = Role::kClient;
+  cs->conn = c;
+  cs->zc = zc;
+  cs->rt = rt;
+  cs->proxy = lc->proxy;
+  cs->pair = kTcpNil;
+  rt->refs.fetch_add(1, std::memory_order_relaxed);
+  ++a->counters.accepted;
+  tcp_set_callbacks(c, &kClientCallbacks, a);
+  return true;
+}
+
+struct ListCtx {
+  ZtnaUserRequest* req;
+  uint64_t now_ms;
+};
+
+void list_one(const UserEntry& e, void* arg) {
+  auto* lc = static_cast<ListCtx*>(arg);
+  ZtnaUserRequest* req = lc->req;
+  ++req->total;
+  if (req->used + 1 >= req->len) return;
+  size_t n = format_user(e, lc->now_ms, "root", req->buf + req->used, req->len - req->used);
+  if (req->used + n >= req->len) {  // cut: leave it out whole
+    req->buf[req->used] = '\0';
+    return;
+  }
+  req->used += n;
+}
+
+struct ClearCtx {
+  ZtnaApp* a;
+  unsigned n;
+};
+
+void collect_one(const UserEntry& e, void* arg) {
+  auto* cc = static_cast<ClearCtx*>(arg);
+  if (cc->n < kUserCapacity) cc->a->clear_ips[cc->n++] = e.ip;
+}
+
+void serve_user_request(ZtnaApp* a, ZtnaUserRequest* req) {
+  if (req->clear) {
+    // Removing shifts entries (backward-shift deletion): collect first.
+    ClearCtx cc{a, 0};
+    a->users.for_each(collect_one, &cc);
+    for (unsigned i = 0; i < cc.n; ++i) a->users.remove(a->clear_ips[i]);
+    req->total = cc.n;
+    return;
+  }
+  if (req->len > 0) req->buf[0] = '\0';
+  ListCtx lc{req, now_ms(a)};
+  a->users.for_each(list_one, &lc);
+}
+
+bool run_inline_or_post(Dataplane* dp, ZtnaApp* a, ZtnaUserRequest* req, unsigned timeout_ms) {
+  if (!dp->launched_.load(std::memory_order_acquire)) {
+    serve_user_request(a, req);
+    return true;
+  }
+  req->done.store(false, std::memory_order_relaxed);
+  a->mailbox.store(req, std::memory_order_release);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!req->done.load(std::memory_order_acquire)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ZtnaUserRequest* expected = req;
+      // Not taken yet: withdrawn, nothing will touch req any more.
+      if (a->mailbox.compare_exchange_strong(expected, nullptr)) return false;
+      while (!req->done.load(std::memory_order_acquire)) std::this_thread::yield();
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return true;
+}
+
+ZtnaApp* app_of(Dataplane* dp, unsigned worker) {
+  WorkerContext* w = dp->workers_[worker];
+  return w != nullptr && w->tcp != nullptr ? w->tcp->ztna : nullptr;
+}
+
+}  // namespace
+
+bool dataplane_ztna_enabled(const Dataplane* dp) { return dp->params_.ztna && dp->params_.tcp_max_conns > 0; }
+
+int dataplane_ztna_user_list(Dataplane* dp, char* buf, size_t len, unsigned* total, unsigned timeout_ms) {
+  if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
+  if (buf == nullptr || len == 0) return -EINVAL;
+  std::lock_guard<std::mutex> lock(dp->control_mutex_);
+  buf[0] = '\0';
+  size_t used = 0;
+  unsigned sum = 0;
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
+    ZtnaApp* a = app_of(dp, i);
+    if (a == nullptr) continue;
+    ZtnaUserRequest req{};
+    req.buf = buf + used;
+    req.len = len - used;
+    if (!run_inline_or_post(dp, a, &req, timeout_ms)) return -ETIMEDOUT;
+    used += req.used;
+    sum += req.total;
+  }
+  if (total != nullptr) *total = sum;
+  return static_cast<int>(used);
+}
+
+int dataplane_ztna_user_clear(Dataplane* dp, unsigned* cleared, unsigned timeout_ms) {
+  if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
+  std::lock_guard<std::mutex> lock(dp->control_mutex_);
+  unsigned sum = 0;
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
+    ZtnaApp* a = app_of(dp, i);
+    if (a == nullptr) continue;
+    ZtnaUserRequest req{};
+    req.clear = true;
+    if (!run_inline_or_post(dp, a, &req, timeout_ms)) return -ETIMEDOUT;
+    sum += req.total;
+  }
+  if (cleared != nullptr) *cleared = sum;
+  return 0;
+}
+
+ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket) {
+  auto* a = static_cast<ZtnaApp*>(
+      rte_zmalloc_socket("tandem_ztna_app", sizeof(ZtnaApp), RTE_CACHE_LINE_SIZE, socket));
+  if (a == nullptr) return nullptr;
+  new (&a->users) UserTable();
+  new (&a->mailbox) std::atomic<ZtnaUserRequest*>(nullptr);
+  a->g = g;
+  a->max_conns = max_conns;
+  for (int& l : a->listeners) l = -1;
+  a->slots = static_cast<ZtnaSlot*>(
+      rte_zmalloc_socket("tandem_ztna_slots", sizeof(ZtnaSlot) * max_conns, RTE_CACHE_LINE_SIZE, socket));
+  a->conns = static_cast<ZtnaConn*>(
+      rte_zmalloc_socket("tandem_ztna_conns", sizeof(ZtnaConn) * max_conns, RTE_CACHE_LINE_SIZE, socket));
+  a->free_conns = static_cast<ZtnaConn**>(
+      rte_zmalloc_socket("tandem_ztna_free", sizeof(ZtnaConn*) * max_conns, RTE_CACHE_LINE_SIZE, socket));
+  if (a->slots == nullptr || a->conns == nullptr || a->free_conns == nullptr ||
+      !a->users.init(kUserCapacity, static_cast<uint16_t>(g->w->index))) {
+    rte_free(a->slots);
+    rte_free(a->conns);
+    a->conns = nullptr;
+    rte_free(a->free_conns);
+    a->users.~UserTable();
+    rte_free(a);
+    return nullptr;
+  }
+  for (uint32_t i = 0; i < max_conns; ++i) {
+    a->slots[i].pair = kTcpNil;
+    new (&a->conns[i]) ZtnaConn();
+    a->free_conns[i] = &a->conns[i];
+  }
+  a->nb_free = max_conns;
+  return a;
+}
+
+void ztna_app_destroy(ZtnaApp* a) {
+  if (a == nullptr) return;
+  // Connections just vanish with the stack; their runtime counts go too.
+  for (uint32_t i = 0; i < a->max_conns; ++i) {
+    if (a->slots[i].role == Role::kClient && a->slots[i].rt != nullptr)
+      a->slots[i].rt->refs.fetch_sub(1, std::memory_order_relaxed);
+    a->conns[i].~ZtnaConn();
+  }
+  rte_free(a->slots);
+  rte_free(a->conns);
+  rte_free(a->free_conns);
+  a->users.~UserTable();
+  rte_free(a);
+}
+
+void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
+  ZtnaApp* a = g->ztna;
+  if (a == nullptr) return;
+  a->users.expire(now_ms(a), kUserSweepSlots, nullptr, nullptr);
+  if (a->mailbox.load(std::memory_order_relaxed) != nullptr) {
+    ZtnaUserRequest* req = a->mailbox.exchange(nullptr, std::memory_order_acq_rel);
+    if (req != nullptr) {
+      serve_user_request(a, req);
+      req->done.store(true, std::memory_order_release);
+    }
+  }
+  if (rt == a->rt) return;
+  for (int& l : a->listeners) {
+    if (l >= 0) tcp_unlisten(g->stack, l);
+    l = -1;
+  }
+  a->rt = rt;
+  if (rt == nullptr) return;
+  for (uint32_t i = 0; i < rt->nb_proxies && i < kMaxZtnaProxies; ++i) {
+    a->listen_ctx[i] = ZtnaListenCtx{a, static_cast<uint8_t>(i)};
+    a->listeners[i] = tcp_listen(g->stack, rt->proxies[i].ip, rt->proxies[i].port, kTcpGlueSynBacklog,
+                                 a->max_conns, accept_client, &a->listen_ctx[i]);
+  }
+}
+
+const ZtnaAppCounters& ztna_app_counters(const ZtnaApp* a) { return a->counters; }
+UserTable* ztna_app_users(ZtnaApp* a) { return &a->users; }
+
+}  // namespace tandem::dp

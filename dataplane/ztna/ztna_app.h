@@ -1,0 +1,81 @@
+// The ZTNA access proxy on the workers' TCP stacks (dataplane/tcp/tcp_glue.h):
+// a listener on every access proxy's VIP (extip:extport, an address of a
+// data port), one ZtnaConn per accepted connection from a per-worker pool,
+// and, once ZtnaConn says kForward, a plain TCP connection from this worker
+// (tcp_glue_connect) to a real server of the proxy's api-gateway with the
+// request relayed up and the response relayed back through TLS. One request
+// per connection: the head sent upstream says Connection: close and the
+// client connection closes when the server's does (docs/ztna.md).
+//
+// ZtnaRuntime is what the control side builds for a config generation
+// (controlplane/daemon/ztna_snapshot.h): the policy pools, the user
+// credentials and one TLS ServerContext per worker and proxy, built there,
+// never on a worker. The Snapshot points to it; connections hold a count
+// on it so tandemd frees a replaced runtime only when none uses it.
+// Internal to dataplane/ (takes TcpGlue); tandemd uses the runtime type.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "dataplane/tls/tls.h"
+#include "dataplane/worker/worker_types.h"
+#include "dataplane/ztna/ztna_conn.h"
+#include "dataplane/ztna/ztna_types.h"
+
+namespace tandem::dp {
+
+inline constexpr unsigned kMaxZtnaProxies = 32;  // = bits of ZtnaPolicy::proxy_mask
+inline constexpr unsigned kMaxZtnaRealServers = 16;
+inline constexpr unsigned kZtnaRealmMax = 64;
+
+struct ZtnaRealServer {
+  uint32_t ip;  // host order
+  uint16_t port;
+};
+
+// One access proxy as the workers run it.
+struct ZtnaProxyRuntime {
+  uint32_t ip;  // VIP extip, host order
+  uint16_t port;
+  ZtnaProxyConf conf;  // its pointers lead into the owning ZtnaRuntime
+  char realm[kZtnaRealmMax];
+  // The first api-gateway's active real servers (url-map matching is not
+  // built: the first gateway serves every path).
+  uint16_t nb_servers;
+  bool round_robin;  // ldb-method round-robin; otherwise static (the first)
+  ZtnaRealServer servers[kMaxZtnaRealServers];
+  tls::ServerContext tls[kMaxWorkers];  // worker i uses tls[i]
+};
+
+struct ZtnaRuntime {
+  // Live connections using this runtime (workers add and drop, tandemd
+  // reads before freeing a runtime no snapshot points to any more).
+  mutable std::atomic<uint32_t> refs{0};
+  uint32_t nb_proxies = 0;
+  tls::TicketKeyRing ring;
+  ZtnaPolicyConf policies;
+  ZtnaUserDb users;
+  ZtnaProxyRuntime proxies[kMaxZtnaProxies];
+};
+
+// Per-worker proxy state, indexed by TcpConn::id (ztna_app.cc).
+struct ZtnaApp;
+struct TcpGlue;
+
+// Sizes come from the TCP stack (one slot per connection id). nullptr on
+// no memory.
+ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket);
+void ztna_app_destroy(ZtnaApp* app);
+// Once per loop from tcp_glue_poll: listeners follow the snapshot's runtime.
+void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt);
+
+// Per-worker counters (written by the owner only).
+struct ZtnaAppCounters {
+  uint64_t accepted, refused_no_conn, tls_failed, refused, forwarded, upstream_failed, completed;
+};
+const ZtnaAppCounters& ztna_app_counters(const ZtnaApp* app);
+UserTable* ztna_app_users(ZtnaApp* app);
+
+}  // namespace tandem::dp

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Issue 7 end to end: the ZTNA access proxy on node A's workers. A real
+# curl in the client namespace speaks TLS with a client certificate to the
+# VIP 10.1.100.1:443 (node A's port2 address), authenticates with Basic
+# against `config user local`, and gets the page of the lab's web server
+# (172.16.200.209:80) through the proxy's own TCP connection to it. Without
+# credentials: 401; with a wrong password: 401; without a client
+# certificate (empty-cert-action block) or with one of an unknown CA: no
+# TLS session. Certificates are made at test time (tests/tls/make-certs.sh).
+# The lab is shared by name: run under `flock /tmp/tandem-lab.lock`.
+. "$(dirname "$0")/lib.sh"
+LAB=$ROOT/scripts/lab
+CERTS=$(mktemp -d /tmp/tandem-ztna.XXXXXX)
+trap '"$LAB" down >/dev/null 2>&1; rm -rf "$CERTS"' EXIT
+"$ROOT/tests/tls/make-certs.sh" "$CERTS" >/dev/null 2>&1 || { not_ok "make-certs.sh"; finish; }
+
+cat >"$CERTS/ztna.conf" <<CONF
+config vpn certificate ca
+    edit "ems-ca"
+        set ca "$CERTS/ca.pem"
+    next
+end
+config vpn certificate local
+    edit "ztna-server"
+        set certificate "$CERTS/server.pem"
+        set private-key "$CERTS/server.key"
+    next
+end
+config vpn certificate crl
+    edit "ems-crl"
+        set crl "$CERTS/crl.pem"
+    next
+end
+config user local
+    edit "localuser1"
+        set passwd "s3cret"
+    next
+end
+config user setting
+    set auth-timeout 10
+end
+config firewall vip
+    edit "ztna-vip"
+        set type access-proxy
+        set extip 10.1.100.1
+        set extintf "port2"
+        set extport 443
+        set ssl-certificate "ztna-server"
+    next
+end
+config firewall access-proxy
+    edit "ztna-proxy"
+        set vip "ztna-vip"
+        set client-cert enable
+        set empty-cert-action block
+        set client-cert-ca "ems-ca"
+        config api-gateway
+            edit 1
+                set url-map "/"
+                set service http
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 80
+                    next
+                end
+            next
+        end
+    next
+end
+config firewall proxy-policy
+    edit 1
+        set name "ztna-web"
+        set proxy access-proxy
+        set access-proxy "ztna-proxy"
+        set srcintf "port2"
+        set srcaddr "lan"
+        set users "localuser1"
+        set action accept
+        set logtraffic all
+    next
+end
+CONF
+
+TANDEM_LAB_EXTRA_CONF=$CERTS/ztna.conf "$LAB" up || { not_ok "lab up"; finish; }
+. /run/tandem-lab/env
+ctl() { "$TANDEMCTL" -s "$NODE_A_SOCK" "$@"; }
+client() { ip netns exec "$CLIENT_NS" "$@"; }
+URL=https://app.example.com/
+# SNI and Host app.example.com (the server certificate's name) on the VIP.
+CURL=(curl -sS --max-time 10 --resolve app.example.com:443:10.1.100.1 --cacert "$CERTS/ca.pem")
+WITH_CERT=(--cert "$CERTS/client.pem" --key "$CERTS/client.key")
+
+code=$(client "${CURL[@]}" "${WITH_CERT[@]}" -o /dev/null -w '%{http_code}' "$URL" 2>&1)
+contains "no credentials: 401" "$code" "401"
+hdrs=$(client "${CURL[@]}" "${WITH_CERT[@]}" -D - -o /dev/null "$URL" 2>&1)
+contains "the 401 carries a Basic challenge" "$hdrs" 'WWW-Authenticate: Basic realm="ztna-proxy"'
+code=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:wrong -o /dev/null -w '%{http_code}' "$URL" 2>&1)
+contains "wrong password: 401" "$code" "401"
+
+page=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret "$URL" 2>&1)
+contains "client cert + Basic login: the real server's page through the proxy" "$page" \
+  "hello from $SERVER_IP"
+client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -o /tmp/tandem-ztna-1m.bin "${URL}1m.bin"
+check "1 MiB through the proxy is byte-identical" cmp /tmp/tandem-ztna-1m.bin "$LAB_DIR/www/1m.bin"
+rm -f /tmp/tandem-ztna-1m.bin
+# The login made a user entry for the client address: no credentials needed now.
+page=$(client "${CURL[@]}" "${WITH_CERT[@]}" "$URL" 2>&1)
+contains "a logged-in source address is not asked again" "$page" "hello from $SERVER_IP"
+users=$(ctl diagnose wad user list 2>&1)
+contains "diagnose wad user list: the client's address" "$users" "VDOM: root, IPv4: $CLIENT_IP"
+contains "diagnose wad user list: the user name" "$users" "user name   : localuser1"
+contains "diagnose wad user list: Basic via policy 1" "$users" "pol_id      : 1"
+sed 's/^/    /' <<<"$users"
+check "diagnose wad user clear" ctl diagnose wad user clear
+users=$(ctl diagnose wad user list 2>&1)
+if grep -q "IPv4:" <<<"$users"; then not_ok "the list is empty after clear: $users"; else ok "the list is empty after clear"; fi
+code=$(client "${CURL[@]}" "${WITH_CERT[@]}" -o /dev/null -w '%{http_code}' "$URL" 2>&1)
+contains "after clear the client is asked again: 401" "$code" "401"
+grep -q "GET / HTTP" "$LAB_DIR/http80.log" && ok "the real server logged the proxied request" \
+  || not_ok "no GET / in $LAB_DIR/http80.log"
+
+# Refusals are TLS alerts from the proxy, not a closed port: curl fails
+# and names the alert.
+refused() {  # description expected-alert curl-args...
+  local d=$1 alert=$2 out; shift 2
+  if out=$(client "${CURL[@]}" -u localuser1:s3cret -o /dev/null "$@" "$URL" 2>&1); then
+    not_ok "$d: curl succeeded"
+  else
+    contains "$d" "$out" "$alert"
+  fi
+}
+refused "no client certificate (empty-cert-action block): refused" "alert certificate required"
+refused "a certificate of an unknown CA: refused" "alert unknown ca" \
+  --cert "$CERTS/stranger.pem" --key "$CERTS/stranger.key"
+refused "a revoked certificate: refused" "alert certificate revoked" \
+  --cert "$CERTS/revoked.pem" --key "$CERTS/revoked.key"
+code=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -H "Host: other.example.com" \
+  -o /dev/null -w '%{http_code}' "$URL" 2>&1)
+contains "Host not the SNI: 421" "$code" "421"
+finish
