@@ -53,6 +53,9 @@ struct ZtnaSlot {
   ZtnaConn* zc;
   const ZtnaRuntime* rt;
   uint64_t response_bytes;
+  uint32_t src;  // client address, host order: its user entry gets the byte counts
+  // Bytes moved since the user entry was last charged (end of pump).
+  uint64_t lan_in, lan_out, wan_in, wan_out;
   uint32_t up_off, up_len;      // plaintext for the server
   uint32_t down_off, down_len;  // ciphertext for the client
   uint8_t up[kStage];
@@ -108,6 +111,7 @@ bool flush_down(ZtnaApp* a, ZtnaSlot* cs) {
       size_t n = tcp_write(s, cs->conn, cs->down + cs->down_off, cs->down_len - cs->down_off);
       if (n == 0) return false;  // on_writable resumes
       cs->down_off += static_cast<uint32_t>(n);
+      cs->lan_out += n;
     }
     cs->down_off = cs->down_len = 0;
     size_t n = cs->zc->pull_client(cs->down, kStage);
@@ -224,14 +228,17 @@ void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
   while (st == ZtnaConn::State::kHandshake || st == ZtnaConn::State::kRequestHead) {
     size_t n = tcp_read(s, cs->conn, a->scratch, kChunk);
     if (n == 0) break;
+    cs->lan_in += n;
     st = cs->zc->on_client_bytes(a->scratch, n, now_ms(a));
   }
   switch (st) {
     case ZtnaConn::State::kFailed:
-      ++a->counters.tls_failed;
-      flush_down(a, cs);  // the alert, when OpenSSL wrote one
-      cs->closed = true;
-      tcp_abort(s, cs->conn);
+      // The alert OpenSSL wrote, then FIN rather than RST: a reset can
+      // reach the client before it reads the alert (Linux then reports
+      // only "connection reset"), and the alert is what tells the user why.
+      if (!cs->shut) ++a->counters.tls_failed;
+      cs->shut = true;
+      finish_client(a, cs);
       return;
     case ZtnaConn::State::kClosing:
       if (!cs->shut) ++a->counters.refused;
@@ -260,6 +267,7 @@ void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
       size_t n = tcp_write(s, server, cs->up + cs->up_off, cs->up_len - cs->up_off);
       if (n == 0) return;
       cs->up_off += static_cast<uint32_t>(n);
+      cs->wan_out += n;
     }
     cs->up_off = cs->up_len = 0;
     size_t n = t.read_plaintext(cs->up, kStage);
@@ -269,6 +277,7 @@ void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
     }
     size_t r = tcp_read(s, cs->conn, a->scratch, kChunk);
     if (r == 0) return;
+    cs->lan_in += r;
     t.push_ciphertext(a->scratch, r);
   }
 }
@@ -284,6 +293,7 @@ void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
     size_t n = tcp_read(s, server, a->scratch, kChunk);
     if (n == 0) break;
     cs->response_bytes += n;
+    cs->wan_in += n;
     if (t.write_plaintext(a->scratch, n) != n) {  // TLS failed under us
       cs->upstream_done = true;
       return;
@@ -299,7 +309,29 @@ void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   }
 }
 
+// The client's user entry (when it has one) gets the bytes moved and, with
+// idle-timeout, a fresh expiry: traffic keeps a login alive.
+void charge_user(ZtnaApp* a, ZtnaSlot* cs) {
+  if (cs->role != Role::kClient || (cs->lan_in | cs->lan_out | cs->wan_in | cs->wan_out) == 0) return;
+  UserEntry* e = a->users.lookup(cs->src, now_ms(a));
+  if (e != nullptr) {
+    e->lan_bytes_in += cs->lan_in;
+    e->lan_bytes_out += cs->lan_out;
+    e->wan_bytes_in += cs->wan_in;
+    e->wan_bytes_out += cs->wan_out;
+    a->users.touch(e, now_ms(a));
+  }
+  cs->lan_in = cs->lan_out = cs->wan_in = cs->wan_out = 0;
+}
+
+void pump_steps(ZtnaApp* a, ZtnaSlot* cs);
+
 void pump(ZtnaApp* a, ZtnaSlot* cs) {
+  pump_steps(a, cs);
+  charge_user(a, cs);  // a slot closed meanwhile was zeroed: nothing to charge
+}
+
+void pump_steps(ZtnaApp* a, ZtnaSlot* cs) {
   if (cs->closed) return;
   if (!cs->forwarding) {
     client_handshake(a, cs);
@@ -326,6 +358,7 @@ void on_client_event(void* app, TcpConn* c) {
 void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* cs = slot_of(a, c);
+  charge_user(a, cs);
   if (cs->pair != kTcpNil) {
     ZtnaSlot* ss = &a->slots[cs->pair];
     TcpConn* server = ss->conn;
@@ -406,6 +439,7 @@ bool accept_client(void* ctx, TcpConn* c) {
   cs->rt = rt;
   cs->proxy = lc->proxy;
   cs->pair = kTcpNil;
+  cs->src = st.remote_ip;
   rt->refs.fetch_add(1, std::memory_order_relaxed);
   ++a->counters.accepted;
   tcp_set_callbacks(c, &kClientCallbacks, a);

@@ -112,6 +112,14 @@ contains "diagnose wad user list: the client's address" "$users" "VDOM: root, IP
 contains "diagnose wad user list: the user name" "$users" "user name   : localuser1"
 contains "diagnose wad user list: Basic via policy 1" "$users" "pol_id      : 1"
 sed 's/^/    /' <<<"$users"
+# WAN: the real server's side (the 1 MiB file came in there); LAN: the
+# client's, in TLS records, so a little more went out than came in.
+wan_in=$(awk '/WAN:/ {getline; sub(/.*bytes_in=/, ""); sub(/ .*/, ""); print; exit}' <<<"$users")
+lan_out=$(awk '/LAN:/ {getline; sub(/.*bytes_out=/, ""); print; exit}' <<<"$users")
+[ "${wan_in:-0}" -gt 1048576 ] && ok "user WAN bytes_in ($wan_in) covers the 1 MiB file" \
+  || not_ok "user WAN bytes_in ${wan_in:-none} <= 1 MiB"
+[ "${lan_out:-0}" -gt "${wan_in:-0}" ] && ok "user LAN bytes_out ($lan_out) > WAN bytes_in (TLS overhead)" \
+  || not_ok "user LAN bytes_out ${lan_out:-none} not above WAN bytes_in ${wan_in:-none}"
 check "diagnose wad user clear" ctl diagnose wad user clear
 users=$(ctl diagnose wad user list 2>&1)
 if grep -q "IPv4:" <<<"$users"; then not_ok "the list is empty after clear: $users"; else ok "the list is empty after clear"; fi
