@@ -125,6 +125,14 @@ users=$(ctl diagnose wad user list 2>&1)
 if grep -q "IPv4:" <<<"$users"; then not_ok "the list is empty after clear: $users"; else ok "the list is empty after clear"; fi
 code=$(client "${CURL[@]}" "${WITH_CERT[@]}" -o /dev/null -w '%{http_code}' "$URL" 2>&1)
 contains "after clear the client is asked again: 401" "$code" "401"
+# Many connections at once: slots and ZtnaConns are taken and given back.
+for i in $(seq 1 20); do
+  client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -o "$CERTS/par.$i" "$URL" 2>"$CERTS/par.$i.err" &
+done
+wait
+good=$(grep -l "hello from $SERVER_IP" "$CERTS"/par.[0-9]* 2>/dev/null | wc -l)
+[ "$good" -eq 20 ] && ok "20 clients at once all get the page" \
+  || { not_ok "20 clients at once: $good got the page"; cat "$CERTS"/par.*.err | sort | uniq -c | head; }
 grep -q "GET / HTTP" "$LAB_DIR/http80.log" && ok "the real server logged the proxied request" \
   || not_ok "no GET / in $LAB_DIR/http80.log"
 
