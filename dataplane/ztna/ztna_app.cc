@@ -36,6 +36,11 @@ constexpr size_t kChunk = 16384;  // bytes read from a side per step
 constexpr size_t kStage = http::kMaxHeadBytes + 1024;
 constexpr size_t kUserCapacity = 4096;  // authenticated client addresses per worker
 constexpr size_t kUserSweepSlots = 64;  // expiry sweep per poll
+// A client has this long from accept to a complete request head; without
+// it a silent client would hold its slot and ZtnaConn for good (the stack
+// has no keepalive). Checked by a sweep of kSlotSweep slots per poll.
+constexpr uint64_t kHeadTimeoutMs = 10'000;
+constexpr uint32_t kSlotSweep = 16;
 
 enum class Role : uint8_t { kFree, kClient, kServer };
 }  // namespace
@@ -53,6 +58,7 @@ struct ZtnaSlot {
   ZtnaConn* zc;
   const ZtnaRuntime* rt;
   uint64_t response_bytes;
+  uint64_t head_deadline_ms;  // client, until kForward: see kHeadTimeoutMs
   uint32_t src;  // client address, host order: its user entry gets the byte counts
   // Bytes moved since the user entry was last charged (end of pump).
   uint64_t lan_in, lan_out, wan_in, wan_out;
@@ -83,6 +89,7 @@ struct ZtnaApp {
   int listeners[kMaxZtnaProxies];
   ZtnaListenCtx listen_ctx[kMaxZtnaProxies];
   uint32_t rr[kMaxZtnaProxies];  // round-robin cursors
+  uint32_t sweep_cursor;
   ZtnaSlot* slots;               // max_conns, by TcpConn::id
   ZtnaConn* conns;               // max_conns, constructed in place
   ZtnaConn** free_conns;
@@ -199,6 +206,7 @@ constexpr TcpCallbacks kServerCallbacks{on_server_established, on_server_event, 
 
 void start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   cs->forwarding = true;
+  cs->head_deadline_ms = 0;
   ++a->counters.forwarded;
   const ZtnaProxyRuntime& p = cs->rt->proxies[cs->proxy];
   TcpConn* up = nullptr;
@@ -440,6 +448,7 @@ bool accept_client(void* ctx, TcpConn* c) {
   cs->proxy = lc->proxy;
   cs->pair = kTcpNil;
   cs->src = st.remote_ip;
+  cs->head_deadline_ms = now_ms(a) + kHeadTimeoutMs;
   rt->refs.fetch_add(1, std::memory_order_relaxed);
   ++a->counters.accepted;
   tcp_set_callbacks(c, &kClientCallbacks, a);
@@ -608,6 +617,16 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
   ZtnaApp* a = g->ztna;
   if (a == nullptr) return;
   a->users.expire(now_ms(a), kUserSweepSlots, nullptr, nullptr);
+  for (uint32_t i = 0; i < kSlotSweep && a->max_conns > 0; ++i) {
+    ZtnaSlot* cs = &a->slots[a->sweep_cursor];
+    a->sweep_cursor = (a->sweep_cursor + 1) % a->max_conns;
+    if (cs->role == Role::kClient && !cs->closed && cs->head_deadline_ms != 0 &&
+        now_ms(a) > cs->head_deadline_ms) {
+      ++a->counters.head_timeouts;
+      cs->closed = true;
+      tcp_abort(g->stack, cs->conn);  // its on_closed gives the slot back
+    }
+  }
   if (a->mailbox.load(std::memory_order_relaxed) != nullptr) {
     ZtnaUserRequest* req = a->mailbox.exchange(nullptr, std::memory_order_acq_rel);
     if (req != nullptr) {

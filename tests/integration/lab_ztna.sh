@@ -151,6 +151,23 @@ refused "a certificate of an unknown CA: refused" "alert unknown ca" \
   --cert "$CERTS/stranger.pem" --key "$CERTS/stranger.key"
 refused "a revoked certificate: refused" "alert certificate revoked" \
   --cert "$CERTS/revoked.pem" --key "$CERTS/revoked.key"
+# A client that connects and says nothing loses the connection after the
+# proxy's 10 s head timeout (not the 30 s this script would wait).
+took=$(client python3 -c '
+import socket, time
+s = socket.create_connection(("10.1.100.1", 443), timeout=5)
+s.settimeout(30)
+t = time.time()
+try:
+    s.recv(1)
+except ConnectionResetError:
+    pass
+except socket.timeout:
+    pass
+print(int(time.time() - t))' 2>&1)
+[ "${took:-99}" -ge 8 ] 2>/dev/null && [ "${took:-99}" -le 20 ] \
+  && ok "a silent client is reset after the head timeout (${took} s)" \
+  || not_ok "a silent client: closed after '${took}' s, expected about 10"
 code=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -H "Host: other.example.com" \
   -o /dev/null -w '%{http_code}' "$URL" 2>&1)
 contains "Host not the SNI: 421" "$code" "421"
