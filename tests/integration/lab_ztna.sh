@@ -171,4 +171,24 @@ print(int(time.time() - t))' 2>&1)
 code=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -H "Host: other.example.com" \
   -o /dev/null -w '%{http_code}' "$URL" 2>&1)
 contains "Host not the SNI: 421" "$code" "421"
+
+# After a failover node B runs the proxy on the same VIP (its own TLS
+# contexts from the same config). User entries are not replicated yet, so
+# the client logs in again there.
+primary_of() { "$TANDEMCTL" -s "$LAB_DIR/$1.sock" get system ha status 2>/dev/null | sed -n 's/^Primary \+: *\([^ ,]*\).*/\1/p'; }
+check "execute ha failover set 1 on A" ctl execute ha failover set 1
+for _ in $(seq 1 50); do [ "$(primary_of b)" = tandem-b ] && break; sleep 0.1; done
+if [ "$(primary_of b)" = tandem-b ]; then
+  ok "B took over"
+  page=""
+  for _ in $(seq 1 30); do  # the switch learns the virtual MAC's new port from B's gratuitous ARPs
+    page=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret "$URL" 2>&1) && break
+    sleep 0.2
+  done
+  contains "after failover: the page through node B's proxy" "$page" "hello from $SERVER_IP"
+  users=$("$TANDEMCTL" -s "$NODE_B_SOCK" diagnose wad user list 2>&1)
+  contains "after failover: B lists the login" "$users" "user name   : localuser1"
+else
+  not_ok "B did not take over within 5 s"
+fi
 finish
