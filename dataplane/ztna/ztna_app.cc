@@ -21,6 +21,8 @@
 #include <string_view>
 
 #include "dataplane/route/route.h"
+#include "dataplane/sync/sync_records.h"
+#include "dataplane/sync/sync_stream.h"
 #include "dataplane/tcp/tcp.h"
 #include "dataplane/tcp/tcp_glue.h"
 #include "dataplane/worker/worker_context.h"
@@ -204,9 +206,26 @@ void on_server_closed(void* app, TcpConn* c, TcpCloseReason why);
 constexpr TcpCallbacks kServerCallbacks{on_server_established, on_server_event, on_server_event,
                                         on_server_closed};
 
+// The client's user entry to the peer (session pickup): after a failover
+// the new primary knows the address and does not ask for credentials. Sent
+// at every allowed request, which also carries the refreshed expiry; not
+// sent when this node does not send (secondary, stream not running).
+void sync_user(ZtnaApp* a, uint32_t src) {
+  SyncStream* st = a->g->w->sync;
+  if (st == nullptr) return;
+  const UserEntry* e = a->users.lookup(src, now_ms(a));
+  if (e == nullptr || e->synced) return;
+  UserRecord r;
+  UserTable::record_from(*e, now_ms(a), &r);
+  uint8_t body[4 + 4 + 1 + kUserNameMax + kUserRecordTailLen];
+  size_t n = user_record_encode(r, body, sizeof body);
+  if (n > 0) sync_tx_record(st, SyncRecordType::kUserAdd, body, n, a->g->w->now_us);
+}
+
 void start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   cs->forwarding = true;
   cs->head_deadline_ms = 0;
+  sync_user(a, cs->src);
   ++a->counters.forwarded;
   const ZtnaProxyRuntime& p = cs->rt->proxies[cs->proxy];
   TcpConn* up = nullptr;
