@@ -17,7 +17,9 @@
 #include "dataplane/sync/sync_inl.h"
 #include "dataplane/sync/sync_records.h"
 #include "dataplane/sync/sync_stream.h"
+#include "dataplane/tcp/tcp_glue.h"
 #include "dataplane/worker/worker_context.h"
+#include "dataplane/ztna/ztna_app.h"
 
 namespace tandem::dp {
 namespace {
@@ -95,8 +97,17 @@ void apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* bod
     case SyncRecordType::kUserAdd:
     case SyncRecordType::kUserDelete: {
       UserRecord u;
-      if (user_record_decode(body, len, &u)) ++w->sync->counters.rx_users;
-      else ++w->sync->counters.rx_malformed;
+      if (!user_record_decode(body, len, &u)) {
+        ++w->sync->counters.rx_malformed;
+        break;
+      }
+      ++w->sync->counters.rx_users;
+      // Into the ZTNA user table of the worker with the same index (on the
+      // table's clock), so the client is not asked to log in after failover.
+      UserTable* users = w->tcp != nullptr && w->tcp->ztna != nullptr ? ztna_app_users(w->tcp->ztna) : nullptr;
+      if (users == nullptr) break;
+      if (type == SyncRecordType::kUserAdd) users->install(u, w->tcp->now_us / 1000);
+      else users->remove(rte_be_to_cpu_32(u.client_ip_be));
       break;
     }
     default:

@@ -21,6 +21,8 @@
 #include <string_view>
 
 #include "dataplane/route/route.h"
+#include "dataplane/sync/sync_records.h"
+#include "dataplane/sync/sync_stream.h"
 #include "dataplane/tcp/tcp.h"
 #include "dataplane/tcp/tcp_glue.h"
 #include "dataplane/worker/worker_context.h"
@@ -36,6 +38,11 @@ constexpr size_t kChunk = 16384;  // bytes read from a side per step
 constexpr size_t kStage = http::kMaxHeadBytes + 1024;
 constexpr size_t kUserCapacity = 4096;  // authenticated client addresses per worker
 constexpr size_t kUserSweepSlots = 64;  // expiry sweep per poll
+// A client has this long from accept to a complete request head; without
+// it a silent client would hold its slot and ZtnaConn for good (the stack
+// has no keepalive). Checked by a sweep of kSlotSweep slots per poll.
+constexpr uint64_t kHeadTimeoutMs = 10'000;
+constexpr uint32_t kSlotSweep = 16;
 
 enum class Role : uint8_t { kFree, kClient, kServer };
 }  // namespace
@@ -53,6 +60,10 @@ struct ZtnaSlot {
   ZtnaConn* zc;
   const ZtnaRuntime* rt;
   uint64_t response_bytes;
+  uint64_t head_deadline_ms;  // client, until kForward: see kHeadTimeoutMs
+  uint32_t src;  // client address, host order: its user entry gets the byte counts
+  // Bytes moved since the user entry was last charged (end of pump).
+  uint64_t lan_in, lan_out, wan_in, wan_out;
   uint32_t up_off, up_len;      // plaintext for the server
   uint32_t down_off, down_len;  // ciphertext for the client
   uint8_t up[kStage];
@@ -80,6 +91,7 @@ struct ZtnaApp {
   int listeners[kMaxZtnaProxies];
   ZtnaListenCtx listen_ctx[kMaxZtnaProxies];
   uint32_t rr[kMaxZtnaProxies];  // round-robin cursors
+  uint32_t sweep_cursor;
   ZtnaSlot* slots;               // max_conns, by TcpConn::id
   ZtnaConn* conns;               // max_conns, constructed in place
   ZtnaConn** free_conns;
@@ -108,6 +120,7 @@ bool flush_down(ZtnaApp* a, ZtnaSlot* cs) {
       size_t n = tcp_write(s, cs->conn, cs->down + cs->down_off, cs->down_len - cs->down_off);
       if (n == 0) return false;  // on_writable resumes
       cs->down_off += static_cast<uint32_t>(n);
+      cs->lan_out += n;
     }
     cs->down_off = cs->down_len = 0;
     size_t n = cs->zc->pull_client(cs->down, kStage);
@@ -193,8 +206,26 @@ void on_server_closed(void* app, TcpConn* c, TcpCloseReason why);
 constexpr TcpCallbacks kServerCallbacks{on_server_established, on_server_event, on_server_event,
                                         on_server_closed};
 
+// The client's user entry to the peer (session pickup): after a failover
+// the new primary knows the address and does not ask for credentials. Sent
+// at every allowed request, which also carries the refreshed expiry; not
+// sent when this node does not send (secondary, stream not running).
+void sync_user(ZtnaApp* a, uint32_t src) {
+  SyncStream* st = a->g->w->sync;
+  if (st == nullptr) return;
+  const UserEntry* e = a->users.lookup(src, now_ms(a));
+  if (e == nullptr || e->synced) return;
+  UserRecord r;
+  UserTable::record_from(*e, now_ms(a), &r);
+  uint8_t body[4 + 4 + 1 + kUserNameMax + kUserRecordTailLen];
+  size_t n = user_record_encode(r, body, sizeof body);
+  if (n > 0) sync_tx_record(st, SyncRecordType::kUserAdd, body, n, a->g->w->now_us);
+}
+
 void start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   cs->forwarding = true;
+  cs->head_deadline_ms = 0;
+  sync_user(a, cs->src);
   ++a->counters.forwarded;
   const ZtnaProxyRuntime& p = cs->rt->proxies[cs->proxy];
   TcpConn* up = nullptr;
@@ -224,14 +255,17 @@ void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
   while (st == ZtnaConn::State::kHandshake || st == ZtnaConn::State::kRequestHead) {
     size_t n = tcp_read(s, cs->conn, a->scratch, kChunk);
     if (n == 0) break;
+    cs->lan_in += n;
     st = cs->zc->on_client_bytes(a->scratch, n, now_ms(a));
   }
   switch (st) {
     case ZtnaConn::State::kFailed:
-      ++a->counters.tls_failed;
-      flush_down(a, cs);  // the alert, when OpenSSL wrote one
-      cs->closed = true;
-      tcp_abort(s, cs->conn);
+      // The alert OpenSSL wrote, then FIN rather than RST: a reset can
+      // reach the client before it reads the alert (Linux then reports
+      // only "connection reset"), and the alert is what tells the user why.
+      if (!cs->shut) ++a->counters.tls_failed;
+      cs->shut = true;
+      finish_client(a, cs);
       return;
     case ZtnaConn::State::kClosing:
       if (!cs->shut) ++a->counters.refused;
@@ -260,6 +294,7 @@ void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
       size_t n = tcp_write(s, server, cs->up + cs->up_off, cs->up_len - cs->up_off);
       if (n == 0) return;
       cs->up_off += static_cast<uint32_t>(n);
+      cs->wan_out += n;
     }
     cs->up_off = cs->up_len = 0;
     size_t n = t.read_plaintext(cs->up, kStage);
@@ -269,6 +304,7 @@ void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
     }
     size_t r = tcp_read(s, cs->conn, a->scratch, kChunk);
     if (r == 0) return;
+    cs->lan_in += r;
     t.push_ciphertext(a->scratch, r);
   }
 }
@@ -284,6 +320,7 @@ void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
     size_t n = tcp_read(s, server, a->scratch, kChunk);
     if (n == 0) break;
     cs->response_bytes += n;
+    cs->wan_in += n;
     if (t.write_plaintext(a->scratch, n) != n) {  // TLS failed under us
       cs->upstream_done = true;
       return;
@@ -299,7 +336,29 @@ void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   }
 }
 
+// The client's user entry (when it has one) gets the bytes moved and, with
+// idle-timeout, a fresh expiry: traffic keeps a login alive.
+void charge_user(ZtnaApp* a, ZtnaSlot* cs) {
+  if (cs->role != Role::kClient || (cs->lan_in | cs->lan_out | cs->wan_in | cs->wan_out) == 0) return;
+  UserEntry* e = a->users.lookup(cs->src, now_ms(a));
+  if (e != nullptr) {
+    e->lan_bytes_in += cs->lan_in;
+    e->lan_bytes_out += cs->lan_out;
+    e->wan_bytes_in += cs->wan_in;
+    e->wan_bytes_out += cs->wan_out;
+    a->users.touch(e, now_ms(a));
+  }
+  cs->lan_in = cs->lan_out = cs->wan_in = cs->wan_out = 0;
+}
+
+void pump_steps(ZtnaApp* a, ZtnaSlot* cs);
+
 void pump(ZtnaApp* a, ZtnaSlot* cs) {
+  pump_steps(a, cs);
+  charge_user(a, cs);  // a slot closed meanwhile was zeroed: nothing to charge
+}
+
+void pump_steps(ZtnaApp* a, ZtnaSlot* cs) {
   if (cs->closed) return;
   if (!cs->forwarding) {
     client_handshake(a, cs);
@@ -326,6 +385,7 @@ void on_client_event(void* app, TcpConn* c) {
 void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* cs = slot_of(a, c);
+  charge_user(a, cs);
   if (cs->pair != kTcpNil) {
     ZtnaSlot* ss = &a->slots[cs->pair];
     TcpConn* server = ss->conn;
@@ -406,6 +466,8 @@ bool accept_client(void* ctx, TcpConn* c) {
   cs->rt = rt;
   cs->proxy = lc->proxy;
   cs->pair = kTcpNil;
+  cs->src = st.remote_ip;
+  cs->head_deadline_ms = now_ms(a) + kHeadTimeoutMs;
   rt->refs.fetch_add(1, std::memory_order_relaxed);
   ++a->counters.accepted;
   tcp_set_callbacks(c, &kClientCallbacks, a);
@@ -574,6 +636,16 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
   ZtnaApp* a = g->ztna;
   if (a == nullptr) return;
   a->users.expire(now_ms(a), kUserSweepSlots, nullptr, nullptr);
+  for (uint32_t i = 0; i < kSlotSweep && a->max_conns > 0; ++i) {
+    ZtnaSlot* cs = &a->slots[a->sweep_cursor];
+    a->sweep_cursor = (a->sweep_cursor + 1) % a->max_conns;
+    if (cs->role == Role::kClient && !cs->closed && cs->head_deadline_ms != 0 &&
+        now_ms(a) > cs->head_deadline_ms) {
+      ++a->counters.head_timeouts;
+      cs->closed = true;
+      tcp_abort(g->stack, cs->conn);  // its on_closed gives the slot back
+    }
+  }
   if (a->mailbox.load(std::memory_order_relaxed) != nullptr) {
     ZtnaUserRequest* req = a->mailbox.exchange(nullptr, std::memory_order_acq_rel);
     if (req != nullptr) {

@@ -73,7 +73,8 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt);
 
 // Per-worker counters (written by the owner only).
 struct ZtnaAppCounters {
-  uint64_t accepted, refused_no_conn, tls_failed, refused, forwarded, upstream_failed, completed;
+  uint64_t accepted, refused_no_conn, tls_failed, refused, forwarded, upstream_failed, completed,
+      head_timeouts;
 };
 const ZtnaAppCounters& ztna_app_counters(const ZtnaApp* app);
 UserTable* ztna_app_users(ZtnaApp* app);

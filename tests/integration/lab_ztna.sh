@@ -112,11 +112,27 @@ contains "diagnose wad user list: the client's address" "$users" "VDOM: root, IP
 contains "diagnose wad user list: the user name" "$users" "user name   : localuser1"
 contains "diagnose wad user list: Basic via policy 1" "$users" "pol_id      : 1"
 sed 's/^/    /' <<<"$users"
+# WAN: the real server's side (the 1 MiB file came in there); LAN: the
+# client's, in TLS records, so a little more went out than came in.
+wan_in=$(awk '/WAN:/ {getline; sub(/.*bytes_in=/, ""); sub(/ .*/, ""); print; exit}' <<<"$users")
+lan_out=$(awk '/LAN:/ {getline; sub(/.*bytes_out=/, ""); print; exit}' <<<"$users")
+[ "${wan_in:-0}" -gt 1048576 ] && ok "user WAN bytes_in ($wan_in) covers the 1 MiB file" \
+  || not_ok "user WAN bytes_in ${wan_in:-none} <= 1 MiB"
+[ "${lan_out:-0}" -gt "${wan_in:-0}" ] && ok "user LAN bytes_out ($lan_out) > WAN bytes_in (TLS overhead)" \
+  || not_ok "user LAN bytes_out ${lan_out:-none} not above WAN bytes_in ${wan_in:-none}"
 check "diagnose wad user clear" ctl diagnose wad user clear
 users=$(ctl diagnose wad user list 2>&1)
 if grep -q "IPv4:" <<<"$users"; then not_ok "the list is empty after clear: $users"; else ok "the list is empty after clear"; fi
 code=$(client "${CURL[@]}" "${WITH_CERT[@]}" -o /dev/null -w '%{http_code}' "$URL" 2>&1)
 contains "after clear the client is asked again: 401" "$code" "401"
+# Many connections at once: slots and ZtnaConns are taken and given back.
+for i in $(seq 1 20); do
+  client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -o "$CERTS/par.$i" "$URL" 2>"$CERTS/par.$i.err" &
+done
+wait
+good=$(grep -l "hello from $SERVER_IP" "$CERTS"/par.[0-9]* 2>/dev/null | wc -l)
+[ "$good" -eq 20 ] && ok "20 clients at once all get the page" \
+  || { not_ok "20 clients at once: $good got the page"; cat "$CERTS"/par.*.err | sort | uniq -c | head; }
 grep -q "GET / HTTP" "$LAB_DIR/http80.log" && ok "the real server logged the proxied request" \
   || not_ok "no GET / in $LAB_DIR/http80.log"
 
@@ -135,7 +151,47 @@ refused "a certificate of an unknown CA: refused" "alert unknown ca" \
   --cert "$CERTS/stranger.pem" --key "$CERTS/stranger.key"
 refused "a revoked certificate: refused" "alert certificate revoked" \
   --cert "$CERTS/revoked.pem" --key "$CERTS/revoked.key"
+# A client that connects and says nothing loses the connection after the
+# proxy's 10 s head timeout (not the 30 s this script would wait).
+took=$(client python3 -c '
+import socket, time
+s = socket.create_connection(("10.1.100.1", 443), timeout=5)
+s.settimeout(30)
+t = time.time()
+try:
+    s.recv(1)
+except ConnectionResetError:
+    pass
+except socket.timeout:
+    pass
+print(int(time.time() - t))' 2>&1)
+[ "${took:-99}" -ge 8 ] 2>/dev/null && [ "${took:-99}" -le 20 ] \
+  && ok "a silent client is reset after the head timeout (${took} s)" \
+  || not_ok "a silent client: closed after '${took}' s, expected about 10"
 code=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -H "Host: other.example.com" \
   -o /dev/null -w '%{http_code}' "$URL" 2>&1)
 contains "Host not the SNI: 421" "$code" "421"
+
+# The login reached node B over the sync stream (session pickup).
+users=$("$TANDEMCTL" -s "$NODE_B_SOCK" diagnose wad user list 2>&1)
+contains "B holds the client's user entry from the sync stream" "$users" "IPv4: $CLIENT_IP"
+contains "B's entry names the user" "$users" "user name   : localuser1"
+# After a failover node B runs the proxy on the same VIP (its own TLS
+# contexts from the same config) and knows the client: no login asked.
+primary_of() { "$TANDEMCTL" -s "$LAB_DIR/$1.sock" get system ha status 2>/dev/null | sed -n 's/^Primary \+: *\([^ ,]*\).*/\1/p'; }
+check "execute ha failover set 1 on A" ctl execute ha failover set 1
+for _ in $(seq 1 50); do [ "$(primary_of b)" = tandem-b ] && break; sleep 0.1; done
+if [ "$(primary_of b)" = tandem-b ]; then
+  ok "B took over"
+  page=""
+  for _ in $(seq 1 30); do  # the switch learns the virtual MAC's new port from B's gratuitous ARPs
+    page=$(client "${CURL[@]}" "${WITH_CERT[@]}" "$URL" 2>&1) && break
+    sleep 0.2
+  done
+  contains "after failover: the page through node B's proxy, without credentials" "$page" "hello from $SERVER_IP"
+  users=$("$TANDEMCTL" -s "$NODE_B_SOCK" diagnose wad user list 2>&1)
+  contains "after failover: B lists the login" "$users" "user name   : localuser1"
+else
+  not_ok "B did not take over within 5 s"
+fi
 finish
