@@ -9,6 +9,7 @@
 #include "dataplane/session/session_table.h"
 #include "dataplane/sync/sync_inl.h"
 #include "dataplane/worker/worker_context.h"
+#include "dataplane/worker/worker_mailbox.h"
 
 namespace tandem::dp {
 namespace {
@@ -44,26 +45,11 @@ SessionView make_view(const WorkerContext* w, const Session& s, uint64_t now_ms)
 
 bool run_inline_or_post(Dataplane* dp, WorkerContext* w, SessionMailboxRequest* req,
                         unsigned timeout_ms) {
-  if (!dp->launched_.load(std::memory_order_acquire)) {
-    w->now_ms = dataplane_now_ms(dp);
-    session_mailbox_serve(w, req);
-    return true;
-  }
-  req->done.store(false, std::memory_order_relaxed);
-  w->mailbox.store(req, std::memory_order_release);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!req->done.load(std::memory_order_acquire)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      SessionMailboxRequest* expected = req;
-      // Not taken yet: withdrawn, nothing will touch req any more.
-      if (w->mailbox.compare_exchange_strong(expected, nullptr)) return false;
-      // Taken: the worker is on it and finishes in bounded time.
-      while (!req->done.load(std::memory_order_acquire)) std::this_thread::yield();
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-  return true;
+  return mailbox_run(dp->launched_.load(std::memory_order_acquire), w->mailbox, req, timeout_ms,
+                     [&] {
+                       w->now_ms = dataplane_now_ms(dp);
+                       session_mailbox_serve(w, req);
+                     });
 }
 
 }  // namespace

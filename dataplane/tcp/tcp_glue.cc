@@ -25,6 +25,7 @@
 #include "dataplane/tcp/tcp_diag.h"
 #include "dataplane/tcp/tcp_wire.h"
 #include "dataplane/worker/worker_inl.h"
+#include "dataplane/worker/worker_mailbox.h"
 #include "dataplane/ztna/ztna_app.h"
 
 namespace tandem::dp {
@@ -246,24 +247,8 @@ void serve_diag(TcpGlue* g, TcpDiagRequest* req) {
 }
 
 bool run_inline_or_post(Dataplane* dp, TcpGlue* g, TcpDiagRequest* req, unsigned timeout_ms) {
-  if (!dp->launched_.load(std::memory_order_acquire)) {
-    serve_diag(g, req);
-    return true;
-  }
-  req->done.store(false, std::memory_order_relaxed);
-  g->mailbox.store(req, std::memory_order_release);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!req->done.load(std::memory_order_acquire)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      TcpDiagRequest* expected = req;
-      // Not taken yet: withdrawn, nothing will touch req any more.
-      if (g->mailbox.compare_exchange_strong(expected, nullptr)) return false;
-      while (!req->done.load(std::memory_order_acquire)) std::this_thread::yield();
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-  return true;
+  return mailbox_run(dp->launched_.load(std::memory_order_acquire), g->mailbox, req, timeout_ms,
+                     [&] { serve_diag(g, req); });
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "dataplane/tcp/tcp.h"
 #include "dataplane/tcp/tcp_glue.h"
 #include "dataplane/worker/worker_context.h"
+#include "dataplane/worker/worker_mailbox.h"
 #include "dataplane/ztna/ztna_diag.h"
 
 namespace tandem::dp {
@@ -517,24 +518,8 @@ void serve_user_request(ZtnaApp* a, ZtnaUserRequest* req) {
 }
 
 bool run_inline_or_post(Dataplane* dp, ZtnaApp* a, ZtnaUserRequest* req, unsigned timeout_ms) {
-  if (!dp->launched_.load(std::memory_order_acquire)) {
-    serve_user_request(a, req);
-    return true;
-  }
-  req->done.store(false, std::memory_order_relaxed);
-  a->mailbox.store(req, std::memory_order_release);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!req->done.load(std::memory_order_acquire)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ZtnaUserRequest* expected = req;
-      // Not taken yet: withdrawn, nothing will touch req any more.
-      if (a->mailbox.compare_exchange_strong(expected, nullptr)) return false;
-      while (!req->done.load(std::memory_order_acquire)) std::this_thread::yield();
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-  return true;
+  return mailbox_run(dp->launched_.load(std::memory_order_acquire), a->mailbox, req, timeout_ms,
+                     [&] { serve_user_request(a, req); });
 }
 
 ZtnaApp* app_of(Dataplane* dp, unsigned worker) {
