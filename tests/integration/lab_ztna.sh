@@ -10,6 +10,7 @@
 # The lab is shared by name: run under `flock /tmp/tandem-lab.lock`.
 . "$(dirname "$0")/lib.sh"
 LAB=$ROOT/scripts/lab
+export TANDEM_LAB_ZTNA=disable  # this test brings its own proxy config and certificates
 CERTS=$(mktemp -d /tmp/tandem-ztna.XXXXXX)
 trap '"$LAB" down >/dev/null 2>&1; rm -rf "$CERTS"' EXIT
 "$ROOT/tests/tls/make-certs.sh" "$CERTS" >/dev/null 2>&1 || { not_ok "make-certs.sh"; finish; }
