@@ -110,6 +110,7 @@ class Node {
   void ha_apply(const std::vector<ha::HaAction>& actions, uint64_t now_ns);
   void ha_send_heartbeats(uint64_t now_ns);
   void ha_send_garps(unsigned round);
+  void ha_send_probes();
   void ha_set_active(bool active, const std::string& reason);
   void ha_report_links(bool initial, uint64_t now_ns);
   // Session pickup (node_sync.cc).
@@ -199,6 +200,7 @@ class Node {
   std::unique_ptr<ha::HaMachine> ha_;
   bool data_active_ = true;  // ports answer and forward (standalone or primary)
   uint64_t own_mac_foreign_seen_ = 0;
+  uint64_t own_mac_answer_seen_ = 0;  // rx_own_mac_answer summed, as last read
   uint64_t hb_tx_ = 0, hb_rx_ = 0, hb_tx_fail_ = 0;
   std::map<std::string, bool> monitor_reported_;
   std::chrono::steady_clock::time_point last_stats_sample_{};

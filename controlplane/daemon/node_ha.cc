@@ -61,6 +61,7 @@ bool Node::start_ha(std::string* error) {
   settings_src.global.serial_number = serial_;
   ha::HaSettings settings = ha::ha_settings(settings_src, TANDEM_VERSION);
   settings.hello_hold_ms = kHelloHoldMs;
+  settings.probe_data_ports = true;  // ha_send_probes(), rx_own_mac_answer
   ha_ = std::make_unique<ha::HaMachine>(settings, mono_ns(), epoch);
   boot_epoch_ = epoch;
   if (!start_sync(error)) return false;
@@ -148,6 +149,17 @@ void Node::ha_poll(uint64_t now_ns) {
     const bool seen = data_active_ && foreign > own_mac_foreign_seen_;
     own_mac_foreign_seen_ = foreign;
     if (seen) ha_apply(ha_->on_peer_seen_on_data_port(now_ns), now_ns);
+    // Answers to our ARP probes (hello, silent): the holder of the virtual
+    // MAC answered unicast. Counted always, reported only while probing.
+    uint64_t answers = 0;
+    for (const auto& p : ports_) {
+      if (p.data_index < 0) continue;
+      answers += dp::dataplane_port_counters(dataplane_, static_cast<unsigned>(p.data_index))
+                     .rx_own_mac_answer;
+    }
+    const bool answered = answers > own_mac_answer_seen_;
+    own_mac_answer_seen_ = answers;
+    if (answered && ha_->probing()) ha_apply(ha_->on_probe_answered(now_ns), now_ns);
   }
   ha_apply(ha_->on_tick(now_ns), now_ns);
 }
@@ -166,6 +178,9 @@ void Node::ha_apply(const std::vector<ha::HaAction>& actions, uint64_t now_ns) {
         break;
       case ha::HaActionKind::kSendHeartbeat:
         ha_send_heartbeats(now_ns);
+        break;
+      case ha::HaActionKind::kProbeDataPorts:
+        ha_send_probes();
         break;
       case ha::HaActionKind::kSetSync:
         // Session and config sync arrive with issues 5 and 8; nothing to
@@ -225,6 +240,23 @@ void Node::ha_send_garps(unsigned round) {
     ++sent;
   }
   event_log().log(Severity::kInfo, "HA: gratuitous ARP round %u: %u sent", round, sent);
+}
+
+// RFC 5227 probes from each data port's own MAC with sender IP 0, so no
+// host's cache learns anything: whoever holds the virtual MAC answers to
+// that MAC, and the worker counts the answer (rx_own_mac_answer).
+void Node::ha_send_probes() {
+  if (dataplane_ == nullptr) return;
+  for (const auto& p : ports_) {
+    if (p.data_index < 0) continue;
+    const config::InterfaceConfig* ifc = node_.interface(p.name);
+    if (ifc == nullptr || ifc->ip == 0 || !ifc->up) continue;
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (m == nullptr) continue;
+    if (dp::arp_build_request(m, p.info.mac, 0, htonl(ifc->ip)) != 0 ||
+        dp::dataplane_send(dataplane_, static_cast<unsigned>(p.data_index), &m, 1) != 1)
+      rte_pktmbuf_free(m);
+  }
 }
 
 void Node::ha_set_active(bool active, const std::string& reason) {

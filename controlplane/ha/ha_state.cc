@@ -210,12 +210,19 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
         }
         return;
       }
+      // No heartbeat authenticates, yet a unit answers our probes from the
+      // virtual MAC: it is running the cluster. Claiming too would make two
+      // primaries that cannot elect (they never heard each other).
+      if (probe_answered_ && now - started_ns_ >= dead_interval_ns()) {
+        go_silent_for_unheard_owner(now, out);
+        return;
+      }
       const uint64_t hold = std::max<uint64_t>(dead_interval_ns(),
                                                uint64_t{settings_.hello_hold_ms} * 1'000'000);
-      if (now - started_ns_ >= hold) {
-        select(me.serial, "it's the only member in the cluster", now);
-        become(HaRole::kPrimary, "no peer heard for " + ms_text(hold), now, out);
-      }
+      if (now - started_ns_ < hold) return;
+      if (!final_probe_passed(started_ns_ + hold, now, out)) return;
+      select(me.serial, "it's the only member in the cluster", now);
+      become(HaRole::kPrimary, "no peer heard for " + ms_text(now - started_ns_), now, out);
       return;
     }
     case HaRole::kPrimary: {
@@ -242,6 +249,8 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
         const ElectionResult r = elect(me, p, override_on, margin);
         if (r.winner == 1) {
           silent_ = true;
+          probes_unanswered_ = 0;
+          next_probe_ns_ = now;
           select(p.serial, "it has " + r.reason, now);
           become(HaRole::kSecondary, "split brain resolved: peer " + p.serial + " wins, it has " + r.reason, now, out);
         }
@@ -268,12 +277,65 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
       // unicast and the switch does not flood it to this port — so "not
       // seen for a dead interval" says nothing about it, and promoting on
       // that restarted the split brain at every GARP round (seen in the lab).
-      if (silent_ || peer_seen_on_data_port(now)) return;
+      // Silent, the node probes: the unit holding the virtual MAC answers
+      // (unicast, so its silence means something, unlike the absence of
+      // its broadcasts). When kProbeLostCount probes in a row go
+      // unanswered it is gone, and this node takes over.
+      if (silent_) {
+        if (!settings_.probe_data_ports || probes_unanswered_ < kProbeLostCount) return;
+        const unsigned lost = probes_unanswered_;
+        if (!final_probe_passed(last_probe_ns_, now, out)) return;
+        silent_ = false;
+        select(me.serial, "it's the only member in the cluster", now);
+        become(HaRole::kPrimary, "the unit holding the virtual MAC stopped answering: " + std::to_string(lost) +
+                                     " ARP probes unanswered", now, out);
+        return;
+      }
+      if (peer_seen_on_data_port(now)) return;
       select(me.serial, "it's the only member in the cluster", now);
       become(HaRole::kPrimary, peer_.known ? "peer " + peer_.last.serial + " lost" : "no peer", now, out);
       return;
     }
   }
+}
+
+namespace {
+uint64_t mix64(uint64_t x) {  // splitmix64's finaliser
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+bool HaMachine::final_probe_passed(uint64_t ready_since, uint64_t now, std::vector<HaAction>* out) {
+  if (!settings_.probe_data_ports) return true;
+  if (final_probe_ns_ == 0) {
+    // Two nodes that became ready together (started together, or went
+    // silent together) draw different jitters, so the first to claim is
+    // heard by the other's final probe.
+    if (now - ready_since < mix64(boot_epoch_ + claim_attempts_) % kProbeJitterNs) return false;
+    ++claim_attempts_;
+    final_probe_ns_ = now;
+    last_probe_ns_ = now;
+    ++counters_.probes_sent;
+    out->push_back({HaActionKind::kProbeDataPorts, {}});
+    return false;
+  }
+  if (now - final_probe_ns_ < kProbeWaitNs) return false;
+  final_probe_ns_ = 0;
+  return true;
+}
+
+void HaMachine::go_silent_for_unheard_owner(uint64_t now, std::vector<HaAction>* out) {
+  silent_ = true;
+  probes_unanswered_ = 0;
+  next_probe_ns_ = now + kProbeSilentIntervalNs;
+  std::string why = "another unit answers ARP for the cluster's addresses from the virtual MAC, and no heartbeat from it has been accepted";
+  if (counters_.hb_dropped_auth > 0 || counters_.hb_dropped_wrong_group > 0)
+    why += " (" + std::to_string(counters_.hb_dropped_auth) + " failed authentication, " +
+           std::to_string(counters_.hb_dropped_wrong_group) + " of another group-id: check set password and group-id)";
+  become(HaRole::kSecondary, why + "; staying secondary and silent while it answers", now, out);
 }
 
 void HaMachine::refresh_links(uint64_t now, std::vector<HaAction>* out) {
@@ -316,6 +378,13 @@ std::vector<HaAction> HaMachine::on_tick(uint64_t now_ns) {
     ++counters_.garps_rounds;
     --garps_left_;
     next_garp_ns_ += uint64_t(settings_.arps_interval_ms) * kNsPerMs;
+  }
+  if (probing() && now_ns >= next_probe_ns_) {
+    out.push_back({HaActionKind::kProbeDataPorts, {}});
+    ++counters_.probes_sent;
+    ++probes_unanswered_;
+    last_probe_ns_ = now_ns;
+    next_probe_ns_ = now_ns + (role_ == HaRole::kHello ? kProbeHelloIntervalNs : kProbeSilentIntervalNs);
   }
   if (now_ns >= next_hb_ns_) {
     out.push_back({HaActionKind::kSendHeartbeat, {}});
@@ -396,11 +465,41 @@ std::vector<HaAction> HaMachine::on_peer_seen_on_data_port(uint64_t now_ns) {
     note(now_ns, "split brain: peer " + (peer_.known ? peer_.last.serial : std::string("(never heard)")) +
                      " is alive on a data port while heartbeats are lost on every hbdev",
          &out);
+    if (!peer_.known && now_ns - state_change_ns_ < kYoungPrimaryNs) {
+      // Never heard, so nothing to elect on. This node claimed the role
+      // only just: the other unit most likely held it first (it missed our
+      // probes' answer or we missed its), so this one yields and probes.
+      note(now_ns, "split brain: no heartbeat ever received from the other unit and this node became primary " +
+                       ms_text(now_ns - state_change_ns_) + " ago: yielding", &out);
+      go_silent_for_unheard_owner(now_ns, &out);
+      return out;
+    }
     if (!peer_.known) note(now_ns, "split brain: no heartbeat ever received, cannot elect; staying primary", &out);
+  }
+  // A primary of long standing re-announces its addresses (at most once a
+  // second), so the switch moves the virtual MAC back to its ports and the
+  // other unit's probes meet it.
+  if (role_ == HaRole::kPrimary && !peer_.alive && !peer_.known && settings_.probe_data_ports &&
+      (last_reassert_ns_ == 0 || now_ns - last_reassert_ns_ >= 1'000'000'000)) {
+    last_reassert_ns_ = now_ns;
+    ++counters_.garps_rounds;
+    out.push_back({HaActionKind::kSendGratuitousArps, {}, 0});
   }
   decide(now_ns, &out);
   if (detected && peer_.known && role_ == HaRole::kPrimary)
     note(now_ns, "split brain: this node wins the election and stays primary; the peer goes silent", &out);
+  return out;
+}
+
+std::vector<HaAction> HaMachine::on_probe_answered(uint64_t now_ns) {
+  std::vector<HaAction> out;
+  if (!probing()) return out;
+  ++counters_.probes_answered;
+  probe_answered_ = true;
+  probe_answer_ns_ = now_ns;
+  probes_unanswered_ = 0;
+  final_probe_ns_ = 0;
+  decide(now_ns, &out);
   return out;
 }
 
