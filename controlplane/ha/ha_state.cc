@@ -163,9 +163,12 @@ void HaMachine::become(HaRole to, const std::string& reason, uint64_t now, std::
   // The peer hears the new role now (after the ports changed), not up to
   // one hb-interval later: a takeback's overlap (both active) or a
   // step-down's gap lasts one heartbeat flight, whatever hb-interval is.
-  // The regular schedule restarts from here.
+  announce(now, out);
+}
+
+void HaMachine::announce(uint64_t now, std::vector<HaAction>* out) {
   out->push_back({HaActionKind::kSendHeartbeat, {}});
-  next_hb_ns_ = now + uint64_t(settings_.hb_interval_ms) * kNsPerMs;
+  next_hb_ns_ = now + uint64_t(settings_.hb_interval_ms) * kNsPerMs;  // the schedule restarts here
 }
 
 bool HaMachine::takeover_allowed(const ElectionResult& r, const Candidate& challenger,
@@ -339,15 +342,21 @@ void HaMachine::go_silent_for_unheard_owner(uint64_t now, std::vector<HaAction>*
 }
 
 void HaMachine::refresh_links(uint64_t now, std::vector<HaAction>* out) {
+  bool changed = false;
   for (MonitorLink& l : links_) {
     if (l.up && !l.counted && now - l.up_since_ns >= uint64_t(settings_.monitor_stability_ms) * kNsPerMs) {
       l.counted = true;
+      changed = true;
       note(now, "monitored link " + l.name + " stable for " + ms_text(now - l.up_since_ns) +
                     ", counted again (" + std::to_string(monitored_up()) + "/" +
                     std::to_string(links_.size()) + ")",
            out);
     }
   }
+  // The score is part of every election: the peer must not decide on the
+  // old one for up to an hb-interval (a takeover on a score this node no
+  // longer has made both primary for 288 ms in bench/pickup).
+  if (changed) announce(now, out);
 }
 
 void HaMachine::refresh_peer(uint64_t now, std::vector<HaAction>* out) {
@@ -450,7 +459,11 @@ std::vector<HaAction> HaMachine::on_monitor_link(std::string_view name, bool up,
                      std::to_string(links_.size()) + " connected)",
          &out);
   }
+  const uint64_t changes = counters_.role_changes;
   decide(now_ns, &out);
+  // A role change announced itself; otherwise say the new score (or the
+  // link now pending) at once: a primary's lost link is the peer's cue.
+  if (counters_.role_changes == changes) announce(now_ns, &out);
   return out;
 }
 

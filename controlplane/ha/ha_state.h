@@ -108,6 +108,8 @@ class HaMachine {
 
   void decide(uint64_t now, std::vector<HaAction>* out);
   void become(HaRole to, const std::string& reason, uint64_t now, std::vector<HaAction>* out);
+  // A heartbeat now (this node's state changed), and the schedule from here.
+  void announce(uint64_t now, std::vector<HaAction>* out);
   bool takeover_allowed(const ElectionResult& r, const Candidate& challenger, bool challenger_links_pending,
                         unsigned incumbent_score, unsigned incumbent_total) const;
   void select(const std::string& serial, const std::string& because, uint64_t now);

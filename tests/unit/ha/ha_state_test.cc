@@ -164,6 +164,34 @@ TEST(HaMachine, MonitorLossFailsOverAndRecoveryWaitsForStability) {
   EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
 }
 
+// A changed monitored-link score goes out in a heartbeat at once, not at
+// the next scheduled one: the peer elects on the score this node has now.
+TEST(HaMachine, MonitorScoreChangesAreAnnouncedAtOnce) {
+  Pair p = formed_pair();
+  ASSERT_EQ(p.b->m.role(), HaRole::kSecondary);
+  p.run_until(p.now + 3 * kMs);  // off the 10 ms schedule
+  auto has_hb = [](const std::vector<HaAction>& acts) {
+    return std::any_of(acts.begin(), acts.end(), [](const HaAction& a) { return a.kind == HaActionKind::kSendHeartbeat; });
+  };
+  EXPECT_TRUE(has_hb(p.b->m.on_monitor_link("port1", false, p.now))) << "link down: score 1/2 at once";
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+  p.now += kMs;
+  EXPECT_TRUE(has_hb(p.b->m.on_monitor_link("port1", true, p.now))) << "link up: pending, said at once";
+  const uint64_t up_at = p.now;
+  // port2 flaps 4 ms later: its announcements move the heartbeat schedule
+  // off the moment port1 counts again (up_at + 5 s).
+  p.run_until(up_at + 4 * kMs);
+  p.input(*p.b, p.b->m.on_monitor_link("port2", false, p.now));
+  p.now += kMs;
+  p.input(*p.b, p.b->m.on_monitor_link("port2", true, p.now));
+  p.run_until(up_at + 5 * kS - kMs);
+  EXPECT_EQ(p.b->m.monitored_up(), 0u);
+  p.now = up_at + 5 * kS + kMs / 2;
+  auto acts = p.b->m.on_tick(p.now);
+  EXPECT_EQ(p.b->m.monitored_up(), 1u);
+  EXPECT_TRUE(has_hb(acts)) << "the tick port1 counts again carries a heartbeat, off schedule";
+}
+
 TEST(HaMachine, RecoveredNodeWithoutOverrideDoesNotTakeBack) {
   Pair p = formed_pair(false);
   // Both ages equal within the margin: A primary by priority.
