@@ -66,6 +66,10 @@ HaMachine::HaMachine(HaSettings settings, uint64_t now_ns, uint64_t boot_epoch)
                                   std::to_string(settings_.priority)});
 }
 
+bool HaMachine::holds_tables(uint64_t now) const {
+  return role_ == HaRole::kPrimary && (promoted_in_sync_ || now - state_change_ns_ >= kTablesSettleNs);
+}
+
 uint64_t HaMachine::dead_interval_ns() const {
   return uint64_t(settings_.hb_interval_ms) * settings_.hb_lost_threshold * kNsPerMs;
 }
@@ -121,7 +125,10 @@ HbInfo HaMachine::make_heartbeat(uint64_t now_ns) {
   hb.uptime_ms = (now_ns - age_start_ns_) / kNsPerMs;
   hb.role = HbRole(role_);
   hb.sw_version = settings_.sw_version;
-  hb.sync = role_ == HaRole::kPrimary || in_sync_ ? HbSyncStatus::kInSync : HbSyncStatus::kOutOfSync;
+  // A primary says whether it holds the cluster's tables (holds_tables()),
+  // a secondary whether it has the primary's.
+  hb.sync = (role_ == HaRole::kPrimary ? holds_tables(now_ns) : in_sync_) ? HbSyncStatus::kInSync
+                                                                          : HbSyncStatus::kOutOfSync;
   hb.hbdev = settings_.hbdev;
   ++counters_.hb_tx;
   return hb;
@@ -143,11 +150,15 @@ void HaMachine::select(const std::string& serial, const std::string& because, ui
 void HaMachine::become(HaRole to, const std::string& reason, uint64_t now, std::vector<HaAction>* out) {
   if (to == role_) return;
   note(now, std::string("role ") + ha_role_name(role_) + " -> " + ha_role_name(to) + ": " + reason, out);
+  const HaRole role_before = role_;
   role_ = to;
   state_change_ns_ = now;
   ++counters_.role_changes;
   if (to == HaRole::kPrimary) {
     silent_ = false;
+    // From hello nobody held tables before this node; from secondary it
+    // holds them if it had the primary's.
+    promoted_in_sync_ = role_before == HaRole::kHello || in_sync_;
     out->push_back({HaActionKind::kBecomePrimary, reason});
     // Switches must learn the virtual MAC on this node's ports before any
     // client retries: one round at once, then `arps` more.
@@ -237,6 +248,16 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
       if (peer_.alive) {
         const Candidate p = peer_candidate(now);
         const ElectionResult r = elect(me, p, override_on, margin);
+        // Both claim primary (one promoted on a late heartbeat): the one
+        // that holds the tables keeps the role whatever the ranks, or the
+        // other's promotion would drop every session (bench-failover
+        // finding 2). Ranks decide only between equals.
+        if (peer_.last.role == HbRole::kPrimary && holds_tables(now) != p.in_sync) {
+          if (holds_tables(now)) return;  // the peer steps down on our next heartbeat
+          select(p.serial, "it holds the session tables", now);
+          become(HaRole::kSecondary, "peer " + p.serial + " is primary and holds the tables; this node does not", now, out);
+          return;
+        }
         if (r.winner == 1 && (peer_.last.role == HbRole::kPrimary ||
                               takeover_allowed(r, p, peer_.last.links_pending, me.mon_score,
                                                unsigned(links_.size())))) {

@@ -48,6 +48,10 @@ class HaMachine {
   // a heartbeat from yields (goes silent and probes) if it has been
   // primary for less than this; an older one stays and re-announces.
   static constexpr uint64_t kYoungPrimaryNs = 10'000'000'000;
+  // A primary that took the role without the tables (out of sync) counts
+  // as holding them once it has been primary this long: by then its
+  // sessions are the cluster's.
+  static constexpr uint64_t kTablesSettleNs = 10'000'000'000;
 
   // boot_epoch: random per process start (see HbInfo::boot_epoch).
   // Monitored links start up; report each link's state right after.
@@ -80,6 +84,9 @@ class HaMachine {
   MaintenanceMode maintenance_mode() const { return maintenance_; }
   bool failover_flag() const { return failover_set_; }
   bool in_sync() const { return in_sync_; }
+  // Primary with the cluster's tables: promoted from hello (nobody held
+  // any), or from secondary while in sync, or primary for kTablesSettleNs.
+  bool holds_tables(uint64_t now_ns) const;
   bool sync_enabled() const { return maintenance_ != MaintenanceMode::kEnableWithoutSync; }
   // Secondary because it lost a split brain, and staying so until
   // heartbeats return (the winner cannot be watched on the data ports).
@@ -131,6 +138,7 @@ class HaMachine {
   MaintenanceMode maintenance_;
   bool failover_set_ = false;
   bool in_sync_ = false;
+  bool promoted_in_sync_ = false;
   bool silent_ = false;
   bool split_brain_active_ = false;
   bool data_port_seen_ = false;

@@ -192,6 +192,38 @@ TEST(HaMachine, MonitorScoreChangesAreAnnouncedAtOnce) {
   EXPECT_TRUE(has_hb(acts)) << "the tick port1 counts again carries a heartbeat, off schedule";
 }
 
+// bench-failover finding 2: a returning node (higher priority, out of sync)
+// misses the primary's heartbeats for a dead interval, promotes itself,
+// and when heartbeats come back both claim primary. Ranks would hand it
+// the role and drop every session; the primary that holds the tables
+// keeps it, and the returning node steps down.
+TEST(HaMachine, OutOfSyncNodeThatPromotedOnALateHeartbeatYieldsToThePrimaryHoldingTheTables) {
+  Pair p = formed_pair();
+  p.b->m.set_in_sync(true, p.now);
+  p.a->running = false;
+  p.run_for(1 * kS);
+  ASSERT_EQ(p.b->m.role(), HaRole::kPrimary);
+  EXPECT_TRUE(p.b->m.holds_tables(p.now)) << "B was in sync when it took over";
+  p.a = std::make_unique<Node>(settings("FGVM01TM22000001", 200), p.now, 0xA2);
+  p.run_for(1 * kS);
+  ASSERT_EQ(p.a->m.role(), HaRole::kSecondary);  // back, not yet in sync: the gate holds
+  ASSERT_FALSE(p.a->m.in_sync());
+  p.wire_up = false;  // a burst of late heartbeats
+  p.run_for(40 * kMs);
+  ASSERT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_FALSE(p.a->m.holds_tables(p.now));
+  p.wire_up = true;
+  p.run_for(50 * kMs);
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary) << "B holds the tables";
+  EXPECT_EQ(p.a->m.role(), HaRole::kSecondary);
+  EXPECT_TRUE(history_has(p.a->m, "is primary and holds the tables; this node does not"));
+  // Once in sync, A takes the role back the regular way (override, priority).
+  p.input(*p.a, p.a->m.set_in_sync(true, p.now));
+  p.run_for(50 * kMs);
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+}
+
 TEST(HaMachine, RecoveredNodeWithoutOverrideDoesNotTakeBack) {
   Pair p = formed_pair(false);
   // Both ages equal within the margin: A primary by priority.
