@@ -9,12 +9,14 @@
 //   full       handshake with no session, one request with
 //              `Connection: close`, the server closes: a full mTLS handshake
 //              per request
-//   resume     the same, offering the last session ticket received: a
+//   resume     the same, offering the last session ticket received (a
+//              ticket is offered again until a newer one arrives): a
 //              resumed handshake per request (counted by SSL_session_reused)
 //   keepalive  requests one after another on the connection as long as the
 //              server keeps it open (no `Connection: close` sent); when the
 //              server closes, the next connection resumes the last session.
-//              requests/connection in the output says what happened.
+//              req_per_conn in the output (requests over the connections
+//              that served one in the window) says what happened.
 //
 // A request counts when its whole response arrived with status 200 (body
 // by Content-Length, or up to the close when there is none). Anything else
@@ -179,10 +181,17 @@ void request_done(Conn& c) {
     c.used = true;
   }
   ++c.requests_here;
-  if (opt.mode != Mode::kFull && SSL_SESSION_is_resumable(SSL_get0_session(c.ssl))) {
-    if (saved_session) SSL_SESSION_free(saved_session);
-    saved_session = SSL_get1_session(c.ssl);
-  }
+}
+
+// Every session the server hands out (TLS 1.3: each NewSessionTicket; TLS
+// 1.2: the handshake's) replaces the one offered next, as curl keeps them.
+// A server that issues no ticket on a resumed handshake (Tandem, see
+// docs/bench-ztna.md) leaves the last one in place, offered again.
+int on_new_session(SSL*, SSL_SESSION* session) {
+  if (opt.mode == Mode::kFull) return 0;
+  if (saved_session) SSL_SESSION_free(saved_session);
+  saved_session = session;
+  return 1;  // the reference is ours
 }
 
 // Runs one connection as far as the sockets allow. Returns false when the
@@ -351,7 +360,8 @@ int main(int argc, char** argv) {
 
   ctx = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, on_new_session);
   if (SSL_CTX_set1_groups_list(ctx, opt.groups.c_str()) != 1 ||
       SSL_CTX_set_ciphersuites(ctx, opt.ciphersuites.c_str()) != 1 ||
       SSL_CTX_load_verify_locations(ctx, opt.ca.c_str(), nullptr) != 1 ||
