@@ -9,9 +9,9 @@
 //   full       handshake with no session, one request with
 //              `Connection: close`, the server closes: a full mTLS handshake
 //              per request
-//   resume     the same, offering the last session ticket received (a
-//              ticket is offered again until a newer one arrives): a
-//              resumed handshake per request (counted by SSL_session_reused)
+//   resume     the same, offering the last ticket of a full handshake
+//              (again and again): a resumed handshake per request (counted
+//              by SSL_session_reused)
 //   keepalive  requests one after another on the connection as long as the
 //              server keeps it open (no `Connection: close` sent); when the
 //              server closes, the next connection resumes the last session.
@@ -30,7 +30,7 @@
 //   bench-ztna-load --connect IP:PORT --sni NAME --ca FILE --cert FILE
 //       --key FILE [--mode full|resume|keepalive] [--conns C] [--seconds S]
 //       [--warmup S] [--path /] [--header 'Name: value']... [--groups X25519]
-//       [--ciphersuites TLS_AES_128_GCM_SHA256] [--timeout S]
+//       [--ciphersuites TLS_AES_128_GCM_SHA256] [--timeout S] [--no-close-notify]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -63,6 +63,7 @@ struct Options {
   Mode mode = Mode::kFull;
   int conns = 8;
   double seconds = 5, warmup = 0.5, timeout = 5;
+  bool close_notify = true;  // false: close() without SSL_shutdown, as some browsers do
 };
 
 enum class State {
@@ -114,7 +115,7 @@ void error(const std::string& why) {
 
 void close_conn(Conn& c, bool clean) {
   if (c.ssl) {
-    if (clean) SSL_shutdown(c.ssl);  // close_notify, not waiting for the peer's
+    if (clean && opt.close_notify) SSL_shutdown(c.ssl);  // close_notify, not waiting for the peer's
     SSL_free(c.ssl);
     c.ssl = nullptr;
   }
@@ -140,7 +141,14 @@ bool open_conn(Conn& c, size_t slot) {
   c.ssl = SSL_new(ctx);
   SSL_set_fd(c.ssl, c.fd);
   SSL_set_tlsext_host_name(c.ssl, opt.sni.c_str());
-  if (opt.mode != Mode::kFull && saved_session) SSL_set_session(c.ssl, saved_session);
+  if (opt.mode != Mode::kFull && saved_session) {
+    // A copy per connection: OpenSSL marks the session object of a
+    // connection it frees in some states not resumable, which would end the
+    // reuse of the saved one.
+    SSL_SESSION* copy = SSL_SESSION_dup(saved_session);
+    SSL_set_session(c.ssl, copy);
+    SSL_SESSION_free(copy);
+  }
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
   ev.data.u64 = slot;
@@ -183,12 +191,15 @@ void request_done(Conn& c) {
   ++c.requests_here;
 }
 
-// Every session the server hands out (TLS 1.3: each NewSessionTicket; TLS
-// 1.2: the handshake's) replaces the one offered next, as curl keeps them.
-// A server that issues no ticket on a resumed handshake (Tandem, see
-// docs/bench-ztna.md) leaves the last one in place, offered again.
-int on_new_session(SSL*, SSL_SESSION* session) {
-  if (opt.mode == Mode::kFull) return 0;
+// The sessions of full handshakes (TLS 1.3: their NewSessionTickets) are
+// offered, the latest one, again and again. Not those of resumed ones: an
+// OpenSSL client is handed its resumed session here too, and where the
+// server sent no new ticket on resumption (Tandem, docs/bench-ztna.md)
+// offering that one gives a full handshake. So `resume` measures resumed
+// handshakes, not a server's ticket-renewal policy (run's s_client probe
+// reports that).
+int on_new_session(SSL* ssl, SSL_SESSION* session) {
+  if (opt.mode == Mode::kFull || SSL_session_reused(ssl)) return 0;
   if (saved_session) SSL_SESSION_free(saved_session);
   saved_session = session;
   return 1;  // the reference is ours
@@ -337,6 +348,7 @@ bool parse_options(int argc, char** argv) {
     else if (a == "--seconds") opt.seconds = std::atof(val().c_str());
     else if (a == "--warmup") opt.warmup = std::atof(val().c_str());
     else if (a == "--timeout") opt.timeout = std::atof(val().c_str());
+    else if (a == "--no-close-notify") opt.close_notify = false;
     else if (a == "--mode") {
       std::string m = val();
       if (m == "full") opt.mode = Mode::kFull;
