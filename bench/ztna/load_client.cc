@@ -24,7 +24,7 @@
 // progress for --timeout seconds) counts as an error and the slot opens a
 // new connection. Output, one line (bench/ztna/run reads it):
 //   mode=full conns=8 seconds=5.00 handshakes=N resumed=N requests=N
-//   errors=N hs_per_s=X req_per_s=X req_per_conn=X bytes=N
+//   errors=N hs_per_s=X req_per_s=X req_per_conn=X bytes=N client_cpu=X%
 // and, when there were errors, the first few reasons on stderr.
 //
 //   bench-ztna-load --connect IP:PORT --sni NAME --ca FILE --cert FILE
@@ -37,6 +37,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -430,12 +431,20 @@ int main(int argc, char** argv) {
     }
   }
   double secs = std::chrono::duration<double>(Clock::now() - count_from).count();
+  // The client's own CPU over the whole run (warm-up included): near 100%
+  // means the client, not the proxy, set the pace.
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  double wall = std::chrono::duration<double>(Clock::now() - start).count();
   const char* mode = opt.mode == Mode::kFull ? "full" : opt.mode == Mode::kResume ? "resume" : "keepalive";
   std::printf(
       "mode=%s conns=%d seconds=%.2f handshakes=%ld resumed=%ld requests=%ld errors=%ld hs_per_s=%.1f "
-      "req_per_s=%.1f req_per_conn=%.2f bytes=%lld\n",
+      "req_per_s=%.1f req_per_conn=%.2f bytes=%lld client_cpu=%.0f%%\n",
       mode, opt.conns, secs, tot.handshakes, tot.resumed, tot.requests, tot.errors, tot.handshakes / secs,
-      tot.requests / secs, tot.conns_used ? static_cast<double>(tot.requests) / tot.conns_used : 0.0, tot.bytes);
+      tot.requests / secs, tot.conns_used ? static_cast<double>(tot.requests) / tot.conns_used : 0.0, tot.bytes,
+      100 * cpu / wall);
   int shown = 0;
   for (const auto& [why, count] : error_reasons) {
     if (++shown > 6) break;
