@@ -510,10 +510,11 @@ std::vector<HaAction> HaMachine::on_peer_seen_on_data_port(uint64_t now_ns) {
     }
     if (!peer_.known) note(now_ns, "split brain: no heartbeat ever received, cannot elect; staying primary", &out);
   }
-  // A primary of long standing re-announces its addresses (at most once a
-  // second), so the switch moves the virtual MAC back to its ports and the
-  // other unit's probes meet it.
-  if (role_ == HaRole::kPrimary && !peer_.alive && !peer_.known && settings_.probe_data_ports &&
+  // A primary that stays one through a split brain re-announces its
+  // addresses (at most once a second): the switch moves the virtual MAC
+  // back to its ports, and the other unit, whose gratuitous ARPs may have
+  // ended, sees it and settles the split on its side too.
+  if (role_ == HaRole::kPrimary && !peer_.alive &&
       (last_reassert_ns_ == 0 || now_ns - last_reassert_ns_ >= 1'000'000'000)) {
     last_reassert_ns_ = now_ns;
     ++counters_.garps_rounds;

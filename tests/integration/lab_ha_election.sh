@@ -5,7 +5,8 @@
 # enable/disable against a returning higher-priority node, the serial number
 # tiebreak, the monitored-link count, a peer with the wrong password (from
 # the start, and a member returning with one): the data-port probes keep
-# the pair at one primary.
+# the pair at one primary; and a split brain (heartbeat cable pulled) seen
+# on the data ports and settled by the same rules.
 #
 # The lab has fixed namespace names and a colleague's failover benchmark uses
 # it too: every scenario holds /run/tandem-lab.lock from its `up` to its
@@ -211,6 +212,33 @@ wrong_password() {
   [ "$ok_ping" = 1 ] && ok "client reaches the server through B" || not_ok "client lost the server after B took over"
 }
 
+# The heartbeat cable is pulled while both run (TANDEM_LAB_HBDEV=veth: the
+# hbdevs meet on a bridge; taking B's veth off it loses every heartbeat and
+# the sync stream, the data ports stay up). B promotes on "peer lost" and
+# sends gratuitous ARPs from the virtual MAC; A sees them on its data ports:
+# split brain. A runs the election against B's last heartbeat, wins on
+# priority, stays and re-announces; B sees that and loses the same
+# election, goes silent. Cable back: heartbeats return and the pair settles.
+split_brain_resolved() {
+  check "A is primary" wait_primary a tandem-a 5
+  check "B is secondary" wait_state b secondary 5
+  ip -n tdm-sw link set b-ha nomaster
+  check "A detected the split brain" bash -c "for i in \$(seq 1 50); do grep -q 'split brain: peer $SERIAL_B is alive on a data port' $NODE_A_LOG && exit 0; sleep 0.1; done; exit 1"
+  check "A wins the election and stays primary" bash -c "for i in \$(seq 1 30); do grep -q 'split brain: this node wins the election and stays primary' $NODE_A_LOG && exit 0; sleep 0.1; done; exit 1"
+  check "B resolved it on priority and went silent" bash -c "for i in \$(seq 1 50); do grep -q 'split brain resolved: peer $SERIAL_A wins, it has the highest priority' $NODE_B_LOG && exit 0; sleep 0.1; done; exit 1"
+  check "B is secondary" wait_state b secondary 3
+  contains "B is silent" "$(ctl b diagnose sys ha status)" "silent:1"
+  check "B stays secondary (A answers its probes)" holds_state b secondary 4
+  local out; out=$(client arping -b -c 3 -w 5 -I eth0 "$CLUSTER_PORT2_IP" 2>&1)
+  contains "3 ARP replies for 3 requests (one node answers)" "$out" "Received 3 response(s)"
+  check "client reaches the server through the winner" client ping -c 3 -i 0.2 -W 2 "$SERVER_IP"
+  ip -n tdm-sw link set b-ha master br-ha
+  check "heartbeats back: B no longer silent" bash -c "for i in \$(seq 1 50); do $TANDEMCTL -s $LAB_DIR/b.sock diagnose sys ha status | grep -q 'silent:0' && exit 0; sleep 0.1; done; exit 1"
+  check "A still primary" holds_state a primary 2
+  check "B secondary" holds_state b secondary 1
+  contains "A: cluster status up again" "$(ctl a diagnose ha stats)" "cluster status: up"
+}
+
 # The cluster forms (A primary), then A restarts with another password:
 # B, alone, kept the role; A in hello hears no authentic heartbeat, but B
 # answers its probes, so A stays secondary and silent. Before probing, A
@@ -252,5 +280,6 @@ scenario "serial number tiebreak" serial_tiebreak \
   TANDEM_LAB_A_PRIORITY=150 TANDEM_LAB_B_PRIORITY=150 TANDEM_LAB_NO_WAIT_PRIMARY=1
 scenario "monitored-link count" monitor_count
 scenario "wrong password" wrong_password TANDEM_LAB_B_PASSWORD=not-the-cluster-password
+scenario "split brain resolved by election" split_brain_resolved TANDEM_LAB_HBDEV=veth
 scenario "a member returns with another password" returning_wrong_password
 finish
