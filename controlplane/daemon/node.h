@@ -111,6 +111,7 @@ class Node {
   void ha_send_heartbeats(uint64_t now_ns);
   void ha_send_garps(unsigned round);
   void ha_send_probes();
+  void ha_set_sync(bool enabled);
   void ha_set_active(bool active, const std::string& reason);
   void ha_report_links(bool initial, uint64_t now_ns);
   // Session pickup (node_sync.cc).

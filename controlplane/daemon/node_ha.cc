@@ -15,6 +15,7 @@
 #include <ctime>
 #include <fstream>
 
+#include "controlplane/confsync/confsync.h"
 #include "controlplane/daemon/event_log.h"
 #include "controlplane/daemon/node.h"
 #include "controlplane/ha/ha_format.h"
@@ -183,8 +184,7 @@ void Node::ha_apply(const std::vector<ha::HaAction>& actions, uint64_t now_ns) {
         ha_send_probes();
         break;
       case ha::HaActionKind::kSetSync:
-        // Session and config sync arrive with issues 5 and 8; nothing to
-        // start or stop yet.
+        ha_set_sync(a.sync_enabled);
         break;
       case ha::HaActionKind::kLog:
         event_log().log(Severity::kNotice, "HA: %s", a.text.c_str());
@@ -240,6 +240,25 @@ void Node::ha_send_garps(unsigned round) {
     ++sent;
   }
   event_log().log(Severity::kInfo, "HA: gratuitous ARP round %u: %u sent", round, sent);
+}
+
+// Maintenance mode enable-without-sync stops both syncs on this node, as
+// FortiAuthenticator's does, so it can be changed or upgraded alone; back
+// to disable (or enable-with-sync) they run again, and the node counts as
+// in sync only once the bulk walk has brought its tables back.
+void Node::ha_set_sync(bool enabled) {
+  if (confsync_) confsync_->set_enabled(enabled);
+  if (sync_enabled_ && dataplane_ != nullptr) {
+    ++generation_;
+    auto snap = std::make_unique<dp::Snapshot>();
+    std::string err;
+    if (!build_snapshot(snap.get(), &err) || publish_snapshot(snap.get()) != 0) {
+      event_log().log(Severity::kError, "HA: cannot publish the sync change: %s", err.c_str());
+      return;
+    }
+  }
+  event_log().log(Severity::kNotice, "HA: maintenance mode: session%s sync %s", confsync_ ? " and config" : "",
+                  enabled ? "resumed" : "stopped");
 }
 
 // RFC 5227 probes from each data port's own MAC with sender IP 0, so no

@@ -42,6 +42,8 @@ void Node::fill_sync_conf(void* out) const {
   auto* c = static_cast<dp::SyncConf*>(out);
   std::memset(c, 0, sizeof(*c));
   if (!sync_enabled_) return;
+  // Maintenance mode enable-without-sync: the streams stop (ha_set_sync).
+  if (ha_ && !ha_->sync_enabled()) return;
   c->enabled = true;
   c->sender = data_active_;
   c->connectionless = node_.ha.session_pickup_connectionless;
