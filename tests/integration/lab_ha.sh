@@ -98,6 +98,9 @@ if ctl a show firewall address | grep -q maint-test; then not_ok "the change rea
 check "maintenance mode off on A" ctl a config system ha set maintenance-mode disable end
 check "A primary again, after it is in sync" wait_primary a tandem-a 10
 check "the change reached A after maintenance" bash -c "for i in \$(seq 1 50); do $TANDEMCTL -s $NODE_A_SOCK show firewall address | grep -q maint-test && exit 0; sleep 0.2; done; exit 1"
+check "delete on the primary (A)" ctl a config firewall address delete maint-test end
+check "the delete reached B (config sync)" bash -c "for i in \$(seq 1 50); do $TANDEMCTL -s $NODE_B_SOCK show firewall address | grep -q maint-test || exit 0; sleep 0.2; done; exit 1"
+check_not "deleting what a policy uses is refused" ctl a config firewall address delete lan end
 
 # A monitored link lost on the primary (A) fails over to B; A does not take
 # the role back before the link has been stable for monitor-stability-period.
