@@ -342,6 +342,9 @@ unsigned sync_worker_poll(WorkerContext* w, const ActiveConfig& cfg) {
     if (!was_sender && st->tx_state != SyncTxState::kOff) {
       SessionTable* t = w->sessions;
       session_for_each(t, [](Session* s) { s->sync_flags &= uint8_t(~kSessionSyncKnown); });
+      // The old primary's logins are this node's to refresh and log out
+      // now (the proxy sends adds only for entries not marked synced).
+      if (UserTable* users = users_of(w)) users->adopt_synced();
     }
   }
   int port = w->dp->sync_port_.load(std::memory_order_acquire);

@@ -169,6 +169,17 @@ std::size_t UserTable::drop_stale(uint32_t generation) {
   return dropped;
 }
 
+std::size_t UserTable::adopt_synced() {
+  std::size_t n = 0;
+  for (std::size_t i = 0; slots_ && i <= mask_; ++i) {
+    if (slots_[i].ip != 0 && slots_[i].synced) {
+      slots_[i].synced = false;
+      ++n;
+    }
+  }
+  return n;
+}
+
 void UserTable::for_each(void (*fn)(const UserEntry&, void*), void* arg) const {
   for (std::size_t i = 0; slots_ && i <= mask_; ++i) {
     if (slots_[i].ip != 0) fn(slots_[i], arg);

@@ -60,6 +60,9 @@ class UserTable {
   // generation are gone on the peer (cleared while this node was away).
   // Returns how many were removed.
   std::size_t drop_stale(uint32_t generation);
+  // This node became the primary: the peer's entries are its own now (it
+  // sends their refreshes and deletes). Returns how many were marked.
+  std::size_t adopt_synced();
 
  private:
   std::size_t slot_of(uint32_t ip) const;

@@ -164,6 +164,10 @@ TEST(UserTable, BulkEndDropsSyncedEntriesTheWalkDidNotWrite) {
   for (unsigned i = 1; i <= 40; ++i)
     EXPECT_EQ(t.lookup(ip(10, 1, 100, i), kNow) != nullptr, i % 2 == 0) << i;
   EXPECT_NE(t.lookup(ip(10, 9, 9, 9), kNow), nullptr);
+  // Taking over: the peer's entries become this node's own.
+  EXPECT_EQ(t.adopt_synced(), 20u);
+  EXPECT_FALSE(t.lookup(ip(10, 1, 100, 2), kNow)->synced);
+  EXPECT_EQ(t.drop_stale(8), 0u) << "own entries are never the peer's to drop";
 }
 
 void count_entry(const UserEntry&, void* arg) { ++*static_cast<unsigned*>(arg); }
