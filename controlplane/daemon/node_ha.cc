@@ -280,6 +280,9 @@ void Node::ha_send_probes() {
 
 void Node::ha_set_active(bool active, const std::string& reason) {
   if (active == data_active_) return;
+  // Taking over: the primary's last ring (if one arrived since the last
+  // poll) goes into the snapshot that activates the ports.
+  if (active) ztna_ring_take_peer();
   data_active_ = active;
   if (dataplane_ == nullptr) return;  // still starting: the first snapshot carries it
   ++generation_;
