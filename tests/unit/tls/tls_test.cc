@@ -10,6 +10,7 @@
 #include <openssl/x509_vfy.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "dataplane/tls/tls.h"
@@ -301,6 +302,38 @@ TEST_F(Tls, AnotherProxysContextDoesNotResume) {
   resume_across_contexts(TLS1_3_VERSION, true, error_, sizeof error_,
                          "another-access-proxy-with-a-name-longer-than-thirty-two-bytes");
   resume_across_contexts(TLS1_2_VERSION, true, error_, sizeof error_, "other");
+}
+
+// A resumed TLS 1.3 connection hands the client a fresh ticket, so a
+// client that uses each ticket once resumes every time.
+TEST_F(Tls, Tls13ResumptionIssuesAFreshTicket) {
+  Server s;
+  TicketKeyRing ring = fresh_ring();
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, &ring, error_, sizeof error_)) << error_;
+  SSL_SESSION* first = nullptr;
+  {
+    Conn conn;
+    ASSERT_TRUE(conn.start(ctx));
+    Client client("client");
+    ASSERT_TRUE(client.handshake(&conn));
+    first = SSL_get1_session(client.ssl());
+  }
+  Conn conn;
+  ASSERT_TRUE(conn.start(ctx));
+  Client client("client", TLS1_3_VERSION, first);
+  ASSERT_TRUE(client.handshake(&conn));
+  EXPECT_TRUE(conn.resumed());
+  SSL_SESSION* second = SSL_get1_session(client.ssl());
+  const unsigned char *t1 = nullptr, *t2 = nullptr;
+  std::size_t n1 = 0, n2 = 0;
+  SSL_SESSION_get0_ticket(first, &t1, &n1);
+  SSL_SESSION_get0_ticket(second, &t2, &n2);
+  ASSERT_GT(n1, 0u);
+  ASSERT_GT(n2, 0u);
+  EXPECT_FALSE(n1 == n2 && std::memcmp(t1, t2, n1) == 0) << "no new ticket after the resumption";
+  SSL_SESSION_free(first);
+  SSL_SESSION_free(second);
 }
 
 TEST_F(Tls, OlderRingKeysStillDecrypt) {
