@@ -19,17 +19,19 @@
 
 #include "controlplane/confsync/confsync.h"
 #include "controlplane/daemon/event_log.h"
-#include "dataplane/sync/sync.h"
 #include "controlplane/daemon/snapshot_build.h"
 #include "controlplane/daemon/ztna_snapshot.h"
-#include "dataplane/tls/tls.h"
-#include "dataplane/ztna/ztna_app.h"
 #include "controlplane/ha/vmac.h"
-#include "hw/flow/flow.h"
 #include "dataplane/session/session.h"
+#include "dataplane/sync/sync.h"
+#include "dataplane/tcp/tcp_diag.h"
+#include "dataplane/tls/tls.h"
 #include "dataplane/worker/worker.h"
-#include "drivers/xdp/xdp_types.h"
 #include "dataplane/worker/worker_types.h"
+#include "dataplane/ztna/ztna_app.h"
+#include "dataplane/ztna/ztna_diag.h"
+#include "drivers/xdp/xdp_types.h"
+#include "hw/flow/flow.h"
 
 namespace tandem::daemon {
 namespace {
@@ -311,8 +313,8 @@ bool Node::start_dataplane(std::string* error) {
   // ZTNA proxy will ask for them too); their size is fixed now.
   const auto& tts = node_.tcp_test_service;
   if (tts.echo_port != 0 || tts.http_port != 0) params.tcp_max_conns = tts.max_connections;
-  // The access proxy needs the stacks too; like them, it is there only when
-  // configured at start-up (an access proxy added later waits for a restart).
+  // The access proxy needs the stacks too. One configured later gets them
+  // then (dataplane_ztna_start, in apply_config).
   if (!node_.ztna.access_proxies.empty()) {
     params.ztna = true;
     params.tcp_max_conns = std::max(params.tcp_max_conns, kZtnaTcpConns);
@@ -581,6 +583,24 @@ std::string Node::install_config(const config::Config& candidate, const std::str
   if (!restart.empty()) {
     return restart + " needs a restart of tandemd: edit " + options_.config_path +
            " and restart it. Nothing was changed.";
+  }
+
+  // The first access proxy of a node that started without one: the workers
+  // get their TCP stacks and proxies now (no restart, as on FortiOS), and
+  // the session-ticket ring its first key, before the snapshot that names
+  // the proxy reaches them.
+  if (!next.ztna.access_proxies.empty() && dataplane_ != nullptr && !dp::dataplane_ztna_enabled(dataplane_)) {
+    if (!ztna_ring_.valid[ztna_ring_.current]) {
+      if (!dp::tls::ticket_ring_rotate(&ztna_ring_)) return "ZTNA: no random bytes for the session-ticket key. Nothing was changed.";
+      ztna_ring_rotated_at_ = std::chrono::steady_clock::now();
+    }
+    int rc = dp::dataplane_ztna_start(dataplane_, kZtnaTcpConns, 2000);
+    if (rc != 0) {
+      return std::string("cannot start the workers' TCP stacks for the access proxy: ") + std::strerror(-rc) +
+             ". Nothing was changed.";
+    }
+    event_log().log(Severity::kNotice, "ZTNA: access proxy configured at run time: the workers' TCP stacks "
+                                       "and proxies started");
   }
 
   config::Config previous = config_;

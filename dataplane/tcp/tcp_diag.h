@@ -25,6 +25,11 @@ struct TcpWorkerStats {
 // True when the dataplane was created with TCP stacks (tcp_max_conns > 0).
 bool dataplane_tcp_enabled(const Dataplane* dp);
 
+// Control lcore: gives the workers TCP stacks of max_conns connections (if
+// they have none) and access proxies, for an access proxy configured after
+// start. Returns 0 once every worker took them, -ENOMEM, or -ETIMEDOUT.
+int dataplane_ztna_start(Dataplane* dp, uint32_t max_conns, unsigned timeout_ms);
+
 // One tcp_format_conn line per connection of every worker, each prefixed
 // with "worker=<i> ", into buf (NUL-terminated; lines that do not fit are
 // left out). *total gets the number of connections. Returns the bytes

@@ -27,6 +27,7 @@
 #include "dataplane/worker/worker_inl.h"
 #include "dataplane/worker/worker_mailbox.h"
 #include "dataplane/ztna/ztna_app.h"
+#include "dataplane/ztna/ztna_diag.h"
 
 namespace tandem::dp {
 
@@ -354,7 +355,9 @@ bool tcp_glue_input(WorkerContext* w, const ActiveConfig& cfg, unsigned port_ind
                                 f.dst_port, true, nb_workers);
     if (owner != w->index) {
       m->port = static_cast<uint16_t>(port_index);
-      if (rte_ring_mp_enqueue(w->dp->workers_[owner]->tcp->handoff, m) != 0) {
+      // The owner may not have taken its stack yet (dataplane_ztna_start).
+      TcpGlue* og = std::atomic_ref<TcpGlue*>(w->dp->workers_[owner]->tcp).load(std::memory_order_acquire);
+      if (og == nullptr || rte_ring_mp_enqueue(og->handoff, m) != 0) {
         ++g->counters.rx_handoff_full;
         rte_pktmbuf_free(m);
       } else {
@@ -369,7 +372,17 @@ bool tcp_glue_input(WorkerContext* w, const ActiveConfig& cfg, unsigned port_ind
 
 unsigned tcp_glue_poll(WorkerContext* w, const ActiveConfig& cfg) {
   TcpGlue* g = w->tcp;
-  if (g == nullptr) return 0;
+  if (g == nullptr) {
+    // A stack handed over at run time (dataplane_ztna_start) starts here.
+    g = std::atomic_ref<TcpGlue*>(w->tcp_adopt).load(std::memory_order_acquire);
+    if (g == nullptr) return 0;
+    tcp_glue_restart_clock(g);
+    std::atomic_ref<TcpGlue*>(w->tcp).store(g, std::memory_order_release);
+  }
+  if (g->ztna == nullptr) {
+    ZtnaApp* a = std::atomic_ref<ZtnaApp*>(g->ztna_adopt).load(std::memory_order_acquire);
+    if (a != nullptr) std::atomic_ref<ZtnaApp*>(g->ztna).store(a, std::memory_order_release);
+  }
   enter(g, cfg);
   tcp_service_configure(g, cfg.snap.tcp_service);
   ztna_app_configure(g, cfg.snap.ztna);
@@ -411,6 +424,51 @@ TcpConn* tcp_glue_connect(WorkerContext* w, uint32_t local_ip, uint32_t remote_i
 }
 
 bool dataplane_tcp_enabled(const Dataplane* dp) { return dp->params_.tcp_max_conns > 0; }
+
+// An access proxy configured after start: the stacks (or only the proxies,
+// when the test service already made stacks) are built here on the control
+// lcore and handed to the workers, which take them between two loops;
+// nothing is allocated on a worker. Waits until every launched worker took
+// its share, so the caller may then publish the snapshot with the proxy.
+int dataplane_ztna_start(Dataplane* dp, uint32_t max_conns, unsigned timeout_ms) {
+  if (dataplane_ztna_enabled(dp)) return 0;
+  const unsigned n = dp->params_.nb_workers;
+  const bool had_stacks = dp->params_.tcp_max_conns > 0;
+  if (!had_stacks) dp->params_.tcp_max_conns = max_conns;
+  dp->params_.ztna = true;  // read by tcp_glue_create below, and by the CLI
+  const int socket = static_cast<int>(dp->params_.socket_id);
+  for (unsigned i = 0; i < n; ++i) {
+    WorkerContext* w = dp->workers_[i];
+    if (!had_stacks) {
+      TcpGlue* g = tcp_glue_create(dp, w);
+      if (g == nullptr) return -ENOMEM;  // the workers that got one keep it
+      std::atomic_ref<TcpGlue*>(w->tcp_adopt).store(g, std::memory_order_release);
+    } else {
+      ZtnaApp* a = ztna_app_create(w->tcp, w->tcp->stack->cfg.max_conns, socket);
+      if (a == nullptr) return -ENOMEM;
+      std::atomic_ref<ZtnaApp*>(w->tcp->ztna_adopt).store(a, std::memory_order_release);
+    }
+  }
+  if (!dp->launched_.load(std::memory_order_acquire)) {
+    for (unsigned i = 0; i < n; ++i) {  // nobody polls yet: take them now
+      WorkerContext* w = dp->workers_[i];
+      if (w->tcp == nullptr) w->tcp = w->tcp_adopt;
+      if (w->tcp->ztna == nullptr) w->tcp->ztna = w->tcp->ztna_adopt;
+    }
+    return 0;
+  }
+  const uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * timeout_ms;
+  for (;;) {
+    bool all = true;
+    for (unsigned i = 0; i < n; ++i) {
+      TcpGlue* g = std::atomic_ref<TcpGlue*>(dp->workers_[i]->tcp).load(std::memory_order_acquire);
+      all = all && g != nullptr && std::atomic_ref<ZtnaApp*>(g->ztna).load(std::memory_order_acquire) != nullptr;
+    }
+    if (all) return 0;
+    if (rte_get_timer_cycles() > deadline) return -ETIMEDOUT;
+    rte_delay_us_sleep(100);
+  }
+}
 
 int dataplane_tcp_list(Dataplane* dp, char* buf, size_t len, unsigned* total,
                        unsigned timeout_ms) {

@@ -53,6 +53,7 @@ struct TcpGlue {
   const uint8_t* pattern;        // kTcpPatternBlock bytes, see tcp_service_pattern
   std::atomic<TcpDiagRequest*> mailbox;
   ZtnaApp* ztna;                 // DataplaneParams::ztna, else nullptr
+  ZtnaApp* ztna_adopt;           // handed over by dataplane_ztna_start, taken between loops
   TcpGlueCounters counters;
 };
 

@@ -393,7 +393,9 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
   unsigned data_frames = total;
 
   total += sync_worker_poll(w, *cfg);
-  if (w->tcp != nullptr) total += tcp_glue_poll(w, *cfg);  // hand-offs, timers, CLI
+  // hand-offs, timers, CLI; or a stack handed over at run time to take
+  if (w->tcp != nullptr || std::atomic_ref<TcpGlue*>(w->tcp_adopt).load(std::memory_order_relaxed) != nullptr)
+    total += tcp_glue_poll(w, *cfg);
   session_expire(w->sessions, w->now_ms, session_ended, w);
   if (w->full_latched &&
       uint64_t{w->sessions->in_use} * 100 < uint64_t{w->sessions->capacity} * kFullRearmPercent)

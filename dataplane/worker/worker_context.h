@@ -114,7 +114,11 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   bool sync_bulk_active;
   uint64_t now_us;                // TSC-derived, for the stream's timers
   // The worker's TCP stack and its glue, nullptr without tcp_max_conns.
+  // Other workers read it (hand-offs) with an acquire load: it can appear
+  // at run time (dataplane_ztna_start hands a stack over in tcp_adopt,
+  // which the worker moves here between loops).
   TcpGlue* tcp;
+  TcpGlue* tcp_adopt;
   // Traffic logs (dataplane/log): records for the control loop, SP/SC.
   rte_ring* log_ring;
   TrafficLogCounters log;
