@@ -152,6 +152,7 @@ std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& zt
     dp::ZtnaProxyRuntime& p = rt->proxies[i];
     p.ip = in.ip;
     p.port = in.port;
+    p.log_blocked = in.log_blocked;
     std::snprintf(p.realm, sizeof p.realm, "%s", in.name.c_str());
     p.conf = dp::ZtnaProxyConf{static_cast<uint32_t>(i), &rt->policies, &rt->users,
                                ztna.auth_timeout_s, !ztna.auth_timeout_hard, p.realm};

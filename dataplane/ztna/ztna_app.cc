@@ -20,6 +20,7 @@
 #include <new>
 #include <string_view>
 
+#include "dataplane/log/log.h"
 #include "dataplane/route/route.h"
 #include "dataplane/sync/sync_records.h"
 #include "dataplane/sync/sync_stream.h"
@@ -65,6 +66,17 @@ struct ZtnaSlot {
   uint32_t src;  // client address, host order: its user entry gets the byte counts
   // Bytes moved since the user entry was last charged (end of pump).
   uint64_t lan_in, lan_out, wan_in, wan_out;
+  // For the traffic log (client): totals, when it started, where it went.
+  uint64_t log_lan_in, log_lan_out, log_wan_in, log_wan_out;
+  uint64_t start_ms;
+  uint32_t serial;       // sessionid of the log
+  uint16_t src_port;
+  uint8_t in_port;       // port toward the client (kTrafficLogNoPort when none)
+  uint8_t server_port_index;
+  uint32_t server_ip;    // real server, host order; 0 until chosen
+  uint16_t server_port;
+  uint16_t gateway;      // api-gateway by table position, kZtnaNoGateway until chosen
+  bool logged;           // the deny record is out
   uint32_t up_off, up_len;      // plaintext for the server
   uint32_t down_off, down_len;  // ciphertext for the client
   uint8_t up[kStage];
@@ -93,6 +105,7 @@ struct ZtnaApp {
   ZtnaListenCtx listen_ctx[kMaxZtnaProxies];
   uint32_t rr[kMaxZtnaProxies];  // round-robin cursors
   uint32_t sweep_cursor;
+  uint32_t serial;  // ZTNA sessions started on this worker (the log's sessionid)
   ZtnaSlot* slots;               // max_conns, by TcpConn::id
   ZtnaConn* conns;               // max_conns, constructed in place
   ZtnaConn** free_conns;
@@ -107,6 +120,8 @@ struct ZtnaApp {
 namespace {
 
 void pump(ZtnaApp* a, ZtnaSlot* cs);
+void charge_user(ZtnaApp* a, ZtnaSlot* cs);
+void log_refusal(ZtnaApp* a, ZtnaSlot* cs);
 
 ZtnaSlot* slot_of(ZtnaApp* a, const TcpConn* c) { return &a->slots[c->id]; }
 
@@ -233,6 +248,11 @@ void start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   if (p.nb_servers > 0 && stage_request(cs)) {
     uint32_t pick = p.round_robin ? a->rr[cs->proxy]++ % p.nb_servers : 0;
     const ZtnaRealServer& rs = p.servers[pick];
+    cs->gateway = 0;  // url-map matching is not built: the first gateway
+    cs->server_ip = rs.ip;
+    cs->server_port = rs.port;
+    int out = a->g->cfg != nullptr ? port_toward(*a->g->cfg, rs.ip) : -1;
+    cs->server_port_index = out < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(out);
     uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
     if (src != 0) up = tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kServerCallbacks, a);
   }
@@ -266,11 +286,15 @@ void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
       // only "connection reset"), and the alert is what tells the user why.
       if (!cs->shut) ++a->counters.tls_failed;
       cs->shut = true;
+      charge_user(a, cs);
+      log_refusal(a, cs);
       finish_client(a, cs);
       return;
     case ZtnaConn::State::kClosing:
       if (!cs->shut) ++a->counters.refused;
       cs->shut = true;
+      charge_user(a, cs);
+      log_refusal(a, cs);
       finish_client(a, cs);
       return;
     case ZtnaConn::State::kForward:
@@ -341,6 +365,10 @@ void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
 // idle-timeout, a fresh expiry: traffic keeps a login alive.
 void charge_user(ZtnaApp* a, ZtnaSlot* cs) {
   if (cs->role != Role::kClient || (cs->lan_in | cs->lan_out | cs->wan_in | cs->wan_out) == 0) return;
+  cs->log_lan_in += cs->lan_in;
+  cs->log_lan_out += cs->lan_out;
+  cs->log_wan_in += cs->wan_in;
+  cs->log_wan_out += cs->wan_out;
   UserEntry* e = a->users.lookup(cs->src, now_ms(a));
   if (e != nullptr) {
     e->lan_bytes_in += cs->lan_in;
@@ -350,6 +378,76 @@ void charge_user(ZtnaApp* a, ZtnaSlot* cs) {
     a->users.touch(e, now_ms(a));
   }
   cs->lan_in = cs->lan_out = cs->wan_in = cs->wan_out = 0;
+}
+
+void copy_field(char* out, std::size_t cap, const char* in) {
+  std::size_t n = strnlen(in, cap - 1);
+  std::memcpy(out, in, n);
+  out[n] = '\0';
+}
+
+// One ZTNA traffic log record for the client connection cs: the end of an
+// allowed connection (accept) or a refusal (deny, with its reason).
+void log_conn(ZtnaApp* a, ZtnaSlot* cs, TrafficLogAction action) {
+  const ZtnaProxyRuntime& p = cs->rt->proxies[cs->proxy];
+  const ZtnaConn& zc = *cs->zc;
+  TrafficLogRecord r{};
+  r.start_ms = cs->start_ms;
+  r.end_ms = now_ms(a);
+  r.src_ip_be = rte_cpu_to_be_32(cs->src);
+  r.src_port = cs->src_port;
+  // Before a real server is chosen the destination is the VIP.
+  bool to_server = cs->server_ip != 0;
+  r.dst_ip_be = rte_cpu_to_be_32(to_server ? cs->server_ip : p.ip);
+  r.dst_port = to_server ? cs->server_port : p.port;
+  r.src_port_index = cs->in_port;
+  r.dst_port_index = to_server ? cs->server_port_index : cs->in_port;
+  r.proto = 6;
+  r.session_id = cs->serial;
+  r.policy_id = zc.decision().policy_id;
+  r.action = action;
+  r.sent_bytes = cs->log_lan_in;
+  r.rcvd_bytes = cs->log_wan_in;
+  TrafficLogZtna& z = r.ztna;
+  z.lan_in = cs->log_lan_in;
+  z.lan_out = cs->log_lan_out;
+  z.wan_in = cs->log_wan_in;
+  z.wan_out = cs->log_wan_out;
+  z.proxy_index = cs->proxy;
+  z.gateway_index = cs->gateway;
+  z.reason = action == TrafficLogAction::kDeny ? zc.deny_reason() : ZtnaDenyReason::kNone;
+  z.http_status = zc.refused_with();
+  z.verify_error = static_cast<int32_t>(zc.tls().client_cert().verify_error);
+  copy_field(z.user, sizeof z.user, zc.user());
+  copy_field(z.detail, sizeof z.detail, zc.deny_detail());
+  const tls::DeviceIdentity& id = zc.tls().client_cert().identity;
+  copy_field(z.device_id, sizeof z.device_id, id.device_id);
+  std::size_t used = 0;
+  for (std::size_t i = 0; i < id.tag_count && i < tls::kMaxTags; ++i) {
+    std::size_t n = strnlen(id.tags[i], tls::kMaxTagBytes);
+    if (used + (i > 0) + n > kZtnaLogTagsMax) break;  // cut at a whole tag
+    if (i > 0) z.tags[used++] = '/';
+    std::memcpy(z.tags + used, id.tags[i], n);
+    used += n;
+  }
+  z.tags[used] = '\0';
+  log_ztna(a->g->w, r);
+}
+
+// A refusal is logged once, when the proxy's log-blocked-traffic says so,
+// or, for a deny policy, when that policy logs (logtraffic all), as the
+// firewall logs its deny policies.
+void log_refusal(ZtnaApp* a, ZtnaSlot* cs) {
+  if (cs->logged) return;
+  cs->logged = true;
+  ZtnaDenyReason why = cs->zc->deny_reason();
+  if (why == ZtnaDenyReason::kNone) return;
+  bool on = cs->rt->proxies[cs->proxy].log_blocked;
+  if (why == ZtnaDenyReason::kPolicyDeny) {
+    int i = cs->zc->decision().policy_index;
+    on = i >= 0 && cs->rt->policies.policies[i].log_traffic;
+  }
+  if (on) log_conn(a, cs, TrafficLogAction::kDeny);
 }
 
 void pump_steps(ZtnaApp* a, ZtnaSlot* cs);
@@ -387,6 +485,10 @@ void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* cs = slot_of(a, c);
   charge_user(a, cs);
+  if (cs->forwarding && cs->zc != nullptr) {
+    int i = cs->zc->decision().policy_index;
+    if (i >= 0 && cs->rt->policies.policies[i].log_traffic) log_conn(a, cs, TrafficLogAction::kAccept);
+  }
   if (cs->pair != kTcpNil) {
     ZtnaSlot* ss = &a->slots[cs->pair];
     TcpConn* server = ss->conn;
@@ -468,6 +570,11 @@ bool accept_client(void* ctx, TcpConn* c) {
   cs->proxy = lc->proxy;
   cs->pair = kTcpNil;
   cs->src = st.remote_ip;
+  cs->src_port = st.remote_port;
+  cs->in_port = in_port < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(in_port);
+  cs->start_ms = now_ms(a);
+  cs->serial = ++a->serial * kMaxWorkers + a->g->w->index;
+  cs->gateway = kZtnaNoGateway;
   cs->head_deadline_ms = now_ms(a) + kHeadTimeoutMs;
   rt->refs.fetch_add(1, std::memory_order_relaxed);
   ++a->counters.accepted;

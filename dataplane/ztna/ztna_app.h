@@ -45,6 +45,7 @@ struct ZtnaProxyRuntime {
   // built: the first gateway serves every path).
   uint16_t nb_servers;
   bool round_robin;  // ldb-method round-robin; otherwise static (the first)
+  bool log_blocked;  // log-blocked-traffic: log refusals no deny policy decided
   ZtnaRealServer servers[kMaxZtnaRealServers];
   tls::ServerContext tls[kMaxWorkers];  // worker i uses tls[i]
 };
