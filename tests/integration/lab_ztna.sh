@@ -172,6 +172,56 @@ code=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -H "Host: othe
   -o /dev/null -w '%{http_code}' "$URL" 2>&1)
 contains "Host not the SNI: 421" "$code" "421"
 
+# --- ZTNA traffic logs (docs/logs.md): every case above once more, each
+# with its line in node A's traffic log. Only lines written after this
+# point count.
+log_mark=$(wc -l <"$NODE_A_TRAFFIC_LOG" 2>/dev/null || echo 0)
+new_ztna_logs() { tail -n +"$((log_mark + 1))" "$NODE_A_TRAFFIC_LOG" 2>/dev/null | grep 'subtype="ztna"'; }
+ztna_log() {  # description grep-pattern...: waits up to 3 s for a new line matching all
+  local d=$1 line="" _; shift
+  for _ in $(seq 1 30); do
+    line=$(new_ztna_logs | { l=$(cat); for p in "$@"; do l=$(grep -F -- "$p" <<<"$l"); done; head -1 <<<"$l"; })
+    [ -n "$line" ] && break
+    sleep 0.1
+  done
+  if [ -n "$line" ]; then ok "log: $d"; else not_ok "log: $d (no new line with: $*)"; new_ztna_logs | tail -5 | sed 's/^/    /'; fi
+  ZTNA_LINE=$line
+}
+ctl diagnose wad user clear >/dev/null 2>&1
+client "${CURL[@]}" -u localuser1:s3cret -o /dev/null "$URL" >/dev/null 2>&1
+ztna_log "no client certificate" 'action="deny"' 'reason="no client certificate"' 'policytype="proxy-policy"' \
+  'accessproxy="ztna-proxy"' "srcip=$CLIENT_IP"
+client "${CURL[@]}" -u localuser1:s3cret -o /dev/null --cert "$CERTS/stranger.pem" --key "$CERTS/stranger.key" "$URL" >/dev/null 2>&1
+ztna_log "a certificate of an unknown CA" 'action="deny"' 'reason="certificate verify failed: unable to get local issuer certificate'
+client "${CURL[@]}" -u localuser1:s3cret -o /dev/null --cert "$CERTS/revoked.pem" --key "$CERTS/revoked.key" "$URL" >/dev/null 2>&1
+ztna_log "a revoked certificate" 'action="deny"' 'reason="certificate verify failed: certificate revoked'
+page=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:wrong "$URL" 2>&1)
+contains "wrong password: the page says so" "$page" "The user name or password is not valid."
+ztna_log "wrong password" 'action="deny"' 'reason="bad credentials"' 'user="localuser1"' 'policyid=1 ' \
+  'clientdeviceid="device-0001"'
+page=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -H "Host: other.example.com" "$URL" 2>&1)
+contains "Host not the SNI: the page says so" "$page" "does not match the server name (SNI)"
+ztna_log "SNI/Host mismatch" 'action="deny"' 'reason="sni/host mismatch"'
+page=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret "$URL" 2>&1)
+contains "login again: the page" "$page" "hello from $SERVER_IP"
+ztna_log "a proxied request" 'action="accept"' 'user="localuser1"' 'policyid=1 ' 'policyname="ztna-web"' \
+  "dstip=$SERVER_IP dstport=80" 'gatewayid=1 ' 'vip="ztna-vip"' 'logid="0005000024"' 'srcintf="port2"'
+sed 's/^/    /' <<<"$ZTNA_LINE"
+for f in sentbyte rcvdbyte lanin lanout wanin wanout; do
+  v=$(sed -n "s/.* $f=\([0-9]*\).*/\1/p" <<<"$ZTNA_LINE")
+  [ "${v:-0}" -gt 0 ] && ok "log: $f=$v > 0" || not_ok "log: $f is '${v}'"
+done
+check "execute log filter field subtype ztna" ctl execute log filter field subtype ztna
+shown=$(ctl execute log display 2>&1)
+contains "execute log display, filtered: ZTNA lines" "$shown" 'subtype="ztna"'
+if grep -q 'subtype="forward"' <<<"$shown"; then not_ok "the filter let forward lines through"; else ok "the filter keeps only ZTNA lines"; fi
+check "execute log filter field action deny" ctl execute log filter field action deny
+shown=$(ctl execute log display 2>&1)
+contains "subtype ztna + action deny: the SNI/Host denial" "$shown" 'reason="sni/host mismatch"'
+if grep -q 'action="accept"' <<<"$shown"; then not_ok "action deny filter shows accepts"; else ok "action deny filter shows no accepts"; fi
+check "execute log filter reset" ctl execute log filter reset
+# --- end of ZTNA traffic logs
+
 # The login reached node B over the sync stream (session pickup).
 users=$("$TANDEMCTL" -s "$NODE_B_SOCK" diagnose wad user list 2>&1)
 contains "B holds the client's user entry from the sync stream" "$users" "IPv4: $CLIENT_IP"
