@@ -45,13 +45,19 @@ constexpr size_t kUserSweepSlots = 64;  // expiry sweep per poll
 // has no keepalive). Checked by a sweep of kSlotSweep slots per poll.
 constexpr uint64_t kHeadTimeoutMs = 10'000;
 constexpr uint32_t kSlotSweep = 16;
+constexpr unsigned kPipelineRounds = 8;  // requests served per pump at most
 
 enum class Role : uint8_t { kFree, kClient, kServer };
 }  // namespace
 
 struct ZtnaSlot {
   Role role;
-  bool forwarding;      // client: ZtnaConn said kForward, the relay runs
+  bool forwarding;      // client: ZtnaConn said kForward, the relay runs this request
+  bool proxied;         // client: at least one request was forwarded (the end log)
+  bool keep_client;     // client: the request lets the connection carry another
+  bool req_done;        // client: the request's body is all staged for the server
+  bool resp_done;       // client: the response is all relayed
+  bool tunnel;          // client: a 101 made the connection a byte tunnel (WebSocket)
   bool upstream_open;   // client: the server connection is established
   bool upstream_done;   // client: the server's data has all been read (or it failed)
   bool shut;            // client: close_notify queued, TCP close follows the flush
@@ -61,7 +67,10 @@ struct ZtnaSlot {
   TcpConn* conn;
   ZtnaConn* zc;
   const ZtnaRuntime* rt;
-  uint64_t response_bytes;
+  uint64_t response_bytes;  // of the current request's response
+  int log_policy;           // the policy index that decided the last request
+  http::BodyFramer req_body;
+  http::ResponseFramer resp;
   uint64_t head_deadline_ms;  // client, until kForward: see kHeadTimeoutMs
   uint32_t src;  // client address, host order: its user entry gets the byte counts
   // Bytes moved since the user entry was last charged (end of pump).
@@ -175,11 +184,18 @@ bool hop_by_hop(std::string_view name) {
          is("Upgrade") || is("Proxy-Authorization");
 }
 
-// The head the server gets: the client's, without hop-by-hop fields, with
-// Connection: close (one request per connection in this step), followed by
-// the body bytes that came with it. False when it does not fit.
+// The head the server gets: the client's, without hop-by-hop fields (the
+// server connection is the proxy's own and kept alive), a WebSocket
+// upgrade passed on, followed by the body bytes of this request that came
+// with it. The rest (a pipelined next request) stays in the ZtnaConn.
+// False when it does not fit.
 bool stage_request(ZtnaSlot* cs) {
   const http::RequestHead& h = cs->zc->request();
+  cs->req_body.start(h.framing, h.fields.content_length);
+  std::string_view body = cs->zc->body_bytes();
+  std::size_t body_used = 0;
+  http::Status bs = cs->req_body.feed(body, &body_used);
+  cs->req_done = bs == http::Status::kDone;
   char* out = reinterpret_cast<char*>(cs->up);
   size_t used = 0;
   auto put = [&](std::string_view v) {
@@ -188,16 +204,20 @@ bool stage_request(ZtnaSlot* cs) {
     used += v.size();
     return true;
   };
-  bool ok = put(h.method_text) && put(" ") && put(h.target) &&
+  bool ok = !http::is_error(bs) && put(h.method_text) && put(" ") && put(h.target) &&
             put(h.version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
   for (size_t i = 0; ok && i < h.fields.count; ++i) {
     const http::Header& f = h.fields.headers[i];
     if (hop_by_hop(f.name)) continue;
     ok = put(f.name) && put(": ") && put(f.value) && put("\r\n");
   }
-  ok = ok && put("Connection: close\r\n\r\n");
-  size_t body = cs->zc->buffered() - h.head_bytes;
-  ok = ok && put(std::string_view(reinterpret_cast<const char*>(cs->zc->head_buffer()) + h.head_bytes, body));
+  if (h.websocket) ok = ok && put("Connection: Upgrade\r\nUpgrade: websocket\r\n");
+  ok = ok && put("\r\n") && put(body.substr(0, body_used));
+  cs->keep_client = h.keep_alive && !h.websocket;
+  cs->resp.start(h.method == http::Method::kHead);
+  cs->resp_done = false;
+  cs->response_bytes = 0;
+  cs->zc->consume_forwarded(body_used);
   cs->up_off = 0;
   cs->up_len = static_cast<uint32_t>(used);
   return ok;
@@ -238,24 +258,48 @@ void sync_user(ZtnaApp* a, uint32_t src) {
   if (n > 0) sync_tx_record(st, SyncRecordType::kUserAdd, body, n, a->g->w->now_us);
 }
 
+// The server connection of cs goes away (its on_closed finds the slot free).
+void drop_server(ZtnaApp* a, ZtnaSlot* cs) {
+  if (cs->pair == kTcpNil) return;
+  ZtnaSlot* ss = &a->slots[cs->pair];
+  TcpConn* server = ss->conn;
+  *ss = ZtnaSlot{};
+  ss->pair = kTcpNil;
+  cs->pair = kTcpNil;
+  cs->upstream_open = false;
+  tcp_close(a->g->stack, server);
+}
+
+// A request ZtnaConn allowed: staged for the server, over the server
+// connection the last request left open (keep-alive) or a new one.
 void start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   cs->forwarding = true;
+  cs->proxied = true;
+  cs->log_policy = cs->zc->decision().policy_index;
   cs->head_deadline_ms = 0;
   sync_user(a, cs->src);
   ++a->counters.forwarded;
   const ZtnaProxyRuntime& p = cs->rt->proxies[cs->proxy];
-  TcpConn* up = nullptr;
-  if (p.nb_servers > 0 && stage_request(cs)) {
-    uint32_t pick = p.round_robin ? a->rr[cs->proxy]++ % p.nb_servers : 0;
-    const ZtnaRealServer& rs = p.servers[pick];
-    cs->gateway = 0;  // url-map matching is not built: the first gateway
-    cs->server_ip = rs.ip;
-    cs->server_port = rs.port;
-    int out = a->g->cfg != nullptr ? port_toward(*a->g->cfg, rs.ip) : -1;
-    cs->server_port_index = out < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(out);
-    uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
-    if (src != 0) up = tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kServerCallbacks, a);
+  if (p.nb_servers == 0 || !stage_request(cs)) {
+    cs->upstream_done = true;
+    answer_bad_gateway(a, cs);
+    return;
   }
+  if (cs->pair != kTcpNil) {
+    TcpConn* server = a->slots[cs->pair].conn;
+    if (cs->upstream_open && !tcp_peer_closed(server)) return;  // reused
+    drop_server(a, cs);
+  }
+  TcpConn* up = nullptr;
+  uint32_t pick = p.round_robin ? a->rr[cs->proxy]++ % p.nb_servers : 0;
+  const ZtnaRealServer& rs = p.servers[pick];
+  cs->gateway = 0;  // url-map matching is not built: the first gateway
+  cs->server_ip = rs.ip;
+  cs->server_port = rs.port;
+  int out = a->g->cfg != nullptr ? port_toward(*a->g->cfg, rs.ip) : -1;
+  cs->server_port_index = out < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(out);
+  uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
+  if (src != 0) up = tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kServerCallbacks, a);
   if (up == nullptr) {
     cs->upstream_done = true;
     answer_bad_gateway(a, cs);
@@ -310,7 +354,10 @@ void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
   }
 }
 
-// Client plaintext to the server, through the up staging.
+// Client plaintext to the server, through the up staging: the current
+// request's body only (framed), then nothing more until its response is
+// out; bytes read past the body are the next request's and go back to the
+// ZtnaConn. A tunnel (after 101) relays everything.
 void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   TcpStack* s = a->g->stack;
   tls::Conn& t = cs->zc->tls_conn();
@@ -322,9 +369,25 @@ void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
       cs->wan_out += n;
     }
     cs->up_off = cs->up_len = 0;
-    size_t n = t.read_plaintext(cs->up, kStage);
+    if (cs->req_done && !cs->tunnel) return;
+    // Never more than the ZtnaConn can take back.
+    size_t cap = cs->tunnel ? kStage : std::min(kStage, cs->zc->room());
+    if (cap == 0) return;
+    size_t n = t.read_plaintext(cs->up, cap);
     if (n > 0) {
-      cs->up_len = static_cast<uint32_t>(n);
+      size_t used = n;
+      if (!cs->tunnel) {
+        http::Status st = cs->req_body.feed(std::string_view(reinterpret_cast<const char*>(cs->up), n), &used);
+        if (http::is_error(st)) {  // a body the server could misread: end here
+          cs->upstream_done = true;
+          return;
+        }
+        if (st == http::Status::kDone) {
+          cs->req_done = true;
+          cs->zc->append(cs->up + used, n - used);
+        }
+      }
+      cs->up_len = static_cast<uint32_t>(used);
       continue;
     }
     size_t r = tcp_read(s, cs->conn, a->scratch, kChunk);
@@ -334,30 +397,50 @@ void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   }
 }
 
-// Server bytes to the client through TLS; nothing is read from the server
-// while ciphertext for the client is still waiting.
+// Server bytes to the client through TLS, framed: the response ends the
+// request (kNeedMore for one delimited by the server's close); nothing is
+// read from the server while ciphertext for the client is still waiting.
 void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   TcpStack* s = a->g->stack;
   tls::Conn& t = cs->zc->tls_conn();
   for (;;) {
     if (!flush_down(a, cs)) return;
-    if (server == nullptr) return;
+    if (server == nullptr || (cs->resp_done && !cs->tunnel)) return;
     size_t n = tcp_read(s, server, a->scratch, kChunk);
     if (n == 0) break;
-    cs->response_bytes += n;
     cs->wan_in += n;
-    if (t.write_plaintext(a->scratch, n) != n) {  // TLS failed under us
+    size_t used = n;
+    if (!cs->tunnel) {
+      http::Status st = cs->resp.feed(std::string_view(reinterpret_cast<const char*>(a->scratch), n), &used);
+      if (http::is_error(st)) {  // a response that cannot be framed: no keep-alive over it
+        if (cs->response_bytes == 0) answer_bad_gateway(a, cs);
+        cs->upstream_done = true;
+        return;
+      }
+      if (st == http::Status::kDone) {
+        cs->resp_done = true;
+        if (cs->resp.head().switching_protocols) {
+          cs->tunnel = true;  // the rest is the tunnel's
+          used = n;
+        }
+      }
+    }
+    cs->response_bytes += used;
+    if (t.write_plaintext(a->scratch, used) != used) {  // TLS failed under us
       cs->upstream_done = true;
+      return;
+    }
+    // Bytes after a complete response were never asked for: do not reuse.
+    if (used < n) {
+      drop_server(a, cs);
       return;
     }
   }
   if (tcp_peer_closed(server)) {
-    cs->upstream_done = true;
-    ZtnaSlot* ss = slot_of(a, server);
-    ss->pair = kTcpNil;
-    cs->pair = kTcpNil;
-    ss->role = Role::kFree;
-    tcp_close(s, server);  // its on_closed finds the slot free
+    // Close-delimited or a tunnel: the end. Cut short: the client cannot
+    // tell a whole response, so its connection ends too.
+    if (!cs->resp_done || cs->tunnel) cs->upstream_done = true;
+    drop_server(a, cs);
   }
 }
 
@@ -457,22 +540,53 @@ void pump(ZtnaApp* a, ZtnaSlot* cs) {
   charge_user(a, cs);  // a slot closed meanwhile was zeroed: nothing to charge
 }
 
-void pump_steps(ZtnaApp* a, ZtnaSlot* cs) {
-  if (cs->closed) return;
-  if (!cs->forwarding) {
-    client_handshake(a, cs);
-    if (!cs->forwarding || cs->closed) return;
+// A response is out: the next request on the connection, or its end.
+// True when the next request is being forwarded already.
+bool next_request(ZtnaApp* a, ZtnaSlot* cs) {
+  cs->forwarding = false;
+  if (cs->pair != kTcpNil && !cs->resp.head().keep_alive) drop_server(a, cs);
+  if (!cs->keep_client || !cs->req_done) {
+    cs->upstream_done = true;  // the connection ends with this response
+    return false;
   }
-  TcpConn* server = cs->pair != kTcpNil ? a->slots[cs->pair].conn : nullptr;
-  if (server != nullptr && cs->upstream_open) relay_up(a, cs, server);
-  if (!cs->upstream_done) relay_down(a, cs, cs->upstream_open ? server : nullptr);
-  if (cs->upstream_done) {
-    if (!cs->shut) {
-      cs->shut = true;
-      ++a->counters.completed;
-      cs->zc->tls_conn().shutdown();
+  cs->head_deadline_ms = now_ms(a) + kHeadTimeoutMs;  // keep-alive idle limit
+  ZtnaConn::State st = cs->zc->next_request(now_ms(a));
+  if (st == ZtnaConn::State::kForward) {
+    start_forward(a, cs);
+    return true;
+  }
+  return false;
+}
+
+void pump_steps(ZtnaApp* a, ZtnaSlot* cs) {
+  // Pipelined requests are served in turn; the bound only keeps one pump
+  // from running long (the next event picks up where this one stopped).
+  for (unsigned round = 0; round < kPipelineRounds; ++round) {
+    if (cs->closed) return;
+    if (!cs->forwarding && !cs->upstream_done) {
+      client_handshake(a, cs);
+      if (!cs->forwarding || cs->closed) return;
     }
-    finish_client(a, cs);
+    TcpConn* server = cs->pair != kTcpNil ? a->slots[cs->pair].conn : nullptr;
+    bool was_tunnel = cs->tunnel;
+    if (!cs->upstream_done && server != nullptr && cs->upstream_open) relay_up(a, cs, server);
+    if (!cs->upstream_done) relay_down(a, cs, cs->upstream_open ? server : nullptr);
+    if (cs->tunnel && !was_tunnel && !cs->upstream_done) continue;  // the client's side of the tunnel
+    if (cs->upstream_done) {
+      if (!flush_down(a, cs)) return;
+      if (!cs->shut) {
+        cs->shut = true;
+        ++a->counters.completed;
+        cs->zc->tls_conn().shutdown();
+      }
+      finish_client(a, cs);
+      return;
+    }
+    if (!cs->resp_done || cs->tunnel) return;
+    if (!flush_down(a, cs)) return;  // the response leaves before the next is read
+    // The next request: forwarded already, or the head path at the top of
+    // the loop reads it (or its refusal), or the connection ends.
+    next_request(a, cs);
   }
 }
 
@@ -485,8 +599,8 @@ void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* cs = slot_of(a, c);
   charge_user(a, cs);
-  if (cs->forwarding && cs->zc != nullptr) {
-    int i = cs->zc->decision().policy_index;
+  if (cs->proxied && cs->zc != nullptr) {
+    int i = cs->log_policy;
     if (i >= 0 && cs->rt->policies.policies[i].log_traffic) log_conn(a, cs, TrafficLogAction::kAccept);
   }
   if (cs->pair != kTcpNil) {
@@ -518,7 +632,13 @@ void on_server_event(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* ss = slot_of(a, c);
   if (ss->role != Role::kServer || ss->pair == kTcpNil) return;
-  pump(a, &a->slots[ss->pair]);
+  ZtnaSlot* cs = &a->slots[ss->pair];
+  // A kept-alive server connection that closes between requests just goes.
+  if (!cs->forwarding && tcp_peer_closed(c)) {
+    drop_server(a, cs);
+    return;
+  }
+  pump(a, cs);
 }
 
 void on_server_closed(void* app, TcpConn* c, TcpCloseReason) {
@@ -532,7 +652,9 @@ void on_server_closed(void* app, TcpConn* c, TcpCloseReason) {
   *ss = ZtnaSlot{};
   ss->pair = kTcpNil;
   cs->pair = kTcpNil;
-  if (cs->upstream_done) return;
+  cs->upstream_open = false;
+  // Between requests (kept alive): the next request opens another.
+  if (cs->upstream_done || !cs->forwarding || cs->resp_done) return;
   cs->upstream_done = true;
   // Reset or never reached before a byte of answer: the client gets a 502.
   if (cs->response_bytes == 0) answer_bad_gateway(a, cs);

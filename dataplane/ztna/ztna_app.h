@@ -3,9 +3,10 @@
 // data port), one ZtnaConn per accepted connection from a per-worker pool,
 // and, once ZtnaConn says kForward, a plain TCP connection from this worker
 // (tcp_glue_connect) to a real server of the proxy's api-gateway with the
-// request relayed up and the response relayed back through TLS. One request
-// per connection: the head sent upstream says Connection: close and the
-// client connection closes when the server's does (docs/ztna.md).
+// request relayed up and the response relayed back through TLS. HTTP/1.1
+// keep-alive: each response is framed (http::ResponseFramer), then the
+// client's next request is decided again and sent over the same server
+// connection while the server keeps it (docs/ztna.md).
 //
 // ZtnaRuntime is what the control side builds for a config generation
 // (controlplane/daemon/ztna_snapshot.h): the policy pools, the user

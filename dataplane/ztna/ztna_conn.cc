@@ -91,6 +91,40 @@ ZtnaConn::State ZtnaConn::on_client_bytes(const uint8_t* data, std::size_t len, 
   return state_;
 }
 
+void ZtnaConn::consume_forwarded(std::size_t body_used) {
+  std::size_t from = parser_.head().head_bytes + body_used;
+  if (from > head_len_) from = head_len_;
+  std::memmove(head_, head_ + from, head_len_ - from);
+  head_len_ -= from;
+  parser_.reset();
+}
+
+void ZtnaConn::append(const uint8_t* data, std::size_t len) {
+  if (len > room()) len = room();  // the caller asks room() first
+  std::memcpy(head_ + head_len_, data, len);
+  head_len_ += len;
+}
+
+ZtnaConn::State ZtnaConn::next_request(uint64_t now_ms) {
+  if (state_ != State::kForward) return state_;
+  parser_.reset();
+  decision_ = {ZtnaVerdict::kDeny, -1, 0};
+  state_ = State::kRequestHead;
+  if (head_len_ > 0) {
+    http::Status s = parser_.feed(std::string_view(reinterpret_cast<const char*>(head_), head_len_));
+    if (s == http::Status::kDone) {
+      decide(now_ms);
+      return state_;
+    }
+    if (s != http::Status::kNeedMore) {
+      refuse(status_for(s), ZtnaDenyReason::kBadRequest, http::status_name(s), false);
+      return state_;
+    }
+  }
+  read_head(now_ms);
+  return state_;
+}
+
 void ZtnaConn::read_head(uint64_t now_ms) {
   while (state_ == State::kHandshake || state_ == State::kRequestHead) {
     std::size_t n = tls_.read_plaintext(head_ + head_len_, sizeof head_ - head_len_);

@@ -79,6 +79,22 @@ class ZtnaConn {
   // Bytes of the request head buffer: the head, then body bytes read with it.
   std::size_t buffered() const { return head_len_; }
 
+  // Keep-alive (ztna_app.cc). In kForward, the body bytes read with the
+  // head; consume_forwarded(n) drops the head and n of them once the relay
+  // has copied them, keeping what follows: the start of a pipelined next
+  // request. request() is invalid after it.
+  std::string_view body_bytes() const {
+    return {reinterpret_cast<const char*>(head_) + parser_.head().head_bytes, head_len_ - parser_.head().head_bytes};
+  }
+  void consume_forwarded(std::size_t body_used);
+  // Plaintext the relay read past the current request's body; room() bytes fit.
+  std::size_t room() const { return sizeof head_ - head_len_; }
+  void append(const uint8_t* data, std::size_t len);
+  // The next request on the connection (the response to the last one is
+  // out): parses what is buffered, reads on from TLS, and decides again
+  // (a source with a user entry is not asked again).
+  State next_request(uint64_t now_ms);
+
  private:
   void read_head(uint64_t now_ms);
   void decide(uint64_t now_ms);

@@ -268,6 +268,28 @@ TEST_F(ZtnaConnTest, NoClientCertificateFailsTheHandshake) {
   EXPECT_EQ(conn_->refused_with(), 0);
 }
 
+// Keep-alive: two pipelined requests in one write. The first is forwarded
+// with its body; once the relay consumed it, the second is decided from
+// what is left (the user entry answers) and the third, a bad one, refused.
+TEST_F(ZtnaConnTest, PipelinedRequestsAreDecidedInTurn) {
+  ZtnaConn::State state;
+  request(ip(10, 1, 100, 22),
+          "POST /a HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: 3\r\n" + basic("localuser1:s3cret") +
+              "\r\nabcGET /b HTTP/1.1\r\nHost: app.example.com\r\n\r\nGET /c HTTP/1.1\r\nHost: x.example.com\r\n\r\n",
+          &state);
+  ASSERT_EQ(state, ZtnaConn::State::kForward);
+  EXPECT_EQ(conn_->request().target, "/a");
+  EXPECT_EQ(conn_->body_bytes().substr(0, 3), "abc");
+  conn_->consume_forwarded(3);
+  ASSERT_EQ(conn_->next_request(kNow), ZtnaConn::State::kForward);
+  EXPECT_EQ(conn_->request().target, "/b");
+  EXPECT_EQ(conn_->decision().policy_id, 1u);
+  EXPECT_STREQ(conn_->user(), "localuser1");
+  conn_->consume_forwarded(0);
+  EXPECT_EQ(conn_->next_request(kNow), ZtnaConn::State::kClosing);
+  EXPECT_EQ(conn_->deny_reason(), ZtnaDenyReason::kSniHostMismatch);
+}
+
 // Every refusal names its reason for the traffic log, and the page says it
 // to the person at the browser.
 TEST_F(ZtnaConnTest, DenialsNameTheirReason) {
