@@ -109,14 +109,18 @@ class BodyFramer {
   ChunkedDecoder chunked_;
 };
 
-// One response from a real server, framed as it streams by: interim 1xx
-// heads (100 Continue, 103) are passed over, the final head is parsed
-// (copied into the framer's own buffer until it ends, so the caller's
-// buffer may change between calls) and its body framed. feed consumes a
-// prefix of in: kNeedMore (all of it is this response's), kDone (the
-// response ends after *consumed bytes; a 101 ends at its head, the rest
-// of the stream is a tunnel), or an error (final). head() is the final
-// head once kDone or once the body started (views valid until start()).
+// One response from a real server, framed as it streams by, so the proxy
+// can rewrite its heads and pass the body on unchanged. Each head (1xx
+// interim ones included) is copied into the framer's own buffer until it
+// ends (the caller's buffer may change between calls) and parsed; then the
+// final response's body is framed. feed consumes a prefix of in:
+//   kData      a head ended at *consumed: head() is it (status < 200 and
+//              not 101: an interim head, more follow); call again
+//   kNeedMore  all of in is this response's body (or head), more to come
+//   kDone      the response ends after *consumed bytes (a 101 ends at its
+//              head: the rest of the stream is a tunnel)
+//   an error   final
+// head() views stay valid until the next head starts or start().
 class ResponseFramer {
  public:
   void start(bool request_was_head);

@@ -87,15 +87,20 @@ Status ResponseFramer::feed(std::string_view in, std::size_t* consumed) {
     *consumed += parser_.head().head_bytes - before;
     head_ = parser_.head();
     if (head_.status < 200 && !head_.switching_protocols) {
-      // 100 Continue, 103 Early Hints: a final response follows.
+      // 100 Continue, 103 Early Hints: a final response follows. head()
+      // is this one until the next call.
       ++interim_;
       head_len_ = 0;
       parser_.reset();
-      continue;
+      return Status::kData;
     }
-    if (head_.switching_protocols) return last_ = Status::kDone;  // a tunnel from here on
+    if (head_.switching_protocols) {
+      last_ = Status::kDone;  // a tunnel from here on: the next call says so
+      return Status::kData;
+    }
     in_body_ = true;
     body_.start(head_.framing, head_.fields.content_length);
+    return Status::kData;
   }
   return Status::kNeedMore;
 }

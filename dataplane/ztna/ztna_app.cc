@@ -58,6 +58,7 @@ struct ZtnaSlot {
   bool req_done;        // client: the request's body is all staged for the server
   bool resp_done;       // client: the response is all relayed
   bool tunnel;          // client: a 101 made the connection a byte tunnel (WebSocket)
+  bool client_http10;   // client: the request was HTTP/1.0
   bool upstream_open;   // client: the server connection is established
   bool upstream_done;   // client: the server's data has all been read (or it failed)
   bool shut;            // client: close_notify queued, TCP close follows the flush
@@ -69,6 +70,7 @@ struct ZtnaSlot {
   const ZtnaRuntime* rt;
   uint64_t response_bytes;  // of the current request's response
   int log_policy;           // the policy index that decided the last request
+  uint32_t log_policy_id;   // and its id
   http::BodyFramer req_body;
   http::ResponseFramer resp;
   uint64_t head_deadline_ms;  // client, until kForward: see kHeadTimeoutMs
@@ -124,6 +126,7 @@ struct ZtnaApp {
   std::atomic<ZtnaUserRequest*> mailbox;
   uint32_t clear_ips[kUserCapacity];  // `diagnose wad user clear` collects, then removes
   uint8_t scratch[kChunk];
+  uint8_t head_out[kStage];  // a response head as the client gets it
 };
 
 namespace {
@@ -214,6 +217,7 @@ bool stage_request(ZtnaSlot* cs) {
   if (h.websocket) ok = ok && put("Connection: Upgrade\r\nUpgrade: websocket\r\n");
   ok = ok && put("\r\n") && put(body.substr(0, body_used));
   cs->keep_client = h.keep_alive && !h.websocket;
+  cs->client_http10 = h.version_minor == 0;
   cs->resp.start(h.method == http::Method::kHead);
   cs->resp_done = false;
   cs->response_bytes = 0;
@@ -276,6 +280,7 @@ void start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   cs->forwarding = true;
   cs->proxied = true;
   cs->log_policy = cs->zc->decision().policy_index;
+  cs->log_policy_id = cs->zc->decision().policy_id;
   cs->head_deadline_ms = 0;
   sync_user(a, cs->src);
   ++a->counters.forwarded;
@@ -397,9 +402,49 @@ void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   }
 }
 
-// Server bytes to the client through TLS, framed: the response ends the
-// request (kNeedMore for one delimited by the server's close); nothing is
-// read from the server while ciphertext for the client is still waiting.
+// A response head as the client gets it: HTTP/1.1, without the server
+// connection's hop-by-hop fields, with the client connection's own
+// Connection field (close when it ends with this response; Upgrade for a
+// 101). False when TLS failed.
+bool send_head(ZtnaApp* a, ZtnaSlot* cs, const http::ResponseHead& h) {
+  char* out = reinterpret_cast<char*>(a->head_out);
+  size_t used = 0;
+  auto put = [&](std::string_view v) {
+    size_t n = std::min(v.size(), kStage - used);  // a head fits: kStage > kMaxHeadBytes
+    std::memcpy(out + used, v.data(), n);
+    used += n;
+  };
+  char line[32];
+  int n = std::snprintf(line, sizeof line, "HTTP/1.1 %u ", h.status);
+  put(std::string_view(line, static_cast<size_t>(n)));
+  put(h.reason);
+  put("\r\n");
+  for (size_t i = 0; i < h.fields.count; ++i) {
+    const http::Header& f = h.fields.headers[i];
+    bool upgrade = strncasecmp(f.name.data(), "Upgrade", f.name.size()) == 0 && f.name.size() == 7;
+    if (hop_by_hop(f.name) && !(upgrade && h.switching_protocols)) continue;
+    put(f.name);
+    put(": ");
+    put(f.value);
+    put("\r\n");
+  }
+  if (h.switching_protocols) {
+    put("Connection: Upgrade\r\n");
+  } else if (h.status >= 200) {
+    // A body delimited by the server's close can only end the client's
+    // connection too.
+    if (h.framing == http::BodyFraming::kUntilClose) cs->keep_client = false;
+    if (!cs->keep_client) put("Connection: close\r\n");
+    else if (cs->client_http10) put("Connection: keep-alive\r\n");
+  }
+  put("\r\n");
+  return cs->zc->tls_conn().write_plaintext(a->head_out, used) == used;
+}
+
+// Server bytes to the client through TLS, framed: heads rewritten
+// (send_head), bodies as they are; the response's end ends the request (a
+// close-delimited one ends with the server's close). Nothing is read from
+// the server while ciphertext for the client is still waiting.
 void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   TcpStack* s = a->g->stack;
   tls::Conn& t = cs->zc->tls_conn();
@@ -409,30 +454,48 @@ void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
     size_t n = tcp_read(s, server, a->scratch, kChunk);
     if (n == 0) break;
     cs->wan_in += n;
-    size_t used = n;
-    if (!cs->tunnel) {
-      http::Status st = cs->resp.feed(std::string_view(reinterpret_cast<const char*>(a->scratch), n), &used);
+    if (cs->tunnel) {
+      cs->response_bytes += n;
+      if (t.write_plaintext(a->scratch, n) != n) cs->upstream_done = true;
+      if (cs->upstream_done) return;
+      continue;
+    }
+    size_t off = 0;
+    for (;;) {
+      size_t used = 0;
+      std::string_view rest(reinterpret_cast<const char*>(a->scratch) + off, n - off);
+      http::Status st = cs->resp.feed(rest, &used);
       if (http::is_error(st)) {  // a response that cannot be framed: no keep-alive over it
         if (cs->response_bytes == 0) answer_bad_gateway(a, cs);
         cs->upstream_done = true;
         return;
       }
+      bool ok = true;
+      if (st == http::Status::kData) {
+        ok = send_head(a, cs, cs->resp.head());
+      } else if (used > 0) {
+        ok = t.write_plaintext(a->scratch + off, used) == used;
+      }
+      cs->response_bytes += used;
+      off += used;
+      if (!ok) {  // TLS failed under us
+        cs->upstream_done = true;
+        return;
+      }
+      if (st == http::Status::kData) continue;
       if (st == http::Status::kDone) {
         cs->resp_done = true;
         if (cs->resp.head().switching_protocols) {
-          cs->tunnel = true;  // the rest is the tunnel's
-          used = n;
+          cs->tunnel = true;  // what came with the 101 is the tunnel's
+          if (off < n && t.write_plaintext(a->scratch + off, n - off) != n - off) cs->upstream_done = true;
+          off = n;
         }
       }
+      break;
     }
-    cs->response_bytes += used;
-    if (t.write_plaintext(a->scratch, used) != used) {  // TLS failed under us
-      cs->upstream_done = true;
-      return;
-    }
-    // Bytes after a complete response were never asked for: do not reuse.
-    if (used < n) {
-      drop_server(a, cs);
+    if (cs->resp_done && !cs->tunnel) {
+      // Bytes after a complete response were never asked for: no reuse.
+      if (off < n) drop_server(a, cs);
       return;
     }
   }
@@ -487,7 +550,9 @@ void log_conn(ZtnaApp* a, ZtnaSlot* cs, TrafficLogAction action) {
   r.dst_port_index = to_server ? cs->server_port_index : cs->in_port;
   r.proto = 6;
   r.session_id = cs->serial;
-  r.policy_id = zc.decision().policy_id;
+  // The end of a connection: the policy of its last request (the ZtnaConn
+  // may be between requests); a refusal: the deciding one.
+  r.policy_id = action == TrafficLogAction::kAccept ? cs->log_policy_id : zc.decision().policy_id;
   r.action = action;
   r.sent_bytes = cs->log_lan_in;
   r.rcvd_bytes = cs->log_wan_in;

@@ -36,8 +36,14 @@ std::size_t run(Framer& f, std::string_view input, std::size_t step, Status* las
     *last = f.feed(input.substr(at, n), &used);
     require(used <= n, "consumed more than given");
     at += used;
+    if (*last == Status::kData) continue;  // a head ended; the message goes on
     if (*last != Status::kNeedMore) break;
     require(used == n, "kNeedMore without consuming everything");
+  }
+  if (*last == Status::kData) {  // the input ended right after a head
+    std::size_t used = 0;
+    *last = f.feed({}, &used);
+    require(used == 0, "consumed from nothing");
   }
   return at;
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "dataplane/http/http.h"
 
@@ -23,6 +24,7 @@ std::size_t frame(Framer& f, const std::string& stream, std::size_t step, Status
     *last = f.feed(std::string_view(stream).substr(at, n), &used);
     EXPECT_LE(used, n);
     at += used;
+    if (*last == Status::kData) continue;  // a head ended; the message goes on
     if (*last != Status::kNeedMore) return at;
     if (n == 0) break;
   }
@@ -66,9 +68,10 @@ TEST(ResponseFramer, CloseDelimitedNeverEnds) {
   ResponseFramer f;
   f.start(false);
   std::string r = "HTTP/1.1 200 OK\r\n\r\nsome bytes until the server closes";
-  std::size_t used = 0;
-  EXPECT_EQ(f.feed(r, &used), Status::kNeedMore);
-  EXPECT_EQ(used, r.size());
+  std::size_t used = 0, more = 0;
+  EXPECT_EQ(f.feed(r, &used), Status::kData);
+  EXPECT_EQ(f.feed(std::string_view(r).substr(used), &more), Status::kNeedMore);
+  EXPECT_EQ(used + more, r.size());
   EXPECT_EQ(f.head().framing, BodyFraming::kUntilClose);
   EXPECT_FALSE(f.head().keep_alive);
 }
@@ -77,17 +80,40 @@ TEST(ResponseFramer, SwitchingProtocolsEndsAtTheHead) {
   ResponseFramer f;
   f.start(false);
   std::string head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
-  std::size_t used = 0;
-  EXPECT_EQ(f.feed(head + "\x81\x05hello", &used), Status::kDone);
+  std::size_t used = 0, more = 0;
+  EXPECT_EQ(f.feed(head + "\x81\x05hello", &used), Status::kData);
   EXPECT_EQ(used, head.size());
+  EXPECT_EQ(f.feed("\x81\x05hello", &more), Status::kDone);
+  EXPECT_EQ(more, 0u);
   EXPECT_TRUE(f.head().switching_protocols);
+}
+
+TEST(ResponseFramer, InterimHeadsComeOneByOne) {
+  ResponseFramer f;
+  f.start(false);
+  std::string r = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  std::size_t at = 0, used = 0;
+  std::vector<uint16_t> heads;
+  Status s;
+  while ((s = f.feed(std::string_view(r).substr(at), &used)) == Status::kData) {
+    at += used;
+    heads.push_back(f.head().status);
+  }
+  at += used;
+  EXPECT_EQ(s, Status::kDone);
+  EXPECT_EQ(at, r.size());
+  EXPECT_EQ(heads, (std::vector<uint16_t>{100, 103, 200}));
+  EXPECT_EQ(f.interim(), 2u);
 }
 
 TEST(ResponseFramer, ErrorsAreFinal) {
   ResponseFramer f;
   f.start(false);
   std::size_t used = 0;
-  EXPECT_EQ(f.feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", &used), Status::kBadChunkSize);
+  std::string bad = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+  EXPECT_EQ(f.feed(bad, &used), Status::kData);
+  EXPECT_EQ(f.feed(std::string_view(bad).substr(used), &used), Status::kBadChunkSize);
   EXPECT_EQ(f.feed("0\r\n\r\n", &used), Status::kBadChunkSize);
   f.start(false);
   EXPECT_EQ(f.feed("garbage\r\n\r\n", &used), Status::kBadStatusLine);
