@@ -274,9 +274,25 @@ void drop_server(ZtnaApp* a, ZtnaSlot* cs) {
   tcp_close(a->g->stack, server);
 }
 
+// The api-gateway for a request: the first in table order whose url-map
+// matches its path (the target without the query), -1 for none.
+int pick_gateway(ZtnaApp* a, const ZtnaProxyRuntime& p, std::string_view target) {
+  if (p.nb_gateways == 0) return -1;
+  std::string_view path = target.substr(0, target.find('?'));
+  int g = p.url_map.match(path, a->g->w->index);
+  return g >= 0 && g < p.nb_gateways ? g : -1;
+}
+
 // A request ZtnaConn allowed: staged for the server, over the server
-// connection the last request left open (keep-alive) or a new one.
-void start_forward(ZtnaApp* a, ZtnaSlot* cs) {
+// connection the last request left open (keep-alive, same gateway) or a
+// new one. False when no gateway serves it: the ZtnaConn refused it.
+bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
+  const ZtnaProxyRuntime& p = cs->rt->proxies[cs->proxy];
+  int gw = pick_gateway(a, p, cs->zc->request().target);
+  if (gw < 0) {
+    cs->zc->refuse_no_gateway();
+    return false;
+  }
   cs->forwarding = true;
   cs->proxied = true;
   cs->log_policy = cs->zc->decision().policy_index;
@@ -284,21 +300,21 @@ void start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   cs->head_deadline_ms = 0;
   sync_user(a, cs->src);
   ++a->counters.forwarded;
-  const ZtnaProxyRuntime& p = cs->rt->proxies[cs->proxy];
-  if (p.nb_servers == 0 || !stage_request(cs)) {
+  const ZtnaGatewayRuntime& g = p.gateways[gw];
+  if (g.nb_servers == 0 || !stage_request(cs)) {
     cs->upstream_done = true;
     answer_bad_gateway(a, cs);
-    return;
+    return true;
   }
   if (cs->pair != kTcpNil) {
     TcpConn* server = a->slots[cs->pair].conn;
-    if (cs->upstream_open && !tcp_peer_closed(server)) return;  // reused
+    if (cs->upstream_open && !tcp_peer_closed(server) && cs->gateway == gw) return true;  // reused
     drop_server(a, cs);
   }
   TcpConn* up = nullptr;
-  uint32_t pick = p.round_robin ? a->rr[cs->proxy]++ % p.nb_servers : 0;
-  const ZtnaRealServer& rs = p.servers[pick];
-  cs->gateway = 0;  // url-map matching is not built: the first gateway
+  uint32_t pick = g.round_robin ? a->rr[cs->proxy]++ % g.nb_servers : 0;
+  const ZtnaRealServer& rs = g.servers[pick];
+  cs->gateway = static_cast<uint16_t>(gw);
   cs->server_ip = rs.ip;
   cs->server_port = rs.port;
   int out = a->g->cfg != nullptr ? port_toward(*a->g->cfg, rs.ip) : -1;
@@ -308,7 +324,7 @@ void start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   if (up == nullptr) {
     cs->upstream_done = true;
     answer_bad_gateway(a, cs);
-    return;
+    return true;
   }
   ZtnaSlot* ss = slot_of(a, up);
   *ss = ZtnaSlot{};
@@ -316,6 +332,7 @@ void start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   ss->conn = up;
   ss->pair = cs->conn->id;
   cs->pair = up->id;
+  return true;
 }
 
 // Client ciphertext up to the head decision.
@@ -347,7 +364,7 @@ void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
       finish_client(a, cs);
       return;
     case ZtnaConn::State::kForward:
-      start_forward(a, cs);
+      if (!start_forward(a, cs)) client_handshake(a, cs);  // refused (no gateway): the kClosing case
       return;
     default:
       flush_down(a, cs);  // handshake messages
@@ -616,11 +633,8 @@ bool next_request(ZtnaApp* a, ZtnaSlot* cs) {
   }
   cs->head_deadline_ms = now_ms(a) + kHeadTimeoutMs;  // keep-alive idle limit
   ZtnaConn::State st = cs->zc->next_request(now_ms(a));
-  if (st == ZtnaConn::State::kForward) {
-    start_forward(a, cs);
-    return true;
-  }
-  return false;
+  // Not forwarded (waiting, or refused): the head path at the loop's top.
+  return st == ZtnaConn::State::kForward && start_forward(a, cs);
 }
 
 void pump_steps(ZtnaApp* a, ZtnaSlot* cs) {

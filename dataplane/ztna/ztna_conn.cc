@@ -28,6 +28,7 @@ uint16_t status_for(http::Status s) {
 const char* reason_of(uint16_t code) {
   switch (code) {
     case 401: return "Unauthorized";
+    case 404: return "Not Found";
     case 403: return "Forbidden";
     case 421: return "Misdirected Request";
     case 431: return "Request Header Fields Too Large";

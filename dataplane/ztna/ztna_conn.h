@@ -94,6 +94,8 @@ class ZtnaConn {
   // out): parses what is buffered, reads on from TLS, and decides again
   // (a source with a user entry is not asked again).
   State next_request(uint64_t now_ms);
+  // kForward, but no api-gateway's url-map matches the path: 404, kClosing.
+  void refuse_no_gateway() { refuse(404, ZtnaDenyReason::kNoGatewayMatch, "", false); }
 
  private:
   void read_head(uint64_t now_ms);

@@ -85,7 +85,19 @@ config firewall access-proxy
         set client-cert-ca "ems-ca"
         config api-gateway
             edit 1
-                set url-map "/"
+                set url-map "/*.bin"
+                set url-map-type wildcard
+                set service http
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 80
+                    next
+                end
+            next
+            edit 2
+                set url-map "^/(one|chunked|three|upload|after-post|p[0-9]|ws)"
+                set url-map-type regex
                 set service http
                 config realservers
                     edit 1
@@ -382,7 +394,19 @@ PY
 contains "three pipelined requests answered in order" "$out" "path=/p1 path=/p2 path=/p3"
 contains "WebSocket: 101 through the proxy" "$out" "ws-status HTTP/1.1 101"
 contains "WebSocket: bytes both ways after the 101" "$out" "ping-through-the-tunnel"
-# --- end of keep-alive
+# url-map: ztna-echo's gateway 1 takes /*.bin (wildcard) to the port 80
+# server, gateway 2 a regex of paths to the echo server; anything else
+# matches no gateway: 404 and a deny log.
+client "${ECHO_CURL[@]}" -o "$CERTS/gw-1m.bin" "$ECHO_URL/1m.bin"
+check "url-map wildcard: /1m.bin from gateway 1 (port 80)" cmp "$CERTS/gw-1m.bin" "$LAB_DIR/www/1m.bin"
+out=$(client "${ECHO_CURL[@]}" -w '\ncode=%{http_code}\n' "$ECHO_URL/1m.bin" -o /dev/null "$ECHO_URL/one" 2>&1)
+contains "url-map regex: /one from gateway 2 (echo), on the same client connection" "$out" "path=/one conn="
+out=$(client "${ECHO_CURL[@]}" -w '\ncode=%{http_code}\n' "$ECHO_URL/nothing-here" 2>&1)
+contains "no gateway match: 404" "$out" "code=404"
+contains "no gateway match: the page says so" "$out" "No API gateway of this access proxy serves this URL."
+ztna_log "no gateway match" 'action="deny"' 'reason="no gateway match"' 'accessproxy="ztna-echo"' 'user="localuser1"'
+ztna_log "a request through gateway 2" 'action="accept"' 'accessproxy="ztna-echo"' 'gatewayid=2 ' 'dstport=8081'
+# --- end of keep-alive and url-map
 
 # The login reached node B over the sync stream (session pickup).
 users=$("$TANDEMCTL" -s "$NODE_B_SOCK" diagnose wad user list 2>&1)
