@@ -17,6 +17,8 @@ def main():
     for a in ("--results", "--failover", "--loadavg", "--flows", "--trial", "--records", "--fo-flows",
               "--kills"):
         ap.add_argument(a, required=True)
+    ap.add_argument("--cost-rate", default="?")
+    ap.add_argument("--cost-seconds", default="?")
     a = ap.parse_args()
     rows = [l.rstrip("\n").split("\t") for l in open(a.results) if l.strip()]
     ndr = {}
@@ -37,6 +39,29 @@ def main():
         cm, cs = spread(cost, "{:.1f}")
         print(f"\nNDR on/off ratio per run: median {m} ({s}); cost of replication {cm} % ({cs}); "
               f"target <= 10 %.\n")
+    cost = {}
+    for r in (r for r in rows if r[0] == "cost" and r[4] != "nan"):
+        # cost load pickup run cycles/frame frames records
+        cost.setdefault(r[1], {}).setdefault(r[2], {})[r[3]] = (float(r[4]), int(r[5]), int(r[6]))
+    if cost:
+        print(f"Cost on the primary's worker, TSC cycles per frame (busy_cycles / (rx_packets - stalled_packets)), "
+              f"{a.cost_rate} frames/s for {a.cost_seconds} s, pickup off vs on, paired per run:\n")
+        print("| load | off: cycles/frame median (min..max) | on: median (min..max) | records sent (on, median) "
+              "| on/off per run, median (min..max) | cost |")
+        print("|---|---|---|---|---|---|")
+        for load in ("steady", "churn"):
+            off, on = cost.get(load, {}).get("disable", {}), cost.get(load, {}).get("enable", {})
+            if not off or not on:
+                continue
+            om, os_ = spread([v[0] for v in off.values()])
+            nm, ns = spread([v[0] for v in on.values()])
+            rm, _ = spread([v[2] for v in on.values()])
+            ratios = [on[k][0] / off[k][0] for k in on if k in off and off[k][0] > 0]
+            qm, qs = spread(ratios, "{:.3f}")
+            cm, _ = spread([100 * (x - 1) for x in ratios], "{:+.1f}")
+            print(f"| {load} | {om} ({os_}) | {nm} ({ns}) | {rm} | {qm} ({qs}) | {cm} % |")
+        print("\nA frame that costs x more cycles lowers a DUT-bound NDR by the same factor; "
+              "target <= 10 % NDR cost.\n")
     rec = [r for r in rows if r[0] == "records"]
     if rec:
         # records run warm_s tx rx sessions_primary sessions_secondary p50 p99

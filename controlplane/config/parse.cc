@@ -108,6 +108,10 @@ class Parser {
       set(command, args);
     } else if (c == "unset") {
       unset(command, args);
+    } else if (c == "delete") {
+      remove(command, args);
+    } else if (c == "purge") {
+      purge(command, args);
     } else if (c == "next") {
       next(command, args);
     } else {
@@ -293,6 +297,63 @@ class Parser {
       const Token& t = values[std::min(i, values.size() - 1)];
       stored.word_where.push_back({std::string(source_), t.line, t.column});
     }
+  }
+
+  // The table block `delete <name>` / `purge` act on, or nullptr with an
+  // error reported. FortiOS deletes at table level, not inside an `edit`.
+  Frame* table_frame(const Token& command) {
+    Frame* f = top();
+    if (f && f->kind == Frame::Kind::kEntry) {
+      if (f->schema) error(command, "\"" + command.text + "\" while editing an entry (missing \"next\"?)");
+      return nullptr;
+    }
+    if (!f) {
+      error(command, "\"" + command.text + "\" outside of a \"config\" block");
+      return nullptr;
+    }
+    if (!f->schema) return nullptr;
+    if (!f->schema->is_table()) {
+      error(command, "\"" + command.text + "\" in " + block_name(*f) + ", which is not a table");
+      return nullptr;
+    }
+    return f;
+  }
+
+  // `delete <name>`: the entry goes; what still refers to it fails
+  // validation of the whole result, which then leaves the base unchanged.
+  void remove(const Token& command, std::span<const Token> args) {
+    Frame* f = table_frame(command);
+    if (!f) return;
+    if (args.size() != 1) {
+      error(args.empty() ? command : args[1],
+            args.empty() ? "missing entry name after \"delete\""
+                         : "unexpected \"" + args[1].text + "\" after the entry name (quote names with spaces)");
+      return;
+    }
+    std::string why;
+    auto name = entry_name(*f->schema, args[0], &why);
+    if (!name) {
+      error(args[0], why);
+      return;
+    }
+    TableData& table = *f->table;
+    auto it = table.index.find(*name);
+    if (it == table.index.end()) {
+      error(args[0], "no entry \"" + *name + "\" in " + block_name(*f) + " to delete");
+      return;
+    }
+    table.entries.erase(table.entries.begin() + static_cast<std::ptrdiff_t>(it->second));
+    table.index.clear();
+    for (std::size_t i = 0; i < table.entries.size(); ++i) table.index.emplace(table.entries[i].name, i);
+  }
+
+  // `purge`: every entry of the table goes.
+  void purge(const Token& command, std::span<const Token> args) {
+    Frame* f = table_frame(command);
+    if (!f) return;
+    no_arguments(command, args);
+    f->table->entries.clear();
+    f->table->index.clear();
   }
 
   void unset(const Token& command, std::span<const Token> args) {

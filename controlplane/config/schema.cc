@@ -641,7 +641,7 @@ std::string closest_name(std::string_view word, const std::vector<std::string>& 
 
 bool is_command_keyword(std::string_view word) {
   return word == "config" || word == "edit" || word == "set" || word == "unset" ||
-         word == "next" || word == "end";
+         word == "next" || word == "end" || word == "delete" || word == "purge";
 }
 
 ObjectData make_object(const ObjectSchema& object) {

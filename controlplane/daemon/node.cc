@@ -296,6 +296,7 @@ bool Node::start_dataplane(std::string* error) {
     *error = "ZTNA: no random bytes for the session-ticket key";
     return false;
   }
+  ztna_ring_rotated_at_ = std::chrono::steady_clock::now();
   auto snap = std::make_unique<dp::Snapshot>();
   if (!build_snapshot(snap.get(), error)) return false;
   unsigned data_index = 0;
@@ -448,6 +449,7 @@ void Node::run(const std::atomic<bool>& stop_requested) {
       poll_links(false);
       ha_report_links(false, mono_ns());
       sync_report(mono_ns());
+      ztna_ring_poll();
       sync_xdp_addresses();
     }
     if (now - last_stats_sample_ >= kStatsSampleInterval) {

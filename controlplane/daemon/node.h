@@ -110,6 +110,8 @@ class Node {
   void ha_apply(const std::vector<ha::HaAction>& actions, uint64_t now_ns);
   void ha_send_heartbeats(uint64_t now_ns);
   void ha_send_garps(unsigned round);
+  void ha_send_probes();
+  void ha_set_sync(bool enabled);
   void ha_set_active(bool active, const std::string& reason);
   void ha_report_links(bool initial, uint64_t now_ns);
   // Session pickup (node_sync.cc).
@@ -118,6 +120,10 @@ class Node {
   void sync_hand_hbdev();
   void sync_learn_peer(uint64_t peer_epoch);
   void sync_report(uint64_t now_ns);
+  // The session-ticket ring shared by the pair (node_sync.cc): the primary
+  // (or a standalone node) rotates it, a secondary adopts the primary's.
+  void ztna_ring_poll();
+  bool ztna_ring_take_peer();
   std::vector<cli::Command> sync_commands();
   int control_poll_ms() const;
   std::vector<cli::Command> ha_commands();
@@ -174,7 +180,12 @@ class Node {
   // Mutable: build_snapshot() is const but makes the next one.
   mutable std::vector<std::unique_ptr<dp::ZtnaRuntime>> ztna_runtimes_;
   const dp::ZtnaRuntime* ztna_published_ = nullptr;
-  dp::tls::TicketKeyRing ztna_ring_;  // this node's, made at start (not yet shared with the peer)
+  // The session-ticket keys every runtime copies: made at start, rotated
+  // while this node is primary or standalone, replaced by the primary's
+  // (from the sync stream) while it is secondary.
+  dp::tls::TicketKeyRing ztna_ring_;
+  std::chrono::steady_clock::time_point ztna_ring_rotated_at_;
+  uint32_t ztna_ring_seq_ = 0;  // last dataplane_sync_ticket_ring sequence taken
   uint64_t generation_ = 0;
   cli::CommandRegistry commands_;
   cli::CliServer cli_server_;
@@ -199,6 +210,7 @@ class Node {
   std::unique_ptr<ha::HaMachine> ha_;
   bool data_active_ = true;  // ports answer and forward (standalone or primary)
   uint64_t own_mac_foreign_seen_ = 0;
+  uint64_t own_mac_answer_seen_ = 0;  // rx_own_mac_answer summed, as last read
   uint64_t hb_tx_ = 0, hb_rx_ = 0, hb_tx_fail_ = 0;
   std::map<std::string, bool> monitor_reported_;
   std::chrono::steady_clock::time_point last_stats_sample_{};

@@ -15,6 +15,7 @@
 #include <ctime>
 #include <fstream>
 
+#include "controlplane/confsync/confsync.h"
 #include "controlplane/daemon/event_log.h"
 #include "controlplane/daemon/node.h"
 #include "controlplane/ha/ha_format.h"
@@ -61,6 +62,7 @@ bool Node::start_ha(std::string* error) {
   settings_src.global.serial_number = serial_;
   ha::HaSettings settings = ha::ha_settings(settings_src, TANDEM_VERSION);
   settings.hello_hold_ms = kHelloHoldMs;
+  settings.probe_data_ports = true;  // ha_send_probes(), rx_own_mac_answer
   ha_ = std::make_unique<ha::HaMachine>(settings, mono_ns(), epoch);
   boot_epoch_ = epoch;
   if (!start_sync(error)) return false;
@@ -148,6 +150,17 @@ void Node::ha_poll(uint64_t now_ns) {
     const bool seen = data_active_ && foreign > own_mac_foreign_seen_;
     own_mac_foreign_seen_ = foreign;
     if (seen) ha_apply(ha_->on_peer_seen_on_data_port(now_ns), now_ns);
+    // Answers to our ARP probes (hello, silent): the holder of the virtual
+    // MAC answered unicast. Counted always, reported only while probing.
+    uint64_t answers = 0;
+    for (const auto& p : ports_) {
+      if (p.data_index < 0) continue;
+      answers += dp::dataplane_port_counters(dataplane_, static_cast<unsigned>(p.data_index))
+                     .rx_own_mac_answer;
+    }
+    const bool answered = answers > own_mac_answer_seen_;
+    own_mac_answer_seen_ = answers;
+    if (answered && ha_->probing()) ha_apply(ha_->on_probe_answered(now_ns), now_ns);
   }
   ha_apply(ha_->on_tick(now_ns), now_ns);
 }
@@ -167,9 +180,11 @@ void Node::ha_apply(const std::vector<ha::HaAction>& actions, uint64_t now_ns) {
       case ha::HaActionKind::kSendHeartbeat:
         ha_send_heartbeats(now_ns);
         break;
+      case ha::HaActionKind::kProbeDataPorts:
+        ha_send_probes();
+        break;
       case ha::HaActionKind::kSetSync:
-        // Session and config sync arrive with issues 5 and 8; nothing to
-        // start or stop yet.
+        ha_set_sync(a.sync_enabled);
         break;
       case ha::HaActionKind::kLog:
         event_log().log(Severity::kNotice, "HA: %s", a.text.c_str());
@@ -227,8 +242,47 @@ void Node::ha_send_garps(unsigned round) {
   event_log().log(Severity::kInfo, "HA: gratuitous ARP round %u: %u sent", round, sent);
 }
 
+// Maintenance mode enable-without-sync stops both syncs on this node, as
+// FortiAuthenticator's does, so it can be changed or upgraded alone; back
+// to disable (or enable-with-sync) they run again, and the node counts as
+// in sync only once the bulk walk has brought its tables back.
+void Node::ha_set_sync(bool enabled) {
+  if (confsync_) confsync_->set_enabled(enabled);
+  if (sync_enabled_ && dataplane_ != nullptr) {
+    ++generation_;
+    auto snap = std::make_unique<dp::Snapshot>();
+    std::string err;
+    if (!build_snapshot(snap.get(), &err) || publish_snapshot(snap.get()) != 0) {
+      event_log().log(Severity::kError, "HA: cannot publish the sync change: %s", err.c_str());
+      return;
+    }
+  }
+  event_log().log(Severity::kNotice, "HA: maintenance mode: session%s sync %s", confsync_ ? " and config" : "",
+                  enabled ? "resumed" : "stopped");
+}
+
+// RFC 5227 probes from each data port's own MAC with sender IP 0, so no
+// host's cache learns anything: whoever holds the virtual MAC answers to
+// that MAC, and the worker counts the answer (rx_own_mac_answer).
+void Node::ha_send_probes() {
+  if (dataplane_ == nullptr) return;
+  for (const auto& p : ports_) {
+    if (p.data_index < 0) continue;
+    const config::InterfaceConfig* ifc = node_.interface(p.name);
+    if (ifc == nullptr || ifc->ip == 0 || !ifc->up) continue;
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (m == nullptr) continue;
+    if (dp::arp_build_request(m, p.info.mac, 0, htonl(ifc->ip)) != 0 ||
+        dp::dataplane_send(dataplane_, static_cast<unsigned>(p.data_index), &m, 1) != 1)
+      rte_pktmbuf_free(m);
+  }
+}
+
 void Node::ha_set_active(bool active, const std::string& reason) {
   if (active == data_active_) return;
+  // Taking over: the primary's last ring (if one arrived since the last
+  // poll) goes into the snapshot that activates the ports.
+  if (active) ztna_ring_take_peer();
   data_active_ = active;
   if (dataplane_ == nullptr) return;  // still starting: the first snapshot carries it
   ++generation_;

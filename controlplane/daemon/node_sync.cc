@@ -3,6 +3,7 @@
 // run on queues 1..N; queue 0 stays the heartbeats'), tells the election
 // whether this node holds the primary's tables, and prints the streams.
 // The replication itself runs on the workers (dataplane/sync).
+#include <chrono>
 #include <cinttypes>
 #include <cstring>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "controlplane/daemon/node.h"
 #include "dataplane/sync/sync.h"
 #include "dataplane/sync/sync_stream.h"
+#include "dataplane/tls/tls.h"
 #include "dataplane/worker/worker.h"
 #include "dataplane/worker/worker_types.h"
 
@@ -42,6 +44,8 @@ void Node::fill_sync_conf(void* out) const {
   auto* c = static_cast<dp::SyncConf*>(out);
   std::memset(c, 0, sizeof(*c));
   if (!sync_enabled_) return;
+  // Maintenance mode enable-without-sync: the streams stop (ha_set_sync).
+  if (ha_ && !ha_->sync_enabled()) return;
   c->enabled = true;
   c->sender = data_active_;
   c->connectionless = node_.ha.session_pickup_connectionless;
@@ -109,6 +113,53 @@ void Node::sync_report(uint64_t now_ns) {
   if (!ha_) return;
   bool in_sync = !sync_enabled_ || (dataplane_ != nullptr && dp::dataplane_sync_in_sync(dataplane_));
   ha_apply(ha_->set_in_sync(in_sync, now_ns), now_ns);
+}
+
+// The primary's session-ticket ring, as worker 0's stream last assembled
+// it: adopted when it differs from this node's. True when ztna_ring_
+// changed (the caller publishes).
+bool Node::ztna_ring_take_peer() {
+  if (!sync_enabled_ || dataplane_ == nullptr || node_.ztna.access_proxies.empty()) return false;
+  dp::tls::TicketKeyRing ring;
+  uint32_t seq = dp::dataplane_sync_ticket_ring(dataplane_, &ring);
+  if (seq == 0 || seq == ztna_ring_seq_) return false;
+  ztna_ring_seq_ = seq;
+  if (dp::tls::ticket_ring_equal(ring, ztna_ring_)) return false;
+  ztna_ring_ = ring;
+  // The next rotation, should this node take over, is one period after
+  // the primary's last (as seen from here).
+  ztna_ring_rotated_at_ = std::chrono::steady_clock::now();
+  event_log().log(Severity::kNotice, "ZTNA: session-ticket keys from the primary installed (ring version %" PRIu64 ")",
+                  ring.version);
+  return true;
+}
+
+// Once per link poll. A secondary follows the primary's ring; the primary
+// (or a standalone node) makes a new current key every kTicketKeyRotateS,
+// the older keys staying in the ring to decrypt tickets they issued. Either
+// change reaches the workers as a new snapshot (fresh TLS contexts around
+// the new ring) and, on the primary, the peer through stream 0.
+void Node::ztna_ring_poll() {
+  if (node_.ztna.access_proxies.empty() || dataplane_ == nullptr) return;
+  auto now = std::chrono::steady_clock::now();
+  bool changed = false;
+  if (!data_active_) {
+    changed = ztna_ring_take_peer();
+  } else if (now - ztna_ring_rotated_at_ >= std::chrono::seconds(dp::tls::kTicketKeyRotateS)) {
+    if (!dp::tls::ticket_ring_rotate(&ztna_ring_)) {
+      event_log().log(Severity::kError, "ZTNA: no random bytes for a new session-ticket key; keeping the current one");
+    } else {
+      event_log().log(Severity::kInfo, "ZTNA: new session-ticket key (ring version %" PRIu64 ")", ztna_ring_.version);
+      changed = true;
+    }
+    ztna_ring_rotated_at_ = now;
+  }
+  if (!changed) return;
+  ++generation_;
+  auto snap = std::make_unique<dp::Snapshot>();
+  std::string err;
+  if (!build_snapshot(snap.get(), &err) || publish_snapshot(snap.get()) != 0)
+    event_log().log(Severity::kError, "ZTNA: cannot publish the session-ticket keys: %s", err.c_str());
 }
 
 std::vector<cli::Command> Node::sync_commands() {

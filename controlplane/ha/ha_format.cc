@@ -193,7 +193,9 @@ std::string format_sys_ha_status(const HaMachine& ha, const HaStatusInputs& in) 
            c.peer_losses, c.peer_restarts);
   o += fmt("        activity.role_changes = %" PRIu64 "\n", c.role_changes);
   o += fmt("        activity.split_brains = %" PRIu64 "\n", c.split_brains);
-  o += fmt("        activity.garp_rounds = %" PRIu64 "\n\n", c.garps_rounds);
+  o += fmt("        activity.garp_rounds = %" PRIu64 "\n", c.garps_rounds);
+  o += fmt("        activity.probes = sent:%" PRIu64 " answered:%" PRIu64 " silent:%d\n\n", c.probes_sent,
+           c.probes_answered, ha.silent() ? 1 : 0);
   o += fmt("model=%s, mode=a-p, group=%u, debug=0\n", in.model.c_str(), s.group_id);
   o += fmt("nvcluster=1, ses_pickup=%d, delay=%d\n", s.session_pickup ? 1 : 0, s.session_pickup_delay ? 1 : 0);
   o += fmt("hb-interval=%ums, hb-lost-threshold=%u, state=%s, maintenance=%s, failover_set=%d\n\n",

@@ -66,6 +66,10 @@ HaMachine::HaMachine(HaSettings settings, uint64_t now_ns, uint64_t boot_epoch)
                                   std::to_string(settings_.priority)});
 }
 
+bool HaMachine::holds_tables(uint64_t now) const {
+  return role_ == HaRole::kPrimary && (promoted_in_sync_ || now - state_change_ns_ >= kTablesSettleNs);
+}
+
 uint64_t HaMachine::dead_interval_ns() const {
   return uint64_t(settings_.hb_interval_ms) * settings_.hb_lost_threshold * kNsPerMs;
 }
@@ -121,7 +125,10 @@ HbInfo HaMachine::make_heartbeat(uint64_t now_ns) {
   hb.uptime_ms = (now_ns - age_start_ns_) / kNsPerMs;
   hb.role = HbRole(role_);
   hb.sw_version = settings_.sw_version;
-  hb.sync = role_ == HaRole::kPrimary || in_sync_ ? HbSyncStatus::kInSync : HbSyncStatus::kOutOfSync;
+  // A primary says whether it holds the cluster's tables (holds_tables()),
+  // a secondary whether it has the primary's.
+  hb.sync = (role_ == HaRole::kPrimary ? holds_tables(now_ns) : in_sync_) ? HbSyncStatus::kInSync
+                                                                          : HbSyncStatus::kOutOfSync;
   hb.hbdev = settings_.hbdev;
   ++counters_.hb_tx;
   return hb;
@@ -143,11 +150,15 @@ void HaMachine::select(const std::string& serial, const std::string& because, ui
 void HaMachine::become(HaRole to, const std::string& reason, uint64_t now, std::vector<HaAction>* out) {
   if (to == role_) return;
   note(now, std::string("role ") + ha_role_name(role_) + " -> " + ha_role_name(to) + ": " + reason, out);
+  const HaRole role_before = role_;
   role_ = to;
   state_change_ns_ = now;
   ++counters_.role_changes;
   if (to == HaRole::kPrimary) {
     silent_ = false;
+    // From hello nobody held tables before this node; from secondary it
+    // holds them if it had the primary's.
+    promoted_in_sync_ = role_before == HaRole::kHello || in_sync_;
     out->push_back({HaActionKind::kBecomePrimary, reason});
     // Switches must learn the virtual MAC on this node's ports before any
     // client retries: one round at once, then `arps` more.
@@ -163,9 +174,12 @@ void HaMachine::become(HaRole to, const std::string& reason, uint64_t now, std::
   // The peer hears the new role now (after the ports changed), not up to
   // one hb-interval later: a takeback's overlap (both active) or a
   // step-down's gap lasts one heartbeat flight, whatever hb-interval is.
-  // The regular schedule restarts from here.
+  announce(now, out);
+}
+
+void HaMachine::announce(uint64_t now, std::vector<HaAction>* out) {
   out->push_back({HaActionKind::kSendHeartbeat, {}});
-  next_hb_ns_ = now + uint64_t(settings_.hb_interval_ms) * kNsPerMs;
+  next_hb_ns_ = now + uint64_t(settings_.hb_interval_ms) * kNsPerMs;  // the schedule restarts here
 }
 
 bool HaMachine::takeover_allowed(const ElectionResult& r, const Candidate& challenger,
@@ -210,12 +224,19 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
         }
         return;
       }
+      // No heartbeat authenticates, yet a unit answers our probes from the
+      // virtual MAC: it is running the cluster. Claiming too would make two
+      // primaries that cannot elect (they never heard each other).
+      if (probe_answered_ && now - started_ns_ >= dead_interval_ns()) {
+        go_silent_for_unheard_owner(now, out);
+        return;
+      }
       const uint64_t hold = std::max<uint64_t>(dead_interval_ns(),
                                                uint64_t{settings_.hello_hold_ms} * 1'000'000);
-      if (now - started_ns_ >= hold) {
-        select(me.serial, "it's the only member in the cluster", now);
-        become(HaRole::kPrimary, "no peer heard for " + ms_text(hold), now, out);
-      }
+      if (now - started_ns_ < hold) return;
+      if (!final_probe_passed(started_ns_ + hold, now, out)) return;
+      select(me.serial, "it's the only member in the cluster", now);
+      become(HaRole::kPrimary, "no peer heard for " + ms_text(now - started_ns_), now, out);
       return;
     }
     case HaRole::kPrimary: {
@@ -227,6 +248,16 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
       if (peer_.alive) {
         const Candidate p = peer_candidate(now);
         const ElectionResult r = elect(me, p, override_on, margin);
+        // Both claim primary (one promoted on a late heartbeat): the one
+        // that holds the tables keeps the role whatever the ranks, or the
+        // other's promotion would drop every session (bench-failover
+        // finding 2). Ranks decide only between equals.
+        if (peer_.last.role == HbRole::kPrimary && holds_tables(now) != p.in_sync) {
+          if (holds_tables(now)) return;  // the peer steps down on our next heartbeat
+          select(p.serial, "it holds the session tables", now);
+          become(HaRole::kSecondary, "peer " + p.serial + " is primary and holds the tables; this node does not", now, out);
+          return;
+        }
         if (r.winner == 1 && (peer_.last.role == HbRole::kPrimary ||
                               takeover_allowed(r, p, peer_.last.links_pending, me.mon_score,
                                                unsigned(links_.size())))) {
@@ -242,6 +273,8 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
         const ElectionResult r = elect(me, p, override_on, margin);
         if (r.winner == 1) {
           silent_ = true;
+          probes_unanswered_ = 0;
+          next_probe_ns_ = now;
           select(p.serial, "it has " + r.reason, now);
           become(HaRole::kSecondary, "split brain resolved: peer " + p.serial + " wins, it has " + r.reason, now, out);
         }
@@ -268,7 +301,21 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
       // unicast and the switch does not flood it to this port — so "not
       // seen for a dead interval" says nothing about it, and promoting on
       // that restarted the split brain at every GARP round (seen in the lab).
-      if (silent_ || peer_seen_on_data_port(now)) return;
+      // Silent, the node probes: the unit holding the virtual MAC answers
+      // (unicast, so its silence means something, unlike the absence of
+      // its broadcasts). When kProbeLostCount probes in a row go
+      // unanswered it is gone, and this node takes over.
+      if (silent_) {
+        if (!settings_.probe_data_ports || probes_unanswered_ < kProbeLostCount) return;
+        const unsigned lost = probes_unanswered_;
+        if (!final_probe_passed(last_probe_ns_, now, out)) return;
+        silent_ = false;
+        select(me.serial, "it's the only member in the cluster", now);
+        become(HaRole::kPrimary, "the unit holding the virtual MAC stopped answering: " + std::to_string(lost) +
+                                     " ARP probes unanswered", now, out);
+        return;
+      }
+      if (peer_seen_on_data_port(now)) return;
       select(me.serial, "it's the only member in the cluster", now);
       become(HaRole::kPrimary, peer_.known ? "peer " + peer_.last.serial + " lost" : "no peer", now, out);
       return;
@@ -276,16 +323,61 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
   }
 }
 
+namespace {
+uint64_t mix64(uint64_t x) {  // splitmix64's finaliser
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+bool HaMachine::final_probe_passed(uint64_t ready_since, uint64_t now, std::vector<HaAction>* out) {
+  if (!settings_.probe_data_ports) return true;
+  if (final_probe_ns_ == 0) {
+    // Two nodes that became ready together (started together, or went
+    // silent together) draw different jitters, so the first to claim is
+    // heard by the other's final probe.
+    if (now - ready_since < mix64(boot_epoch_ + claim_attempts_) % kProbeJitterNs) return false;
+    ++claim_attempts_;
+    final_probe_ns_ = now;
+    last_probe_ns_ = now;
+    ++counters_.probes_sent;
+    out->push_back({HaActionKind::kProbeDataPorts, {}});
+    return false;
+  }
+  if (now - final_probe_ns_ < kProbeWaitNs) return false;
+  final_probe_ns_ = 0;
+  return true;
+}
+
+void HaMachine::go_silent_for_unheard_owner(uint64_t now, std::vector<HaAction>* out) {
+  silent_ = true;
+  probes_unanswered_ = 0;
+  next_probe_ns_ = now + kProbeSilentIntervalNs;
+  std::string why = "another unit answers ARP for the cluster's addresses from the virtual MAC, and no heartbeat from it has been accepted";
+  if (counters_.hb_dropped_auth > 0 || counters_.hb_dropped_wrong_group > 0)
+    why += " (" + std::to_string(counters_.hb_dropped_auth) + " failed authentication, " +
+           std::to_string(counters_.hb_dropped_wrong_group) + " of another group-id: check set password and group-id)";
+  become(HaRole::kSecondary, why + "; staying secondary and silent while it answers", now, out);
+}
+
 void HaMachine::refresh_links(uint64_t now, std::vector<HaAction>* out) {
+  bool changed = false;
   for (MonitorLink& l : links_) {
     if (l.up && !l.counted && now - l.up_since_ns >= uint64_t(settings_.monitor_stability_ms) * kNsPerMs) {
       l.counted = true;
+      changed = true;
       note(now, "monitored link " + l.name + " stable for " + ms_text(now - l.up_since_ns) +
                     ", counted again (" + std::to_string(monitored_up()) + "/" +
                     std::to_string(links_.size()) + ")",
            out);
     }
   }
+  // The score is part of every election: the peer must not decide on the
+  // old one for up to an hb-interval (a takeover on a score this node no
+  // longer has made both primary for 288 ms in bench/pickup).
+  if (changed) announce(now, out);
 }
 
 void HaMachine::refresh_peer(uint64_t now, std::vector<HaAction>* out) {
@@ -316,6 +408,13 @@ std::vector<HaAction> HaMachine::on_tick(uint64_t now_ns) {
     ++counters_.garps_rounds;
     --garps_left_;
     next_garp_ns_ += uint64_t(settings_.arps_interval_ms) * kNsPerMs;
+  }
+  if (probing() && now_ns >= next_probe_ns_) {
+    out.push_back({HaActionKind::kProbeDataPorts, {}});
+    ++counters_.probes_sent;
+    ++probes_unanswered_;
+    last_probe_ns_ = now_ns;
+    next_probe_ns_ = now_ns + (role_ == HaRole::kHello ? kProbeHelloIntervalNs : kProbeSilentIntervalNs);
   }
   if (now_ns >= next_hb_ns_) {
     out.push_back({HaActionKind::kSendHeartbeat, {}});
@@ -381,7 +480,11 @@ std::vector<HaAction> HaMachine::on_monitor_link(std::string_view name, bool up,
                      std::to_string(links_.size()) + " connected)",
          &out);
   }
+  const uint64_t changes = counters_.role_changes;
   decide(now_ns, &out);
+  // A role change announced itself; otherwise say the new score (or the
+  // link now pending) at once: a primary's lost link is the peer's cue.
+  if (counters_.role_changes == changes) announce(now_ns, &out);
   return out;
 }
 
@@ -396,11 +499,42 @@ std::vector<HaAction> HaMachine::on_peer_seen_on_data_port(uint64_t now_ns) {
     note(now_ns, "split brain: peer " + (peer_.known ? peer_.last.serial : std::string("(never heard)")) +
                      " is alive on a data port while heartbeats are lost on every hbdev",
          &out);
+    if (!peer_.known && now_ns - state_change_ns_ < kYoungPrimaryNs) {
+      // Never heard, so nothing to elect on. This node claimed the role
+      // only just: the other unit most likely held it first (it missed our
+      // probes' answer or we missed its), so this one yields and probes.
+      note(now_ns, "split brain: no heartbeat ever received from the other unit and this node became primary " +
+                       ms_text(now_ns - state_change_ns_) + " ago: yielding", &out);
+      go_silent_for_unheard_owner(now_ns, &out);
+      return out;
+    }
     if (!peer_.known) note(now_ns, "split brain: no heartbeat ever received, cannot elect; staying primary", &out);
+  }
+  // A primary that stays one through a split brain re-announces its
+  // addresses (at most once a second): the switch moves the virtual MAC
+  // back to its ports, and the other unit, whose gratuitous ARPs may have
+  // ended, sees it and settles the split on its side too.
+  if (role_ == HaRole::kPrimary && !peer_.alive &&
+      (last_reassert_ns_ == 0 || now_ns - last_reassert_ns_ >= 1'000'000'000)) {
+    last_reassert_ns_ = now_ns;
+    ++counters_.garps_rounds;
+    out.push_back({HaActionKind::kSendGratuitousArps, {}, 0});
   }
   decide(now_ns, &out);
   if (detected && peer_.known && role_ == HaRole::kPrimary)
     note(now_ns, "split brain: this node wins the election and stays primary; the peer goes silent", &out);
+  return out;
+}
+
+std::vector<HaAction> HaMachine::on_probe_answered(uint64_t now_ns) {
+  std::vector<HaAction> out;
+  if (!probing()) return out;
+  ++counters_.probes_answered;
+  probe_answered_ = true;
+  probe_answer_ns_ = now_ns;
+  probes_unanswered_ = 0;
+  final_probe_ns_ = 0;
+  decide(now_ns, &out);
   return out;
 }
 

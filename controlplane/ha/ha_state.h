@@ -33,6 +33,25 @@ class HaMachine {
   // Bad frames are counted one by one but logged at most this often, so a
   // misconfigured neighbour cannot flood the event log.
   static constexpr uint64_t kDropLogIntervalNs = 1'000'000'000;
+  // Probes (settings.probe_data_ports): every 200 ms in hello, every
+  // second while silent; a silent node whose last kProbeLostCount probes
+  // went unanswered takes over. Before claiming the cluster alone, a node
+  // in hello sends one last probe and waits kProbeWaitNs plus a jitter
+  // drawn from its boot epoch (up to kProbeJitterNs), so two nodes started
+  // together do not both claim it.
+  static constexpr uint64_t kProbeHelloIntervalNs = 200'000'000;
+  static constexpr uint64_t kProbeSilentIntervalNs = 1'000'000'000;
+  static constexpr unsigned kProbeLostCount = 3;
+  static constexpr uint64_t kProbeWaitNs = 30'000'000;
+  static constexpr uint64_t kProbeJitterNs = 500'000'000;
+  // A primary that meets another holder of its virtual MAC it never heard
+  // a heartbeat from yields (goes silent and probes) if it has been
+  // primary for less than this; an older one stays and re-announces.
+  static constexpr uint64_t kYoungPrimaryNs = 10'000'000'000;
+  // A primary that took the role without the tables (out of sync) counts
+  // as holding them once it has been primary this long: by then its
+  // sessions are the cluster's.
+  static constexpr uint64_t kTablesSettleNs = 10'000'000'000;
 
   // boot_epoch: random per process start (see HbInfo::boot_epoch).
   // Monitored links start up; report each link's state right after.
@@ -44,6 +63,10 @@ class HaMachine {
   // The peer was seen alive on a data port (its frames from the virtual
   // MAC, its GARPs) — the caller's split-brain probe.
   std::vector<HaAction> on_peer_seen_on_data_port(uint64_t now_ns);
+  // A unit answered a kProbeDataPorts probe from the virtual MAC.
+  std::vector<HaAction> on_probe_answered(uint64_t now_ns);
+  // Whether answers to probes are wanted now (hello, or silent).
+  bool probing() const { return settings_.probe_data_ports && (role_ == HaRole::kHello || silent_); }
   std::vector<HaAction> set_maintenance(MaintenanceMode mode, uint64_t now_ns);
   // Sessions and config have been replicated from the primary (or not).
   std::vector<HaAction> set_in_sync(bool in_sync, uint64_t now_ns);
@@ -61,6 +84,9 @@ class HaMachine {
   MaintenanceMode maintenance_mode() const { return maintenance_; }
   bool failover_flag() const { return failover_set_; }
   bool in_sync() const { return in_sync_; }
+  // Primary with the cluster's tables: promoted from hello (nobody held
+  // any), or from secondary while in sync, or primary for kTablesSettleNs.
+  bool holds_tables(uint64_t now_ns) const;
   bool sync_enabled() const { return maintenance_ != MaintenanceMode::kEnableWithoutSync; }
   // Secondary because it lost a split brain, and staying so until
   // heartbeats return (the winner cannot be watched on the data ports).
@@ -89,6 +115,8 @@ class HaMachine {
 
   void decide(uint64_t now, std::vector<HaAction>* out);
   void become(HaRole to, const std::string& reason, uint64_t now, std::vector<HaAction>* out);
+  // A heartbeat now (this node's state changed), and the schedule from here.
+  void announce(uint64_t now, std::vector<HaAction>* out);
   bool takeover_allowed(const ElectionResult& r, const Candidate& challenger, bool challenger_links_pending,
                         unsigned incumbent_score, unsigned incumbent_total) const;
   void select(const std::string& serial, const std::string& because, uint64_t now);
@@ -96,6 +124,11 @@ class HaMachine {
   void refresh_links(uint64_t now, std::vector<HaAction>* out);
   void refresh_peer(uint64_t now, std::vector<HaAction>* out);
   bool peer_seen_on_data_port(uint64_t now) const;
+  void go_silent_for_unheard_owner(uint64_t now, std::vector<HaAction>* out);
+  // Before claiming the cluster alone (probing on): one last probe after a
+  // random jitter, then kProbeWaitNs for its answer. True once that passed
+  // unanswered; an answer resets it (on_probe_answered).
+  bool final_probe_passed(uint64_t ready_since, uint64_t now, std::vector<HaAction>* out);
 
   HaSettings settings_;
   HaRole role_ = HaRole::kHello;
@@ -105,10 +138,19 @@ class HaMachine {
   MaintenanceMode maintenance_;
   bool failover_set_ = false;
   bool in_sync_ = false;
+  bool promoted_in_sync_ = false;
   bool silent_ = false;
   bool split_brain_active_ = false;
   bool data_port_seen_ = false;
   uint64_t data_port_seen_ns_ = 0;
+  bool probe_answered_ = false;
+  uint64_t probe_answer_ns_ = 0;
+  uint64_t next_probe_ns_ = 0;
+  uint64_t last_probe_ns_ = 0;
+  unsigned probes_unanswered_ = 0;
+  uint64_t final_probe_ns_ = 0;  // the last probe before claiming alone (0: not yet)
+  uint64_t claim_attempts_ = 0;  // varies the jitter from one attempt to the next
+  uint64_t last_reassert_ns_ = 0;
   std::vector<MonitorLink> links_;
   HaPeerView peer_;
   unsigned garps_left_ = 0, garp_round_ = 0;

@@ -48,6 +48,10 @@ struct HaSettings {
   // runs must hear the peer before claiming the cluster: an hbdev link can
   // take longer than one dead interval to come back (memif re-dial).
   uint32_t hello_hold_ms = 0;
+  // ARP-probe the data ports for a unit that holds the virtual MAC
+  // (docs/ha.md "Probing the data ports"): in hello, and while silent. The
+  // caller sets it when it can send probes and see their answers.
+  bool probe_data_ports = false;
 };
 
 enum class HaActionKind : uint8_t {
@@ -57,6 +61,10 @@ enum class HaActionKind : uint8_t {
   kSendHeartbeat,       // call make_heartbeat() and send it on every hbdev
   kSetSync,             // start/stop receiving sync (maintenance without sync)
   kLog,                 // one event-log line
+  // An RFC 5227 ARP probe (sender IP 0, the port's own MAC) for every
+  // address of every data port: whoever holds the virtual MAC answers it,
+  // unicast; the caller reports that with on_probe_answered().
+  kProbeDataPorts,
 };
 
 struct HaAction {
@@ -72,6 +80,7 @@ struct HaCounters {
            hb_dropped_replay = 0;
   uint64_t peer_joins = 0, peer_losses = 0, peer_restarts = 0;
   uint64_t role_changes = 0, split_brains = 0, garps_rounds = 0;
+  uint64_t probes_sent = 0, probes_answered = 0;
 };
 
 struct HaHistoryEntry {

@@ -30,6 +30,8 @@ constexpr uint16_t kSyncRxBurst = 32;
 constexpr unsigned kBulkScanPerLoop = 512;
 constexpr unsigned kBulkRecordsPerLoop = 128;
 constexpr unsigned kSyncPoolPerWorker = 2048;
+// User-table slots the bulk walk looks at per loop (after the sessions).
+constexpr std::size_t kBulkUserScanPerLoop = 512;
 
 bool emit_frame(void* arg, const uint8_t* frame, size_t len) {
   auto* w = static_cast<WorkerContext*>(arg);
@@ -70,8 +72,28 @@ void drop_stale(WorkerContext* w) {
   });
 }
 
+UserTable* users_of(WorkerContext* w) {
+  return w->tcp != nullptr && w->tcp->ztna != nullptr ? ztna_app_users(w->tcp->ztna) : nullptr;
+}
+
+// A complete ring for the control lcore (dataplane_sync_ticket_ring): the
+// sequence is odd while the copy is being written.
+void publish_ring(SyncStream* st, const tls::TicketKeyRing& ring) {
+  uint32_t seq = st->ring_out_seq;
+  __atomic_store_n(&st->ring_out_seq, seq + 1, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  st->ring_out = ring;
+  __atomic_store_n(&st->ring_out_seq, seq + 2, __ATOMIC_RELEASE);
+}
+
 void apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* body, size_t len) {
   auto* w = static_cast<WorkerContext*>(arg);
+  if (ev == SyncApplyEvent::kGeneration) {
+    // Every generation sends the whole ring again: no half ring of an
+    // earlier one (or an earlier boot of the peer) is mixed into it.
+    w->sync->ring_rx = TicketRingAssembler{};
+    return;
+  }
   if (ev != SyncApplyEvent::kRecord) return;
   switch (type) {
     case SyncRecordType::kSessionUpsert: {
@@ -92,8 +114,27 @@ void apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* bod
     }
     case SyncRecordType::kBulkEnd:
       // Both nodes sending (split brain) must not wipe each other's tables.
-      if (w->sync->tx_state == SyncTxState::kOff) drop_stale(w);
+      if (w->sync->tx_state == SyncTxState::kOff) {
+        drop_stale(w);
+        if (UserTable* users = users_of(w)) users->drop_stale(static_cast<uint32_t>(w->sync->rx_generation));
+      }
       break;
+    case SyncRecordType::kTicketKey: {
+      TicketKeyRecord r;
+      if (!ticket_key_record_decode(body, len, &r)) {
+        ++w->sync->counters.rx_malformed;
+        break;
+      }
+      // Assembled here, adopted by tandemd (it decides whether this node
+      // follows the peer's ring) and handed back to every worker in the
+      // TLS contexts of the next snapshot.
+      tls::TicketKeyRing ring;
+      if (w->sync->ring_rx.add(r, &ring)) {
+        publish_ring(w->sync, ring);
+        ++w->sync->counters.rx_ticket_rings;
+      }
+      break;
+    }
     case SyncRecordType::kUserAdd:
     case SyncRecordType::kUserDelete: {
       UserRecord u;
@@ -104,10 +145,12 @@ void apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* bod
       ++w->sync->counters.rx_users;
       // Into the ZTNA user table of the worker with the same index (on the
       // table's clock), so the client is not asked to log in after failover.
-      UserTable* users = w->tcp != nullptr && w->tcp->ztna != nullptr ? ztna_app_users(w->tcp->ztna) : nullptr;
+      UserTable* users = users_of(w);
       if (users == nullptr) break;
-      if (type == SyncRecordType::kUserAdd) users->install(u, w->tcp->now_us / 1000);
-      else users->remove(rte_be_to_cpu_32(u.client_ip_be));
+      if (type == SyncRecordType::kUserAdd)
+        users->install(u, w->tcp->now_us / 1000, static_cast<uint32_t>(w->sync->rx_generation));
+      else
+        users->remove(rte_be_to_cpu_32(u.client_ip_be));
       break;
     }
     default:
@@ -126,9 +169,53 @@ void send_bulk_end(WorkerContext* w) {
   }
 }
 
+bool send_user(WorkerContext* w, SyncRecordType type, const UserRecord& r) {
+  uint8_t body[4 + 4 + 1 + kUserNameMax + kUserRecordTailLen];
+  size_t n = user_record_encode(r, body, sizeof body);
+  return n > 0 && sync_tx_record(w->sync, type, body, n, w->now_us);
+}
+
+struct BulkUserCtx {
+  WorkerContext* w;
+  uint64_t now_ms;
+  unsigned sent;
+};
+
+void bulk_user_one(const UserEntry& e, void* arg) {
+  auto* c = static_cast<BulkUserCtx*>(arg);
+  if (c->now_ms >= e.expire_ms) return;  // expired, not swept yet
+  UserRecord r;
+  UserTable::record_from(e, c->now_ms, &r);
+  if (send_user(c->w, SyncRecordType::kUserAdd, r)) ++c->sent;
+}
+
+// Stream 0 carries the session-ticket ring of the snapshot's ZTNA runtime
+// (tandemd's, the same in every runtime): at the start of every generation
+// (before its bulk end, so an in-sync secondary holds it) and whenever
+// tandemd rotated it. A record that finds no room is tried next loop.
+void send_ticket_ring(WorkerContext* w, const ActiveConfig& cfg) {
+  SyncStream* st = w->sync;
+  if (w->index != 0 || st->tx_state != SyncTxState::kRunning || cfg.snap.ztna == nullptr) return;
+  const tls::TicketKeyRing& ring = cfg.snap.ztna->ring;
+  if (st->ring_sent_generation == st->generation && st->ring_sent_version == ring.version) return;
+  TicketKeyRecord recs[tls::kTicketRingSize];
+  unsigned n = ticket_ring_records(ring, recs);
+  if (n == 0 || !sync_tx_bulk_room(st)) return;
+  for (unsigned i = 0; i < n; ++i) {
+    uint8_t body[kTicketKeyRecordLen];
+    ticket_key_record_encode(recs[i], body);
+    if (!sync_tx_record(st, SyncRecordType::kTicketKey, body, sizeof body, w->now_us)) return;
+  }
+  st->ring_sent_generation = st->generation;
+  st->ring_sent_version = ring.version;
+  ++st->counters.tx_ticket_rings;
+}
+
 // A slice of the table walk; resumes where it stopped next loop. Live
 // records keep flowing beside it: a session changed behind the cursor was
 // sent live, one ahead of it is sent (again) when the cursor gets there.
+// The ZTNA user table follows the sessions, the same way (a user changed
+// behind the cursor went out live with its request).
 void bulk_step(WorkerContext* w, const ActiveConfig& cfg) {
   SyncStream* st = w->sync;
   if (st->tx_state != SyncTxState::kRunning) return;
@@ -137,6 +224,8 @@ void bulk_step(WorkerContext* w, const ActiveConfig& cfg) {
     w->sync_bulk_cursor = 0;
     w->sync_bulk_sent = 0;
     w->sync_bulk_active = true;
+    st->bulk_user_cursor = 0;
+    st->bulk_users_done = false;
     ++st->counters.bulk_started;
   }
   if (!w->sync_bulk_active) return;
@@ -152,9 +241,17 @@ void bulk_step(WorkerContext* w, const ActiveConfig& cfg) {
     sync_send_session(w, s);
     ++sent;
   }
+  if (w->sync_bulk_cursor >= t->capacity && !st->bulk_users_done && sync_tx_bulk_room(st)) {
+    UserTable* users = users_of(w);
+    BulkUserCtx uc{w, w->tcp != nullptr ? w->tcp->now_us / 1000 : 0, 0};
+    std::size_t cursor = st->bulk_user_cursor;
+    st->bulk_users_done = users == nullptr || users->walk(&cursor, kBulkUserScanPerLoop, bulk_user_one, &uc);
+    st->bulk_user_cursor = static_cast<uint32_t>(cursor);
+    sent += uc.sent;
+  }
   st->counters.bulk_records += sent;
   w->sync_bulk_sent += sent;
-  if (w->sync_bulk_cursor >= t->capacity && sync_tx_bulk_room(st)) send_bulk_end(w);
+  if (w->sync_bulk_cursor >= t->capacity && st->bulk_users_done && sync_tx_bulk_room(st)) send_bulk_end(w);
 }
 
 }  // namespace
@@ -219,6 +316,19 @@ void sync_session_expired(void* arg, const Session& s) {
   sync_session_gone(static_cast<WorkerContext*>(arg), s);
 }
 
+void sync_user_gone(WorkerContext* w, uint32_t ip) {
+  if (w->sync == nullptr || w->sync->tx_state != SyncTxState::kRunning) return;
+  UserRecord r{};
+  r.client_ip_be = rte_cpu_to_be_32(ip);
+  send_user(w, SyncRecordType::kUserDelete, r);
+}
+
+void sync_user_expired(const UserEntry& e, void* arg) {
+  // A synced entry expires on both nodes by itself; this node's own logins
+  // are the ones the peer must hear about.
+  if (!e.synced) sync_user_gone(static_cast<WorkerContext*>(arg), e.ip);
+}
+
 unsigned sync_worker_poll(WorkerContext* w, const ActiveConfig& cfg) {
   SyncStream* st = w->sync;
   if (st == nullptr) return 0;
@@ -232,6 +342,9 @@ unsigned sync_worker_poll(WorkerContext* w, const ActiveConfig& cfg) {
     if (!was_sender && st->tx_state != SyncTxState::kOff) {
       SessionTable* t = w->sessions;
       session_for_each(t, [](Session* s) { s->sync_flags &= uint8_t(~kSessionSyncKnown); });
+      // The old primary's logins are this node's to refresh and log out
+      // now (the proxy sends adds only for entries not marked synced).
+      if (UserTable* users = users_of(w)) users->adopt_synced();
     }
   }
   int port = w->dp->sync_port_.load(std::memory_order_acquire);
@@ -250,6 +363,7 @@ unsigned sync_worker_poll(WorkerContext* w, const ActiveConfig& cfg) {
     }
     rte_pktmbuf_free_bulk(pkts, received);
   }
+  send_ticket_ring(w, cfg);
   bulk_step(w, cfg);
   sync_stream_poll(st, w->now_us);
   return received;
@@ -274,6 +388,20 @@ unsigned dataplane_sync_view(const Dataplane* dp, SyncStreamView* out, unsigned 
     ++n;
   }
   return n;
+}
+
+uint32_t dataplane_sync_ticket_ring(const Dataplane* dp, tls::TicketKeyRing* out) {
+  if (dp->sync_pool_ == nullptr || dp->params_.nb_workers == 0) return 0;
+  const SyncStream* st = dp->workers_[0]->sync;
+  if (st == nullptr) return 0;
+  for (;;) {
+    uint32_t before = __atomic_load_n(&st->ring_out_seq, __ATOMIC_ACQUIRE);
+    if (before == 0) return 0;
+    if (before & 1) continue;  // the worker is writing it: a copy takes nanoseconds
+    *out = st->ring_out;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&st->ring_out_seq, __ATOMIC_RELAXED) == before) return before;
+  }
 }
 
 bool dataplane_sync_in_sync(const Dataplane* dp) {

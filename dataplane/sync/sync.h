@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "dataplane/sync/sync_types.h"
+#include "dataplane/tls/tls_types.h"
 #include "dataplane/worker/worker.h"
 
 namespace tandem::dp {
@@ -22,6 +23,11 @@ void dataplane_sync_port(Dataplane* dp, int port_id);
 // One view per worker (at most max); returns how many. Fields are read
 // while the workers run: each is a plain load of a value its worker writes.
 unsigned dataplane_sync_view(const Dataplane* dp, SyncStreamView* out, unsigned max);
+
+// The last complete session-ticket ring worker 0 received from the peer
+// (stream 0 carries it): copied into *out, returning a sequence that
+// changes with every ring received (0: none yet). tandemd polls it.
+uint32_t dataplane_sync_ticket_ring(const Dataplane* dp, tls::TicketKeyRing* out);
 
 // True when every worker's receiving half completed a bulk walk of the
 // peer's current generation: the tables hold what the peer holds.

@@ -63,6 +63,8 @@ size_t format_sync_views(const SyncStreamView* views, unsigned n, char* buf, siz
         " resets=%" PRIu64 " need_reset=%" PRIu64 " table_full=%" PRIu64 " users=%" PRIu64 "\n",
         c.rx_dup, c.rx_gap, c.rx_bad_auth, c.rx_malformed, c.rx_replay, c.rx_unknown_epoch,
         c.rx_wrong_group, c.rx_misrouted, c.rx_resets, c.rx_need_reset, c.rx_install_full, c.rx_users);
+    if (c.tx_ticket_rings != 0 || c.rx_ticket_rings != 0)
+      add("  ticket keys: rings sent=%" PRIu64 " received=%" PRIu64 "\n", c.tx_ticket_rings, c.rx_ticket_rings);
   }
   return used;
 }

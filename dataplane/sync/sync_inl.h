@@ -8,6 +8,7 @@
 
 #include "dataplane/session/session_types.h"
 #include "dataplane/sync/sync_stream.h"
+#include "dataplane/user/user_types.h"
 #include "dataplane/worker/worker_context.h"
 
 namespace tandem::dp {
@@ -24,6 +25,11 @@ void sync_send_session(WorkerContext* w, Session* s);
 void sync_session_gone(WorkerContext* w, const Session& s);
 // session_expire()'s hook; arg is the WorkerContext.
 void sync_session_expired(void* arg, const Session& s);
+// A ZTNA user entry of ip is gone on this node (`diagnose wad user clear`,
+// expiry): the primary sends a user delete. The second form is
+// UserTable::expire()'s hook; arg is the WorkerContext.
+void sync_user_gone(WorkerContext* w, uint32_t ip);
+void sync_user_expired(const UserEntry& e, void* arg);
 
 // The peer is told again once the expiry it knows lags the real one by a
 // quarter of the TTL; it keeps sessions a quarter TTL past what it was

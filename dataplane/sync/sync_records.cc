@@ -202,4 +202,71 @@ bool user_record_decode(const uint8_t* p, size_t len, UserRecord* r) {
   return (r->flags & ~kUserRecordIdleTimeout) == 0;
 }
 
+size_t ticket_key_record_encode(const TicketKeyRecord& r, uint8_t* out) {
+  uint8_t* p = out;
+  put<uint8_t>(&p, kTicketKeyRecordFormat);
+  put<uint64_t>(&p, r.ring_version);
+  put<uint8_t>(&p, r.slot);
+  put<uint8_t>(&p, r.current);
+  put<uint8_t>(&p, r.valid_mask);
+  std::memcpy(p, r.key.name, sizeof r.key.name);
+  p += sizeof r.key.name;
+  std::memcpy(p, r.key.aes_key, sizeof r.key.aes_key);
+  p += sizeof r.key.aes_key;
+  std::memcpy(p, r.key.hmac_key, sizeof r.key.hmac_key);
+  p += sizeof r.key.hmac_key;
+  return static_cast<size_t>(p - out);
+}
+
+bool ticket_key_record_decode(const uint8_t* p, size_t len, TicketKeyRecord* r) {
+  if (len != kTicketKeyRecordLen || p[0] != kTicketKeyRecordFormat) return false;
+  ++p;
+  r->ring_version = get<uint64_t>(&p);
+  r->slot = get<uint8_t>(&p);
+  r->current = get<uint8_t>(&p);
+  r->valid_mask = get<uint8_t>(&p);
+  std::memcpy(r->key.name, p, sizeof r->key.name);
+  p += sizeof r->key.name;
+  std::memcpy(r->key.aes_key, p, sizeof r->key.aes_key);
+  p += sizeof r->key.aes_key;
+  std::memcpy(r->key.hmac_key, p, sizeof r->key.hmac_key);
+  constexpr unsigned kAllSlots = (1u << tls::kTicketRingSize) - 1;
+  return r->slot < tls::kTicketRingSize && r->current < tls::kTicketRingSize &&
+         (r->valid_mask & ~kAllSlots) == 0 && (r->valid_mask >> r->slot & 1) != 0 &&
+         (r->valid_mask >> r->current & 1) != 0;
+}
+
+unsigned ticket_ring_records(const tls::TicketKeyRing& ring, TicketKeyRecord* out) {
+  if (ring.current >= tls::kTicketRingSize || !ring.valid[ring.current]) return 0;
+  uint8_t mask = 0;
+  for (unsigned i = 0; i < tls::kTicketRingSize; ++i) mask = static_cast<uint8_t>(mask | (ring.valid[i] ? 1u << i : 0u));
+  unsigned n = 0;
+  for (unsigned i = 0; i < tls::kTicketRingSize; ++i) {
+    if (!ring.valid[i]) continue;
+    out[n] = TicketKeyRecord{ring.version, static_cast<uint8_t>(i), static_cast<uint8_t>(ring.current), mask,
+                             ring.keys[i]};
+    ++n;
+  }
+  return n;
+}
+
+bool TicketRingAssembler::add(const TicketKeyRecord& r, tls::TicketKeyRing* complete) {
+  if (r.ring_version != ring.version || r.valid_mask != valid_mask || r.current != ring.current) {
+    ring = tls::TicketKeyRing{};
+    ring.version = r.ring_version;
+    ring.current = r.current;
+    valid_mask = r.valid_mask;
+    have_mask = 0;
+  }
+  // A resent ring (a new generation's walk) is collected again and
+  // completes again: the control side compares it with the one it holds.
+  if (have_mask == valid_mask) have_mask = 0;
+  ring.keys[r.slot] = r.key;
+  ring.valid[r.slot] = true;
+  have_mask = static_cast<uint8_t>(have_mask | 1u << r.slot);
+  if (have_mask != valid_mask) return false;
+  *complete = ring;
+  return true;
+}
+
 }  // namespace tandem::dp

@@ -10,6 +10,7 @@
 
 #include "dataplane/session/session_types.h"
 #include "dataplane/sync/sync_types.h"
+#include "dataplane/tls/tls_types.h"
 
 namespace tandem::dp {
 
@@ -72,5 +73,36 @@ struct UserRecord {
 };
 size_t user_record_encode(const UserRecord& r, uint8_t* out, size_t cap);
 bool user_record_decode(const uint8_t* p, size_t len, UserRecord* out);
+
+// One slot of the session-ticket key ring (type 6). A ring does not fit
+// one record (bodies are at most 255 bytes), so it travels as one record
+// per valid slot, each naming the ring's version, its current slot and
+// which slots are valid; the receiver has the ring once every valid slot
+// of one version arrived. `format` leads so the layout can change.
+inline constexpr uint8_t kTicketKeyRecordFormat = 1;
+inline constexpr size_t kTicketKeyRecordLen = 1 + 8 + 1 + 1 + 1 + tls::kTicketKeyNameBytes +
+                                              tls::kTicketAesKeyBytes + tls::kTicketHmacKeyBytes;
+struct TicketKeyRecord {
+  uint64_t ring_version;
+  uint8_t slot;        // < kTicketRingSize
+  uint8_t current;     // the ring's current slot (valid in valid_mask)
+  uint8_t valid_mask;  // bit i: slot i holds a key
+  tls::TicketKey key;
+};
+size_t ticket_key_record_encode(const TicketKeyRecord& r, uint8_t* out);  // kTicketKeyRecordLen
+bool ticket_key_record_decode(const uint8_t* p, size_t len, TicketKeyRecord* out);
+// The records of a ring, one per valid slot (at most kTicketRingSize);
+// returns how many. 0 for a ring without a current key.
+unsigned ticket_ring_records(const tls::TicketKeyRing& ring, TicketKeyRecord* out);
+
+// Collects a ring's records on the receiver. A record of another version
+// starts over; add() returns true (and fills *ring) when the last missing
+// slot of the version arrived.
+struct TicketRingAssembler {
+  tls::TicketKeyRing ring;
+  uint8_t valid_mask = 0;
+  uint8_t have_mask = 0;
+  bool add(const TicketKeyRecord& r, tls::TicketKeyRing* complete);
+};
 
 }  // namespace tandem::dp

@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dataplane/sync/sync_records.h"
 #include "dataplane/sync/sync_types.h"
 
 typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
@@ -116,6 +117,20 @@ struct SyncStream {
 
   SyncStreamCounters counters;
   uint64_t lag_hist[kSyncLagBuckets];
+
+  // The worker glue's (sync.cc), not the engine's; here so the worker
+  // context stays the worker's. Session-ticket ring, stream 0 only: what
+  // was last sent (version, generation), the receiver's assembly, and the
+  // last complete ring for the control lcore, behind a sequence counter
+  // (odd while the worker writes it; read with dataplane_sync_ticket_ring).
+  uint64_t ring_sent_version;
+  uint64_t ring_sent_generation;  // 0: not sent in any generation
+  TicketRingAssembler ring_rx;
+  uint32_t ring_out_seq;
+  tls::TicketKeyRing ring_out;
+  // The bulk walk's second part: the ZTNA user table, after the sessions.
+  uint32_t bulk_user_cursor;
+  bool bulk_users_done;
 
   SyncSlot* slots;  // params.window of them, after the struct
 };

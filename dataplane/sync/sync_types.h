@@ -42,6 +42,7 @@ enum class SyncRecordType : uint8_t {
   kBulkEnd = 3,        // the sender's table walk for this generation is complete
   kUserAdd = 4,        // a user entry (ZTNA user table)
   kUserDelete = 5,
+  kTicketKey = 6,      // one slot of the primary's session-ticket key ring (stream 0)
 };
 
 // Session-pickup settings as the workers read them (part of the snapshot).
@@ -85,7 +86,8 @@ struct SyncStreamCounters {
       rx_wrong_group, rx_misrouted, rx_resets, rx_need_reset, acks_tx;
   uint64_t rx_unknown_epoch;  // a boot no heartbeat announced (yet): no key
   uint64_t rx_install_full;  // an upsert found the table full
-  uint64_t rx_users;         // user records received (no user table yet: counted, dropped)
+  uint64_t rx_users;         // user records received
+  uint64_t tx_ticket_rings, rx_ticket_rings;  // whole session-ticket rings sent / assembled
 };
 
 // Replication lag: log2 histogram of the time from a record's append to

@@ -42,8 +42,11 @@ class ServerContext {
 };
 
 // Adds a fresh random key to ring and makes it current (the oldest key
-// drops out once the ring is full). False only when the RNG fails.
+// drops out once the ring is full) and bumps its version. False only when
+// the RNG fails.
 bool ticket_ring_rotate(TicketKeyRing* ring);
+// Same keys in the same slots, same current and version.
+bool ticket_ring_equal(const TicketKeyRing& a, const TicketKeyRing& b);
 
 class Conn {
  public:

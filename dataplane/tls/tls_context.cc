@@ -87,6 +87,16 @@ bool ticket_ring_rotate(TicketKeyRing* ring) {
   ring->keys[next] = key;
   ring->valid[next] = true;
   ring->current = next;
+  ++ring->version;
+  return true;
+}
+
+bool ticket_ring_equal(const TicketKeyRing& a, const TicketKeyRing& b) {
+  if (a.current != b.current || a.version != b.version) return false;
+  for (unsigned i = 0; i < kTicketRingSize; ++i) {
+    if (a.valid[i] != b.valid[i]) return false;
+    if (a.valid[i] && std::memcmp(&a.keys[i], &b.keys[i], sizeof(TicketKey)) != 0) return false;
+  }
   return true;
 }
 
@@ -154,9 +164,10 @@ bool ServerContext::init(const ServerConfig& config, const TicketKeyRing* ring, 
   } else {
     SSL_CTX_set_options(ctx_, SSL_OP_NO_TICKET);
   }
+  SSL_CTX_set_timeout(ctx_, kTicketLifetimeS);
   // No server-side session cache: tickets carry the state, so either node
-  // of the pair can resume (TLS 1.2 session-id resumption would need the
-  // cache replicated; docs/ztna.md).
+  // of the pair can resume; a TLS 1.2 client that offers no ticket makes a
+  // full handshake (docs/ztna.md, "Session tickets and failover").
   SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_OFF);
   ERR_clear_error();
   return true;

@@ -31,12 +31,21 @@ struct ServerConfig {
 
 // Session-ticket keys (RFC 5077 layout, as OpenSSL's callback uses them:
 // a 16-byte name, an AES-256-CBC key and an HMAC-SHA256 key). Both HA nodes
-// hold the same ring (replicated later by the sync stream), so a ticket
+// hold the same ring: the primary makes and rotates it, the sync stream
+// carries it to the secondary (docs/sync.md, record type 6), so a ticket
 // issued by one is accepted by the other after failover.
 inline constexpr std::size_t kTicketKeyNameBytes = 16;
 inline constexpr std::size_t kTicketAesKeyBytes = 32;
 inline constexpr std::size_t kTicketHmacKeyBytes = 32;
 inline constexpr std::size_t kTicketRingSize = 4;
+// A new current key every hour (FortiOS keeps SSL session state 60 minutes
+// by default, ssl-server-session-state-timeout); tickets live two hours
+// (OpenSSL's default, set explicitly), and the ring keeps the three previous
+// keys for decryption, so a ticket never outlives its key.
+inline constexpr unsigned kTicketKeyRotateS = 3600;
+inline constexpr unsigned kTicketLifetimeS = 7200;
+static_assert((kTicketRingSize - 1) * kTicketKeyRotateS >= kTicketLifetimeS,
+              "a ticket must stay decryptable for its whole lifetime");
 
 struct TicketKey {
   uint8_t name[kTicketKeyNameBytes];
@@ -52,6 +61,9 @@ struct TicketKeyRing {
   TicketKey keys[kTicketRingSize];
   bool valid[kTicketRingSize] = {};
   unsigned current = 0;
+  // Bumped by every rotation; travels with the ring so the secondary can
+  // tell a new ring from a resent one. 0: never rotated (no key).
+  uint64_t version = 0;
 };
 
 enum class ClientCertStatus : uint8_t {

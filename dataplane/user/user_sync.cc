@@ -38,7 +38,7 @@ void UserTable::record_from(const UserEntry& e, uint64_t now_ms, UserRecord* r) 
   r->wan_bytes_out = e.wan_bytes_out;
 }
 
-bool UserTable::install(const UserRecord& r, uint64_t now_ms) {
+bool UserTable::install(const UserRecord& r, uint64_t now_ms, uint32_t generation) {
   uint32_t ip = ntohl(r.client_ip_be);
   if (ip == 0 || r.name_len > kUserEntryNameMax || r.expire_in_s == 0) return false;
   UserEntry* e = claim(ip);
@@ -58,6 +58,7 @@ bool UserTable::install(const UserRecord& r, uint64_t now_ms) {
   e->group_id = r.group_id;
   e->worker = worker_;
   e->synced = true;
+  e->sync_generation = generation;
   e->idle_timeout = (r.flags & kUserRecordIdleTimeout) != 0;
   e->auth_type = UserAuthType::kIp;
   e->auth_method = r.auth_method == static_cast<uint8_t>(UserAuthMethod::kCertificate) ? UserAuthMethod::kCertificate

@@ -145,6 +145,41 @@ std::size_t UserTable::expire(uint64_t now_ms, std::size_t max_slots, void (*on_
   return freed;
 }
 
+bool UserTable::walk(std::size_t* cursor, std::size_t max_slots, void (*fn)(const UserEntry&, void*),
+                     void* arg) const {
+  if (!slots_) return true;
+  for (std::size_t n = 0; n < max_slots && *cursor <= mask_; ++n, ++*cursor) {
+    if (slots_[*cursor].ip != 0) fn(slots_[*cursor], arg);
+  }
+  return *cursor > mask_;
+}
+
+std::size_t UserTable::drop_stale(uint32_t generation) {
+  std::size_t dropped = 0;
+  for (std::size_t i = 0; slots_ && i <= mask_;) {
+    const UserEntry& e = slots_[i];
+    if (e.ip != 0 && e.synced && e.sync_generation != generation) {
+      erase_slot(i);  // an entry may shift into slot i: look at it again
+      ++stats_.removed;
+      ++dropped;
+      continue;
+    }
+    ++i;
+  }
+  return dropped;
+}
+
+std::size_t UserTable::adopt_synced() {
+  std::size_t n = 0;
+  for (std::size_t i = 0; slots_ && i <= mask_; ++i) {
+    if (slots_[i].ip != 0 && slots_[i].synced) {
+      slots_[i].synced = false;
+      ++n;
+    }
+  }
+  return n;
+}
+
 void UserTable::for_each(void (*fn)(const UserEntry&, void*), void* arg) const {
   for (std::size_t i = 0; slots_ && i <= mask_; ++i) {
     if (slots_[i].ip != 0) fn(slots_[i], arg);

@@ -46,11 +46,23 @@ class UserTable {
   const UserTableStats& stats() const { return stats_; }
   // Slot-order iteration for listing: calls fn for every live entry.
   void for_each(void (*fn)(const UserEntry&, void*), void* arg) const;
+  // A bounded slice of the same walk (the sync bulk walk): fn for the live
+  // entries among max_slots slots from *cursor; advances *cursor and
+  // returns true once it passed the last slot.
+  bool walk(std::size_t* cursor, std::size_t max_slots, void (*fn)(const UserEntry&, void*), void* arg) const;
 
   // Sync: the record of an entry, and installing a peer's record (an entry
-  // marked synced, expiring when the sender's would). False when full.
+  // marked synced, expiring when the sender's would, stamped with the
+  // receiver's generation). False when full.
   static void record_from(const UserEntry& e, uint64_t now_ms, UserRecord* out);
-  bool install(const UserRecord& r, uint64_t now_ms);
+  bool install(const UserRecord& r, uint64_t now_ms, uint32_t generation = 0);
+  // End of the peer's bulk walk: synced entries it did not write in this
+  // generation are gone on the peer (cleared while this node was away).
+  // Returns how many were removed.
+  std::size_t drop_stale(uint32_t generation);
+  // This node became the primary: the peer's entries are its own now (it
+  // sends their refreshes and deletes). Returns how many were marked.
+  std::size_t adopt_synced();
 
  private:
   std::size_t slot_of(uint32_t ip) const;

@@ -24,6 +24,7 @@ struct UserEntry {
   uint32_t group_id;   // 0: the user matched by name, not through a group
   uint16_t worker;     // worker that owns the entry
   bool synced;         // installed from the peer's sync stream
+  uint32_t sync_generation;  // synced: the peer's walk that last wrote it
   bool idle_timeout;   // auth-timeout-type idle-timeout
   UserAuthType auth_type;
   UserAuthMethod auth_method;

@@ -192,6 +192,7 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   // Before the role check: the signal matters on a standby port too.
   if (from_own_mac(m, port)) {
     counter_add(c.rx_own_mac_foreign, 1);
+    if ((rte_pktmbuf_mtod(m, const uint8_t*)[0] & 0x01) == 0) counter_add(c.rx_own_mac_answer, 1);
     rte_pktmbuf_free(m);
     return;
   }

@@ -74,6 +74,7 @@ struct PortCounters {
       drop_other,
       drop_standby,        // received while the port is !active (HA secondary)
       rx_own_mac_foreign,  // Ethernet source is our own PortConf.mac: split brain
+      rx_own_mac_answer,   // of those, unicast ones: answers to the HA ARP probes
       ctl_tx_packets,      // frames the control plane sent with dataplane_send()
       // What the forwarding path costs, in TSC cycles (bench/ndr/run --cycles).
       // Only loops that received frames count, like testpmd's

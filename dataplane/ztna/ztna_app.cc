@@ -22,6 +22,7 @@
 
 #include "dataplane/log/log.h"
 #include "dataplane/route/route.h"
+#include "dataplane/sync/sync_inl.h"
 #include "dataplane/sync/sync_records.h"
 #include "dataplane/sync/sync_stream.h"
 #include "dataplane/tcp/tcp.h"
@@ -816,7 +817,10 @@ void serve_user_request(ZtnaApp* a, ZtnaUserRequest* req) {
     // Removing shifts entries (backward-shift deletion): collect first.
     ClearCtx cc{a, 0};
     a->users.for_each(collect_one, &cc);
-    for (unsigned i = 0; i < cc.n; ++i) a->users.remove(a->clear_ips[i]);
+    for (unsigned i = 0; i < cc.n; ++i) {
+      a->users.remove(a->clear_ips[i]);
+      sync_user_gone(a->g->w, a->clear_ips[i]);  // the primary logs them out on the peer too
+    }
     req->total = cc.n;
     return;
   }
@@ -928,7 +932,7 @@ void ztna_app_destroy(ZtnaApp* a) {
 void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
   ZtnaApp* a = g->ztna;
   if (a == nullptr) return;
-  a->users.expire(now_ms(a), kUserSweepSlots, nullptr, nullptr);
+  a->users.expire(now_ms(a), kUserSweepSlots, sync_user_expired, a->g->w);
   for (uint32_t i = 0; i < kSlotSweep && a->max_conns > 0; ++i) {
     ZtnaSlot* cs = &a->slots[a->sweep_cursor];
     a->sweep_cursor = (a->sweep_cursor + 1) % a->max_conns;

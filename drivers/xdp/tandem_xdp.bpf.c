@@ -104,6 +104,9 @@ int tandem_xdp(struct xdp_md *ctx) {
         arp->ar_hln != ETH_ALEN || arp->ar_pln != 4)
       return XDP_PASS;
     if (wants_socket(arp->tpa, steer_all())) return to_socket(ctx);
+    /* An answer to an RFC 5227 probe (target IP 0): the HA node's own
+     * probes for whoever holds its virtual MAC (docs/ha.md). */
+    if (arp->tpa == 0 && arp->ar_op == bpf_htons(2)) return to_socket(ctx);
     return XDP_PASS;
   }
 

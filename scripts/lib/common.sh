@@ -15,6 +15,7 @@ TANDEM_PACKAGES=(
   libgtest-dev libgmock-dev
   clang llvm lld libclang-rt-14-dev
   iproute2 iputils-ping iputils-arping procps psmisc curl tcpdump iperf3 netcat-openbsd ethtool hping3
+  nginx
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }

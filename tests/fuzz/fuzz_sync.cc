@@ -8,8 +8,9 @@
 //      epoch is put in front, so the AES-GCM open runs on fuzzed bytes
 //      (the seeds' sealed parts are real: they authenticate);
 //   2: [which] + a record body for session_record_decode (0),
-//      session_key_decode (1) or user_record_decode (2); whatever decodes
-//      must encode back to the same bytes;
+//      session_key_decode (1), user_record_decode (2) or
+//      ticket_key_record_decode (3); whatever decodes must encode back to
+//      the same bytes;
 //   3: [flags][seq u64] + plaintext records, sealed here with the peer's
 //      real key: the in-order logic and every record decoder behind the
 //      tag get coverage, and the stream must accept the seal.
@@ -80,6 +81,17 @@ void apply(void*, SyncApplyEvent ev, SyncRecordType type, const uint8_t* body, s
     case SyncRecordType::kUserDelete:
       if (user_record_decode(body, len, &u) && u.name_len > kUserNameMax) std::abort();
       break;
+    case SyncRecordType::kTicketKey: {
+      // Assembled as sync.cc does: a completed ring must have its current
+      // slot valid, or the ticket callback would encrypt with no key.
+      static TicketRingAssembler assembler;
+      TicketKeyRecord t;
+      tls::TicketKeyRing ring;
+      if (ticket_key_record_decode(body, len, &t) && assembler.add(t, &ring) &&
+          (ring.current >= tls::kTicketRingSize || !ring.valid[ring.current]))
+        std::abort();
+      break;
+    }
     default:
       break;
   }
@@ -124,7 +136,7 @@ bool seal(const uint8_t key[kSyncKeyLen], uint8_t* f, const uint8_t* plain, size
 
 void round_trip(const uint8_t* p, size_t len, uint8_t which) {
   uint8_t out[256];
-  switch (which % 3) {
+  switch (which % 4) {
     case 0: {
       SessionRecord r;
       if (!session_record_decode(p, len, &r)) return;
@@ -135,6 +147,12 @@ void round_trip(const uint8_t* p, size_t len, uint8_t which) {
       SessionKey k;
       if (!session_key_decode(p, len, &k)) return;
       if (session_key_encode(k, out) != len || std::memcmp(out, p, len) != 0) std::abort();
+      break;
+    }
+    case 3: {
+      TicketKeyRecord t;
+      if (!ticket_key_record_decode(p, len, &t)) return;
+      if (ticket_key_record_encode(t, out) != len || std::memcmp(out, p, len) != 0) std::abort();
       break;
     }
     default: {

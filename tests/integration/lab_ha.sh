@@ -84,6 +84,23 @@ check "maintenance mode on A" ctl a config system ha set maintenance-mode enable
 check "B took over for maintenance" wait_primary b tandem-b 3
 check "maintenance mode off" ctl a config system ha set maintenance-mode disable end
 check "A primary again after maintenance" wait_primary a tandem-a 5
+# Without sync (FortiAuthenticator's "Enabled without synchronization"): A
+# hands the role away and stops session and config sync, so a change on
+# the primary (B) stays there; back to disable, A resyncs, and takes the
+# role back only once in sync.
+check "maintenance without sync on A" ctl a config system ha set maintenance-mode enable-without-sync end
+check "B took over for maintenance without sync" wait_primary b tandem-b 3
+check "A says both syncs stopped" bash -c "for i in \$(seq 1 30); do grep -q 'maintenance mode: session and config sync stopped' $NODE_A_LOG && exit 0; sleep 0.1; done; exit 1"
+check "A's tables out of sync" bash -c "for i in \$(seq 1 30); do grep -q 'tables out of sync' $NODE_A_LOG && exit 0; sleep 0.1; done; exit 1"
+check "a change on the primary B" ctl b config firewall address edit maint-test set subnet 192.0.2.0 255.255.255.0 end
+sleep 2
+if ctl a show firewall address | grep -q maint-test; then not_ok "the change reached A in maintenance without sync"; else ok "the change did not reach A (config sync stopped)"; fi
+check "maintenance mode off on A" ctl a config system ha set maintenance-mode disable end
+check "A primary again, after it is in sync" wait_primary a tandem-a 10
+check "the change reached A after maintenance" bash -c "for i in \$(seq 1 50); do $TANDEMCTL -s $NODE_A_SOCK show firewall address | grep -q maint-test && exit 0; sleep 0.2; done; exit 1"
+check "delete on the primary (A)" ctl a config firewall address delete maint-test end
+check "the delete reached B (config sync)" bash -c "for i in \$(seq 1 50); do $TANDEMCTL -s $NODE_B_SOCK show firewall address | grep -q maint-test || exit 0; sleep 0.2; done; exit 1"
+check_not "deleting what a policy uses is refused" ctl a config firewall address delete lan end
 
 # A monitored link lost on the primary (A) fails over to B; A does not take
 # the role back before the link has been stable for monitor-stability-period.

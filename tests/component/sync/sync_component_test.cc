@@ -37,7 +37,10 @@
 #include "dataplane/sync/sync_inl.h"
 #include "dataplane/sync/sync_records.h"
 #include "dataplane/sync/sync_stream.h"
+#include "dataplane/tls/tls.h"
 #include "dataplane/worker/worker.h"
+#include "dataplane/ztna/ztna_app.h"
+#include "dataplane/ztna/ztna_diag.h"
 #include "tests/component/lib/eal_ring.h"
 #include "tests/unit/dataplane/frame_builder.h"
 #include "tests/unit/sync/sync_test_util.h"
@@ -647,6 +650,10 @@ class SyncDataplanes : public ::testing::Test {
     params.neigh_capacity = 64;
     params.session_sync = true;
     params.sync_window = 64;
+    if (ztna_) {  // the workers' TCP stacks and ZTNA user tables
+      params.tcp_max_conns = 16;
+      params.ztna = true;
+    }
     char error[256] = "";
     auto snap = make_snapshot(n.p1, n.p2, primary, epoch, peer_epoch);
     n.dp = dataplane_create(params, *snap, error, sizeof(error));
@@ -722,6 +729,7 @@ class SyncDataplanes : public ::testing::Test {
 
   DpNode a_, b_;
   uint64_t forwarded_a_ = 0, sent_b_ = 0;
+  bool ztna_ = false;
 };
 
 Bytes arp_request(const Mac& mac, uint32_t ip, uint32_t target) {
@@ -881,6 +889,160 @@ TEST_F(SyncDataplanes, ConnectionlessAndDelaySettingsDecideWhatIsReplicated) {
     EXPECT_EQ(v.proto, kIpProtoTcp) << "connectionless is off: no UDP session";
     EXPECT_TRUE(v.synced);
   }
+}
+
+// ---- The ZTNA side: users and session-ticket keys ---------------------
+//
+// Both dataplanes run the proxy's per-worker user tables (no access proxy
+// listens; the tables fill from the sync stream). A test-owned stream F
+// plays an earlier primary that logged three users in and leaves them on
+// B; then B takes over with A as its secondary.
+
+bool emit_on_stream_queue(void* arg, const uint8_t* frame, size_t len) {
+  auto* port = static_cast<uint16_t*>(arg);
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  if (m == nullptr) return false;
+  char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(len));
+  if (p != nullptr) std::memcpy(p, frame, len);
+  if (p == nullptr || rte_eth_tx_burst(*port, 1, &m, 1) != 1) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  return true;
+}
+
+void ignore_records(void*, SyncApplyEvent, SyncRecordType, const uint8_t*, size_t) {}
+
+uint64_t wall_us() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+// A runtime with no access proxy: what the workers take the ring from.
+std::unique_ptr<ZtnaRuntime> ring_runtime(unsigned rotations) {
+  auto rt = std::make_unique<ZtnaRuntime>();
+  for (unsigned i = 0; i < rotations; ++i) EXPECT_TRUE(tls::ticket_ring_rotate(&rt->ring));
+  return rt;
+}
+
+class SyncDataplanesZtna : public SyncDataplanes {
+ protected:
+  SyncDataplanesZtna() { ztna_ = true; }
+
+  static void publish(DpNode& n, bool primary, uint64_t epoch, uint64_t peer, const ZtnaRuntime* rt, uint64_t gen) {
+    auto snap = make_snapshot(n.p1, n.p2, primary, epoch, peer);
+    snap->generation = gen;
+    snap->ztna = rt;
+    ASSERT_EQ(dataplane_publish(n.dp, *snap), 0);
+  }
+  static std::string user_list(Dataplane* dp, unsigned* total) {
+    std::string buf(64 * 1024, '\0');
+    int n = dataplane_ztna_user_list(dp, buf.data(), buf.size(), total, 1000);
+    EXPECT_GE(n, 0);
+    buf.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    return buf;
+  }
+  static unsigned users(Dataplane* dp) {
+    unsigned total = 0;
+    user_list(dp, &total);
+    return total;
+  }
+  static bool has_ring(Dataplane* dp, const tls::TicketKeyRing& want) {
+    tls::TicketKeyRing got;
+    return dataplane_sync_ticket_ring(dp, &got) != 0 && tls::ticket_ring_equal(got, want);
+  }
+};
+
+TEST_F(SyncDataplanesZtna, UsersAndTicketKeysFollowTheRoles) {
+  constexpr uint64_t kEpochA = 0xa0a0a0a0, kEpochB = 0xb0b0b0b0, kEpochF = 0xf0f0f0f0;
+  constexpr unsigned kUsers = 3;
+  // B follows F; A stays out of the cable for now.
+  publish(b_, false, kEpochB, kEpochF, nullptr, 2);
+  RingPort f_hb = make_ring_port(kHbQueues, g_pool);
+  uint16_t f_port = f_hb.port_id;
+  test::StreamPtr f = test::make_stream(test::make_stream_params(0, 64, emit_on_stream_queue, &f_port),
+                                        test::make_sync_conf(true, kEpochF, kEpochB));
+  ASSERT_NE(f, nullptr);
+  auto step_f = [&] {
+    uint64_t now = wall_us();
+    sync_stream_poll(f.get(), now);
+    cross(f_hb, b_.hb);
+    dataplane_poll_once(b_.dp, 0);
+    dataplane_poll_once(a_.dp, 0);
+    drain_ring(a_.hb.tx[1]);
+    cross(b_.hb, f_hb);
+    rte_mbuf* pkts[32];
+    uint16_t n = rte_eth_rx_burst(f_port, 1, pkts, 32);
+    for (uint16_t i = 0; i < n; ++i)
+      sync_rx_frame(f.get(), rte_pktmbuf_mtod(pkts[i], const uint8_t*), rte_pktmbuf_data_len(pkts[i]), now,
+                    ignore_records, nullptr);
+    rte_pktmbuf_free_bulk(pkts, n);
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  };
+  auto deadline = std::chrono::steady_clock::now() + kSyncDeadline;
+  while (f->tx_state != SyncTxState::kRunning && std::chrono::steady_clock::now() < deadline) step_f();
+  ASSERT_EQ(f->tx_state, SyncTxState::kRunning);
+  for (unsigned i = 0; i < kUsers; ++i) {
+    UserRecord u{};
+    u.client_ip_be = to_be(ipv4(10, 1, 100, 22 + i));
+    u.expire_in_s = 600;
+    u.name_len = 10;
+    std::memcpy(u.name, "localuser1", 10);
+    u.policy_id = 1;
+    u.timeout_s = 600;
+    u.user_based = 1;
+    uint8_t body[4 + 4 + 1 + kUserNameMax + kUserRecordTailLen];
+    size_t len = user_record_encode(u, body, sizeof body);
+    ASSERT_TRUE(sync_tx_record(f.get(), SyncRecordType::kUserAdd, body, len, wall_us()));
+  }
+  deadline = std::chrono::steady_clock::now() + kSyncDeadline;
+  while (users(b_.dp) != kUsers && std::chrono::steady_clock::now() < deadline) step_f();
+  ASSERT_EQ(users(b_.dp), kUsers);
+  EXPECT_EQ(users(a_.dp), 0u);
+  f.reset();
+  free_ring_port(f_hb);
+
+  // Failover: B is the primary, A its secondary. B's walk carries the
+  // users it holds (installed from F: synced entries are sent too), and
+  // stream 0 its ticket ring.
+  auto ring_b = ring_runtime(2);
+  publish(b_, true, kEpochB, kEpochA, ring_b.get(), 3);
+  publish(a_, false, kEpochA, kEpochB, nullptr, 3);
+  ASSERT_TRUE(run_until([&] { return users(a_.dp) == kUsers && dataplane_sync_in_sync(a_.dp); }))
+      << "A holds " << users(a_.dp) << " users";
+  unsigned total = 0;
+  std::string text = user_list(a_.dp, &total);
+  EXPECT_NE(text.find("IPv4: 10.1.100.23"), std::string::npos) << text;
+  EXPECT_NE(text.find("user name   : localuser1"), std::string::npos) << text;
+  EXPECT_TRUE(has_ring(a_.dp, ring_b->ring)) << "the ring arrives with the walk, before its end";
+  tls::TicketKeyRing got;
+  uint32_t seq = dataplane_sync_ticket_ring(a_.dp, &got);
+
+  // B rotates: A gets the new ring (the old keys still in it).
+  auto rotated = std::make_unique<ZtnaRuntime>();
+  rotated->ring = ring_b->ring;
+  ASSERT_TRUE(tls::ticket_ring_rotate(&rotated->ring));
+  publish(b_, true, kEpochB, kEpochA, rotated.get(), 4);
+  ASSERT_TRUE(run_until([&] { return has_ring(a_.dp, rotated->ring); }));
+  EXPECT_GT(dataplane_sync_ticket_ring(a_.dp, &got), seq);
+  EXPECT_EQ(got.version, ring_b->ring.version + 1);
+
+  // Nothing deletes A's users by itself ...
+  for (int i = 0; i < 500; ++i) run_once();
+  EXPECT_EQ(users(a_.dp), kUsers);
+  // ... until `diagnose wad user clear` on the primary.
+  unsigned cleared = 0;
+  ASSERT_EQ(dataplane_ztna_user_clear(b_.dp, &cleared, 1000), 0);
+  EXPECT_EQ(cleared, kUsers);
+  ASSERT_TRUE(run_until([&] { return users(a_.dp) == 0; })) << "A still holds " << users(a_.dp);
+  SyncStreamView views[2];
+  ASSERT_EQ(dataplane_sync_view(a_.dp, views, 2), 1u);
+  EXPECT_EQ(views[0].counters.rx_malformed, 0u);
+  EXPECT_GE(views[0].counters.rx_ticket_rings, 2u);
+  // Unpublish the runtimes before they go (the workers point into them).
+  publish(b_, true, kEpochB, kEpochA, nullptr, 5);
+  publish(a_, false, kEpochA, kEpochB, nullptr, 5);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::IsEmpty;
 using testing::error_lines;
 using testing::parse_errors;
@@ -232,6 +233,55 @@ TEST(ConfigApply, ValidatesTheWholeResult) {
   EXPECT_THAT(error_lines(apply(base.config, "config system ha set mode a-p end", "cli")),
               ElementsAre("cli:1:27: error: mode a-p requires a group-name (set group-name \"<name>\")"));
   EXPECT_TRUE(apply(base.config, "config system ha set mode a-p set group-name g end", "cli").ok());
+}
+
+TEST(ConfigApply, DeleteAndPurgeTableEntries) {
+  ParseResult base = parse(std::string(kInterfaces) +
+                               "config firewall address\n edit a1\n set subnet 10.0.0.0 255.0.0.0\n next\n"
+                               " edit a2\n set subnet 10.1.0.0 255.255.0.0\n next\n"
+                               " edit a3\n set subnet 10.2.0.0 255.255.0.0\n next\nend\n",
+                           "node.conf");
+  ASSERT_THAT(error_lines(base), IsEmpty());
+  ParseResult r = apply(base.config, "config firewall address delete a2 end", "cli");
+  ASSERT_THAT(error_lines(r), IsEmpty());
+  const std::string shown = show_text(r.config, "firewall address");
+  EXPECT_THAT(shown, Not(HasSubstr("a2")));
+  EXPECT_THAT(shown, HasSubstr("edit \"a1\""));
+  EXPECT_THAT(shown, HasSubstr("edit \"a3\""));
+  // The rest of the table still edits by name after the delete.
+  ParseResult r2 = apply(r.config, "config firewall address\nedit a3\nset subnet 10.3.0.0 255.255.0.0\nnext\nend", "cli");
+  ASSERT_THAT(error_lines(r2), IsEmpty());
+  EXPECT_THAT(show_text(r2.config, "firewall address a3"), HasSubstr("10.3.0.0"));
+  ParseResult p = apply(base.config, "config firewall address purge end", "cli");
+  ASSERT_THAT(error_lines(p), IsEmpty());
+  EXPECT_THAT(show_text(p.config, "firewall address"), Not(HasSubstr("edit")));
+}
+
+TEST(ConfigApply, DeleteErrorsAreClear) {
+  ParseResult base = parse(std::string(kInterfaces), "node.conf");
+  ASSERT_TRUE(base.ok());
+  EXPECT_THAT(error_lines(apply(base.config, "config firewall address delete nope end", "cli")),
+              ElementsAre("cli:1:32: error: no entry \"nope\" in \"config firewall address\" to delete"));
+  EXPECT_THAT(error_lines(apply(base.config, "config system global delete x end", "cli")),
+              ElementsAre("cli:1:22: error: \"delete\" in \"config system global\", which is not a table"));
+  EXPECT_THAT(error_lines(apply(base.config, "config system interface\nedit port1\ndelete port2\nend", "cli")),
+              ElementsAre("cli:3:1: error: \"delete\" while editing an entry (missing \"next\"?)"));
+  EXPECT_THAT(error_lines(apply(base.config, "config system interface delete end", "cli")),
+              ElementsAre("cli:1:25: error: missing entry name after \"delete\""));
+}
+
+// A deleted entry that something still names: the whole change is refused.
+TEST(ConfigApply, DeletingAReferencedEntryIsRefused) {
+  ParseResult base = parse(std::string(kInterfaces) +
+                               "config firewall address\n edit lan\n set subnet 10.0.0.0 255.0.0.0\n next\nend\n"
+                               "config firewall policy\n edit 1\n set srcintf port1\n set dstintf port2\n"
+                               " set srcaddr lan\n set dstaddr all\n set action accept\n set service ALL\n"
+                               " set schedule always\n next\nend\n",
+                           "node.conf");
+  ASSERT_THAT(error_lines(base), IsEmpty());
+  ParseResult r = apply(base.config, "config firewall address delete lan end", "cli");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.config, base.config);
 }
 
 }  // namespace

@@ -164,6 +164,7 @@ TEST(HaFormat, DiagnoseSysHaStatus) {
                 "        activity.role_changes = 1\n"
                 "        activity.split_brains = 0\n"
                 "        activity.garp_rounds = 4\n"
+                "        activity.probes = sent:0 answered:0 silent:0\n"
                 "\n"
                 "model=Tandem-VM, mode=a-p, group=5, debug=0\n"
                 "nvcluster=1, ses_pickup=1, delay=0\n"

@@ -164,6 +164,66 @@ TEST(HaMachine, MonitorLossFailsOverAndRecoveryWaitsForStability) {
   EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
 }
 
+// A changed monitored-link score goes out in a heartbeat at once, not at
+// the next scheduled one: the peer elects on the score this node has now.
+TEST(HaMachine, MonitorScoreChangesAreAnnouncedAtOnce) {
+  Pair p = formed_pair();
+  ASSERT_EQ(p.b->m.role(), HaRole::kSecondary);
+  p.run_until(p.now + 3 * kMs);  // off the 10 ms schedule
+  auto has_hb = [](const std::vector<HaAction>& acts) {
+    return std::any_of(acts.begin(), acts.end(), [](const HaAction& a) { return a.kind == HaActionKind::kSendHeartbeat; });
+  };
+  EXPECT_TRUE(has_hb(p.b->m.on_monitor_link("port1", false, p.now))) << "link down: score 1/2 at once";
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+  p.now += kMs;
+  EXPECT_TRUE(has_hb(p.b->m.on_monitor_link("port1", true, p.now))) << "link up: pending, said at once";
+  const uint64_t up_at = p.now;
+  // port2 flaps 4 ms later: its announcements move the heartbeat schedule
+  // off the moment port1 counts again (up_at + 5 s).
+  p.run_until(up_at + 4 * kMs);
+  p.input(*p.b, p.b->m.on_monitor_link("port2", false, p.now));
+  p.now += kMs;
+  p.input(*p.b, p.b->m.on_monitor_link("port2", true, p.now));
+  p.run_until(up_at + 5 * kS - kMs);
+  EXPECT_EQ(p.b->m.monitored_up(), 0u);
+  p.now = up_at + 5 * kS + kMs / 2;
+  auto acts = p.b->m.on_tick(p.now);
+  EXPECT_EQ(p.b->m.monitored_up(), 1u);
+  EXPECT_TRUE(has_hb(acts)) << "the tick port1 counts again carries a heartbeat, off schedule";
+}
+
+// bench-failover finding 2: a returning node (higher priority, out of sync)
+// misses the primary's heartbeats for a dead interval, promotes itself,
+// and when heartbeats come back both claim primary. Ranks would hand it
+// the role and drop every session; the primary that holds the tables
+// keeps it, and the returning node steps down.
+TEST(HaMachine, OutOfSyncNodeThatPromotedOnALateHeartbeatYieldsToThePrimaryHoldingTheTables) {
+  Pair p = formed_pair();
+  p.b->m.set_in_sync(true, p.now);
+  p.a->running = false;
+  p.run_for(1 * kS);
+  ASSERT_EQ(p.b->m.role(), HaRole::kPrimary);
+  EXPECT_TRUE(p.b->m.holds_tables(p.now)) << "B was in sync when it took over";
+  p.a = std::make_unique<Node>(settings("FGVM01TM22000001", 200), p.now, 0xA2);
+  p.run_for(1 * kS);
+  ASSERT_EQ(p.a->m.role(), HaRole::kSecondary);  // back, not yet in sync: the gate holds
+  ASSERT_FALSE(p.a->m.in_sync());
+  p.wire_up = false;  // a burst of late heartbeats
+  p.run_for(40 * kMs);
+  ASSERT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_FALSE(p.a->m.holds_tables(p.now));
+  p.wire_up = true;
+  p.run_for(50 * kMs);
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary) << "B holds the tables";
+  EXPECT_EQ(p.a->m.role(), HaRole::kSecondary);
+  EXPECT_TRUE(history_has(p.a->m, "is primary and holds the tables; this node does not"));
+  // Once in sync, A takes the role back the regular way (override, priority).
+  p.input(*p.a, p.a->m.set_in_sync(true, p.now));
+  p.run_for(50 * kMs);
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+}
+
 TEST(HaMachine, RecoveredNodeWithoutOverrideDoesNotTakeBack) {
   Pair p = formed_pair(false);
   // Both ages equal within the margin: A primary by priority.
@@ -309,6 +369,122 @@ TEST(HaMachine, OwnLoopedHeartbeatIsIgnored) {
   EXPECT_FALSE(n.m.peer().known);
   n.m.on_tick(30 * kMs);
   EXPECT_EQ(n.m.role(), HaRole::kPrimary);
+}
+
+// Probing (docs/ha.md "Probing the data ports"): settings as tandemd sets
+// them, a 3 s hello hold and ARP probes on the data ports.
+HaSettings probing(const std::string& serial, unsigned prio) {
+  HaSettings s = settings(serial, prio);
+  s.hello_hold_ms = 3000;
+  s.probe_data_ports = true;
+  return s;
+}
+
+size_t probes_between(const Node& n, uint64_t from, uint64_t to) {
+  size_t k = 0;
+  for (const auto& [t, act] : n.actions) k += act.kind == HaActionKind::kProbeDataPorts && t >= from && t < to;
+  return k;
+}
+
+TEST(HaMachine, ProbingLoneNodeClaimsAfterItsFinalProbeGoesUnanswered) {
+  Pair p;
+  p.a = std::make_unique<Node>(probing("FGVM01TM22000001", 200), 0, 0x1234);
+  p.run_until(3 * kS - kMs);
+  EXPECT_EQ(p.a->m.role(), HaRole::kHello);
+  EXPECT_EQ(probes_between(*p.a, 0, 3 * kS), 15u) << "one every 200 ms in hello";
+  p.run_until(3 * kS + HaMachine::kProbeJitterNs + HaMachine::kProbeWaitNs + 2 * kMs);
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_FALSE(p.a->m.probing());
+  const uint64_t since = p.a->m.state_change_ns();
+  EXPECT_GE(since, 3 * kS + HaMachine::kProbeWaitNs);
+  // The last probe went out one wait before the claim.
+  uint64_t last = 0;
+  for (const auto& [t, act] : p.a->actions)
+    if (act.kind == HaActionKind::kProbeDataPorts && t <= since) last = t;
+  EXPECT_EQ(since - last, HaMachine::kProbeWaitNs);
+}
+
+// B starts with another password while A runs the cluster: A's heartbeats
+// never authenticate at B (nor B's at A), but A answers B's probes from the
+// virtual MAC, so B stays secondary and silent instead of claiming a second
+// primary. When A dies its answers stop and B takes over.
+TEST(HaMachine, WrongPasswordNewcomerStaysSilentWhileTheOwnerAnswersAndTakesOverWhenItDies) {
+  Pair p;
+  p.a = std::make_unique<Node>(probing("FGVM01TM22000001", 100), 0, 0xA1);
+  p.run_for(1 * kS);
+  p.b = std::make_unique<Node>(probing("FGVM01TM22000002", 200), p.now, 0xB1, "another-password");
+  p.run_for(5 * kS);
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+  EXPECT_TRUE(p.b->m.silent());
+  EXPECT_GT(p.b->m.counters().hb_dropped_auth, 0u);
+  EXPECT_GT(p.b->m.counters().probes_answered, 0u);
+  EXPECT_TRUE(history_has(p.b->m, "another unit answers ARP for the cluster's addresses from the virtual MAC"));
+  EXPECT_TRUE(history_has(p.b->m, "check set password and group-id"));
+  EXPECT_FALSE(p.a->m.peer().known) << "A never acts on B's frames";
+  // A keeps answering B's probes (one a second): no flap.
+  const uint64_t changes = p.b->m.counters().role_changes;
+  p.run_for(20 * kS);
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+  EXPECT_EQ(p.b->m.counters().role_changes, changes);
+  // A dies: three probes go unanswered, then a final one, and B claims.
+  p.a->running = false;
+  const uint64_t died = p.now;
+  p.run_for(5 * kS);
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
+  EXPECT_TRUE(history_has(p.b->m, "the unit holding the virtual MAC stopped answering"));
+  const uint64_t took = p.b->m.state_change_ns() - died;
+  EXPECT_LE(took, HaMachine::kProbeLostCount * HaMachine::kProbeSilentIntervalNs + HaMachine::kProbeJitterNs +
+                      HaMachine::kProbeWaitNs + 2 * kMs);
+}
+
+// Two units with different passwords started together: neither can elect,
+// but their jittered final probes let exactly one claim the cluster.
+TEST(HaMachine, WrongPasswordPairStartedTogetherEndsWithOnePrimary) {
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    Pair p;
+    p.a = std::make_unique<Node>(probing("FGVM01TM22000001", 200), 0, seed * 0x9E3779B97F4A7C15ull);
+    p.b = std::make_unique<Node>(probing("FGVM01TM22000002", 100), 0, seed * 0xC2B2AE3D27D4EB4Full, "x");
+    p.run_for(10 * kS);
+    // If both claimed within one probe wait, the split brain (seen on the
+    // data ports) makes the young primaries yield and try again.
+    for (int i = 0; i < 60 && p.a->m.role() == HaRole::kPrimary && p.b->m.role() == HaRole::kPrimary; ++i) {
+      p.input(*p.a, p.a->m.on_peer_seen_on_data_port(p.now));
+      p.input(*p.b, p.b->m.on_peer_seen_on_data_port(p.now));
+      p.run_for(10 * kS);
+    }
+    const int primaries = (p.a->m.role() == HaRole::kPrimary) + (p.b->m.role() == HaRole::kPrimary);
+    EXPECT_EQ(primaries, 1) << "seed " << seed;
+  }
+}
+
+// A split-brain loser is silent, but no longer blind: the winner answers
+// its probes, and when the winner dies the loser takes over (before
+// probing it stayed silent until heartbeats came back).
+TEST(HaMachine, SplitBrainLoserTakesOverWhenTheWinnerStopsAnswering) {
+  Pair p;
+  p.a = std::make_unique<Node>(probing("FGVM01TM22000001", 200), 0, 0xA1);
+  p.b = std::make_unique<Node>(probing("FGVM01TM22000002", 100), 0, 0xB1);
+  p.run_for(4 * kS);
+  ASSERT_EQ(p.a->m.role(), HaRole::kPrimary);
+  ASSERT_EQ(p.b->m.role(), HaRole::kSecondary);
+  p.wire_up = false;
+  p.data_wire_up = false;  // B cannot see A's answers while the split lasts
+  p.run_for(1 * kS);
+  ASSERT_EQ(p.b->m.role(), HaRole::kPrimary);
+  p.data_wire_up = true;
+  for (int i = 0; i < 10; ++i) {
+    p.input(*p.a, p.a->m.on_peer_seen_on_data_port(p.now));
+    p.input(*p.b, p.b->m.on_peer_seen_on_data_port(p.now));
+    p.run_for(5 * kMs);
+  }
+  ASSERT_EQ(p.b->m.role(), HaRole::kSecondary);
+  ASSERT_TRUE(p.b->m.silent());
+  p.run_for(10 * kS);
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary) << "A answers B's probes";
+  p.a->running = false;
+  p.run_for(5 * kS);
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
 }
 
 }  // namespace

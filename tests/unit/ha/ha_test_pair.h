@@ -61,12 +61,20 @@ class Pair {
  public:
   uint64_t now = 0;
   bool wire_up = true;
+  // The data-port segment the two share: an ARP probe of one is answered
+  // at once by the other while that one is primary (holds the virtual MAC).
+  bool data_wire_up = true;
   std::unique_ptr<Node> a, b;
 
   // Hands actions back to the harness: heartbeats cross the wire as frames.
   void apply(Node& from, Node* to, std::vector<HaAction> acts) {
     for (HaAction& act : acts) {
       from.actions.push_back({now, act});
+      if (act.kind == HaActionKind::kProbeDataPorts) {
+        if (data_wire_up && to && to->running && to->m.role() == HaRole::kPrimary)
+          apply(from, to, from.m.on_probe_answered(now));
+        continue;
+      }
       if (act.kind != HaActionKind::kSendHeartbeat) continue;
       HbInfo hb = from.m.make_heartbeat(now);
       uint8_t frame[kHbFrameMax];

@@ -222,5 +222,90 @@ TEST(SyncRecords, UserRecordRoundTripAndRejects) {
   EXPECT_EQ(back.name_len, 0u);
 }
 
+tls::TicketKeyRing test_ring(unsigned keys, uint8_t seed) {
+  tls::TicketKeyRing ring;
+  for (unsigned i = 0; i < keys; ++i) {
+    unsigned slot = (i + 1) % tls::kTicketRingSize;  // wraps like rotations do
+    std::memset(&ring.keys[slot], seed + i, sizeof(tls::TicketKey));
+    ring.valid[slot] = true;
+    ring.current = slot;
+  }
+  ring.version = 1000 + keys;
+  return ring;
+}
+
+bool same_ring(const tls::TicketKeyRing& a, const tls::TicketKeyRing& b) {
+  if (a.version != b.version || a.current != b.current) return false;
+  for (unsigned i = 0; i < tls::kTicketRingSize; ++i)
+    if (a.valid[i] != b.valid[i] || (a.valid[i] && std::memcmp(&a.keys[i], &b.keys[i], sizeof(tls::TicketKey)) != 0))
+      return false;
+  return true;
+}
+
+TEST(SyncRecords, TicketRingTravelsAsOneRecordPerKey) {
+  tls::TicketKeyRing ring = test_ring(3, 0x40);
+  TicketKeyRecord recs[tls::kTicketRingSize];
+  ASSERT_EQ(ticket_ring_records(ring, recs), 3u);
+  TicketRingAssembler rx;
+  tls::TicketKeyRing got;
+  for (unsigned i = 0; i < 3; ++i) {
+    uint8_t wire[kTicketKeyRecordLen];
+    ASSERT_EQ(ticket_key_record_encode(recs[i], wire), kTicketKeyRecordLen);
+    EXPECT_EQ(wire[0], kTicketKeyRecordFormat);
+    TicketKeyRecord back;
+    ASSERT_TRUE(ticket_key_record_decode(wire, sizeof wire, &back));
+    EXPECT_EQ(rx.add(back, &got), i == 2) << i;  // complete with the last key only
+  }
+  EXPECT_TRUE(same_ring(got, ring));
+  // A ring without a current key sends nothing.
+  EXPECT_EQ(ticket_ring_records(tls::TicketKeyRing{}, recs), 0u);
+}
+
+TEST(SyncRecords, TicketRingOfANewVersionStartsOver) {
+  tls::TicketKeyRing old_ring = test_ring(2, 0x10), new_ring = test_ring(3, 0x70);
+  TicketKeyRecord o[tls::kTicketRingSize], n[tls::kTicketRingSize];
+  ASSERT_EQ(ticket_ring_records(old_ring, o), 2u);
+  ASSERT_EQ(ticket_ring_records(new_ring, n), 3u);
+  TicketRingAssembler rx;
+  tls::TicketKeyRing got;
+  EXPECT_FALSE(rx.add(o[0], &got));  // half of the old ring, then the new one
+  EXPECT_FALSE(rx.add(n[0], &got));
+  EXPECT_FALSE(rx.add(n[1], &got));
+  EXPECT_TRUE(rx.add(n[2], &got));
+  EXPECT_TRUE(same_ring(got, new_ring));
+  // Any ring the sender sends is taken whole, even an older version (the
+  // receiver follows the primary, whatever its history), and a resend of
+  // the same ring completes again (tandemd compares).
+  EXPECT_FALSE(rx.add(o[0], &got));
+  EXPECT_TRUE(rx.add(o[1], &got));
+  EXPECT_TRUE(same_ring(got, old_ring));
+  EXPECT_FALSE(rx.add(o[0], &got));
+  EXPECT_TRUE(rx.add(o[1], &got));
+}
+
+TEST(SyncRecords, TicketKeyRecordDecodeRejects) {
+  tls::TicketKeyRing ring = test_ring(2, 0x33);
+  TicketKeyRecord recs[tls::kTicketRingSize];
+  ASSERT_EQ(ticket_ring_records(ring, recs), 2u);
+  uint8_t wire[kTicketKeyRecordLen];
+  ticket_key_record_encode(recs[0], wire);
+  TicketKeyRecord back;
+  EXPECT_FALSE(ticket_key_record_decode(wire, sizeof wire - 1, &back));  // short
+  uint8_t bad[kTicketKeyRecordLen];
+  std::memcpy(bad, wire, sizeof bad);
+  bad[0] = kTicketKeyRecordFormat + 1;  // a later layout
+  EXPECT_FALSE(ticket_key_record_decode(bad, sizeof bad, &back));
+  std::memcpy(bad, wire, sizeof bad);
+  bad[9] = tls::kTicketRingSize;  // slot out of the ring
+  EXPECT_FALSE(ticket_key_record_decode(bad, sizeof bad, &back));
+  std::memcpy(bad, wire, sizeof bad);
+  bad[11] = 0;  // the slot itself not marked valid
+  EXPECT_FALSE(ticket_key_record_decode(bad, sizeof bad, &back));
+  std::memcpy(bad, wire, sizeof bad);
+  bad[11] = 0x10 | bad[11];  // a slot the ring does not have
+  EXPECT_FALSE(ticket_key_record_decode(bad, sizeof bad, &back));
+  EXPECT_TRUE(ticket_key_record_decode(wire, sizeof wire, &back));
+}
+
 }  // namespace
 }  // namespace tandem::dp

@@ -334,6 +334,48 @@ TEST_F(Tls, OlderRingKeysStillDecrypt) {
   EXPECT_FALSE(again.resumed());
 }
 
+TEST_F(Tls, RotationBumpsTheVersionAndEqualityIsByContent) {
+  TicketKeyRing a = fresh_ring();
+  EXPECT_EQ(a.version, 1u);
+  TicketKeyRing b = a;  // what the secondary assembles from the sync records
+  EXPECT_TRUE(ticket_ring_equal(a, b));
+  ASSERT_TRUE(ticket_ring_rotate(&b));
+  EXPECT_EQ(b.version, 2u);
+  EXPECT_FALSE(ticket_ring_equal(a, b));
+  TicketKeyRing c = a;
+  c.keys[c.current].hmac_key[31] ^= 1;
+  EXPECT_FALSE(ticket_ring_equal(a, c)) << "same version, another key";
+}
+
+// TLS 1.2 session-id resumption needs a server-side cache, which the pair
+// does not keep (docs/ztna.md): a client that offers no ticket makes a full
+// handshake even on the context that issued the session. With a ticket
+// the same client resumes (Tls12SessionResumes... above).
+TEST_F(Tls, Tls12WithoutATicketIsAFullHandshake) {
+  Server s;
+  TicketKeyRing ring = fresh_ring();
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, &ring, error_, sizeof error_)) << error_;
+  SSL_SESSION* session = nullptr;
+  {
+    Conn conn;
+    ASSERT_TRUE(conn.start(ctx));
+    Client client("client", TLS1_2_VERSION);
+    SSL_set_options(client.ssl(), SSL_OP_NO_TICKET);
+    ASSERT_TRUE(client.handshake(&conn)) << conn.failure_reason();
+    session = SSL_get1_session(client.ssl());
+    ASSERT_NE(session, nullptr);
+  }
+  Conn conn;
+  ASSERT_TRUE(conn.start(ctx));
+  Client client("client", TLS1_2_VERSION, session);
+  SSL_set_options(client.ssl(), SSL_OP_NO_TICKET);
+  ASSERT_TRUE(client.handshake(&conn)) << conn.failure_reason();
+  SSL_SESSION_free(session);
+  EXPECT_FALSE(conn.resumed());
+  EXPECT_EQ(conn.client_cert().status, ClientCertStatus::kVerified) << "the full handshake verifies again";
+}
+
 TEST_F(Tls, BadFilesNameThemselves) {
   Server s;
   std::string missing = fixtures() + "/missing.pem";

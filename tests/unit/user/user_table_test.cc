@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -141,6 +142,47 @@ TEST(UserTable, SyncRecordInstallsOnThePeer) {
   EXPECT_EQ(secondary.size(), 1u);
   back.expire_in_s = 0;
   EXPECT_FALSE(secondary.install(back, peer_now));
+}
+
+// A peer's bulk walk (generation 7) wrote one entry; the one it did not
+// write was logged out on the peer while this node was away. The table's
+// own logins are not the peer's to drop.
+TEST(UserTable, BulkEndDropsSyncedEntriesTheWalkDidNotWrite) {
+  UserTable t;
+  ASSERT_TRUE(t.init(64, 0));
+  UserRecord r{};
+  r.expire_in_s = 600;
+  r.name_len = 1;
+  r.name[0] = 'u';
+  for (unsigned i = 1; i <= 40; ++i) {
+    r.client_ip_be = htonl(ip(10, 1, 100, i));
+    ASSERT_TRUE(t.install(r, kNow, i % 2 == 0 ? 7 : 6));
+  }
+  ASSERT_NE(t.login(login_of(ip(10, 9, 9, 9), "local"), kNow), nullptr);
+  EXPECT_EQ(t.drop_stale(7), 20u);
+  EXPECT_EQ(t.size(), 21u);
+  for (unsigned i = 1; i <= 40; ++i)
+    EXPECT_EQ(t.lookup(ip(10, 1, 100, i), kNow) != nullptr, i % 2 == 0) << i;
+  EXPECT_NE(t.lookup(ip(10, 9, 9, 9), kNow), nullptr);
+  // Taking over: the peer's entries become this node's own.
+  EXPECT_EQ(t.adopt_synced(), 20u);
+  EXPECT_FALSE(t.lookup(ip(10, 1, 100, 2), kNow)->synced);
+  EXPECT_EQ(t.drop_stale(8), 0u) << "own entries are never the peer's to drop";
+}
+
+void count_entry(const UserEntry&, void* arg) { ++*static_cast<unsigned*>(arg); }
+
+TEST(UserTable, WalkVisitsEveryEntryOnceInSlices) {
+  UserTable t;
+  ASSERT_TRUE(t.init(100, 0));
+  for (unsigned i = 1; i <= 77; ++i) ASSERT_NE(t.login(login_of(ip(10, 2, 0, i), "u"), kNow), nullptr);
+  std::size_t cursor = 0;
+  unsigned seen = 0, slices = 0;
+  while (!t.walk(&cursor, 16, count_entry, &seen)) ++slices;
+  EXPECT_EQ(seen, 77u);
+  EXPECT_GT(slices, 4u);  // bounded slices, not one sweep
+  EXPECT_TRUE(t.walk(&cursor, 16, count_entry, &seen));  // done stays done
+  EXPECT_EQ(seen, 77u);
 }
 
 TEST(UserTable, DiagnoseWadUserListLayout) {

@@ -158,6 +158,28 @@ int main(int argc, char** argv) {
   body = {2};
   body.insert(body.end(), user, user + user_len);
   write(dir, "record_user", 2, body);
+  // A session-ticket ring of two keys: one record per key.
+  tls::TicketKeyRing ring;
+  for (unsigned slot = 0; slot < 2; ++slot) {
+    std::memset(&ring.keys[slot], 0x30 + slot, sizeof(tls::TicketKey));
+    ring.valid[slot] = true;
+  }
+  ring.current = 1;
+  ring.version = 9;
+  TicketKeyRecord tk[tls::kTicketRingSize];
+  unsigned nb_tk = ticket_ring_records(ring, tk);
+  uint8_t tk_body[tls::kTicketRingSize][kTicketKeyRecordLen];
+  for (unsigned i = 0; i < nb_tk; ++i) ticket_key_record_encode(tk[i], tk_body[i]);
+  body = {3};
+  body.insert(body.end(), tk_body[0], tk_body[0] + kTicketKeyRecordLen);
+  write(dir, "record_ticket_key", 2, body);
+  Frame ring_plain = {0, 0, 0, 0, 0, 0, 0, 0, 1};
+  for (unsigned i = 0; i < nb_tk; ++i) {
+    ring_plain.push_back(uint8_t(SyncRecordType::kTicketKey));
+    ring_plain.push_back(kTicketKeyRecordLen);
+    ring_plain.insert(ring_plain.end(), tk_body[i], tk_body[i] + kTicketKeyRecordLen);
+  }
+  write(dir, "plain_ticket_ring", 3, ring_plain);
   // Mode 3: [flags][seq] + records, sealed by the fuzzer.
   Frame plain = {kSyncFlagReset, 0, 0, 0, 0, 0, 0, 0, 1};
   plain.push_back(uint8_t(SyncRecordType::kSessionUpsert));
