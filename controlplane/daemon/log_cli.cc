@@ -22,6 +22,19 @@ namespace {
 constexpr unsigned kDrainPerTurn = 512;
 constexpr unsigned kViewLinesMin = 5, kViewLinesMax = 1000;  // FortiOS's range
 
+// `execute log filter field <name> <value>`: the line has name=value or
+// name="value" as a whole field.
+bool line_has_field(const std::string& line, const std::string& name, const std::string& value) {
+  for (const std::string& v : {value, "\"" + value + "\""}) {
+    std::string f = " " + name + "=" + v;
+    for (size_t at = line.find(f); at != std::string::npos; at = line.find(f, at + 1)) {
+      size_t end = at + f.size();
+      if (end == line.size() || line[end] == ' ') return true;
+    }
+  }
+  return false;
+}
+
 int64_t wall_now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -75,6 +88,13 @@ void Node::drain_traffic_log() {
     names.ports[static_cast<size_t>(p.data_index)] = {p.name, ifc != nullptr ? ifc->role : ""};
   }
   for (const auto& pol : node_.policies) names.policy_names[pol.id] = pol.name;
+  for (const auto& pol : node_.ztna.policies) names.proxy_policy_names[pol.id] = pol.name;
+  for (const auto& ap : node_.ztna.access_proxies) {
+    log::TrafficLogNames::AccessProxy& out = names.access_proxies.emplace_back();
+    out.name = ap.name;
+    out.vip = ap.vip;
+    for (const auto& gw : ap.api_gateways) out.gateway_ids.push_back(gw.id);
+  }
   // Record times are the dataplane's clock; the wall clock is now minus
   // how long ago that was.
   int64_t wall_ns = wall_now_ns();
@@ -93,12 +113,36 @@ std::vector<cli::Command> Node::log_commands() {
       {"execute log display", "", "the newest traffic logs, newest first (see view-lines)",
        [this](const Args&) {
          const auto& recent = traffic_log_.recent();
-         size_t shown = std::min<size_t>(log_view_lines_, recent.size());
-         std::string out = std::to_string(recent.size()) + " logs found.\n" +
+         std::vector<const std::string*> found;
+         for (auto it = recent.rbegin(); it != recent.rend(); ++it) {
+           bool keep = true;
+           for (const auto& [name, value] : log_filter_fields_) keep = keep && line_has_field(*it, name, value);
+           if (keep) found.push_back(&*it);
+         }
+         size_t shown = std::min<size_t>(log_view_lines_, found.size());
+         std::string out = std::to_string(found.size()) + " logs found.\n" +
                            std::to_string(shown) + " logs returned.\n\n";
-         for (size_t i = 0; i < shown; ++i)
-           out += std::to_string(i + 1) + ": " + recent[recent.size() - 1 - i] + "\n";
+         for (size_t i = 0; i < shown; ++i) out += std::to_string(i + 1) + ": " + *found[i] + "\n";
          return Reply{true, out};
+       }},
+      {"execute log filter field", "<name> <value>",
+       "show only logs whose field <name> is <value> (e.g. subtype ztna); again for more fields",
+       [this](const Args& a) {
+         for (auto& f : log_filter_fields_) {
+           if (f.first == a[0]) {
+             f.second = a[1];
+             return Reply{true, ""};
+           }
+         }
+         log_filter_fields_.emplace_back(a[0], a[1]);
+         return Reply{true, ""};
+       },
+       2, 2},
+      {"execute log filter reset", "", "clear the field filters and view-lines",
+       [this](const Args&) {
+         log_filter_fields_.clear();
+         log_view_lines_ = 10;
+         return Reply{true, ""};
        }},
       {"execute log filter view-lines", "<5-1000>", "how many logs `execute log display` shows",
        [this](const Args& a) {

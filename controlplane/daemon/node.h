@@ -219,6 +219,7 @@ class Node {
   std::string serial_;
   log::TrafficLogWriter traffic_log_;
   unsigned log_view_lines_ = 10;  // `execute log filter view-lines`
+  std::vector<std::pair<std::string, std::string>> log_filter_fields_;  // `execute log filter field`
   std::string log_timezone_;      // the TZ last applied for log times
   std::unique_ptr<confsync::ConfSync> confsync_;
   std::string confsync_error_;  // why config sync is off, when it is

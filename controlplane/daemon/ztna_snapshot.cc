@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 namespace tandem::daemon {
 namespace {
@@ -152,17 +153,31 @@ std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& zt
     dp::ZtnaProxyRuntime& p = rt->proxies[i];
     p.ip = in.ip;
     p.port = in.port;
+    p.log_blocked = in.log_blocked;
     std::snprintf(p.realm, sizeof p.realm, "%s", in.name.c_str());
     p.conf = dp::ZtnaProxyConf{static_cast<uint32_t>(i), &rt->policies, &rt->users,
                                ztna.auth_timeout_s, !ztna.auth_timeout_hard, p.realm};
-    if (!in.api_gateways.empty()) {
-      // url-map matching is not built: the first gateway serves every path.
-      const config::ZtnaApiGateway& gw = in.api_gateways.front();
-      p.round_robin = gw.ldb_method == "round-robin";
+    // api-gateways in table order; the url-map database picks one per request.
+    if (in.api_gateways.size() > dp::kMaxZtnaGateways) {
+      *error = "access-proxy \"" + in.name + "\": more than 16 api-gateways";
+      return nullptr;
+    }
+    std::vector<dp::UrlMapEntry> maps;
+    for (const config::ZtnaApiGateway& gw : in.api_gateways) {
+      dp::ZtnaGatewayRuntime& g = p.gateways[p.nb_gateways];
+      g.round_robin = gw.ldb_method == "round-robin";
       for (const config::ZtnaRealServer& rs : gw.realservers) {
-        if (rs.status != "active" || p.nb_servers == dp::kMaxZtnaRealServers) continue;
-        p.servers[p.nb_servers++] = dp::ZtnaRealServer{rs.ip, rs.port};
+        if (rs.status != "active" || g.nb_servers == dp::kMaxZtnaRealServers) continue;
+        g.servers[g.nb_servers++] = dp::ZtnaRealServer{rs.ip, rs.port};
       }
+      dp::UrlMapType type = gw.url_map_type == "regex"      ? dp::UrlMapType::kRegex
+                            : gw.url_map_type == "wildcard" ? dp::UrlMapType::kWildcard
+                                                            : dp::UrlMapType::kSubString;
+      maps.push_back({static_cast<int32_t>(p.nb_gateways++), gw.url_map, type});
+    }
+    if (!maps.empty() && !p.url_map.compile(maps.data(), maps.size(), nb_workers, error)) {
+      *error = "access-proxy \"" + in.name + "\": url-map: " + *error;
+      return nullptr;
     }
     dp::tls::ServerConfig tc;
     if (!tls_server_config(in, &tc, error)) return nullptr;

@@ -21,6 +21,9 @@ constexpr uint8_t kIcmpEchoRequest = 8;
 constexpr unsigned kSeverityWarning = 4, kSeverityNotice = 5;
 // FortiOS's log id of forward traffic, whatever the action.
 constexpr const char* kLogIdForward = "0000000013";
+// FortiOS's log id of ZTNA traffic (LOG_ID_TRAFFIC_ZTNA, as in the
+// FortiGate "ZTNA in HA" example), accept and deny alike.
+constexpr const char* kLogIdZtna = "0005000024";
 
 std::string ipv4(uint32_t ip_be) {
   in_addr a{ip_be};
@@ -58,7 +61,83 @@ void append_port(std::string* o, const char* key, uint8_t index, const TrafficLo
         quote_value(known && !n.ports[index].role.empty() ? n.ports[index].role : "undefined");
 }
 
+// The common head: date ... vd.
+std::string log_head(const char* logid, const char* subtype, bool warning, const TrafficLogNames& n,
+                     int64_t end_wall_ns) {
+  std::time_t secs = static_cast<std::time_t>(end_wall_ns / 1000000000);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char date[16], time[16], tz[8];
+  std::strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+  std::strftime(time, sizeof(time), "%H:%M:%S", &tm);
+  std::strftime(tz, sizeof(tz), "%z", &tm);
+  std::string o;
+  o.reserve(768);
+  o += "date=" + std::string(date) + " time=" + time + " eventtime=" + std::to_string(end_wall_ns) +
+       " tz=" + quote_value(tz) + " logid=" + quote_value(logid) + " type=\"traffic\" subtype=" +
+       quote_value(subtype) + " level=" + (warning ? "\"warning\"" : "\"notice\"") + " vd=" + quote_value(n.vd);
+  return o;
+}
+
+// A fixed char field of a record, up to its NUL or its end.
+std::string text(const char* field, std::size_t cap) { return std::string(field, strnlen(field, cap)); }
+
+std::string format_ztna_log(const dp::TrafficLogRecord& r, const TrafficLogNames& n, int64_t end_wall_ns) {
+  const dp::TrafficLogZtna& z = r.ztna;
+  const bool deny = r.action == dp::TrafficLogAction::kDeny;
+  std::string o = log_head(kLogIdZtna, "ztna", deny, n, end_wall_ns);
+  o += " srcip=" + ipv4(r.src_ip_be) + " srcport=" + std::to_string(r.src_port);
+  append_port(&o, "src", r.src_port_index, n);
+  o += " dstip=" + ipv4(r.dst_ip_be) + " dstport=" + std::to_string(r.dst_port);
+  append_port(&o, "dst", r.dst_port_index, n);
+  o += " sessionid=" + std::to_string(r.session_id);
+  o += " service=" + quote_value(service_name(r.proto, r.dst_port));
+  o += " proto=" + std::to_string(r.proto);
+  o += " action=" + quote_value(deny ? "deny" : "accept");
+  o += " policyid=" + std::to_string(r.policy_id) + " policytype=\"proxy-policy\"";
+  if (auto it = n.proxy_policy_names.find(r.policy_id);
+      r.policy_id != 0 && it != n.proxy_policy_names.end() && !it->second.empty())
+    o += " policyname=" + quote_value(it->second);
+  uint64_t duration_s = r.end_ms >= r.start_ms ? (r.end_ms - r.start_ms) / 1000 : 0;
+  o += " duration=" + std::to_string(duration_s);
+  std::string user = text(z.user, sizeof z.user);
+  if (!user.empty()) o += " user=" + quote_value(user);
+  const TrafficLogNames::AccessProxy* ap =
+      z.proxy_index < n.access_proxies.size() ? &n.access_proxies[z.proxy_index] : nullptr;
+  if (ap != nullptr && z.gateway_index < ap->gateway_ids.size())
+    o += " gatewayid=" + std::to_string(ap->gateway_ids[z.gateway_index]);
+  if (ap != nullptr) o += " vip=" + quote_value(ap->vip) + " accessproxy=" + quote_value(ap->name);
+  std::string device = text(z.device_id, sizeof z.device_id);
+  if (!device.empty()) o += " clientdeviceid=" + quote_value(device);
+  std::string tags = text(z.tags, sizeof z.tags);
+  if (!tags.empty()) o += " clientdevicetags=" + quote_value(tags);
+  if (deny) o += " reason=" + quote_value(ztna_deny_reason(z));
+  o += " wanin=" + std::to_string(z.wan_in) + " rcvdbyte=" + std::to_string(r.rcvd_bytes) +
+       " wanout=" + std::to_string(z.wan_out) + " lanin=" + std::to_string(z.lan_in) +
+       " sentbyte=" + std::to_string(r.sent_bytes) + " lanout=" + std::to_string(z.lan_out);
+  return o;
+}
+
 }  // namespace
+
+std::string ztna_deny_reason(const dp::TrafficLogZtna& z) {
+  std::string detail = text(z.detail, sizeof z.detail);
+  auto with = [&](const char* what) { return detail.empty() ? std::string(what) : std::string(what) + ": " + detail; };
+  switch (z.reason) {
+    case dp::ZtnaDenyReason::kNone: return "none";
+    case dp::ZtnaDenyReason::kNoClientCert: return "no client certificate";
+    case dp::ZtnaDenyReason::kCertVerify:
+      return with("certificate verify failed") + " (X509 error " + std::to_string(z.verify_error) + ")";
+    case dp::ZtnaDenyReason::kTlsHandshake: return with("tls handshake failed");
+    case dp::ZtnaDenyReason::kBadRequest: return with("bad request");
+    case dp::ZtnaDenyReason::kSniHostMismatch: return "sni/host mismatch";
+    case dp::ZtnaDenyReason::kNoGatewayMatch: return "no gateway match";
+    case dp::ZtnaDenyReason::kImplicitDeny: return "no policy match (implicit deny)";
+    case dp::ZtnaDenyReason::kPolicyDeny: return "policy deny";
+    case dp::ZtnaDenyReason::kBadCredentials: return "bad credentials";
+  }
+  return "unknown";
+}
 
 std::string service_name(uint8_t proto, uint16_t port) {
   struct Known {
@@ -84,21 +163,9 @@ std::string service_name(uint8_t proto, uint16_t port) {
 
 std::string format_traffic_log(const dp::TrafficLogRecord& r, const TrafficLogNames& n,
                                int64_t end_wall_ns) {
-  std::time_t secs = static_cast<std::time_t>(end_wall_ns / 1000000000);
-  std::tm tm{};
-  localtime_r(&secs, &tm);
-  char date[16], time[16], tz[8];
-  std::strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-  std::strftime(time, sizeof(time), "%H:%M:%S", &tm);
-  std::strftime(tz, sizeof(tz), "%z", &tm);
+  if (r.subtype == dp::TrafficLogSubtype::kZtna) return format_ztna_log(r, n, end_wall_ns);
   const bool deny = r.action == dp::TrafficLogAction::kDeny;
-
-  std::string o;
-  o.reserve(512);
-  o += "date=" + std::string(date) + " time=" + time + " eventtime=" +
-       std::to_string(end_wall_ns) + " tz=" + quote_value(tz) + " logid=" + quote_value(kLogIdForward) +
-       " type=\"traffic\" subtype=\"forward\" level=" + (deny ? "\"warning\"" : "\"notice\"") +
-       " vd=" + quote_value(n.vd);
+  std::string o = log_head(kLogIdForward, "forward", deny, n, end_wall_ns);
   o += " srcip=" + ipv4(r.src_ip_be);
   if (r.proto != kProtoIcmp) o += " srcport=" + std::to_string(r.src_port);
   append_port(&o, "src", r.src_port_index, n);

@@ -23,15 +23,26 @@ struct TrafficLogNames {
   };
   std::vector<Port> ports;                     // by snapshot port index
   std::map<uint32_t, std::string> policy_names;  // policy id -> `set name` (may be empty)
+  std::map<uint32_t, std::string> proxy_policy_names;  // proxy-policy id -> `set name`
+  struct AccessProxy {
+    std::string name, vip;
+    std::vector<unsigned> gateway_ids;  // api-gateway ids in table order
+  };
+  std::vector<AccessProxy> access_proxies;  // by snapshot index
   std::string vd = "root";
 };
 
 // One line, without a newline: date= time= eventtime= tz= logid= type=
-// subtype= level= vd= srcip= ... as FortiOS writes forward traffic logs.
+// subtype= level= vd= srcip= ... as FortiOS writes forward traffic logs,
+// or, for a subtype kZtna record, ZTNA traffic logs (docs/logs.md).
 // end_wall_ns is the wall-clock time of record.end_ms; the local time and
 // tz come from the process's time zone (TZ, `set timezone`).
 std::string format_traffic_log(const dp::TrafficLogRecord& r, const TrafficLogNames& names,
                                int64_t end_wall_ns);
+
+// The `reason` of a ZTNA deny ("no client certificate", "certificate
+// verify failed: certificate revoked", ...).
+std::string ztna_deny_reason(const dp::TrafficLogZtna& z);
 
 // FortiOS's service name for a port the way the log shows it: a predefined
 // service's name (HTTP, HTTPS, DNS, PING, ...) or "tcp/8080".

@@ -1,6 +1,7 @@
 // HTTP/1.1 message framing for the ZTNA proxy (RFC 9112): an incremental
 // request-head parser (client side), a response-head parser (relaying from
-// real servers), a chunked-body decoder, and the small helpers the proxy
+// real servers), a chunked-body decoder, body and response framers that
+// find where a relayed message ends (keep-alive), and the small helpers the proxy
 // needs around them (Basic credentials, Host vs SNI). Strict where
 // leniency lets a client and a server disagree on framing (request
 // smuggling): bare LF, obs-fold, Content-Length with Transfer-Encoding and
@@ -86,6 +87,58 @@ class ChunkedDecoder {
   std::size_t ext_bytes_ = 0;
   std::size_t trailer_bytes_ = 0;
   uint64_t body_bytes_ = 0;
+};
+
+// Where a message body ends in a stream relayed unchanged: Content-Length
+// bytes counted, the chunked coding walked (not decoded: the bytes go on as
+// they are), kNone done at once, kUntilClose never done (the peer's close
+// ends it). feed consumes a prefix of in: kNeedMore when all of in belongs
+// to the body and more is to come, kDone with *consumed stopping right
+// after the body's last byte, or a chunked-coding error (final).
+class BodyFramer {
+ public:
+  void start(BodyFraming framing, uint64_t content_length);
+  Status feed(std::string_view in, std::size_t* consumed);
+  bool done() const { return done_; }
+  BodyFraming framing() const { return framing_; }
+
+ private:
+  BodyFraming framing_ = BodyFraming::kNone;
+  uint64_t remaining_ = 0;
+  bool done_ = true;
+  ChunkedDecoder chunked_;
+};
+
+// One response from a real server, framed as it streams by, so the proxy
+// can rewrite its heads and pass the body on unchanged. Each head (1xx
+// interim ones included) is copied into the framer's own buffer until it
+// ends (the caller's buffer may change between calls) and parsed; then the
+// final response's body is framed. feed consumes a prefix of in:
+//   kData      a head ended at *consumed: head() is it (status < 200 and
+//              not 101: an interim head, more follow); call again
+//   kNeedMore  all of in is this response's body (or head), more to come
+//   kDone      the response ends after *consumed bytes (a 101 ends at its
+//              head: the rest of the stream is a tunnel)
+//   an error   final
+// head() views stay valid until the next head starts or start().
+class ResponseFramer {
+ public:
+  void start(bool request_was_head);
+  Status feed(std::string_view in, std::size_t* consumed);
+  bool in_body() const { return in_body_; }
+  const ResponseHead& head() const { return head_; }
+  unsigned interim() const { return interim_; }  // 1xx heads passed over
+
+ private:
+  bool request_was_head_ = false;
+  bool in_body_ = false;
+  Status last_ = Status::kNeedMore;
+  unsigned interim_ = 0;
+  std::size_t head_len_ = 0;
+  ResponseParser parser_;
+  ResponseHead head_;
+  BodyFramer body_;
+  char buf_[kMaxHeadBytes + 4];
 };
 
 // Decodes `Authorization: Basic` credentials (RFC 7617) into out (at least

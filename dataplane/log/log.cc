@@ -27,6 +27,23 @@ TrafficLogAction end_action(const Session& s) {
   }
 }
 
+// A flood of denied first packets (or refused ZTNA connections) must not
+// flood the ring and the disk: at most kDenyLogsPerSecond records per
+// worker and second.
+bool deny_allowed(WorkerContext* w) {
+  uint64_t second = w->now_ms / 1000;
+  if (second != w->log_deny_second) {
+    w->log_deny_second = second;
+    w->log_deny_count = 0;
+  }
+  if (w->log_deny_count >= kDenyLogsPerSecond) {
+    counter_add(w->log.suppressed, 1);
+    return false;
+  }
+  ++w->log_deny_count;
+  return true;
+}
+
 void put(WorkerContext* w, TrafficLogRecord& r) {
   if (rte_ring_sp_enqueue_elem(w->log_ring, &r, sizeof(r)) != 0) {
     counter_add(w->log.dropped, 1);
@@ -81,18 +98,7 @@ void log_session_end(WorkerContext* w, const Session& s) {
 void log_deny(WorkerContext* w, uint32_t src_ip_be, uint32_t dst_ip_be, uint16_t sport,
               uint16_t dport, uint8_t proto, uint8_t icmp_type, uint8_t in_port,
               uint8_t out_port, uint32_t policy_id) {
-  // A flood of denied first packets must not flood the ring and the disk:
-  // at most kDenyLogsPerSecond records per worker and second.
-  uint64_t second = w->now_ms / 1000;
-  if (second != w->log_deny_second) {
-    w->log_deny_second = second;
-    w->log_deny_count = 0;
-  }
-  if (w->log_deny_count >= kDenyLogsPerSecond) {
-    counter_add(w->log.suppressed, 1);
-    return;
-  }
-  ++w->log_deny_count;
+  if (!deny_allowed(w)) return;
   TrafficLogRecord r{};
   r.src_ip_be = src_ip_be;
   r.dst_ip_be = dst_ip_be;
@@ -106,6 +112,13 @@ void log_deny(WorkerContext* w, uint32_t src_ip_be, uint32_t dst_ip_be, uint16_t
   r.dst_port_index = out_port;
   r.subtype = TrafficLogSubtype::kForward;
   r.action = TrafficLogAction::kDeny;
+  r.worker = static_cast<uint8_t>(w->index);
+  put(w, r);
+}
+
+void log_ztna(WorkerContext* w, TrafficLogRecord& r) {
+  if (r.action == TrafficLogAction::kDeny && !deny_allowed(w)) return;
+  r.subtype = TrafficLogSubtype::kZtna;
   r.worker = static_cast<uint8_t>(w->index);
   put(w, r);
 }

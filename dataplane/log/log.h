@@ -34,6 +34,9 @@ void log_session_end(WorkerContext* w, const Session& s);
 void log_deny(WorkerContext* w, uint32_t src_ip_be, uint32_t dst_ip_be, uint16_t sport,
               uint16_t dport, uint8_t proto, uint8_t icmp_type, uint8_t in_port,
               uint8_t out_port, uint32_t policy_id);
+// A ZTNA record the proxy filled (subtype kZtna): a connection that ended
+// or a refusal. Refusals share log_deny's per-second limit.
+void log_ztna(WorkerContext* w, TrafficLogRecord& r);
 
 // Control side: moves up to `max` records, oldest first per worker, into
 // `out`; returns how many. *now_ms is the dataplane's clock at the drain,

@@ -20,6 +20,7 @@
 #include <new>
 #include <string_view>
 
+#include "dataplane/log/log.h"
 #include "dataplane/route/route.h"
 #include "dataplane/sync/sync_inl.h"
 #include "dataplane/sync/sync_records.h"
@@ -45,13 +46,20 @@ constexpr size_t kUserSweepSlots = 64;  // expiry sweep per poll
 // has no keepalive). Checked by a sweep of kSlotSweep slots per poll.
 constexpr uint64_t kHeadTimeoutMs = 10'000;
 constexpr uint32_t kSlotSweep = 16;
+constexpr unsigned kPipelineRounds = 8;  // requests served per pump at most
 
 enum class Role : uint8_t { kFree, kClient, kServer };
 }  // namespace
 
 struct ZtnaSlot {
   Role role;
-  bool forwarding;      // client: ZtnaConn said kForward, the relay runs
+  bool forwarding;      // client: ZtnaConn said kForward, the relay runs this request
+  bool proxied;         // client: at least one request was forwarded (the end log)
+  bool keep_client;     // client: the request lets the connection carry another
+  bool req_done;        // client: the request's body is all staged for the server
+  bool resp_done;       // client: the response is all relayed
+  bool tunnel;          // client: a 101 made the connection a byte tunnel (WebSocket)
+  bool client_http10;   // client: the request was HTTP/1.0
   bool upstream_open;   // client: the server connection is established
   bool upstream_done;   // client: the server's data has all been read (or it failed)
   bool shut;            // client: close_notify queued, TCP close follows the flush
@@ -61,11 +69,26 @@ struct ZtnaSlot {
   TcpConn* conn;
   ZtnaConn* zc;
   const ZtnaRuntime* rt;
-  uint64_t response_bytes;
+  uint64_t response_bytes;  // of the current request's response
+  int log_policy;           // the policy index that decided the last request
+  uint32_t log_policy_id;   // and its id
+  http::BodyFramer req_body;
+  http::ResponseFramer resp;
   uint64_t head_deadline_ms;  // client, until kForward: see kHeadTimeoutMs
   uint32_t src;  // client address, host order: its user entry gets the byte counts
   // Bytes moved since the user entry was last charged (end of pump).
   uint64_t lan_in, lan_out, wan_in, wan_out;
+  // For the traffic log (client): totals, when it started, where it went.
+  uint64_t log_lan_in, log_lan_out, log_wan_in, log_wan_out;
+  uint64_t start_ms;
+  uint32_t serial;       // sessionid of the log
+  uint16_t src_port;
+  uint8_t in_port;       // port toward the client (kTrafficLogNoPort when none)
+  uint8_t server_port_index;
+  uint32_t server_ip;    // real server, host order; 0 until chosen
+  uint16_t server_port;
+  uint16_t gateway;      // api-gateway by table position, kZtnaNoGateway until chosen
+  bool logged;           // the deny record is out
   uint32_t up_off, up_len;      // plaintext for the server
   uint32_t down_off, down_len;  // ciphertext for the client
   uint8_t up[kStage];
@@ -94,6 +117,7 @@ struct ZtnaApp {
   ZtnaListenCtx listen_ctx[kMaxZtnaProxies];
   uint32_t rr[kMaxZtnaProxies];  // round-robin cursors
   uint32_t sweep_cursor;
+  uint32_t serial;  // ZTNA sessions started on this worker (the log's sessionid)
   ZtnaSlot* slots;               // max_conns, by TcpConn::id
   ZtnaConn* conns;               // max_conns, constructed in place
   ZtnaConn** free_conns;
@@ -103,11 +127,14 @@ struct ZtnaApp {
   std::atomic<ZtnaUserRequest*> mailbox;
   uint32_t clear_ips[kUserCapacity];  // `diagnose wad user clear` collects, then removes
   uint8_t scratch[kChunk];
+  uint8_t head_out[kStage];  // a response head as the client gets it
 };
 
 namespace {
 
 void pump(ZtnaApp* a, ZtnaSlot* cs);
+void charge_user(ZtnaApp* a, ZtnaSlot* cs);
+void log_refusal(ZtnaApp* a, ZtnaSlot* cs);
 
 ZtnaSlot* slot_of(ZtnaApp* a, const TcpConn* c) { return &a->slots[c->id]; }
 
@@ -161,11 +188,18 @@ bool hop_by_hop(std::string_view name) {
          is("Upgrade") || is("Proxy-Authorization");
 }
 
-// The head the server gets: the client's, without hop-by-hop fields, with
-// Connection: close (one request per connection in this step), followed by
-// the body bytes that came with it. False when it does not fit.
+// The head the server gets: the client's, without hop-by-hop fields (the
+// server connection is the proxy's own and kept alive), a WebSocket
+// upgrade passed on, followed by the body bytes of this request that came
+// with it. The rest (a pipelined next request) stays in the ZtnaConn.
+// False when it does not fit.
 bool stage_request(ZtnaSlot* cs) {
   const http::RequestHead& h = cs->zc->request();
+  cs->req_body.start(h.framing, h.fields.content_length);
+  std::string_view body = cs->zc->body_bytes();
+  std::size_t body_used = 0;
+  http::Status bs = cs->req_body.feed(body, &body_used);
+  cs->req_done = bs == http::Status::kDone;
   char* out = reinterpret_cast<char*>(cs->up);
   size_t used = 0;
   auto put = [&](std::string_view v) {
@@ -174,16 +208,21 @@ bool stage_request(ZtnaSlot* cs) {
     used += v.size();
     return true;
   };
-  bool ok = put(h.method_text) && put(" ") && put(h.target) &&
+  bool ok = !http::is_error(bs) && put(h.method_text) && put(" ") && put(h.target) &&
             put(h.version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
   for (size_t i = 0; ok && i < h.fields.count; ++i) {
     const http::Header& f = h.fields.headers[i];
     if (hop_by_hop(f.name)) continue;
     ok = put(f.name) && put(": ") && put(f.value) && put("\r\n");
   }
-  ok = ok && put("Connection: close\r\n\r\n");
-  size_t body = cs->zc->buffered() - h.head_bytes;
-  ok = ok && put(std::string_view(reinterpret_cast<const char*>(cs->zc->head_buffer()) + h.head_bytes, body));
+  if (h.websocket) ok = ok && put("Connection: Upgrade\r\nUpgrade: websocket\r\n");
+  ok = ok && put("\r\n") && put(body.substr(0, body_used));
+  cs->keep_client = h.keep_alive && !h.websocket;
+  cs->client_http10 = h.version_minor == 0;
+  cs->resp.start(h.method == http::Method::kHead);
+  cs->resp_done = false;
+  cs->response_bytes = 0;
+  cs->zc->consume_forwarded(body_used);
   cs->up_off = 0;
   cs->up_len = static_cast<uint32_t>(used);
   return ok;
@@ -224,23 +263,69 @@ void sync_user(ZtnaApp* a, uint32_t src) {
   if (n > 0) sync_tx_record(st, SyncRecordType::kUserAdd, body, n, a->g->w->now_us);
 }
 
-void start_forward(ZtnaApp* a, ZtnaSlot* cs) {
+// The server connection of cs goes away (its on_closed finds the slot free).
+void drop_server(ZtnaApp* a, ZtnaSlot* cs) {
+  if (cs->pair == kTcpNil) return;
+  ZtnaSlot* ss = &a->slots[cs->pair];
+  TcpConn* server = ss->conn;
+  *ss = ZtnaSlot{};
+  ss->pair = kTcpNil;
+  cs->pair = kTcpNil;
+  cs->upstream_open = false;
+  tcp_close(a->g->stack, server);
+}
+
+// The api-gateway for a request: the first in table order whose url-map
+// matches its path (the target without the query), -1 for none.
+int pick_gateway(ZtnaApp* a, const ZtnaProxyRuntime& p, std::string_view target) {
+  if (p.nb_gateways == 0) return -1;
+  std::string_view path = target.substr(0, target.find('?'));
+  int g = p.url_map.match(path, a->g->w->index);
+  return g >= 0 && g < p.nb_gateways ? g : -1;
+}
+
+// A request ZtnaConn allowed: staged for the server, over the server
+// connection the last request left open (keep-alive, same gateway) or a
+// new one. False when no gateway serves it: the ZtnaConn refused it.
+bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
+  const ZtnaProxyRuntime& p = cs->rt->proxies[cs->proxy];
+  int gw = pick_gateway(a, p, cs->zc->request().target);
+  if (gw < 0) {
+    cs->zc->refuse_no_gateway();
+    return false;
+  }
   cs->forwarding = true;
+  cs->proxied = true;
+  cs->log_policy = cs->zc->decision().policy_index;
+  cs->log_policy_id = cs->zc->decision().policy_id;
   cs->head_deadline_ms = 0;
   sync_user(a, cs->src);
   ++a->counters.forwarded;
-  const ZtnaProxyRuntime& p = cs->rt->proxies[cs->proxy];
-  TcpConn* up = nullptr;
-  if (p.nb_servers > 0 && stage_request(cs)) {
-    uint32_t pick = p.round_robin ? a->rr[cs->proxy]++ % p.nb_servers : 0;
-    const ZtnaRealServer& rs = p.servers[pick];
-    uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
-    if (src != 0) up = tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kServerCallbacks, a);
+  const ZtnaGatewayRuntime& g = p.gateways[gw];
+  if (g.nb_servers == 0 || !stage_request(cs)) {
+    cs->upstream_done = true;
+    answer_bad_gateway(a, cs);
+    return true;
   }
+  if (cs->pair != kTcpNil) {
+    TcpConn* server = a->slots[cs->pair].conn;
+    if (cs->upstream_open && !tcp_peer_closed(server) && cs->gateway == gw) return true;  // reused
+    drop_server(a, cs);
+  }
+  TcpConn* up = nullptr;
+  uint32_t pick = g.round_robin ? a->rr[cs->proxy]++ % g.nb_servers : 0;
+  const ZtnaRealServer& rs = g.servers[pick];
+  cs->gateway = static_cast<uint16_t>(gw);
+  cs->server_ip = rs.ip;
+  cs->server_port = rs.port;
+  int out = a->g->cfg != nullptr ? port_toward(*a->g->cfg, rs.ip) : -1;
+  cs->server_port_index = out < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(out);
+  uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
+  if (src != 0) up = tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kServerCallbacks, a);
   if (up == nullptr) {
     cs->upstream_done = true;
     answer_bad_gateway(a, cs);
-    return;
+    return true;
   }
   ZtnaSlot* ss = slot_of(a, up);
   *ss = ZtnaSlot{};
@@ -248,6 +333,7 @@ void start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   ss->conn = up;
   ss->pair = cs->conn->id;
   cs->pair = up->id;
+  return true;
 }
 
 // Client ciphertext up to the head decision.
@@ -267,15 +353,19 @@ void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
       // only "connection reset"), and the alert is what tells the user why.
       if (!cs->shut) ++a->counters.tls_failed;
       cs->shut = true;
+      charge_user(a, cs);
+      log_refusal(a, cs);
       finish_client(a, cs);
       return;
     case ZtnaConn::State::kClosing:
       if (!cs->shut) ++a->counters.refused;
       cs->shut = true;
+      charge_user(a, cs);
+      log_refusal(a, cs);
       finish_client(a, cs);
       return;
     case ZtnaConn::State::kForward:
-      start_forward(a, cs);
+      if (!start_forward(a, cs)) client_handshake(a, cs);  // refused (no gateway): the kClosing case
       return;
     default:
       flush_down(a, cs);  // handshake messages
@@ -287,7 +377,10 @@ void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
   }
 }
 
-// Client plaintext to the server, through the up staging.
+// Client plaintext to the server, through the up staging: the current
+// request's body only (framed), then nothing more until its response is
+// out; bytes read past the body are the next request's and go back to the
+// ZtnaConn. A tunnel (after 101) relays everything.
 void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   TcpStack* s = a->g->stack;
   tls::Conn& t = cs->zc->tls_conn();
@@ -299,9 +392,25 @@ void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
       cs->wan_out += n;
     }
     cs->up_off = cs->up_len = 0;
-    size_t n = t.read_plaintext(cs->up, kStage);
+    if (cs->req_done && !cs->tunnel) return;
+    // Never more than the ZtnaConn can take back.
+    size_t cap = cs->tunnel ? kStage : std::min(kStage, cs->zc->room());
+    if (cap == 0) return;
+    size_t n = t.read_plaintext(cs->up, cap);
     if (n > 0) {
-      cs->up_len = static_cast<uint32_t>(n);
+      size_t used = n;
+      if (!cs->tunnel) {
+        http::Status st = cs->req_body.feed(std::string_view(reinterpret_cast<const char*>(cs->up), n), &used);
+        if (http::is_error(st)) {  // a body the server could misread: end here
+          cs->upstream_done = true;
+          return;
+        }
+        if (st == http::Status::kDone) {
+          cs->req_done = true;
+          cs->zc->append(cs->up + used, n - used);
+        }
+      }
+      cs->up_len = static_cast<uint32_t>(used);
       continue;
     }
     size_t r = tcp_read(s, cs->conn, a->scratch, kChunk);
@@ -311,30 +420,108 @@ void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   }
 }
 
-// Server bytes to the client through TLS; nothing is read from the server
-// while ciphertext for the client is still waiting.
+// A response head as the client gets it: HTTP/1.1, without the server
+// connection's hop-by-hop fields, with the client connection's own
+// Connection field (close when it ends with this response; Upgrade for a
+// 101). False when TLS failed.
+bool send_head(ZtnaApp* a, ZtnaSlot* cs, const http::ResponseHead& h) {
+  char* out = reinterpret_cast<char*>(a->head_out);
+  size_t used = 0;
+  auto put = [&](std::string_view v) {
+    size_t n = std::min(v.size(), kStage - used);  // a head fits: kStage > kMaxHeadBytes
+    std::memcpy(out + used, v.data(), n);
+    used += n;
+  };
+  char line[32];
+  int n = std::snprintf(line, sizeof line, "HTTP/1.1 %u ", h.status);
+  put(std::string_view(line, static_cast<size_t>(n)));
+  put(h.reason);
+  put("\r\n");
+  for (size_t i = 0; i < h.fields.count; ++i) {
+    const http::Header& f = h.fields.headers[i];
+    bool upgrade = strncasecmp(f.name.data(), "Upgrade", f.name.size()) == 0 && f.name.size() == 7;
+    if (hop_by_hop(f.name) && !(upgrade && h.switching_protocols)) continue;
+    put(f.name);
+    put(": ");
+    put(f.value);
+    put("\r\n");
+  }
+  if (h.switching_protocols) {
+    put("Connection: Upgrade\r\n");
+  } else if (h.status >= 200) {
+    // A body delimited by the server's close can only end the client's
+    // connection too.
+    if (h.framing == http::BodyFraming::kUntilClose) cs->keep_client = false;
+    if (!cs->keep_client) put("Connection: close\r\n");
+    else if (cs->client_http10) put("Connection: keep-alive\r\n");
+  }
+  put("\r\n");
+  return cs->zc->tls_conn().write_plaintext(a->head_out, used) == used;
+}
+
+// Server bytes to the client through TLS, framed: heads rewritten
+// (send_head), bodies as they are; the response's end ends the request (a
+// close-delimited one ends with the server's close). Nothing is read from
+// the server while ciphertext for the client is still waiting.
 void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   TcpStack* s = a->g->stack;
   tls::Conn& t = cs->zc->tls_conn();
   for (;;) {
     if (!flush_down(a, cs)) return;
-    if (server == nullptr) return;
+    if (server == nullptr || (cs->resp_done && !cs->tunnel)) return;
     size_t n = tcp_read(s, server, a->scratch, kChunk);
     if (n == 0) break;
-    cs->response_bytes += n;
     cs->wan_in += n;
-    if (t.write_plaintext(a->scratch, n) != n) {  // TLS failed under us
-      cs->upstream_done = true;
+    if (cs->tunnel) {
+      cs->response_bytes += n;
+      if (t.write_plaintext(a->scratch, n) != n) cs->upstream_done = true;
+      if (cs->upstream_done) return;
+      continue;
+    }
+    size_t off = 0;
+    for (;;) {
+      size_t used = 0;
+      std::string_view rest(reinterpret_cast<const char*>(a->scratch) + off, n - off);
+      http::Status st = cs->resp.feed(rest, &used);
+      if (http::is_error(st)) {  // a response that cannot be framed: no keep-alive over it
+        if (cs->response_bytes == 0) answer_bad_gateway(a, cs);
+        cs->upstream_done = true;
+        return;
+      }
+      bool ok = true;
+      if (st == http::Status::kData) {
+        ok = send_head(a, cs, cs->resp.head());
+      } else if (used > 0) {
+        ok = t.write_plaintext(a->scratch + off, used) == used;
+      }
+      cs->response_bytes += used;
+      off += used;
+      if (!ok) {  // TLS failed under us
+        cs->upstream_done = true;
+        return;
+      }
+      if (st == http::Status::kData) continue;
+      if (st == http::Status::kDone) {
+        cs->resp_done = true;
+        if (cs->resp.head().switching_protocols) {
+          cs->tunnel = true;  // what came with the 101 is the tunnel's
+          if (off < n && t.write_plaintext(a->scratch + off, n - off) != n - off) cs->upstream_done = true;
+          off = n;
+        }
+      }
+      break;
+    }
+    if (cs->resp_done && !cs->tunnel) {
+      // Bytes after a complete response were never asked for: no reuse.
+      if (off < n) drop_server(a, cs);
       return;
     }
   }
   if (tcp_peer_closed(server)) {
-    cs->upstream_done = true;
-    ZtnaSlot* ss = slot_of(a, server);
-    ss->pair = kTcpNil;
-    cs->pair = kTcpNil;
-    ss->role = Role::kFree;
-    tcp_close(s, server);  // its on_closed finds the slot free
+    // Close-delimited or a tunnel: the end. Cut short: the client cannot
+    // tell a whole response, so its connection ends too.
+    if (!cs->resp_done || cs->tunnel) cs->upstream_done = true;
+    drop_server(a, cs);
   }
 }
 
@@ -342,6 +529,10 @@ void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
 // idle-timeout, a fresh expiry: traffic keeps a login alive.
 void charge_user(ZtnaApp* a, ZtnaSlot* cs) {
   if (cs->role != Role::kClient || (cs->lan_in | cs->lan_out | cs->wan_in | cs->wan_out) == 0) return;
+  cs->log_lan_in += cs->lan_in;
+  cs->log_lan_out += cs->lan_out;
+  cs->log_wan_in += cs->wan_in;
+  cs->log_wan_out += cs->wan_out;
   UserEntry* e = a->users.lookup(cs->src, now_ms(a));
   if (e != nullptr) {
     e->lan_bytes_in += cs->lan_in;
@@ -353,6 +544,78 @@ void charge_user(ZtnaApp* a, ZtnaSlot* cs) {
   cs->lan_in = cs->lan_out = cs->wan_in = cs->wan_out = 0;
 }
 
+void copy_field(char* out, std::size_t cap, const char* in) {
+  std::size_t n = strnlen(in, cap - 1);
+  std::memcpy(out, in, n);
+  out[n] = '\0';
+}
+
+// One ZTNA traffic log record for the client connection cs: the end of an
+// allowed connection (accept) or a refusal (deny, with its reason).
+void log_conn(ZtnaApp* a, ZtnaSlot* cs, TrafficLogAction action) {
+  const ZtnaProxyRuntime& p = cs->rt->proxies[cs->proxy];
+  const ZtnaConn& zc = *cs->zc;
+  TrafficLogRecord r{};
+  r.start_ms = cs->start_ms;
+  r.end_ms = now_ms(a);
+  r.src_ip_be = rte_cpu_to_be_32(cs->src);
+  r.src_port = cs->src_port;
+  // Before a real server is chosen the destination is the VIP.
+  bool to_server = cs->server_ip != 0;
+  r.dst_ip_be = rte_cpu_to_be_32(to_server ? cs->server_ip : p.ip);
+  r.dst_port = to_server ? cs->server_port : p.port;
+  r.src_port_index = cs->in_port;
+  r.dst_port_index = to_server ? cs->server_port_index : cs->in_port;
+  r.proto = 6;
+  r.session_id = cs->serial;
+  // The end of a connection: the policy of its last request (the ZtnaConn
+  // may be between requests); a refusal: the deciding one.
+  r.policy_id = action == TrafficLogAction::kAccept ? cs->log_policy_id : zc.decision().policy_id;
+  r.action = action;
+  r.sent_bytes = cs->log_lan_in;
+  r.rcvd_bytes = cs->log_wan_in;
+  TrafficLogZtna& z = r.ztna;
+  z.lan_in = cs->log_lan_in;
+  z.lan_out = cs->log_lan_out;
+  z.wan_in = cs->log_wan_in;
+  z.wan_out = cs->log_wan_out;
+  z.proxy_index = cs->proxy;
+  z.gateway_index = cs->gateway;
+  z.reason = action == TrafficLogAction::kDeny ? zc.deny_reason() : ZtnaDenyReason::kNone;
+  z.http_status = zc.refused_with();
+  z.verify_error = static_cast<int32_t>(zc.tls().client_cert().verify_error);
+  copy_field(z.user, sizeof z.user, zc.user());
+  copy_field(z.detail, sizeof z.detail, zc.deny_detail());
+  const tls::DeviceIdentity& id = zc.tls().client_cert().identity;
+  copy_field(z.device_id, sizeof z.device_id, id.device_id);
+  std::size_t used = 0;
+  for (std::size_t i = 0; i < id.tag_count && i < tls::kMaxTags; ++i) {
+    std::size_t n = strnlen(id.tags[i], tls::kMaxTagBytes);
+    if (used + (i > 0) + n > kZtnaLogTagsMax) break;  // cut at a whole tag
+    if (i > 0) z.tags[used++] = '/';
+    std::memcpy(z.tags + used, id.tags[i], n);
+    used += n;
+  }
+  z.tags[used] = '\0';
+  log_ztna(a->g->w, r);
+}
+
+// A refusal is logged once, when the proxy's log-blocked-traffic says so,
+// or, for a deny policy, when that policy logs (logtraffic all), as the
+// firewall logs its deny policies.
+void log_refusal(ZtnaApp* a, ZtnaSlot* cs) {
+  if (cs->logged) return;
+  cs->logged = true;
+  ZtnaDenyReason why = cs->zc->deny_reason();
+  if (why == ZtnaDenyReason::kNone) return;
+  bool on = cs->rt->proxies[cs->proxy].log_blocked;
+  if (why == ZtnaDenyReason::kPolicyDeny) {
+    int i = cs->zc->decision().policy_index;
+    on = i >= 0 && cs->rt->policies.policies[i].log_traffic;
+  }
+  if (on) log_conn(a, cs, TrafficLogAction::kDeny);
+}
+
 void pump_steps(ZtnaApp* a, ZtnaSlot* cs);
 
 void pump(ZtnaApp* a, ZtnaSlot* cs) {
@@ -360,22 +623,50 @@ void pump(ZtnaApp* a, ZtnaSlot* cs) {
   charge_user(a, cs);  // a slot closed meanwhile was zeroed: nothing to charge
 }
 
-void pump_steps(ZtnaApp* a, ZtnaSlot* cs) {
-  if (cs->closed) return;
-  if (!cs->forwarding) {
-    client_handshake(a, cs);
-    if (!cs->forwarding || cs->closed) return;
+// A response is out: the next request on the connection, or its end.
+// True when the next request is being forwarded already.
+bool next_request(ZtnaApp* a, ZtnaSlot* cs) {
+  cs->forwarding = false;
+  if (cs->pair != kTcpNil && !cs->resp.head().keep_alive) drop_server(a, cs);
+  if (!cs->keep_client || !cs->req_done) {
+    cs->upstream_done = true;  // the connection ends with this response
+    return false;
   }
-  TcpConn* server = cs->pair != kTcpNil ? a->slots[cs->pair].conn : nullptr;
-  if (server != nullptr && cs->upstream_open) relay_up(a, cs, server);
-  if (!cs->upstream_done) relay_down(a, cs, cs->upstream_open ? server : nullptr);
-  if (cs->upstream_done) {
-    if (!cs->shut) {
-      cs->shut = true;
-      ++a->counters.completed;
-      cs->zc->tls_conn().shutdown();
+  cs->head_deadline_ms = now_ms(a) + kHeadTimeoutMs;  // keep-alive idle limit
+  ZtnaConn::State st = cs->zc->next_request(now_ms(a));
+  // Not forwarded (waiting, or refused): the head path at the loop's top.
+  return st == ZtnaConn::State::kForward && start_forward(a, cs);
+}
+
+void pump_steps(ZtnaApp* a, ZtnaSlot* cs) {
+  // Pipelined requests are served in turn; the bound only keeps one pump
+  // from running long (the next event picks up where this one stopped).
+  for (unsigned round = 0; round < kPipelineRounds; ++round) {
+    if (cs->closed) return;
+    if (!cs->forwarding && !cs->upstream_done) {
+      client_handshake(a, cs);
+      if (!cs->forwarding || cs->closed) return;
     }
-    finish_client(a, cs);
+    TcpConn* server = cs->pair != kTcpNil ? a->slots[cs->pair].conn : nullptr;
+    bool was_tunnel = cs->tunnel;
+    if (!cs->upstream_done && server != nullptr && cs->upstream_open) relay_up(a, cs, server);
+    if (!cs->upstream_done) relay_down(a, cs, cs->upstream_open ? server : nullptr);
+    if (cs->tunnel && !was_tunnel && !cs->upstream_done) continue;  // the client's side of the tunnel
+    if (cs->upstream_done) {
+      if (!flush_down(a, cs)) return;
+      if (!cs->shut) {
+        cs->shut = true;
+        ++a->counters.completed;
+        cs->zc->tls_conn().shutdown();
+      }
+      finish_client(a, cs);
+      return;
+    }
+    if (!cs->resp_done || cs->tunnel) return;
+    if (!flush_down(a, cs)) return;  // the response leaves before the next is read
+    // The next request: forwarded already, or the head path at the top of
+    // the loop reads it (or its refusal), or the connection ends.
+    next_request(a, cs);
   }
 }
 
@@ -388,6 +679,10 @@ void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* cs = slot_of(a, c);
   charge_user(a, cs);
+  if (cs->proxied && cs->zc != nullptr) {
+    int i = cs->log_policy;
+    if (i >= 0 && cs->rt->policies.policies[i].log_traffic) log_conn(a, cs, TrafficLogAction::kAccept);
+  }
   if (cs->pair != kTcpNil) {
     ZtnaSlot* ss = &a->slots[cs->pair];
     TcpConn* server = ss->conn;
@@ -417,7 +712,13 @@ void on_server_event(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* ss = slot_of(a, c);
   if (ss->role != Role::kServer || ss->pair == kTcpNil) return;
-  pump(a, &a->slots[ss->pair]);
+  ZtnaSlot* cs = &a->slots[ss->pair];
+  // A kept-alive server connection that closes between requests just goes.
+  if (!cs->forwarding && tcp_peer_closed(c)) {
+    drop_server(a, cs);
+    return;
+  }
+  pump(a, cs);
 }
 
 void on_server_closed(void* app, TcpConn* c, TcpCloseReason) {
@@ -431,7 +732,9 @@ void on_server_closed(void* app, TcpConn* c, TcpCloseReason) {
   *ss = ZtnaSlot{};
   ss->pair = kTcpNil;
   cs->pair = kTcpNil;
-  if (cs->upstream_done) return;
+  cs->upstream_open = false;
+  // Between requests (kept alive): the next request opens another.
+  if (cs->upstream_done || !cs->forwarding || cs->resp_done) return;
   cs->upstream_done = true;
   // Reset or never reached before a byte of answer: the client gets a 502.
   if (cs->response_bytes == 0) answer_bad_gateway(a, cs);
@@ -469,6 +772,11 @@ bool accept_client(void* ctx, TcpConn* c) {
   cs->proxy = lc->proxy;
   cs->pair = kTcpNil;
   cs->src = st.remote_ip;
+  cs->src_port = st.remote_port;
+  cs->in_port = in_port < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(in_port);
+  cs->start_ms = now_ms(a);
+  cs->serial = ++a->serial * kMaxWorkers + a->g->w->index;
+  cs->gateway = kZtnaNoGateway;
   cs->head_deadline_ms = now_ms(a) + kHeadTimeoutMs;
   rt->refs.fetch_add(1, std::memory_order_relaxed);
   ++a->counters.accepted;

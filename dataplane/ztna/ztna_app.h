@@ -3,9 +3,10 @@
 // data port), one ZtnaConn per accepted connection from a per-worker pool,
 // and, once ZtnaConn says kForward, a plain TCP connection from this worker
 // (tcp_glue_connect) to a real server of the proxy's api-gateway with the
-// request relayed up and the response relayed back through TLS. One request
-// per connection: the head sent upstream says Connection: close and the
-// client connection closes when the server's does (docs/ztna.md).
+// request relayed up and the response relayed back through TLS. HTTP/1.1
+// keep-alive: each response is framed (http::ResponseFramer), then the
+// client's next request is decided again and sent over the same server
+// connection while the server keeps it (docs/ztna.md).
 //
 // ZtnaRuntime is what the control side builds for a config generation
 // (controlplane/daemon/ztna_snapshot.h): the policy pools, the user
@@ -19,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dataplane/policy/url_map.h"
 #include "dataplane/tls/tls.h"
 #include "dataplane/worker/worker_types.h"
 #include "dataplane/ztna/ztna_conn.h"
@@ -28,11 +30,19 @@ namespace tandem::dp {
 
 inline constexpr unsigned kMaxZtnaProxies = 32;  // = bits of ZtnaPolicy::proxy_mask
 inline constexpr unsigned kMaxZtnaRealServers = 16;
+inline constexpr unsigned kMaxZtnaGateways = 16;  // api-gateways per access proxy
 inline constexpr unsigned kZtnaRealmMax = 64;
 
 struct ZtnaRealServer {
   uint32_t ip;  // host order
   uint16_t port;
+};
+
+// One api-gateway: its active real servers.
+struct ZtnaGatewayRuntime {
+  uint16_t nb_servers;
+  bool round_robin;  // ldb-method round-robin; otherwise static (the first)
+  ZtnaRealServer servers[kMaxZtnaRealServers];
 };
 
 // One access proxy as the workers run it.
@@ -41,11 +51,12 @@ struct ZtnaProxyRuntime {
   uint16_t port;
   ZtnaProxyConf conf;  // its pointers lead into the owning ZtnaRuntime
   char realm[kZtnaRealmMax];
-  // The first api-gateway's active real servers (url-map matching is not
-  // built: the first gateway serves every path).
-  uint16_t nb_servers;
-  bool round_robin;  // ldb-method round-robin; otherwise static (the first)
-  ZtnaRealServer servers[kMaxZtnaRealServers];
+  bool log_blocked;  // log-blocked-traffic: log refusals no deny policy decided
+  // api-gateways in table order; url_map gives the first whose url-map
+  // matches a request path (entry id = index here), -1 for none.
+  uint16_t nb_gateways;
+  ZtnaGatewayRuntime gateways[kMaxZtnaGateways];
+  UrlMap url_map;
   tls::ServerContext tls[kMaxWorkers];  // worker i uses tls[i]
 };
 

@@ -1,5 +1,7 @@
 #include "dataplane/ztna/ztna_conn.h"
 
+#include <openssl/x509.h>
+
 #include <cstdio>
 #include <cstring>
 
@@ -26,6 +28,7 @@ uint16_t status_for(http::Status s) {
 const char* reason_of(uint16_t code) {
   switch (code) {
     case 401: return "Unauthorized";
+    case 404: return "Not Found";
     case 403: return "Forbidden";
     case 421: return "Misdirected Request";
     case 431: return "Request Header Fields Too Large";
@@ -33,6 +36,35 @@ const char* reason_of(uint16_t code) {
     case 505: return "HTTP Version Not Supported";
     default: return "Bad Request";
   }
+}
+
+// The sentence of the error page: what was refused and what to do.
+const char* page_text(ZtnaDenyReason why) {
+  switch (why) {
+    case ZtnaDenyReason::kBadRequest:
+      return "The request could not be read.";
+    case ZtnaDenyReason::kSniHostMismatch:
+      return "The Host of the request does not match the server name (SNI) of the TLS "
+             "connection. Connect to this host by its own name.";
+    case ZtnaDenyReason::kNoGatewayMatch:
+      return "No API gateway of this access proxy serves this URL.";
+    case ZtnaDenyReason::kImplicitDeny:
+      return "No ZTNA proxy policy allows this request (implicit deny).";
+    case ZtnaDenyReason::kPolicyDeny:
+      return "A ZTNA proxy policy denies this request.";
+    case ZtnaDenyReason::kBadCredentials:
+      return "The user name or password is not valid.";
+    case ZtnaDenyReason::kNone:
+      return "Authentication is required: log in with your user name and password.";
+    default:
+      return "The connection was refused.";
+  }
+}
+
+void copy_text(char* out, std::size_t cap, std::string_view in) {
+  std::size_t n = in.size() < cap - 1 ? in.size() : cap - 1;
+  std::memcpy(out, in.data(), n);
+  out[n] = '\0';
 }
 
 }  // namespace
@@ -46,6 +78,8 @@ bool ZtnaConn::start(const tls::ServerContext& tls, const ZtnaProxyConf* conf, U
   in_port_ = in_port;
   decision_ = {ZtnaVerdict::kDeny, -1, 0};
   refused_with_ = 0;
+  deny_reason_ = ZtnaDenyReason::kNone;
+  user_[0] = detail_[0] = '\0';
   head_len_ = 0;
   state_ = tls_.start(tls) ? State::kHandshake : State::kFailed;
   return state_ == State::kHandshake;
@@ -58,11 +92,45 @@ ZtnaConn::State ZtnaConn::on_client_bytes(const uint8_t* data, std::size_t len, 
   return state_;
 }
 
+void ZtnaConn::consume_forwarded(std::size_t body_used) {
+  std::size_t from = parser_.head().head_bytes + body_used;
+  if (from > head_len_) from = head_len_;
+  std::memmove(head_, head_ + from, head_len_ - from);
+  head_len_ -= from;
+  parser_.reset();
+}
+
+void ZtnaConn::append(const uint8_t* data, std::size_t len) {
+  if (len > room()) len = room();  // the caller asks room() first
+  std::memcpy(head_ + head_len_, data, len);
+  head_len_ += len;
+}
+
+ZtnaConn::State ZtnaConn::next_request(uint64_t now_ms) {
+  if (state_ != State::kForward) return state_;
+  parser_.reset();
+  decision_ = {ZtnaVerdict::kDeny, -1, 0};
+  state_ = State::kRequestHead;
+  if (head_len_ > 0) {
+    http::Status s = parser_.feed(std::string_view(reinterpret_cast<const char*>(head_), head_len_));
+    if (s == http::Status::kDone) {
+      decide(now_ms);
+      return state_;
+    }
+    if (s != http::Status::kNeedMore) {
+      refuse(status_for(s), ZtnaDenyReason::kBadRequest, http::status_name(s), false);
+      return state_;
+    }
+  }
+  read_head(now_ms);
+  return state_;
+}
+
 void ZtnaConn::read_head(uint64_t now_ms) {
   while (state_ == State::kHandshake || state_ == State::kRequestHead) {
     std::size_t n = tls_.read_plaintext(head_ + head_len_, sizeof head_ - head_len_);
     if (tls_.state() == tls::Conn::State::kFailed) {
-      state_ = State::kFailed;
+      tls_failed();
       return;
     }
     if (tls_.state() == tls::Conn::State::kEstablished) state_ = State::kRequestHead;
@@ -73,15 +141,35 @@ void ZtnaConn::read_head(uint64_t now_ms) {
     if (s == http::Status::kDone) {
       decide(now_ms);
     } else {
-      refuse(status_for(s), http::status_name(s), false);
+      refuse(status_for(s), ZtnaDenyReason::kBadRequest, http::status_name(s), false);
     }
     return;
   }
 }
 
-std::string_view ZtnaConn::authenticate(char* scratch, std::size_t cap) const {
+// The handshake failed: a missing or refused client certificate, or
+// something else OpenSSL names.
+void ZtnaConn::tls_failed() {
+  state_ = State::kFailed;
+  const tls::ClientCertResult& cert = tls_.client_cert();
+  if (cert.status == tls::ClientCertStatus::kFailed) {
+    deny_reason_ = ZtnaDenyReason::kCertVerify;
+    copy_text(detail_, sizeof detail_, X509_verify_cert_error_string(cert.verify_error));
+    return;
+  }
+  std::string_view why = tls_.failure_reason();
+  copy_text(detail_, sizeof detail_, why);
+  deny_reason_ = why.find("certificate") != std::string_view::npos ? ZtnaDenyReason::kNoClientCert
+                                                                    : ZtnaDenyReason::kTlsHandshake;
+}
+
+void ZtnaConn::set_user(std::string_view name) { copy_text(user_, sizeof user_, name); }
+
+std::string_view ZtnaConn::authenticate(char* scratch, std::size_t cap, std::string_view* tried) const {
   std::string_view user, password;
+  *tried = {};
   if (!http::decode_basic_credentials(parser_.head().basic_credentials, scratch, cap, &user, &password)) return {};
+  *tried = user;
   for (unsigned i = 0; i < conf_->users->count && i < kMaxZtnaUsers; ++i) {
     const ZtnaUserCred& u = conf_->users->users[i];
     if (!u.enabled || std::string_view(u.name.text, u.name.len) != user) continue;
@@ -94,7 +182,7 @@ void ZtnaConn::decide(uint64_t now_ms) {
   const http::RequestHead& head = parser_.head();
   // A client may not reach one virtual host through another's TLS session.
   if (!tls_.sni().empty() && !http::host_matches_sni(head.host, tls_.sni())) {
-    refuse(421, "host does not match SNI", false);
+    refuse(421, ZtnaDenyReason::kSniHostMismatch, "", false);
     return;
   }
   const tls::DeviceIdentity& id = tls_.client_cert().identity;
@@ -103,15 +191,26 @@ void ZtnaConn::decide(uint64_t now_ms) {
 
   UserEntry* known = users_->lookup(src_, now_ms);
   char scratch[http::kMaxHeadBytes];
-  std::string_view user = known ? std::string_view(known->name, known->name_len) : authenticate(scratch, sizeof scratch);
+  std::string_view tried;
+  std::string_view user =
+      known ? std::string_view(known->name, known->name_len) : authenticate(scratch, sizeof scratch, &tried);
+  set_user(user);
   ZtnaRequest r{conf_->proxy_index, in_port_, src_, 0, user, tags, id.tag_count};
   decision_ = ztna_policy_match(*conf_->policies, r);
   switch (decision_.verdict) {
     case ZtnaVerdict::kAuthenticate:
-      refuse(401, "authentication required", true);
+      // No credentials: the challenge a browser always gets first, not a
+      // denial. Credentials that did not verify: a denial to log.
+      if (!tried.empty() || !head.basic_credentials.empty()) {
+        set_user(tried);
+        refuse(401, ZtnaDenyReason::kBadCredentials, "", true);
+      } else {
+        refuse(401, ZtnaDenyReason::kNone, "", true);
+      }
       return;
     case ZtnaVerdict::kDeny:
-      refuse(403, "denied by policy", false);
+      refuse(403, decision_.policy_index < 0 ? ZtnaDenyReason::kImplicitDeny : ZtnaDenyReason::kPolicyDeny, "",
+             false);
       return;
     case ZtnaVerdict::kAllow:
       break;
@@ -126,10 +225,16 @@ void ZtnaConn::decide(uint64_t now_ms) {
   state_ = State::kForward;
 }
 
-void ZtnaConn::refuse(uint16_t code, const char* detail, bool challenge) {
-  char response[512];
-  char body[160];
-  int body_len = std::snprintf(body, sizeof body, "%u %s: %s\n", code, reason_of(code), detail);
+void ZtnaConn::refuse(uint16_t code, ZtnaDenyReason why, const char* detail, bool challenge) {
+  // A page a person can read: the status, what was refused and why.
+  char body[640];
+  int body_len = std::snprintf(body, sizeof body,
+                               "<!DOCTYPE html>\n<html><head><title>%u %s</title></head>\n"
+                               "<body><h1>%u %s</h1>\n<p>%s</p>\n%s%s%s<hr><p>ZTNA access proxy %s</p>"
+                               "</body></html>\n",
+                               code, reason_of(code), code, reason_of(code), page_text(why),
+                               *detail ? "<p>" : "", detail, *detail ? "</p>\n" : "",
+                               conf_->realm ? conf_->realm : "");
   if (body_len < 0) body_len = 0;
   if (static_cast<std::size_t>(body_len) >= sizeof body) body_len = sizeof body - 1;
   char challenge_line[128] = "";
@@ -137,16 +242,19 @@ void ZtnaConn::refuse(uint16_t code, const char* detail, bool challenge) {
     std::snprintf(challenge_line, sizeof challenge_line, "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
                   conf_->realm ? conf_->realm : "ZTNA");
   }
+  char response[1024];
   int n = std::snprintf(response, sizeof response,
-                        "HTTP/1.1 %u %s\r\n%sContent-Type: text/plain\r\nContent-Length: %d\r\n"
-                        "Connection: close\r\n\r\n%s",
-                        code, reason_of(code), challenge_line, body_len, body);
+                        "HTTP/1.1 %u %s\r\n%sContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n"
+                        "Connection: close\r\n\r\n%.*s",
+                        code, reason_of(code), challenge_line, body_len, body_len, body);
   if (n > 0) {
     std::size_t len = static_cast<std::size_t>(n) < sizeof response ? static_cast<std::size_t>(n) : sizeof response - 1;
     tls_.write_plaintext(reinterpret_cast<const uint8_t*>(response), len);
   }
   tls_.shutdown();
   refused_with_ = code;
+  deny_reason_ = why;
+  copy_text(detail_, sizeof detail_, detail);
   state_ = State::kClosing;
 }
 

@@ -3,11 +3,12 @@
 // the HTTP/1.1 request head (http::RequestParser), Host against SNI, the
 // user table (a known source is not asked again), Basic authentication
 // against `config user local`, and the proxy-policy decision. Refusals are
-// answered here (400/421/431/505, 401 with a Basic challenge, 403) and
-// close the connection; an allowed request ends in kForward with the head
-// and the deciding policy, for the relay to the real server (not built
-// yet). Pure over memory: the worker's TCP stack feeds it ciphertext and
-// sends what it pulls out.
+// answered here with an HTML page naming the reason (400/421/431/505, 401
+// with a Basic challenge, 403) and close the connection; deny_reason()
+// tells the traffic log why. An allowed request ends in kForward with the
+// head and the deciding policy, for the relay to the real server
+// (ztna_app.cc). Pure over memory: the worker's TCP stack feeds it
+// ciphertext and sends what it pulls out.
 //
 // A login verifies PBKDF2 (about 2.5 ms at the default iterations) on the
 // calling thread; once per source address per auth-timeout, but a stall on
@@ -18,6 +19,7 @@
 #include <cstdint>
 
 #include "dataplane/http/http.h"
+#include "dataplane/log/log_types.h"
 #include "dataplane/tls/tls.h"
 #include "dataplane/user/user_table.h"
 #include "dataplane/ztna/ztna_policy.h"
@@ -59,6 +61,15 @@ class ZtnaConn {
   ZtnaDecision decision() const { return decision_; }
   // The status line code of the refusal sent (0 when none).
   uint16_t refused_with() const { return refused_with_; }
+  // Why the connection was refused (kClosing, kFailed); kNone for a plain
+  // 401 challenge (no credentials sent: not a denial) and a client that
+  // went away.
+  ZtnaDenyReason deny_reason() const { return deny_reason_; }
+  // The user the request runs as (a known source or a good login), or for
+  // kBadCredentials the name that was tried; "" when none.
+  const char* user() const { return user_; }
+  // OpenSSL's reason of a TLS failure, or the X509 error text; "" else.
+  const char* deny_detail() const { return detail_; }
   const tls::Conn& tls() const { return tls_; }
   // The relay moves application data through the same TLS connection.
   tls::Conn& tls_conn() { return tls_; }
@@ -68,12 +79,33 @@ class ZtnaConn {
   // Bytes of the request head buffer: the head, then body bytes read with it.
   std::size_t buffered() const { return head_len_; }
 
+  // Keep-alive (ztna_app.cc). In kForward, the body bytes read with the
+  // head; consume_forwarded(n) drops the head and n of them once the relay
+  // has copied them, keeping what follows: the start of a pipelined next
+  // request. request() is invalid after it.
+  std::string_view body_bytes() const {
+    return {reinterpret_cast<const char*>(head_) + parser_.head().head_bytes, head_len_ - parser_.head().head_bytes};
+  }
+  void consume_forwarded(std::size_t body_used);
+  // Plaintext the relay read past the current request's body; room() bytes fit.
+  std::size_t room() const { return sizeof head_ - head_len_; }
+  void append(const uint8_t* data, std::size_t len);
+  // The next request on the connection (the response to the last one is
+  // out): parses what is buffered, reads on from TLS, and decides again
+  // (a source with a user entry is not asked again).
+  State next_request(uint64_t now_ms);
+  // kForward, but no api-gateway's url-map matches the path: 404, kClosing.
+  void refuse_no_gateway() { refuse(404, ZtnaDenyReason::kNoGatewayMatch, "", false); }
+
  private:
   void read_head(uint64_t now_ms);
   void decide(uint64_t now_ms);
-  void refuse(uint16_t code, const char* reason, bool challenge);
-  // The user named by valid Basic credentials of the request, or empty.
-  std::string_view authenticate(char* scratch, std::size_t cap) const;
+  void refuse(uint16_t code, ZtnaDenyReason why, const char* detail, bool challenge);
+  void tls_failed();
+  void set_user(std::string_view name);
+  // The user named by valid Basic credentials of the request, or empty;
+  // *tried is the name the credentials gave (empty when none decode).
+  std::string_view authenticate(char* scratch, std::size_t cap, std::string_view* tried) const;
 
   tls::Conn tls_;
   http::RequestParser parser_;
@@ -83,6 +115,9 @@ class ZtnaConn {
   State state_ = State::kFailed;
   ZtnaDecision decision_{ZtnaVerdict::kDeny, -1, 0};
   uint16_t refused_with_ = 0;
+  ZtnaDenyReason deny_reason_ = ZtnaDenyReason::kNone;
+  char user_[kZtnaLogNameMax + 1] = {};
+  char detail_[kZtnaLogDetailMax + 1] = {};
   std::size_t head_len_ = 0;
   uint8_t head_[http::kMaxHeadBytes];
 };

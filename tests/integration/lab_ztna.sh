@@ -69,11 +69,52 @@ config firewall access-proxy
         end
     next
 end
+config firewall vip
+    edit "ztna-vip-echo"
+        set type access-proxy
+        set extip 10.1.100.1
+        set extintf "port2"
+        set extport 8443
+        set ssl-certificate "ztna-server"
+    next
+end
+config firewall access-proxy
+    edit "ztna-echo"
+        set vip "ztna-vip-echo"
+        set client-cert enable
+        set empty-cert-action block
+        set client-cert-ca "ems-ca"
+        config api-gateway
+            edit 1
+                set url-map "/*.bin"
+                set url-map-type wildcard
+                set service http
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 80
+                    next
+                end
+            next
+            edit 2
+                set url-map "^/(one|chunked|three|upload|after-post|p[0-9]|ws)"
+                set url-map-type regex
+                set service http
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 8081
+                    next
+                end
+            next
+        end
+    next
+end
 config firewall proxy-policy
     edit 1
         set name "ztna-web"
         set proxy access-proxy
-        set access-proxy "ztna-proxy"
+        set access-proxy "ztna-proxy" "ztna-echo"
         set srcintf "port2"
         set srcaddr "lan"
         set users "localuser1"
@@ -172,6 +213,201 @@ print(int(time.time() - t))' 2>&1)
 code=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -H "Host: other.example.com" \
   -o /dev/null -w '%{http_code}' "$URL" 2>&1)
 contains "Host not the SNI: 421" "$code" "421"
+
+# --- ZTNA traffic logs (docs/logs.md): every case above once more, each
+# with its line in node A's traffic log. Only lines written after this
+# point count.
+log_mark=$(wc -l <"$NODE_A_TRAFFIC_LOG" 2>/dev/null || echo 0)
+new_ztna_logs() { tail -n +"$((log_mark + 1))" "$NODE_A_TRAFFIC_LOG" 2>/dev/null | grep 'subtype="ztna"'; }
+ztna_log() {  # description grep-pattern...: waits up to 3 s for a new line matching all
+  local d=$1 line="" _; shift
+  for _ in $(seq 1 30); do
+    line=$(new_ztna_logs | { l=$(cat); for p in "$@"; do l=$(grep -F -- "$p" <<<"$l"); done; head -1 <<<"$l"; })
+    [ -n "$line" ] && break
+    sleep 0.1
+  done
+  if [ -n "$line" ]; then ok "log: $d"; else not_ok "log: $d (no new line with: $*)"; new_ztna_logs | tail -5 | sed 's/^/    /'; fi
+  ZTNA_LINE=$line
+}
+ctl diagnose wad user clear >/dev/null 2>&1
+client "${CURL[@]}" -u localuser1:s3cret -o /dev/null "$URL" >/dev/null 2>&1
+ztna_log "no client certificate" 'action="deny"' 'reason="no client certificate"' 'policytype="proxy-policy"' \
+  'accessproxy="ztna-proxy"' "srcip=$CLIENT_IP"
+client "${CURL[@]}" -u localuser1:s3cret -o /dev/null --cert "$CERTS/stranger.pem" --key "$CERTS/stranger.key" "$URL" >/dev/null 2>&1
+ztna_log "a certificate of an unknown CA" 'action="deny"' 'reason="certificate verify failed: unable to get local issuer certificate'
+client "${CURL[@]}" -u localuser1:s3cret -o /dev/null --cert "$CERTS/revoked.pem" --key "$CERTS/revoked.key" "$URL" >/dev/null 2>&1
+ztna_log "a revoked certificate" 'action="deny"' 'reason="certificate verify failed: certificate revoked'
+page=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:wrong "$URL" 2>&1)
+contains "wrong password: the page says so" "$page" "The user name or password is not valid."
+ztna_log "wrong password" 'action="deny"' 'reason="bad credentials"' 'user="localuser1"' 'policyid=1 ' \
+  'clientdeviceid="device-0001"'
+page=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -H "Host: other.example.com" "$URL" 2>&1)
+contains "Host not the SNI: the page says so" "$page" "does not match the server name (SNI)"
+ztna_log "SNI/Host mismatch" 'action="deny"' 'reason="sni/host mismatch"'
+page=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret "$URL" 2>&1)
+contains "login again: the page" "$page" "hello from $SERVER_IP"
+ztna_log "a proxied request" 'action="accept"' 'user="localuser1"' 'policyid=1 ' 'policyname="ztna-web"' \
+  "dstip=$SERVER_IP dstport=80" 'gatewayid=1 ' 'vip="ztna-vip"' 'logid="0005000024"' 'srcintf="port2"'
+sed 's/^/    /' <<<"$ZTNA_LINE"
+for f in sentbyte rcvdbyte lanin lanout wanin wanout; do
+  v=$(sed -n "s/.* $f=\([0-9]*\).*/\1/p" <<<"$ZTNA_LINE")
+  [ "${v:-0}" -gt 0 ] && ok "log: $f=$v > 0" || not_ok "log: $f is '${v}'"
+done
+check "execute log filter field subtype ztna" ctl execute log filter field subtype ztna
+shown=$(ctl execute log display 2>&1)
+contains "execute log display, filtered: ZTNA lines" "$shown" 'subtype="ztna"'
+if grep -q 'subtype="forward"' <<<"$shown"; then not_ok "the filter let forward lines through"; else ok "the filter keeps only ZTNA lines"; fi
+check "execute log filter field action deny" ctl execute log filter field action deny
+shown=$(ctl execute log display 2>&1)
+contains "subtype ztna + action deny: the SNI/Host denial" "$shown" 'reason="sni/host mismatch"'
+if grep -q 'action="accept"' <<<"$shown"; then not_ok "action deny filter shows accepts"; else ok "action deny filter shows no accepts"; fi
+check "execute log filter reset" ctl execute log filter reset
+# --- end of ZTNA traffic logs
+
+# --- HTTP/1.1 keep-alive through the proxy. Port 443's real server is
+# python's http.server (HTTP/1.0: it closes after each response, so the
+# proxy opens a server connection per request); port 8443 (access proxy
+# ztna-echo) leads to an HTTP/1.1 server started here that keeps its
+# connections, echoes what it received, and answers 101 to a WebSocket
+# upgrade and then echoes raw bytes.
+cat >"$CERTS/echo.py" <<'PY'
+import hashlib, http.server, socketserver, sys, itertools
+conn_ids = itertools.count(1)
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def setup(self):
+        super().setup(); self.conn_id = next(conn_ids); self.served = 0
+    def reply(self, body, chunked=False):
+        self.served += 1
+        body = body.encode()
+        self.send_response(200)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked"); self.end_headers()
+            for i in range(0, len(body), 7):
+                part = body[i:i + 7]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def do_GET(self):
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            self.send_response(101); self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade"); self.end_headers(); self.wfile.flush()
+            while True:
+                data = self.connection.recv(4096)
+                if not data: break
+                self.connection.sendall(data)
+            self.close_connection = True
+            return
+        self.reply("path=%s conn=%d req=%d\n" % (self.path, self.conn_id, self.served + 1),
+                   chunked=self.path.startswith("/chunked"))
+    def do_POST(self):
+        body = b""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b""): pass
+                    break
+                body += self.rfile.read(size); self.rfile.readline()
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.reply("len=%d sha256=%s conn=%d\n" % (len(body), hashlib.sha256(body).hexdigest(), self.conn_id))
+    def log_message(self, *a): pass
+# socketserver's TCPServer, not HTTPServer, whose bind looks up the
+# host's name (no DNS in the namespace: a long wait).
+class S(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+S((sys.argv[1], 8081), H).serve_forever()
+PY
+ip netns exec "$SERVER_NS" python3 "$CERTS/echo.py" "$SERVER_IP" >"$CERTS/echo.log" 2>&1 &
+ECHO_PID=$!
+trap 'kill $ECHO_PID 2>/dev/null; "$LAB" down >/dev/null 2>&1; rm -rf "$CERTS"' EXIT
+for _ in $(seq 1 50); do
+  ip netns exec "$SERVER_NS" ss -Hltn "sport = :8081" | grep -q . && break
+  sleep 0.1
+done
+ip netns exec "$SERVER_NS" ss -Hltn "sport = :8081" | grep -q . && ok "the echo server listens on $SERVER_IP:8081" \
+  || { not_ok "the echo server did not start"; cat "$CERTS/echo.log"; }
+ECHO_URL=https://app.example.com:8443
+ECHO_CURL=(curl -sS --max-time 20 --resolve app.example.com:8443:10.1.100.1 --cacert "$CERTS/ca.pem"
+  "${WITH_CERT[@]}" -u localuser1:s3cret)
+out=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -w 'connects=%{num_connects}\n' "$URL" "${URL}1m.bin" -o /dev/null -o "$CERTS/ka-1m.bin" 2>&1)
+contains "two URLs on one connection (HTTP/1.0 server): the first connects" "$out" "connects=1"
+contains "two URLs on one connection (HTTP/1.0 server): the second reuses it" "$out" "connects=0"
+check "the second response over the kept connection is the 1 MiB file, byte-identical" cmp "$CERTS/ka-1m.bin" "$LAB_DIR/www/1m.bin"
+out=$(client "${ECHO_CURL[@]}" -w 'connects=%{num_connects}\n' "$ECHO_URL/one" "$ECHO_URL/chunked-two" "$ECHO_URL/three" 2>&1)
+contains "keep-alive: page one" "$out" "path=/one conn="
+contains "keep-alive: a chunked response, whole" "$out" "path=/chunked-two conn="
+contains "keep-alive: after the chunked one, page three" "$out" "path=/three conn="
+[ "$(grep -c 'connects=0' <<<"$out")" -eq 2 ] && ok "three URLs, one client connection" \
+  || not_ok "three URLs did not share one connection: $out"
+conns=$(grep -o 'conn=[0-9]*' <<<"$out" | sort -u | wc -l)
+[ "$conns" -eq 1 ] && grep -q 'req=3' <<<"$out" && ok "the proxy kept one server connection for all three requests" \
+  || not_ok "server connections used: $conns ($out)"
+head -c 300000 /dev/urandom >"$CERTS/upload.bin"
+want=$(sha256sum "$CERTS/upload.bin" | cut -d' ' -f1)
+out=$(client "${ECHO_CURL[@]}" -H 'Transfer-Encoding: chunked' --data-binary @"$CERTS/upload.bin" "$ECHO_URL/upload" \
+  -H 'Content-Type: application/octet-stream' 2>&1)
+contains "a chunked 300 kB upload reaches the server whole" "$out" "len=300000 sha256=$want"
+out=$(client "${ECHO_CURL[@]}" --data-binary @"$CERTS/upload.bin" -H 'Content-Type: application/octet-stream' \
+  "$ECHO_URL/upload" --next "${ECHO_CURL[@]:1}" -w 'connects=%{num_connects}\n' "$ECHO_URL/after-post" 2>&1)
+contains "a Content-Length upload, then a GET on the same connection" "$out" "len=300000 sha256=$want"
+contains "the GET after the upload" "$out" "path=/after-post"
+contains "the GET after the upload reused the connection" "$out" "connects=0"
+# Pipelining: three requests in one TLS write, answered in order.
+out=$(client python3 - "$CERTS" <<'PY' 2>&1
+import base64, socket, ssl, sys
+d = sys.argv[1]
+ctx = ssl.create_default_context(cafile=d + "/ca.pem")
+ctx.load_cert_chain(d + "/client.pem", d + "/client.key")
+s = ctx.wrap_socket(socket.create_connection(("10.1.100.1", 8443), timeout=10), server_hostname="app.example.com")
+auth = base64.b64encode(b"localuser1:s3cret").decode()
+req = "".join("GET /p%d HTTP/1.1\r\nHost: app.example.com\r\nAuthorization: Basic %s\r\n\r\n" % (i, auth) for i in (1, 2, 3))
+s.sendall(req.encode())
+got = b""
+while got.count(b"path=") < 3:
+    data = s.recv(65536)
+    if not data: break
+    got += data
+print(" ".join(l.split()[0] for l in got.decode().splitlines() if l.startswith("path=")))
+# WebSocket: the upgrade, then bytes both ways.
+w = ctx.wrap_socket(socket.create_connection(("10.1.100.1", 8443), timeout=10), server_hostname="app.example.com")
+w.sendall(("GET /ws HTTP/1.1\r\nHost: app.example.com\r\nAuthorization: Basic %s\r\nConnection: Upgrade\r\n"
+           "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n" % auth).encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    data = w.recv(4096)
+    if not data: break
+    head += data
+print("ws-status", head.split(b"\r\n")[0].decode())
+rest = head.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in head else b""
+w.sendall(b"\x81\x04ping-through-the-tunnel")
+echo = rest
+while len(echo) < 25:
+    data = w.recv(4096)
+    if not data: break
+    echo += data
+print("ws-echo", echo.decode(errors="replace"))
+PY
+)
+contains "three pipelined requests answered in order" "$out" "path=/p1 path=/p2 path=/p3"
+contains "WebSocket: 101 through the proxy" "$out" "ws-status HTTP/1.1 101"
+contains "WebSocket: bytes both ways after the 101" "$out" "ping-through-the-tunnel"
+# url-map: ztna-echo's gateway 1 takes /*.bin (wildcard) to the port 80
+# server, gateway 2 a regex of paths to the echo server; anything else
+# matches no gateway: 404 and a deny log.
+client "${ECHO_CURL[@]}" -o "$CERTS/gw-1m.bin" "$ECHO_URL/1m.bin"
+check "url-map wildcard: /1m.bin from gateway 1 (port 80)" cmp "$CERTS/gw-1m.bin" "$LAB_DIR/www/1m.bin"
+out=$(client "${ECHO_CURL[@]}" -w '\ncode=%{http_code}\n' "$ECHO_URL/1m.bin" -o /dev/null "$ECHO_URL/one" 2>&1)
+contains "url-map regex: /one from gateway 2 (echo), on the same client connection" "$out" "path=/one conn="
+out=$(client "${ECHO_CURL[@]}" -w '\ncode=%{http_code}\n' "$ECHO_URL/nothing-here" 2>&1)
+contains "no gateway match: 404" "$out" "code=404"
+contains "no gateway match: the page says so" "$out" "No API gateway of this access proxy serves this URL."
+ztna_log "no gateway match" 'action="deny"' 'reason="no gateway match"' 'accessproxy="ztna-echo"' 'user="localuser1"'
+ztna_log "a request through gateway 2" 'action="accept"' 'accessproxy="ztna-echo"' 'gatewayid=2 ' 'dstport=8081'
+# --- end of keep-alive and url-map
 
 # The login reached node B over the sync stream (session pickup).
 users=$("$TANDEMCTL" -s "$NODE_B_SOCK" diagnose wad user list 2>&1)

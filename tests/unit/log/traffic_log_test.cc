@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -79,6 +80,89 @@ TEST_F(TrafficLog, ForwardCloseReadsLikeFortiOs) {
             "dstintfrole=\"wan\" sessionid=268435498 proto=6 action=\"close\" policyid=1 "
             "policytype=\"policy\" policyname=\"lan-to-servers\" service=\"HTTP\" "
             "trandisp=\"noop\" duration=12 sentbyte=2093 rcvdbyte=5753 sentpkt=9 rcvdpkt=8");
+}
+
+// The reference's ZTNA line (FortiGate ZTNA in HA), with Tandem's fields.
+dp::TrafficLogRecord ztna_accept() {
+  dp::TrafficLogRecord r{};
+  r.subtype = dp::TrafficLogSubtype::kZtna;
+  r.action = dp::TrafficLogAction::kAccept;
+  r.src_ip_be = be("10.1.100.22");
+  r.dst_ip_be = be("172.16.200.209");
+  r.src_port = 45826;
+  r.dst_port = 443;
+  r.proto = 6;
+  r.start_ms = 1'000;
+  r.end_ms = 6'200;
+  r.session_id = 4786;
+  r.policy_id = 1;
+  r.src_port_index = 1;
+  r.dst_port_index = 0;
+  r.sent_bytes = 1511;
+  r.rcvd_bytes = 2024;
+  dp::TrafficLogZtna& z = r.ztna;
+  z.lan_in = 1511;
+  z.lan_out = 1075;
+  z.wan_in = 2024;
+  z.wan_out = 1325;
+  z.proxy_index = 0;
+  z.gateway_index = 0;
+  std::strcpy(z.user, "localuser1");
+  std::strcpy(z.device_id, "device-0001");
+  std::strcpy(z.tags, "managed/corp");
+  return r;
+}
+
+TrafficLogNames ztna_names() {
+  TrafficLogNames n = names();
+  n.proxy_policy_names[1] = "ztna";
+  n.access_proxies.push_back({"ztna-proxy", "ztna-vip", {7}});
+  return n;
+}
+
+TEST_F(TrafficLog, ZtnaAcceptReadsLikeFortiOs) {
+  EXPECT_EQ(format_traffic_log(ztna_accept(), ztna_names(), kEndNs),
+            "date=2022-03-23 time=11:49:57 eventtime=1648036197548444970 tz=\"+0000\" "
+            "logid=\"0005000024\" type=\"traffic\" subtype=\"ztna\" level=\"notice\" vd=\"root\" "
+            "srcip=10.1.100.22 srcport=45826 srcintf=\"port2\" srcintfrole=\"undefined\" "
+            "dstip=172.16.200.209 dstport=443 dstintf=\"port1\" dstintfrole=\"wan\" sessionid=4786 "
+            "service=\"HTTPS\" proto=6 action=\"accept\" policyid=1 policytype=\"proxy-policy\" "
+            "policyname=\"ztna\" duration=5 user=\"localuser1\" gatewayid=7 vip=\"ztna-vip\" "
+            "accessproxy=\"ztna-proxy\" clientdeviceid=\"device-0001\" clientdevicetags=\"managed/corp\" "
+            "wanin=2024 rcvdbyte=2024 wanout=1325 lanin=1511 sentbyte=1511 lanout=1075");
+}
+
+TEST_F(TrafficLog, ZtnaDenyNamesItsReason) {
+  dp::TrafficLogRecord r = ztna_accept();
+  r.action = dp::TrafficLogAction::kDeny;
+  r.policy_id = 0;
+  r.ztna.gateway_index = dp::kZtnaNoGateway;
+  r.ztna.reason = dp::ZtnaDenyReason::kCertVerify;
+  r.ztna.verify_error = 23;
+  std::strcpy(r.ztna.detail, "certificate revoked");
+  r.ztna.user[0] = '\0';
+  std::string line = format_traffic_log(r, ztna_names(), kEndNs);
+  EXPECT_THAT(line, HasSubstr(" level=\"warning\" "));
+  EXPECT_THAT(line, HasSubstr(" action=\"deny\" policyid=0 policytype=\"proxy-policy\" duration="));
+  EXPECT_THAT(line, HasSubstr(" reason=\"certificate verify failed: certificate revoked (X509 error 23)\" "));
+  EXPECT_THAT(line, Not(HasSubstr("gatewayid=")));
+  EXPECT_THAT(line, Not(HasSubstr("user=")));
+  EXPECT_THAT(line, Not(HasSubstr("policyname=")));
+  struct Case {
+    dp::ZtnaDenyReason why;
+    const char* text;
+  };
+  for (const Case& c : {Case{dp::ZtnaDenyReason::kNoClientCert, "no client certificate"},
+                        Case{dp::ZtnaDenyReason::kSniHostMismatch, "sni/host mismatch"},
+                        Case{dp::ZtnaDenyReason::kNoGatewayMatch, "no gateway match"},
+                        Case{dp::ZtnaDenyReason::kImplicitDeny, "no policy match (implicit deny)"},
+                        Case{dp::ZtnaDenyReason::kPolicyDeny, "policy deny"},
+                        Case{dp::ZtnaDenyReason::kBadCredentials, "bad credentials"}}) {
+    r.ztna.reason = c.why;
+    r.ztna.detail[0] = '\0';
+    EXPECT_THAT(format_traffic_log(r, ztna_names(), kEndNs),
+                HasSubstr(std::string(" reason=\"") + c.text + "\" "));
+  }
 }
 
 TEST_F(TrafficLog, TimeZoneShapesDateTimeAndTz) {

@@ -268,5 +268,70 @@ TEST_F(ZtnaConnTest, NoClientCertificateFailsTheHandshake) {
   EXPECT_EQ(conn_->refused_with(), 0);
 }
 
+// Keep-alive: two pipelined requests in one write. The first is forwarded
+// with its body; once the relay consumed it, the second is decided from
+// what is left (the user entry answers) and the third, a bad one, refused.
+TEST_F(ZtnaConnTest, PipelinedRequestsAreDecidedInTurn) {
+  ZtnaConn::State state;
+  request(ip(10, 1, 100, 22),
+          "POST /a HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: 3\r\n" + basic("localuser1:s3cret") +
+              "\r\nabcGET /b HTTP/1.1\r\nHost: app.example.com\r\n\r\nGET /c HTTP/1.1\r\nHost: x.example.com\r\n\r\n",
+          &state);
+  ASSERT_EQ(state, ZtnaConn::State::kForward);
+  EXPECT_EQ(conn_->request().target, "/a");
+  EXPECT_EQ(conn_->body_bytes().substr(0, 3), "abc");
+  conn_->consume_forwarded(3);
+  ASSERT_EQ(conn_->next_request(kNow), ZtnaConn::State::kForward);
+  EXPECT_EQ(conn_->request().target, "/b");
+  EXPECT_EQ(conn_->decision().policy_id, 1u);
+  EXPECT_STREQ(conn_->user(), "localuser1");
+  conn_->consume_forwarded(0);
+  EXPECT_EQ(conn_->next_request(kNow), ZtnaConn::State::kClosing);
+  EXPECT_EQ(conn_->deny_reason(), ZtnaDenyReason::kSniHostMismatch);
+}
+
+// Every refusal names its reason for the traffic log, and the page says it
+// to the person at the browser.
+TEST_F(ZtnaConnTest, DenialsNameTheirReason) {
+  ZtnaConn::State state;
+  std::string reply = request(ip(10, 1, 100, 22), kGet + "\r\n", &state);
+  EXPECT_EQ(conn_->deny_reason(), ZtnaDenyReason::kNone) << "a plain challenge is not a denial";
+  EXPECT_NE(reply.find("Content-Type: text/html"), std::string::npos) << reply;
+
+  reply = request(ip(10, 1, 100, 22), kGet + basic("localuser1:wrong") + "\r\n", &state);
+  EXPECT_EQ(conn_->deny_reason(), ZtnaDenyReason::kBadCredentials);
+  EXPECT_STREQ(conn_->user(), "localuser1");
+  EXPECT_NE(reply.find("The user name or password is not valid."), std::string::npos) << reply;
+
+  reply = request(ip(192, 168, 1, 1), kGet + "\r\n", &state);
+  EXPECT_EQ(conn_->deny_reason(), ZtnaDenyReason::kPolicyDeny);
+  EXPECT_EQ(conn_->decision().policy_id, 3u);
+  EXPECT_NE(reply.find("A ZTNA proxy policy denies this request."), std::string::npos) << reply;
+  policies_->nb_policies = 2;  // without the deny-all policy: the implicit deny
+  reply = request(ip(192, 168, 1, 1), kGet + "\r\n", &state);
+  EXPECT_EQ(conn_->refused_with(), 403);
+  EXPECT_EQ(conn_->deny_reason(), ZtnaDenyReason::kImplicitDeny);
+  EXPECT_EQ(conn_->decision().policy_index, -1);
+  EXPECT_NE(reply.find("implicit deny"), std::string::npos) << reply;
+
+  reply = request(ip(10, 1, 200, 5), "GET / HTTP/1.1\r\nHost: other.example.com\r\n\r\n", &state);
+  EXPECT_EQ(conn_->deny_reason(), ZtnaDenyReason::kSniHostMismatch);
+  EXPECT_NE(reply.find("does not match the server name (SNI)"), std::string::npos) << reply;
+
+  request(ip(10, 1, 200, 5), "GET / HTTP/2.0\r\nHost: app.example.com\r\n\r\n", &state);
+  EXPECT_EQ(conn_->deny_reason(), ZtnaDenyReason::kBadRequest);
+
+  request(ip(10, 1, 200, 5), kGet + "\r\n", &state, nullptr);
+  EXPECT_EQ(state, ZtnaConn::State::kFailed);
+  EXPECT_EQ(conn_->deny_reason(), ZtnaDenyReason::kNoClientCert) << conn_->deny_detail();
+
+  // stranger.pem is issued by a CA this proxy does not trust.
+  request(ip(10, 1, 200, 5), kGet + "\r\n", &state, "stranger");
+  EXPECT_EQ(state, ZtnaConn::State::kFailed);
+  EXPECT_EQ(conn_->deny_reason(), ZtnaDenyReason::kCertVerify);
+  EXPECT_NE(conn_->tls().client_cert().verify_error, 0);
+  EXPECT_STRNE(conn_->deny_detail(), "");
+}
+
 }  // namespace
 }  // namespace tandem::dp

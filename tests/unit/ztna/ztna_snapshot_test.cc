@@ -156,17 +156,66 @@ TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
   EXPECT_STREQ(p.realm, "p1");
   EXPECT_EQ(p.conf.policies, &rt->policies);
   EXPECT_EQ(p.conf.users, &rt->users);
-  EXPECT_TRUE(p.round_robin);
-  ASSERT_EQ(p.nb_servers, 2u);  // the standby one is left out
-  EXPECT_EQ(p.servers[0].ip, 0xac10c8d1u);
-  EXPECT_EQ(p.servers[0].port, 80);
-  EXPECT_EQ(p.servers[1].ip, 0xac10c8d3u);
-  EXPECT_EQ(p.servers[1].port, 8080);
+  ASSERT_GE(p.nb_gateways, 1u);
+  EXPECT_EQ(p.url_map.match("/anything", 0), 0);  // url-map "/" (sub-string) takes every path
+  const dp::ZtnaGatewayRuntime& g = p.gateways[0];
+  EXPECT_TRUE(g.round_robin);
+  ASSERT_EQ(g.nb_servers, 2u);  // the standby one is left out
+  EXPECT_EQ(g.servers[0].ip, 0xac10c8d1u);
+  EXPECT_EQ(g.servers[0].port, 80);
+  EXPECT_EQ(g.servers[1].ip, 0xac10c8d3u);
+  EXPECT_EQ(g.servers[1].port, 8080);
   EXPECT_NE(p.tls[0].native(), nullptr);
   EXPECT_NE(p.tls[1].native(), nullptr);
   EXPECT_NE(p.tls[0].native(), p.tls[1].native());  // one SSL_CTX per worker
   EXPECT_EQ(p.tls[2].native(), nullptr);
   EXPECT_EQ(rt->refs.load(), 0u);
+}
+
+// url-map: api-gateways in table order, each with its type; the first that
+// matches a path wins, and a path none matches gets no gateway.
+TEST(ZtnaSnapshot, UrlMapsPickTheFirstMatchingGatewayInTableOrder) {
+  const char* script = std::getenv("TANDEM_MAKE_CERTS");
+  ASSERT_NE(script, nullptr) << "TANDEM_MAKE_CERTS unset";
+  std::string dir = std::filesystem::temp_directory_path() / ("ztna-um-" + std::to_string(::getpid()));
+  ASSERT_EQ(std::system((std::string(script) + " " + dir + " >/dev/null 2>&1").c_str()), 0);
+  auto gateway = [](int id, const char* map, const char* type, int port) {
+    return "   edit " + std::to_string(id) + "\n    set url-map \"" + map + "\"\n    set url-map-type " + type +
+           "\n    config realservers\n     edit 1\n      set ip 172.16.200.209\n      set port " +
+           std::to_string(port) + "\n     next\n    end\n   next\n";
+  };
+  std::string text =
+      "config system interface\n edit port2\n  set device af_xdp:veth2\n  set ip 10.1.100.1/24\n next\nend\n"
+      "config vpn certificate ca\n edit ca1\n  set ca " + dir + "/ca.pem\n next\nend\n"
+      "config vpn certificate local\n edit srv\n  set certificate " + dir + "/server.pem\n  set private-key " +
+      dir + "/server.key\n next\nend\n"
+      "config firewall vip\n edit v1\n  set type access-proxy\n  set extip 10.1.100.1\n  set extport 443\n"
+      "  set ssl-certificate srv\n next\nend\n"
+      "config firewall access-proxy\n edit p1\n  set vip v1\n  set client-cert-ca ca1\n  config api-gateway\n" +
+      gateway(10, "/api/", "sub-string", 81) + gateway(20, "/img/*.png", "wildcard", 82) +
+      gateway(30, "^/r[0-9]+$", "regex", 83) + gateway(40, "/api/v2", "sub-string", 84) +
+      "  end\n next\nend\n";
+  config::ParseResult r = config::parse(text, "node.conf");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  config::NodeConfig node = config::node_config(r.config);
+  dp::tls::TicketKeyRing ring;
+  ASSERT_TRUE(dp::tls::ticket_ring_rotate(&ring));
+  std::string error;
+  auto rt = build_ztna_runtime(node.ztna, {{"port2", 0, {}, true}}, 2, ring, &error);
+  std::filesystem::remove_all(dir);
+  ASSERT_NE(rt, nullptr) << error;
+  const dp::ZtnaProxyRuntime& p = rt->proxies[0];
+  ASSERT_EQ(p.nb_gateways, 4u);
+  EXPECT_EQ(p.gateways[3].servers[0].port, 84);
+  for (unsigned worker : {0u, 1u}) {
+    EXPECT_EQ(p.url_map.match("/api/v1/users", worker), 0);
+    EXPECT_EQ(p.url_map.match("/api/v2/users", worker), 0) << "table order: the first match wins";
+    EXPECT_EQ(p.url_map.match("/img/logo.png", worker), 1);
+    EXPECT_EQ(p.url_map.match("/img/logo.png.txt", worker), -1) << "wildcard matches the whole path";
+    EXPECT_EQ(p.url_map.match("/r42", worker), 2);
+    EXPECT_EQ(p.url_map.match("/r42x", worker), -1);
+    EXPECT_EQ(p.url_map.match("/", worker), -1);
+  }
 }
 
 }  // namespace
