@@ -688,7 +688,10 @@ void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
     TcpConn* server = ss->conn;
     *ss = ZtnaSlot{};
     ss->pair = kTcpNil;
-    tcp_abort(a->g->stack, server);  // nobody to answer any more
+    // Nobody to answer any more: a FIN, as a kept-alive connection between
+    // requests is closed on any HTTP server; bytes the server still sends
+    // meet a closed reader and reset it (tcp_input).
+    tcp_close(a->g->stack, server);
   }
   if (cs->zc != nullptr) {
     cs->zc->release();
