@@ -45,6 +45,10 @@ constexpr size_t kUserSweepSlots = 64;  // expiry sweep per poll
 // it a silent client would hold its slot and ZtnaConn for good (the stack
 // has no keepalive). Checked by a sweep of kSlotSweep slots per poll.
 constexpr uint64_t kHeadTimeoutMs = 10'000;
+// Lingering close (nginx's lingering_timeout): after the proxy's FIN, what
+// the client still sends (its close_notify, a pipelined request) is read
+// and dropped until its FIN or this long, then the connection is closed.
+constexpr uint64_t kLingerMs = 5'000;
 constexpr uint32_t kSlotSweep = 16;
 constexpr unsigned kPipelineRounds = 8;  // requests served per pump at most
 
@@ -75,6 +79,7 @@ struct ZtnaSlot {
   http::BodyFramer req_body;
   http::ResponseFramer resp;
   uint64_t head_deadline_ms;  // client, until kForward: see kHeadTimeoutMs
+  uint64_t linger_until_ms;   // client, closed: draining until the peer's FIN or then (kLingerMs)
   uint32_t src;  // client address, host order: its user entry gets the byte counts
   // Bytes moved since the user entry was last charged (end of pump).
   uint64_t lan_in, lan_out, wan_in, wan_out;
@@ -166,7 +171,24 @@ void finish_client(ZtnaApp* a, ZtnaSlot* cs) {
   while (tcp_read(s, cs->conn, a->scratch, kChunk) > 0) {
   }
   cs->closed = true;
-  tcp_close(s, cs->conn);
+  if (tcp_peer_closed(cs->conn)) {
+    tcp_close(s, cs->conn);
+    return;
+  }
+  // Not tcp_close: bytes the client sends after it (its close_notify, most
+  // often) would be answered with a RST (RFC 9293, as Linux does), and a
+  // RST can make the client's stack drop the response it has not read
+  // yet. FIN now, drain until the client's FIN (TIME_WAIT ends the slot)
+  // or kLingerMs (the sweep in ztna_app_configure closes it then).
+  tcp_shutdown(s, cs->conn);
+  cs->linger_until_ms = now_ms(a) + kLingerMs;
+}
+
+// A lingering client (finish_client): read and drop.
+void linger_drain(ZtnaApp* a, ZtnaSlot* cs) {
+  if (cs->linger_until_ms == 0) return;
+  while (tcp_read(a->g->stack, cs->conn, a->scratch, kChunk) > 0) {
+  }
 }
 
 void answer_bad_gateway(ZtnaApp* a, ZtnaSlot* cs) {
@@ -642,7 +664,10 @@ void pump_steps(ZtnaApp* a, ZtnaSlot* cs) {
   // Pipelined requests are served in turn; the bound only keeps one pump
   // from running long (the next event picks up where this one stopped).
   for (unsigned round = 0; round < kPipelineRounds; ++round) {
-    if (cs->closed) return;
+    if (cs->closed) {
+      linger_drain(a, cs);
+      return;
+    }
     if (!cs->forwarding && !cs->upstream_done) {
       client_handshake(a, cs);
       if (!cs->forwarding || cs->closed) return;
@@ -944,6 +969,11 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
       ++a->counters.head_timeouts;
       cs->closed = true;
       tcp_abort(g->stack, cs->conn);  // its on_closed gives the slot back
+    } else if (cs->role == Role::kClient && cs->closed && cs->linger_until_ms != 0 &&
+               now_ms(a) > cs->linger_until_ms) {
+      linger_drain(a, cs);
+      cs->linger_until_ms = 0;
+      tcp_close(g->stack, cs->conn);  // the client never sent its FIN
     }
   }
   if (a->mailbox.load(std::memory_order_relaxed) != nullptr) {

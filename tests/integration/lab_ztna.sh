@@ -409,6 +409,24 @@ ztna_log "no gateway match" 'action="deny"' 'reason="no gateway match"' 'accessp
 ztna_log "a request through gateway 2" 'action="accept"' 'accessproxy="ztna-echo"' 'gatewayid=2 ' 'dstport=8081'
 # --- end of keep-alive and url-map
 
+# Lingering close: bytes a client sends after the proxy ended the
+# connection get no RST, which could make its stack drop a response it has
+# not read yet. Here the port 80 server is HTTP/1.0, so the proxy ends the
+# connection after the response; the request carries one stray byte after
+# its head (as `echo` adds), and s_client sends its close_notify. Before
+# the lingering close each connection cost two RSTs.
+resets() { ctl diagnose sys tcp stat | sed -n 's/^ *resets_sent=\([0-9]*\).*/\1/p' | head -1; }
+r0=$(resets)
+auth=$(printf 'localuser1:s3cret' | base64)
+for _ in 1 2 3; do
+  printf 'GET / HTTP/1.1\r\nHost: app.example.com\r\nAuthorization: Basic %s\r\n\r\n\n' "$auth" |
+    client timeout 3 openssl s_client -quiet -connect 10.1.100.1:443 -servername app.example.com \
+      -CAfile "$CERTS/ca.pem" -cert "$CERTS/client.pem" -key "$CERTS/client.key" >/dev/null 2>&1
+done
+r1=$(resets)
+[ -n "$r0" ] && [ "$r0" = "$r1" ] && ok "no RST after the client's late close_notify (resets_sent stays $r0)" \
+  || not_ok "resets_sent $r0 -> $r1 over 3 connections closed by the proxy"
+
 # The login reached node B over the sync stream (session pickup).
 users=$("$TANDEMCTL" -s "$NODE_B_SOCK" diagnose wad user list 2>&1)
 contains "B holds the client's user entry from the sync stream" "$users" "IPv4: $CLIENT_IP"
