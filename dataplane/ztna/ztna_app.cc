@@ -713,10 +713,11 @@ void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
     TcpConn* server = ss->conn;
     *ss = ZtnaSlot{};
     ss->pair = kTcpNil;
-    // Nobody to answer any more: a FIN, as a kept-alive connection between
-    // requests is closed on any HTTP server; bytes the server still sends
-    // meet a closed reader and reset it (tcp_input).
-    tcp_close(a->g->stack, server);
+    // Nobody to answer any more. A RST, not a FIN: the side that closes
+    // first holds TIME_WAIT for 2 MSL, and with one connection to a real
+    // server per client that filled the worker's 256-slot table within a
+    // second under bench/ztna (every request then a 502).
+    tcp_abort(a->g->stack, server);
   }
   if (cs->zc != nullptr) {
     cs->zc->release();
