@@ -277,6 +277,17 @@ bool Node::build_snapshot(void* out, std::string* error) const {
   return true;
 }
 
+bool Node::republish(std::string* error) {
+  ++generation_;
+  auto snap = std::make_unique<dp::Snapshot>();
+  if (!build_snapshot(snap.get(), error)) return false;
+  if (publish_snapshot(snap.get()) != 0) {
+    if (error->empty()) *error = "the workers did not take it";
+    return false;
+  }
+  return true;
+}
+
 int Node::publish_snapshot(const void* snapshot) {
   const auto* snap = static_cast<const dp::Snapshot*>(snapshot);
   int rc = dp::dataplane_publish(dataplane_, *snap);
@@ -607,10 +618,8 @@ std::string Node::install_config(const config::Config& candidate, const std::str
   const std::string previous_maintenance = node_.ha.maintenance_mode;
   config_ = candidate;
   node_ = next;
-  ++generation_;
-  auto snap = std::make_unique<dp::Snapshot>();
   std::string err;
-  if (!build_snapshot(snap.get(), &err) || publish_snapshot(snap.get()) != 0) {
+  if (!republish(&err)) {
     config_ = previous;
     node_ = config::node_config(config_);
     return "cannot publish the new configuration to the workers: " + err;

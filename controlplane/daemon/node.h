@@ -100,6 +100,9 @@ class Node {
   // dataplane_publish, then frees ZTNA runtimes no snapshot or connection
   // uses any more. Returns dataplane_publish's code.
   int publish_snapshot(const void* snapshot);
+  // A new generation's snapshot from the current state, built and handed
+  // to the workers; false with *error set when either step fails.
+  bool republish(std::string* error);
   void ztna_retire(const void* published);
   void sync_xdp_addresses();
   void poll_links(bool initial);

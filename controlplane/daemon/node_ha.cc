@@ -249,10 +249,8 @@ void Node::ha_send_garps(unsigned round) {
 void Node::ha_set_sync(bool enabled) {
   if (confsync_) confsync_->set_enabled(enabled);
   if (sync_enabled_ && dataplane_ != nullptr) {
-    ++generation_;
-    auto snap = std::make_unique<dp::Snapshot>();
     std::string err;
-    if (!build_snapshot(snap.get(), &err) || publish_snapshot(snap.get()) != 0) {
+    if (!republish(&err)) {
       event_log().log(Severity::kError, "HA: cannot publish the sync change: %s", err.c_str());
       return;
     }
@@ -285,10 +283,8 @@ void Node::ha_set_active(bool active, const std::string& reason) {
   if (active) ztna_ring_take_peer();
   data_active_ = active;
   if (dataplane_ == nullptr) return;  // still starting: the first snapshot carries it
-  ++generation_;
-  auto snap = std::make_unique<dp::Snapshot>();
   std::string err;
-  if (!build_snapshot(snap.get(), &err) || publish_snapshot(snap.get()) != 0) {
+  if (!republish(&err)) {
     event_log().log(Severity::kError, "HA: cannot publish the %s snapshot: %s",
                     active ? "primary" : "secondary", err.c_str());
     return;

@@ -75,10 +75,8 @@ void Node::sync_learn_peer(uint64_t peer_epoch) {
   if (!sync_enabled_ || peer_epoch == sync_peer_epoch_ || peer_epoch == boot_epoch_) return;
   sync_peer_epoch_ = peer_epoch;
   if (dataplane_ == nullptr) return;  // the first snapshot carries it
-  ++generation_;
-  auto snap = std::make_unique<dp::Snapshot>();
   std::string err;
-  if (!build_snapshot(snap.get(), &err) || publish_snapshot(snap.get()) != 0) {
+  if (!republish(&err)) {
     event_log().log(Severity::kError, "session pickup: cannot publish the peer's key: %s",
                     err.c_str());
     return;
@@ -155,10 +153,8 @@ void Node::ztna_ring_poll() {
     ztna_ring_rotated_at_ = now;
   }
   if (!changed) return;
-  ++generation_;
-  auto snap = std::make_unique<dp::Snapshot>();
   std::string err;
-  if (!build_snapshot(snap.get(), &err) || publish_snapshot(snap.get()) != 0)
+  if (!republish(&err))
     event_log().log(Severity::kError, "ZTNA: cannot publish the session-ticket keys: %s", err.c_str());
 }
 
