@@ -141,23 +141,19 @@ void Node::ha_poll(uint64_t now_ns) {
   // silent the baseline still moves, so frames seen then are not reported
   // the moment the ports become active.
   if (dataplane_ != nullptr) {
-    uint64_t foreign = 0;
+    // Answers to our ARP probes (hello, silent) are the unicast ones: the
+    // holder of the virtual MAC answered. Counted always, reported only
+    // while probing.
+    uint64_t foreign = 0, answers = 0;
     for (const auto& p : ports_) {
       if (p.data_index < 0) continue;
-      foreign += dp::dataplane_port_counters(dataplane_, static_cast<unsigned>(p.data_index))
-                     .rx_own_mac_foreign;
+      const dp::PortCounters c = dp::dataplane_port_counters(dataplane_, static_cast<unsigned>(p.data_index));
+      foreign += c.rx_own_mac_foreign;
+      answers += c.rx_own_mac_answer;
     }
     const bool seen = data_active_ && foreign > own_mac_foreign_seen_;
     own_mac_foreign_seen_ = foreign;
     if (seen) ha_apply(ha_->on_peer_seen_on_data_port(now_ns), now_ns);
-    // Answers to our ARP probes (hello, silent): the holder of the virtual
-    // MAC answered unicast. Counted always, reported only while probing.
-    uint64_t answers = 0;
-    for (const auto& p : ports_) {
-      if (p.data_index < 0) continue;
-      answers += dp::dataplane_port_counters(dataplane_, static_cast<unsigned>(p.data_index))
-                     .rx_own_mac_answer;
-    }
     const bool answered = answers > own_mac_answer_seen_;
     own_mac_answer_seen_ = answers;
     if (answered && ha_->probing()) ha_apply(ha_->on_probe_answered(now_ns), now_ns);

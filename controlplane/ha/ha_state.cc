@@ -531,7 +531,6 @@ std::vector<HaAction> HaMachine::on_probe_answered(uint64_t now_ns) {
   if (!probing()) return out;
   ++counters_.probes_answered;
   probe_answered_ = true;
-  probe_answer_ns_ = now_ns;
   probes_unanswered_ = 0;
   final_probe_ns_ = 0;
   decide(now_ns, &out);

@@ -144,7 +144,6 @@ class HaMachine {
   bool data_port_seen_ = false;
   uint64_t data_port_seen_ns_ = 0;
   bool probe_answered_ = false;
-  uint64_t probe_answer_ns_ = 0;
   uint64_t next_probe_ns_ = 0;
   uint64_t last_probe_ns_ = 0;
   unsigned probes_unanswered_ = 0;
