@@ -449,14 +449,8 @@ int dataplane_ztna_start(Dataplane* dp, uint32_t max_conns, unsigned timeout_ms)
       std::atomic_ref<ZtnaApp*>(w->tcp->ztna_adopt).store(a, std::memory_order_release);
     }
   }
-  if (!dp->launched_.load(std::memory_order_acquire)) {
-    for (unsigned i = 0; i < n; ++i) {  // nobody polls yet: take them now
-      WorkerContext* w = dp->workers_[i];
-      if (w->tcp == nullptr) w->tcp = w->tcp_adopt;
-      if (w->tcp->ztna == nullptr) w->tcp->ztna = w->tcp->ztna_adopt;
-    }
-    return 0;
-  }
+  // Workers not launched yet take theirs at their first loop.
+  if (!dp->launched_.load(std::memory_order_acquire)) return 0;
   const uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * timeout_ms;
   for (;;) {
     bool all = true;
