@@ -135,6 +135,16 @@ TicketKeyRing fresh_ring() {
   return ring;
 }
 
+// The session (with its ticket) of a full TLS 1.3 handshake on ctx, or
+// nullptr when the handshake failed.
+SSL_SESSION* full_handshake_session(const ServerContext& ctx) {
+  Conn conn;
+  if (!conn.start(ctx)) return nullptr;
+  Client client("client");
+  if (!client.handshake(&conn)) return nullptr;
+  return SSL_get1_session(client.ssl());
+}
+
 class Tls : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_FALSE(fixtures().empty()) << "make-certs.sh failed (TANDEM_MAKE_CERTS unset?)"; }
@@ -311,14 +321,8 @@ TEST_F(Tls, Tls13ResumptionIssuesAFreshTicket) {
   TicketKeyRing ring = fresh_ring();
   ServerContext ctx;
   ASSERT_TRUE(ctx.init(s.config, &ring, error_, sizeof error_)) << error_;
-  SSL_SESSION* first = nullptr;
-  {
-    Conn conn;
-    ASSERT_TRUE(conn.start(ctx));
-    Client client("client");
-    ASSERT_TRUE(client.handshake(&conn));
-    first = SSL_get1_session(client.ssl());
-  }
+  SSL_SESSION* first = full_handshake_session(ctx);
+  ASSERT_NE(first, nullptr);
   Conn conn;
   ASSERT_TRUE(conn.start(ctx));
   Client client("client", TLS1_3_VERSION, first);
@@ -341,14 +345,8 @@ TEST_F(Tls, OlderRingKeysStillDecrypt) {
   TicketKeyRing ring = fresh_ring();
   ServerContext ctx;
   ASSERT_TRUE(ctx.init(s.config, &ring, error_, sizeof error_)) << error_;
-  SSL_SESSION* session = nullptr;
-  {
-    Conn conn;
-    ASSERT_TRUE(conn.start(ctx));
-    Client client("client");
-    ASSERT_TRUE(client.handshake(&conn));
-    session = SSL_get1_session(client.ssl());
-  }
+  SSL_SESSION* session = full_handshake_session(ctx);
+  ASSERT_NE(session, nullptr);
   ASSERT_TRUE(ticket_ring_rotate(&ring));  // the ticket's key is no longer current
   Conn conn;
   ASSERT_TRUE(conn.start(ctx));
