@@ -13,6 +13,7 @@
 #include "controlplane/config/schema.h"
 #include "controlplane/config/value.h"
 #include "controlplane/config/ztna.h"
+#include "dataplane/policy/url_map.h"
 
 namespace tandem::config {
 using firewall_detail::word_of;
@@ -156,8 +157,17 @@ class ZtnaValidator {
                            "\" verifies client certificates but names no CA (set client-cert-ca \"<vpn certificate ca name>\")");
       }
       for (const TableEntry& gw : p.children.at("api-gateway").entries) {
-        if (value_words(*find_key(gw_schema, "url-map"), gw.object).at(0).empty()) {
+        const std::string& url_map = value_words(*find_key(gw_schema, "url-map"), gw.object).at(0);
+        const std::string& map_type = value_words(*find_key(gw_schema, "url-map-type"), gw.object).at(0);
+        std::string why;
+        if (url_map.empty()) {
           error(gw.where, "api-gateway " + gw.name + " of access-proxy \"" + e.name + "\" has an empty url-map");
+        } else if (!dp::UrlMap::validate(url_map, dp::UrlMap::type_named(map_type), &why)) {
+          // Found here, not when the daemon compiles the generation: there
+          // it would turn the whole proxy off.
+          error(where_of(gw.object, "url-map", 0, gw.where),
+                "url-map \"" + url_map + "\" of api-gateway " + gw.name + " (access-proxy \"" + e.name +
+                    "\") does not compile as url-map-type " + map_type + ": " + why);
         }
         for (const TableEntry& rs : gw.object.children.at("realservers").entries) {
           if (value_words(*find_key(rs_schema, "ip"), rs.object).at(0) == "0.0.0.0") {

@@ -54,6 +54,14 @@ class UrlMap {
   // message.
   static bool validate(std::string_view pattern, UrlMapType type, std::string* error);
 
+  // The type a FortiOS `url-map-type` names (sub-string, the default, for
+  // anything else: the config schema admits only the three).
+  static UrlMapType type_named(std::string_view url_map_type) {
+    if (url_map_type == "regex") return UrlMapType::kRegex;
+    if (url_map_type == "wildcard") return UrlMapType::kWildcard;
+    return UrlMapType::kSubString;
+  }
+
   // The Hyperscan expression a url-map compiles to (escaped literal for
   // sub-string, anchored translation for wildcard, unchanged for regex).
   static std::string to_expression(std::string_view pattern, UrlMapType type);

@@ -253,5 +253,27 @@ TEST(ConfigZtna, EntriesNeedTheirFilesAndAddresses) {
               ElementsAre(HasSubstr("user local \"localuser1\" needs a passwd while status is enable")));
 }
 
+// Found when the file is read, not later when the daemon compiles the
+// generation's database (which would turn the whole proxy off).
+TEST(ConfigZtna, UrlMapMustCompile) {
+  const std::string kMap = "                set url-map \"/\"\n";
+  EXPECT_THAT(parse_errors(example_with(kMap, "                set url-map \"/api/(v1\"\n"
+                                              "                set url-map-type regex\n")),
+              ElementsAre(HasSubstr("url-map \"/api/(v1\" of api-gateway 1 (access-proxy \"ztna-proxy\") "
+                                    "does not compile as url-map-type regex: ")));
+  // Hyperscan has no back-references: a PCRE-valid pattern it cannot take.
+  EXPECT_THAT(parse_errors(example_with(kMap, "                set url-map \"/(a)\\\\1\"\n"
+                                              "                set url-map-type regex\n")),
+              ElementsAre(HasSubstr("does not compile as url-map-type regex")));
+  // The same text as a sub-string or a wildcard is a literal: fine.
+  EXPECT_THAT(parse_errors(example_with(kMap, "                set url-map \"/api/(v1\"\n")), IsEmpty());
+  EXPECT_THAT(parse_errors(example_with(kMap, "                set url-map \"/api/(v1*\"\n"
+                                              "                set url-map-type wildcard\n")),
+              IsEmpty());
+  EXPECT_THAT(parse_errors(example_with(kMap, "                set url-map \"^/api/v[0-9]+/\"\n"
+                                              "                set url-map-type regex\n")),
+              IsEmpty());
+}
+
 }  // namespace
 }  // namespace tandem::config
