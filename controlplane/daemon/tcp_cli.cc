@@ -59,7 +59,9 @@ std::vector<cli::Command> Node::tcp_commands() {
            dp::TcpWorkerStats st{};
            int rc = dp::dataplane_tcp_stats(dataplane_, i, &st, kWorkerTimeoutMs);
            if (rc < 0) return tcp_error("tcp stat", rc);
-           out += "worker " + std::to_string(i) + ": live=" + std::to_string(st.live);
+           out += "worker " + std::to_string(i) + ": live=" + std::to_string(st.live) + "/" +
+                  std::to_string(st.slots) + " buffers=" +
+                  std::to_string(st.buffers - st.buffers_free) + "/" + std::to_string(st.buffers);
            for (unsigned s = 1; s < dp::kNbTcpConnStates; ++s) {
              if (st.by_state[s] == 0) continue;
              out += std::string(" ") + dp::tcp_state_name(static_cast<dp::TcpConnStateId>(s)) +
@@ -76,6 +78,9 @@ std::vector<cli::Command> Node::tcp_commands() {
            add(sum.stack, st.stack);
            add(sum.glue, st.glue);
            sum.live += st.live;
+           sum.slots += st.slots;
+           sum.buffers += st.buffers;
+           sum.buffers_free += st.buffers_free;
            if (nb > 1) {
              size_t len = dp::tcp_format_counters(st.stack, buf.data(), buf.size());
              out.append(buf.data(), std::min(len, buf.size() - 1));
@@ -83,7 +88,9 @@ std::vector<cli::Command> Node::tcp_commands() {
              out.append(buf.data(), std::min(len, buf.size() - 1));
            }
          }
-         out += "total: live=" + std::to_string(sum.live) + "\n";
+         out += "total: live=" + std::to_string(sum.live) + "/" + std::to_string(sum.slots) +
+                " buffers=" + std::to_string(sum.buffers - sum.buffers_free) + "/" +
+                std::to_string(sum.buffers) + "\n";
          size_t len = dp::tcp_format_counters(sum.stack, buf.data(), buf.size());
          out.append(buf.data(), std::min(len, buf.size() - 1));
          len = dp::tcp_format_glue_counters(sum.glue, buf.data(), buf.size());

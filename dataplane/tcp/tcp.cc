@@ -34,6 +34,24 @@ uint64_t splitmix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// A connection's buffer pair goes back to the stack: at TIME_WAIT (when the
+// application left nothing unread) and when the slot is freed. The rings
+// keep their size, so a TIME_WAIT ACK still offers the usual window; no
+// state that reaches the rings' data (data-bearing states, tcp_read with
+// bytes, tcp_write with room) is reachable without a pair.
+void release_buffers(TcpStack* s, TcpConn* c) {
+  if (c->buf == kTcpNil) return;
+  s->buf_free[s->buf_free_n++] = c->buf;
+  c->buf = kTcpNil;
+  c->snd = TcpRing{nullptr, c->snd.mask, 0, 0};
+  c->rcv = TcpRing{nullptr, c->rcv.mask, 0, 0};
+  c->nb_ooo = 0;
+  c->ooo_fin = false;
+}
+
+// Whether alloc_conn can succeed: a free slot and a free buffer pair.
+bool can_alloc(const TcpStack* s) { return s->free_head != kTcpNil && s->buf_free_n > 0; }
+
 // Nesting guard: finished slots are only reused once no caller up the stack
 // can still hold them.
 class Depth {
@@ -44,6 +62,7 @@ class Depth {
     while (s_->release_head != kTcpNil) {
       TcpConn* c = &s_->conns[s_->release_head];
       s_->release_head = c->release_next;
+      release_buffers(s_, c);
       c->in_use = false;
       c->hash_next = s_->free_head;
       s_->free_head = c->id;
@@ -87,21 +106,20 @@ void unhash(TcpStack* s, TcpConn* c) {
 
 TcpConn* alloc_conn(TcpStack* s, uint32_t local_ip, uint32_t remote_ip, uint16_t local_port,
                     uint16_t remote_port) {
-  if (s->free_head == kTcpNil) {
+  if (!can_alloc(s)) {
     ++s->counters.table_full;
     return nullptr;
   }
   TcpConn* c = &s->conns[s->free_head];
   s->free_head = c->hash_next;
   ++s->live;
-  uint8_t* snd = c->snd.data;
-  uint8_t* rcv = c->rcv.data;
-  uint32_t snd_mask = c->snd.mask, rcv_mask = c->rcv.mask;
   uint32_t id = c->id;
   std::memset(static_cast<void*>(c), 0, sizeof(*c));
   c->id = id;
-  c->snd = TcpRing{snd, snd_mask, 0, 0};
-  c->rcv = TcpRing{rcv, rcv_mask, 0, 0};
+  c->buf = s->buf_free[--s->buf_free_n];
+  uint8_t* pair = s->buffers + size_t{c->buf} * (size_t{s->cfg.sndbuf} + s->cfg.rcvbuf);
+  c->snd = TcpRing{pair, s->cfg.sndbuf - 1, 0, 0};
+  c->rcv = TcpRing{pair + s->cfg.sndbuf, s->cfg.rcvbuf - 1, 0, 0};
   c->listener = kTcpNil;
   c->release_next = kTcpNil;
   c->in_use = true;
@@ -257,7 +275,7 @@ void listen_input(TcpStack* s, int li, const TcpSegment& seg) {
     ++s->counters.listen_overflows;
     return;  // dropped: the client's SYN retransmission may find room
   }
-  if (l.syn_recv >= l.syn_backlog || s->free_head == kTcpNil) {
+  if (l.syn_recv >= l.syn_backlog || !can_alloc(s)) {
     send_cookie_syn_ack(s, seg);
     return;
   }
@@ -357,6 +375,8 @@ void conn_enter_time_wait(TcpStack* s, TcpConn* c) {
   const TcpCallbacks* cb = c->cb;
   c->cb = nullptr;
   if (cb && cb->on_closed) cb->on_closed(c->app, c, TcpCloseReason::kNormal);
+  // Bytes the application never read stay (tcp_read may still take them).
+  if (c->rcv.used == 0 && c->snd.used == 0) release_buffers(s, c);
 }
 
 void conn_rtt_sample(TcpStack* s, TcpConn* c, uint64_t rtt_us) {
@@ -396,6 +416,7 @@ TcpConfig tcp_config_defaults(const TcpConfig& in) {
     if (field == 0) field = value;
   };
   dflt(c.max_conns, 1024u);
+  if (c.max_buffers == 0 || c.max_buffers > c.max_conns) c.max_buffers = c.max_conns;
   dflt(c.max_listeners, 16u);
   dflt(c.sndbuf, 256u * 1024);
   dflt(c.rcvbuf, 256u * 1024);
@@ -428,7 +449,7 @@ TcpConfig tcp_config_defaults(const TcpConfig& in) {
 namespace {
 
 struct Layout {
-  size_t conns, buckets, listeners, wheel, buffers, total;
+  size_t conns, buckets, listeners, wheel, buf_free, buffers, total;
   uint32_t nb_buckets;
 };
 
@@ -444,8 +465,10 @@ Layout layout_of(const TcpConfig& cfg) {
   at += round_up(size_t{cfg.max_listeners} * sizeof(TcpListener));
   l.wheel = at;
   at += round_up(timer_wheel_memsize(cfg.max_conns, cfg.timer_slots));
+  l.buf_free = at;
+  at += round_up(size_t{cfg.max_buffers} * sizeof(uint32_t));
   l.buffers = at;
-  at += size_t{cfg.max_conns} * (size_t{cfg.sndbuf} + cfg.rcvbuf);
+  at += size_t{cfg.max_buffers} * (size_t{cfg.sndbuf} + cfg.rcvbuf);
   l.total = at;
   return l;
 }
@@ -474,14 +497,17 @@ TcpStack* tcp_stack_init(void* mem, const TcpConfig& cfg_in, const TcpOutput& ou
                               now_us);
   for (uint32_t i = 0; i < lay.nb_buckets; ++i) s->buckets[i] = kTcpNil;
   for (uint32_t i = 0; i < cfg.max_listeners; ++i) new (&s->listeners[i]) TcpListener{};
-  uint8_t* buf = base + lay.buffers;
+  s->buffers = base + lay.buffers;
+  s->buf_free = reinterpret_cast<uint32_t*>(base + lay.buf_free);
+  // Popped from the end: pair 0 goes to the first connection.
+  for (uint32_t i = 0; i < cfg.max_buffers; ++i) s->buf_free[i] = cfg.max_buffers - 1 - i;
+  s->buf_free_n = cfg.max_buffers;
   for (uint32_t i = 0; i < cfg.max_conns; ++i) {
     TcpConn* c = new (&s->conns[i]) TcpConn{};
     c->id = i;
-    c->snd = TcpRing{buf, cfg.sndbuf - 1, 0, 0};
-    buf += cfg.sndbuf;
-    c->rcv = TcpRing{buf, cfg.rcvbuf - 1, 0, 0};
-    buf += cfg.rcvbuf;
+    c->buf = kTcpNil;
+    c->snd = TcpRing{nullptr, cfg.sndbuf - 1, 0, 0};
+    c->rcv = TcpRing{nullptr, cfg.rcvbuf - 1, 0, 0};
     c->hash_next = i + 1 < cfg.max_conns ? i + 1 : kTcpNil;
     c->listener = kTcpNil;
     c->release_next = kTcpNil;
@@ -557,7 +583,7 @@ void tcp_unlisten(TcpStack* s, int li) {
 TcpConn* tcp_connect(TcpStack* s, uint32_t local_ip, uint32_t remote_ip, uint16_t remote_port,
                      TcpPortFilter filter, void* filter_ctx, const TcpCallbacks* cb, void* app) {
   Depth depth(s);
-  if (s->free_head == kTcpNil) {
+  if (!can_alloc(s)) {
     ++s->counters.table_full;
     return nullptr;
   }

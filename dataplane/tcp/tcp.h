@@ -68,6 +68,7 @@ struct TcpConn {
   uint32_t hash_next;  // bucket chain, or free list
   uint32_t release_next;
   uint32_t listener;   // index, kTcpNil for active opens
+  uint32_t buf;        // buffer pair held (kTcpNil: none, e.g. TIME_WAIT); its rings' data
   TcpRing snd, rcv;    // snd holds [snd_buf_seq, +used); rcv holds unread bytes then OOO
   TcpSackBlock ooo[kTcpMaxOoo];  // sorted, disjoint, beyond rcv_nxt
   uint8_t nb_ooo, ooo_last;      // ooo_last: range of the latest arrival (first SACK block)
@@ -111,6 +112,9 @@ struct TcpStack {
   uint32_t* buckets;
   uint32_t bucket_mask;
   uint32_t free_head;
+  uint32_t* buf_free;     // free buffer pairs, a stack of buf_free_n indices
+  uint32_t buf_free_n;
+  uint8_t* buffers;       // max_buffers x (sndbuf + rcvbuf)
   uint32_t release_head;  // finished slots, freed when the outermost call returns
   uint32_t live;
   uint32_t depth;         // API/callback nesting

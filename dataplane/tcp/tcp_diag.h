@@ -19,6 +19,7 @@ struct TcpWorkerStats {
   TcpCounters stack;
   TcpGlueCounters glue;
   uint32_t live;  // connections in the table (TIME_WAIT included)
+  uint32_t slots, buffers, buffers_free;  // table size, buffer pairs, pairs not held
   uint32_t by_state[kNbTcpConnStates];
 };
 

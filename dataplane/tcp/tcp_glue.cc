@@ -229,6 +229,9 @@ void serve_diag(TcpGlue* g, TcpDiagRequest* req) {
     req->stats.stack = s->counters;
     req->stats.glue = g->counters;
     req->stats.live = s->live;
+    req->stats.slots = s->cfg.max_conns;
+    req->stats.buffers = s->cfg.max_buffers;
+    req->stats.buffers_free = s->buf_free_n;
     std::memcpy(req->stats.by_state, s->by_state, sizeof(req->stats.by_state));
     return;
   }

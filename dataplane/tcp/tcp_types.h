@@ -148,6 +148,11 @@ static_assert(std::is_trivially_copyable_v<TcpConnState>, "checkpointable as byt
 // (tcp_config_defaults fills them).
 struct TcpConfig {
   uint32_t max_conns;          // connection slots (allocation at creation)
+  // Buffer pairs (sndbuf + rcvbuf), 0: one per slot. A connection takes a
+  // pair when it opens and gives it back when it enters TIME_WAIT, so
+  // more slots than pairs let TIME_WAIT (2 MSL of nothing but a tuple and
+  // sequence numbers) outlive the memory of a live connection.
+  uint32_t max_buffers;
   uint32_t max_listeners;
   uint32_t sndbuf, rcvbuf;     // bytes per connection
   uint16_t mss;                // our MSS (IPv4 MTU 1500 -> 1460)

@@ -93,6 +93,17 @@ void check_slots(const TcpStack* s) {
   for (unsigned st = 0; st < kNbTcpConnStates; ++st) by_state += s->by_state[st];
   if (in_use != s->live || in_use + free != s->cfg.max_conns) abort();
   if (by_state > s->live) abort();
+  // Buffer pairs: each held by one slot in use (never by a TIME_WAIT one
+  // with nothing unread, never by a free one) or on the free stack.
+  uint32_t held = 0;
+  for (uint32_t i = 0; i < s->cfg.max_conns; ++i) {
+    const TcpConn& c = s->conns[i];
+    if (c.buf == kTcpNil) continue;
+    if (!c.in_use || c.buf >= s->cfg.max_buffers) abort();
+    if (c.st.state == TcpConnStateId::kTimeWait && c.rcv.used == 0) abort();
+    ++held;
+  }
+  if (held + s->buf_free_n != s->cfg.max_buffers) abort();
 }
 
 TcpConn* nth_live(TcpStack* s, unsigned which) {
@@ -115,6 +126,7 @@ TcpConn* nth_live(TcpStack* s, unsigned which) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   TcpConfig cfg{};
   cfg.max_conns = 8;
+  cfg.max_buffers = 5;  // fewer pairs than slots: TIME_WAIT gives its pair back
   cfg.max_listeners = 2;
   cfg.sndbuf = 4096;
   cfg.rcvbuf = 4096;

@@ -84,6 +84,64 @@ TEST(TcpState, PassiveOpenActiveCloseTimeWaitExpires) {
   EXPECT_EQ(cap.live(), 0u);
 }
 
+// More slots than buffer pairs (TcpConfig::max_buffers): a connection
+// holds its pair from SYN to TIME_WAIT, and TIME_WAIT holds only the slot.
+TEST(TcpState, TimeWaitGivesItsBuffersBack) {
+  TcpConfig cfg = test_config();
+  cfg.max_conns = 4;
+  cfg.max_buffers = 1;
+  Capture cap(cfg);
+  App app;
+  uint32_t iss = open_passive(cap, app);
+  EXPECT_EQ(cap.s()->buf_free_n, 0u);
+  // No pair left: a second client gets a SYN cookie (no slot taken), and an
+  // active open is refused as table full.
+  TcpSegment syn2 = cap.seg(kTcpSyn, 5000, 0);
+  syn2.tuple.src_port = Capture::kPeerPort + 1;
+  cap.send(syn2);
+  EXPECT_EQ(cap.last().seg.flags, kTcpSyn | kTcpAck);
+  EXPECT_EQ(cap.live(), 1u);
+  EXPECT_EQ(cap.s()->counters.syn_cookies_sent, 1u);
+  EXPECT_EQ(tcp_connect(cap.s(), kIpA, Capture::kPeerIp, 80, nullptr, nullptr, &kAppCb, &app),
+            nullptr);
+  EXPECT_EQ(cap.s()->counters.table_full, 1u);
+
+  tcp_close(cap.s(), app.c);
+  cap.send(cap.seg(kTcpAck | kTcpFin, kPeerIss + 1, iss + 2));
+  ASSERT_TRUE(app.closed);
+  EXPECT_EQ(cap.s()->by_state[static_cast<unsigned>(S::kTimeWait)], 1u);
+  EXPECT_EQ(cap.s()->buf_free_n, 1u);  // the pair is back; the slot lingers
+  // TIME_WAIT still answers a retransmitted FIN, with the usual window.
+  cap.send(cap.seg(kTcpAck | kTcpFin, kPeerIss + 1, iss + 2));
+  EXPECT_EQ(cap.last().seg.flags, kTcpAck);
+  EXPECT_EQ(cap.last().seg.ack, kPeerIss + 2);
+  EXPECT_GT(cap.last().seg.window, 0);
+
+  // The second client now gets a real connection beside the TIME_WAIT one
+  // (the listener hands it to the same App).
+  App& app2 = app;
+  app2 = App{};
+  syn2.seq = 6000;
+  cap.send(syn2);
+  ASSERT_EQ(cap.last().seg.flags, kTcpSyn | kTcpAck);
+  EXPECT_EQ(cap.live(), 2u);
+  TcpSegment ack2 = cap.seg(kTcpAck, 6001, cap.last().seg.seq + 1);
+  ack2.tuple.src_port = Capture::kPeerPort + 1;
+  cap.send(ack2);
+  ASSERT_TRUE(app2.c != nullptr);
+  EXPECT_EQ(app2.c->st.state, S::kEstablished);
+  // It moves data through the pair TIME_WAIT gave back.
+  TcpSegment data = ack2;
+  data.flags = kTcpAck | kTcpPsh;
+  cap.send_data(data, "hello");
+  char buf[8] = {};
+  EXPECT_EQ(tcp_read(cap.s(), app2.c, buf, sizeof buf), 5u);
+  EXPECT_STREQ(buf, "hello");
+  cap.advance(2 * test_config().msl_us + 20'000);
+  EXPECT_EQ(cap.live(), 1u);
+  EXPECT_EQ(cap.s()->buf_free_n, 0u);
+}
+
 TEST(TcpState, PassiveCloseCloseWaitLastAck) {
   Capture cap;
   App app;
