@@ -41,6 +41,25 @@ class ServerContext {
   SSL_CTX* ctx_ = nullptr;
 };
 
+// The proxy's TLS client side toward real servers (api-gateway `service
+// https`): one SSL_CTX per worker, TLS 1.2 and 1.3, no client certificate.
+// The server's certificate is not verified (FortiOS 7.0's access proxy
+// has no setting for it either; docs/ztna.md): the link to the real server
+// is encrypted, not authenticated.
+class ClientContext {
+ public:
+  ClientContext() = default;
+  ~ClientContext();
+  ClientContext(const ClientContext&) = delete;
+  ClientContext& operator=(const ClientContext&) = delete;
+
+  bool init(char* error, std::size_t error_size);
+  SSL_CTX* native() const { return ctx_; }
+
+ private:
+  SSL_CTX* ctx_ = nullptr;
+};
+
 // Adds a fresh random key to ring and makes it current (the oldest key
 // drops out once the ring is full) and bumps its version. False only when
 // the RNG fails.
@@ -65,6 +84,10 @@ class Conn {
 
   // Attaches to ctx for a new accepted connection.
   bool start(const ServerContext& ctx);
+  // Attaches to ctx for a connection the proxy opened to a real server;
+  // sni (NUL-terminated, or nullptr for none) goes in the ClientHello.
+  // The first read_plaintext() writes the ClientHello.
+  bool start_client(const ClientContext& ctx, const char* sni);
   void release();
 
   // Ciphertext from TCP. Returns the bytes taken (all, unless OpenSSL's

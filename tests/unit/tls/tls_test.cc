@@ -434,5 +434,68 @@ TEST_F(Tls, PoolHandsOutEachConnOnce) {
   EXPECT_EQ(pool.acquire(), b);
 }
 
+// The proxy's client side toward a real server (service https): a Conn in
+// connect state with the SNI, against a server Conn in memory, data both
+// ways; no client certificate, and the server's is not verified.
+TEST_F(Tls, ClientConnTalksToAServerWithTheSni) {
+  Server s(/*empty_cert_accept=*/true);
+  ServerContext sctx;
+  ASSERT_TRUE(sctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  ClientContext cctx;
+  ASSERT_TRUE(cctx.init(error_, sizeof error_)) << error_;
+  Conn server, client;
+  ASSERT_TRUE(server.start(sctx));
+  ASSERT_TRUE(client.start_client(cctx, "api.example.com"));
+  auto move = [](Conn* from, Conn* to) {
+    uint8_t buf[16384];
+    std::size_t n;
+    while ((n = from->pull_ciphertext(buf, sizeof buf)) > 0) to->push_ciphertext(buf, n);
+  };
+  uint8_t sink[64];
+  for (int round = 0; round < 10; ++round) {
+    client.read_plaintext(sink, sizeof sink);  // the first writes the ClientHello
+    move(&client, &server);
+    server.read_plaintext(sink, sizeof sink);
+    move(&server, &client);
+  }
+  ASSERT_EQ(client.state(), Conn::State::kEstablished) << client.failure_reason();
+  ASSERT_EQ(server.state(), Conn::State::kEstablished) << server.failure_reason();
+  EXPECT_EQ(server.sni(), "api.example.com");
+  EXPECT_EQ(server.client_cert().status, ClientCertStatus::kNone);
+  const char request[] = "GET / HTTP/1.1\r\nHost: api.example.com\r\n\r\n";
+  ASSERT_EQ(client.write_plaintext(reinterpret_cast<const uint8_t*>(request), sizeof request - 1),
+            sizeof request - 1);
+  move(&client, &server);
+  uint8_t plain[256];
+  std::size_t n = server.read_plaintext(plain, sizeof plain);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(plain), n), request);
+  const char reply[] = "HTTP/1.1 204 No Content\r\n\r\n";
+  ASSERT_EQ(server.write_plaintext(reinterpret_cast<const uint8_t*>(reply), sizeof reply - 1), sizeof reply - 1);
+  move(&server, &client);
+  n = client.read_plaintext(plain, sizeof plain);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(plain), n), reply);
+}
+
+// Without SNI (a real server named by its address) the handshake works too.
+TEST_F(Tls, ClientConnWithoutSni) {
+  Server s(true);
+  ServerContext sctx;
+  ASSERT_TRUE(sctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  ClientContext cctx;
+  ASSERT_TRUE(cctx.init(error_, sizeof error_)) << error_;
+  Conn server, client;
+  ASSERT_TRUE(server.start(sctx));
+  ASSERT_TRUE(client.start_client(cctx, nullptr));
+  uint8_t buf[16384], sink[64];
+  for (int round = 0; round < 10; ++round) {
+    client.read_plaintext(sink, sizeof sink);
+    for (std::size_t n; (n = client.pull_ciphertext(buf, sizeof buf)) > 0;) server.push_ciphertext(buf, n);
+    server.read_plaintext(sink, sizeof sink);
+    for (std::size_t n; (n = server.pull_ciphertext(buf, sizeof buf)) > 0;) client.push_ciphertext(buf, n);
+  }
+  EXPECT_EQ(client.state(), Conn::State::kEstablished) << client.failure_reason();
+  EXPECT_EQ(server.sni(), "");
+}
+
 }  // namespace
 }  // namespace tandem::dp::tls
