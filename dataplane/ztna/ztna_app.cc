@@ -105,7 +105,7 @@ struct ZtnaSlot {
   uint16_t server_port;
   uint16_t gateway;      // api-gateway by table position, kZtnaNoGateway until chosen
   uint16_t server_index; // client: the real server's health index (kNoServer); probe: the probed one
-  uint32_t health_gen;   // client, probe: ZtnaApp::health_gen when the server was chosen
+  uint32_t health_gen;   // probe: ZtnaApp::health_gen when it started
   bool https;            // server: TLS over this connection (ZtnaApp::up_tls[id])
   bool logged;           // the deny record is out
   uint32_t up_off, up_len;      // plaintext for the server
@@ -136,8 +136,10 @@ struct ZtnaApp {
   int listeners[kMaxZtnaProxies];
   ZtnaListenCtx listen_ctx[kMaxZtnaProxies];
   ZtnaLdbState ldb[kMaxZtnaProxies][kMaxZtnaGateways];  // real-server choice per gateway
-  ZtnaHealth health[kMaxZtnaServers];  // by ZtnaRealServer::index of rt
-  uint32_t health_gen;     // bumped when rt changes: older probes and choices no longer count
+  ZtnaHealth* health;  // kMaxZtnaServers, by ZtnaRealServer::index of rt: one of health_store
+  ZtnaHealth health_store[2][kMaxZtnaServers];  // the current generation's and the previous one's
+  uint32_t nb_health;  // entries of health in use
+  uint32_t health_gen;     // bumped when rt changes: older probes no longer count
   uint32_t health_cursor;  // next server the probe sweep looks at
   uint64_t health_tick_ms;
   tls::Conn* up_tls;       // max_conns, by TcpConn::id of the server connection (service https)
@@ -317,6 +319,14 @@ void drop_server(ZtnaApp* a, ZtnaSlot* cs) {
   tcp_close(a->g->stack, server);
 }
 
+// Whether requests can go to cs's server: connected and, for https, past
+// the TLS handshake.
+bool upstream_ready(ZtnaApp* a, const ZtnaSlot* cs) {
+  if (!cs->upstream_open || cs->pair == kTcpNil) return false;
+  const ZtnaSlot* ss = &a->slots[cs->pair];
+  return !ss->https || a->up_tls[cs->pair].state() == tls::Conn::State::kEstablished;
+}
+
 // The api-gateway for a request: the first in table order whose url-map
 // matches its path (the target without the query) and whose virtual-host
 // (when set) is its Host; -1 for none.
@@ -330,17 +340,25 @@ int pick_gateway(ZtnaApp* a, const ZtnaProxyRuntime& p, const http::RequestHead&
   return -1;
 }
 
-// The health of a server of cs's runtime on this worker, or nullptr when
-// it is not checked or cs's runtime is not the one the probes follow.
+// This worker's health of server `index` of runtime rt, or nullptr when it
+// is not checked. A connection that started before a config change still
+// runs on its older runtime: its server is found by address and port
+// among those the probes follow (a->rt).
 ZtnaHealth* health_of(ZtnaApp* a, const ZtnaRuntime* rt, uint16_t index) {
-  if (rt != a->rt || index >= rt->nb_servers || !rt->servers[index].health_check) return nullptr;
-  return &a->health[index];
+  if (rt == nullptr || index >= rt->nb_servers || !rt->servers[index].health_check) return nullptr;
+  if (rt == a->rt) return &a->health[index];
+  const ZtnaRealServer& rs = rt->servers[index];
+  for (uint32_t j = 0; a->rt != nullptr && j < a->nb_health; ++j) {
+    if (a->health[j].ip == rs.ip && a->health[j].port == rs.port && a->rt->servers[j].health_check)
+      return &a->health[j];
+  }
+  return nullptr;
 }
 
 // A connection to a real server ended before it was established (or was
 // established): a failed (or passed) health probe of that server.
 void health_from_conn(ZtnaApp* a, ZtnaSlot* cs, bool ok) {
-  if (cs->server_index == kNoServer || cs->health_gen != a->health_gen) return;
+  if (cs->server_index == kNoServer) return;
   ZtnaHealth* h = health_of(a, cs->rt, cs->server_index);
   if (h == nullptr) return;
   if (!ok) ++h->conn_failed;
@@ -383,8 +401,7 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
     cs->zc->refuse_no_gateway();
     return false;
   }
-  bool reuse = cs->pair != kTcpNil && cs->upstream_open && !tcp_peer_closed(a->slots[cs->pair].conn) &&
-               cs->gateway == gw;
+  bool reuse = upstream_ready(a, cs) && !tcp_peer_closed(a->slots[cs->pair].conn) && cs->gateway == gw;
   int pick = reuse ? -1 : pick_server(a, cs, gw);
   if (!reuse && pick < 0) {
     cs->zc->refuse_no_server();
@@ -413,7 +430,6 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   cs->server_ip = rs.ip;
   cs->server_port = rs.port;
   cs->server_index = rs.index;
-  cs->health_gen = a->health_gen;
   int out = a->g->cfg != nullptr ? port_toward(*a->g->cfg, rs.ip) : -1;
   cs->server_port_index = out < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(out);
   uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
@@ -494,14 +510,6 @@ bool flush_server_tls(ZtnaApp* a, ZtnaSlot* ss) {
     if (n == 0) return true;
     ss->up_len = static_cast<uint32_t>(n);
   }
-}
-
-// Whether requests can go to cs's server: connected and, for https, past
-// the TLS handshake.
-bool upstream_ready(ZtnaApp* a, const ZtnaSlot* cs) {
-  if (!cs->upstream_open || cs->pair == kTcpNil) return false;
-  const ZtnaSlot* ss = &a->slots[cs->pair];
-  return !ss->https || a->up_tls[cs->pair].state() == tls::Conn::State::kEstablished;
 }
 
 // Plaintext to the server: straight to TCP, or through TLS (service
@@ -964,6 +972,33 @@ void on_probe_closed(void* app, TcpConn* c, TcpCloseReason) {
 
 constexpr TcpCallbacks kProbeCallbacks{on_probe_established, nullptr, nullptr, on_probe_closed};
 
+// A new runtime: a server it still has (same address and port) keeps its
+// state, so a config edit does not send requests to a server known down;
+// a new one starts up. Every one is probed at once; probes still open
+// belong to the old generation and end unheeded.
+void carry_health(ZtnaApp* a, const ZtnaRuntime* rt) {
+  ZtnaHealth* old = a->health;
+  ZtnaHealth* next = old == a->health_store[0] ? a->health_store[1] : a->health_store[0];
+  uint32_t n = rt != nullptr ? rt->nb_servers : 0;
+  std::memset(next, 0, sizeof(ZtnaHealth) * kMaxZtnaServers);
+  for (uint32_t i = 0; i < n; ++i) {
+    const ZtnaRealServer& rs = rt->servers[i];
+    ZtnaHealth& h = next[i];
+    for (uint32_t j = 0; rs.health_check && j < a->nb_health; ++j) {
+      if (old[j].ip == rs.ip && old[j].port == rs.port) {
+        h = old[j];
+        break;
+      }
+    }
+    h.ip = rs.ip;
+    h.port = rs.port;
+    h.probing = false;
+    h.next_probe_ms = 0;
+  }
+  a->health = next;
+  a->nb_health = n;
+}
+
 // Once per millisecond at most: kHealthSweep servers of the runtime, each
 // probed every kHealthInterval, a probe past its timeout ended as failed.
 void health_tick(ZtnaApp* a) {
@@ -1218,6 +1253,7 @@ ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket) {
   new (&a->mailbox) std::atomic<ZtnaUserRequest*>(nullptr);
   a->g = g;
   a->max_conns = max_conns;
+  a->health = a->health_store[0];
   for (int& l : a->listeners) l = -1;
   a->slots = static_cast<ZtnaSlot*>(
       rte_zmalloc_socket("tandem_ztna_slots", sizeof(ZtnaSlot) * max_conns, RTE_CACHE_LINE_SIZE, socket));
@@ -1300,10 +1336,8 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
     l = -1;
   }
   a->rt = rt;
-  // A new runtime: servers start up and are probed at once; probes still
-  // open belong to the old one (health_gen) and end unheeded.
   ++a->health_gen;
-  std::memset(a->health, 0, sizeof a->health);
+  carry_health(a, rt);
   std::memset(a->ldb, 0, sizeof a->ldb);
   a->health_cursor = 0;
   if (rt == nullptr) return;

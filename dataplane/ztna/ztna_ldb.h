@@ -64,6 +64,8 @@ bool ztna_virtual_host_matches(const ZtnaGatewayRuntime& g, std::string_view hos
 // consecutive failures (probe or connection) take it down, one success
 // brings it back.
 struct ZtnaHealth {
+  uint32_t ip;  // the server (host order): a new config generation keeps
+  uint16_t port;  // the state of a server it still has
   bool down;
   uint8_t fails;        // consecutive failures
   bool probing;         // a probe connection is open
