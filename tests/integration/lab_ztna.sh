@@ -146,6 +146,16 @@ config firewall access-proxy
                     next
                 end
             next
+            edit 9
+                set url-map "/plain-as-tls"
+                set service https
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 80
+                    next
+                end
+            next
             edit 8
                 set url-map "/"
                 set service https
@@ -538,6 +548,8 @@ out=$(client "${LB_CURL[@]}" https://app.example.com:9443/page 2>&1)
 contains "service https: the TLS real server's page through the proxy" "$out" "server=tls path=/page"
 contains "service https: the proxy sent the request's host as SNI" "$out" "sni=app.example.com"
 ztna_log "a request to the https real server" 'action="accept"' 'accessproxy="ztna-lb"' 'gatewayid=8 ' 'dstport=8093'
+out=$(client "${LB_CURL[@]}" -w '\ncode=%{http_code}\n' https://app.example.com:9443/plain-as-tls 2>&1)
+contains "service https toward a plain HTTP server: the handshake fails, 502" "$out" "code=502"
 out=$(client "${LB_CURL[@]}" https://api.example.com:9443/v 2>&1)
 contains "virtual-host api.example.com: gateway 7's servers, not the https one" "$out" "path=/v sni="
 if grep -q "server=tls" <<<"$out"; then not_ok "api.example.com reached gateway 8"; else ok "api.example.com did not reach gateway 8"; fi
@@ -562,11 +574,18 @@ t0=$(date +%s)
 wait_state 8092 down
 rs=$(ctl diagnose firewall vip realserver list 2>&1)
 contains "health check: backend two is down after it died ($(( $(date +%s) - t0 )) s)" "$rs" "port=8092 status=active weight=1 health-check=enable state=down"
+# A config edit builds a new runtime; a server it keeps keeps its state
+# (without that it would be up again, and chosen, until 3 probes failed).
+check "a config edit (user local tmpuser)" ctl config user local edit tmpuser set passwd tmp-pass end
+sleep 0.5
+rs=$(ctl diagnose firewall vip realserver list 2>&1)
+contains "after the config edit backend two is still down" "$rs" "port=8092 status=active weight=1 health-check=enable state=down"
 : >"$CERTS/backends.log"
 out=$(client "${LB_CURL[@]}" -w 'code=%{http_code}\n' "${urls[@]:0:12}" 2>&1)
 [ "$(grep -c 'code=200' <<<"$out")" -eq 12 ] && [ "$(grep -c '^one /w' "$CERTS/backends.log")" -eq 12 ] \
   && ok "with two down all 12 requests get 200 from backend one" \
-  || not_ok "with two down: $(grep -c 'code=200' <<<"$out") of 12 got 200, $(grep -c '^one /w' "$CERTS/backends.log") reached one"
+  || { not_ok "with two down: $(grep -c 'code=200' <<<"$out") of 12 got 200, $(grep -c '^one /w' "$CERTS/backends.log") reached one"
+       grep -v '^server=one' <<<"$out" | sed 's/^/    /'; ctl diagnose firewall vip realserver list 2>&1 | sed 's/^/    /'; }
 # Both down: 503 with the reason, and a deny log line.
 kill "$BE_ONE"
 wait_state 8091 down
