@@ -106,10 +106,12 @@ struct ZtnaSlot {
   uint16_t gateway;      // api-gateway by table position, kZtnaNoGateway until chosen
   uint16_t server_index; // client: the real server's health index (kNoServer); probe: the probed one
   uint32_t health_gen;   // probe: ZtnaApp::health_gen when it started
+  uint16_t tried;        // client: servers of the gateway (bits) this request failed to connect to
   bool https;            // server: TLS over this connection (ZtnaApp::up_tls[id])
   bool logged;           // the deny record is out
   uint32_t up_off, up_len;      // plaintext for the server
   uint32_t down_off, down_len;  // ciphertext for the client
+  char sni[kZtnaVirtualHostMax + 1];  // client, service https: the SNI toward the server ("" for none)
   uint8_t up[kStage];
   uint8_t down[kStage];
 };
@@ -142,6 +144,7 @@ struct ZtnaApp {
   uint32_t health_gen;     // bumped when rt changes: older probes no longer count
   uint32_t health_cursor;  // next server the probe sweep looks at
   uint64_t health_tick_ms;
+  uint64_t retried;  // requests sent to another server after a failed connect
   tls::Conn* up_tls;       // max_conns, by TcpConn::id of the server connection (service https)
   uint32_t sweep_cursor;
   uint32_t serial;  // ZTNA sessions started on this worker (the log's sessionid)
@@ -366,19 +369,20 @@ void health_from_conn(ZtnaApp* a, ZtnaSlot* cs, bool ok) {
 }
 
 // The real server of gateway gw for the next server connection (ldb-method
-// over the servers not down), -1 when none is up.
-int pick_server(ZtnaApp* a, ZtnaSlot* cs, int gw) {
+// over the servers not down and not in `exclude`), -1 when none is left.
+int pick_server(ZtnaApp* a, ZtnaSlot* cs, int gw, uint32_t exclude) {
   const ZtnaGatewayRuntime& g = cs->rt->proxies[cs->proxy].gateways[gw];
   uint32_t up = 0;
   for (unsigned i = 0; i < g.nb_servers; ++i) {
     const ZtnaHealth* h = health_of(a, cs->rt, g.servers[i].index);
-    if (h == nullptr || !h->down) up |= 1u << i;
+    if ((h == nullptr || !h->down) && !(exclude >> i & 1u)) up |= 1u << i;
   }
   return ztna_ldb_pick(g, up, &a->ldb[cs->proxy][gw]);
 }
 
 // The SNI toward a real server: the request's Host without its port, none
-// for an address literal. out holds kZtnaVirtualHostMax + 1 bytes.
+// (nullptr, out untouched) for an address literal. out holds
+// kZtnaVirtualHostMax + 1 bytes.
 const char* upstream_sni(std::string_view host, char* out) {
   if (host.empty() || host.front() == '[') return nullptr;
   host = host.substr(0, host.find(':'));
@@ -388,6 +392,37 @@ const char* upstream_sni(std::string_view host, char* out) {
   std::memcpy(out, host.data(), host.size());
   out[host.size()] = '\0';
   return out;
+}
+
+// Opens cs's server connection to server `pick` of gateway gw, plain or
+// TLS (the SNI in cs->sni). False when it cannot be opened (no route, no
+// free connection).
+bool connect_server(ZtnaApp* a, ZtnaSlot* cs, int gw, int pick) {
+  const ZtnaGatewayRuntime& g = cs->rt->proxies[cs->proxy].gateways[gw];
+  const ZtnaRealServer& rs = g.servers[pick];
+  cs->gateway = static_cast<uint16_t>(gw);
+  cs->server_ip = rs.ip;
+  cs->server_port = rs.port;
+  cs->server_index = rs.index;
+  cs->tried = static_cast<uint16_t>(cs->tried | 1u << pick);
+  int out = a->g->cfg != nullptr ? port_toward(*a->g->cfg, rs.ip) : -1;
+  cs->server_port_index = out < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(out);
+  uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
+  TcpConn* up = src != 0 ? tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kServerCallbacks, a) : nullptr;
+  if (up != nullptr && g.https &&
+      !a->up_tls[up->id].start_client(cs->rt->upstream_tls[a->g->w->index], cs->sni[0] ? cs->sni : nullptr)) {
+    tcp_abort(a->g->stack, up);  // its on_closed finds a free slot
+    up = nullptr;
+  }
+  if (up == nullptr) return false;
+  ZtnaSlot* ss = slot_of(a, up);
+  *ss = ZtnaSlot{};
+  ss->role = Role::kServer;
+  ss->conn = up;
+  ss->pair = cs->conn->id;
+  ss->https = g.https;
+  cs->pair = up->id;
+  return true;
 }
 
 // A request ZtnaConn allowed: staged for the server, over the server
@@ -402,7 +437,7 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
     return false;
   }
   bool reuse = upstream_ready(a, cs) && !tcp_peer_closed(a->slots[cs->pair].conn) && cs->gateway == gw;
-  int pick = reuse ? -1 : pick_server(a, cs, gw);
+  int pick = reuse ? -1 : pick_server(a, cs, gw, 0);
   if (!reuse && pick < 0) {
     cs->zc->refuse_no_server();
     return false;
@@ -415,8 +450,8 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   sync_user(a, cs->src);
   ++a->counters.forwarded;
   const ZtnaGatewayRuntime& g = p.gateways[gw];
-  char sni[kZtnaVirtualHostMax + 1];
-  const char* sni_name = g.https ? upstream_sni(cs->zc->request().host, sni) : nullptr;
+  cs->sni[0] = '\0';
+  if (g.https) upstream_sni(cs->zc->request().host, cs->sni);
   if (!stage_request(cs)) {  // the request is invalid after this
     cs->upstream_done = true;
     answer_bad_gateway(a, cs);
@@ -424,33 +459,11 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   }
   if (reuse) return true;
   if (cs->pair != kTcpNil) drop_server(a, cs);
-  TcpConn* up = nullptr;
-  const ZtnaRealServer& rs = g.servers[pick];
-  cs->gateway = static_cast<uint16_t>(gw);
-  cs->server_ip = rs.ip;
-  cs->server_port = rs.port;
-  cs->server_index = rs.index;
-  int out = a->g->cfg != nullptr ? port_toward(*a->g->cfg, rs.ip) : -1;
-  cs->server_port_index = out < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(out);
-  uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
-  if (src != 0) up = tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kServerCallbacks, a);
-  if (up != nullptr && g.https &&
-      !a->up_tls[up->id].start_client(cs->rt->upstream_tls[a->g->w->index], sni_name)) {
-    tcp_abort(a->g->stack, up);  // its on_closed finds a free slot
-    up = nullptr;
-  }
-  if (up == nullptr) {
+  cs->tried = 0;
+  if (!connect_server(a, cs, gw, pick)) {
     cs->upstream_done = true;
     answer_bad_gateway(a, cs);
-    return true;
   }
-  ZtnaSlot* ss = slot_of(a, up);
-  *ss = ZtnaSlot{};
-  ss->role = Role::kServer;
-  ss->conn = up;
-  ss->pair = cs->conn->id;
-  ss->https = g.https;
-  cs->pair = up->id;
   return true;
 }
 
@@ -925,10 +938,20 @@ void on_server_closed(void* app, TcpConn* c, TcpCloseReason why) {
   ss->pair = kTcpNil;
   cs->pair = kTcpNil;
   // Refused, reset or timed out before it was established: the server
-  // failed (a probe's worth, for health-check).
+  // failed (a probe's worth, for health-check), and nothing of the request
+  // has left (it waits in cs->up): another server of the gateway gets it,
+  // each at most once.
   if (!cs->upstream_open && (why == TcpCloseReason::kRefused || why == TcpCloseReason::kReset ||
-                             why == TcpCloseReason::kTimeout))
+                             why == TcpCloseReason::kTimeout)) {
     health_from_conn(a, cs, false);
+    if (cs->forwarding && !cs->upstream_done && cs->response_bytes == 0 && cs->gateway != kZtnaNoGateway) {
+      int next = pick_server(a, cs, cs->gateway, cs->tried);
+      if (next >= 0 && connect_server(a, cs, cs->gateway, next)) {
+        ++a->retried;
+        return;
+      }
+    }
+  }
   cs->upstream_open = false;
   // Between requests (kept alive): the next request opens another.
   if (cs->upstream_done || !cs->forwarding || cs->resp_done) return;
@@ -1126,6 +1149,8 @@ void list_realservers(ZtnaApp* a, ZtnaUserRequest* req) {
   if (req->len > 0) req->buf[0] = '\0';
   if (rt == nullptr) return;
   uint64_t now = now_ms(a);
+  put("worker=%u retried=%lu (requests sent to another server after a failed connect)\n", a->g->w->index,
+      static_cast<unsigned long>(a->retried));
   for (uint32_t p = 0; p < rt->nb_proxies; ++p) {
     const ZtnaProxyRuntime& pr = rt->proxies[p];
     for (unsigned gi = 0; gi < pr.nb_gateways; ++gi) {

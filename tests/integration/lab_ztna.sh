@@ -567,10 +567,21 @@ client "${LB_CURL[@]}" "${urls[@]}" >"$CERTS/weighted.out" 2>&1
 one=$(grep -c "^one /w" "$CERTS/backends.log"); two=$(grep -c "^two /w" "$CERTS/backends.log")
 [ "$one" -eq 30 ] && [ "$two" -eq 10 ] && ok "ldb-method weighted 3:1: backend one got $one of 40, two got $two" \
   || not_ok "weighted 3:1 over 40 requests: one=$one two=$two"
-# Backend two dies: the probes (TCP connect every 5 s, 3 failures) take it
-# down, then every request goes to one.
+# Backend two dies. Before the health check notices, a request that was
+# given two finds it refused and goes to one instead (nothing of it had
+# left); then the probes (TCP connect every 5 s, 3 failures) take it down
+# and every request goes to one.
 kill "$BE_TWO"
 t0=$(date +%s)
+ip netns exec "$SERVER_NS" ss -Hltn "sport = :8092" | grep -q . && sleep 0.5
+: >"$CERTS/backends.log"
+out=$(client "${LB_CURL[@]}" -w 'code=%{http_code}\n' "${urls[@]:0:8}" 2>&1)
+[ "$(grep -c 'code=200' <<<"$out")" -eq 8 ] && [ "$(grep -c '^one /w' "$CERTS/backends.log")" -eq 8 ] \
+  && ok "two just died: 8 of 8 requests get 200 from one (the refused ones sent on)" \
+  || not_ok "two just died: $(grep -c 'code=200' <<<"$out") of 8 got 200, $(grep -c '^one /w' "$CERTS/backends.log") reached one"
+rs=$(ctl diagnose firewall vip realserver list 2>&1)
+if grep -q "retried=[1-9]" <<<"$rs"; then ok "realserver list counts the retried requests"; else not_ok "no retried requests counted: $(grep retried <<<"$rs")"; fi
+if grep -q "port=8092 .*conn_failed=[1-9]" <<<"$rs"; then ok "the refused connections count against two"; else not_ok "no conn_failed for two"; fi
 wait_state 8092 down
 rs=$(ctl diagnose firewall vip realserver list 2>&1)
 contains "health check: backend two is down after it died ($(( $(date +%s) - t0 )) s)" "$rs" "port=8092 status=active weight=1 health-check=enable state=down"
