@@ -190,8 +190,21 @@ std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& zt
         dp::ZtnaRealServer& out = g.servers[g.nb_servers++];
         out = dp::ZtnaRealServer{rs.id, rs.ip, rs.port, static_cast<uint16_t>(rt->nb_servers),
                                  static_cast<uint8_t>(std::clamp(rs.weight, 1u, 255u)), rs.status == "standby",
-                                 rs.health_check};
+                                 rs.health_check, rs.verify_cert};
         rt->servers[rt->nb_servers++] = out;
+      }
+      if (std::any_of(gw.realservers.begin(), gw.realservers.end(),
+                      [](const config::ZtnaRealServer& rs) { return rs.verify_cert; })) {
+        std::vector<const char*> cas;
+        for (const std::string& f : gw.realserver_ca_files) cas.push_back(f.c_str());
+        for (unsigned w = 0; w < nb_workers; ++w) {
+          char err[256] = "";
+          if (cas.empty() || !p.gateway_tls[p.nb_gateways][w].init(cas.data(), cas.size(), err, sizeof err)) {
+            *error = "access-proxy \"" + in.name + "\" api-gateway " + std::to_string(gw.id) +
+                     (cas.empty() ? ": verify-cert without realserver-ca" : std::string(": ") + err);
+            return nullptr;
+          }
+        }
       }
       dp::UrlMapType type = gw.url_map_type == "regex"      ? dp::UrlMapType::kRegex
                             : gw.url_map_type == "wildcard" ? dp::UrlMapType::kWildcard
@@ -215,7 +228,7 @@ std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& zt
   }
   for (unsigned w = 0; w < nb_workers && rt->nb_proxies > 0; ++w) {
     char err[256] = "";
-    if (!rt->upstream_tls[w].init(err, sizeof err)) {
+    if (!rt->upstream_tls[w].init(nullptr, 0, err, sizeof err)) {
       *error = err;
       return nullptr;
     }

@@ -43,9 +43,10 @@ class ServerContext {
 
 // The proxy's TLS client side toward real servers (api-gateway `service
 // https`): one SSL_CTX per worker, TLS 1.2 and 1.3, no client certificate.
-// The server's certificate is not verified (FortiOS 7.0's access proxy
-// has no setting for it either; docs/ztna.md): the link to the real server
-// is encrypted, not authenticated.
+// Without CA files the server's certificate is not verified (the link is
+// encrypted, not authenticated); with them (realservers `verify-cert
+// enable`, the gateway's `realserver-ca`) the chain must verify against
+// them, and start_client() names what the certificate must be for.
 class ClientContext {
  public:
   ClientContext() = default;
@@ -53,11 +54,15 @@ class ClientContext {
   ClientContext(const ClientContext&) = delete;
   ClientContext& operator=(const ClientContext&) = delete;
 
-  bool init(char* error, std::size_t error_size);
+  // ca_files: PEM files (ca_count of them, 0 for no verification). On
+  // failure false and a message naming the file in error.
+  bool init(const char* const* ca_files, std::size_t ca_count, char* error, std::size_t error_size);
+  bool verifies() const { return verify_; }
   SSL_CTX* native() const { return ctx_; }
 
  private:
   SSL_CTX* ctx_ = nullptr;
+  bool verify_ = false;
 };
 
 // Adds a fresh random key to ring and makes it current (the oldest key
@@ -86,8 +91,10 @@ class Conn {
   bool start(const ServerContext& ctx);
   // Attaches to ctx for a connection the proxy opened to a real server;
   // sni (NUL-terminated, or nullptr for none) goes in the ClientHello.
-  // The first read_plaintext() writes the ClientHello.
-  bool start_client(const ClientContext& ctx, const char* sni);
+  // When ctx verifies, the certificate must name the sni, or the address
+  // ip_text (dotted quad) when there is no sni. The first read_plaintext()
+  // writes the ClientHello.
+  bool start_client(const ClientContext& ctx, const char* sni, const char* ip_text = nullptr);
   void release();
 
   // Ciphertext from TCP. Returns the bytes taken (all, unless OpenSSL's

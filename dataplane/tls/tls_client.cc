@@ -3,6 +3,7 @@
 // as the server side.
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include <cstdio>
 
@@ -12,26 +13,38 @@ namespace tandem::dp::tls {
 
 ClientContext::~ClientContext() { SSL_CTX_free(ctx_); }
 
-bool ClientContext::init(char* error, std::size_t error_size) {
+namespace {
+
+bool failed(SSL_CTX** ctx, char* error, std::size_t error_size, const char* what) {
+  char reason[160] = "";
+  ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
+  ERR_clear_error();
+  std::snprintf(error, error_size, "TLS client context: %s: %s", what, reason);
+  SSL_CTX_free(*ctx);
+  *ctx = nullptr;
+  return false;
+}
+
+}  // namespace
+
+bool ClientContext::init(const char* const* ca_files, std::size_t ca_count, char* error, std::size_t error_size) {
   SSL_CTX_free(ctx_);
   ctx_ = SSL_CTX_new(TLS_client_method());
+  verify_ = ca_count > 0;
   if (ctx_ == nullptr || SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION) != 1) {
-    char reason[160] = "";
-    ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
-    ERR_clear_error();
-    std::snprintf(error, error_size, "TLS client context: %s", reason);
-    SSL_CTX_free(ctx_);
-    ctx_ = nullptr;
-    return false;
+    return failed(&ctx_, error, error_size, "no context");
   }
-  SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
+  for (std::size_t i = 0; i < ca_count; ++i) {
+    if (SSL_CTX_load_verify_file(ctx_, ca_files[i]) != 1) return failed(&ctx_, error, error_size, ca_files[i]);
+  }
+  SSL_CTX_set_verify(ctx_, verify_ ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
   SSL_CTX_set_options(ctx_, SSL_OP_NO_RENEGOTIATION);
   // One handshake per server connection: no client session cache to keep.
   SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_OFF);
   return true;
 }
 
-bool Conn::start_client(const ClientContext& ctx, const char* sni) {
+bool Conn::start_client(const ClientContext& ctx, const char* sni, const char* ip_text) {
   release();
   if (ctx.native() == nullptr) return false;
   ssl_ = SSL_new(ctx.native());
@@ -47,9 +60,19 @@ bool Conn::start_client(const ClientContext& ctx, const char* sni) {
   BIO_set_mem_eof_return(in_, -1);
   SSL_set_bio(ssl_, in_, out_);
   SSL_set_app_data(ssl_, this);
-  if (sni != nullptr && sni[0] != '\0' && SSL_set_tlsext_host_name(ssl_, sni) != 1) {
+  bool has_sni = sni != nullptr && sni[0] != '\0';
+  if (has_sni && SSL_set_tlsext_host_name(ssl_, sni) != 1) {
     release();
     return false;
+  }
+  // The name the certificate must be for: the SNI, else the address.
+  if (ctx.verifies()) {
+    bool named = has_sni ? SSL_set1_host(ssl_, sni) == 1
+                         : ip_text != nullptr && X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), ip_text) == 1;
+    if (!named) {
+      release();
+      return false;
+    }
   }
   SSL_set_connect_state(ssl_);
   state_ = State::kHandshaking;

@@ -409,8 +409,13 @@ bool connect_server(ZtnaApp* a, ZtnaSlot* cs, int gw, int pick) {
   cs->server_port_index = out < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(out);
   uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
   TcpConn* up = src != 0 ? tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kServerCallbacks, a) : nullptr;
-  if (up != nullptr && g.https &&
-      !a->up_tls[up->id].start_client(cs->rt->upstream_tls[a->g->w->index], cs->sni[0] ? cs->sni : nullptr)) {
+  unsigned w = a->g->w->index;
+  char ip_text[16];
+  std::snprintf(ip_text, sizeof ip_text, "%u.%u.%u.%u", rs.ip >> 24, rs.ip >> 16 & 0xff, rs.ip >> 8 & 0xff,
+                rs.ip & 0xff);
+  const tls::ClientContext& ctx =
+      rs.verify_cert ? cs->rt->proxies[cs->proxy].gateway_tls[gw][w] : cs->rt->upstream_tls[w];
+  if (up != nullptr && g.https && !a->up_tls[up->id].start_client(ctx, cs->sni[0] ? cs->sni : nullptr, ip_text)) {
     tcp_abort(a->g->stack, up);  // its on_closed finds a free slot
     up = nullptr;
   }
@@ -1165,6 +1170,7 @@ void list_realservers(ZtnaApp* a, ZtnaUserRequest* req) {
         put("  id=%u ip=%u.%u.%u.%u port=%u status=%s weight=%u health-check=%s", rs.id, rs.ip >> 24,
             rs.ip >> 16 & 0xff, rs.ip >> 8 & 0xff, rs.ip & 0xff, rs.port, rs.standby ? "standby" : "active",
             rs.weight, rs.health_check ? "enable" : "disable");
+        if (g.https) put(" verify-cert=%s", rs.verify_cert ? "enable" : "disable");
         if (!rs.health_check) {
           put(" state=up\n");
           continue;

@@ -48,6 +48,9 @@ struct ZtnaProxyRuntime {
   ZtnaGatewayRuntime gateways[kMaxZtnaGateways];
   UrlMap url_map;
   tls::ServerContext tls[kMaxWorkers];  // worker i uses tls[i]
+  // TLS toward the realservers with verify-cert enable of gateway g, with
+  // its realserver-ca: gateway_tls[g][worker]; built only for such gateways.
+  tls::ClientContext gateway_tls[kMaxZtnaGateways][kMaxWorkers];
 };
 
 struct ZtnaRuntime {

@@ -29,6 +29,7 @@ struct ZtnaRealServer {
   uint8_t weight;     // 1..255
   bool standby;       // status standby: used only while no active server is usable
   bool health_check;  // probed; skipped while down
+  bool verify_cert;   // service https: its certificate is verified (the gateway's realserver-ca)
 };
 
 // One api-gateway: its servers with status active or standby (disable

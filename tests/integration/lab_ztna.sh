@@ -20,6 +20,9 @@ config vpn certificate ca
     edit "ems-ca"
         set ca "$CERTS/ca.pem"
     next
+    edit "other-ca"
+        set ca "$CERTS/other-ca.pem"
+    next
 end
 config vpn certificate local
     edit "ztna-server"
@@ -156,13 +159,27 @@ config firewall access-proxy
                     next
                 end
             next
-            edit 8
-                set url-map "/"
+            edit 11
+                set url-map "/wrong-ca"
                 set service https
+                set realserver-ca "other-ca"
                 config realservers
                     edit 1
                         set ip 172.16.200.209
                         set port 8093
+                        set verify-cert enable
+                    next
+                end
+            next
+            edit 8
+                set url-map "/"
+                set service https
+                set realserver-ca "ems-ca"
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 8093
+                        set verify-cert enable
                     next
                 end
             next
@@ -550,6 +567,11 @@ contains "service https: the proxy sent the request's host as SNI" "$out" "sni=a
 ztna_log "a request to the https real server" 'action="accept"' 'accessproxy="ztna-lb"' 'gatewayid=8 ' 'dstport=8093'
 out=$(client "${LB_CURL[@]}" -w '\ncode=%{http_code}\n' https://app.example.com:9443/plain-as-tls 2>&1)
 contains "service https toward a plain HTTP server: the handshake fails, 502" "$out" "code=502"
+# verify-cert: gateway 8 verified the backend's certificate (ems-ca, name
+# app.example.com) above; gateway 11 trusts only other-ca: 502.
+out=$(client "${LB_CURL[@]}" -w '\ncode=%{http_code}\n' https://app.example.com:9443/wrong-ca 2>&1)
+contains "verify-cert with a CA that did not sign the server's certificate: 502" "$out" "code=502"
+if grep -q "^server=" <<<"$out"; then not_ok "the unverified server's page went through"; else ok "no byte of the unverified server's page"; fi
 out=$(client "${LB_CURL[@]}" https://api.example.com:9443/v 2>&1)
 contains "virtual-host api.example.com: gateway 7's servers, not the https one" "$out" "path=/v sni="
 if grep -q "server=tls" <<<"$out"; then not_ok "api.example.com reached gateway 8"; else ok "api.example.com did not reach gateway 8"; fi
@@ -557,6 +579,7 @@ rs=$(ctl diagnose firewall vip realserver list 2>&1)
 sed 's/^/    /' <<<"$rs"
 contains "realserver list: gateway 7 weighted" "$rs" 'access-proxy=ztna-lb api-gateway=7 ldb-method=weighted service=http virtual-host="api.example.com"'
 contains "realserver list: server two up" "$rs" "port=8092 status=active weight=1 health-check=enable state=up"
+contains "realserver list: gateway 8 verifies its server" "$rs" "port=8093 status=active weight=1 health-check=disable verify-cert=enable"
 if grep -q "port=8092 .*probes_ok=[1-9]" <<<"$rs"; then ok "realserver list: the probes of two pass"; else not_ok "realserver list: no passing probe of two"; fi
 # Weighted 3:1, observed at the backends: 40 requests on one client
 # connection (one worker's smooth weighted round-robin).

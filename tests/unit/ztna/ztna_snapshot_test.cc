@@ -143,8 +143,9 @@ TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
       "     edit 4\n      set ip 172.16.200.212\n      set status disable\n     next\n"
       "     edit 3\n      set ip 172.16.200.211\n      set port 8080\n      set weight 7\n"
       "      set health-check enable\n     next\n    end\n   next\n"
-      "   edit 2\n    set url-map /w\n    set ldb-method weighted\n"
-      "    config realservers\n     edit 1\n      set ip 172.16.200.213\n     next\n    end\n   next\n"
+      "   edit 2\n    set url-map /w\n    set ldb-method weighted\n    set realserver-ca ca1\n"
+      "    config realservers\n     edit 1\n      set ip 172.16.200.213\n      set verify-cert enable\n"
+      "     next\n    end\n   next\n"
       "  end\n next\nend\n";
   config::ParseResult r = config::parse(text, "node.conf");
   ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
@@ -188,7 +189,16 @@ TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
   EXPECT_EQ(w.virtual_host_len, 0u);
   EXPECT_EQ(w.servers[0].port, 443);
   EXPECT_EQ(w.servers[0].index, 3u);
+  EXPECT_TRUE(w.servers[0].verify_cert);
+  EXPECT_FALSE(g.servers[0].verify_cert);
   EXPECT_EQ(rt->nb_servers, 4u);
+  // A verifying client context per worker for gateway 2 only (its CA),
+  // and the plain one every https server without verify-cert uses.
+  EXPECT_EQ(p.gateway_tls[0][0].native(), nullptr);
+  ASSERT_NE(p.gateway_tls[1][0].native(), nullptr);
+  EXPECT_TRUE(p.gateway_tls[1][1].verifies());
+  EXPECT_NE(rt->upstream_tls[0].native(), nullptr);
+  EXPECT_FALSE(rt->upstream_tls[0].verifies());
   EXPECT_NE(p.tls[0].native(), nullptr);
   EXPECT_NE(p.tls[1].native(), nullptr);
   EXPECT_NE(p.tls[0].native(), p.tls[1].native());  // one SSL_CTX per worker
