@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdarg>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -1142,44 +1143,52 @@ const char* ldb_name(ZtnaLdbMethod m) {
   return "static";
 }
 
+// Appends to a CLI answer; what does not fit is cut.
+__attribute__((format(printf, 2, 3))) void put_text(ZtnaUserRequest* req, const char* fmt, ...) {
+  if (req->used + 1 >= req->len) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = std::vsnprintf(req->buf + req->used, req->len - req->used, fmt, ap);
+  va_end(ap);
+  if (n > 0) req->used = std::min(req->len - 1, req->used + static_cast<size_t>(n));
+}
+
 // `diagnose firewall vip realserver list`: this worker's view of every
 // real server of its runtime.
 void list_realservers(ZtnaApp* a, ZtnaUserRequest* req) {
   const ZtnaRuntime* rt = a->rt;
-  auto put = [&](const char* fmt, auto... args) {
-    if (req->used + 1 >= req->len) return;
-    int n = std::snprintf(req->buf + req->used, req->len - req->used, fmt, args...);
-    if (n > 0) req->used = std::min(req->len - 1, req->used + static_cast<size_t>(n));
-  };
   if (req->len > 0) req->buf[0] = '\0';
   if (rt == nullptr) return;
   uint64_t now = now_ms(a);
-  put("worker=%u retried=%lu (requests sent to another server after a failed connect)\n", a->g->w->index,
-      static_cast<unsigned long>(a->retried));
+  put_text(req, "worker=%u retried=%lu (requests sent to another server after a failed connect)\n", a->g->w->index,
+           static_cast<unsigned long>(a->retried));
   for (uint32_t p = 0; p < rt->nb_proxies; ++p) {
     const ZtnaProxyRuntime& pr = rt->proxies[p];
     for (unsigned gi = 0; gi < pr.nb_gateways; ++gi) {
       const ZtnaGatewayRuntime& g = pr.gateways[gi];
-      put("worker=%u access-proxy=%s api-gateway=%u ldb-method=%s service=%s virtual-host=\"%.*s\"\n",
-          a->g->w->index, pr.realm, g.id, ldb_name(g.method), g.https ? "https" : "http",
-          static_cast<int>(g.virtual_host_len), g.virtual_host);
+      put_text(req, "worker=%u access-proxy=%s api-gateway=%u ldb-method=%s service=%s virtual-host=\"%.*s\"\n",
+               a->g->w->index, pr.realm, g.id, ldb_name(g.method), g.https ? "https" : "http",
+               static_cast<int>(g.virtual_host_len), g.virtual_host);
       for (unsigned si = 0; si < g.nb_servers; ++si) {
         const ZtnaRealServer& rs = g.servers[si];
         const ZtnaHealth& h = a->health[rs.index];
         ++req->total;
-        put("  id=%u ip=%u.%u.%u.%u port=%u status=%s weight=%u health-check=%s", rs.id, rs.ip >> 24,
-            rs.ip >> 16 & 0xff, rs.ip >> 8 & 0xff, rs.ip & 0xff, rs.port, rs.standby ? "standby" : "active",
-            rs.weight, rs.health_check ? "enable" : "disable");
-        if (g.https) put(" verify-cert=%s", rs.verify_cert ? "enable" : "disable");
+        put_text(req, "  id=%u ip=%u.%u.%u.%u port=%u status=%s weight=%u health-check=%s", rs.id, rs.ip >> 24,
+                 rs.ip >> 16 & 0xff, rs.ip >> 8 & 0xff, rs.ip & 0xff, rs.port, rs.standby ? "standby" : "active",
+                 rs.weight, rs.health_check ? "enable" : "disable");
+        if (g.https) put_text(req, " verify-cert=%s", rs.verify_cert ? "enable" : "disable");
         if (!rs.health_check) {
-          put(" state=up\n");
+          put_text(req, " state=up\n");
           continue;
         }
-        put(" state=%s fails=%u probes_ok=%lu probes_failed=%lu conn_failed=%lu downs=%u ups=%u",
-            h.down ? "down" : "up", h.fails, static_cast<unsigned long>(h.probes_ok),
-            static_cast<unsigned long>(h.probes_failed), static_cast<unsigned long>(h.conn_failed), h.downs, h.ups);
-        if (h.changed_ms != 0) put(" changed=%lus\n", static_cast<unsigned long>((now - h.changed_ms) / 1000));
-        else put("\n");
+        put_text(req, " state=%s fails=%u probes_ok=%lu probes_failed=%lu conn_failed=%lu downs=%u ups=%u",
+                 h.down ? "down" : "up", h.fails, static_cast<unsigned long>(h.probes_ok),
+                 static_cast<unsigned long>(h.probes_failed), static_cast<unsigned long>(h.conn_failed), h.downs,
+                 h.ups);
+        if (h.changed_ms != 0)
+          put_text(req, " changed=%lus\n", static_cast<unsigned long>((now - h.changed_ms) / 1000));
+        else
+          put_text(req, "\n");
       }
     }
   }
