@@ -596,7 +596,10 @@ one=$(grep -c "^one /w" "$CERTS/backends.log"); two=$(grep -c "^two /w" "$CERTS/
 # and every request goes to one.
 kill "$BE_TWO"
 t0=$(date +%s)
-ip netns exec "$SERVER_NS" ss -Hltn "sport = :8092" | grep -q . && sleep 0.5
+for _ in $(seq 1 20); do  # gone from the listen table
+  ip netns exec "$SERVER_NS" ss -Hltn "sport = :8092" | grep -q . || break
+  sleep 0.1
+done
 : >"$CERTS/backends.log"
 out=$(client "${LB_CURL[@]}" -w 'code=%{http_code}\n' "${urls[@]:0:8}" 2>&1)
 [ "$(grep -c 'code=200' <<<"$out")" -eq 8 ] && [ "$(grep -c '^one /w' "$CERTS/backends.log")" -eq 8 ] \
