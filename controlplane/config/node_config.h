@@ -150,6 +150,7 @@ struct ZtnaRealServer {
   std::string status;  // active | standby | disable
   unsigned weight;
   bool health_check;
+  bool verify_cert;  // service https: verify the certificate (chain to realserver_ca_files, name)
 };
 
 struct ZtnaApiGateway {
@@ -158,6 +159,7 @@ struct ZtnaApiGateway {
   std::string virtual_host;  // empty: any host
   std::string ldb_method;
   std::vector<ZtnaRealServer> realservers;
+  std::vector<std::string> realserver_ca_files;  // PEM paths of realserver-ca
 };
 
 struct ZtnaAccessProxy {

@@ -484,6 +484,9 @@ ObjectSchema access_proxy_realservers() {
              "active servers share the load; standby serves only when no active one is up."),
       integer("weight", 1, 255, 1, "Share of connections under ldb-method weighted."),
       toggle("health-check", false, "Probe the server and skip it while it fails."),
+      toggle("verify-cert", false,
+             "service https: verify the server's certificate against the gateway's realserver-ca and its name "
+             "(Tandem's key)."),
   };
   return o;
 }
@@ -502,6 +505,9 @@ ObjectSchema access_proxy_api_gateway() {
       str("virtual-host", 255, "", "Host the request must name; empty matches any."),
       choice("ldb-method", {"static", "round-robin", "weighted", "first-alive"}, "static",
              "How a real server is chosen."),
+      names("realserver-ca", kCertificateNameMax,
+            "vpn certificate ca entries the certificates of realservers with verify-cert enable must chain to "
+            "(Tandem's key)."),
   };
   o.children = {access_proxy_realservers()};
   return o;

@@ -31,7 +31,7 @@ ZtnaCertificate local_certificate(const Config& cfg, const std::string& name) {
   return {name, word_of("vpn certificate local", *c, "certificate"), word_of("vpn certificate local", *c, "private-key")};
 }
 
-std::vector<ZtnaApiGateway> api_gateways(const ObjectData& proxy) {
+std::vector<ZtnaApiGateway> api_gateways(const Config& cfg, const ObjectData& proxy) {
   const ObjectSchema& gw_schema = *find_child(*find_object("firewall access-proxy"), "api-gateway");
   const ObjectSchema& rs_schema = *find_child(gw_schema, "realservers");
   auto word = [](const ObjectSchema& s, const ObjectData& o, std::string_view key) -> const std::string& {
@@ -45,12 +45,19 @@ std::vector<ZtnaApiGateway> api_gateways(const ObjectData& proxy) {
                      word(gw_schema, gw.object, "service"),
                      word(gw_schema, gw.object, "virtual-host"),
                      word(gw_schema, gw.object, "ldb-method"),
+                     {},
                      {}};
     for (const TableEntry& rs : gw.object.children.at("realservers").entries) {
       g.realservers.push_back({as_uint(rs.name), ipv4_of(word(rs_schema, rs.object, "ip")),
                                static_cast<uint16_t>(as_uint(word(rs_schema, rs.object, "port"))),
                                word(rs_schema, rs.object, "status"), as_uint(word(rs_schema, rs.object, "weight")),
-                               word(rs_schema, rs.object, "health-check") == "enable"});
+                               word(rs_schema, rs.object, "health-check") == "enable",
+                               word(rs_schema, rs.object, "verify-cert") == "enable"});
+    }
+    for (const std::string& ca : value_words(*find_key(gw_schema, "realserver-ca"), gw.object)) {
+      if (const ObjectData* c = entry(cfg, "vpn certificate ca", ca)) {
+        g.realserver_ca_files.push_back(word_of("vpn certificate ca", *c, "ca"));
+      }
     }
     out.push_back(std::move(g));
   }
@@ -85,7 +92,7 @@ ZtnaConfig resolve_ztna(const Config& cfg) {
     }
     a.crl_files = crl_files;
     a.log_blocked = word_of(kPath, p, "log-blocked-traffic") == "enable";
-    a.api_gateways = api_gateways(p);
+    a.api_gateways = api_gateways(cfg, p);
     z.access_proxies.push_back(std::move(a));
   }
 

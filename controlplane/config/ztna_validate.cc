@@ -169,9 +169,22 @@ class ZtnaValidator {
                 "url-map \"" + url_map + "\" of api-gateway " + gw.name + " (access-proxy \"" + e.name +
                     "\") does not compile as url-map-type " + map_type + ": " + why);
         }
+        const auto& cas = value_words(*find_key(gw_schema, "realserver-ca"), gw.object);
+        for (std::size_t i = 0; i < cas.size(); ++i) {
+          if (table("vpn certificate ca").index.contains(cas[i])) continue;
+          std::string hint = closest_name(cas[i], names_in("vpn certificate ca"));
+          error(where_of(gw.object, "realserver-ca", i, gw.where),
+                "realserver-ca \"" + cas[i] + "\" is not a CA certificate in \"config vpn certificate ca\"" +
+                    (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+        }
         for (const TableEntry& rs : gw.object.children.at("realservers").entries) {
           if (value_words(*find_key(rs_schema, "ip"), rs.object).at(0) == "0.0.0.0") {
             error(rs.where, "realserver " + rs.name + " of api-gateway " + gw.name + " needs an ip (set ip a.b.c.d)");
+          }
+          if (value_words(*find_key(rs_schema, "verify-cert"), rs.object).at(0) == "enable" && cas.empty()) {
+            error(rs.where, "realserver " + rs.name + " of api-gateway " + gw.name + " of access-proxy \"" + e.name +
+                                "\" verifies the server certificate but the gateway names no CA (set realserver-ca "
+                                "\"<vpn certificate ca name>\")");
           }
         }
       }

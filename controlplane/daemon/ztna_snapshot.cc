@@ -165,10 +165,46 @@ std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& zt
     std::vector<dp::UrlMapEntry> maps;
     for (const config::ZtnaApiGateway& gw : in.api_gateways) {
       dp::ZtnaGatewayRuntime& g = p.gateways[p.nb_gateways];
-      g.round_robin = gw.ldb_method == "round-robin";
+      g.method = gw.ldb_method == "round-robin" ? dp::ZtnaLdbMethod::kRoundRobin
+                 : gw.ldb_method == "weighted"  ? dp::ZtnaLdbMethod::kWeighted
+                 : gw.ldb_method == "first-alive" ? dp::ZtnaLdbMethod::kFirstAlive
+                                                  : dp::ZtnaLdbMethod::kStatic;
+      g.id = gw.id;
+      g.https = gw.service == "https";
+      if (gw.virtual_host.size() > dp::kZtnaVirtualHostMax) {
+        *error = "access-proxy \"" + in.name + "\": virtual-host longer than 255 bytes";
+        return nullptr;
+      }
+      g.virtual_host_len = static_cast<uint16_t>(gw.virtual_host.size());
+      std::memcpy(g.virtual_host, gw.virtual_host.data(), gw.virtual_host.size());
       for (const config::ZtnaRealServer& rs : gw.realservers) {
-        if (rs.status != "active" || g.nb_servers == dp::kMaxZtnaRealServers) continue;
-        g.servers[g.nb_servers++] = dp::ZtnaRealServer{rs.ip, rs.port};
+        if (rs.status == "disable") continue;
+        if (g.nb_servers == dp::kMaxZtnaRealServers) {
+          *error = "access-proxy \"" + in.name + "\": more than 16 real servers in one api-gateway";
+          return nullptr;
+        }
+        if (rt->nb_servers == dp::kMaxZtnaServers) {
+          *error = "more than 1024 real servers in access proxies";
+          return nullptr;
+        }
+        dp::ZtnaRealServer& out = g.servers[g.nb_servers++];
+        out = dp::ZtnaRealServer{rs.id, rs.ip, rs.port, static_cast<uint16_t>(rt->nb_servers),
+                                 static_cast<uint8_t>(std::clamp(rs.weight, 1u, 255u)), rs.status == "standby",
+                                 rs.health_check, rs.verify_cert};
+        rt->servers[rt->nb_servers++] = out;
+      }
+      if (std::any_of(gw.realservers.begin(), gw.realservers.end(),
+                      [](const config::ZtnaRealServer& rs) { return rs.verify_cert; })) {
+        std::vector<const char*> cas;
+        for (const std::string& f : gw.realserver_ca_files) cas.push_back(f.c_str());
+        for (unsigned w = 0; w < nb_workers; ++w) {
+          char err[256] = "";
+          if (cas.empty() || !p.gateway_tls[p.nb_gateways][w].init(cas.data(), cas.size(), err, sizeof err)) {
+            *error = "access-proxy \"" + in.name + "\" api-gateway " + std::to_string(gw.id) +
+                     (cas.empty() ? ": verify-cert without realserver-ca" : std::string(": ") + err);
+            return nullptr;
+          }
+        }
       }
       dp::UrlMapType type = gw.url_map_type == "regex"      ? dp::UrlMapType::kRegex
                             : gw.url_map_type == "wildcard" ? dp::UrlMapType::kWildcard
@@ -189,6 +225,13 @@ std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& zt
       }
     }
     ++rt->nb_proxies;
+  }
+  for (unsigned w = 0; w < nb_workers && rt->nb_proxies > 0; ++w) {
+    char err[256] = "";
+    if (!rt->upstream_tls[w].init(nullptr, 0, err, sizeof err)) {
+      *error = err;
+      return nullptr;
+    }
   }
   return rt;
 }

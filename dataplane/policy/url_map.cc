@@ -33,6 +33,7 @@ void append_literal(std::string* out, char c) {
 
 struct MatchState {
   int lowest_id;
+  uint64_t mask;
 };
 
 int on_match(unsigned int id, unsigned long long /*from*/, unsigned long long /*to*/,
@@ -40,6 +41,7 @@ int on_match(unsigned int id, unsigned long long /*from*/, unsigned long long /*
   auto* state = static_cast<MatchState*>(context);
   if (state->lowest_id < 0 || static_cast<int>(id) < state->lowest_id)
     state->lowest_id = static_cast<int>(id);
+  if (id < 64) state->mask |= uint64_t{1} << id;
   return 0;  // keep scanning: a lower id may still match
 }
 
@@ -159,12 +161,21 @@ bool UrlMap::compile(const UrlMapEntry* entries, size_t nb_entries, unsigned nb_
 
 int UrlMap::match(std::string_view path, unsigned worker) const {
   if (database_ == nullptr || worker >= nb_workers_) return -1;
-  MatchState state{-1};
+  MatchState state{-1, 0};
   // Hyperscan wants a non-null buffer even for an empty path.
   const char* data = path.empty() ? "" : path.data();
   hs_error_t rc = hs_scan(database_, data, static_cast<unsigned>(path.size()), 0,
                           scratch_[worker], on_match, &state);
   return rc == HS_SUCCESS ? state.lowest_id : -1;
+}
+
+uint64_t UrlMap::match_mask(std::string_view path, unsigned worker) const {
+  if (database_ == nullptr || worker >= nb_workers_) return 0;
+  MatchState state{-1, 0};
+  const char* data = path.empty() ? "" : path.data();
+  hs_error_t rc = hs_scan(database_, data, static_cast<unsigned>(path.size()), 0,
+                          scratch_[worker], on_match, &state);
+  return rc == HS_SUCCESS ? state.mask : 0;
 }
 
 void UrlMap::release() {

@@ -46,6 +46,9 @@ class UrlMap {
   // Lowest id among the entries matching `path`, or -1. Only worker `worker`
   // may use its scratch, so calls for one worker must not overlap.
   int match(std::string_view path, unsigned worker) const;
+  // Every entry matching `path`: bit id set for ids 0..63 (higher ids are
+  // not reported). Same scratch rule as match().
+  uint64_t match_mask(std::string_view path, unsigned worker) const;
 
   unsigned nb_workers() const { return nb_workers_; }
   size_t nb_entries() const { return nb_entries_; }

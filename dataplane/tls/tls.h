@@ -41,6 +41,30 @@ class ServerContext {
   SSL_CTX* ctx_ = nullptr;
 };
 
+// The proxy's TLS client side toward real servers (api-gateway `service
+// https`): one SSL_CTX per worker, TLS 1.2 and 1.3, no client certificate.
+// Without CA files the server's certificate is not verified (the link is
+// encrypted, not authenticated); with them (realservers `verify-cert
+// enable`, the gateway's `realserver-ca`) the chain must verify against
+// them, and start_client() names what the certificate must be for.
+class ClientContext {
+ public:
+  ClientContext() = default;
+  ~ClientContext();
+  ClientContext(const ClientContext&) = delete;
+  ClientContext& operator=(const ClientContext&) = delete;
+
+  // ca_files: PEM files (ca_count of them, 0 for no verification). On
+  // failure false and a message naming the file in error.
+  bool init(const char* const* ca_files, std::size_t ca_count, char* error, std::size_t error_size);
+  bool verifies() const { return verify_; }
+  SSL_CTX* native() const { return ctx_; }
+
+ private:
+  SSL_CTX* ctx_ = nullptr;
+  bool verify_ = false;
+};
+
 // Adds a fresh random key to ring and makes it current (the oldest key
 // drops out once the ring is full) and bumps its version. False only when
 // the RNG fails.
@@ -65,6 +89,12 @@ class Conn {
 
   // Attaches to ctx for a new accepted connection.
   bool start(const ServerContext& ctx);
+  // Attaches to ctx for a connection the proxy opened to a real server;
+  // sni (NUL-terminated, or nullptr for none) goes in the ClientHello.
+  // When ctx verifies, the certificate must name the sni, or the address
+  // ip_text (dotted quad) when there is no sni. The first read_plaintext()
+  // writes the ClientHello.
+  bool start_client(const ClientContext& ctx, const char* sni, const char* ip_text = nullptr);
   void release();
 
   // Ciphertext from TCP. Returns the bytes taken (all, unless OpenSSL's

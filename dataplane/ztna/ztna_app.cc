@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdarg>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -51,8 +52,19 @@ constexpr uint64_t kHeadTimeoutMs = 10'000;
 constexpr uint64_t kLingerMs = 5'000;
 constexpr uint32_t kSlotSweep = 16;
 constexpr unsigned kPipelineRounds = 8;  // requests served per pump at most
+// Health checks (realservers `health-check enable`): every worker probes
+// every such server with a TCP connect through its own stack, as FortiOS's
+// ldb-monitor type tcp does, with its timeout (2 s) and retry (3) defaults;
+// the interval is 5 s rather than its 10 s, so a dead server stops getting
+// requests within about 15 s. A failed connection to the server (refused,
+// reset or timed out before it was established) counts as a failed probe.
+constexpr uint64_t kHealthIntervalMs = 5'000;
+constexpr uint64_t kHealthTimeoutMs = 2'000;
+constexpr unsigned kHealthRetry = 3;
+constexpr uint32_t kHealthSweep = 16;  // servers looked at per poll
+constexpr uint16_t kNoServer = 0xffff;
 
-enum class Role : uint8_t { kFree, kClient, kServer };
+enum class Role : uint8_t { kFree, kClient, kServer, kProbe };
 }  // namespace
 
 struct ZtnaSlot {
@@ -93,9 +105,14 @@ struct ZtnaSlot {
   uint32_t server_ip;    // real server, host order; 0 until chosen
   uint16_t server_port;
   uint16_t gateway;      // api-gateway by table position, kZtnaNoGateway until chosen
+  uint16_t server_index; // client: the real server's health index (kNoServer); probe: the probed one
+  uint32_t health_gen;   // probe: ZtnaApp::health_gen when it started
+  uint16_t tried;        // client: servers of the gateway (bits) this request failed to connect to
+  bool https;            // server: TLS over this connection (ZtnaApp::up_tls[id])
   bool logged;           // the deny record is out
   uint32_t up_off, up_len;      // plaintext for the server
   uint32_t down_off, down_len;  // ciphertext for the client
+  char sni[kZtnaVirtualHostMax + 1];  // client, service https: the SNI toward the server ("" for none)
   uint8_t up[kStage];
   uint8_t down[kStage];
 };
@@ -103,6 +120,7 @@ struct ZtnaSlot {
 // A `diagnose wad user list|clear` request, run on the owning worker.
 struct ZtnaUserRequest {
   bool clear;
+  bool realservers;  // `diagnose firewall vip realserver list` instead
   char* buf;
   size_t len, used;
   unsigned total;
@@ -120,7 +138,15 @@ struct ZtnaApp {
   const ZtnaRuntime* rt;  // the runtime the listeners follow
   int listeners[kMaxZtnaProxies];
   ZtnaListenCtx listen_ctx[kMaxZtnaProxies];
-  uint32_t rr[kMaxZtnaProxies];  // round-robin cursors
+  ZtnaLdbState ldb[kMaxZtnaProxies][kMaxZtnaGateways];  // real-server choice per gateway
+  ZtnaHealth* health;  // kMaxZtnaServers, by ZtnaRealServer::index of rt: one of health_store
+  ZtnaHealth health_store[2][kMaxZtnaServers];  // the current generation's and the previous one's
+  uint32_t nb_health;  // entries of health in use
+  uint32_t health_gen;     // bumped when rt changes: older probes no longer count
+  uint32_t health_cursor;  // next server the probe sweep looks at
+  uint64_t health_tick_ms;
+  uint64_t retried;  // requests sent to another server after a failed connect
+  tls::Conn* up_tls;       // max_conns, by TcpConn::id of the server connection (service https)
   uint32_t sweep_cursor;
   uint32_t serial;  // ZTNA sessions started on this worker (the log's sessionid)
   ZtnaSlot* slots;               // max_conns, by TcpConn::id
@@ -297,23 +323,129 @@ void drop_server(ZtnaApp* a, ZtnaSlot* cs) {
   tcp_close(a->g->stack, server);
 }
 
+// Whether requests can go to cs's server: connected and, for https, past
+// the TLS handshake.
+bool upstream_ready(ZtnaApp* a, const ZtnaSlot* cs) {
+  if (!cs->upstream_open || cs->pair == kTcpNil) return false;
+  const ZtnaSlot* ss = &a->slots[cs->pair];
+  return !ss->https || a->up_tls[cs->pair].state() == tls::Conn::State::kEstablished;
+}
+
 // The api-gateway for a request: the first in table order whose url-map
-// matches its path (the target without the query), -1 for none.
-int pick_gateway(ZtnaApp* a, const ZtnaProxyRuntime& p, std::string_view target) {
+// matches its path (the target without the query) and whose virtual-host
+// (when set) is its Host; -1 for none.
+int pick_gateway(ZtnaApp* a, const ZtnaProxyRuntime& p, const http::RequestHead& h) {
   if (p.nb_gateways == 0) return -1;
-  std::string_view path = target.substr(0, target.find('?'));
-  int g = p.url_map.match(path, a->g->w->index);
-  return g >= 0 && g < p.nb_gateways ? g : -1;
+  std::string_view path = h.target.substr(0, h.target.find('?'));
+  uint64_t mask = p.url_map.match_mask(path, a->g->w->index);
+  for (unsigned g = 0; g < p.nb_gateways && mask != 0; ++g) {
+    if ((mask >> g & 1u) && ztna_virtual_host_matches(p.gateways[g], h.host)) return static_cast<int>(g);
+  }
+  return -1;
+}
+
+// This worker's health of server `index` of runtime rt, or nullptr when it
+// is not checked. A connection that started before a config change still
+// runs on its older runtime: its server is found by address and port
+// among those the probes follow (a->rt).
+ZtnaHealth* health_of(ZtnaApp* a, const ZtnaRuntime* rt, uint16_t index) {
+  if (rt == nullptr || index >= rt->nb_servers || !rt->servers[index].health_check) return nullptr;
+  if (rt == a->rt) return &a->health[index];
+  const ZtnaRealServer& rs = rt->servers[index];
+  for (uint32_t j = 0; a->rt != nullptr && j < a->nb_health; ++j) {
+    if (a->health[j].ip == rs.ip && a->health[j].port == rs.port && a->rt->servers[j].health_check)
+      return &a->health[j];
+  }
+  return nullptr;
+}
+
+// A connection to a real server ended before it was established (or was
+// established): a failed (or passed) health probe of that server.
+void health_from_conn(ZtnaApp* a, ZtnaSlot* cs, bool ok) {
+  if (cs->server_index == kNoServer) return;
+  ZtnaHealth* h = health_of(a, cs->rt, cs->server_index);
+  if (h == nullptr) return;
+  if (!ok) ++h->conn_failed;
+  ztna_health_result(h, ok, kHealthRetry, now_ms(a));
+}
+
+// The real server of gateway gw for the next server connection (ldb-method
+// over the servers not down and not in `exclude`), -1 when none is left.
+int pick_server(ZtnaApp* a, ZtnaSlot* cs, int gw, uint32_t exclude) {
+  const ZtnaGatewayRuntime& g = cs->rt->proxies[cs->proxy].gateways[gw];
+  uint32_t up = 0;
+  for (unsigned i = 0; i < g.nb_servers; ++i) {
+    const ZtnaHealth* h = health_of(a, cs->rt, g.servers[i].index);
+    if ((h == nullptr || !h->down) && !(exclude >> i & 1u)) up |= 1u << i;
+  }
+  return ztna_ldb_pick(g, up, &a->ldb[cs->proxy][gw]);
+}
+
+// The SNI toward a real server: the request's Host without its port, none
+// (nullptr, out untouched) for an address literal. out holds
+// kZtnaVirtualHostMax + 1 bytes.
+const char* upstream_sni(std::string_view host, char* out) {
+  if (host.empty() || host.front() == '[') return nullptr;
+  host = host.substr(0, host.find(':'));
+  if (host.empty() || host.size() > kZtnaVirtualHostMax ||
+      host.find_first_not_of("0123456789.") == std::string_view::npos)
+    return nullptr;
+  std::memcpy(out, host.data(), host.size());
+  out[host.size()] = '\0';
+  return out;
+}
+
+// Opens cs's server connection to server `pick` of gateway gw, plain or
+// TLS (the SNI in cs->sni). False when it cannot be opened (no route, no
+// free connection).
+bool connect_server(ZtnaApp* a, ZtnaSlot* cs, int gw, int pick) {
+  const ZtnaGatewayRuntime& g = cs->rt->proxies[cs->proxy].gateways[gw];
+  const ZtnaRealServer& rs = g.servers[pick];
+  cs->gateway = static_cast<uint16_t>(gw);
+  cs->server_ip = rs.ip;
+  cs->server_port = rs.port;
+  cs->server_index = rs.index;
+  cs->tried = static_cast<uint16_t>(cs->tried | 1u << pick);
+  int out = a->g->cfg != nullptr ? port_toward(*a->g->cfg, rs.ip) : -1;
+  cs->server_port_index = out < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(out);
+  uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
+  TcpConn* up = src != 0 ? tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kServerCallbacks, a) : nullptr;
+  unsigned w = a->g->w->index;
+  char ip_text[16];
+  std::snprintf(ip_text, sizeof ip_text, "%u.%u.%u.%u", rs.ip >> 24, rs.ip >> 16 & 0xff, rs.ip >> 8 & 0xff,
+                rs.ip & 0xff);
+  const tls::ClientContext& ctx =
+      rs.verify_cert ? cs->rt->proxies[cs->proxy].gateway_tls[gw][w] : cs->rt->upstream_tls[w];
+  if (up != nullptr && g.https && !a->up_tls[up->id].start_client(ctx, cs->sni[0] ? cs->sni : nullptr, ip_text)) {
+    tcp_abort(a->g->stack, up);  // its on_closed finds a free slot
+    up = nullptr;
+  }
+  if (up == nullptr) return false;
+  ZtnaSlot* ss = slot_of(a, up);
+  *ss = ZtnaSlot{};
+  ss->role = Role::kServer;
+  ss->conn = up;
+  ss->pair = cs->conn->id;
+  ss->https = g.https;
+  cs->pair = up->id;
+  return true;
 }
 
 // A request ZtnaConn allowed: staged for the server, over the server
 // connection the last request left open (keep-alive, same gateway) or a
-// new one. False when no gateway serves it: the ZtnaConn refused it.
+// new one to a server ldb-method picks. False when no gateway serves it or
+// none of its servers is up: the ZtnaConn refused it.
 bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   const ZtnaProxyRuntime& p = cs->rt->proxies[cs->proxy];
-  int gw = pick_gateway(a, p, cs->zc->request().target);
+  int gw = pick_gateway(a, p, cs->zc->request());
   if (gw < 0) {
     cs->zc->refuse_no_gateway();
+    return false;
+  }
+  bool reuse = upstream_ready(a, cs) && !tcp_peer_closed(a->slots[cs->pair].conn) && cs->gateway == gw;
+  int pick = reuse ? -1 : pick_server(a, cs, gw, 0);
+  if (!reuse && pick < 0) {
+    cs->zc->refuse_no_server();
     return false;
   }
   cs->forwarding = true;
@@ -324,37 +456,20 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   sync_user(a, cs->src);
   ++a->counters.forwarded;
   const ZtnaGatewayRuntime& g = p.gateways[gw];
-  if (g.nb_servers == 0 || !stage_request(cs)) {
+  cs->sni[0] = '\0';
+  if (g.https) upstream_sni(cs->zc->request().host, cs->sni);
+  if (!stage_request(cs)) {  // the request is invalid after this
     cs->upstream_done = true;
     answer_bad_gateway(a, cs);
     return true;
   }
-  if (cs->pair != kTcpNil) {
-    TcpConn* server = a->slots[cs->pair].conn;
-    if (cs->upstream_open && !tcp_peer_closed(server) && cs->gateway == gw) return true;  // reused
-    drop_server(a, cs);
-  }
-  TcpConn* up = nullptr;
-  uint32_t pick = g.round_robin ? a->rr[cs->proxy]++ % g.nb_servers : 0;
-  const ZtnaRealServer& rs = g.servers[pick];
-  cs->gateway = static_cast<uint16_t>(gw);
-  cs->server_ip = rs.ip;
-  cs->server_port = rs.port;
-  int out = a->g->cfg != nullptr ? port_toward(*a->g->cfg, rs.ip) : -1;
-  cs->server_port_index = out < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(out);
-  uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
-  if (src != 0) up = tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kServerCallbacks, a);
-  if (up == nullptr) {
+  if (reuse) return true;
+  if (cs->pair != kTcpNil) drop_server(a, cs);
+  cs->tried = 0;
+  if (!connect_server(a, cs, gw, pick)) {
     cs->upstream_done = true;
     answer_bad_gateway(a, cs);
-    return true;
   }
-  ZtnaSlot* ss = slot_of(a, up);
-  *ss = ZtnaSlot{};
-  ss->role = Role::kServer;
-  ss->conn = up;
-  ss->pair = cs->conn->id;
-  cs->pair = up->id;
   return true;
 }
 
@@ -399,6 +514,58 @@ void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
   }
 }
 
+// Service https: ciphertext for the server, from the server slot's own
+// staging (its up buffer) and then TLS's output BIO. True when all is out.
+bool flush_server_tls(ZtnaApp* a, ZtnaSlot* ss) {
+  tls::Conn& t = a->up_tls[ss->conn->id];
+  for (;;) {
+    while (ss->up_off < ss->up_len) {
+      size_t n = tcp_write(a->g->stack, ss->conn, ss->up + ss->up_off, ss->up_len - ss->up_off);
+      if (n == 0) return false;
+      ss->up_off += static_cast<uint32_t>(n);
+    }
+    ss->up_off = ss->up_len = 0;
+    size_t n = t.pull_ciphertext(ss->up, kStage);
+    if (n == 0) return true;
+    ss->up_len = static_cast<uint32_t>(n);
+  }
+}
+
+// Plaintext to the server: straight to TCP, or through TLS (service
+// https), taken only while the previous ciphertext is all out so the TCP
+// send window stays the back-pressure. Returns the bytes taken.
+size_t server_write(ZtnaApp* a, TcpConn* server, const uint8_t* data, size_t len) {
+  ZtnaSlot* ss = slot_of(a, server);
+  if (!ss->https) return tcp_write(a->g->stack, server, data, len);
+  tls::Conn& t = a->up_tls[server->id];
+  if (!flush_server_tls(a, ss) || t.state() != tls::Conn::State::kEstablished) return 0;
+  size_t n = t.write_plaintext(data, std::min(len, kChunk));
+  flush_server_tls(a, ss);
+  return n;
+}
+
+// Plaintext from the server: straight from TCP, or through TLS, which
+// also advances the handshake (its messages go out at once). 0 when
+// nothing is ready; a TLS failure shows in up_tls[id].state().
+size_t server_read(ZtnaApp* a, TcpConn* server, uint8_t* out, size_t cap) {
+  ZtnaSlot* ss = slot_of(a, server);
+  if (!ss->https) return tcp_read(a->g->stack, server, out, cap);
+  tls::Conn& t = a->up_tls[server->id];
+  for (;;) {
+    size_t n = t.read_plaintext(out, cap);
+    flush_server_tls(a, ss);
+    if (n > 0) return n;
+    if (t.state() == tls::Conn::State::kFailed || t.state() == tls::Conn::State::kClosed) return 0;
+    size_t r = tcp_read(a->g->stack, server, ss->down, kStage);
+    if (r == 0) return 0;
+    t.push_ciphertext(ss->down, r);
+  }
+}
+
+bool server_tls_failed(ZtnaApp* a, TcpConn* server) {
+  return slot_of(a, server)->https && a->up_tls[server->id].state() == tls::Conn::State::kFailed;
+}
+
 // Client plaintext to the server, through the up staging: the current
 // request's body only (framed), then nothing more until its response is
 // out; bytes read past the body are the next request's and go back to the
@@ -408,7 +575,7 @@ void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   tls::Conn& t = cs->zc->tls_conn();
   for (;;) {
     while (cs->up_off < cs->up_len) {
-      size_t n = tcp_write(s, server, cs->up + cs->up_off, cs->up_len - cs->up_off);
+      size_t n = server_write(a, server, cs->up + cs->up_off, cs->up_len - cs->up_off);
       if (n == 0) return;
       cs->up_off += static_cast<uint32_t>(n);
       cs->wan_out += n;
@@ -486,12 +653,11 @@ bool send_head(ZtnaApp* a, ZtnaSlot* cs, const http::ResponseHead& h) {
 // close-delimited one ends with the server's close). Nothing is read from
 // the server while ciphertext for the client is still waiting.
 void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
-  TcpStack* s = a->g->stack;
   tls::Conn& t = cs->zc->tls_conn();
   for (;;) {
     if (!flush_down(a, cs)) return;
     if (server == nullptr || (cs->resp_done && !cs->tunnel)) return;
-    size_t n = tcp_read(s, server, a->scratch, kChunk);
+    size_t n = server_read(a, server, a->scratch, kChunk);
     if (n == 0) break;
     cs->wan_in += n;
     if (cs->tunnel) {
@@ -538,6 +704,12 @@ void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
       if (off < n) drop_server(a, cs);
       return;
     }
+  }
+  if (server_tls_failed(a, server)) {  // handshake or record failure: as a reset
+    if (cs->response_bytes == 0) answer_bad_gateway(a, cs);
+    cs->upstream_done = true;
+    drop_server(a, cs);
+    return;
   }
   if (tcp_peer_closed(server)) {
     // Close-delimited or a tunnel: the end. Cut short: the client cannot
@@ -674,8 +846,11 @@ void pump_steps(ZtnaApp* a, ZtnaSlot* cs) {
     }
     TcpConn* server = cs->pair != kTcpNil ? a->slots[cs->pair].conn : nullptr;
     bool was_tunnel = cs->tunnel;
+    bool was_ready = upstream_ready(a, cs);
     if (!cs->upstream_done && server != nullptr && cs->upstream_open) relay_up(a, cs, server);
     if (!cs->upstream_done) relay_down(a, cs, cs->upstream_open ? server : nullptr);
+    // The TLS handshake with the server ended in relay_down: the request goes now.
+    if (!was_ready && !cs->upstream_done && upstream_ready(a, cs)) relay_up(a, cs, server);
     if (cs->tunnel && !was_tunnel && !cs->upstream_done) continue;  // the client's side of the tunnel
     if (cs->upstream_done) {
       if (!flush_down(a, cs)) return;
@@ -734,6 +909,12 @@ void on_server_established(void* app, TcpConn* c) {
   if (ss->role != Role::kServer || ss->pair == kTcpNil) return;
   ZtnaSlot* cs = &a->slots[ss->pair];
   cs->upstream_open = true;
+  health_from_conn(a, cs, true);
+  if (ss->https) {
+    uint8_t none[1];
+    a->up_tls[c->id].read_plaintext(none, 0);  // the ClientHello
+    flush_server_tls(a, ss);
+  }
   pump(a, cs);
 }
 
@@ -750,8 +931,9 @@ void on_server_event(void* app, TcpConn* c) {
   pump(a, cs);
 }
 
-void on_server_closed(void* app, TcpConn* c, TcpCloseReason) {
+void on_server_closed(void* app, TcpConn* c, TcpCloseReason why) {
   auto* a = static_cast<ZtnaApp*>(app);
+  a->up_tls[c->id].release();
   ZtnaSlot* ss = slot_of(a, c);
   if (ss->role != Role::kServer || ss->pair == kTcpNil) {
     if (ss->role == Role::kServer) *ss = ZtnaSlot{};
@@ -761,6 +943,21 @@ void on_server_closed(void* app, TcpConn* c, TcpCloseReason) {
   *ss = ZtnaSlot{};
   ss->pair = kTcpNil;
   cs->pair = kTcpNil;
+  // Refused, reset or timed out before it was established: the server
+  // failed (a probe's worth, for health-check), and nothing of the request
+  // has left (it waits in cs->up): another server of the gateway gets it,
+  // each at most once.
+  if (!cs->upstream_open && (why == TcpCloseReason::kRefused || why == TcpCloseReason::kReset ||
+                             why == TcpCloseReason::kTimeout)) {
+    health_from_conn(a, cs, false);
+    if (cs->forwarding && !cs->upstream_done && cs->response_bytes == 0 && cs->gateway != kZtnaNoGateway) {
+      int next = pick_server(a, cs, cs->gateway, cs->tried);
+      if (next >= 0 && connect_server(a, cs, cs->gateway, next)) {
+        ++a->retried;
+        return;
+      }
+    }
+  }
   cs->upstream_open = false;
   // Between requests (kept alive): the next request opens another.
   if (cs->upstream_done || !cs->forwarding || cs->resp_done) return;
@@ -771,6 +968,100 @@ void on_server_closed(void* app, TcpConn* c, TcpCloseReason) {
 }
 
 constexpr TcpCallbacks kClientCallbacks{nullptr, on_client_event, on_client_event, on_client_closed};
+
+// ---- Health probes: a TCP connect to the server; established is a pass
+// (then a RST: nothing to say, and no TIME_WAIT on either side), refused,
+// reset, timed out or not established within kHealthTimeoutMs a failure.
+
+void probe_result(ZtnaApp* a, ZtnaSlot* ps, bool ok) {
+  uint16_t index = ps->server_index;
+  bool current = ps->health_gen == a->health_gen && a->rt != nullptr && index < a->rt->nb_servers;
+  *ps = ZtnaSlot{};
+  ps->pair = kTcpNil;
+  if (!current) return;
+  ZtnaHealth& h = a->health[index];
+  h.probing = false;
+  ok ? ++h.probes_ok : ++h.probes_failed;
+  ztna_health_result(&h, ok, kHealthRetry, now_ms(a));
+}
+
+void on_probe_established(void* app, TcpConn* c) {
+  auto* a = static_cast<ZtnaApp*>(app);
+  ZtnaSlot* ps = slot_of(a, c);
+  if (ps->role != Role::kProbe) return;
+  probe_result(a, ps, true);
+  tcp_abort(a->g->stack, c);  // its on_closed finds the slot free
+}
+
+void on_probe_closed(void* app, TcpConn* c, TcpCloseReason) {
+  auto* a = static_cast<ZtnaApp*>(app);
+  ZtnaSlot* ps = slot_of(a, c);
+  if (ps->role == Role::kProbe) probe_result(a, ps, false);
+}
+
+constexpr TcpCallbacks kProbeCallbacks{on_probe_established, nullptr, nullptr, on_probe_closed};
+
+// A new runtime: a server it still has (same address and port) keeps its
+// state, so a config edit does not send requests to a server known down;
+// a new one starts up. Every one is probed at once; probes still open
+// belong to the old generation and end unheeded.
+void carry_health(ZtnaApp* a, const ZtnaRuntime* rt) {
+  ZtnaHealth* old = a->health;
+  ZtnaHealth* next = old == a->health_store[0] ? a->health_store[1] : a->health_store[0];
+  uint32_t n = rt != nullptr ? rt->nb_servers : 0;
+  std::memset(next, 0, sizeof(ZtnaHealth) * kMaxZtnaServers);
+  for (uint32_t i = 0; i < n; ++i) {
+    const ZtnaRealServer& rs = rt->servers[i];
+    ZtnaHealth& h = next[i];
+    for (uint32_t j = 0; rs.health_check && j < a->nb_health; ++j) {
+      if (old[j].ip == rs.ip && old[j].port == rs.port) {
+        h = old[j];
+        break;
+      }
+    }
+    h.ip = rs.ip;
+    h.port = rs.port;
+    h.probing = false;
+    h.next_probe_ms = 0;
+  }
+  a->health = next;
+  a->nb_health = n;
+}
+
+// Once per millisecond at most: kHealthSweep servers of the runtime, each
+// probed every kHealthInterval, a probe past its timeout ended as failed.
+void health_tick(ZtnaApp* a) {
+  const ZtnaRuntime* rt = a->rt;
+  uint64_t now = now_ms(a);
+  if (rt == nullptr || rt->nb_servers == 0 || now == a->health_tick_ms || a->g->cfg == nullptr) return;
+  a->health_tick_ms = now;
+  for (uint32_t k = 0; k < kHealthSweep && k < rt->nb_servers; ++k) {
+    uint32_t i = a->health_cursor;
+    a->health_cursor = (a->health_cursor + 1) % rt->nb_servers;
+    const ZtnaRealServer& rs = rt->servers[i];
+    ZtnaHealth& h = a->health[i];
+    if (!rs.health_check) continue;
+    if (h.probing) {
+      if (now > h.probe_deadline_ms) tcp_abort(a->g->stack, a->slots[h.probe_conn].conn);  // a failure
+      continue;
+    }
+    if (now < h.next_probe_ms) continue;
+    h.next_probe_ms = now + kHealthIntervalMs;
+    uint32_t src = source_for(*a->g->cfg, rs.ip);
+    TcpConn* c = src != 0 ? tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kProbeCallbacks, a) : nullptr;
+    if (c == nullptr) continue;  // no route or no free connection: try at the next interval
+    ZtnaSlot* ps = slot_of(a, c);
+    *ps = ZtnaSlot{};
+    ps->role = Role::kProbe;
+    ps->conn = c;
+    ps->pair = kTcpNil;
+    ps->server_index = static_cast<uint16_t>(i);
+    ps->health_gen = a->health_gen;
+    h.probing = true;
+    h.probe_conn = c->id;
+    h.probe_deadline_ms = now + kHealthTimeoutMs;
+  }
+}
 
 bool accept_client(void* ctx, TcpConn* c) {
   auto* lc = static_cast<ZtnaListenCtx*>(ctx);
@@ -806,6 +1097,7 @@ bool accept_client(void* ctx, TcpConn* c) {
   cs->start_ms = now_ms(a);
   cs->serial = ++a->serial * kMaxWorkers + a->g->w->index;
   cs->gateway = kZtnaNoGateway;
+  cs->server_index = kNoServer;
   cs->head_deadline_ms = now_ms(a) + kHeadTimeoutMs;
   rt->refs.fetch_add(1, std::memory_order_relaxed);
   ++a->counters.accepted;
@@ -841,7 +1133,72 @@ void collect_one(const UserEntry& e, void* arg) {
   if (cc->n < kUserCapacity) cc->a->clear_ips[cc->n++] = e.ip;
 }
 
+const char* ldb_name(ZtnaLdbMethod m) {
+  switch (m) {
+    case ZtnaLdbMethod::kRoundRobin: return "round-robin";
+    case ZtnaLdbMethod::kWeighted: return "weighted";
+    case ZtnaLdbMethod::kFirstAlive: return "first-alive";
+    case ZtnaLdbMethod::kStatic: break;
+  }
+  return "static";
+}
+
+// Appends to a CLI answer; what does not fit is cut.
+__attribute__((format(printf, 2, 3))) void put_text(ZtnaUserRequest* req, const char* fmt, ...) {
+  if (req->used + 1 >= req->len) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = std::vsnprintf(req->buf + req->used, req->len - req->used, fmt, ap);
+  va_end(ap);
+  if (n > 0) req->used = std::min(req->len - 1, req->used + static_cast<size_t>(n));
+}
+
+// `diagnose firewall vip realserver list`: this worker's view of every
+// real server of its runtime.
+void list_realservers(ZtnaApp* a, ZtnaUserRequest* req) {
+  const ZtnaRuntime* rt = a->rt;
+  if (req->len > 0) req->buf[0] = '\0';
+  if (rt == nullptr) return;
+  uint64_t now = now_ms(a);
+  put_text(req, "worker=%u retried=%lu (requests sent to another server after a failed connect)\n", a->g->w->index,
+           static_cast<unsigned long>(a->retried));
+  for (uint32_t p = 0; p < rt->nb_proxies; ++p) {
+    const ZtnaProxyRuntime& pr = rt->proxies[p];
+    for (unsigned gi = 0; gi < pr.nb_gateways; ++gi) {
+      const ZtnaGatewayRuntime& g = pr.gateways[gi];
+      put_text(req, "worker=%u access-proxy=%s api-gateway=%u ldb-method=%s service=%s virtual-host=\"%.*s\"\n",
+               a->g->w->index, pr.realm, g.id, ldb_name(g.method), g.https ? "https" : "http",
+               static_cast<int>(g.virtual_host_len), g.virtual_host);
+      for (unsigned si = 0; si < g.nb_servers; ++si) {
+        const ZtnaRealServer& rs = g.servers[si];
+        const ZtnaHealth& h = a->health[rs.index];
+        ++req->total;
+        put_text(req, "  id=%u ip=%u.%u.%u.%u port=%u status=%s weight=%u health-check=%s", rs.id, rs.ip >> 24,
+                 rs.ip >> 16 & 0xff, rs.ip >> 8 & 0xff, rs.ip & 0xff, rs.port, rs.standby ? "standby" : "active",
+                 rs.weight, rs.health_check ? "enable" : "disable");
+        if (g.https) put_text(req, " verify-cert=%s", rs.verify_cert ? "enable" : "disable");
+        if (!rs.health_check) {
+          put_text(req, " state=up\n");
+          continue;
+        }
+        put_text(req, " state=%s fails=%u probes_ok=%lu probes_failed=%lu conn_failed=%lu downs=%u ups=%u",
+                 h.down ? "down" : "up", h.fails, static_cast<unsigned long>(h.probes_ok),
+                 static_cast<unsigned long>(h.probes_failed), static_cast<unsigned long>(h.conn_failed), h.downs,
+                 h.ups);
+        if (h.changed_ms != 0)
+          put_text(req, " changed=%lus\n", static_cast<unsigned long>((now - h.changed_ms) / 1000));
+        else
+          put_text(req, "\n");
+      }
+    }
+  }
+}
+
 void serve_user_request(ZtnaApp* a, ZtnaUserRequest* req) {
+  if (req->realservers) {
+    list_realservers(a, req);
+    return;
+  }
   if (req->clear) {
     // Removing shifts entries (backward-shift deletion): collect first.
     ClearCtx cc{a, 0};
@@ -893,6 +1250,25 @@ int dataplane_ztna_user_list(Dataplane* dp, char* buf, size_t len, unsigned* tot
   return static_cast<int>(used);
 }
 
+int dataplane_ztna_realserver_list(Dataplane* dp, char* buf, size_t len, unsigned timeout_ms) {
+  if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
+  if (buf == nullptr || len == 0) return -EINVAL;
+  std::lock_guard<std::mutex> lock(dp->control_mutex_);
+  buf[0] = '\0';
+  size_t used = 0;
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
+    ZtnaApp* a = app_of(dp, i);
+    if (a == nullptr) continue;
+    ZtnaUserRequest req{};
+    req.realservers = true;
+    req.buf = buf + used;
+    req.len = len - used;
+    if (!run_inline_or_post(dp, a, &req, timeout_ms)) return -ETIMEDOUT;
+    used += req.used;
+  }
+  return static_cast<int>(used);
+}
+
 int dataplane_ztna_user_clear(Dataplane* dp, unsigned* cleared, unsigned timeout_ms) {
   if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
   std::lock_guard<std::mutex> lock(dp->control_mutex_);
@@ -917,6 +1293,7 @@ ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket) {
   new (&a->mailbox) std::atomic<ZtnaUserRequest*>(nullptr);
   a->g = g;
   a->max_conns = max_conns;
+  a->health = a->health_store[0];
   for (int& l : a->listeners) l = -1;
   a->slots = static_cast<ZtnaSlot*>(
       rte_zmalloc_socket("tandem_ztna_slots", sizeof(ZtnaSlot) * max_conns, RTE_CACHE_LINE_SIZE, socket));
@@ -924,12 +1301,15 @@ ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket) {
       rte_zmalloc_socket("tandem_ztna_conns", sizeof(ZtnaConn) * max_conns, RTE_CACHE_LINE_SIZE, socket));
   a->free_conns = static_cast<ZtnaConn**>(
       rte_zmalloc_socket("tandem_ztna_free", sizeof(ZtnaConn*) * max_conns, RTE_CACHE_LINE_SIZE, socket));
-  if (a->slots == nullptr || a->conns == nullptr || a->free_conns == nullptr ||
+  a->up_tls = static_cast<tls::Conn*>(
+      rte_zmalloc_socket("tandem_ztna_up_tls", sizeof(tls::Conn) * max_conns, RTE_CACHE_LINE_SIZE, socket));
+  if (a->slots == nullptr || a->conns == nullptr || a->free_conns == nullptr || a->up_tls == nullptr ||
       !a->users.init(kUserCapacity, static_cast<uint16_t>(g->w->index))) {
     rte_free(a->slots);
     rte_free(a->conns);
     a->conns = nullptr;
     rte_free(a->free_conns);
+    rte_free(a->up_tls);
     a->users.~UserTable();
     rte_free(a);
     return nullptr;
@@ -937,6 +1317,7 @@ ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket) {
   for (uint32_t i = 0; i < max_conns; ++i) {
     a->slots[i].pair = kTcpNil;
     new (&a->conns[i]) ZtnaConn();
+    new (&a->up_tls[i]) tls::Conn();
     a->free_conns[i] = &a->conns[i];
   }
   a->nb_free = max_conns;
@@ -950,10 +1331,12 @@ void ztna_app_destroy(ZtnaApp* a) {
     if (a->slots[i].role == Role::kClient && a->slots[i].rt != nullptr)
       a->slots[i].rt->refs.fetch_sub(1, std::memory_order_relaxed);
     a->conns[i].~ZtnaConn();
+    a->up_tls[i].~Conn();
   }
   rte_free(a->slots);
   rte_free(a->conns);
   rte_free(a->free_conns);
+  rte_free(a->up_tls);
   a->users.~UserTable();
   rte_free(a);
 }
@@ -984,12 +1367,19 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
       req->done.store(true, std::memory_order_release);
     }
   }
-  if (rt == a->rt) return;
+  if (rt == a->rt) {
+    health_tick(a);
+    return;
+  }
   for (int& l : a->listeners) {
     if (l >= 0) tcp_unlisten(g->stack, l);
     l = -1;
   }
   a->rt = rt;
+  ++a->health_gen;
+  carry_health(a, rt);
+  std::memset(a->ldb, 0, sizeof a->ldb);
+  a->health_cursor = 0;
   if (rt == nullptr) return;
   for (uint32_t i = 0; i < rt->nb_proxies && i < kMaxZtnaProxies; ++i) {
     a->listen_ctx[i] = ZtnaListenCtx{a, static_cast<uint8_t>(i)};

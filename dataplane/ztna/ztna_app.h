@@ -24,26 +24,15 @@
 #include "dataplane/tls/tls.h"
 #include "dataplane/worker/worker_types.h"
 #include "dataplane/ztna/ztna_conn.h"
+#include "dataplane/ztna/ztna_ldb.h"
 #include "dataplane/ztna/ztna_types.h"
 
 namespace tandem::dp {
 
 inline constexpr unsigned kMaxZtnaProxies = 32;  // = bits of ZtnaPolicy::proxy_mask
-inline constexpr unsigned kMaxZtnaRealServers = 16;
 inline constexpr unsigned kMaxZtnaGateways = 16;  // api-gateways per access proxy
+inline constexpr unsigned kMaxZtnaServers = 1024;  // real servers of all gateways (health table)
 inline constexpr unsigned kZtnaRealmMax = 64;
-
-struct ZtnaRealServer {
-  uint32_t ip;  // host order
-  uint16_t port;
-};
-
-// One api-gateway: its active real servers.
-struct ZtnaGatewayRuntime {
-  uint16_t nb_servers;
-  bool round_robin;  // ldb-method round-robin; otherwise static (the first)
-  ZtnaRealServer servers[kMaxZtnaRealServers];
-};
 
 // One access proxy as the workers run it.
 struct ZtnaProxyRuntime {
@@ -52,12 +41,16 @@ struct ZtnaProxyRuntime {
   ZtnaProxyConf conf;  // its pointers lead into the owning ZtnaRuntime
   char realm[kZtnaRealmMax];
   bool log_blocked;  // log-blocked-traffic: log refusals no deny policy decided
-  // api-gateways in table order; url_map gives the first whose url-map
-  // matches a request path (entry id = index here), -1 for none.
+  // api-gateways in table order; url_map gives those whose url-map
+  // matches a request path (entry id = index here); the first of them
+  // whose virtual-host matches the Host serves the request.
   uint16_t nb_gateways;
   ZtnaGatewayRuntime gateways[kMaxZtnaGateways];
   UrlMap url_map;
   tls::ServerContext tls[kMaxWorkers];  // worker i uses tls[i]
+  // TLS toward the realservers with verify-cert enable of gateway g, with
+  // its realserver-ca: gateway_tls[g][worker]; built only for such gateways.
+  tls::ClientContext gateway_tls[kMaxZtnaGateways][kMaxWorkers];
 };
 
 struct ZtnaRuntime {
@@ -65,10 +58,16 @@ struct ZtnaRuntime {
   // reads before freeing a runtime no snapshot points to any more).
   mutable std::atomic<uint32_t> refs{0};
   uint32_t nb_proxies = 0;
+  uint32_t nb_servers = 0;  // real servers of all gateways (ZtnaRealServer::index)
   tls::TicketKeyRing ring;
   ZtnaPolicyConf policies;
   ZtnaUserDb users;
   ZtnaProxyRuntime proxies[kMaxZtnaProxies];
+  // Real servers of all gateways by ZtnaRealServer::index: what the
+  // workers probe (health-check enable).
+  ZtnaRealServer servers[kMaxZtnaServers];
+  // TLS toward real servers of service https gateways; worker i uses [i].
+  tls::ClientContext upstream_tls[kMaxWorkers];
 };
 
 // Per-worker proxy state, indexed by TcpConn::id (ztna_app.cc).

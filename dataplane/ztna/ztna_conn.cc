@@ -34,6 +34,7 @@ const char* reason_of(uint16_t code) {
     case 431: return "Request Header Fields Too Large";
     case 501: return "Not Implemented";
     case 505: return "HTTP Version Not Supported";
+    case 503: return "Service Unavailable";
     default: return "Bad Request";
   }
 }
@@ -54,6 +55,8 @@ const char* page_text(ZtnaDenyReason why) {
       return "A ZTNA proxy policy denies this request.";
     case ZtnaDenyReason::kBadCredentials:
       return "The user name or password is not valid.";
+    case ZtnaDenyReason::kNoServerUp:
+      return "No real server of this API gateway is up (health check). Try again later.";
     case ZtnaDenyReason::kNone:
       return "Authentication is required: log in with your user name and password.";
     default:

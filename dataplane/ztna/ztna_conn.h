@@ -96,6 +96,8 @@ class ZtnaConn {
   State next_request(uint64_t now_ms);
   // kForward, but no api-gateway's url-map matches the path: 404, kClosing.
   void refuse_no_gateway() { refuse(404, ZtnaDenyReason::kNoGatewayMatch, "", false); }
+  // kForward, but every real server of the chosen gateway is down: 503, kClosing.
+  void refuse_no_server() { refuse(503, ZtnaDenyReason::kNoServerUp, "", false); }
 
  private:
   void read_head(uint64_t now_ms);

@@ -1,5 +1,6 @@
-// Control-side access to the workers' ZTNA user tables for the CLI
-// (`diagnose wad user list|clear`, controlplane/daemon/ztna_cli.cc). Runs
+// Control-side access to the workers' ZTNA user tables and real-server
+// health for the CLI (`diagnose wad user list|clear`, `diagnose firewall
+// vip realserver list`, controlplane/daemon/ztna_cli.cc). Runs
 // on the owning worker through the proxy's mailbox (served once per loop),
 // or inline when workers are not launched, so each table keeps one writer.
 // C-style: no exceptions; errors are negative errno values.
@@ -19,6 +20,12 @@ bool dataplane_ztna_enabled(const Dataplane* dp);
 // gets the number of users. Returns the bytes written, -ENOTSUP without the
 // proxy, -ETIMEDOUT when a worker did not answer within timeout_ms.
 int dataplane_ztna_user_list(Dataplane* dp, char* buf, size_t len, unsigned* total, unsigned timeout_ms);
+
+// `diagnose firewall vip realserver list`: every worker's view of the
+// access proxies' real servers (ldb-method, health-check state and
+// counters) into buf (NUL-terminated, cut when full). Returns the bytes
+// written, -ENOTSUP, -ETIMEDOUT.
+int dataplane_ztna_realserver_list(Dataplane* dp, char* buf, size_t len, unsigned timeout_ms);
 
 // Logs every user out on every worker; *cleared gets how many. 0,
 // -ENOTSUP, -ETIMEDOUT.

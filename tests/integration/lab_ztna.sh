@@ -20,6 +20,9 @@ config vpn certificate ca
     edit "ems-ca"
         set ca "$CERTS/ca.pem"
     next
+    edit "other-ca"
+        set ca "$CERTS/other-ca.pem"
+    next
 end
 config vpn certificate local
     edit "ztna-server"
@@ -110,11 +113,84 @@ config firewall access-proxy
         end
     next
 end
+config firewall vip
+    edit "ztna-vip-lb"
+        set type access-proxy
+        set extip 10.1.100.1
+        set extintf "port2"
+        set extport 9443
+        set ssl-certificate "ztna-server"
+    next
+end
+config firewall access-proxy
+    edit "ztna-lb"
+        set vip "ztna-vip-lb"
+        set client-cert enable
+        set empty-cert-action block
+        set client-cert-ca "ems-ca"
+        config api-gateway
+            edit 7
+                set url-map "/"
+                set service http
+                set virtual-host "api.example.com"
+                set ldb-method weighted
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 8091
+                        set weight 3
+                        set health-check enable
+                    next
+                    edit 2
+                        set ip 172.16.200.209
+                        set port 8092
+                        set weight 1
+                        set health-check enable
+                    next
+                end
+            next
+            edit 9
+                set url-map "/plain-as-tls"
+                set service https
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 80
+                    next
+                end
+            next
+            edit 11
+                set url-map "/wrong-ca"
+                set service https
+                set realserver-ca "other-ca"
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 8093
+                        set verify-cert enable
+                    next
+                end
+            next
+            edit 8
+                set url-map "/"
+                set service https
+                set realserver-ca "ems-ca"
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 8093
+                        set verify-cert enable
+                    next
+                end
+            next
+        end
+    next
+end
 config firewall proxy-policy
     edit 1
         set name "ztna-web"
         set proxy access-proxy
-        set access-proxy "ztna-proxy" "ztna-echo"
+        set access-proxy "ztna-proxy" "ztna-echo" "ztna-lb"
         set srcintf "port2"
         set srcaddr "lan"
         set users "localuser1"
@@ -426,6 +502,141 @@ done
 r1=$(resets)
 [ -n "$r0" ] && [ "$r0" = "$r1" ] && ok "no RST after the client's late close_notify (resets_sent stays $r0)" \
   || not_ok "resets_sent $r0 -> $r1 over 3 connections closed by the proxy"
+
+# --- Real servers (access proxy ztna-lb on 9443): virtual-host routing,
+# ldb-method weighted, health checks and service https. Three backends in
+# the server namespace answer with their name (HTTP/1.0: one server
+# connection, hence one ldb pick, per request): "one" (8091, weight 3) and
+# "two" (8092, weight 1) behind gateway 7 (virtual-host api.example.com),
+# and "tls" (8093, TLS with the SNI it got) behind gateway 8 (any host,
+# service https).
+cat >"$CERTS/backend.py" <<'PY'
+import http.server, socketserver, ssl, sys
+name, ip, port, log = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+ctx, last_sni = None, [""]
+if len(sys.argv) > 6:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[5], sys.argv[6])
+    ctx.sni_callback = lambda s, n, c: last_sni.__setitem__(0, n or "")
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = ("server=%s path=%s sni=%s\n" % (name, self.path, last_sni[0])).encode()
+        with open(log, "a") as f: f.write("%s %s\n" % (name, self.path))
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+class S(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    def get_request(self):
+        sock, addr = super().get_request()
+        return (ctx.wrap_socket(sock, server_side=True) if ctx else sock), addr
+    def handle_error(self, *a): pass  # health probes connect and reset
+S((ip, port), H).serve_forever()
+PY
+backend() {  # backend name port [cert key]: starts it, echoes its pid
+  ip netns exec "$SERVER_NS" python3 "$CERTS/backend.py" "$1" "$SERVER_IP" "$2" "$CERTS/backends.log" "${@:3}" \
+    >>"$CERTS/backend-$1.err" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 50); do
+    ip netns exec "$SERVER_NS" ss -Hltn "sport = :$2" | grep -q . && break
+    sleep 0.1
+  done
+  echo "$pid"
+}
+BE_ONE=$(backend one 8091)
+BE_TWO=$(backend two 8092)
+BE_TLS=$(backend tls 8093 "$CERTS/server.pem" "$CERTS/server.key")
+trap 'kill $ECHO_PID $BE_ONE $BE_TWO $BE_TLS 2>/dev/null; "$LAB" down >/dev/null 2>&1; rm -rf "$CERTS"' EXIT
+wait_state() {  # wait_state port up|down: until node A's probes say so (at most 25 s)
+  for _ in $(seq 1 250); do
+    ctl diagnose firewall vip realserver list 2>&1 | grep -q "port=$1 .*state=$2" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# The probes ran while nothing listened on 8091/8092 (the proxy came up
+# first): both are down until a probe passes, within one interval (5 s).
+check "health check: backend one up once it listens" wait_state 8091 up
+check "health check: backend two up once it listens" wait_state 8092 up
+LB_CURL=(curl -sS --max-time 10 --cacert "$CERTS/ca.pem" "${WITH_CERT[@]}" -u localuser1:s3cret
+  --resolve app.example.com:9443:10.1.100.1 --resolve api.example.com:9443:10.1.100.1)
+out=$(client "${LB_CURL[@]}" https://app.example.com:9443/page 2>&1)
+contains "service https: the TLS real server's page through the proxy" "$out" "server=tls path=/page"
+contains "service https: the proxy sent the request's host as SNI" "$out" "sni=app.example.com"
+ztna_log "a request to the https real server" 'action="accept"' 'accessproxy="ztna-lb"' 'gatewayid=8 ' 'dstport=8093'
+out=$(client "${LB_CURL[@]}" -w '\ncode=%{http_code}\n' https://app.example.com:9443/plain-as-tls 2>&1)
+contains "service https toward a plain HTTP server: the handshake fails, 502" "$out" "code=502"
+# verify-cert: gateway 8 verified the backend's certificate (ems-ca, name
+# app.example.com) above; gateway 11 trusts only other-ca: 502.
+out=$(client "${LB_CURL[@]}" -w '\ncode=%{http_code}\n' https://app.example.com:9443/wrong-ca 2>&1)
+contains "verify-cert with a CA that did not sign the server's certificate: 502" "$out" "code=502"
+if grep -q "^server=" <<<"$out"; then not_ok "the unverified server's page went through"; else ok "no byte of the unverified server's page"; fi
+out=$(client "${LB_CURL[@]}" https://api.example.com:9443/v 2>&1)
+contains "virtual-host api.example.com: gateway 7's servers, not the https one" "$out" "path=/v sni="
+if grep -q "server=tls" <<<"$out"; then not_ok "api.example.com reached gateway 8"; else ok "api.example.com did not reach gateway 8"; fi
+rs=$(ctl diagnose firewall vip realserver list 2>&1)
+sed 's/^/    /' <<<"$rs"
+contains "realserver list: gateway 7 weighted" "$rs" 'access-proxy=ztna-lb api-gateway=7 ldb-method=weighted service=http virtual-host="api.example.com"'
+contains "realserver list: server two up" "$rs" "port=8092 status=active weight=1 health-check=enable state=up"
+contains "realserver list: gateway 8 verifies its server" "$rs" "port=8093 status=active weight=1 health-check=disable verify-cert=enable"
+if grep -q "port=8092 .*probes_ok=[1-9]" <<<"$rs"; then ok "realserver list: the probes of two pass"; else not_ok "realserver list: no passing probe of two"; fi
+# Weighted 3:1, observed at the backends: 40 requests on one client
+# connection (one worker's smooth weighted round-robin).
+: >"$CERTS/backends.log"
+urls=()
+for i in $(seq 1 40); do urls+=("https://api.example.com:9443/w$i"); done
+client "${LB_CURL[@]}" "${urls[@]}" >"$CERTS/weighted.out" 2>&1
+one=$(grep -c "^one /w" "$CERTS/backends.log"); two=$(grep -c "^two /w" "$CERTS/backends.log")
+[ "$one" -eq 30 ] && [ "$two" -eq 10 ] && ok "ldb-method weighted 3:1: backend one got $one of 40, two got $two" \
+  || not_ok "weighted 3:1 over 40 requests: one=$one two=$two"
+# Backend two dies. Before the health check notices, a request that was
+# given two finds it refused and goes to one instead (nothing of it had
+# left); then the probes (TCP connect every 5 s, 3 failures) take it down
+# and every request goes to one.
+kill "$BE_TWO"
+t0=$(date +%s)
+for _ in $(seq 1 20); do  # gone from the listen table
+  ip netns exec "$SERVER_NS" ss -Hltn "sport = :8092" | grep -q . || break
+  sleep 0.1
+done
+: >"$CERTS/backends.log"
+out=$(client "${LB_CURL[@]}" -w 'code=%{http_code}\n' "${urls[@]:0:8}" 2>&1)
+[ "$(grep -c 'code=200' <<<"$out")" -eq 8 ] && [ "$(grep -c '^one /w' "$CERTS/backends.log")" -eq 8 ] \
+  && ok "two just died: 8 of 8 requests get 200 from one (the refused ones sent on)" \
+  || not_ok "two just died: $(grep -c 'code=200' <<<"$out") of 8 got 200, $(grep -c '^one /w' "$CERTS/backends.log") reached one"
+rs=$(ctl diagnose firewall vip realserver list 2>&1)
+if grep -q "retried=[1-9]" <<<"$rs"; then ok "realserver list counts the retried requests"; else not_ok "no retried requests counted: $(grep retried <<<"$rs")"; fi
+if grep -q "port=8092 .*conn_failed=[1-9]" <<<"$rs"; then ok "the refused connections count against two"; else not_ok "no conn_failed for two"; fi
+wait_state 8092 down
+rs=$(ctl diagnose firewall vip realserver list 2>&1)
+contains "health check: backend two is down after it died ($(( $(date +%s) - t0 )) s)" "$rs" "port=8092 status=active weight=1 health-check=enable state=down"
+# A config edit builds a new runtime; a server it keeps keeps its state
+# (without that it would be up again, and chosen, until 3 probes failed).
+check "a config edit (user local tmpuser)" ctl config user local edit tmpuser set passwd tmp-pass end
+sleep 0.5
+rs=$(ctl diagnose firewall vip realserver list 2>&1)
+contains "after the config edit backend two is still down" "$rs" "port=8092 status=active weight=1 health-check=enable state=down"
+: >"$CERTS/backends.log"
+out=$(client "${LB_CURL[@]}" -w 'code=%{http_code}\n' "${urls[@]:0:12}" 2>&1)
+[ "$(grep -c 'code=200' <<<"$out")" -eq 12 ] && [ "$(grep -c '^one /w' "$CERTS/backends.log")" -eq 12 ] \
+  && ok "with two down all 12 requests get 200 from backend one" \
+  || { not_ok "with two down: $(grep -c 'code=200' <<<"$out") of 12 got 200, $(grep -c '^one /w' "$CERTS/backends.log") reached one"
+       grep -v '^server=one' <<<"$out" | sed 's/^/    /'; ctl diagnose firewall vip realserver list 2>&1 | sed 's/^/    /'; }
+# Both down: 503 with the reason, and a deny log line.
+kill "$BE_ONE"
+wait_state 8091 down
+out=$(client "${LB_CURL[@]}" -w '\ncode=%{http_code}\n' https://api.example.com:9443/x 2>&1)
+contains "every real server down: 503" "$out" "code=503"
+contains "every real server down: the page says so" "$out" "No real server of this API gateway is up"
+ztna_log "every real server down" 'action="deny"' 'reason="no real server up"' 'accessproxy="ztna-lb"'
+# Backend two comes back: one passing probe and it serves again.
+BE_TWO=$(backend two 8092)
+check "health check: backend two up again" wait_state 8092 up
+out=$(client "${LB_CURL[@]}" -w '\ncode=%{http_code}\n' https://api.example.com:9443/back 2>&1)
+contains "a probe passes: backend two serves again" "$out" "server=two path=/back"
+kill "$BE_TLS" "$BE_TWO" 2>/dev/null
+# --- end of real servers
 
 # The login reached node B over the sync stream (session pickup).
 users=$("$TANDEMCTL" -s "$NODE_B_SOCK" diagnose wad user list 2>&1)

@@ -3,7 +3,7 @@
 # OUTDIR, fresh on every run (STYLE.md: no PEM blobs in the tree):
 #   ca.pem              the client CA (also signs the server certificate)
 #   other-ca.pem        a CA nobody trusts
-#   server.pem/.key     CN and SAN app.example.com
+#   server.pem/.key     CN app.example.com, SAN app.example.com and api.example.com
 #   client.pem/.key     CN device-0001, OU corp, OU managed (the identity docs/ztna.md maps)
 #   revoked.pem/.key    CN device-0002, revoked in crl.pem
 #   stranger.pem/.key   CN device-0003, signed by other-ca
@@ -31,7 +31,7 @@ subjectKeyIdentifier = hash
 basicConstraints = CA:false
 keyUsage = digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:app.example.com
+subjectAltName = DNS:app.example.com, DNS:api.example.com
 [client]
 basicConstraints = CA:false
 keyUsage = digitalSignature

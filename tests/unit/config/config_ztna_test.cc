@@ -225,6 +225,29 @@ TEST(ConfigZtna, ClientCertNeedsAnExistingCa) {
               IsEmpty());
 }
 
+// service https with verify-cert: the gateway's realserver-ca resolves to
+// its PEM path; a verifying realserver needs it, and it must name a CA.
+TEST(ConfigZtna, VerifyCertNeedsARealserverCa) {
+  const std::string service = "                set service http\n";
+  const std::string port = "                        set port 80\n";
+  std::string text = example_with(service, "                set service https\n"
+                                           "                set realserver-ca \"ems-ca\"\n");
+  text = text.replace(text.find(port), port.size(), port + "                        set verify-cert enable\n");
+  ParseResult r = parse(text, "node.conf");
+  ASSERT_THAT(error_lines(r), IsEmpty());
+  NodeConfig n = node_config(r.config);
+  const ZtnaApiGateway& g = n.ztna.access_proxies.at(0).api_gateways.at(0);
+  EXPECT_EQ(g.service, "https");
+  EXPECT_THAT(g.realserver_ca_files, ElementsAre("/etc/tandem/ems-ca.pem"));
+  EXPECT_TRUE(g.realservers.at(0).verify_cert);
+  std::string no_ca = example_with(service, "                set service https\n");
+  no_ca = no_ca.replace(no_ca.find(port), port.size(), port + "                        set verify-cert enable\n");
+  EXPECT_THAT(parse_errors(no_ca), ElementsAre(HasSubstr("verifies the server certificate but the gateway names no CA")));
+  EXPECT_THAT(parse_errors(example_with(service, "                set realserver-ca \"ems\"\n")),
+              ElementsAre(HasSubstr("realserver-ca \"ems\" is not a CA certificate in \"config vpn certificate ca\" "
+                                    "(did you mean \"ems-ca\"?)")));
+}
+
 TEST(ConfigZtna, PolicyNamesMustExist) {
   EXPECT_THAT(parse_errors(example_with("        set users \"localuser1\"\n", "        set users \"localuser3\"\n")),
               ElementsAre("node.conf:80:19: error: users \"localuser3\" is not a user in \"config user local\" (did "

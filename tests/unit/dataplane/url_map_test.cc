@@ -25,6 +25,19 @@ TEST(DpUrlMap, SubString) {
   EXPECT_EQ(map.match("/q/abbc", 0), -1);
 }
 
+TEST(DpUrlMap, MatchMaskReportsEveryMatchingEntry) {
+  UrlMap map;
+  UrlMapEntry entries[] = {{0, "/", UrlMapType::kSubString},
+                           {1, "/api", UrlMapType::kSubString},
+                           {2, "*.css", UrlMapType::kWildcard}};
+  std::string error;
+  ASSERT_TRUE(map.compile(entries, 3, 1, &error)) << error;
+  EXPECT_EQ(map.match_mask("/api/x", 0), 0b011u);
+  EXPECT_EQ(map.match_mask("/a.css", 0), 0b101u);
+  EXPECT_EQ(map.match_mask("nothing", 0), 0u);
+  EXPECT_EQ(map.match("/api/x", 0), 0);
+}
+
 TEST(DpUrlMap, Wildcard) {
   UrlMap map;
   UrlMapEntry entries[] = {{1, "/static/*.css", UrlMapType::kWildcard},

@@ -434,5 +434,109 @@ TEST_F(Tls, PoolHandsOutEachConnOnce) {
   EXPECT_EQ(pool.acquire(), b);
 }
 
+// The proxy's client side toward a real server (service https): a Conn in
+// connect state with the SNI, against a server Conn in memory, data both
+// ways; no client certificate, and the server's is not verified.
+TEST_F(Tls, ClientConnTalksToAServerWithTheSni) {
+  Server s(/*empty_cert_accept=*/true);
+  ServerContext sctx;
+  ASSERT_TRUE(sctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  ClientContext cctx;
+  ASSERT_TRUE(cctx.init(nullptr, 0, error_, sizeof error_)) << error_;
+  Conn server, client;
+  ASSERT_TRUE(server.start(sctx));
+  ASSERT_TRUE(client.start_client(cctx, "api.example.com"));
+  auto move = [](Conn* from, Conn* to) {
+    uint8_t buf[16384];
+    std::size_t n;
+    while ((n = from->pull_ciphertext(buf, sizeof buf)) > 0) to->push_ciphertext(buf, n);
+  };
+  uint8_t sink[64];
+  for (int round = 0; round < 10; ++round) {
+    client.read_plaintext(sink, sizeof sink);  // the first writes the ClientHello
+    move(&client, &server);
+    server.read_plaintext(sink, sizeof sink);
+    move(&server, &client);
+  }
+  ASSERT_EQ(client.state(), Conn::State::kEstablished) << client.failure_reason();
+  ASSERT_EQ(server.state(), Conn::State::kEstablished) << server.failure_reason();
+  EXPECT_EQ(server.sni(), "api.example.com");
+  EXPECT_EQ(server.client_cert().status, ClientCertStatus::kNone);
+  const char request[] = "GET / HTTP/1.1\r\nHost: api.example.com\r\n\r\n";
+  ASSERT_EQ(client.write_plaintext(reinterpret_cast<const uint8_t*>(request), sizeof request - 1),
+            sizeof request - 1);
+  move(&client, &server);
+  uint8_t plain[256];
+  std::size_t n = server.read_plaintext(plain, sizeof plain);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(plain), n), request);
+  const char reply[] = "HTTP/1.1 204 No Content\r\n\r\n";
+  ASSERT_EQ(server.write_plaintext(reinterpret_cast<const uint8_t*>(reply), sizeof reply - 1), sizeof reply - 1);
+  move(&server, &client);
+  n = client.read_plaintext(plain, sizeof plain);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(plain), n), reply);
+}
+
+// Without SNI (a real server named by its address) the handshake works too.
+TEST_F(Tls, ClientConnWithoutSni) {
+  Server s(true);
+  ServerContext sctx;
+  ASSERT_TRUE(sctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  ClientContext cctx;
+  ASSERT_TRUE(cctx.init(nullptr, 0, error_, sizeof error_)) << error_;
+  Conn server, client;
+  ASSERT_TRUE(server.start(sctx));
+  ASSERT_TRUE(client.start_client(cctx, nullptr));
+  uint8_t buf[16384], sink[64];
+  for (int round = 0; round < 10; ++round) {
+    client.read_plaintext(sink, sizeof sink);
+    for (std::size_t n; (n = client.pull_ciphertext(buf, sizeof buf)) > 0;) server.push_ciphertext(buf, n);
+    server.read_plaintext(sink, sizeof sink);
+    for (std::size_t n; (n = server.pull_ciphertext(buf, sizeof buf)) > 0;) client.push_ciphertext(buf, n);
+  }
+  EXPECT_EQ(client.state(), Conn::State::kEstablished) << client.failure_reason();
+  EXPECT_EQ(server.sni(), "");
+}
+
+// verify-cert: with the gateway's CA the chain must verify and the
+// certificate must name the SNI (or the address when there is none).
+TEST_F(Tls, VerifyingClientChecksTheChainAndTheName) {
+  Server s(true);
+  ServerContext sctx;
+  ASSERT_TRUE(sctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  std::string ca = path("ca.pem"), other = path("other-ca.pem");
+  const char* good[] = {ca.c_str()};
+  const char* wrong[] = {other.c_str()};
+  ClientContext right_ca, other_ca;
+  ASSERT_TRUE(right_ca.init(good, 1, error_, sizeof error_)) << error_;
+  ASSERT_TRUE(other_ca.init(wrong, 1, error_, sizeof error_)) << error_;
+  EXPECT_TRUE(right_ca.verifies());
+  auto handshake = [&](const ClientContext& ctx, const char* sni, const char* ip) {
+    Conn server, client;
+    EXPECT_TRUE(server.start(sctx));
+    if (!client.start_client(ctx, sni, ip)) return Conn::State::kIdle;
+    uint8_t buf[16384], sink[64];
+    for (int round = 0; round < 10; ++round) {
+      client.read_plaintext(sink, sizeof sink);
+      for (std::size_t n; (n = client.pull_ciphertext(buf, sizeof buf)) > 0;) server.push_ciphertext(buf, n);
+      server.read_plaintext(sink, sizeof sink);
+      for (std::size_t n; (n = server.pull_ciphertext(buf, sizeof buf)) > 0;) client.push_ciphertext(buf, n);
+    }
+    return client.state();
+  };
+  EXPECT_EQ(handshake(right_ca, "app.example.com", "172.16.200.209"), Conn::State::kEstablished);
+  EXPECT_EQ(handshake(right_ca, "api.example.com", nullptr), Conn::State::kEstablished);  // a SAN too
+  EXPECT_EQ(handshake(right_ca, "other.example.com", nullptr), Conn::State::kFailed);  // not its name
+  EXPECT_EQ(handshake(other_ca, "app.example.com", nullptr), Conn::State::kFailed);    // not its CA
+  EXPECT_EQ(handshake(right_ca, nullptr, "172.16.200.209"), Conn::State::kFailed);     // no IP SAN
+  EXPECT_EQ(handshake(right_ca, nullptr, nullptr), Conn::State::kIdle);  // nothing to check against
+  ClientContext none;
+  ASSERT_TRUE(none.init(nullptr, 0, error_, sizeof error_));
+  EXPECT_EQ(handshake(none, "other.example.com", nullptr), Conn::State::kEstablished);  // no verification
+  ClientContext missing;
+  const char* nofile[] = {"/nonexistent/ca.pem"};
+  EXPECT_FALSE(missing.init(nofile, 1, error_, sizeof error_));
+  EXPECT_NE(std::string(error_).find("/nonexistent/ca.pem"), std::string::npos) << error_;
+}
+
 }  // namespace
 }  // namespace tandem::dp::tls

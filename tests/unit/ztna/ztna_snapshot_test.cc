@@ -137,9 +137,16 @@ TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
       "  set ssl-certificate srv\n next\nend\n"
       "config firewall access-proxy\n edit p1\n  set vip v1\n  set client-cert-ca ca1\n"
       "  config api-gateway\n   edit 1\n    set url-map /\n    set ldb-method round-robin\n"
+      "    set virtual-host Api.Example.com\n    set service http\n"
       "    config realservers\n     edit 1\n      set ip 172.16.200.209\n      set port 80\n     next\n"
       "     edit 2\n      set ip 172.16.200.210\n      set status standby\n     next\n"
-      "     edit 3\n      set ip 172.16.200.211\n      set port 8080\n     next\n    end\n   next\n  end\n next\nend\n";
+      "     edit 4\n      set ip 172.16.200.212\n      set status disable\n     next\n"
+      "     edit 3\n      set ip 172.16.200.211\n      set port 8080\n      set weight 7\n"
+      "      set health-check enable\n     next\n    end\n   next\n"
+      "   edit 2\n    set url-map /w\n    set ldb-method weighted\n    set realserver-ca ca1\n"
+      "    config realservers\n     edit 1\n      set ip 172.16.200.213\n      set verify-cert enable\n"
+      "     next\n    end\n   next\n"
+      "  end\n next\nend\n";
   config::ParseResult r = config::parse(text, "node.conf");
   ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
   config::NodeConfig node = config::node_config(r.config);
@@ -159,12 +166,39 @@ TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
   ASSERT_GE(p.nb_gateways, 1u);
   EXPECT_EQ(p.url_map.match("/anything", 0), 0);  // url-map "/" (sub-string) takes every path
   const dp::ZtnaGatewayRuntime& g = p.gateways[0];
-  EXPECT_TRUE(g.round_robin);
-  ASSERT_EQ(g.nb_servers, 2u);  // the standby one is left out
+  EXPECT_EQ(g.method, dp::ZtnaLdbMethod::kRoundRobin);
+  EXPECT_FALSE(g.https);
+  EXPECT_EQ(std::string(g.virtual_host, g.virtual_host_len), "Api.Example.com");
+  ASSERT_EQ(g.nb_servers, 3u);  // the disabled one is left out
   EXPECT_EQ(g.servers[0].ip, 0xac10c8d1u);
   EXPECT_EQ(g.servers[0].port, 80);
-  EXPECT_EQ(g.servers[1].ip, 0xac10c8d3u);
-  EXPECT_EQ(g.servers[1].port, 8080);
+  EXPECT_FALSE(g.servers[0].standby);
+  EXPECT_FALSE(g.servers[0].health_check);
+  EXPECT_EQ(g.servers[0].weight, 1);
+  EXPECT_EQ(g.servers[1].ip, 0xac10c8d2u);
+  EXPECT_TRUE(g.servers[1].standby);
+  EXPECT_EQ(g.servers[2].ip, 0xac10c8d3u);
+  EXPECT_EQ(g.servers[2].port, 8080);
+  EXPECT_EQ(g.servers[2].weight, 7);
+  EXPECT_TRUE(g.servers[2].health_check);
+  // The second gateway: weighted, service https (the schema's default),
+  // and its server's health index follows the first gateway's three.
+  const dp::ZtnaGatewayRuntime& w = p.gateways[1];
+  EXPECT_EQ(w.method, dp::ZtnaLdbMethod::kWeighted);
+  EXPECT_TRUE(w.https);
+  EXPECT_EQ(w.virtual_host_len, 0u);
+  EXPECT_EQ(w.servers[0].port, 443);
+  EXPECT_EQ(w.servers[0].index, 3u);
+  EXPECT_TRUE(w.servers[0].verify_cert);
+  EXPECT_FALSE(g.servers[0].verify_cert);
+  EXPECT_EQ(rt->nb_servers, 4u);
+  // A verifying client context per worker for gateway 2 only (its CA),
+  // and the plain one every https server without verify-cert uses.
+  EXPECT_EQ(p.gateway_tls[0][0].native(), nullptr);
+  ASSERT_NE(p.gateway_tls[1][0].native(), nullptr);
+  EXPECT_TRUE(p.gateway_tls[1][1].verifies());
+  EXPECT_NE(rt->upstream_tls[0].native(), nullptr);
+  EXPECT_FALSE(rt->upstream_tls[0].verifies());
   EXPECT_NE(p.tls[0].native(), nullptr);
   EXPECT_NE(p.tls[1].native(), nullptr);
   EXPECT_NE(p.tls[0].native(), p.tls[1].native());  // one SSL_CTX per worker

@@ -1,0 +1,88 @@
+#include "dataplane/ztna/ztna_ldb.h"
+
+#include "dataplane/http/http.h"
+
+namespace tandem::dp {
+namespace {
+
+// Usable servers of one tier (active or standby) as a mask.
+uint32_t tier_mask(const ZtnaGatewayRuntime& g, uint32_t up_mask, bool standby) {
+  uint32_t m = 0;
+  for (unsigned i = 0; i < g.nb_servers && i < kMaxZtnaRealServers; ++i) {
+    if (g.servers[i].standby == standby && (up_mask >> i & 1u)) m |= 1u << i;
+  }
+  return m;
+}
+
+int first_of(uint32_t m) { return m == 0 ? -1 : __builtin_ctz(m); }
+
+int round_robin(const ZtnaGatewayRuntime& g, uint32_t m, ZtnaLdbState* st) {
+  unsigned n = g.nb_servers;
+  for (unsigned k = 0; k < n; ++k) {
+    unsigned i = (st->rr + k) % n;
+    if (m >> i & 1u) {
+      st->rr = (i + 1) % n;
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+// Smooth weighted round-robin: every usable server gains its weight, the
+// largest current weight wins and gives back the total. With weights 5,1,1
+// the order is a a b a c a a: spread, not in bursts.
+int weighted(const ZtnaGatewayRuntime& g, uint32_t m, ZtnaLdbState* st) {
+  int best = -1;
+  int32_t total = 0;
+  for (unsigned i = 0; i < g.nb_servers; ++i) {
+    if (!(m >> i & 1u)) continue;
+    int32_t w = g.servers[i].weight == 0 ? 1 : g.servers[i].weight;
+    st->current[i] += w;
+    total += w;
+    if (best < 0 || st->current[i] > st->current[best]) best = static_cast<int>(i);
+  }
+  if (best >= 0) st->current[best] -= total;
+  return best;
+}
+
+}  // namespace
+
+int ztna_ldb_pick(const ZtnaGatewayRuntime& g, uint32_t up_mask, ZtnaLdbState* st) {
+  uint32_t m = tier_mask(g, up_mask, false);
+  if (m == 0) m = tier_mask(g, up_mask, true);
+  if (m == 0) return -1;
+  switch (g.method) {
+    case ZtnaLdbMethod::kRoundRobin:
+      return round_robin(g, m, st);
+    case ZtnaLdbMethod::kWeighted:
+      return weighted(g, m, st);
+    case ZtnaLdbMethod::kStatic:
+    case ZtnaLdbMethod::kFirstAlive:
+      break;
+  }
+  return first_of(m);
+}
+
+bool ztna_virtual_host_matches(const ZtnaGatewayRuntime& g, std::string_view host) {
+  if (g.virtual_host_len == 0) return true;
+  return http::host_matches_sni(host, std::string_view(g.virtual_host, g.virtual_host_len));
+}
+
+bool ztna_health_result(ZtnaHealth* h, bool ok, unsigned retry, uint64_t now_ms) {
+  if (ok) {
+    h->fails = 0;
+    if (!h->down) return false;
+    h->down = false;
+    ++h->ups;
+    h->changed_ms = now_ms;
+    return true;
+  }
+  if (h->fails < 255) ++h->fails;
+  if (h->down || h->fails < retry) return false;
+  h->down = true;
+  ++h->downs;
+  h->changed_ms = now_ms;
+  return true;
+}
+
+}  // namespace tandem::dp

@@ -1,0 +1,83 @@
+// Which real server of an api-gateway gets a request (`ldb-method`), and
+// the health state a probe or a failed connection moves (`health-check`).
+// Pure logic, no EAL: the proxy on the workers (ztna_app.cc) keeps one
+// ZtnaLdbState per gateway and one ZtnaHealth per real server per worker,
+// and calls these; the unit tests call them directly (docs/ztna.md, "Real
+// server choice" and "Health checks").
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace tandem::dp {
+
+inline constexpr unsigned kMaxZtnaRealServers = 16;  // per api-gateway (bits of an up mask)
+inline constexpr unsigned kZtnaVirtualHostMax = 255;  // = the schema's virtual-host length
+
+enum class ZtnaLdbMethod : uint8_t {
+  kStatic,      // the first usable server in table order
+  kRoundRobin,  // usable servers in turn
+  kWeighted,    // smooth weighted round-robin by weight (nginx's)
+  kFirstAlive,  // the first usable server (same rule as static here)
+};
+
+struct ZtnaRealServer {
+  uint32_t id;  // realservers entry id
+  uint32_t ip;  // host order
+  uint16_t port;
+  uint16_t index;     // into the worker's health table (ZtnaRuntime::nb_servers of them)
+  uint8_t weight;     // 1..255
+  bool standby;       // status standby: used only while no active server is usable
+  bool health_check;  // probed; skipped while down
+  bool verify_cert;   // service https: its certificate is verified (the gateway's realserver-ca)
+};
+
+// One api-gateway: its servers with status active or standby (disable
+// ones are left out), in table order.
+struct ZtnaGatewayRuntime {
+  uint32_t id;  // api-gateway entry id
+  uint16_t nb_servers;
+  ZtnaLdbMethod method;
+  bool https;  // service https: TLS to the real server
+  uint16_t virtual_host_len;  // 0: any Host
+  char virtual_host[kZtnaVirtualHostMax + 1];
+  ZtnaRealServer servers[kMaxZtnaRealServers];
+};
+
+// One worker's choice state of one gateway.
+struct ZtnaLdbState {
+  uint32_t rr;  // round-robin: the position after the last pick
+  int32_t current[kMaxZtnaRealServers];  // weighted: current weights
+};
+
+// The server for the next request: bit i of up_mask says servers[i] is
+// usable (not down by health check). Active servers first; standby ones
+// only when no active one is usable. Index into g.servers, or -1 when
+// none is usable.
+int ztna_ldb_pick(const ZtnaGatewayRuntime& g, uint32_t up_mask, ZtnaLdbState* st);
+
+// Whether a request's Host (port stripped, case-insensitive, one trailing
+// dot ignored) names the gateway's virtual-host; an empty virtual-host
+// matches any request, a request without Host only that.
+bool ztna_virtual_host_matches(const ZtnaGatewayRuntime& g, std::string_view host);
+
+// Health of one real server on one worker. A server starts up; `retry`
+// consecutive failures (probe or connection) take it down, one success
+// brings it back.
+struct ZtnaHealth {
+  uint32_t ip;  // the server (host order): a new config generation keeps
+  uint16_t port;  // the state of a server it still has
+  bool down;
+  uint8_t fails;        // consecutive failures
+  bool probing;         // a probe connection is open
+  uint32_t probe_conn;  // its TcpConn::id
+  uint64_t next_probe_ms, probe_deadline_ms;
+  uint64_t changed_ms;  // last up/down change (0: never)
+  uint32_t ups, downs;  // transitions
+  uint64_t probes_ok, probes_failed, conn_failed;
+};
+
+// Records one result; true when the server changed state (up <-> down).
+bool ztna_health_result(ZtnaHealth* h, bool ok, unsigned retry, uint64_t now_ms);
+
+}  // namespace tandem::dp

@@ -1,0 +1,132 @@
+// Real-server choice (ldb-method), virtual-host matching and the health
+// state machine of dataplane/ztna/ztna_ldb.h.
+#include "dataplane/ztna/ztna_ldb.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace tandem::dp {
+namespace {
+
+ZtnaGatewayRuntime gateway(ZtnaLdbMethod m, std::vector<uint8_t> weights, std::vector<bool> standby = {}) {
+  ZtnaGatewayRuntime g{};
+  g.method = m;
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    ZtnaRealServer& s = g.servers[g.nb_servers++];
+    s.ip = 0x0a000001 + static_cast<uint32_t>(i);
+    s.port = 80;
+    s.index = static_cast<uint16_t>(i);
+    s.weight = weights[i];
+    s.standby = i < standby.size() && standby[i];
+  }
+  return g;
+}
+
+std::string picks(const ZtnaGatewayRuntime& g, uint32_t up, ZtnaLdbState* st, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    int p = ztna_ldb_pick(g, up, st);
+    out += p < 0 ? '-' : static_cast<char>('a' + p);
+  }
+  return out;
+}
+
+constexpr uint32_t kAllUp = 0xffff;
+
+TEST(ZtnaLdb, StaticTakesTheFirstUsable) {
+  ZtnaGatewayRuntime g = gateway(ZtnaLdbMethod::kStatic, {1, 1, 1});
+  ZtnaLdbState st{};
+  EXPECT_EQ(picks(g, kAllUp, &st, 4), "aaaa");
+  EXPECT_EQ(picks(g, 0b110, &st, 2), "bb");  // a down
+  EXPECT_EQ(picks(g, 0b100, &st, 1), "c");
+  EXPECT_EQ(picks(g, 0, &st, 1), "-");
+}
+
+TEST(ZtnaLdb, FirstAliveFollowsHealth) {
+  ZtnaGatewayRuntime g = gateway(ZtnaLdbMethod::kFirstAlive, {1, 1});
+  ZtnaLdbState st{};
+  EXPECT_EQ(picks(g, 0b11, &st, 2), "aa");
+  EXPECT_EQ(picks(g, 0b10, &st, 2), "bb");
+  EXPECT_EQ(picks(g, 0b11, &st, 1), "a");  // back as soon as it is up
+}
+
+TEST(ZtnaLdb, RoundRobinSkipsDownServers) {
+  ZtnaGatewayRuntime g = gateway(ZtnaLdbMethod::kRoundRobin, {1, 1, 1});
+  ZtnaLdbState st{};
+  EXPECT_EQ(picks(g, kAllUp, &st, 6), "abcabc");
+  EXPECT_EQ(picks(g, 0b101, &st, 4), "acac");
+  EXPECT_EQ(picks(g, 0b010, &st, 2), "bb");
+}
+
+TEST(ZtnaLdb, WeightedSharesByWeightSmoothly) {
+  ZtnaGatewayRuntime g = gateway(ZtnaLdbMethod::kWeighted, {5, 1, 1});
+  ZtnaLdbState st{};
+  EXPECT_EQ(picks(g, kAllUp, &st, 7), "aabacaa");  // nginx's smooth order
+  ZtnaGatewayRuntime h = gateway(ZtnaLdbMethod::kWeighted, {3, 1});
+  ZtnaLdbState hs{};
+  int count[2] = {};
+  for (int i = 0; i < 400; ++i) ++count[ztna_ldb_pick(h, kAllUp, &hs)];
+  EXPECT_EQ(count[0], 300);
+  EXPECT_EQ(count[1], 100);
+}
+
+TEST(ZtnaLdb, WeightedWithADownServerGivesAllToTheOthers) {
+  ZtnaGatewayRuntime g = gateway(ZtnaLdbMethod::kWeighted, {3, 1, 2});
+  ZtnaLdbState st{};
+  int count[3] = {};
+  for (int i = 0; i < 300; ++i) ++count[ztna_ldb_pick(g, 0b101, &st)];
+  EXPECT_EQ(count[0], 180);
+  EXPECT_EQ(count[1], 0);
+  EXPECT_EQ(count[2], 120);
+}
+
+TEST(ZtnaLdb, StandbyServesOnlyWhileNoActiveOneIsUsable) {
+  for (ZtnaLdbMethod m : {ZtnaLdbMethod::kStatic, ZtnaLdbMethod::kRoundRobin, ZtnaLdbMethod::kWeighted,
+                          ZtnaLdbMethod::kFirstAlive}) {
+    ZtnaGatewayRuntime g = gateway(m, {1, 1, 1}, {true, false, false});
+    ZtnaLdbState st{};
+    std::string got = picks(g, kAllUp, &st, 4);
+    EXPECT_EQ(got.find('a'), std::string::npos) << got;
+    EXPECT_EQ(picks(g, 0b001, &st, 2), "aa");  // both active down: the standby
+    EXPECT_EQ(picks(g, 0, &st, 1), "-");
+  }
+}
+
+TEST(ZtnaLdb, VirtualHostMatchesTheHostWithoutPortCaseInsensitively) {
+  ZtnaGatewayRuntime g{};
+  EXPECT_TRUE(ztna_virtual_host_matches(g, "anything.example.com"));
+  EXPECT_TRUE(ztna_virtual_host_matches(g, ""));
+  const char* vh = "api.example.com";
+  std::memcpy(g.virtual_host, vh, std::strlen(vh));
+  g.virtual_host_len = static_cast<uint16_t>(std::strlen(vh));
+  EXPECT_TRUE(ztna_virtual_host_matches(g, "api.example.com"));
+  EXPECT_TRUE(ztna_virtual_host_matches(g, "API.Example.COM:8443"));
+  EXPECT_TRUE(ztna_virtual_host_matches(g, "api.example.com."));
+  EXPECT_FALSE(ztna_virtual_host_matches(g, "app.example.com"));
+  EXPECT_FALSE(ztna_virtual_host_matches(g, "api.example.com.evil"));
+  EXPECT_FALSE(ztna_virtual_host_matches(g, ""));
+}
+
+TEST(ZtnaHealth, RetryFailuresInARowTakeAServerDownOneSuccessBringsItBack) {
+  ZtnaHealth h{};
+  EXPECT_FALSE(ztna_health_result(&h, false, 3, 10));
+  EXPECT_FALSE(ztna_health_result(&h, false, 3, 20));
+  EXPECT_FALSE(ztna_health_result(&h, true, 3, 30));  // the run is broken
+  EXPECT_FALSE(h.down);
+  EXPECT_FALSE(ztna_health_result(&h, false, 3, 40));
+  EXPECT_FALSE(ztna_health_result(&h, false, 3, 50));
+  EXPECT_TRUE(ztna_health_result(&h, false, 3, 60));
+  EXPECT_TRUE(h.down);
+  EXPECT_EQ(h.changed_ms, 60u);
+  EXPECT_FALSE(ztna_health_result(&h, false, 3, 70));  // stays down
+  EXPECT_TRUE(ztna_health_result(&h, true, 3, 80));
+  EXPECT_FALSE(h.down);
+  EXPECT_EQ(h.downs, 1u);
+  EXPECT_EQ(h.ups, 1u);
+}
+
+}  // namespace
+}  // namespace tandem::dp
