@@ -135,6 +135,7 @@ std::string ztna_deny_reason(const dp::TrafficLogZtna& z) {
     case dp::ZtnaDenyReason::kImplicitDeny: return "no policy match (implicit deny)";
     case dp::ZtnaDenyReason::kPolicyDeny: return "policy deny";
     case dp::ZtnaDenyReason::kBadCredentials: return "bad credentials";
+    case dp::ZtnaDenyReason::kLoginBusy: return "login queue full";
   }
   return "unknown";
 }

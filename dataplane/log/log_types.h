@@ -39,6 +39,7 @@ enum class ZtnaDenyReason : uint8_t {
   kImplicitDeny,     // no proxy-policy matched
   kPolicyDeny,       // a proxy-policy with action deny matched
   kBadCredentials,   // Basic credentials that are not a valid enabled user
+  kLoginBusy,        // the login could not be queued for its password check (503)
 };
 
 inline constexpr unsigned kZtnaLogNameMax = 64;    // user, device id (= kZtnaNameMax)

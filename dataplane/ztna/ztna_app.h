@@ -24,6 +24,7 @@
 #include "dataplane/tls/tls.h"
 #include "dataplane/worker/worker_types.h"
 #include "dataplane/ztna/ztna_conn.h"
+#include "dataplane/ztna/ztna_diag.h"
 #include "dataplane/ztna/ztna_types.h"
 
 namespace tandem::dp {
@@ -82,12 +83,8 @@ void ztna_app_destroy(ZtnaApp* app);
 // Once per loop from tcp_glue_poll: listeners follow the snapshot's runtime.
 void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt);
 
-// Per-worker counters (written by the owner only).
-struct ZtnaAppCounters {
-  uint64_t accepted, refused_no_conn, tls_failed, refused, forwarded, upstream_failed, completed,
-      head_timeouts;
-};
-const ZtnaAppCounters& ztna_app_counters(const ZtnaApp* app);
+// Per-worker counters (written by the owner only; ztna_diag.h).
+const ZtnaCounters& ztna_app_counters(const ZtnaApp* app);
 UserTable* ztna_app_users(ZtnaApp* app);
 
 }  // namespace tandem::dp
