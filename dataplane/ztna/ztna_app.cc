@@ -80,10 +80,12 @@ struct ZtnaSlot {
   uint32_t log_policy_id;   // and its id
   http::BodyFramer req_body;
   http::ResponseFramer resp;
-  uint64_t head_deadline_ms;  // client, until kForward: see kHeadTimeoutMs
+  uint64_t head_deadline_ms;  // client, until kForward: see kHeadTimeoutMs, or the keep-alive limit
+  bool keepalive_wait;        // client: between requests (head_deadline_ms is the keep-alive limit)
   bool tls_counted;           // client: its handshake is in the counters
   uint8_t login_job;          // client: 1 + the index of its pending password check, 0 none
   uint32_t gen;               // client: tells an answer for this connection from one for an earlier one
+  uint64_t active_ms;         // client, relaying: when a byte last moved (the idle timeout)
   uint64_t linger_until_ms;   // client, closed: draining until the peer's FIN or then (kLingerMs)
   uint32_t src;  // client address, host order: its user entry gets the byte counts
   // Bytes moved since the user entry was last charged (end of pump).
@@ -332,6 +334,8 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   cs->log_policy = cs->zc->decision().policy_index;
   cs->log_policy_id = cs->zc->decision().policy_id;
   cs->head_deadline_ms = 0;
+  cs->keepalive_wait = false;
+  cs->active_ms = now_ms(a);
   sync_user(a, cs->src);
   ++a->counters.requests;
   ++a->counters.forwarded;
@@ -692,6 +696,7 @@ void charge_user(ZtnaApp* a, ZtnaSlot* cs) {
   a->counters.lan_out += cs->lan_out;
   a->counters.wan_in += cs->wan_in;
   a->counters.wan_out += cs->wan_out;
+  cs->active_ms = now_ms(a);
   cs->log_lan_in += cs->lan_in;
   cs->log_lan_out += cs->lan_out;
   cs->log_wan_in += cs->wan_in;
@@ -795,7 +800,8 @@ bool next_request(ZtnaApp* a, ZtnaSlot* cs) {
     cs->upstream_done = true;  // the connection ends with this response
     return false;
   }
-  cs->head_deadline_ms = now_ms(a) + kHeadTimeoutMs;  // keep-alive idle limit
+  cs->head_deadline_ms = now_ms(a) + cs->rt->keepalive_ms;  // the keep-alive idle limit
+  cs->keepalive_wait = true;
   ZtnaConn::State st = cs->zc->next_request(now_ms(a));
   // Not forwarded (waiting, or refused): the head path at the loop's top.
   return st == ZtnaConn::State::kForward && start_forward(a, cs);
@@ -1130,10 +1136,28 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
     ZtnaSlot* cs = &a->slots[a->sweep_cursor];
     a->sweep_cursor = (a->sweep_cursor + 1) % a->max_conns;
     if (cs->role == Role::kClient && !cs->closed && cs->head_deadline_ms != 0 &&
-        now_ms(a) > cs->head_deadline_ms) {
+        now_ms(a) > cs->head_deadline_ms && cs->keepalive_wait) {
+      // An idle keep-alive client: closed as nginx does, close_notify and
+      // FIN (the client opens a new connection for its next request).
+      ++a->counters.keepalive_timeouts;
+      cs->head_deadline_ms = 0;
+      cs->upstream_done = true;
+      cs->shut = true;
+      cs->zc->tls_conn().shutdown();
+      finish_client(a, cs);
+    } else if (cs->role == Role::kClient && !cs->closed && cs->head_deadline_ms != 0 &&
+               now_ms(a) > cs->head_deadline_ms) {
       ++a->counters.head_timeouts;
       cs->closed = true;
       tcp_abort(g->stack, cs->conn);  // its on_closed gives the slot back
+    } else if (cs->role == Role::kClient && !cs->closed && cs->forwarding &&
+               now_ms(a) > cs->active_ms + cs->rt->idle_ms) {
+      // A relay that moved nothing either way for the idle timeout (a
+      // request the server never answers, a silent tunnel): both
+      // connections are reset, as FortiOS drops an expired session.
+      ++a->counters.idle_timeouts;
+      cs->closed = true;
+      tcp_abort(g->stack, cs->conn);  // its on_closed aborts the server side
     } else if (cs->role == Role::kClient && cs->closed && cs->linger_until_ms != 0 &&
                now_ms(a) > cs->linger_until_ms) {
       linger_drain(a, cs);

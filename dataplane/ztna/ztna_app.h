@@ -61,11 +61,20 @@ struct ZtnaProxyRuntime {
   tls::ServerContext tls[kMaxWorkers];  // worker i uses tls[i]
 };
 
+// Idle limits of client connections (docs/ztna.md "Timeouts").
+inline constexpr uint32_t kZtnaDefaultKeepaliveS = 75;   // nginx's keepalive_timeout
+inline constexpr uint32_t kZtnaDefaultIdleS = 3600;      // FortiOS's session-ttl default
+
 struct ZtnaRuntime {
   // Live connections using this runtime (workers add and drop, tandemd
   // reads before freeing a runtime no snapshot points to any more).
   mutable std::atomic<uint32_t> refs{0};
   uint32_t nb_proxies = 0;
+  // A keep-alive client has this long after a response for its next
+  // complete head; a relay (request or tunnel running) that moves no byte
+  // either way for idle_ms is reset.
+  uint64_t keepalive_ms = kZtnaDefaultKeepaliveS * 1000ull;
+  uint64_t idle_ms = kZtnaDefaultIdleS * 1000ull;
   tls::TicketKeyRing ring;
   ZtnaPolicyConf policies;
   ZtnaUserDb users;

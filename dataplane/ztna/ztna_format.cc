@@ -37,6 +37,8 @@ const ZtnaCounterField kZtnaCounterFields[] = {
     ZTNA_COUNTER(wan_in),
     ZTNA_COUNTER(wan_out),
     ZTNA_COUNTER(head_timeouts),
+    ZTNA_COUNTER(keepalive_timeouts),
+    ZTNA_COUNTER(idle_timeouts),
 };
 #undef ZTNA_COUNTER
 const size_t kNbZtnaCounterFields = sizeof kZtnaCounterFields / sizeof kZtnaCounterFields[0];

@@ -552,6 +552,61 @@ grep -q "bad=0" <<<"$steady" && [ "${nreq:-0}" -ge 5 ] && ok "the logged-in clie
 wait_ms=$(sed -n 's/^login_wait_max_us=//p' "$CERTS/stats.1")
 echo "    longest wait of a login for its answer: $((wait_ms / 1000)) ms"
 
+# --- Timeouts (docs/ztna.md "Timeouts"), shortened for the test: an idle
+# keep-alive client is closed after ztna-keepalive-timeout; a relay that
+# moves nothing for ztna-idle-timeout is reset, one that keeps moving is not.
+check "ztna-keepalive-timeout 2, ztna-idle-timeout 3" \
+  ctl config system global set ztna-keepalive-timeout 2 set ztna-idle-timeout 3 end
+stats_before
+out=$(client python3 - "$CERTS" <<'PY' 2>&1
+import base64, socket, ssl, sys, time
+d = sys.argv[1]
+ctx = ssl.create_default_context(cafile=d + "/ca.pem")
+ctx.load_cert_chain(d + "/client.pem", d + "/client.key")
+def conn(port):
+    return ctx.wrap_socket(socket.create_connection(("10.1.100.1", port), timeout=15), server_hostname="app.example.com")
+def closed_after(s, t):
+    try:
+        while s.recv(4096): pass
+        how = "closed"
+    except (ConnectionResetError, ssl.SSLError, OSError) as e:
+        how = type(e).__name__
+    return "%.1f %s" % (time.time() - t, how)
+auth = base64.b64encode(b"localuser1:s3cret").decode()
+s = conn(8443)
+s.sendall(("GET /one HTTP/1.1\r\nHost: app.example.com\r\nAuthorization: Basic %s\r\n\r\n" % auth).encode())
+got = b""
+while b"path=/one" not in got: got += s.recv(4096)
+print("keepalive", closed_after(s, time.time()))
+w = conn(8443)
+w.sendall(("GET /ws HTTP/1.1\r\nHost: app.example.com\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").encode())
+head = b""
+while b"\r\n\r\n" not in head: head += w.recv(4096)
+echoed = 0
+for i in range(6):  # 5 s of traffic, one message a second: longer than the idle timeout
+    if i: time.sleep(1)
+    w.sendall(b"tick%d" % i)
+    if w.recv(4096): echoed += 1
+print("ws-echoed", echoed)
+print("idle", closed_after(w, time.time()))  # from the last byte moved
+PY
+)
+expect_deltas "an idle keep-alive client, an idle tunnel" keepalive_timeouts=1 idle_timeouts=1 head_timeouts=0
+echo "$out" | sed 's/^/    /'
+ka=$(sed -n 's/^keepalive \([0-9.]*\) .*/\1/p' <<<"$out")
+awk -v t="${ka:-0}" 'BEGIN {exit !(t >= 1.5 && t <= 5)}' \
+  && ok "an idle keep-alive client is closed after ${ka} s (ztna-keepalive-timeout 2)" \
+  || not_ok "idle keep-alive client: '$(grep keepalive <<<"$out")'"
+contains "keep-alive timeout: a clean close (close_notify, FIN), not a reset" "$out" "keepalive $ka closed"
+contains "a WebSocket that moves a byte a second outlives the 3 s idle timeout" "$out" "ws-echoed 6"
+idle=$(sed -n 's/^idle \([0-9.]*\) .*/\1/p' <<<"$out")
+awk -v t="${idle:-0}" 'BEGIN {exit !(t >= 2.5 && t <= 6)}' \
+  && ok "then silent, it is reset after ${idle} s (ztna-idle-timeout 3)" \
+  || not_ok "idle tunnel: '$(grep idle <<<"$out")'"
+check "timeouts back to their defaults" \
+  ctl config system global unset ztna-keepalive-timeout unset ztna-idle-timeout end
+
 # Lingering close: bytes a client sends after the proxy ended the
 # connection get no RST, which could make its stack drop a response it has
 # not read yet. Here the port 80 server is HTTP/1.0, so the proxy ends the
