@@ -23,7 +23,7 @@ struct ZtnaCounters {
   uint64_t tls_full, tls_resumed;  // handshakes completed
   uint64_t tls_no_cert, tls_bad_cert, tls_failed;  // handshakes failed: no certificate, it did not verify, other
   uint64_t requests;  // request heads decided
-  uint64_t forwarded, completed;  // requests sent to a real server; client connections ended after relaying
+  uint64_t forwarded, completed;  // requests sent to a real server; client connections the proxy ended after a response
   uint64_t denied_bad_request, denied_sni_mismatch, denied_no_gateway, denied_no_policy, denied_policy,
       denied_bad_password, denied_login_busy;  // refusals by reason (ZtnaDenyReason)
   uint64_t http_401, challenges;  // 401 answers; of them without credentials (the challenge)
