@@ -1027,7 +1027,9 @@ int dataplane_ztna_counters(const Dataplane* dp, unsigned worker, ZtnaCounters* 
   if (worker >= dp->params_.nb_workers) return -EINVAL;
   *out = ZtnaCounters{};
   const WorkerContext* w = dp->workers_[worker];
-  const ZtnaApp* a = w != nullptr && w->tcp != nullptr ? std::atomic_ref<ZtnaApp*>(w->tcp->ztna).load(std::memory_order_acquire) : nullptr;
+  const ZtnaApp* a = w != nullptr && w->tcp != nullptr
+                         ? std::atomic_ref<ZtnaApp*>(w->tcp->ztna).load(std::memory_order_acquire)
+                         : nullptr;
   if (a != nullptr) *out = a->counters;
   return 0;
 }
@@ -1140,14 +1142,17 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
       // An idle keep-alive client: closed as nginx does, close_notify and
       // FIN (the client opens a new connection for its next request).
       ++a->counters.keepalive_timeouts;
-      cs->head_deadline_ms = 0;
+      // A client that does not read its close_notify is reset when this
+      // runs out (the branch below, not counted as a head timeout).
+      cs->head_deadline_ms = now_ms(a) + kLingerMs;
+      cs->keepalive_wait = false;
       cs->upstream_done = true;
       cs->shut = true;
       cs->zc->tls_conn().shutdown();
       finish_client(a, cs);
     } else if (cs->role == Role::kClient && !cs->closed && cs->head_deadline_ms != 0 &&
                now_ms(a) > cs->head_deadline_ms) {
-      ++a->counters.head_timeouts;
+      if (!cs->shut) ++a->counters.head_timeouts;  // shut: an answer or close_notify the client did not take
       cs->closed = true;
       tcp_abort(g->stack, cs->conn);  // its on_closed gives the slot back
     } else if (cs->role == Role::kClient && !cs->closed && cs->forwarding &&

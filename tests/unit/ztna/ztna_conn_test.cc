@@ -358,7 +358,8 @@ TEST_F(ZtnaConnTest, DenialsNameTheirReason) {
 // check described, however costly the hash, and the answer resumes it.
 TEST_F(ZtnaConnTest, LoginWaitsForAPasswordCheckItDoesNotRun) {
   constexpr unsigned kSlowIterations = 200'000;  // about 150 ms of PBKDF2 here
-  ASSERT_GT(user_password_hash("s3cret", kSlowIterations, users_db_->users[0].hash, sizeof users_db_->users[0].hash), 0u);
+  char* word = users_db_->users[0].hash;
+  ASSERT_GT(user_password_hash("s3cret", kSlowIterations, word, sizeof users_db_->users[0].hash), 0u);
   conn_ = std::make_unique<ZtnaConn>();
   ASSERT_TRUE(conn_->start(tls_, &conf_, &table_, ip(10, 1, 100, 22), 0));
   Client client("client");
@@ -423,7 +424,8 @@ TEST_F(ZtnaConnTest, ALoginThatCannotBeQueuedIs503) {
 // Credentials no check could accept are answered at once: an unknown
 // user, or a password longer than any FortiOS accepts.
 TEST_F(ZtnaConnTest, CredentialsOfNoUserAreRefusedWithoutACheck) {
-  for (const std::string& cred : {std::string("nobody:s3cret"), "localuser1:" + std::string(kZtnaPasswordMax + 1, 'x')}) {
+  const std::string too_long = "localuser1:" + std::string(kZtnaPasswordMax + 1, 'x');
+  for (const std::string& cred : {std::string("nobody:s3cret"), too_long}) {
     conn_ = std::make_unique<ZtnaConn>();
     ASSERT_TRUE(conn_->start(tls_, &conf_, &table_, ip(10, 1, 100, 22), 0));
     Client client("client");
