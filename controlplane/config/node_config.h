@@ -205,6 +205,10 @@ struct ZtnaConfig {
   std::vector<ZtnaUserGroup> groups;
   unsigned auth_timeout_s;
   bool auth_timeout_hard;  // auth-timeout-type hard-timeout
+  // system global ztna-keepalive-timeout, and ztna-idle-timeout with 0
+  // resolved to system session-ttl default.
+  unsigned keepalive_timeout_s = 75;
+  unsigned idle_timeout_s = 3600;
 };
 
 struct NodeConfig {

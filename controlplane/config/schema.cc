@@ -51,6 +51,12 @@ ObjectSchema system_global() {
       integer("udp-idle-timer", 1, 86400, 180, "Seconds an idle UDP session lives."),
       integer("icmp-idle-timer", 1, 86400, 60,
               "Seconds an idle ICMP session lives (Tandem's own key)."),
+      integer("ztna-keepalive-timeout", 1, 3600, 75,
+              "Seconds a ZTNA client connection may wait between requests before the proxy closes it "
+              "(Tandem's own key; nginx's keepalive_timeout)."),
+      integer("ztna-idle-timeout", 0, 604800, 0,
+              "Seconds a ZTNA relay (a request or WebSocket running) may move no byte before both connections "
+              "are reset; 0 follows system session-ttl default (Tandem's own key)."),
   };
   return o;
 }

@@ -138,6 +138,12 @@ ZtnaConfig resolve_ztna(const Config& cfg) {
   constexpr unsigned kSecondsPerMinute = 60;
   z.auth_timeout_s = as_uint(word_of("user setting", setting, "auth-timeout")) * kSecondsPerMinute;
   z.auth_timeout_hard = word_of("user setting", setting, "auth-timeout-type") == "hard-timeout";
+  const ObjectData& global = *cfg.singleton("system global");
+  z.keepalive_timeout_s = as_uint(word_of("system global", global, "ztna-keepalive-timeout"));
+  z.idle_timeout_s = as_uint(word_of("system global", global, "ztna-idle-timeout"));
+  if (z.idle_timeout_s == 0) {
+    z.idle_timeout_s = as_uint(word_of("system session-ttl", *cfg.singleton("system session-ttl"), "default"));
+  }
   return z;
 }
 

@@ -165,6 +165,7 @@ class Node {
   std::vector<cli::Command> tcp_commands();
   std::vector<cli::Command> ztna_commands();  // ztna_cli.cc
   std::vector<cli::Command> realserver_commands();  // realserver_cli.cc
+  cli::Reply cmd_wad_stats() const;             // ztna_cli.cc
   // log_cli.cc: traffic logs from the workers to the file and syslog.
   void configure_traffic_log();
   void drain_traffic_log();

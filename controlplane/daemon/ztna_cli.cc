@@ -1,12 +1,16 @@
 // `diagnose wad user list|clear`: the ZTNA proxy's authenticated users
 // (dataplane/user), read and cleared on the owning worker through the
-// proxy's mailbox, never from the control lcore directly.
+// proxy's mailbox, never from the control lcore directly. `diagnose wad
+// stats`: the proxy's counters per worker and summed, read as they are.
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "controlplane/daemon/node.h"
+#include "dataplane/worker/worker.h"
+#include "dataplane/ztna/ztna_auth.h"
 #include "dataplane/ztna/ztna_diag.h"
 
 namespace tandem::daemon {
@@ -25,7 +29,42 @@ cli::Reply ztna_error(const char* what, int rc) {
                            (rc == -ETIMEDOUT ? "a worker did not answer within 2 s" : std::strerror(-rc)));
 }
 
+// One block of counters, five "name=value" a line (as `diagnose sys
+// dataplane counters`), so a new counter shows up without touching this.
+void put_counters(std::string* out, const std::string& title, const dp::ZtnaCounters& c) {
+  *out += title + ":\n";
+  for (size_t f = 0; f < dp::kNbZtnaCounterFields; ++f) {
+    *out += (f % 5 == 0 ? "  " : " ");
+    *out += std::string(dp::kZtnaCounterFields[f].name) + "=" + std::to_string(c.*(dp::kZtnaCounterFields[f].field));
+    if (f % 5 == 4) *out += "\n";
+  }
+  if (dp::kNbZtnaCounterFields % 5 != 0) *out += "\n";
+}
+
 }  // namespace
+
+cli::Reply Node::cmd_wad_stats() const {
+  unsigned workers = dp::dataplane_nb_workers(dataplane_);
+  dp::ZtnaCounters total{};
+  std::string out;
+  for (unsigned w = 0; w < workers; ++w) {
+    dp::ZtnaCounters c{};
+    int rc = dp::dataplane_ztna_counters(dataplane_, w, &c);
+    if (rc < 0) return ztna_error("wad stats", rc);
+    for (size_t f = 0; f < dp::kNbZtnaCounterFields; ++f) {
+      auto field = dp::kZtnaCounterFields[f].field;
+      total.*field = field == &dp::ZtnaCounters::login_wait_max_us ? std::max(total.*field, c.*field)
+                                                                     : total.*field + c.*field;
+    }
+    put_counters(&out, "worker " + std::to_string(w), c);
+  }
+  put_counters(&out, "total", total);
+  dp::ZtnaAuthStats a = dp::ztna_auth_stats();
+  out += "password checks (verifier thread): checked=" + std::to_string(a.checked) + " good=" +
+         std::to_string(a.good) + " busy_us=" + std::to_string(a.busy_us) + " queued=" + std::to_string(a.queued) +
+         "\n";
+  return cli::Reply{true, out};
+}
 
 std::vector<cli::Command> Node::ztna_commands() {
   using cli::Args;
@@ -42,6 +81,8 @@ std::vector<cli::Command> Node::ztna_commands() {
          if (total > listed) out += "(" + std::to_string(total - listed) + " more not listed)\n";
          return cli::Reply{true, out};
        }},
+      {"diagnose wad stats", "", "the ZTNA proxy's counters per worker and in total",
+       [this](const Args&) { return cmd_wad_stats(); }},
       {"diagnose wad user clear", "", "log every ZTNA user out (the next request asks again)",
        [this](const Args&) {
          unsigned cleared = 0;

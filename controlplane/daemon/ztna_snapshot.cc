@@ -147,6 +147,8 @@ std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& zt
   }
   auto rt = std::make_unique<dp::ZtnaRuntime>();
   rt->ring = ring;
+  rt->keepalive_ms = uint64_t{ztna.keepalive_timeout_s} * 1000;
+  rt->idle_ms = uint64_t{ztna.idle_timeout_s} * 1000;
   if (!build_ztna(ztna, ports, &rt->policies, &rt->users, error)) return nullptr;
   for (std::size_t i = 0; i < ztna.access_proxies.size(); ++i) {
     const config::ZtnaAccessProxy& in = ztna.access_proxies[i];

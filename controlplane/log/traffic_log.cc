@@ -136,6 +136,7 @@ std::string ztna_deny_reason(const dp::TrafficLogZtna& z) {
     case dp::ZtnaDenyReason::kPolicyDeny: return "policy deny";
     case dp::ZtnaDenyReason::kBadCredentials: return "bad credentials";
     case dp::ZtnaDenyReason::kNoServerUp: return "no real server up";
+    case dp::ZtnaDenyReason::kLoginBusy: return "login queue full";
   }
   return "unknown";
 }

@@ -40,6 +40,7 @@ enum class ZtnaDenyReason : uint8_t {
   kPolicyDeny,       // a proxy-policy with action deny matched
   kBadCredentials,   // Basic credentials that are not a valid enabled user
   kNoServerUp,       // every real server of the api-gateway is down (health check) (503)
+  kLoginBusy,        // the login could not be queued for its password check (503)
 };
 
 inline constexpr unsigned kZtnaLogNameMax = 64;    // user, device id (= kZtnaNameMax)

@@ -8,6 +8,7 @@
 // receive windows are the back-pressure (as in tcp_service.cc's echo).
 #include "dataplane/ztna/ztna_app.h"
 
+#include <openssl/crypto.h>
 #include <rte_malloc.h>
 
 #include <algorithm>
@@ -30,6 +31,7 @@
 #include "dataplane/tcp/tcp_glue.h"
 #include "dataplane/worker/worker_context.h"
 #include "dataplane/worker/worker_mailbox.h"
+#include "dataplane/ztna/ztna_auth.h"
 #include "dataplane/ztna/ztna_diag.h"
 
 namespace tandem::dp {
@@ -90,7 +92,12 @@ struct ZtnaSlot {
   uint32_t log_policy_id;   // and its id
   http::BodyFramer req_body;
   http::ResponseFramer resp;
-  uint64_t head_deadline_ms;  // client, until kForward: see kHeadTimeoutMs
+  uint64_t head_deadline_ms;  // client, until kForward: see kHeadTimeoutMs, or the keep-alive limit
+  bool keepalive_wait;        // client: between requests (head_deadline_ms is the keep-alive limit)
+  bool tls_counted;           // client: its handshake is in the counters
+  uint8_t login_job;          // client: 1 + the index of its pending password check, 0 none
+  uint32_t gen;               // client: tells an answer for this connection from one for an earlier one
+  uint64_t active_ms;         // client, relaying: when a byte last moved (the idle timeout)
   uint64_t linger_until_ms;   // client, closed: draining until the peer's FIN or then (kLingerMs)
   uint32_t src;  // client address, host order: its user entry gets the byte counts
   // Bytes moved since the user entry was last charged (end of pump).
@@ -154,7 +161,13 @@ struct ZtnaApp {
   ZtnaConn** free_conns;
   uint32_t nb_free;
   UserTable users;
-  ZtnaAppCounters counters;
+  ZtnaCounters counters;
+  // Password checks this worker has at the verifier (ztna_auth.h).
+  bool auth;  // holds a verifier reference
+  uint32_t next_gen;
+  uint32_t jobs_in_flight;
+  bool job_used[kZtnaLoginJobs];
+  ZtnaLoginJob jobs[kZtnaLoginJobs];
   std::atomic<ZtnaUserRequest*> mailbox;
   uint32_t clear_ips[kUserCapacity];  // `diagnose wad user clear` collects, then removes
   uint8_t scratch[kChunk];
@@ -453,7 +466,10 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   cs->log_policy = cs->zc->decision().policy_index;
   cs->log_policy_id = cs->zc->decision().policy_id;
   cs->head_deadline_ms = 0;
+  cs->keepalive_wait = false;
+  cs->active_ms = now_ms(a);
   sync_user(a, cs->src);
+  ++a->counters.requests;
   ++a->counters.forwarded;
   const ZtnaGatewayRuntime& g = p.gateways[gw];
   cs->sni[0] = '\0';
@@ -473,6 +489,123 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   return true;
 }
 
+void count_handshake(ZtnaApp* a, ZtnaSlot* cs) {
+  const tls::Conn& t = cs->zc->tls();
+  if (cs->tls_counted || t.state() != tls::Conn::State::kEstablished) return;
+  cs->tls_counted = true;
+  ++(t.resumed() ? a->counters.tls_resumed : a->counters.tls_full);
+}
+
+void count_tls_failure(ZtnaApp* a, const ZtnaConn& zc) {
+  switch (zc.deny_reason()) {
+    case ZtnaDenyReason::kNoClientCert: ++a->counters.tls_no_cert; break;
+    case ZtnaDenyReason::kCertVerify: ++a->counters.tls_bad_cert; break;
+    default: ++a->counters.tls_failed; break;
+  }
+}
+
+// A request answered by the proxy itself (ZtnaConn kClosing).
+void count_refusal(ZtnaApp* a, const ZtnaConn& zc) {
+  ZtnaCounters& c = a->counters;
+  if (zc.refused_with() == 0) return;
+  ++c.requests;
+  if (zc.refused_with() == 401) ++c.http_401;
+  switch (zc.deny_reason()) {
+    case ZtnaDenyReason::kNone: ++c.challenges; break;
+    case ZtnaDenyReason::kBadRequest: ++c.denied_bad_request; break;
+    case ZtnaDenyReason::kSniHostMismatch: ++c.denied_sni_mismatch; break;
+    case ZtnaDenyReason::kNoGatewayMatch: ++c.denied_no_gateway; break;
+    case ZtnaDenyReason::kImplicitDeny: ++c.denied_no_policy; break;
+    case ZtnaDenyReason::kPolicyDeny: ++c.denied_policy; break;
+    case ZtnaDenyReason::kBadCredentials: ++c.denied_bad_password; break;
+    case ZtnaDenyReason::kLoginBusy: ++c.denied_login_busy; break;
+    default: break;
+  }
+}
+
+// The password hash of an enabled user `name` in the runtime the worker
+// follows now (not the connection's, which may be older), "" when there
+// is none: a login is checked against the current word.
+std::string_view current_word(const ZtnaApp* a, std::string_view name) {
+  if (a->rt == nullptr) return {};
+  const ZtnaUserDb& db = a->rt->users;
+  for (unsigned i = 0; i < db.count && i < kMaxZtnaUsers; ++i) {
+    const ZtnaUserCred& u = db.users[i];
+    if (u.enabled && std::string_view(u.name.text, u.name.len) == name) return std::string_view(u.hash);
+  }
+  return {};
+}
+
+// A login (ZtnaConn kLoginWait) to the verifier thread; the connection
+// waits without reading until collect_logins() has the answer. No free job
+// or a full queue: 503.
+void post_login(ZtnaApp* a, ZtnaSlot* cs) {
+  if (cs->login_job != 0) return;  // posted already
+  ZtnaConn::LoginCheck check = cs->zc->login();
+  std::string_view word = current_word(a, check.user);
+  if (word.empty()) {  // removed or disabled meanwhile: no check needed
+    cs->zc->finish_login(false, now_ms(a));
+    return;
+  }
+  unsigned j = 0;
+  while (j < kZtnaLoginJobs && a->job_used[j]) ++j;
+  if (!a->auth || j == kZtnaLoginJobs || word.size() > kZtnaHashMax || check.password.size() > kZtnaPasswordMax) {
+    cs->zc->refuse_login_busy();
+    return;
+  }
+  ZtnaLoginJob& job = a->jobs[j];
+  job.slot = cs->conn->id;
+  job.gen = cs->gen;
+  job.posted_us = a->g->now_us;
+  std::memcpy(job.hash, word.data(), word.size());
+  job.hash[word.size()] = '\0';
+  std::memcpy(job.password, check.password.data(), check.password.size());
+  job.password_len = static_cast<uint16_t>(check.password.size());
+  job.ok = false;
+  job.done.store(false, std::memory_order_relaxed);
+  if (!ztna_auth_post(&job)) {
+    OPENSSL_cleanse(job.password, sizeof job.password);
+    cs->zc->refuse_login_busy();
+    return;
+  }
+  a->job_used[j] = true;
+  ++a->jobs_in_flight;
+  cs->login_job = static_cast<uint8_t>(j + 1);
+  ++a->counters.login_checks;
+}
+
+// Answers from the verifier, once per loop: each resumes its connection,
+// unless that connection is gone (the slot is free or serves a newer one).
+void collect_logins(ZtnaApp* a) {
+  if (a->jobs_in_flight == 0) return;
+  for (unsigned j = 0; j < kZtnaLoginJobs; ++j) {
+    ZtnaLoginJob& job = a->jobs[j];
+    if (!a->job_used[j] || !job.done.load(std::memory_order_acquire)) continue;
+    a->job_used[j] = false;
+    --a->jobs_in_flight;
+    uint64_t waited = a->g->now_us > job.posted_us ? a->g->now_us - job.posted_us : 0;
+    a->counters.login_wait_us += waited;
+    a->counters.login_wait_max_us = std::max(a->counters.login_wait_max_us, waited);
+    ZtnaSlot* cs = job.slot < a->max_conns ? &a->slots[job.slot] : nullptr;
+    if (cs == nullptr || cs->role != Role::kClient || cs->gen != job.gen || cs->login_job != j + 1 || cs->closed) {
+      ++a->counters.login_stale;
+      continue;
+    }
+    cs->login_job = 0;
+    std::string_view word = current_word(a, cs->zc->login().user);
+    // The password was changed while it was checked: check it again
+    // against the new word (pump posts it anew).
+    if (!word.empty() && word != std::string_view(job.hash)) {
+      pump(a, cs);
+      continue;
+    }
+    bool ok = job.ok && !word.empty();
+    cs->zc->finish_login(ok, now_ms(a));
+    if (ok) ++a->counters.logins;
+    pump(a, cs);
+  }
+}
+
 // Client ciphertext up to the head decision.
 void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
   TcpStack* s = a->g->stack;
@@ -483,19 +616,20 @@ void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
     cs->lan_in += n;
     st = cs->zc->on_client_bytes(a->scratch, n, now_ms(a));
   }
+  count_handshake(a, cs);
   switch (st) {
     case ZtnaConn::State::kFailed:
       // The alert OpenSSL wrote, then FIN rather than RST: a reset can
       // reach the client before it reads the alert (Linux then reports
       // only "connection reset"), and the alert is what tells the user why.
-      if (!cs->shut) ++a->counters.tls_failed;
+      if (!cs->shut) count_tls_failure(a, *cs->zc);
       cs->shut = true;
       charge_user(a, cs);
       log_refusal(a, cs);
       finish_client(a, cs);
       return;
     case ZtnaConn::State::kClosing:
-      if (!cs->shut) ++a->counters.refused;
+      if (!cs->shut) count_refusal(a, *cs->zc);
       cs->shut = true;
       charge_user(a, cs);
       log_refusal(a, cs);
@@ -503,6 +637,13 @@ void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
       return;
     case ZtnaConn::State::kForward:
       if (!start_forward(a, cs)) client_handshake(a, cs);  // refused (no gateway): the kClosing case
+      return;
+    case ZtnaConn::State::kLoginWait:
+      // Parked until the answer; nothing more is read meanwhile, and a
+      // client that half-closed after its request still gets it.
+      flush_down(a, cs);  // what the handshake left (TLS 1.3 tickets)
+      post_login(a, cs);
+      if (cs->zc->state() != ZtnaConn::State::kLoginWait) client_handshake(a, cs);  // refused or answered at once
       return;
     default:
       flush_down(a, cs);  // handshake messages
@@ -723,6 +864,11 @@ void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
 // idle-timeout, a fresh expiry: traffic keeps a login alive.
 void charge_user(ZtnaApp* a, ZtnaSlot* cs) {
   if (cs->role != Role::kClient || (cs->lan_in | cs->lan_out | cs->wan_in | cs->wan_out) == 0) return;
+  a->counters.lan_in += cs->lan_in;
+  a->counters.lan_out += cs->lan_out;
+  a->counters.wan_in += cs->wan_in;
+  a->counters.wan_out += cs->wan_out;
+  cs->active_ms = now_ms(a);
   cs->log_lan_in += cs->lan_in;
   cs->log_lan_out += cs->lan_out;
   cs->log_wan_in += cs->wan_in;
@@ -826,7 +972,8 @@ bool next_request(ZtnaApp* a, ZtnaSlot* cs) {
     cs->upstream_done = true;  // the connection ends with this response
     return false;
   }
-  cs->head_deadline_ms = now_ms(a) + kHeadTimeoutMs;  // keep-alive idle limit
+  cs->head_deadline_ms = now_ms(a) + cs->rt->keepalive_ms;  // the keep-alive idle limit
+  cs->keepalive_wait = true;
   ZtnaConn::State st = cs->zc->next_request(now_ms(a));
   // Not forwarded (waiting, or refused): the head path at the loop's top.
   return st == ZtnaConn::State::kForward && start_forward(a, cs);
@@ -899,6 +1046,7 @@ void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
     a->free_conns[a->nb_free++] = cs->zc;
   }
   if (cs->rt != nullptr) cs->rt->refs.fetch_sub(1, std::memory_order_relaxed);
+  if (cs->role == Role::kClient) --a->counters.active;
   *cs = ZtnaSlot{};
   cs->pair = kTcpNil;
 }
@@ -1099,8 +1247,10 @@ bool accept_client(void* ctx, TcpConn* c) {
   cs->gateway = kZtnaNoGateway;
   cs->server_index = kNoServer;
   cs->head_deadline_ms = now_ms(a) + kHeadTimeoutMs;
+  cs->gen = ++a->next_gen != 0 ? a->next_gen : ++a->next_gen;
   rt->refs.fetch_add(1, std::memory_order_relaxed);
   ++a->counters.accepted;
+  ++a->counters.active;
   tcp_set_callbacks(c, &kClientCallbacks, a);
   return true;
 }
@@ -1229,6 +1379,18 @@ ZtnaApp* app_of(Dataplane* dp, unsigned worker) {
 
 bool dataplane_ztna_enabled(const Dataplane* dp) { return dp->params_.ztna && dp->params_.tcp_max_conns > 0; }
 
+int dataplane_ztna_counters(const Dataplane* dp, unsigned worker, ZtnaCounters* out) {
+  if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
+  if (worker >= dp->params_.nb_workers) return -EINVAL;
+  *out = ZtnaCounters{};
+  const WorkerContext* w = dp->workers_[worker];
+  const ZtnaApp* a = w != nullptr && w->tcp != nullptr
+                         ? std::atomic_ref<ZtnaApp*>(w->tcp->ztna).load(std::memory_order_acquire)
+                         : nullptr;
+  if (a != nullptr) *out = a->counters;
+  return 0;
+}
+
 int dataplane_ztna_user_list(Dataplane* dp, char* buf, size_t len, unsigned* total, unsigned timeout_ms) {
   if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
   if (buf == nullptr || len == 0) return -EINVAL;
@@ -1291,6 +1453,7 @@ ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket) {
   if (a == nullptr) return nullptr;
   new (&a->users) UserTable();
   new (&a->mailbox) std::atomic<ZtnaUserRequest*>(nullptr);
+  for (ZtnaLoginJob& j : a->jobs) new (&j.done) std::atomic<bool>(false);
   a->g = g;
   a->max_conns = max_conns;
   a->health = a->health_store[0];
@@ -1303,8 +1466,11 @@ ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket) {
       rte_zmalloc_socket("tandem_ztna_free", sizeof(ZtnaConn*) * max_conns, RTE_CACHE_LINE_SIZE, socket));
   a->up_tls = static_cast<tls::Conn*>(
       rte_zmalloc_socket("tandem_ztna_up_tls", sizeof(tls::Conn) * max_conns, RTE_CACHE_LINE_SIZE, socket));
-  if (a->slots == nullptr || a->conns == nullptr || a->free_conns == nullptr || a->up_tls == nullptr ||
+  a->auth = ztna_auth_acquire();
+  if (!a->auth || a->slots == nullptr || a->conns == nullptr || a->free_conns == nullptr ||
+      a->up_tls == nullptr ||
       !a->users.init(kUserCapacity, static_cast<uint16_t>(g->w->index))) {
+    if (a->auth) ztna_auth_release();
     rte_free(a->slots);
     rte_free(a->conns);
     a->conns = nullptr;
@@ -1326,6 +1492,12 @@ ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket) {
 
 void ztna_app_destroy(ZtnaApp* a) {
   if (a == nullptr) return;
+  // The verifier writes into jobs it holds: wait for them (bounded: a
+  // stopped verifier answers what is queued without a check).
+  for (unsigned j = 0; j < kZtnaLoginJobs; ++j) {
+    while (a->job_used[j] && !a->jobs[j].done.load(std::memory_order_acquire)) std::this_thread::yield();
+  }
+  if (a->auth) ztna_auth_release();
   // Connections just vanish with the stack; their runtime counts go too.
   for (uint32_t i = 0; i < a->max_conns; ++i) {
     if (a->slots[i].role == Role::kClient && a->slots[i].rt != nullptr)
@@ -1345,14 +1517,36 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
   ZtnaApp* a = g->ztna;
   if (a == nullptr) return;
   a->users.expire(now_ms(a), kUserSweepSlots, sync_user_expired, a->g->w);
+  collect_logins(a);
   for (uint32_t i = 0; i < kSlotSweep && a->max_conns > 0; ++i) {
     ZtnaSlot* cs = &a->slots[a->sweep_cursor];
     a->sweep_cursor = (a->sweep_cursor + 1) % a->max_conns;
     if (cs->role == Role::kClient && !cs->closed && cs->head_deadline_ms != 0 &&
-        now_ms(a) > cs->head_deadline_ms) {
-      ++a->counters.head_timeouts;
+        now_ms(a) > cs->head_deadline_ms && cs->keepalive_wait) {
+      // An idle keep-alive client: closed as nginx does, close_notify and
+      // FIN (the client opens a new connection for its next request).
+      ++a->counters.keepalive_timeouts;
+      // A client that does not read its close_notify is reset when this
+      // runs out (the branch below, not counted as a head timeout).
+      cs->head_deadline_ms = now_ms(a) + kLingerMs;
+      cs->keepalive_wait = false;
+      cs->upstream_done = true;
+      cs->shut = true;
+      cs->zc->tls_conn().shutdown();
+      finish_client(a, cs);
+    } else if (cs->role == Role::kClient && !cs->closed && cs->head_deadline_ms != 0 &&
+               now_ms(a) > cs->head_deadline_ms) {
+      if (!cs->shut) ++a->counters.head_timeouts;  // shut: an answer or close_notify the client did not take
       cs->closed = true;
       tcp_abort(g->stack, cs->conn);  // its on_closed gives the slot back
+    } else if (cs->role == Role::kClient && !cs->closed && cs->forwarding &&
+               now_ms(a) > cs->active_ms + cs->rt->idle_ms) {
+      // A relay that moved nothing either way for the idle timeout (a
+      // request the server never answers, a silent tunnel): both
+      // connections are reset, as FortiOS drops an expired session.
+      ++a->counters.idle_timeouts;
+      cs->closed = true;
+      tcp_abort(g->stack, cs->conn);  // its on_closed aborts the server side
     } else if (cs->role == Role::kClient && cs->closed && cs->linger_until_ms != 0 &&
                now_ms(a) > cs->linger_until_ms) {
       linger_drain(a, cs);
@@ -1388,7 +1582,7 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
   }
 }
 
-const ZtnaAppCounters& ztna_app_counters(const ZtnaApp* a) { return a->counters; }
+const ZtnaCounters& ztna_app_counters(const ZtnaApp* a) { return a->counters; }
 UserTable* ztna_app_users(ZtnaApp* a) { return &a->users; }
 
 }  // namespace tandem::dp

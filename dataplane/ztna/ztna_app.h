@@ -25,6 +25,7 @@
 #include "dataplane/worker/worker_types.h"
 #include "dataplane/ztna/ztna_conn.h"
 #include "dataplane/ztna/ztna_ldb.h"
+#include "dataplane/ztna/ztna_diag.h"
 #include "dataplane/ztna/ztna_types.h"
 
 namespace tandem::dp {
@@ -53,12 +54,21 @@ struct ZtnaProxyRuntime {
   tls::ClientContext gateway_tls[kMaxZtnaGateways][kMaxWorkers];
 };
 
+// Idle limits of client connections (docs/ztna.md "Timeouts").
+inline constexpr uint32_t kZtnaDefaultKeepaliveS = 75;   // nginx's keepalive_timeout
+inline constexpr uint32_t kZtnaDefaultIdleS = 3600;      // FortiOS's session-ttl default
+
 struct ZtnaRuntime {
   // Live connections using this runtime (workers add and drop, tandemd
   // reads before freeing a runtime no snapshot points to any more).
   mutable std::atomic<uint32_t> refs{0};
   uint32_t nb_proxies = 0;
   uint32_t nb_servers = 0;  // real servers of all gateways (ZtnaRealServer::index)
+  // A keep-alive client has this long after a response for its next
+  // complete head; a relay (request or tunnel running) that moves no byte
+  // either way for idle_ms is reset.
+  uint64_t keepalive_ms = kZtnaDefaultKeepaliveS * 1000ull;
+  uint64_t idle_ms = kZtnaDefaultIdleS * 1000ull;
   tls::TicketKeyRing ring;
   ZtnaPolicyConf policies;
   ZtnaUserDb users;
@@ -81,12 +91,8 @@ void ztna_app_destroy(ZtnaApp* app);
 // Once per loop from tcp_glue_poll: listeners follow the snapshot's runtime.
 void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt);
 
-// Per-worker counters (written by the owner only).
-struct ZtnaAppCounters {
-  uint64_t accepted, refused_no_conn, tls_failed, refused, forwarded, upstream_failed, completed,
-      head_timeouts;
-};
-const ZtnaAppCounters& ztna_app_counters(const ZtnaApp* app);
+// Per-worker counters (written by the owner only; ztna_diag.h).
+const ZtnaCounters& ztna_app_counters(const ZtnaApp* app);
 UserTable* ztna_app_users(ZtnaApp* app);
 
 }  // namespace tandem::dp

@@ -1,5 +1,6 @@
 #include "dataplane/ztna/ztna_conn.h"
 
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 #include <cstdio>
@@ -33,6 +34,7 @@ const char* reason_of(uint16_t code) {
     case 421: return "Misdirected Request";
     case 431: return "Request Header Fields Too Large";
     case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
     case 503: return "Service Unavailable";
     default: return "Bad Request";
@@ -57,6 +59,8 @@ const char* page_text(ZtnaDenyReason why) {
       return "The user name or password is not valid.";
     case ZtnaDenyReason::kNoServerUp:
       return "No real server of this API gateway is up (health check). Try again later.";
+    case ZtnaDenyReason::kLoginBusy:
+      return "Too many logins are being checked right now. Try again in a moment.";
     case ZtnaDenyReason::kNone:
       return "Authentication is required: log in with your user name and password.";
     default:
@@ -83,6 +87,7 @@ bool ZtnaConn::start(const tls::ServerContext& tls, const ZtnaProxyConf* conf, U
   refused_with_ = 0;
   deny_reason_ = ZtnaDenyReason::kNone;
   user_[0] = detail_[0] = '\0';
+  forget_password();
   head_len_ = 0;
   state_ = tls_.start(tls) ? State::kHandshake : State::kFailed;
   return state_ == State::kHandshake;
@@ -168,17 +173,10 @@ void ZtnaConn::tls_failed() {
 
 void ZtnaConn::set_user(std::string_view name) { copy_text(user_, sizeof user_, name); }
 
-std::string_view ZtnaConn::authenticate(char* scratch, std::size_t cap, std::string_view* tried) const {
-  std::string_view user, password;
-  *tried = {};
-  if (!http::decode_basic_credentials(parser_.head().basic_credentials, scratch, cap, &user, &password)) return {};
-  *tried = user;
-  for (unsigned i = 0; i < conf_->users->count && i < kMaxZtnaUsers; ++i) {
-    const ZtnaUserCred& u = conf_->users->users[i];
-    if (!u.enabled || std::string_view(u.name.text, u.name.len) != user) continue;
-    return user_password_verify(u.hash, password) ? user : std::string_view();
-  }
-  return {};
+void ZtnaConn::forget_password() {
+  OPENSSL_cleanse(password_, sizeof password_);
+  password_len_ = 0;
+  login_user_ = -1;
 }
 
 void ZtnaConn::decide(uint64_t now_ms) {
@@ -188,15 +186,63 @@ void ZtnaConn::decide(uint64_t now_ms) {
     refuse(421, ZtnaDenyReason::kSniHostMismatch, "", false);
     return;
   }
+  UserEntry* known = users_->lookup(src_, now_ms);
+  if (known) {
+    decide_as(std::string_view(known->name, known->name_len), {}, known, now_ms);
+    return;
+  }
+  char scratch[http::kMaxHeadBytes];
+  std::string_view user, password;
+  if (!http::decode_basic_credentials(head.basic_credentials, scratch, sizeof scratch, &user, &password)) {
+    decide_as({}, {}, nullptr, now_ms);
+    return;
+  }
+  for (unsigned i = 0; i < conf_->users->count && i < kMaxZtnaUsers; ++i) {
+    const ZtnaUserCred& u = conf_->users->users[i];
+    if (!u.enabled || std::string_view(u.name.text, u.name.len) != user) continue;
+    if (password.size() > sizeof password_) break;  // wrong without a check
+    // PBKDF2 is the caller's to run, off this thread (login()).
+    std::memcpy(password_, password.data(), password.size());
+    password_len_ = static_cast<uint8_t>(password.size());
+    login_user_ = static_cast<int>(i);
+    OPENSSL_cleanse(scratch, sizeof scratch);
+    state_ = State::kLoginWait;
+    return;
+  }
+  decide_as({}, user, nullptr, now_ms);  // no such enabled user: wrong without a check
+  OPENSSL_cleanse(scratch, sizeof scratch);
+}
+
+ZtnaConn::LoginCheck ZtnaConn::login() const {
+  if (state_ != State::kLoginWait || login_user_ < 0) return {};
+  const ZtnaUserCred& u = conf_->users->users[login_user_];
+  return {std::string_view(u.name.text, u.name.len), std::string_view(u.hash),
+          std::string_view(password_, password_len_)};
+}
+
+ZtnaConn::State ZtnaConn::finish_login(bool password_ok, uint64_t now_ms) {
+  if (state_ != State::kLoginWait || login_user_ < 0) return state_;
+  const ZtnaUserCred& u = conf_->users->users[login_user_];
+  std::string_view name(u.name.text, u.name.len);  // the runtime's: outlives forget_password
+  forget_password();
+  state_ = State::kRequestHead;
+  decide_as(password_ok ? name : std::string_view(), password_ok ? std::string_view() : name, nullptr, now_ms);
+  return state_;
+}
+
+void ZtnaConn::refuse_login_busy() {
+  if (state_ != State::kLoginWait) return;
+  std::string_view name = login().user;
+  set_user(name);
+  forget_password();
+  refuse(503, ZtnaDenyReason::kLoginBusy, "", false);
+}
+
+void ZtnaConn::decide_as(std::string_view user, std::string_view tried, UserEntry* known, uint64_t now_ms) {
+  const http::RequestHead& head = parser_.head();
   const tls::DeviceIdentity& id = tls_.client_cert().identity;
   std::string_view tags[tls::kMaxTags];
   for (std::size_t i = 0; i < id.tag_count; ++i) tags[i] = id.tags[i];
-
-  UserEntry* known = users_->lookup(src_, now_ms);
-  char scratch[http::kMaxHeadBytes];
-  std::string_view tried;
-  std::string_view user =
-      known ? std::string_view(known->name, known->name_len) : authenticate(scratch, sizeof scratch, &tried);
   set_user(user);
   ZtnaRequest r{conf_->proxy_index, in_port_, src_, 0, user, tags, id.tag_count};
   decision_ = ztna_policy_match(*conf_->policies, r);
@@ -244,6 +290,8 @@ void ZtnaConn::refuse(uint16_t code, ZtnaDenyReason why, const char* detail, boo
   if (challenge) {
     std::snprintf(challenge_line, sizeof challenge_line, "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
                   conf_->realm ? conf_->realm : "ZTNA");
+  } else if (code == 503) {
+    std::snprintf(challenge_line, sizeof challenge_line, "Retry-After: 1\r\n");
   }
   char response[1024];
   int n = std::snprintf(response, sizeof response,

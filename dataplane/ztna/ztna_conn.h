@@ -10,13 +10,16 @@
 // (ztna_app.cc). Pure over memory: the worker's TCP stack feeds it
 // ciphertext and sends what it pulls out.
 //
-// A login verifies PBKDF2 (about 2.5 ms at the default iterations) on the
-// calling thread; once per source address per auth-timeout, but a stall on
-// a worker all the same until it moves to the control lcore (docs/ztna.md).
+// A login needs PBKDF2 (about 2.5 ms at the default iterations), which must
+// not run on a worker: credentials of an enabled local user park the
+// connection in kLoginWait with login() describing the check; the caller
+// has it verified elsewhere (ztna_app.cc hands it to the verifier thread,
+// ztna_auth.h) and calls finish_login() with the answer.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "dataplane/http/http.h"
 #include "dataplane/log/log_types.h"
@@ -25,6 +28,10 @@
 #include "dataplane/ztna/ztna_policy.h"
 
 namespace tandem::dp {
+
+// Longest password a login is checked with (FortiOS allows 128); longer
+// credentials are wrong without a check.
+inline constexpr std::size_t kZtnaPasswordMax = 128;
 
 // What every connection of one access proxy shares (snapshot data).
 struct ZtnaProxyConf {
@@ -41,6 +48,7 @@ class ZtnaConn {
   enum class State : uint8_t {
     kHandshake,    // TLS handshake (and client-certificate check)
     kRequestHead,  // reading the request head
+    kLoginWait,    // the head carries a local user's credentials: login() waits for finish_login()
     kForward,      // allowed: request() and decision() are valid, the relay takes over
     kClosing,      // a refusal is queued; close once it is pulled out
     kFailed,       // TLS failed; reset the TCP connection
@@ -99,15 +107,32 @@ class ZtnaConn {
   // kForward, but every real server of the chosen gateway is down: 503, kClosing.
   void refuse_no_server() { refuse(503, ZtnaDenyReason::kNoServerUp, "", false); }
 
+  // kLoginWait: the password check to run off the worker. The views stay
+  // valid until finish_login() or refuse_login_busy() (the hash lives in the
+  // connection's runtime, the password in the ZtnaConn).
+  struct LoginCheck {
+    std::string_view user;
+    std::string_view hash;      // the user's PB2 word (user_password.h)
+    std::string_view password;  // as the client sent it
+  };
+  LoginCheck login() const;
+  // The answer to login(): a good password decides the request as that
+  // user (and makes its user entry), a wrong one is refused with 401. The
+  // password copy is wiped either way.
+  State finish_login(bool password_ok, uint64_t now_ms);
+  // kLoginWait, but no check can be queued now: 503 with Retry-After, kClosing.
+  void refuse_login_busy();
+
  private:
   void read_head(uint64_t now_ms);
   void decide(uint64_t now_ms);
+  // The decision once the user is known: `user` runs the request (empty:
+  // none); `tried` is the name of credentials that did not verify.
+  void decide_as(std::string_view user, std::string_view tried, UserEntry* known, uint64_t now_ms);
+  void forget_password();
   void refuse(uint16_t code, ZtnaDenyReason why, const char* detail, bool challenge);
   void tls_failed();
   void set_user(std::string_view name);
-  // The user named by valid Basic credentials of the request, or empty;
-  // *tried is the name the credentials gave (empty when none decode).
-  std::string_view authenticate(char* scratch, std::size_t cap, std::string_view* tried) const;
 
   tls::Conn tls_;
   http::RequestParser parser_;
@@ -120,6 +145,9 @@ class ZtnaConn {
   ZtnaDenyReason deny_reason_ = ZtnaDenyReason::kNone;
   char user_[kZtnaLogNameMax + 1] = {};
   char detail_[kZtnaLogDetailMax + 1] = {};
+  int login_user_ = -1;  // kLoginWait: index in conf_->users
+  uint8_t password_len_ = 0;
+  char password_[kZtnaPasswordMax];
   std::size_t head_len_ = 0;
   uint8_t head_[http::kMaxHeadBytes];
 };

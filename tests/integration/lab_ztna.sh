@@ -15,6 +15,15 @@ CERTS=$(mktemp -d /tmp/tandem-ztna.XXXXXX)
 trap '"$LAB" down >/dev/null 2>&1; rm -rf "$CERTS"' EXIT
 "$ROOT/tests/tls/make-certs.sh" "$CERTS" >/dev/null 2>&1 || { not_ok "make-certs.sh"; finish; }
 
+# A user whose password check is slow on purpose (SLOW_ITERATIONS of
+# PBKDF2, some 100 times the default): its logins show whether checks
+# stall the worker. Hashed here in the PB2 form (docs/ztna.md).
+SLOW_ITERATIONS=1000000
+SLOW_HASH=$(python3 -c '
+import base64, hashlib, os, sys
+salt = os.urandom(16); n = int(sys.argv[1])
+key = hashlib.pbkdf2_hmac("sha256", b"slow-pass", salt, n, 32)
+print("PB2$%d$%s$%s" % (n, base64.b64encode(salt).decode(), base64.b64encode(key).decode()))' "$SLOW_ITERATIONS")
 cat >"$CERTS/ztna.conf" <<CONF
 config vpn certificate ca
     edit "ems-ca"
@@ -38,6 +47,9 @@ end
 config user local
     edit "localuser1"
         set passwd "s3cret"
+    next
+    edit "slowuser"
+        set passwd ENC $SLOW_HASH
     next
 end
 config user setting
@@ -484,6 +496,192 @@ contains "no gateway match: the page says so" "$out" "No API gateway of this acc
 ztna_log "no gateway match" 'action="deny"' 'reason="no gateway match"' 'accessproxy="ztna-echo"' 'user="localuser1"'
 ztna_log "a request through gateway 2" 'action="accept"' 'accessproxy="ztna-echo"' 'gatewayid=2 ' 'dstport=8081'
 # --- end of keep-alive and url-map
+
+# --- `diagnose wad stats`: each counter moves by what one request does.
+wad_snap() {  # the total row, one name=value a line
+  ctl diagnose wad stats | awk '/^total:/ {t = 1; next} /^[^ ]/ {t = 0} t {for (i = 1; i <= NF; i++) print $i}'
+}
+wad_verifier() {  # wad_verifier checked|busy_us: the verifier thread's line
+  ctl diagnose wad stats | sed -n "s/^password checks.* $1=\([0-9]*\).*/\1/p"
+}
+stats_before() { wad_snap >"$CERTS/stats.0"; }
+stat_delta() {  # stat_delta name: its change since stats_before
+  local b a
+  b=$(sed -n "s/^$1=//p" "$CERTS/stats.0"); a=$(sed -n "s/^$1=//p" "$CERTS/stats.1")
+  echo $((${a:-0} - ${b:-0}))
+}
+expect_deltas() {  # expect_deltas description name=delta...: after stats_before and one action
+  local d=$1 kv name want got bad=""; shift
+  wad_snap >"$CERTS/stats.1"
+  for kv in "$@"; do
+    name=${kv%%=*}; want=${kv#*=}; got=$(stat_delta "$name")
+    [ "$got" = "$want" ] || bad="$bad $name=$got (want $want)"
+  done
+  [ -z "$bad" ] && ok "wad stats, $d: $*" || not_ok "wad stats, $d:$bad"
+}
+stats=$(ctl diagnose wad stats 2>&1)
+contains "diagnose wad stats: a row per worker" "$stats" "worker 0:"
+contains "diagnose wad stats: the total" "$stats" "total:"
+sed 's/^/    /' <<<"$stats"
+ctl diagnose wad user clear >/dev/null 2>&1
+stats_before
+client "${CURL[@]}" "${WITH_CERT[@]}" -o /dev/null "$URL" >/dev/null 2>&1
+expect_deltas "no credentials" accepted=1 tls_full=1 tls_resumed=0 requests=1 challenges=1 http_401=1 \
+  denied_bad_password=0 login_checks=0 forwarded=0
+stats_before
+client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:wrong -o /dev/null "$URL" >/dev/null 2>&1
+expect_deltas "a wrong password" accepted=1 requests=1 login_checks=1 denied_bad_password=1 http_401=1 \
+  challenges=0 logins=0 forwarded=0
+stats_before
+client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -o /dev/null "${URL}1m.bin" >/dev/null 2>&1
+expect_deltas "a good login and 1 MiB" accepted=1 requests=1 login_checks=1 logins=1 forwarded=1 http_401=0 \
+  upstream_failed=0
+wan=$(stat_delta wan_in); lan=$(stat_delta lan_out)
+[ "$wan" -gt 1048576 ] && [ "$lan" -gt "$wan" ] && ok "wad stats: wan_in +$wan covers 1 MiB, lan_out +$lan above it" \
+  || not_ok "wad stats: wan_in +$wan, lan_out +$lan for 1 MiB"
+stats_before
+client "${CURL[@]}" "${WITH_CERT[@]}" -o /dev/null "$URL" >/dev/null 2>&1
+expect_deltas "a known address" requests=1 forwarded=1 login_checks=0 logins=0 challenges=0
+stats_before
+client "${CURL[@]}" -o /dev/null "$URL" >/dev/null 2>&1
+client "${CURL[@]}" --cert "$CERTS/stranger.pem" --key "$CERTS/stranger.key" -o /dev/null "$URL" >/dev/null 2>&1
+expect_deltas "no certificate, an unknown CA's" accepted=2 tls_no_cert=1 tls_bad_cert=1 tls_full=0 requests=0
+stats_before
+client "${CURL[@]}" "${WITH_CERT[@]}" -H "Host: other.example.com" -o /dev/null "$URL" >/dev/null 2>&1
+client "${ECHO_CURL[@]}" -o /dev/null "$ECHO_URL/nothing-here" >/dev/null 2>&1
+expect_deltas "a Host that is not the SNI, a path no gateway serves" requests=2 denied_sni_mismatch=1 \
+  denied_no_gateway=1 forwarded=0
+stats_before
+client timeout 5 openssl s_client -connect 10.1.100.1:443 -servername app.example.com -CAfile "$CERTS/ca.pem" \
+  -cert "$CERTS/client.pem" -key "$CERTS/client.key" -tls1_2 -sess_out "$CERTS/stat-sess.pem" </dev/null >/dev/null 2>&1
+client timeout 5 openssl s_client -connect 10.1.100.1:443 -servername app.example.com -CAfile "$CERTS/ca.pem" \
+  -cert "$CERTS/client.pem" -key "$CERTS/client.key" -tls1_2 -sess_in "$CERTS/stat-sess.pem" </dev/null >/dev/null 2>&1
+expect_deltas "a TLS 1.2 session, then its resumption" accepted=2 tls_full=1 tls_resumed=1
+
+# --- Password checks run off the worker (docs/ztna.md "Logins"). Five
+# logins of slowuser (SLOW_ITERATIONS: a check takes a good fraction of a
+# second) with a wrong password from a second client address, all at once,
+# while the logged-in client at $CLIENT_IP keeps sending requests on one
+# connection to the same worker (the lab runs one). With the check on the
+# worker each of those requests would wait for the checks in progress.
+CLIENT_IF=$(ip -n "$CLIENT_NS" -4 -o addr show | awk -v ip="$CLIENT_IP" '$4 ~ "^" ip "/" {print $2; exit}')
+STORM_IP=10.1.100.23
+ip -n "$CLIENT_NS" addr add "$STORM_IP/24" dev "$CLIENT_IF" 2>/dev/null
+client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -o /dev/null "$URL" >/dev/null 2>&1  # $CLIENT_IP is logged in
+rm -f "$CERTS/storm.done"
+client python3 - "$CERTS" >"$CERTS/steady.out" 2>&1 <<'PY' &
+import os, socket, ssl, sys, time
+d = sys.argv[1]
+ctx = ssl.create_default_context(cafile=d + "/ca.pem")
+ctx.load_cert_chain(d + "/client.pem", d + "/client.key")
+s = ctx.wrap_socket(socket.create_connection(("10.1.100.1", 443), timeout=10), server_hostname="app.example.com")
+f = s.makefile("rb")
+lat, bad = [], 0
+def get():
+    s.sendall(b"GET / HTTP/1.1\r\nHost: app.example.com\r\n\r\n")
+    status, n = f.readline(), 0
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b""): break
+        if line.lower().startswith(b"content-length:"): n = int(line.split(b":")[1])
+    return b" 200 " in status and b"hello from" in f.read(n)
+get()
+open(d + "/steady.ready", "w").close()
+start = time.time()
+while not os.path.exists(d + "/storm.done") and time.time() - start < 30:
+    t = time.time()
+    bad += not get()
+    lat.append(time.time() - t)
+    time.sleep(0.02)
+print("requests=%d bad=%d max_ms=%d" % (len(lat), bad, int(max(lat) * 1000) if lat else -1))
+PY
+STEADY=$!
+for _ in $(seq 1 50); do [ -e "$CERTS/steady.ready" ] && break; sleep 0.1; done
+stats_before
+checked0=$(wad_verifier checked); busy0=$(wad_verifier busy_us)
+t0=$(date +%s%N)
+for i in 1 2 3 4 5; do
+  client "${CURL[@]}" "${WITH_CERT[@]}" --interface "$STORM_IP" -u slowuser:wrong -o /dev/null -w '%{http_code}\n' \
+    "$URL" >"$CERTS/storm.$i" 2>&1 &
+  STORM_PIDS="${STORM_PIDS:-} $!"
+done
+wait $STORM_PIDS
+storm_ms=$((($(date +%s%N) - t0) / 1000000))
+touch "$CERTS/storm.done"
+wait "$STEADY"
+steady=$(cat "$CERTS/steady.out")
+checks=$(($(wad_verifier checked) - checked0)); busy=$(($(wad_verifier busy_us) - busy0))
+check_ms=$((busy / (checks > 0 ? checks : 1) / 1000))
+[ "$(cat "$CERTS"/storm.[1-5] | grep -c '^401$')" -eq 5 ] && ok "5 slow logins with a wrong password: 401 each" \
+  || not_ok "slow logins: $(cat "$CERTS"/storm.[1-5] | tr '\n' ' ')"
+expect_deltas "5 slow logins" login_checks=5 denied_bad_password=5 logins=0
+[ "$checks" -eq 5 ] && ok "the verifier thread ran the 5 checks (${check_ms} ms each, storm ${storm_ms} ms)" \
+  || not_ok "the verifier ran $checks checks"
+max_ms=$(sed -n 's/.*max_ms=\([0-9-]*\).*/\1/p' <<<"$steady")
+nreq=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$steady")
+echo "    logged-in client during the storm: $steady; one check ${check_ms} ms; storm ${storm_ms} ms"
+grep -q "bad=0" <<<"$steady" && [ "${nreq:-0}" -ge 5 ] && ok "the logged-in client was served throughout ($nreq requests)" \
+  || not_ok "the logged-in client during the storm: $steady"
+[ "${max_ms:-99999}" -ge 0 ] && [ "$((max_ms * 2))" -lt "$check_ms" ] \
+  && ok "its slowest request (${max_ms} ms) took less than half a password check (${check_ms} ms)" \
+  || not_ok "its slowest request took ${max_ms} ms, a password check ${check_ms} ms"
+wait_ms=$(sed -n 's/^login_wait_max_us=//p' "$CERTS/stats.1")
+echo "    longest wait of a login for its answer: $((wait_ms / 1000)) ms"
+
+# --- Timeouts (docs/ztna.md "Timeouts"), shortened for the test: an idle
+# keep-alive client is closed after ztna-keepalive-timeout; a relay that
+# moves nothing for ztna-idle-timeout is reset, one that keeps moving is not.
+check "ztna-keepalive-timeout 2, ztna-idle-timeout 3" \
+  ctl config system global set ztna-keepalive-timeout 2 set ztna-idle-timeout 3 end
+stats_before
+out=$(client python3 - "$CERTS" <<'PY' 2>&1
+import base64, socket, ssl, sys, time
+d = sys.argv[1]
+ctx = ssl.create_default_context(cafile=d + "/ca.pem")
+ctx.load_cert_chain(d + "/client.pem", d + "/client.key")
+def conn(port):
+    return ctx.wrap_socket(socket.create_connection(("10.1.100.1", port), timeout=15), server_hostname="app.example.com")
+def closed_after(s, t):
+    try:
+        while s.recv(4096): pass
+        how = "closed"
+    except (ConnectionResetError, ssl.SSLError, OSError) as e:
+        how = type(e).__name__
+    return "%.1f %s" % (time.time() - t, how)
+auth = base64.b64encode(b"localuser1:s3cret").decode()
+s = conn(8443)
+s.sendall(("GET /one HTTP/1.1\r\nHost: app.example.com\r\nAuthorization: Basic %s\r\n\r\n" % auth).encode())
+got = b""
+while b"path=/one" not in got: got += s.recv(4096)
+print("keepalive", closed_after(s, time.time()))
+w = conn(8443)
+w.sendall(("GET /ws HTTP/1.1\r\nHost: app.example.com\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").encode())
+head = b""
+while b"\r\n\r\n" not in head: head += w.recv(4096)
+echoed = 0
+for i in range(6):  # 5 s of traffic, one message a second: longer than the idle timeout
+    if i: time.sleep(1)
+    w.sendall(b"tick%d" % i)
+    if w.recv(4096): echoed += 1
+print("ws-echoed", echoed)
+print("idle", closed_after(w, time.time()))  # from the last byte moved
+PY
+)
+expect_deltas "an idle keep-alive client, an idle tunnel" keepalive_timeouts=1 idle_timeouts=1 head_timeouts=0
+echo "$out" | sed 's/^/    /'
+ka=$(sed -n 's/^keepalive \([0-9.]*\) .*/\1/p' <<<"$out")
+awk -v t="${ka:-0}" 'BEGIN {exit !(t >= 1.5 && t <= 5)}' \
+  && ok "an idle keep-alive client is closed after ${ka} s (ztna-keepalive-timeout 2)" \
+  || not_ok "idle keep-alive client: '$(grep keepalive <<<"$out")'"
+contains "keep-alive timeout: a clean close (close_notify, FIN), not a reset" "$out" "keepalive $ka closed"
+contains "a WebSocket that moves a byte a second outlives the 3 s idle timeout" "$out" "ws-echoed 6"
+idle=$(sed -n 's/^idle \([0-9.]*\) .*/\1/p' <<<"$out")
+awk -v t="${idle:-0}" 'BEGIN {exit !(t >= 2.5 && t <= 6)}' \
+  && ok "then silent, it is reset after ${idle} s (ztna-idle-timeout 3)" \
+  || not_ok "idle tunnel: '$(grep idle <<<"$out")'"
+check "timeouts back to their defaults" \
+  ctl config system global unset ztna-keepalive-timeout unset ztna-idle-timeout end
 
 # Lingering close: bytes a client sends after the proxy ended the
 # connection get no RST, which could make its stack drop a response it has

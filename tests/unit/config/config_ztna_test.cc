@@ -163,6 +163,28 @@ TEST(ConfigZtna, DocsExampleResolves) {
   EXPECT_TRUE(verify_user_password(n.ztna.users[1].password_hash, "other"));
 }
 
+// The proxy's idle limits (docs/ztna.md "Timeouts"): keep-alive 75 s by
+// default; the relay's idle timeout follows system session-ttl unless
+// ztna-idle-timeout names its own.
+TEST(ConfigZtna, TimeoutsDefaultAndFollowSessionTtl) {
+  NodeConfig n = node_config(parse(kDocsExample, "node.conf").config);
+  EXPECT_EQ(n.ztna.keepalive_timeout_s, 75u);
+  EXPECT_EQ(n.ztna.idle_timeout_s, 3600u);
+  std::string ttl = std::string(kDocsExample) + "config system session-ttl\n    set default 7200\nend\n";
+  ParseResult r = parse(ttl, "node.conf");
+  ASSERT_THAT(error_lines(r), IsEmpty());
+  EXPECT_EQ(node_config(r.config).ztna.idle_timeout_s, 7200u);
+  r = parse(ttl + "config system global\n    set ztna-keepalive-timeout 5\n    set ztna-idle-timeout 30\nend\n",
+            "node.conf");
+  ASSERT_THAT(error_lines(r), IsEmpty());
+  n = node_config(r.config);
+  EXPECT_EQ(n.ztna.keepalive_timeout_s, 5u);
+  EXPECT_EQ(n.ztna.idle_timeout_s, 30u);
+  EXPECT_FALSE(parse(std::string(kDocsExample) + "config system global\n    set ztna-keepalive-timeout 0\nend\n",
+                     "node.conf")
+                   .ok());
+}
+
 TEST(ConfigZtna, PasswordIsStoredHashedAndShowParsesBack) {
   ParseResult r = parse(kDocsExample, "node.conf");
   ASSERT_TRUE(r.ok());

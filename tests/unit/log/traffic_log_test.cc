@@ -158,7 +158,8 @@ TEST_F(TrafficLog, ZtnaDenyNamesItsReason) {
                         Case{dp::ZtnaDenyReason::kImplicitDeny, "no policy match (implicit deny)"},
                         Case{dp::ZtnaDenyReason::kPolicyDeny, "policy deny"},
                         Case{dp::ZtnaDenyReason::kBadCredentials, "bad credentials"},
-                        Case{dp::ZtnaDenyReason::kNoServerUp, "no real server up"}}) {
+                        Case{dp::ZtnaDenyReason::kNoServerUp, "no real server up"},
+                        Case{dp::ZtnaDenyReason::kLoginBusy, "login queue full"}}) {
     r.ztna.reason = c.why;
     r.ztna.detail[0] = '\0';
     EXPECT_THAT(format_traffic_log(r, ztna_names(), kEndNs),

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -88,7 +89,16 @@ class Client {
   std::string exchange(ZtnaConn* conn, const std::string& text) {
     pump(conn);
     if (!SSL_is_init_finished(ssl_)) return "handshake failed";
+    send(conn, text);
+    return more(conn);
+  }
+  // The handshake is done: text to the proxy, which takes it in.
+  void send(ZtnaConn* conn, const std::string& text) {
     SSL_write(ssl_, text.data(), static_cast<int>(text.size()));
+    pump(conn);
+  }
+  // What the proxy has answered since.
+  std::string more(ZtnaConn* conn) {
     pump(conn);
     std::string reply;
     char buf[4096];
@@ -96,6 +106,10 @@ class Client {
     while ((n = SSL_read(ssl_, buf, sizeof buf)) > 0) reply.append(buf, static_cast<std::size_t>(n));
     ERR_clear_error();
     return reply;
+  }
+  bool handshake(ZtnaConn* conn) {
+    pump(conn);
+    return SSL_is_init_finished(ssl_);
   }
 
  private:
@@ -174,6 +188,13 @@ class ZtnaConnTest : public ::testing::Test {
     EXPECT_TRUE(conn_->start(tls_, &conf_, &table_, src, 0));
     Client client(cert, sni);
     std::string reply = client.exchange(conn_.get(), text);
+    // A login: the check ztna_app.cc hands to the verifier thread, here.
+    if (conn_->state() == ZtnaConn::State::kLoginWait) {
+      ZtnaConn::LoginCheck check = conn_->login();
+      EXPECT_EQ(reply, "") << "nothing is answered before the password is checked";
+      conn_->finish_login(user_password_verify(check.hash, check.password), kNow);
+      reply += client.more(conn_.get());
+    }
     *state = conn_->state();
     return reply;
   }
@@ -331,6 +352,88 @@ TEST_F(ZtnaConnTest, DenialsNameTheirReason) {
   EXPECT_EQ(conn_->deny_reason(), ZtnaDenyReason::kCertVerify);
   EXPECT_NE(conn_->tls().client_cert().verify_error, 0);
   EXPECT_STRNE(conn_->deny_detail(), "");
+}
+
+// PBKDF2 never runs inside ZtnaConn: a login parks the connection with the
+// check described, however costly the hash, and the answer resumes it.
+TEST_F(ZtnaConnTest, LoginWaitsForAPasswordCheckItDoesNotRun) {
+  constexpr unsigned kSlowIterations = 200'000;  // about 150 ms of PBKDF2 here
+  char* word = users_db_->users[0].hash;
+  ASSERT_GT(user_password_hash("s3cret", kSlowIterations, word, sizeof users_db_->users[0].hash), 0u);
+  conn_ = std::make_unique<ZtnaConn>();
+  ASSERT_TRUE(conn_->start(tls_, &conf_, &table_, ip(10, 1, 100, 22), 0));
+  Client client("client");
+  ASSERT_TRUE(client.handshake(conn_.get()));
+  auto t0 = std::chrono::steady_clock::now();
+  client.send(conn_.get(), kGet + basic("localuser1:s3cret") + "\r\n");
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_EQ(conn_->state(), ZtnaConn::State::kLoginWait);
+  auto t1 = std::chrono::steady_clock::now();
+  ZtnaConn::LoginCheck check = conn_->login();
+  EXPECT_EQ(check.user, "localuser1");
+  EXPECT_EQ(check.password, "s3cret");
+  EXPECT_EQ(check.hash, users_db_->users[0].hash);
+  bool ok = user_password_verify(check.hash, check.password);
+  auto pbkdf2 = std::chrono::steady_clock::now() - t1;
+  EXPECT_TRUE(ok);
+  // The request was taken in far faster than one check runs.
+  EXPECT_LT(took * 10, pbkdf2) << "request " << std::chrono::duration<double, std::milli>(took).count()
+                               << " ms, PBKDF2 " << std::chrono::duration<double, std::milli>(pbkdf2).count() << " ms";
+  EXPECT_EQ(client.more(conn_.get()), "") << "no answer while the check runs";
+  EXPECT_EQ(table_.size(), 0u);
+  EXPECT_EQ(conn_->finish_login(true, kNow), ZtnaConn::State::kForward);
+  EXPECT_STREQ(conn_->user(), "localuser1");
+  EXPECT_EQ(conn_->login().password, "") << "the password copy is wiped";
+  EXPECT_NE(table_.lookup(ip(10, 1, 100, 22), kNow), nullptr);
+  // A second answer changes nothing.
+  EXPECT_EQ(conn_->finish_login(false, kNow), ZtnaConn::State::kForward);
+}
+
+TEST_F(ZtnaConnTest, AWrongPasswordAnswerIs401AndNoLogin) {
+  conn_ = std::make_unique<ZtnaConn>();
+  ASSERT_TRUE(conn_->start(tls_, &conf_, &table_, ip(10, 1, 100, 22), 0));
+  Client client("client");
+  ASSERT_TRUE(client.handshake(conn_.get()));
+  client.send(conn_.get(), kGet + basic("localuser1:wrong") + "\r\n");
+  ASSERT_EQ(conn_->state(), ZtnaConn::State::kLoginWait);
+  EXPECT_EQ(conn_->finish_login(false, kNow), ZtnaConn::State::kClosing);
+  std::string reply = client.more(conn_.get());
+  EXPECT_EQ(reply.substr(0, 25), "HTTP/1.1 401 Unauthorized") << reply;
+  EXPECT_EQ(conn_->deny_reason(), ZtnaDenyReason::kBadCredentials);
+  EXPECT_STREQ(conn_->user(), "localuser1");
+  EXPECT_EQ(table_.size(), 0u);
+}
+
+// No room to queue the check: 503 with Retry-After, and the log says why.
+TEST_F(ZtnaConnTest, ALoginThatCannotBeQueuedIs503) {
+  conn_ = std::make_unique<ZtnaConn>();
+  ASSERT_TRUE(conn_->start(tls_, &conf_, &table_, ip(10, 1, 100, 22), 0));
+  Client client("client");
+  ASSERT_TRUE(client.handshake(conn_.get()));
+  client.send(conn_.get(), kGet + basic("localuser1:s3cret") + "\r\n");
+  ASSERT_EQ(conn_->state(), ZtnaConn::State::kLoginWait);
+  conn_->refuse_login_busy();
+  EXPECT_EQ(conn_->state(), ZtnaConn::State::kClosing);
+  std::string reply = client.more(conn_.get());
+  EXPECT_EQ(reply.substr(0, 32), "HTTP/1.1 503 Service Unavailable") << reply;
+  EXPECT_NE(reply.find("Retry-After: 1\r\n"), std::string::npos) << reply;
+  EXPECT_EQ(conn_->deny_reason(), ZtnaDenyReason::kLoginBusy);
+  EXPECT_EQ(table_.size(), 0u);
+}
+
+// Credentials no check could accept are answered at once: an unknown
+// user, or a password longer than any FortiOS accepts.
+TEST_F(ZtnaConnTest, CredentialsOfNoUserAreRefusedWithoutACheck) {
+  const std::string too_long = "localuser1:" + std::string(kZtnaPasswordMax + 1, 'x');
+  for (const std::string& cred : {std::string("nobody:s3cret"), too_long}) {
+    conn_ = std::make_unique<ZtnaConn>();
+    ASSERT_TRUE(conn_->start(tls_, &conf_, &table_, ip(10, 1, 100, 22), 0));
+    Client client("client");
+    ASSERT_TRUE(client.handshake(conn_.get()));
+    client.send(conn_.get(), kGet + basic(cred) + "\r\n");
+    EXPECT_EQ(conn_->state(), ZtnaConn::State::kClosing);
+    EXPECT_EQ(conn_->refused_with(), 401);
+  }
 }
 
 }  // namespace

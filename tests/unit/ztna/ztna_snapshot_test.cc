@@ -253,4 +253,18 @@ TEST(ZtnaSnapshot, UrlMapsPickTheFirstMatchingGatewayInTableOrder) {
 }
 
 }  // namespace
+// The idle limits reach the runtime in milliseconds (docs/ztna.md "Timeouts").
+TEST(ZtnaSnapshot, RuntimeCarriesTheTimeouts) {
+  config::ParseResult r = config::parse(
+      "config system global\n set ztna-keepalive-timeout 9\n set ztna-idle-timeout 12\nend\n", "node.conf");
+  ASSERT_TRUE(r.ok());
+  dp::tls::TicketKeyRing ring;
+  ASSERT_TRUE(dp::tls::ticket_ring_rotate(&ring));
+  std::string error;
+  auto rt = build_ztna_runtime(config::node_config(r.config).ztna, {}, 1, ring, &error);
+  ASSERT_NE(rt, nullptr) << error;
+  EXPECT_EQ(rt->keepalive_ms, 9'000u);
+  EXPECT_EQ(rt->idle_ms, 12'000u);
+}
+
 }  // namespace tandem::daemon
