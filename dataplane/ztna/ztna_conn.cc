@@ -36,7 +36,6 @@ const char* reason_of(uint16_t code) {
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
-    case 503: return "Service Unavailable";
     default: return "Bad Request";
   }
 }
