@@ -58,6 +58,18 @@ constexpr uint64_t kHeadTimeoutMs = 10'000;
 // and dropped until its FIN or this long, then the connection is closed.
 constexpr uint64_t kLingerMs = 5'000;
 constexpr uint32_t kSlotSweep = 16;
+// Server connections kept for the next client (nginx's upstream
+// `keepalive`): when a client connection ends after a complete keep-alive
+// response, its server connection waits here, per worker, for a request
+// of any client to the same real server (same proxy, gateway and SNI, the
+// same runtime). A pooled connection is used only while younger than
+// kPoolIdleMs: a server may close an idle one at any time (Apache's
+// KeepAliveTimeout is 5 s), and a request sent on a connection the server
+// is closing gets a 502, which is not retried. Older ones are closed with a
+// FIN by the sweep; one that the server closes, or that receives bytes
+// while idle, is dropped at once.
+constexpr uint32_t kPoolMax = 32;
+constexpr uint64_t kPoolIdleMs = 4'000;
 constexpr unsigned kPipelineRounds = 8;  // requests served per pump at most
 // Health checks (realservers `health-check enable`): every worker probes
 // every such server with a TCP connect through its own stack, as FortiOS's
@@ -122,6 +134,9 @@ struct ZtnaSlot {
   uint16_t tried;        // client: servers of the gateway (bits) this request failed to connect to
   bool https;            // server: TLS over this connection (ZtnaApp::up_tls[id])
   bool logged;           // the deny record is out
+  bool pooled;           // server: idle in ZtnaApp::pool, no client (kPoolIdleMs)
+  uint64_t pooled_ms;    // server, pooled: since when
+  uint32_t pool_gen;     // server, pooled: ZtnaApp::health_gen when it was pooled
   uint32_t up_off, up_len;      // plaintext for the server
   uint32_t down_off, down_len;  // ciphertext for the client
   char sni[kZtnaVirtualHostMax + 1];  // client, service https: the SNI toward the server ("" for none)
@@ -158,6 +173,8 @@ struct ZtnaApp {
   uint32_t health_cursor;  // next server the probe sweep looks at
   uint64_t health_tick_ms;
   uint64_t retried;  // requests sent to another server after a failed connect
+  uint32_t pool[kPoolMax];  // idle server connections by TcpConn::id (kPoolMax above)
+  uint32_t pool_n;
   tls::Conn* up_tls;       // max_conns, by TcpConn::id of the server connection (service https)
   uint32_t sweep_cursor;
   uint64_t sweep_ms;  // the millisecond the sweeps last ran
@@ -350,6 +367,96 @@ bool upstream_ready(ZtnaApp* a, const ZtnaSlot* cs) {
   return !ss->https || a->up_tls[cs->pair].state() == tls::Conn::State::kEstablished;
 }
 
+// ---- The pool of idle server connections (kPoolMax).
+
+void unpool(ZtnaApp* a, uint32_t id) {
+  for (uint32_t i = 0; i < a->pool_n; ++i) {
+    if (a->pool[i] != id) continue;
+    a->pool[i] = a->pool[--a->pool_n];
+    break;
+  }
+  a->slots[id].pooled = false;
+}
+
+// A pooled connection leaves: FIN when it was only idle too long, RST when
+// the server said something (bytes while idle, or its own close).
+void close_pooled(ZtnaApp* a, uint32_t id, bool graceful) {
+  ZtnaSlot* ss = &a->slots[id];
+  TcpConn* server = ss->conn;
+  unpool(a, id);
+  *ss = ZtnaSlot{};
+  ss->pair = kTcpNil;
+  graceful ? tcp_close(a->g->stack, server) : tcp_abort(a->g->stack, server);
+}
+
+// The client is gone after a complete keep-alive exchange: its server
+// connection goes to the pool instead of being reset. False when it cannot
+// be reused (the caller resets it).
+bool pool_server(ZtnaApp* a, ZtnaSlot* cs) {
+  if (cs->pair == kTcpNil || a->pool_n == kPoolMax || cs->rt != a->rt || !upstream_ready(a, cs))
+    return false;
+  ZtnaSlot* ss = &a->slots[cs->pair];
+  TcpConn* server = ss->conn;
+  if (!cs->resp_done || !cs->req_done || cs->tunnel || cs->client_http10 || !cs->resp.head().keep_alive ||
+      cs->up_off != cs->up_len || cs->gateway == kZtnaNoGateway || cs->server_index == kNoServer ||
+      tcp_peer_closed(server) || tcp_readable(server) != 0)
+    return false;
+  ss->pair = kTcpNil;
+  ss->pooled = true;
+  ss->pooled_ms = now_ms(a);
+  ss->pool_gen = a->health_gen;
+  ss->proxy = cs->proxy;
+  ss->gateway = cs->gateway;
+  ss->server_index = cs->server_index;
+  ss->server_ip = cs->server_ip;
+  ss->server_port = cs->server_port;
+  ss->server_port_index = cs->server_port_index;
+  std::memcpy(ss->sni, cs->sni, sizeof ss->sni);
+  a->pool[a->pool_n++] = server->id;
+  cs->pair = kTcpNil;
+  cs->upstream_open = false;
+  ++a->counters.upstream_pooled;
+  return true;
+}
+
+// A pooled connection to the server `pick` of gateway gw for cs's request,
+// the most recently pooled first; false when there is none.
+bool take_pooled(ZtnaApp* a, ZtnaSlot* cs, int gw, int pick) {
+  if (cs->rt != a->rt) return false;
+  const ZtnaRealServer& rs = cs->rt->proxies[cs->proxy].gateways[gw].servers[pick];
+  for (uint32_t i = a->pool_n; i-- > 0;) {
+    uint32_t id = a->pool[i];
+    ZtnaSlot* ss = &a->slots[id];
+    if (ss->pool_gen != a->health_gen || ss->proxy != cs->proxy || ss->gateway != gw ||
+        ss->server_index != rs.index || std::strcmp(ss->sni, cs->sni) != 0 ||
+        now_ms(a) - ss->pooled_ms > kPoolIdleMs || tcp_peer_closed(ss->conn))
+      continue;
+    unpool(a, id);
+    ss->pair = cs->conn->id;
+    cs->pair = id;
+    cs->gateway = static_cast<uint16_t>(gw);
+    cs->server_ip = rs.ip;
+    cs->server_port = rs.port;
+    cs->server_index = rs.index;
+    cs->server_port_index = ss->server_port_index;
+    cs->tried = static_cast<uint16_t>(cs->tried | 1u << pick);
+    cs->upstream_open = true;
+    ++a->counters.upstream_reused;
+    return true;
+  }
+  return false;
+}
+
+// Once per sweep: pooled connections past kPoolIdleMs, or of an older
+// runtime, are closed.
+void sweep_pool(ZtnaApp* a) {
+  for (uint32_t i = a->pool_n; i-- > 0;) {
+    const ZtnaSlot& ss = a->slots[a->pool[i]];
+    if (now_ms(a) - ss.pooled_ms > kPoolIdleMs || ss.pool_gen != a->health_gen)
+      close_pooled(a, a->pool[i], true);
+  }
+}
+
 // The api-gateway for a request: the first in table order whose url-map
 // matches its path (the target without the query) and whose virtual-host
 // (when set) is its Host; -1 for none.
@@ -488,6 +595,8 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   if (reuse) return true;
   if (cs->pair != kTcpNil) drop_server(a, cs);
   cs->tried = 0;
+  if (take_pooled(a, cs, gw, pick)) return true;
+  ++a->counters.upstream_connects;
   if (!connect_server(a, cs, gw, pick)) {
     cs->upstream_done = true;
     answer_bad_gateway(a, cs);
@@ -1036,7 +1145,7 @@ void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
     int i = cs->log_policy;
     if (i >= 0 && cs->rt->policies.policies[i].log_traffic) log_conn(a, cs, TrafficLogAction::kAccept);
   }
-  if (cs->pair != kTcpNil) {
+  if (cs->pair != kTcpNil && !pool_server(a, cs)) {
     ZtnaSlot* ss = &a->slots[cs->pair];
     TcpConn* server = ss->conn;
     *ss = ZtnaSlot{};
@@ -1075,6 +1184,12 @@ void on_server_established(void* app, TcpConn* c) {
 void on_server_event(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* ss = slot_of(a, c);
+  if (ss->role == Role::kServer && ss->pooled) {
+    // Idle and nobody asked: the server closes, or says something no
+    // request will own.
+    if (tcp_peer_closed(c) || tcp_readable(c) != 0) close_pooled(a, c->id, false);
+    return;
+  }
   if (ss->role != Role::kServer || ss->pair == kTcpNil) return;
   ZtnaSlot* cs = &a->slots[ss->pair];
   // A kept-alive server connection that closes between requests just goes.
@@ -1089,6 +1204,7 @@ void on_server_closed(void* app, TcpConn* c, TcpCloseReason why) {
   auto* a = static_cast<ZtnaApp*>(app);
   a->up_tls[c->id].release();
   ZtnaSlot* ss = slot_of(a, c);
+  if (ss->pooled) unpool(a, c->id);
   if (ss->role != Role::kServer || ss->pair == kTcpNil) {
     if (ss->role == Role::kServer) *ss = ZtnaSlot{};
     return;
@@ -1526,6 +1642,7 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
   const bool sweep = now_ms(a) != a->sweep_ms;
   a->sweep_ms = now_ms(a);
   if (sweep) a->users.expire(now_ms(a), kUserSweepSlots, sync_user_expired, a->g->w);
+  if (sweep) sweep_pool(a);
   for (uint32_t i = 0; sweep && i < kSlotSweep && a->max_conns > 0; ++i) {
     ZtnaSlot* cs = &a->slots[a->sweep_cursor];
     a->sweep_cursor = (a->sweep_cursor + 1) % a->max_conns;

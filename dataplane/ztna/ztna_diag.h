@@ -31,6 +31,7 @@ struct ZtnaCounters {
   uint64_t logins, login_checks, login_stale;  // good logins; password checks queued; answers for a closed connection
   uint64_t login_wait_us, login_wait_max_us;  // post to answer, summed and the longest
   uint64_t upstream_failed;  // 502: the real server could not be reached or answered badly
+  uint64_t upstream_connects, upstream_pooled, upstream_reused;  // server connections opened; kept idle after a client; taken from the pool
   uint64_t lan_in, lan_out, wan_in, wan_out;  // bytes: TLS from/to clients, plaintext to/from real servers
   uint64_t head_timeouts, keepalive_timeouts, idle_timeouts;
 };

@@ -519,6 +519,27 @@ expect_deltas() {  # expect_deltas description name=delta...: after stats_before
   done
   [ -z "$bad" ] && ok "wad stats, $d: $*" || not_ok "wad stats, $d:$bad"
 }
+# --- The server connection pool: a client connection that ended after a
+# keep-alive exchange leaves its server connection for the next client
+# (the echo server numbers its connections and their requests).
+stats_before
+p1=$(client "${ECHO_CURL[@]}" "$ECHO_URL/p1" 2>&1)
+p2=$(client "${ECHO_CURL[@]}" "$ECHO_URL/p2" 2>&1)
+expect_deltas "two clients one after the other, each leaves its server connection" upstream_pooled=2 \
+  forwarded=2
+c1=$(grep -o 'conn=[0-9]*' <<<"$p1"); c2=$(grep -o 'conn=[0-9]*' <<<"$p2")
+[ -n "$c1" ] && [ "$c1" = "$c2" ] && ok "the second client's request went over the first one's server connection ($c2)" \
+  || not_ok "server connections: '$p1' then '$p2'"
+# Past the pool's 4 s the idle connection is closed (a FIN) and the next
+# client opens its own.
+sleep 5
+stats_before
+p3=$(client "${ECHO_CURL[@]}" "$ECHO_URL/p3" 2>&1)
+expect_deltas "after 5 s idle, a new server connection" upstream_reused=0 upstream_connects=1
+c3=$(grep -o 'conn=[0-9]*' <<<"$p3")
+[ -n "$c3" ] && [ "$c3" != "$c2" ] && ok "the idle pooled connection was not used after 5 s ($c3)" \
+  || not_ok "after 5 s: '$p3' (before: $c2)"
+
 stats=$(ctl diagnose wad stats 2>&1)
 contains "diagnose wad stats: a row per worker" "$stats" "worker 0:"
 contains "diagnose wad stats: the total" "$stats" "total:"
