@@ -126,6 +126,9 @@ class Conn {
   friend int verify_callback(int, struct x509_store_ctx_st*);
   void on_established();
   void fail(unsigned long err);
+  // A new SSL of `ctx` over two fresh memory BIOs (start, start_client);
+  // false, with nothing held, when OpenSSL could not allocate them.
+  bool attach(SSL_CTX* ctx);
 
   SSL* ssl_ = nullptr;
   BIO* in_ = nullptr;   // TCP -> OpenSSL

@@ -45,21 +45,7 @@ bool ClientContext::init(const char* const* ca_files, std::size_t ca_count, char
 }
 
 bool Conn::start_client(const ClientContext& ctx, const char* sni, const char* ip_text) {
-  release();
-  if (ctx.native() == nullptr) return false;
-  ssl_ = SSL_new(ctx.native());
-  in_ = BIO_new(BIO_s_mem());
-  out_ = BIO_new(BIO_s_mem());
-  if (!ssl_ || !in_ || !out_) {
-    BIO_free(in_);
-    BIO_free(out_);
-    in_ = out_ = nullptr;
-    release();
-    return false;
-  }
-  BIO_set_mem_eof_return(in_, -1);
-  SSL_set_bio(ssl_, in_, out_);
-  SSL_set_app_data(ssl_, this);
+  if (!attach(ctx.native())) return false;
   bool has_sni = sni != nullptr && sni[0] != '\0';
   if (has_sni && SSL_set_tlsext_host_name(ssl_, sni) != 1) {
     release();

@@ -26,9 +26,10 @@ int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
 
 Conn::~Conn() { release(); }
 
-bool Conn::start(const ServerContext& ctx) {
+bool Conn::attach(SSL_CTX* ctx) {
   release();
-  ssl_ = SSL_new(ctx.native());
+  if (ctx == nullptr) return false;
+  ssl_ = SSL_new(ctx);
   in_ = BIO_new(BIO_s_mem());
   out_ = BIO_new(BIO_s_mem());
   if (!ssl_ || !in_ || !out_) {
@@ -43,6 +44,11 @@ bool Conn::start(const ServerContext& ctx) {
   BIO_set_mem_eof_return(in_, -1);
   SSL_set_bio(ssl_, in_, out_);  // ssl_ owns both BIOs from here
   SSL_set_app_data(ssl_, this);
+  return true;
+}
+
+bool Conn::start(const ServerContext& ctx) {
+  if (!attach(ctx.native())) return false;
   SSL_set_verify(ssl_, SSL_get_verify_mode(ssl_), verify_callback);
   SSL_set_accept_state(ssl_);
   state_ = State::kHandshaking;
