@@ -150,6 +150,7 @@ struct ZtnaRealServer {
   std::string status;  // active | standby | disable
   unsigned weight;
   bool health_check;
+  bool health_http;  // health-check-proto http: GET / must answer 2xx or 3xx
   bool verify_cert;  // service https: verify the certificate (chain to realserver_ca_files, name)
 };
 

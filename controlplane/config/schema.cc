@@ -490,6 +490,9 @@ ObjectSchema access_proxy_realservers() {
              "active servers share the load; standby serves only when no active one is up."),
       integer("weight", 1, 255, 1, "Share of connections under ldb-method weighted."),
       toggle("health-check", false, "Probe the server and skip it while it fails."),
+      choice("health-check-proto", {"tcp-connect", "http"}, "tcp-connect",
+             "tcp-connect: the server accepts a TCP connection; http: it also answers GET / with a 2xx or "
+             "3xx status (service http). FortiOS's ping is not offered."),
       toggle("verify-cert", false,
              "service https: verify the server's certificate against the gateway's realserver-ca and its name "
              "(Tandem's key)."),

@@ -52,6 +52,7 @@ std::vector<ZtnaApiGateway> api_gateways(const Config& cfg, const ObjectData& pr
                                static_cast<uint16_t>(as_uint(word(rs_schema, rs.object, "port"))),
                                word(rs_schema, rs.object, "status"), as_uint(word(rs_schema, rs.object, "weight")),
                                word(rs_schema, rs.object, "health-check") == "enable",
+                               word(rs_schema, rs.object, "health-check-proto") == "http",
                                word(rs_schema, rs.object, "verify-cert") == "enable"});
     }
     for (const std::string& ca : value_words(*find_key(gw_schema, "realserver-ca"), gw.object)) {

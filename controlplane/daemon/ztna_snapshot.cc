@@ -192,7 +192,7 @@ std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& zt
         dp::ZtnaRealServer& out = g.servers[g.nb_servers++];
         out = dp::ZtnaRealServer{rs.id, rs.ip, rs.port, static_cast<uint16_t>(rt->nb_servers),
                                  static_cast<uint8_t>(std::clamp(rs.weight, 1u, 255u)), rs.status == "standby",
-                                 rs.health_check, rs.verify_cert};
+                                 rs.health_check, rs.health_http, rs.verify_cert};
         rt->servers[rt->nb_servers++] = out;
       }
       if (std::any_of(gw.realservers.begin(), gw.realservers.end(),

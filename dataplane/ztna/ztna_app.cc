@@ -135,6 +135,7 @@ struct ZtnaSlot {
   bool https;            // server: TLS over this connection (ZtnaApp::up_tls[id])
   bool logged;           // the deny record is out
   bool pooled;           // server: idle in ZtnaApp::pool, no client (kPoolIdleMs)
+  bool probe_http;       // probe: health-check-proto http (GET /, the status decides)
   uint64_t pooled_ms;    // server, pooled: since when
   uint32_t pool_gen;     // server, pooled: ZtnaApp::health_gen when it was pooled
   uint32_t up_off, up_len;      // plaintext for the server
@@ -1242,6 +1243,12 @@ constexpr TcpCallbacks kClientCallbacks{nullptr, on_client_event, on_client_even
 // ---- Health probes: a TCP connect to the server; established is a pass
 // (then a RST: nothing to say, and no TIME_WAIT on either side), refused,
 // reset, timed out or not established within kHealthTimeoutMs a failure.
+// health-check-proto http: established, the probe sends GET / and passes
+// on a 2xx or 3xx status line, fails on another status, a close or the
+// timeout; then a RST either way.
+
+constexpr char kHealthRequestHead[] = "GET / HTTP/1.1\r\nHost: ";
+constexpr char kHealthRequestTail[] = "\r\nUser-Agent: tandem-health-check\r\nConnection: close\r\n\r\n";
 
 void probe_result(ZtnaApp* a, ZtnaSlot* ps, bool ok) {
   uint16_t index = ps->server_index;
@@ -1259,8 +1266,39 @@ void on_probe_established(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* ps = slot_of(a, c);
   if (ps->role != Role::kProbe) return;
+  if (ps->probe_http) {  // the answer decides (on_probe_readable)
+    char req[96];
+    uint32_t ip = tcp_conn_state(c).remote_ip;
+    int n = std::snprintf(req, sizeof req, "%s%u.%u.%u.%u%s", kHealthRequestHead, ip >> 24, ip >> 16 & 0xff,
+                          ip >> 8 & 0xff, ip & 0xff, kHealthRequestTail);
+    if (n > 0 && static_cast<size_t>(n) < sizeof req && tcp_write(a->g->stack, c, req, static_cast<size_t>(n)) ==
+                                                          static_cast<size_t>(n))
+      return;
+    probe_result(a, ps, false);
+    tcp_abort(a->g->stack, c);
+    return;
+  }
   probe_result(a, ps, true);
   tcp_abort(a->g->stack, c);  // its on_closed finds the slot free
+}
+
+// health-check-proto http: the status line of the answer to GET /.
+void on_probe_readable(void* app, TcpConn* c) {
+  auto* a = static_cast<ZtnaApp*>(app);
+  ZtnaSlot* ps = slot_of(a, c);
+  if (ps->role != Role::kProbe || !ps->probe_http) return;
+  size_t room = sizeof ps->down - ps->down_len;
+  ps->down_len += static_cast<uint32_t>(tcp_read(a->g->stack, c, ps->down + ps->down_len, room));
+  std::string_view got(reinterpret_cast<const char*>(ps->down), ps->down_len);
+  size_t eol = got.find("\r\n");
+  if (eol == std::string_view::npos && ps->down_len < sizeof ps->down && !tcp_peer_closed(c)) return;
+  // "HTTP/1.x NNN ...": a 2xx or 3xx passes; anything else, or no line, fails.
+  std::string_view line = got.substr(0, eol);
+  bool ok = line.size() >= 12 && line.starts_with("HTTP/1.") && line[8] == ' ' &&
+            (line[9] == '2' || line[9] == '3') && line[10] >= '0' && line[10] <= '9' && line[11] >= '0' &&
+            line[11] <= '9';
+  probe_result(a, ps, ok);
+  tcp_abort(a->g->stack, c);
 }
 
 void on_probe_closed(void* app, TcpConn* c, TcpCloseReason) {
@@ -1269,7 +1307,7 @@ void on_probe_closed(void* app, TcpConn* c, TcpCloseReason) {
   if (ps->role == Role::kProbe) probe_result(a, ps, false);
 }
 
-constexpr TcpCallbacks kProbeCallbacks{on_probe_established, nullptr, nullptr, on_probe_closed};
+constexpr TcpCallbacks kProbeCallbacks{on_probe_established, on_probe_readable, nullptr, on_probe_closed};
 
 // A new runtime: a server it still has (same address and port) keeps its
 // state, so a config edit does not send requests to a server known down;
@@ -1325,6 +1363,7 @@ void health_tick(ZtnaApp* a) {
     ps->role = Role::kProbe;
     ps->conn = c;
     ps->pair = kTcpNil;
+    ps->probe_http = rs.health_http;
     ps->server_index = static_cast<uint16_t>(i);
     ps->health_gen = a->health_gen;
     h.probing = true;
@@ -1449,6 +1488,7 @@ void list_realservers(ZtnaApp* a, ZtnaUserRequest* req) {
                  rs.ip >> 16 & 0xff, rs.ip >> 8 & 0xff, rs.ip & 0xff, rs.port, rs.standby ? "standby" : "active",
                  rs.weight, rs.health_check ? "enable" : "disable");
         if (g.https) put_text(req, " verify-cert=%s", rs.verify_cert ? "enable" : "disable");
+        if (rs.health_check && rs.health_http) put_text(req, " health-check-proto=http");  // not the default
         if (!rs.health_check) {
           put_text(req, " state=up\n");
           continue;

@@ -29,6 +29,7 @@ struct ZtnaRealServer {
   uint8_t weight;     // 1..255
   bool standby;       // status standby: used only while no active server is usable
   bool health_check;  // probed; skipped while down
+  bool health_http;   // the probe also sends GET / and wants a 2xx or 3xx status
   bool verify_cert;   // service https: its certificate is verified (the gateway's realserver-ca)
 };
 

@@ -183,6 +183,24 @@ config firewall access-proxy
                     next
                 end
             next
+            edit 12
+                set url-map "/health-demo"
+                set service http
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 8095
+                        set health-check enable
+                        set health-check-proto http
+                    next
+                    edit 2
+                        set ip 172.16.200.209
+                        set port 8094
+                        set health-check enable
+                        set health-check-proto http
+                    next
+                end
+            next
             edit 8
                 set url-map "/"
                 set service https
@@ -741,7 +759,9 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         body = ("server=%s path=%s sni=%s\n" % (name, self.path, last_sni[0])).encode()
         with open(log, "a") as f: f.write("%s %s\n" % (name, self.path))
-        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        # "sick" accepts connections but fails every request (an HTTP probe's case)
+        self.send_response(500 if name == "sick" else 200)
+        self.send_header("Content-Length", str(len(body))); self.end_headers()
         self.wfile.write(body)
     def log_message(self, *a): pass
 class S(socketserver.ThreadingMixIn, socketserver.TCPServer):
@@ -766,7 +786,9 @@ backend() {  # backend name port [cert key]: starts it, echoes its pid
 BE_ONE=$(backend one 8091)
 BE_TWO=$(backend two 8092)
 BE_TLS=$(backend tls 8093 "$CERTS/server.pem" "$CERTS/server.key")
-trap 'kill $ECHO_PID $BE_ONE $BE_TWO $BE_TLS 2>/dev/null; "$LAB" down >/dev/null 2>&1; rm -rf "$CERTS"' EXIT
+BE_FINE=$(backend fine 8094)
+BE_SICK=$(backend sick 8095)
+trap 'kill $ECHO_PID $BE_ONE $BE_TWO $BE_TLS $BE_FINE $BE_SICK 2>/dev/null; "$LAB" down >/dev/null 2>&1; rm -rf "$CERTS"' EXIT
 wait_state() {  # wait_state port up|down: until node A's probes say so (at most 25 s)
   for _ in $(seq 1 250); do
     ctl diagnose firewall vip realserver list 2>&1 | grep -q "port=$1 .*state=$2" && return 0
@@ -778,8 +800,19 @@ wait_state() {  # wait_state port up|down: until node A's probes say so (at most
 # first): both are down until a probe passes, within one interval (5 s).
 check "health check: backend one up once it listens" wait_state 8091 up
 check "health check: backend two up once it listens" wait_state 8092 up
+# health-check-proto http: "sick" accepts TCP but answers GET / with a
+# 500, so only "fine" comes up; gateway 12 (static) skips the first server.
+check "health-check-proto http: a server answering 200 is up" wait_state 8094 up
+rs=$(ctl diagnose firewall vip realserver list 2>&1)
+if grep -q "port=8095 .*health-check-proto=http .*state=down" <<<"$rs" && grep -q "port=8095 .*probes_failed=[1-9]" <<<"$rs"; then
+  ok "health-check-proto http: a server that accepts TCP but answers 500 stays down"
+else
+  not_ok "health-check-proto http: 8095 is not down: $(grep 'port=8095' <<<"$rs")"
+fi
 LB_CURL=(curl -sS --max-time 10 --cacert "$CERTS/ca.pem" "${WITH_CERT[@]}" -u localuser1:s3cret
   --resolve app.example.com:9443:10.1.100.1 --resolve api.example.com:9443:10.1.100.1)
+out=$(client "${LB_CURL[@]}" https://app.example.com:9443/health-demo 2>&1)
+contains "health-check-proto http: the request goes to the server whose GET / passes" "$out" "server=fine path=/health-demo"
 out=$(client "${LB_CURL[@]}" https://app.example.com:9443/page 2>&1)
 contains "service https: the TLS real server's page through the proxy" "$out" "server=tls path=/page"
 contains "service https: the proxy sent the request's host as SNI" "$out" "sni=app.example.com"

@@ -270,6 +270,25 @@ TEST(ConfigZtna, VerifyCertNeedsARealserverCa) {
                                     "(did you mean \"ems-ca\"?)")));
 }
 
+TEST(ConfigZtna, HealthCheckProtoHttpNeedsServiceHttp) {
+  const std::string port = "                        set port 80\n";
+  const std::string http_probe = port + "                        set health-check enable\n"
+                                        "                        set health-check-proto http\n";
+  std::string text(kDocsExample);
+  text = text.replace(text.find(port), port.size(), http_probe);
+  ParseResult r = parse(text, "node.conf");
+  ASSERT_THAT(error_lines(r), IsEmpty());
+  const ZtnaRealServer& rs = node_config(r.config).ztna.access_proxies.at(0).api_gateways.at(0).realservers.at(0);
+  EXPECT_TRUE(rs.health_check);
+  EXPECT_TRUE(rs.health_http);
+  std::string https = example_with("                set service http\n", "                set service https\n");
+  https = https.replace(https.find(port), port.size(), http_probe);
+  EXPECT_THAT(parse_errors(https), ElementsAre(HasSubstr("health-check-proto http needs service http")));
+  // The default is the TCP connect.
+  ParseResult d = parse(std::string(kDocsExample), "node.conf");
+  EXPECT_FALSE(node_config(d.config).ztna.access_proxies.at(0).api_gateways.at(0).realservers.at(0).health_http);
+}
+
 TEST(ConfigZtna, PolicyNamesMustExist) {
   EXPECT_THAT(parse_errors(example_with("        set users \"localuser1\"\n", "        set users \"localuser3\"\n")),
               ElementsAre("node.conf:80:19: error: users \"localuser3\" is not a user in \"config user local\" (did "
