@@ -45,6 +45,18 @@ int on_match(unsigned int id, unsigned long long /*from*/, unsigned long long /*
   return 0;  // keep scanning: a lower id may still match
 }
 
+// One scan of `path`: every match and the lowest id; none without a
+// database or when the scan fails.
+MatchState scan(const hs_database_t* db, hs_scratch_t* scratch, std::string_view path) {
+  MatchState state{-1, 0};
+  if (db == nullptr) return state;
+  // Hyperscan wants a non-null buffer even for an empty path.
+  const char* data = path.empty() ? "" : path.data();
+  if (hs_scan(db, data, static_cast<unsigned>(path.size()), 0, scratch, on_match, &state) != HS_SUCCESS)
+    return MatchState{-1, 0};
+  return state;
+}
+
 void set_error(std::string* error, const std::string& text) {
   if (error != nullptr) *error = text;
 }
@@ -160,22 +172,11 @@ bool UrlMap::compile(const UrlMapEntry* entries, size_t nb_entries, unsigned nb_
 }
 
 int UrlMap::match(std::string_view path, unsigned worker) const {
-  if (database_ == nullptr || worker >= nb_workers_) return -1;
-  MatchState state{-1, 0};
-  // Hyperscan wants a non-null buffer even for an empty path.
-  const char* data = path.empty() ? "" : path.data();
-  hs_error_t rc = hs_scan(database_, data, static_cast<unsigned>(path.size()), 0,
-                          scratch_[worker], on_match, &state);
-  return rc == HS_SUCCESS ? state.lowest_id : -1;
+  return worker < nb_workers_ ? scan(database_, scratch_[worker], path).lowest_id : -1;
 }
 
 uint64_t UrlMap::match_mask(std::string_view path, unsigned worker) const {
-  if (database_ == nullptr || worker >= nb_workers_) return 0;
-  MatchState state{-1, 0};
-  const char* data = path.empty() ? "" : path.data();
-  hs_error_t rc = hs_scan(database_, data, static_cast<unsigned>(path.size()), 0,
-                          scratch_[worker], on_match, &state);
-  return rc == HS_SUCCESS ? state.mask : 0;
+  return worker < nb_workers_ ? scan(database_, scratch_[worker], path).mask : 0;
 }
 
 void UrlMap::release() {
