@@ -100,7 +100,7 @@ struct ZtnaSlot {
   bool shut;            // client: close_notify queued, TCP close follows the flush
   bool closed;          // client: tcp_close called
   uint8_t proxy;
-  uint32_t pair;        // the other side's id, kTcpNil when none
+  uint32_t pair = kTcpNil;  // the other side's id, kTcpNil when none (so a reset slot has none)
   TcpConn* conn;
   ZtnaConn* zc;
   const ZtnaRuntime* rt;
@@ -348,16 +348,25 @@ void sync_user(ZtnaApp* a, uint32_t src) {
   if (n > 0) sync_tx_record(st, SyncRecordType::kUserAdd, body, n, a->g->w->now_us);
 }
 
-// The server connection of cs goes away (its on_closed finds the slot free).
-void drop_server(ZtnaApp* a, ZtnaSlot* cs) {
-  if (cs->pair == kTcpNil) return;
-  ZtnaSlot* ss = &a->slots[cs->pair];
+void unpool(ZtnaApp* a, uint32_t id);
+
+// Server connection `id` goes away: its slot is freed first (so its
+// on_closed finds nothing to do), then a FIN or a RST.
+void close_server(ZtnaApp* a, uint32_t id, bool graceful) {
+  ZtnaSlot* ss = &a->slots[id];
   TcpConn* server = ss->conn;
+  if (ss->pooled) unpool(a, id);
   *ss = ZtnaSlot{};
-  ss->pair = kTcpNil;
+  graceful ? tcp_close(a->g->stack, server) : tcp_abort(a->g->stack, server);
+}
+
+// The server connection of cs goes away.
+void drop_server(ZtnaApp* a, ZtnaSlot* cs, bool graceful = true) {
+  if (cs->pair == kTcpNil) return;
+  uint32_t id = cs->pair;
   cs->pair = kTcpNil;
   cs->upstream_open = false;
-  tcp_close(a->g->stack, server);
+  close_server(a, id, graceful);
 }
 
 // Whether requests can go to cs's server: connected and, for https, past
@@ -377,17 +386,6 @@ void unpool(ZtnaApp* a, uint32_t id) {
     break;
   }
   a->slots[id].pooled = false;
-}
-
-// A pooled connection leaves: FIN when it was only idle too long, RST when
-// the server said something (bytes while idle, or its own close).
-void close_pooled(ZtnaApp* a, uint32_t id, bool graceful) {
-  ZtnaSlot* ss = &a->slots[id];
-  TcpConn* server = ss->conn;
-  unpool(a, id);
-  *ss = ZtnaSlot{};
-  ss->pair = kTcpNil;
-  graceful ? tcp_close(a->g->stack, server) : tcp_abort(a->g->stack, server);
 }
 
 // The client is gone after a complete keep-alive exchange: its server
@@ -454,7 +452,7 @@ void sweep_pool(ZtnaApp* a) {
   for (uint32_t i = a->pool_n; i-- > 0;) {
     const ZtnaSlot& ss = a->slots[a->pool[i]];
     if (now_ms(a) - ss.pooled_ms > kPoolIdleMs || ss.pool_gen != a->health_gen)
-      close_pooled(a, a->pool[i], true);
+      close_server(a, a->pool[i], true);
   }
 }
 
@@ -1146,17 +1144,11 @@ void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
     int i = cs->log_policy;
     if (i >= 0 && cs->rt->policies.policies[i].log_traffic) log_conn(a, cs, TrafficLogAction::kAccept);
   }
-  if (cs->pair != kTcpNil && !pool_server(a, cs)) {
-    ZtnaSlot* ss = &a->slots[cs->pair];
-    TcpConn* server = ss->conn;
-    *ss = ZtnaSlot{};
-    ss->pair = kTcpNil;
-    // Nobody to answer any more. A RST, not a FIN: the side that closes
-    // first holds TIME_WAIT for 2 MSL, and with one connection to a real
-    // server per client that filled the worker's 256-slot table within a
-    // second under bench/ztna (every request then a 502).
-    tcp_abort(a->g->stack, server);
-  }
+  // Nobody to answer any more: to the pool when reusable, else a RST, not
+  // a FIN: the side that closes first holds TIME_WAIT for 2 MSL, and with
+  // one connection to a real server per client that filled the worker's
+  // 256-slot table within a second under bench/ztna (every request a 502).
+  if (!pool_server(a, cs)) drop_server(a, cs, false);
   if (cs->zc != nullptr) {
     cs->zc->release();
     a->free_conns[a->nb_free++] = cs->zc;
@@ -1164,7 +1156,6 @@ void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
   if (cs->rt != nullptr) cs->rt->refs.fetch_sub(1, std::memory_order_relaxed);
   if (cs->role == Role::kClient) --a->counters.active;
   *cs = ZtnaSlot{};
-  cs->pair = kTcpNil;
 }
 
 void on_server_established(void* app, TcpConn* c) {
@@ -1188,7 +1179,7 @@ void on_server_event(void* app, TcpConn* c) {
   if (ss->role == Role::kServer && ss->pooled) {
     // Idle and nobody asked: the server closes, or says something no
     // request will own.
-    if (tcp_peer_closed(c) || tcp_readable(c) != 0) close_pooled(a, c->id, false);
+    if (tcp_peer_closed(c) || tcp_readable(c) != 0) close_server(a, c->id, false);
     return;
   }
   if (ss->role != Role::kServer || ss->pair == kTcpNil) return;
@@ -1212,7 +1203,6 @@ void on_server_closed(void* app, TcpConn* c, TcpCloseReason why) {
   }
   ZtnaSlot* cs = &a->slots[ss->pair];
   *ss = ZtnaSlot{};
-  ss->pair = kTcpNil;
   cs->pair = kTcpNil;
   // Refused, reset or timed out before it was established: the server
   // failed (a probe's worth, for health-check), and nothing of the request
@@ -1254,7 +1244,6 @@ void probe_result(ZtnaApp* a, ZtnaSlot* ps, bool ok) {
   uint16_t index = ps->server_index;
   bool current = ps->health_gen == a->health_gen && a->rt != nullptr && index < a->rt->nb_servers;
   *ps = ZtnaSlot{};
-  ps->pair = kTcpNil;
   if (!current) return;
   ZtnaHealth& h = a->health[index];
   h.probing = false;
@@ -1362,7 +1351,6 @@ void health_tick(ZtnaApp* a) {
     *ps = ZtnaSlot{};
     ps->role = Role::kProbe;
     ps->conn = c;
-    ps->pair = kTcpNil;
     ps->probe_http = rs.health_http;
     ps->server_index = static_cast<uint16_t>(i);
     ps->health_gen = a->health_gen;
@@ -1399,7 +1387,6 @@ bool accept_client(void* ctx, TcpConn* c) {
   cs->zc = zc;
   cs->rt = rt;
   cs->proxy = lc->proxy;
-  cs->pair = kTcpNil;
   cs->src = st.remote_ip;
   cs->src_port = st.remote_port;
   cs->in_port = in_port < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(in_port);
@@ -1643,7 +1630,7 @@ ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket) {
     return nullptr;
   }
   for (uint32_t i = 0; i < max_conns; ++i) {
-    a->slots[i].pair = kTcpNil;
+    new (&a->slots[i]) ZtnaSlot();
     new (&a->conns[i]) ZtnaConn();
     new (&a->up_tls[i]) tls::Conn();
     a->free_conns[i] = &a->conns[i];
