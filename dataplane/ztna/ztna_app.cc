@@ -377,6 +377,15 @@ bool upstream_ready(ZtnaApp* a, const ZtnaSlot* cs) {
   return !ss->https || a->up_tls[cs->pair].state() == tls::Conn::State::kEstablished;
 }
 
+// The real server (server `pick` of gateway gw) cs's request goes to.
+void note_server(ZtnaSlot* cs, int gw, int pick, const ZtnaRealServer& rs) {
+  cs->gateway = static_cast<uint16_t>(gw);
+  cs->server_ip = rs.ip;
+  cs->server_port = rs.port;
+  cs->server_index = rs.index;
+  cs->tried = static_cast<uint16_t>(cs->tried | 1u << pick);
+}
+
 // ---- The pool of idle server connections (kPoolMax).
 
 void unpool(ZtnaApp* a, uint32_t id) {
@@ -433,12 +442,8 @@ bool take_pooled(ZtnaApp* a, ZtnaSlot* cs, int gw, int pick) {
     unpool(a, id);
     ss->pair = cs->conn->id;
     cs->pair = id;
-    cs->gateway = static_cast<uint16_t>(gw);
-    cs->server_ip = rs.ip;
-    cs->server_port = rs.port;
-    cs->server_index = rs.index;
+    note_server(cs, gw, pick, rs);
     cs->server_port_index = ss->server_port_index;
-    cs->tried = static_cast<uint16_t>(cs->tried | 1u << pick);
     cs->upstream_open = true;
     ++a->counters.upstream_reused;
     return true;
@@ -526,11 +531,7 @@ const char* upstream_sni(std::string_view host, char* out) {
 bool connect_server(ZtnaApp* a, ZtnaSlot* cs, int gw, int pick) {
   const ZtnaGatewayRuntime& g = cs->rt->proxies[cs->proxy].gateways[gw];
   const ZtnaRealServer& rs = g.servers[pick];
-  cs->gateway = static_cast<uint16_t>(gw);
-  cs->server_ip = rs.ip;
-  cs->server_port = rs.port;
-  cs->server_index = rs.index;
-  cs->tried = static_cast<uint16_t>(cs->tried | 1u << pick);
+  note_server(cs, gw, pick, rs);
   int out = a->g->cfg != nullptr ? port_toward(*a->g->cfg, rs.ip) : -1;
   cs->server_port_index = out < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(out);
   uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
