@@ -7,15 +7,13 @@
 // from a side while the other side's staging is not empty, so the TCP
 // receive windows are the back-pressure (as in tcp_service.cc's echo).
 #include "dataplane/ztna/ztna_app.h"
+#include "dataplane/ztna/ztna_app_internal.h"
 
 #include <openssl/crypto.h>
 #include <rte_malloc.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdarg>
-#include <chrono>
-#include <mutex>
 #include <thread>
 #include <cstdio>
 #include <cstring>
@@ -30,19 +28,12 @@
 #include "dataplane/tcp/tcp.h"
 #include "dataplane/tcp/tcp_glue.h"
 #include "dataplane/worker/worker_context.h"
-#include "dataplane/worker/worker_mailbox.h"
 #include "dataplane/ztna/ztna_auth.h"
 #include "dataplane/ztna/ztna_diag.h"
 
 namespace tandem::dp {
 
 namespace {
-constexpr size_t kChunk = 16384;  // bytes read from a side per step
-// Staging of one direction: a rewritten request head (at most
-// kMaxHeadBytes plus the Connection line) with the body bytes read with it,
-// or a TLS record's worth of ciphertext.
-constexpr size_t kStage = http::kMaxHeadBytes + 1024;
-constexpr size_t kUserCapacity = 4096;  // authenticated client addresses per worker
 // The expiry and timeout sweeps run once per millisecond, not per loop:
 // per loop they were 10 % of a busy worker's samples (keep-alive load),
 // touching 64 user entries and 16 slots of 18 KiB each time. A pass over
@@ -58,17 +49,12 @@ constexpr uint64_t kHeadTimeoutMs = 10'000;
 // and dropped until its FIN or this long, then the connection is closed.
 constexpr uint64_t kLingerMs = 5'000;
 constexpr uint32_t kSlotSweep = 16;
-// Server connections kept for the next client (nginx's upstream
-// `keepalive`): when a client connection ends after a complete keep-alive
-// response, its server connection waits here, per worker, for a request
-// of any client to the same real server (same proxy, gateway and SNI, the
-// same runtime). A pooled connection is used only while younger than
-// kPoolIdleMs: a server may close an idle one at any time (Apache's
-// KeepAliveTimeout is 5 s), and a request sent on a connection the server
-// is closing gets a 502, which is not retried. Older ones are closed with a
-// FIN by the sweep; one that the server closes, or that receives bytes
-// while idle, is dropped at once.
-constexpr uint32_t kPoolMax = 32;
+// A pooled server connection (kZtnaPoolMax, ztna_app_internal.h) is used
+// only while younger than kPoolIdleMs: a server may close an idle one at
+// any time (Apache's KeepAliveTimeout is 5 s), and a request sent on a
+// connection the server is closing gets a 502, which is not retried. Older
+// ones are closed with a FIN by the sweep; one that the server closes, or
+// that receives bytes while idle, is dropped at once.
 constexpr uint64_t kPoolIdleMs = 4'000;
 constexpr unsigned kPipelineRounds = 8;  // requests served per pump at most
 // Health checks (realservers `health-check enable`): every worker probes
@@ -82,121 +68,8 @@ constexpr uint64_t kHealthTimeoutMs = 2'000;
 constexpr unsigned kHealthRetry = 3;
 constexpr uint32_t kHealthSweep = 16;  // servers looked at per poll
 constexpr uint16_t kNoServer = 0xffff;
-
-enum class Role : uint8_t { kFree, kClient, kServer, kProbe };
 }  // namespace
 
-struct ZtnaSlot {
-  Role role;
-  bool forwarding;      // client: ZtnaConn said kForward, the relay runs this request
-  bool proxied;         // client: at least one request was forwarded (the end log)
-  bool keep_client;     // client: the request lets the connection carry another
-  bool req_done;        // client: the request's body is all staged for the server
-  bool resp_done;       // client: the response is all relayed
-  bool tunnel;          // client: a 101 made the connection a byte tunnel (WebSocket)
-  bool client_http10;   // client: the request was HTTP/1.0
-  bool upstream_open;   // client: the server connection is established
-  bool upstream_done;   // client: the server's data has all been read (or it failed)
-  bool shut;            // client: close_notify queued, TCP close follows the flush
-  bool closed;          // client: tcp_close called
-  uint8_t proxy;
-  uint32_t pair = kTcpNil;  // the other side's id, kTcpNil when none (so a reset slot has none)
-  TcpConn* conn;
-  ZtnaConn* zc;
-  const ZtnaRuntime* rt;
-  uint64_t response_bytes;  // of the current request's response
-  int log_policy;           // the policy index that decided the last request
-  uint32_t log_policy_id;   // and its id
-  http::BodyFramer req_body;
-  http::ResponseFramer resp;
-  uint64_t head_deadline_ms;  // client, until kForward: see kHeadTimeoutMs, or the keep-alive limit
-  bool keepalive_wait;        // client: between requests (head_deadline_ms is the keep-alive limit)
-  bool tls_counted;           // client: its handshake is in the counters
-  uint8_t login_job;          // client: 1 + the index of its pending password check, 0 none
-  uint32_t gen;               // client: tells an answer for this connection from one for an earlier one
-  uint64_t active_ms;         // client, relaying: when a byte last moved (the idle timeout)
-  uint64_t linger_until_ms;   // client, closed: draining until the peer's FIN or then (kLingerMs)
-  uint32_t src;  // client address, host order: its user entry gets the byte counts
-  // Bytes moved since the user entry was last charged (end of pump).
-  uint64_t lan_in, lan_out, wan_in, wan_out;
-  // For the traffic log (client): totals, when it started, where it went.
-  uint64_t log_lan_in, log_lan_out, log_wan_in, log_wan_out;
-  uint64_t start_ms;
-  uint32_t serial;       // sessionid of the log
-  uint16_t src_port;
-  uint8_t in_port;       // port toward the client (kTrafficLogNoPort when none)
-  uint8_t server_port_index;
-  uint32_t server_ip;    // real server, host order; 0 until chosen
-  uint16_t server_port;
-  uint16_t gateway;      // api-gateway by table position, kZtnaNoGateway until chosen
-  uint16_t server_index; // client: the real server's health index (kNoServer); probe: the probed one
-  uint32_t health_gen;   // probe: ZtnaApp::health_gen when it started
-  uint16_t tried;        // client: servers of the gateway (bits) this request failed to connect to
-  bool https;            // server: TLS over this connection (ZtnaApp::up_tls[id])
-  bool logged;           // the deny record is out
-  bool pooled;           // server: idle in ZtnaApp::pool, no client (kPoolIdleMs)
-  bool probe_http;       // probe: health-check-proto http (GET /, the status decides)
-  uint64_t pooled_ms;    // server, pooled: since when
-  uint32_t pool_gen;     // server, pooled: ZtnaApp::health_gen when it was pooled
-  uint32_t up_off, up_len;      // plaintext for the server
-  uint32_t down_off, down_len;  // ciphertext for the client
-  char sni[kZtnaVirtualHostMax + 1];  // client, service https: the SNI toward the server ("" for none)
-  uint8_t up[kStage];
-  uint8_t down[kStage];
-};
-
-// A `diagnose wad user list|clear` request, run on the owning worker.
-struct ZtnaUserRequest {
-  bool clear;
-  bool realservers;  // `diagnose firewall vip realserver list` instead
-  char* buf;
-  size_t len, used;
-  unsigned total;
-  std::atomic<bool> done;
-};
-
-struct ZtnaListenCtx {
-  ZtnaApp* app;
-  uint8_t proxy;
-};
-
-struct ZtnaApp {
-  TcpGlue* g;
-  uint32_t max_conns;
-  const ZtnaRuntime* rt;  // the runtime the listeners follow
-  int listeners[kMaxZtnaProxies];
-  ZtnaListenCtx listen_ctx[kMaxZtnaProxies];
-  ZtnaLdbState ldb[kMaxZtnaProxies][kMaxZtnaGateways];  // real-server choice per gateway
-  ZtnaHealth* health;  // kMaxZtnaServers, by ZtnaRealServer::index of rt: one of health_store
-  ZtnaHealth health_store[2][kMaxZtnaServers];  // the current generation's and the previous one's
-  uint32_t nb_health;  // entries of health in use
-  uint32_t health_gen;     // bumped when rt changes: older probes no longer count
-  uint32_t health_cursor;  // next server the probe sweep looks at
-  uint64_t health_tick_ms;
-  uint64_t retried;  // requests sent to another server after a failed connect
-  uint32_t pool[kPoolMax];  // idle server connections by TcpConn::id (kPoolMax above)
-  uint32_t pool_n;
-  tls::Conn* up_tls;       // max_conns, by TcpConn::id of the server connection (service https)
-  uint32_t sweep_cursor;
-  uint64_t sweep_ms;  // the millisecond the sweeps last ran
-  uint32_t serial;  // ZTNA sessions started on this worker (the log's sessionid)
-  ZtnaSlot* slots;               // max_conns, by TcpConn::id
-  ZtnaConn* conns;               // max_conns, constructed in place
-  ZtnaConn** free_conns;
-  uint32_t nb_free;
-  UserTable users;
-  ZtnaCounters counters;
-  // Password checks this worker has at the verifier (ztna_auth.h).
-  bool auth;  // holds a verifier reference
-  uint32_t next_gen;
-  uint32_t jobs_in_flight;
-  bool job_used[kZtnaLoginJobs];
-  ZtnaLoginJob jobs[kZtnaLoginJobs];
-  std::atomic<ZtnaUserRequest*> mailbox;
-  uint32_t clear_ips[kUserCapacity];  // `diagnose wad user clear` collects, then removes
-  uint8_t scratch[kChunk];
-  uint8_t head_out[kStage];  // a response head as the client gets it
-};
 
 namespace {
 
@@ -220,7 +93,7 @@ bool flush_down(ZtnaApp* a, ZtnaSlot* cs) {
       cs->lan_out += n;
     }
     cs->down_off = cs->down_len = 0;
-    size_t n = cs->zc->pull_client(cs->down, kStage);
+    size_t n = cs->zc->pull_client(cs->down, kZtnaStage);
     if (n == 0) return true;
     cs->down_len = static_cast<uint32_t>(n);
   }
@@ -231,7 +104,7 @@ void finish_client(ZtnaApp* a, ZtnaSlot* cs) {
   TcpStack* s = a->g->stack;
   // tcp_close with unread bytes would reset (RFC 9293): the client's
   // close_notify or a pipelined request are of no use now.
-  while (tcp_read(s, cs->conn, a->scratch, kChunk) > 0) {
+  while (tcp_read(s, cs->conn, a->scratch, kZtnaChunk) > 0) {
   }
   cs->closed = true;
   if (tcp_peer_closed(cs->conn)) {
@@ -250,7 +123,7 @@ void finish_client(ZtnaApp* a, ZtnaSlot* cs) {
 // A lingering client (finish_client): read and drop.
 void linger_drain(ZtnaApp* a, ZtnaSlot* cs) {
   if (cs->linger_until_ms == 0) return;
-  while (tcp_read(a->g->stack, cs->conn, a->scratch, kChunk) > 0) {
+  while (tcp_read(a->g->stack, cs->conn, a->scratch, kZtnaChunk) > 0) {
   }
 }
 
@@ -288,7 +161,7 @@ bool stage_request(ZtnaSlot* cs) {
   char* out = reinterpret_cast<char*>(cs->up);
   size_t used = 0;
   auto put = [&](std::string_view v) {
-    if (used + v.size() > kStage) return false;
+    if (used + v.size() > kZtnaStage) return false;
     std::memcpy(out + used, v.data(), v.size());
     used += v.size();
     return true;
@@ -386,7 +259,7 @@ void note_server(ZtnaSlot* cs, int gw, int pick, const ZtnaRealServer& rs) {
   cs->tried = static_cast<uint16_t>(cs->tried | 1u << pick);
 }
 
-// ---- The pool of idle server connections (kPoolMax).
+// ---- The pool of idle server connections (kZtnaPoolMax).
 
 void unpool(ZtnaApp* a, uint32_t id) {
   for (uint32_t i = 0; i < a->pool_n; ++i) {
@@ -401,7 +274,7 @@ void unpool(ZtnaApp* a, uint32_t id) {
 // connection goes to the pool instead of being reset. False when it cannot
 // be reused (the caller resets it).
 bool pool_server(ZtnaApp* a, ZtnaSlot* cs) {
-  if (cs->pair == kTcpNil || a->pool_n == kPoolMax || cs->rt != a->rt || !upstream_ready(a, cs))
+  if (cs->pair == kTcpNil || a->pool_n == kZtnaPoolMax || cs->rt != a->rt || !upstream_ready(a, cs))
     return false;
   ZtnaSlot* ss = &a->slots[cs->pair];
   TcpConn* server = ss->conn;
@@ -549,7 +422,7 @@ bool connect_server(ZtnaApp* a, ZtnaSlot* cs, int gw, int pick) {
   if (up == nullptr) return false;
   ZtnaSlot* ss = slot_of(a, up);
   *ss = ZtnaSlot{};
-  ss->role = Role::kServer;
+  ss->role = ZtnaRole::kServer;
   ss->conn = up;
   ss->pair = cs->conn->id;
   ss->https = g.https;
@@ -702,7 +575,7 @@ void collect_logins(ZtnaApp* a) {
     a->counters.login_wait_us += waited;
     a->counters.login_wait_max_us = std::max(a->counters.login_wait_max_us, waited);
     ZtnaSlot* cs = job.slot < a->max_conns ? &a->slots[job.slot] : nullptr;
-    if (cs == nullptr || cs->role != Role::kClient || cs->gen != job.gen || cs->login_job != j + 1 || cs->closed) {
+    if (cs == nullptr || cs->role != ZtnaRole::kClient || cs->gen != job.gen || cs->login_job != j + 1 || cs->closed) {
       ++a->counters.login_stale;
       continue;
     }
@@ -726,7 +599,7 @@ void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
   TcpStack* s = a->g->stack;
   ZtnaConn::State st = cs->zc->state();
   while (st == ZtnaConn::State::kHandshake || st == ZtnaConn::State::kRequestHead) {
-    size_t n = tcp_read(s, cs->conn, a->scratch, kChunk);
+    size_t n = tcp_read(s, cs->conn, a->scratch, kZtnaChunk);
     if (n == 0) break;
     cs->lan_in += n;
     st = cs->zc->on_client_bytes(a->scratch, n, now_ms(a));
@@ -781,7 +654,7 @@ bool flush_server_tls(ZtnaApp* a, ZtnaSlot* ss) {
       ss->up_off += static_cast<uint32_t>(n);
     }
     ss->up_off = ss->up_len = 0;
-    size_t n = t.pull_ciphertext(ss->up, kStage);
+    size_t n = t.pull_ciphertext(ss->up, kZtnaStage);
     if (n == 0) return true;
     ss->up_len = static_cast<uint32_t>(n);
   }
@@ -795,7 +668,7 @@ size_t server_write(ZtnaApp* a, TcpConn* server, const uint8_t* data, size_t len
   if (!ss->https) return tcp_write(a->g->stack, server, data, len);
   tls::Conn& t = a->up_tls[server->id];
   if (!flush_server_tls(a, ss) || t.state() != tls::Conn::State::kEstablished) return 0;
-  size_t n = t.write_plaintext(data, std::min(len, kChunk));
+  size_t n = t.write_plaintext(data, std::min(len, kZtnaChunk));
   flush_server_tls(a, ss);
   return n;
 }
@@ -812,7 +685,7 @@ size_t server_read(ZtnaApp* a, TcpConn* server, uint8_t* out, size_t cap) {
     flush_server_tls(a, ss);
     if (n > 0) return n;
     if (t.state() == tls::Conn::State::kFailed || t.state() == tls::Conn::State::kClosed) return 0;
-    size_t r = tcp_read(a->g->stack, server, ss->down, kStage);
+    size_t r = tcp_read(a->g->stack, server, ss->down, kZtnaStage);
     if (r == 0) return 0;
     t.push_ciphertext(ss->down, r);
   }
@@ -839,7 +712,7 @@ void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
     cs->up_off = cs->up_len = 0;
     if (cs->req_done && !cs->tunnel) return;
     // Never more than the ZtnaConn can take back.
-    size_t cap = cs->tunnel ? kStage : std::min(kStage, cs->zc->room());
+    size_t cap = cs->tunnel ? kZtnaStage : std::min(kZtnaStage, cs->zc->room());
     if (cap == 0) return;
     size_t n = t.read_plaintext(cs->up, cap);
     if (n > 0) {
@@ -858,7 +731,7 @@ void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
       cs->up_len = static_cast<uint32_t>(used);
       continue;
     }
-    size_t r = tcp_read(s, cs->conn, a->scratch, kChunk);
+    size_t r = tcp_read(s, cs->conn, a->scratch, kZtnaChunk);
     if (r == 0) return;
     cs->lan_in += r;
     t.push_ciphertext(a->scratch, r);
@@ -873,7 +746,7 @@ bool send_head(ZtnaApp* a, ZtnaSlot* cs, const http::ResponseHead& h) {
   char* out = reinterpret_cast<char*>(a->head_out);
   size_t used = 0;
   auto put = [&](std::string_view v) {
-    size_t n = std::min(v.size(), kStage - used);  // a head fits: kStage > kMaxHeadBytes
+    size_t n = std::min(v.size(), kZtnaStage - used);  // a head fits: kZtnaStage > kMaxHeadBytes
     std::memcpy(out + used, v.data(), n);
     used += n;
   };
@@ -913,7 +786,7 @@ void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   for (;;) {
     if (!flush_down(a, cs)) return;
     if (server == nullptr || (cs->resp_done && !cs->tunnel)) return;
-    size_t n = server_read(a, server, a->scratch, kChunk);
+    size_t n = server_read(a, server, a->scratch, kZtnaChunk);
     if (n == 0) break;
     cs->wan_in += n;
     if (cs->tunnel) {
@@ -978,7 +851,7 @@ void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
 // The client's user entry (when it has one) gets the bytes moved and, with
 // idle-timeout, a fresh expiry: traffic keeps a login alive.
 void charge_user(ZtnaApp* a, ZtnaSlot* cs) {
-  if (cs->role != Role::kClient || (cs->lan_in | cs->lan_out | cs->wan_in | cs->wan_out) == 0) return;
+  if (cs->role != ZtnaRole::kClient || (cs->lan_in | cs->lan_out | cs->wan_in | cs->wan_out) == 0) return;
   a->counters.lan_in += cs->lan_in;
   a->counters.lan_out += cs->lan_out;
   a->counters.wan_in += cs->wan_in;
@@ -1155,14 +1028,14 @@ void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
     a->free_conns[a->nb_free++] = cs->zc;
   }
   if (cs->rt != nullptr) cs->rt->refs.fetch_sub(1, std::memory_order_relaxed);
-  if (cs->role == Role::kClient) --a->counters.active;
+  if (cs->role == ZtnaRole::kClient) --a->counters.active;
   *cs = ZtnaSlot{};
 }
 
 void on_server_established(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* ss = slot_of(a, c);
-  if (ss->role != Role::kServer || ss->pair == kTcpNil) return;
+  if (ss->role != ZtnaRole::kServer || ss->pair == kTcpNil) return;
   ZtnaSlot* cs = &a->slots[ss->pair];
   cs->upstream_open = true;
   health_from_conn(a, cs, true);
@@ -1177,13 +1050,13 @@ void on_server_established(void* app, TcpConn* c) {
 void on_server_event(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* ss = slot_of(a, c);
-  if (ss->role == Role::kServer && ss->pooled) {
+  if (ss->role == ZtnaRole::kServer && ss->pooled) {
     // Idle and nobody asked: the server closes, or says something no
     // request will own.
     if (tcp_peer_closed(c) || tcp_readable(c) != 0) close_server(a, c->id, false);
     return;
   }
-  if (ss->role != Role::kServer || ss->pair == kTcpNil) return;
+  if (ss->role != ZtnaRole::kServer || ss->pair == kTcpNil) return;
   ZtnaSlot* cs = &a->slots[ss->pair];
   // A kept-alive server connection that closes between requests just goes.
   if (!cs->forwarding && tcp_peer_closed(c)) {
@@ -1198,8 +1071,8 @@ void on_server_closed(void* app, TcpConn* c, TcpCloseReason why) {
   a->up_tls[c->id].release();
   ZtnaSlot* ss = slot_of(a, c);
   if (ss->pooled) unpool(a, c->id);
-  if (ss->role != Role::kServer || ss->pair == kTcpNil) {
-    if (ss->role == Role::kServer) *ss = ZtnaSlot{};
+  if (ss->role != ZtnaRole::kServer || ss->pair == kTcpNil) {
+    if (ss->role == ZtnaRole::kServer) *ss = ZtnaSlot{};
     return;
   }
   ZtnaSlot* cs = &a->slots[ss->pair];
@@ -1255,7 +1128,7 @@ void probe_result(ZtnaApp* a, ZtnaSlot* ps, bool ok) {
 void on_probe_established(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* ps = slot_of(a, c);
-  if (ps->role != Role::kProbe) return;
+  if (ps->role != ZtnaRole::kProbe) return;
   if (ps->probe_http) {  // the answer decides (on_probe_readable)
     char req[96];
     uint32_t ip = tcp_conn_state(c).remote_ip;
@@ -1276,7 +1149,7 @@ void on_probe_established(void* app, TcpConn* c) {
 void on_probe_readable(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* ps = slot_of(a, c);
-  if (ps->role != Role::kProbe || !ps->probe_http) return;
+  if (ps->role != ZtnaRole::kProbe || !ps->probe_http) return;
   size_t room = sizeof ps->down - ps->down_len;
   ps->down_len += static_cast<uint32_t>(tcp_read(a->g->stack, c, ps->down + ps->down_len, room));
   std::string_view got(reinterpret_cast<const char*>(ps->down), ps->down_len);
@@ -1294,7 +1167,7 @@ void on_probe_readable(void* app, TcpConn* c) {
 void on_probe_closed(void* app, TcpConn* c, TcpCloseReason) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* ps = slot_of(a, c);
-  if (ps->role == Role::kProbe) probe_result(a, ps, false);
+  if (ps->role == ZtnaRole::kProbe) probe_result(a, ps, false);
 }
 
 constexpr TcpCallbacks kProbeCallbacks{on_probe_established, on_probe_readable, nullptr, on_probe_closed};
@@ -1350,7 +1223,7 @@ void health_tick(ZtnaApp* a) {
     if (c == nullptr) continue;  // no route or no free connection: try at the next interval
     ZtnaSlot* ps = slot_of(a, c);
     *ps = ZtnaSlot{};
-    ps->role = Role::kProbe;
+    ps->role = ZtnaRole::kProbe;
     ps->conn = c;
     ps->probe_http = rs.health_http;
     ps->server_index = static_cast<uint16_t>(i);
@@ -1383,7 +1256,7 @@ bool accept_client(void* ctx, TcpConn* c) {
   }
   ZtnaSlot* cs = slot_of(a, c);
   *cs = ZtnaSlot{};
-  cs->role = Role::kClient;
+  cs->role = ZtnaRole::kClient;
   cs->conn = c;
   cs->zc = zc;
   cs->rt = rt;
@@ -1404,198 +1277,7 @@ bool accept_client(void* ctx, TcpConn* c) {
   return true;
 }
 
-struct ListCtx {
-  ZtnaUserRequest* req;
-  uint64_t now_ms;
-};
-
-void list_one(const UserEntry& e, void* arg) {
-  auto* lc = static_cast<ListCtx*>(arg);
-  ZtnaUserRequest* req = lc->req;
-  ++req->total;
-  if (req->used + 1 >= req->len) return;
-  size_t n = format_user(e, lc->now_ms, "root", req->buf + req->used, req->len - req->used);
-  if (req->used + n >= req->len) {  // cut: leave it out whole
-    req->buf[req->used] = '\0';
-    return;
-  }
-  req->used += n;
-}
-
-struct ClearCtx {
-  ZtnaApp* a;
-  unsigned n;
-};
-
-void collect_one(const UserEntry& e, void* arg) {
-  auto* cc = static_cast<ClearCtx*>(arg);
-  if (cc->n < kUserCapacity) cc->a->clear_ips[cc->n++] = e.ip;
-}
-
-const char* ldb_name(ZtnaLdbMethod m) {
-  switch (m) {
-    case ZtnaLdbMethod::kRoundRobin: return "round-robin";
-    case ZtnaLdbMethod::kWeighted: return "weighted";
-    case ZtnaLdbMethod::kFirstAlive: return "first-alive";
-    case ZtnaLdbMethod::kStatic: break;
-  }
-  return "static";
-}
-
-// Appends to a CLI answer; what does not fit is cut.
-__attribute__((format(printf, 2, 3))) void put_text(ZtnaUserRequest* req, const char* fmt, ...) {
-  if (req->used + 1 >= req->len) return;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = std::vsnprintf(req->buf + req->used, req->len - req->used, fmt, ap);
-  va_end(ap);
-  if (n > 0) req->used = std::min(req->len - 1, req->used + static_cast<size_t>(n));
-}
-
-// `diagnose firewall vip realserver list`: this worker's view of every
-// real server of its runtime.
-void list_realservers(ZtnaApp* a, ZtnaUserRequest* req) {
-  const ZtnaRuntime* rt = a->rt;
-  if (req->len > 0) req->buf[0] = '\0';
-  if (rt == nullptr) return;
-  uint64_t now = now_ms(a);
-  put_text(req, "worker=%u retried=%lu (requests sent to another server after a failed connect)\n", a->g->w->index,
-           static_cast<unsigned long>(a->retried));
-  for (uint32_t p = 0; p < rt->nb_proxies; ++p) {
-    const ZtnaProxyRuntime& pr = rt->proxies[p];
-    for (unsigned gi = 0; gi < pr.nb_gateways; ++gi) {
-      const ZtnaGatewayRuntime& g = pr.gateways[gi];
-      put_text(req, "worker=%u access-proxy=%s api-gateway=%u ldb-method=%s service=%s virtual-host=\"%.*s\"\n",
-               a->g->w->index, pr.realm, g.id, ldb_name(g.method), g.https ? "https" : "http",
-               static_cast<int>(g.virtual_host_len), g.virtual_host);
-      for (unsigned si = 0; si < g.nb_servers; ++si) {
-        const ZtnaRealServer& rs = g.servers[si];
-        const ZtnaHealth& h = a->health[rs.index];
-        ++req->total;
-        put_text(req, "  id=%u ip=%u.%u.%u.%u port=%u status=%s weight=%u health-check=%s", rs.id, rs.ip >> 24,
-                 rs.ip >> 16 & 0xff, rs.ip >> 8 & 0xff, rs.ip & 0xff, rs.port, rs.standby ? "standby" : "active",
-                 rs.weight, rs.health_check ? "enable" : "disable");
-        if (g.https) put_text(req, " verify-cert=%s", rs.verify_cert ? "enable" : "disable");
-        if (rs.health_check && rs.health_http) put_text(req, " health-check-proto=http");  // not the default
-        if (!rs.health_check) {
-          put_text(req, " state=up\n");
-          continue;
-        }
-        put_text(req, " state=%s fails=%u probes_ok=%lu probes_failed=%lu conn_failed=%lu downs=%u ups=%u",
-                 h.down ? "down" : "up", h.fails, static_cast<unsigned long>(h.probes_ok),
-                 static_cast<unsigned long>(h.probes_failed), static_cast<unsigned long>(h.conn_failed), h.downs,
-                 h.ups);
-        if (h.changed_ms != 0)
-          put_text(req, " changed=%lus\n", static_cast<unsigned long>((now - h.changed_ms) / 1000));
-        else
-          put_text(req, "\n");
-      }
-    }
-  }
-}
-
-void serve_user_request(ZtnaApp* a, ZtnaUserRequest* req) {
-  if (req->realservers) {
-    list_realservers(a, req);
-    return;
-  }
-  if (req->clear) {
-    // Removing shifts entries (backward-shift deletion): collect first.
-    ClearCtx cc{a, 0};
-    a->users.for_each(collect_one, &cc);
-    for (unsigned i = 0; i < cc.n; ++i) {
-      a->users.remove(a->clear_ips[i]);
-      sync_user_gone(a->g->w, a->clear_ips[i]);  // the primary logs them out on the peer too
-    }
-    req->total = cc.n;
-    return;
-  }
-  if (req->len > 0) req->buf[0] = '\0';
-  ListCtx lc{req, now_ms(a)};
-  a->users.for_each(list_one, &lc);
-}
-
-bool run_inline_or_post(Dataplane* dp, ZtnaApp* a, ZtnaUserRequest* req, unsigned timeout_ms) {
-  return mailbox_run(dp->launched_.load(std::memory_order_acquire), a->mailbox, req, timeout_ms,
-                     [&] { serve_user_request(a, req); });
-}
-
-ZtnaApp* app_of(Dataplane* dp, unsigned worker) {
-  WorkerContext* w = dp->workers_[worker];
-  return w != nullptr && w->tcp != nullptr ? w->tcp->ztna : nullptr;
-}
-
 }  // namespace
-
-bool dataplane_ztna_enabled(const Dataplane* dp) { return dp->params_.ztna && dp->params_.tcp_max_conns > 0; }
-
-int dataplane_ztna_counters(const Dataplane* dp, unsigned worker, ZtnaCounters* out) {
-  if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
-  if (worker >= dp->params_.nb_workers) return -EINVAL;
-  *out = ZtnaCounters{};
-  const WorkerContext* w = dp->workers_[worker];
-  const ZtnaApp* a = w != nullptr && w->tcp != nullptr
-                         ? std::atomic_ref<ZtnaApp*>(w->tcp->ztna).load(std::memory_order_acquire)
-                         : nullptr;
-  if (a != nullptr) *out = a->counters;
-  return 0;
-}
-
-int dataplane_ztna_user_list(Dataplane* dp, char* buf, size_t len, unsigned* total, unsigned timeout_ms) {
-  if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
-  if (buf == nullptr || len == 0) return -EINVAL;
-  std::lock_guard<std::mutex> lock(dp->control_mutex_);
-  buf[0] = '\0';
-  size_t used = 0;
-  unsigned sum = 0;
-  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
-    ZtnaApp* a = app_of(dp, i);
-    if (a == nullptr) continue;
-    ZtnaUserRequest req{};
-    req.buf = buf + used;
-    req.len = len - used;
-    if (!run_inline_or_post(dp, a, &req, timeout_ms)) return -ETIMEDOUT;
-    used += req.used;
-    sum += req.total;
-  }
-  if (total != nullptr) *total = sum;
-  return static_cast<int>(used);
-}
-
-int dataplane_ztna_realserver_list(Dataplane* dp, char* buf, size_t len, unsigned timeout_ms) {
-  if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
-  if (buf == nullptr || len == 0) return -EINVAL;
-  std::lock_guard<std::mutex> lock(dp->control_mutex_);
-  buf[0] = '\0';
-  size_t used = 0;
-  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
-    ZtnaApp* a = app_of(dp, i);
-    if (a == nullptr) continue;
-    ZtnaUserRequest req{};
-    req.realservers = true;
-    req.buf = buf + used;
-    req.len = len - used;
-    if (!run_inline_or_post(dp, a, &req, timeout_ms)) return -ETIMEDOUT;
-    used += req.used;
-  }
-  return static_cast<int>(used);
-}
-
-int dataplane_ztna_user_clear(Dataplane* dp, unsigned* cleared, unsigned timeout_ms) {
-  if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
-  std::lock_guard<std::mutex> lock(dp->control_mutex_);
-  unsigned sum = 0;
-  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
-    ZtnaApp* a = app_of(dp, i);
-    if (a == nullptr) continue;
-    ZtnaUserRequest req{};
-    req.clear = true;
-    if (!run_inline_or_post(dp, a, &req, timeout_ms)) return -ETIMEDOUT;
-    sum += req.total;
-  }
-  if (cleared != nullptr) *cleared = sum;
-  return 0;
-}
 
 ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket) {
   auto* a = static_cast<ZtnaApp*>(
@@ -1619,7 +1301,7 @@ ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket) {
   a->auth = ztna_auth_acquire();
   if (!a->auth || a->slots == nullptr || a->conns == nullptr || a->free_conns == nullptr ||
       a->up_tls == nullptr ||
-      !a->users.init(kUserCapacity, static_cast<uint16_t>(g->w->index))) {
+      !a->users.init(kZtnaUserCapacity, static_cast<uint16_t>(g->w->index))) {
     if (a->auth) ztna_auth_release();
     rte_free(a->slots);
     rte_free(a->conns);
@@ -1650,7 +1332,7 @@ void ztna_app_destroy(ZtnaApp* a) {
   if (a->auth) ztna_auth_release();
   // Connections just vanish with the stack; their runtime counts go too.
   for (uint32_t i = 0; i < a->max_conns; ++i) {
-    if (a->slots[i].role == Role::kClient && a->slots[i].rt != nullptr)
+    if (a->slots[i].role == ZtnaRole::kClient && a->slots[i].rt != nullptr)
       a->slots[i].rt->refs.fetch_sub(1, std::memory_order_relaxed);
     a->conns[i].~ZtnaConn();
     a->up_tls[i].~Conn();
@@ -1674,7 +1356,7 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
   for (uint32_t i = 0; sweep && i < kSlotSweep && a->max_conns > 0; ++i) {
     ZtnaSlot* cs = &a->slots[a->sweep_cursor];
     a->sweep_cursor = (a->sweep_cursor + 1) % a->max_conns;
-    if (cs->role == Role::kClient && !cs->closed && cs->head_deadline_ms != 0 &&
+    if (cs->role == ZtnaRole::kClient && !cs->closed && cs->head_deadline_ms != 0 &&
         now_ms(a) > cs->head_deadline_ms && cs->keepalive_wait) {
       // An idle keep-alive client: closed as nginx does, close_notify and
       // FIN (the client opens a new connection for its next request).
@@ -1687,12 +1369,12 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
       cs->shut = true;
       cs->zc->tls_conn().shutdown();
       finish_client(a, cs);
-    } else if (cs->role == Role::kClient && !cs->closed && cs->head_deadline_ms != 0 &&
+    } else if (cs->role == ZtnaRole::kClient && !cs->closed && cs->head_deadline_ms != 0 &&
                now_ms(a) > cs->head_deadline_ms) {
       if (!cs->shut) ++a->counters.head_timeouts;  // shut: an answer or close_notify the client did not take
       cs->closed = true;
       tcp_abort(g->stack, cs->conn);  // its on_closed gives the slot back
-    } else if (cs->role == Role::kClient && !cs->closed && cs->forwarding &&
+    } else if (cs->role == ZtnaRole::kClient && !cs->closed && cs->forwarding &&
                now_ms(a) > cs->active_ms + cs->rt->idle_ms) {
       // A relay that moved nothing either way for the idle timeout (a
       // request the server never answers, a silent tunnel): both
@@ -1700,7 +1382,7 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
       ++a->counters.idle_timeouts;
       cs->closed = true;
       tcp_abort(g->stack, cs->conn);  // its on_closed aborts the server side
-    } else if (cs->role == Role::kClient && cs->closed && cs->linger_until_ms != 0 &&
+    } else if (cs->role == ZtnaRole::kClient && cs->closed && cs->linger_until_ms != 0 &&
                now_ms(a) > cs->linger_until_ms) {
       linger_drain(a, cs);
       cs->linger_until_ms = 0;
@@ -1710,7 +1392,7 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
   if (a->mailbox.load(std::memory_order_relaxed) != nullptr) {
     ZtnaUserRequest* req = a->mailbox.exchange(nullptr, std::memory_order_acq_rel);
     if (req != nullptr) {
-      serve_user_request(a, req);
+      ztna_serve_user_request(a, req);
       req->done.store(true, std::memory_order_release);
     }
   }
