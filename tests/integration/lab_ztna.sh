@@ -960,6 +960,25 @@ sync=$("$TANDEMCTL" -s "$NODE_B_SOCK" diagnose sys ha sync 2>&1)
 echo "$sync" | grep -Eq 'tls sessions: sent=[0-9]+ installed=[1-9][0-9]* dropped=0 rejected=0' \
   && ok "B's diagnose sys ha sync: the entry installed, nothing dropped" \
   || not_ok "B's sync streams: $(echo "$sync" | grep 'tls sessions')"
+# The bulk walk: B restarts (an empty cache, its counters at 0) and gets
+# the entry again from A's walk of its cache when it joins, with the user
+# entry and the ticket ring.
+"$LAB" restart-node b >/dev/null
+. /run/tandem-lab/env
+line_b=""
+for _ in $(seq 1 100); do
+  line_b=$(cache_line "$NODE_B_SOCK")
+  [ "$(cache_field "$line_b" replicated_in)" -ge 1 ] 2>/dev/null && break
+  sleep 0.1
+done
+[ "$(cache_field "$line_b" entries)" -ge 1 ] 2>/dev/null && [ "$(cache_field "$line_b" replicated_in)" -ge 1 ] 2>/dev/null \
+  && [ "$(cache_field "$line_b" stored)" = 0 ] \
+  && ok "restarted B: the session-cache entry again, from A's bulk walk" \
+  || not_ok "restarted B's session cache: $line_b"
+check "restarted B: the user entry again (bulk walk)" wait_b_users present
+ring_on_b() { "$TANDEMCTL" -s "$NODE_B_SOCK" diagnose debug eventlog 2>&1 | grep -q "session-ticket keys from the primary installed"; }
+for _ in $(seq 1 50); do ring_on_b && break; sleep 0.1; done
+check "restarted B: A's ticket ring installed" ring_on_b
 sync=$("$TANDEMCTL" -s "$NODE_B_SOCK" diagnose sys ha sync 2>&1)
 echo "$sync" | grep -Eq 'ticket keys: rings sent=[0-9]+ received=[1-9]' \
   && ok "B received A's session-ticket ring" || not_ok "B received no ticket ring: $(echo "$sync" | grep ticket)"
