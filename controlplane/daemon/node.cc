@@ -266,7 +266,8 @@ bool Node::build_snapshot(void* out, std::string* error) const {
     // control lcore, never by a worker. A proxy that cannot load its files
     // is off; the rest of the config still applies.
     std::string zerr;
-    auto rt = daemon::build_ztna_runtime(node_.ztna, refs, node_.dpdk.workers, ztna_ring_, &zerr);
+    auto rt = daemon::build_ztna_runtime(node_.ztna, refs, node_.dpdk.workers, ztna_ring_, &zerr,
+                                         tls_session_cache_.get());
     if (rt == nullptr) {
       event_log().log(Severity::kError, "ZTNA: access proxies are off: %s", zerr.c_str());
     } else {

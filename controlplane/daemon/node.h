@@ -25,6 +25,7 @@
 #include "drivers/port/device.h"
 #include "drivers/port/port.h"
 #include "drivers/xdp/xdp_loader.h"
+#include "dataplane/tls/session_cache.h"
 #include "dataplane/tls/tls_types.h"
 
 struct rte_mempool;
@@ -191,6 +192,9 @@ class Node {
   dp::tls::TicketKeyRing ztna_ring_;
   std::chrono::steady_clock::time_point ztna_ring_rotated_at_;
   uint32_t ztna_ring_seq_ = 0;  // last dataplane_sync_ticket_ring sequence taken
+  // The TLS 1.2 session-id cache every runtime's contexts share, and the
+  // sync stream fills on a secondary: one per process, for its lifetime.
+  std::unique_ptr<dp::tls::SessionCache> tls_session_cache_ = std::make_unique<dp::tls::SessionCache>();
   uint64_t generation_ = 0;
   cli::CommandRegistry commands_;
   cli::CliServer cli_server_;

@@ -1,7 +1,8 @@
 // `diagnose wad user list|clear`: the ZTNA proxy's authenticated users
 // (dataplane/user), read and cleared on the owning worker through the
 // proxy's mailbox, never from the control lcore directly. `diagnose wad
-// stats`: the proxy's counters per worker and summed, read as they are.
+// stats`: the proxy's counters per worker and summed, read as they are,
+// and the node's TLS 1.2 session-id cache.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -63,6 +64,14 @@ cli::Reply Node::cmd_wad_stats() const {
   out += "password checks (verifier thread): checked=" + std::to_string(a.checked) + " good=" +
          std::to_string(a.good) + " busy_us=" + std::to_string(a.busy_us) + " queued=" + std::to_string(a.queued) +
          "\n";
+  dp::tls::SessionCacheCounters t = tls_session_cache_->counters();
+  out += "TLS 1.2 session cache: entries=" + std::to_string(t.entries) + "/" + std::to_string(t.capacity) +
+         " stored=" + std::to_string(t.stored) + " hits=" + std::to_string(t.hits) + " misses=" +
+         std::to_string(t.misses) + " expired=" + std::to_string(t.expired) + " evictions=" +
+         std::to_string(t.evictions) + " removed=" + std::to_string(t.removed) + " too_big=" +
+         std::to_string(t.too_big) + "\n  replicated_out=" + std::to_string(t.replicated_out) +
+         " replicated_in=" + std::to_string(t.replicated_in) + " rejected_in=" + std::to_string(t.rejected_in) +
+         "\n";
   return cli::Reply{true, out};
 }
 
@@ -81,7 +90,7 @@ std::vector<cli::Command> Node::ztna_commands() {
          if (total > listed) out += "(" + std::to_string(total - listed) + " more not listed)\n";
          return cli::Reply{true, out};
        }},
-      {"diagnose wad stats", "", "the ZTNA proxy's counters per worker and in total",
+      {"diagnose wad stats", "", "the ZTNA proxy's counters per worker and in total, and the TLS 1.2 session cache",
        [this](const Args&) { return cmd_wad_stats(); }},
       {"diagnose wad user clear", "", "log every ZTNA user out (the next request asks again)",
        [this](const Args&) {

@@ -140,13 +140,15 @@ bool tls_server_config(const config::ZtnaAccessProxy& proxy, dp::tls::ServerConf
 
 std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& ztna,
                                                     const std::vector<DataPortRef>& ports, unsigned nb_workers,
-                                                    const dp::tls::TicketKeyRing& ring, std::string* error) {
+                                                    const dp::tls::TicketKeyRing& ring, std::string* error,
+                                                    dp::tls::SessionCache* session_cache) {
   if (nb_workers > dp::kMaxWorkers) {
     *error = "more workers than the ZTNA runtime holds";
     return nullptr;
   }
   auto rt = std::make_unique<dp::ZtnaRuntime>();
   rt->ring = ring;
+  rt->session_cache = session_cache;
   rt->keepalive_ms = uint64_t{ztna.keepalive_timeout_s} * 1000;
   rt->idle_ms = uint64_t{ztna.idle_timeout_s} * 1000;
   if (!build_ztna(ztna, ports, &rt->policies, &rt->users, error)) return nullptr;
@@ -219,6 +221,7 @@ std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& zt
     }
     dp::tls::ServerConfig tc;
     if (!tls_server_config(in, &tc, error)) return nullptr;
+    tc.session_cache = session_cache;
     for (unsigned w = 0; w < nb_workers; ++w) {
       char err[256] = "";
       if (!p.tls[w].init(tc, &rt->ring, err, sizeof err)) {

@@ -32,11 +32,13 @@ bool tls_server_config(const config::ZtnaAccessProxy& proxy, dp::tls::ServerConf
 // What the workers run for this config (dataplane/ztna/ztna_app.h): the
 // pools above, each proxy's VIP, realm and real servers, and one TLS
 // context per worker and proxy, built here so no worker ever loads a PEM
-// file. ring: the session-ticket keys the contexts use (copied in).
-// nullptr with *error (naming the proxy and the file) on failure; an empty
+// file. ring: the session-ticket keys the contexts use (copied in);
+// session_cache: the node's TLS 1.2 session-id cache every context shares
+// (nullptr: none; must outlive the runtime). nullptr with *error (naming the proxy and the file) on failure; an empty
 // runtime (nb_proxies 0) when no access proxy is configured.
 std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& ztna,
                                                     const std::vector<DataPortRef>& ports, unsigned nb_workers,
-                                                    const dp::tls::TicketKeyRing& ring, std::string* error);
+                                                    const dp::tls::TicketKeyRing& ring, std::string* error,
+                                                    dp::tls::SessionCache* session_cache = nullptr);
 
 }  // namespace tandem::daemon

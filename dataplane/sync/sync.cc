@@ -18,6 +18,7 @@
 #include "dataplane/sync/sync_records.h"
 #include "dataplane/sync/sync_stream.h"
 #include "dataplane/tcp/tcp_glue.h"
+#include "dataplane/tls/session_cache.h"
 #include "dataplane/worker/worker_context.h"
 #include "dataplane/ztna/ztna_app.h"
 
@@ -32,6 +33,9 @@ constexpr unsigned kBulkRecordsPerLoop = 128;
 constexpr unsigned kSyncPoolPerWorker = 2048;
 // User-table slots the bulk walk looks at per loop (after the sessions).
 constexpr std::size_t kBulkUserScanPerLoop = 512;
+// TLS session-cache entries the bulk walk sends per loop (stream 0, after
+// the users): each is up to kTlsFragmentsMax records.
+constexpr unsigned kBulkTlsPerLoop = 8;
 
 bool emit_frame(void* arg, const uint8_t* frame, size_t len) {
   auto* w = static_cast<WorkerContext*>(arg);
@@ -76,6 +80,36 @@ UserTable* users_of(WorkerContext* w) {
   return w->tcp != nullptr && w->tcp->ztna != nullptr ? ztna_app_users(w->tcp->ztna) : nullptr;
 }
 
+tls::SessionCache* tls_cache_of(WorkerContext* w) {
+  return w->tcp != nullptr && w->tcp->ztna != nullptr ? ztna_app_session_cache(w->tcp->ztna) : nullptr;
+}
+
+// A fragment of a TLS session-cache entry; the whole entry goes into the
+// node's shared cache (every worker's contexts resume from it).
+void apply_tls_fragment(WorkerContext* w, const uint8_t* body, size_t len) {
+  SyncStream* st = w->sync;
+  TlsSessionFragment f;
+  if (!tls_session_fragment_decode(body, len, &f)) {
+    ++st->counters.rx_malformed;
+    st->tls_rx.reset();
+    return;
+  }
+  uint64_t now_ms = w->now_us / 1000;
+  bool complete = st->tls_rx.add(f, now_ms);
+  st->counters.rx_tls_dropped = st->tls_rx.dropped;
+  if (!complete) return;
+  static thread_local tls::SessionCacheEntry entry;  // 4 KB, off the worker's stack
+  if (!tls_session_entry_decode(st->tls_rx.blob, st->tls_rx.total, &entry)) {
+    ++st->counters.rx_malformed;
+    return;
+  }
+  tls::SessionCache* cache = tls_cache_of(w);
+  if (cache != nullptr && cache->install(entry, tls::SessionCache::now_s()))
+    ++st->counters.rx_tls_sessions;
+  else
+    ++st->counters.rx_tls_rejected;
+}
+
 // A complete ring for the control lcore (dataplane_sync_ticket_ring): the
 // sequence is odd while the copy is being written.
 void publish_ring(SyncStream* st, const tls::TicketKeyRing& ring) {
@@ -90,8 +124,10 @@ void apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* bod
   auto* w = static_cast<WorkerContext*>(arg);
   if (ev == SyncApplyEvent::kGeneration) {
     // Every generation sends the whole ring again: no half ring of an
-    // earlier one (or an earlier boot of the peer) is mixed into it.
+    // earlier one (or an earlier boot of the peer) is mixed into it. The
+    // same for a half TLS session entry.
     w->sync->ring_rx = TicketRingAssembler{};
+    w->sync->tls_rx.reset();
     return;
   }
   if (ev != SyncApplyEvent::kRecord) return;
@@ -135,6 +171,9 @@ void apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* bod
       }
       break;
     }
+    case SyncRecordType::kTlsSession:
+      apply_tls_fragment(w, body, len);
+      break;
     case SyncRecordType::kUserAdd:
     case SyncRecordType::kUserDelete: {
       UserRecord u;
@@ -189,6 +228,25 @@ void bulk_user_one(const UserEntry& e, void* arg) {
   if (send_user(c->w, SyncRecordType::kUserAdd, r)) ++c->sent;
 }
 
+// The third part of stream 0's walk: the node's TLS session cache, a few
+// entries per loop. True once the cache is walked (or there is none).
+bool bulk_tls_step(WorkerContext* w) {
+  SyncStream* st = w->sync;
+  tls::SessionCache* cache = w->index == 0 ? tls_cache_of(w) : nullptr;
+  if (cache == nullptr) return true;
+  static thread_local tls::SessionCacheEntry entry;
+  uint64_t now_s = tls::SessionCache::now_s();
+  for (unsigned i = 0; i < kBulkTlsPerLoop && sync_tx_bulk_room(st); ++i) {
+    std::size_t cursor = static_cast<std::size_t>(st->bulk_tls_cursor);
+    if (!cache->export_next(&cursor, now_s, &entry)) return true;
+    if (!sync_send_tls_session(w, entry)) return false;  // the stream restarts: so does the walk
+    st->bulk_tls_cursor = cursor;
+    cache->count_replicated_out();
+    ++st->counters.bulk_records;
+  }
+  return false;
+}
+
 // Stream 0 carries the session-ticket ring of the snapshot's ZTNA runtime
 // (tandemd's, the same in every runtime): at the start of every generation
 // (before its bulk end, so an in-sync secondary holds it) and whenever
@@ -226,6 +284,8 @@ void bulk_step(WorkerContext* w, const ActiveConfig& cfg) {
     w->sync_bulk_active = true;
     st->bulk_user_cursor = 0;
     st->bulk_users_done = false;
+    st->bulk_tls_cursor = 0;
+    st->bulk_tls_done = false;
     ++st->counters.bulk_started;
   }
   if (!w->sync_bulk_active) return;
@@ -249,9 +309,12 @@ void bulk_step(WorkerContext* w, const ActiveConfig& cfg) {
     st->bulk_user_cursor = static_cast<uint32_t>(cursor);
     sent += uc.sent;
   }
+  if (w->sync_bulk_cursor >= t->capacity && st->bulk_users_done && !st->bulk_tls_done && sync_tx_bulk_room(st))
+    st->bulk_tls_done = bulk_tls_step(w);
   st->counters.bulk_records += sent;
   w->sync_bulk_sent += sent;
-  if (w->sync_bulk_cursor >= t->capacity && st->bulk_users_done && sync_tx_bulk_room(st)) send_bulk_end(w);
+  if (w->sync_bulk_cursor >= t->capacity && st->bulk_users_done && st->bulk_tls_done && sync_tx_bulk_room(st))
+    send_bulk_end(w);
 }
 
 }  // namespace
@@ -321,6 +384,23 @@ void sync_user_gone(WorkerContext* w, uint32_t ip) {
   UserRecord r{};
   r.client_ip_be = rte_cpu_to_be_32(ip);
   send_user(w, SyncRecordType::kUserDelete, r);
+}
+
+bool sync_send_tls_session(WorkerContext* w, const tls::SessionCacheEntry& e) {
+  SyncStream* st = w->sync;
+  if (st == nullptr || st->tx_state != SyncTxState::kRunning) return false;
+  static thread_local uint8_t blob[kTlsSessionBlobMax];
+  size_t total = tls_session_entry_encode(e, blob, sizeof blob);
+  unsigned count = tls_session_fragment_count(total);
+  if (count == 0) return false;
+  uint32_t entry = ++st->tls_tx_entry;
+  for (unsigned i = 0; i < count; ++i) {
+    uint8_t body[255];
+    size_t n = tls_session_fragment_encode(entry, blob, total, i, body);
+    if (!sync_tx_record(st, SyncRecordType::kTlsSession, body, n, w->now_us)) return false;
+  }
+  ++st->counters.tx_tls_sessions;
+  return true;
 }
 
 void sync_user_expired(const UserEntry& e, void* arg) {

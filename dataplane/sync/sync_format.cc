@@ -65,6 +65,9 @@ size_t format_sync_views(const SyncStreamView* views, unsigned n, char* buf, siz
         c.rx_wrong_group, c.rx_misrouted, c.rx_resets, c.rx_need_reset, c.rx_install_full, c.rx_users);
     if (c.tx_ticket_rings != 0 || c.rx_ticket_rings != 0)
       add("  ticket keys: rings sent=%" PRIu64 " received=%" PRIu64 "\n", c.tx_ticket_rings, c.rx_ticket_rings);
+    if (c.tx_tls_sessions != 0 || c.rx_tls_sessions != 0 || c.rx_tls_dropped != 0 || c.rx_tls_rejected != 0)
+      add("  tls sessions: sent=%" PRIu64 " installed=%" PRIu64 " dropped=%" PRIu64 " rejected=%" PRIu64 "\n",
+          c.tx_tls_sessions, c.rx_tls_sessions, c.rx_tls_dropped, c.rx_tls_rejected);
   }
   return used;
 }

@@ -8,6 +8,7 @@
 
 #include "dataplane/session/session_types.h"
 #include "dataplane/sync/sync_stream.h"
+#include "dataplane/tls/tls_types.h"
 #include "dataplane/user/user_types.h"
 #include "dataplane/worker/worker_context.h"
 
@@ -30,6 +31,10 @@ void sync_session_expired(void* arg, const Session& s);
 // UserTable::expire()'s hook; arg is the WorkerContext.
 void sync_user_gone(WorkerContext* w, uint32_t ip);
 void sync_user_expired(const UserEntry& e, void* arg);
+// One TLS 1.2 session-cache entry to the peer, in fragments (record type
+// 7); false when the stream is not running or took only part of it (the
+// bulk walk after the stream's restart sends it again).
+bool sync_send_tls_session(WorkerContext* w, const tls::SessionCacheEntry& e);
 
 // The peer is told again once the expiry it knows lags the real one by a
 // quarter of the TTL; it keeps sessions a quarter TTL past what it was

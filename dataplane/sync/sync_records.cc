@@ -269,4 +269,111 @@ bool TicketRingAssembler::add(const TicketKeyRecord& r, tls::TicketKeyRing* comp
   return true;
 }
 
+size_t tls_session_entry_encode(const tls::SessionCacheEntry& e, uint8_t* out, size_t cap) {
+  size_t need = kTlsSessionFixedLen + e.sid_ctx_len + e.id_len + e.der_len;
+  if (e.sid_ctx_len > tls::kSessionIdCtxMax || e.id_len > tls::kSessionIdMax || e.der_len > tls::kSessionDerMax ||
+      cap < need)
+    return 0;
+  uint8_t* p = out;
+  put<uint8_t>(&p, kTlsSessionFormat);
+  put<uint8_t>(&p, e.sid_ctx_len);
+  std::memcpy(p, e.sid_ctx, e.sid_ctx_len);
+  p += e.sid_ctx_len;
+  put<uint8_t>(&p, e.id_len);
+  std::memcpy(p, e.id, e.id_len);
+  p += e.id_len;
+  put<uint32_t>(&p, e.age_s);
+  put<uint32_t>(&p, e.timeout_s);
+  put<uint16_t>(&p, e.der_len);
+  std::memcpy(p, e.der, e.der_len);
+  p += e.der_len;
+  return static_cast<size_t>(p - out);
+}
+
+bool tls_session_entry_decode(const uint8_t* p, size_t len, tls::SessionCacheEntry* out) {
+  const uint8_t* end = p + len;
+  if (len < kTlsSessionFixedLen || p[0] != kTlsSessionFormat) return false;
+  ++p;
+  // Zeroed key bytes past the lengths: an entry compares as a whole.
+  std::memset(out->sid_ctx, 0, sizeof out->sid_ctx);
+  std::memset(out->id, 0, sizeof out->id);
+  out->sid_ctx_len = get<uint8_t>(&p);
+  if (out->sid_ctx_len > tls::kSessionIdCtxMax || size_t(end - p) < out->sid_ctx_len + 1u) return false;
+  std::memcpy(out->sid_ctx, p, out->sid_ctx_len);
+  p += out->sid_ctx_len;
+  out->id_len = get<uint8_t>(&p);
+  if (out->id_len == 0 || out->id_len > tls::kSessionIdMax || size_t(end - p) < out->id_len + 10u) return false;
+  std::memcpy(out->id, p, out->id_len);
+  p += out->id_len;
+  out->age_s = get<uint32_t>(&p);
+  out->timeout_s = get<uint32_t>(&p);
+  out->der_len = get<uint16_t>(&p);
+  if (out->timeout_s == 0 || out->der_len == 0 || out->der_len > tls::kSessionDerMax ||
+      size_t(end - p) != out->der_len)
+    return false;
+  std::memcpy(out->der, p, out->der_len);
+  return true;
+}
+
+unsigned tls_session_fragment_count(size_t total) {
+  if (total == 0 || total > kTlsSessionBlobMax) return 0;
+  return static_cast<unsigned>((total + kTlsFragmentBytes - 1) / kTlsFragmentBytes);
+}
+
+size_t tls_session_fragment_encode(uint32_t entry, const uint8_t* blob, size_t total, unsigned index, uint8_t* out) {
+  unsigned count = tls_session_fragment_count(total);
+  if (index >= count) return 0;
+  size_t at = size_t{index} * kTlsFragmentBytes;
+  size_t n = total - at < kTlsFragmentBytes ? total - at : kTlsFragmentBytes;
+  uint8_t* p = out;
+  put<uint8_t>(&p, kTlsSessionFormat);
+  put<uint32_t>(&p, entry);
+  put<uint8_t>(&p, static_cast<uint8_t>(index));
+  put<uint8_t>(&p, static_cast<uint8_t>(count));
+  put<uint16_t>(&p, static_cast<uint16_t>(total));
+  std::memcpy(p, blob + at, n);
+  return kTlsFragmentHdrLen + n;
+}
+
+bool tls_session_fragment_decode(const uint8_t* p, size_t len, TlsSessionFragment* out) {
+  if (len <= kTlsFragmentHdrLen || p[0] != kTlsSessionFormat) return false;
+  ++p;
+  out->entry = get<uint32_t>(&p);
+  out->index = get<uint8_t>(&p);
+  out->count = get<uint8_t>(&p);
+  out->total = get<uint16_t>(&p);
+  out->bytes = p;
+  out->len = len - kTlsFragmentHdrLen;
+  unsigned count = tls_session_fragment_count(out->total);
+  if (count == 0 || out->count != count || out->index >= count) return false;
+  size_t at = size_t{out->index} * kTlsFragmentBytes;
+  size_t want = out->total - at < kTlsFragmentBytes ? out->total - at : kTlsFragmentBytes;
+  return out->len == want;
+}
+
+bool TlsSessionAssembler::add(const TlsSessionFragment& f, uint64_t now_ms) {
+  if (f.index == 0) {
+    if (active) ++dropped;
+    active = true;
+    entry = f.entry;
+    total = f.total;
+    count = f.count;
+    next = 0;
+    started_ms = now_ms;
+  } else if (!active || f.entry != entry || f.index != next || f.total != total || f.count != count ||
+             now_ms - started_ms > kTlsAssemblyTimeoutMs) {
+    // A fragment that continues nothing in progress is dropped as well.
+    ++dropped;
+    active = false;
+    return false;
+  }
+  // decode() checked index, count and length against total, and total
+  // against the blob's size.
+  std::memcpy(blob + size_t{f.index} * kTlsFragmentBytes, f.bytes, f.len);
+  ++next;
+  if (next < count) return false;
+  active = false;
+  return true;
+}
+
 }  // namespace tandem::dp

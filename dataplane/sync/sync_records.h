@@ -1,7 +1,8 @@
 // The record bodies of session pickup: one session as the peer needs it to
 // continue the flow (key, TCP state, routing decision, policy, remaining
-// TTL, coarse counters), a deletion, the end of a bulk walk, and the user
-// entries of the ZTNA user table. Explicit little-endian layouts, so the
+// TTL, coarse counters), a deletion, the end of a bulk walk, the user
+// entries of the ZTNA user table, the session-ticket keys and the TLS 1.2
+// session-cache entries (in fragments). Explicit little-endian layouts, so the
 // wire does not depend on struct padding. Pure; fuzzed (tests/fuzz).
 #pragma once
 
@@ -103,6 +104,68 @@ struct TicketRingAssembler {
   uint8_t valid_mask = 0;
   uint8_t have_mask = 0;
   bool add(const TicketKeyRecord& r, tls::TicketKeyRing* complete);
+};
+
+// A TLS 1.2 session-cache entry (type 7, dataplane/tls/session_cache.h).
+// With its client certificate an entry is 1 to 2 KB and a record body at
+// most 255 bytes, so the entry is laid out whole first (the "blob":
+// format 1, session id context length and bytes, session id length and
+// bytes, age s u32, timeout s u32, DER length u16, DER) and the blob goes
+// in fragments of kTlsFragmentBytes, each a record: format 1, entry u32
+// (the sender's number for this entry), index u8, count u8, blob length
+// u16, then the bytes. The sender appends all fragments of an entry back
+// to back on one stream, so the receiver's assembler holds one entry.
+inline constexpr uint8_t kTlsSessionFormat = 1;
+inline constexpr size_t kTlsSessionFixedLen = 1 + 1 + 1 + 4 + 4 + 2;
+inline constexpr size_t kTlsSessionBlobMax =
+    kTlsSessionFixedLen + tls::kSessionIdCtxMax + tls::kSessionIdMax + tls::kSessionDerMax;
+inline constexpr size_t kTlsFragmentHdrLen = 1 + 4 + 1 + 1 + 2;
+inline constexpr size_t kTlsFragmentBytes = 255 - kTlsFragmentHdrLen;
+inline constexpr size_t kTlsFragmentsMax = (kTlsSessionBlobMax + kTlsFragmentBytes - 1) / kTlsFragmentBytes;
+static_assert(kTlsFragmentsMax <= 255, "the fragment count is one byte");
+
+// The blob of e into out (cap bytes); its length, 0 when e is out of
+// range (lengths) or cap too small.
+size_t tls_session_entry_encode(const tls::SessionCacheEntry& e, uint8_t* out, size_t cap);
+// False for another format, a length out of range or not matching len,
+// no session id, no DER or a zero timeout.
+bool tls_session_entry_decode(const uint8_t* p, size_t len, tls::SessionCacheEntry* out);
+
+struct TlsSessionFragment {
+  uint32_t entry;
+  uint8_t index, count;
+  uint16_t total;        // blob length
+  const uint8_t* bytes;  // into the decoded body
+  size_t len;
+};
+// How many fragments a blob of total bytes takes (0 for none or too long).
+unsigned tls_session_fragment_count(size_t total);
+// Fragment `index` of blob (total bytes) into out (at most 255 bytes);
+// its length, 0 when index is past the last fragment.
+size_t tls_session_fragment_encode(uint32_t entry, const uint8_t* blob, size_t total, unsigned index, uint8_t* out);
+// False unless the format is known, the blob length possible, the count
+// the one that length takes, the index below it and the bytes exactly
+// those of that fragment.
+bool tls_session_fragment_decode(const uint8_t* p, size_t len, TlsSessionFragment* out);
+
+// Collects one entry's fragments on the receiver: they must come in order,
+// 0 first, all of one entry. Anything else drops the assembly in progress
+// (counted in dropped), as does a fragment more than kTlsAssemblyTimeoutMs
+// after the entry's first (a stalled stream; the bulk walk after its
+// restart sends the entry again). A fragment 0 starts over.
+inline constexpr uint64_t kTlsAssemblyTimeoutMs = 5000;
+struct TlsSessionAssembler {
+  uint8_t blob[kTlsSessionBlobMax];
+  uint32_t entry = 0;
+  uint16_t total = 0;
+  uint8_t count = 0, next = 0;
+  bool active = false;
+  uint64_t started_ms = 0;
+  uint64_t dropped = 0;
+  // True when f completed the entry: blob[0, total) holds it.
+  bool add(const TlsSessionFragment& f, uint64_t now_ms);
+  // A new generation: what is in progress is dropped (not counted).
+  void reset() { active = false; }
 };
 
 }  // namespace tandem::dp

@@ -131,6 +131,13 @@ struct SyncStream {
   // The bulk walk's second part: the ZTNA user table, after the sessions.
   uint32_t bulk_user_cursor;
   bool bulk_users_done;
+  // Its third, stream 0 only: the node's TLS 1.2 session cache (slot
+  // cursor). tls_tx_entry numbers the entries this stream sends; tls_rx
+  // collects the fragments of the one arriving.
+  uint64_t bulk_tls_cursor;
+  bool bulk_tls_done;
+  uint32_t tls_tx_entry;
+  TlsSessionAssembler tls_rx;
 
   SyncSlot* slots;  // params.window of them, after the struct
 };

@@ -43,6 +43,7 @@ enum class SyncRecordType : uint8_t {
   kUserAdd = 4,        // a user entry (ZTNA user table)
   kUserDelete = 5,
   kTicketKey = 6,      // one slot of the primary's session-ticket key ring (stream 0)
+  kTlsSession = 7,     // one fragment of a TLS 1.2 session-id cache entry
 };
 
 // Session-pickup settings as the workers read them (part of the snapshot).
@@ -88,6 +89,10 @@ struct SyncStreamCounters {
   uint64_t rx_install_full;  // an upsert found the table full
   uint64_t rx_users;         // user records received
   uint64_t tx_ticket_rings, rx_ticket_rings;  // whole session-ticket rings sent / assembled
+  // TLS 1.2 session-cache entries: sent whole; assembled and installed;
+  // assemblies dropped (a fragment out of order, bad or late); entries
+  // assembled but refused by the cache or with no cache to go to.
+  uint64_t tx_tls_sessions, rx_tls_sessions, rx_tls_dropped, rx_tls_rejected;
 };
 
 // Replication lag: log2 histogram of the time from a record's append to

@@ -4,7 +4,9 @@
 // moves ciphertext and the proxy sees plaintext. A context asks for and
 // verifies client certificates against the configured CAs and CRLs as
 // client-cert / empty-cert-action say, offers TLS 1.2 and 1.3, and issues
-// session tickets from a TicketKeyRing the HA pair shares.
+// session tickets from a TicketKeyRing the HA pair shares. TLS 1.2
+// clients that take no ticket resume by session id through the node's
+// shared SessionCache (session_cache.h), which the pair replicates.
 //
 // Built per worker because OpenSSL 3.0 takes locks on a shared SSL_CTX.
 // OpenSSL allocates inside SSL_new, the handshake and the BIOs; that is
@@ -20,6 +22,7 @@
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
+typedef struct ssl_session_st SSL_SESSION;
 typedef struct bio_st BIO;
 
 namespace tandem::dp::tls {
@@ -31,14 +34,23 @@ class ServerContext {
   ServerContext(const ServerContext&) = delete;
   ServerContext& operator=(const ServerContext&) = delete;
 
-  // Loads the files and configures verification and tickets. ring must
-  // outlive the context. On failure returns false and writes a message
-  // naming the file or setting into error (error_size bytes, NUL-ended).
+  // Loads the files and configures verification, tickets and the
+  // session-id cache (config.session_cache). ring must outlive the
+  // context. On failure returns false and writes a message naming the
+  // file or setting into error (error_size bytes, NUL-ended).
   bool init(const ServerConfig& config, const TicketKeyRing* ring, char* error, std::size_t error_size);
   SSL_CTX* native() const { return ctx_; }
 
  private:
+  friend SSL_SESSION* get_session_cb(SSL*, const unsigned char*, int, int*);
+  friend void remove_session_cb(SSL_CTX*, SSL_SESSION*);
+  friend int new_session_cb(SSL*, SSL_SESSION*);
   SSL_CTX* ctx_ = nullptr;
+  // The session-id cache and the context's session id context (its key's
+  // first half: OpenSSL does not hand the SSL's back to the get callback).
+  SessionCache* cache_ = nullptr;
+  unsigned char sid_ctx_[kSessionIdCtxMax] = {};
+  unsigned sid_ctx_len_ = 0;
 };
 
 // The proxy's TLS client side toward real servers (api-gateway `service
@@ -118,12 +130,16 @@ class Conn {
   // The SNI the client sent (empty when none); valid once established.
   std::string_view sni() const { return sni_; }
   bool resumed() const { return resumed_; }
+  // The handshake put a new TLS 1.2 session into the context's session-id
+  // cache: the proxy replicates it to the HA peer.
+  bool new_cache_entry() const { return new_cache_entry_; }
   // OpenSSL's reason for kFailed ("certificate verify failed", ...).
   const char* failure_reason() const { return failure_; }
   SSL* native() const { return ssl_; }
 
  private:
   friend int verify_callback(int, struct x509_store_ctx_st*);
+  friend int new_session_cb(SSL*, SSL_SESSION*);
   void on_established();
   void fail(unsigned long err);
   // A new SSL of `ctx` over two fresh memory BIOs (start, start_client);
@@ -135,6 +151,7 @@ class Conn {
   BIO* out_ = nullptr;  // OpenSSL -> TCP
   State state_ = State::kIdle;
   bool resumed_ = false;
+  bool new_cache_entry_ = false;
   ClientCertResult cert_;
   std::string_view sni_;
   const char* failure_ = "";

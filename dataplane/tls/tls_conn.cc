@@ -56,11 +56,18 @@ bool Conn::start(const ServerContext& ctx) {
 }
 
 void Conn::release() {
+  // TLS 1.1 and later let a session resume after its connection ended
+  // without close_notify (RFC 4346 7.2.1: a client's RST, the proxy's own
+  // abort); OpenSSL still removes such a session from the cache in
+  // SSL_free. A connection that failed sent or got a fatal alert, which
+  // removed its session already.
+  if (ssl_ != nullptr && state_ != State::kFailed) SSL_set_shutdown(ssl_, SSL_get_shutdown(ssl_) | SSL_SENT_SHUTDOWN);
   SSL_free(ssl_);
   ssl_ = nullptr;
   in_ = out_ = nullptr;
   state_ = State::kIdle;
   resumed_ = false;
+  new_cache_entry_ = false;
   cert_ = ClientCertResult();
   sni_ = {};
   failure_ = "";
@@ -85,7 +92,8 @@ void Conn::on_established() {
   const char* sni = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
   sni_ = sni ? std::string_view(sni) : std::string_view();
   // On resumption the session carries the certificate verified by the
-  // first handshake (possibly on the peer node, via a shared ticket key).
+  // first handshake (possibly on the peer node, via a shared ticket key or
+  // a replicated session-id cache entry), and its verify result with it.
   X509* peer = SSL_get0_peer_certificate(ssl_);
   if (!peer) {
     cert_.status = ClientCertStatus::kNone;

@@ -1,5 +1,6 @@
-// Building a worker's SSL_CTX for one access proxy, and the session-ticket
-// key callback over the shared TicketKeyRing.
+// Building a worker's SSL_CTX for one access proxy, the session-ticket
+// key callback over the shared TicketKeyRing, and the session-id cache
+// callbacks over the node's shared SessionCache.
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -11,10 +12,23 @@
 #include <cstdio>
 #include <cstring>
 
+#include "dataplane/tls/session_cache.h"
 #include "dataplane/tls/tls.h"
 
 namespace tandem::dp::tls {
 namespace {
+
+// Ex-data slots: the ServerContext of an SSL_CTX (the cache callbacks'
+// way back to the cache and the context's session id context), and a mark
+// on a TLS 1.2 session that got a ticket.
+int context_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+int ticket_mark_index() {
+  static const int index = SSL_SESSION_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
 
 void set_error(char* error, std::size_t size, const char* what, const char* file) {
   char reason[160] = "";
@@ -60,7 +74,12 @@ int ticket_key_cb(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_C
     if (RAND_bytes(iv, iv_len) != 1) return -1;
     std::memcpy(name, key.name, kTicketKeyNameBytes);
     if (EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), nullptr, key.aes_key, iv) != 1) return -1;
-    return init_hmac(hctx, key) ? 1 : -1;
+    if (!init_hmac(hctx, key)) return -1;
+    // A TLS 1.2 client that takes a ticket resumes with it, on either
+    // node: its session need not go into the session-id cache.
+    if (SSL_version(ssl) != TLS1_3_VERSION && SSL_get_session(ssl) != nullptr)
+      SSL_SESSION_set_ex_data(SSL_get_session(ssl), ticket_mark_index(), const_cast<TicketKeyRing*>(ring));
+    return 1;
   }
   int slot = find_key(*ring, name);
   if (slot < 0) return 0;
@@ -83,6 +102,41 @@ bool load_crl(X509_STORE* store, const char* file) {
 }
 
 }  // namespace
+
+// OpenSSL calls these three on the worker running the handshake
+// (SSL_SESS_CACHE_NO_INTERNAL: it keeps no cache of its own). new: a
+// full handshake's session, stored when it is TLS 1.2 without a ticket;
+// the return of 0 says OpenSSL keeps its reference (the cache holds DER).
+int new_session_cb(SSL* ssl, SSL_SESSION* session) {
+  const auto* ctx = static_cast<const ServerContext*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), context_index()));
+  if (ctx == nullptr || ctx->cache_ == nullptr) return 0;
+  if (SSL_SESSION_get_ex_data(session, ticket_mark_index()) != nullptr) return 0;
+  if (ctx->cache_->store(session, SessionCache::now_s())) {
+    if (auto* conn = static_cast<Conn*>(SSL_get_app_data(ssl))) conn->new_cache_entry_ = true;
+  }
+  return 0;
+}
+
+// A client offered a session id (and no usable ticket). *copy = 0: the
+// session returned is a fresh one OpenSSL now owns.
+SSL_SESSION* get_session_cb(SSL* ssl, const unsigned char* id, int id_len, int* copy) {
+  *copy = 0;
+  const auto* ctx = static_cast<const ServerContext*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), context_index()));
+  if (ctx == nullptr || ctx->cache_ == nullptr || id_len <= 0) return nullptr;
+  return ctx->cache_->fetch(ctx->sid_ctx_, ctx->sid_ctx_len_, id, static_cast<std::size_t>(id_len),
+                            SessionCache::now_s());
+}
+
+// OpenSSL invalidates a session (a fatal alert on its connection, a
+// session found expired).
+void remove_session_cb(SSL_CTX* sctx, SSL_SESSION* session) {
+  const auto* ctx = static_cast<const ServerContext*>(SSL_CTX_get_ex_data(sctx, context_index()));
+  if (ctx == nullptr || ctx->cache_ == nullptr) return;
+  unsigned int id_len = 0, ctx_len = 0;
+  const unsigned char* id = SSL_SESSION_get_id(session, &id_len);
+  const unsigned char* sid_ctx = SSL_SESSION_get0_id_context(session, &ctx_len);
+  ctx->cache_->remove(sid_ctx, ctx_len, id, id_len);
+}
 
 bool ticket_ring_rotate(TicketKeyRing* ring) {
   unsigned next = ring->valid[ring->current] ? (ring->current + 1) % kTicketRingSize : ring->current;
@@ -134,10 +188,12 @@ bool ServerContext::init(const ServerConfig& config, const TicketKeyRing* ring, 
   unsigned char sid_hash[EVP_MAX_MD_SIZE];
   unsigned int sid_len = 0;
   if (EVP_Digest(sid, std::strlen(sid), sid_hash, &sid_len, EVP_sha256(), nullptr) != 1 ||
-      SSL_CTX_set_session_id_context(ctx_, sid_hash, sid_len) != 1) {
+      SSL_CTX_set_session_id_context(ctx_, sid_hash, sid_len) != 1 || sid_len > sizeof sid_ctx_) {
     set_error(error, error_size, "cannot set the session id context", nullptr);
     return false;
   }
+  std::memcpy(sid_ctx_, sid_hash, sid_len);
+  sid_ctx_len_ = sid_len;
 
   if (config.client_cert) {
     X509_STORE* store = SSL_CTX_get_cert_store(ctx_);
@@ -168,11 +224,27 @@ bool ServerContext::init(const ServerConfig& config, const TicketKeyRing* ring, 
   } else {
     SSL_CTX_set_options(ctx_, SSL_OP_NO_TICKET);
   }
+  // Cached sessions live as long as tickets (the cache's lifetime is the
+  // session timeout).
   SSL_CTX_set_timeout(ctx_, kTicketLifetimeS);
-  // No server-side session cache: tickets carry the state, so either node
-  // of the pair can resume; a TLS 1.2 client that offers no ticket makes a
-  // full handshake (docs/ztna.md, "Session tickets and failover").
-  SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_OFF);
+  // Session ids: tickets carry the state for TLS 1.3 and for TLS 1.2
+  // clients that take one; a TLS 1.2 client without tickets resumes by
+  // session id through the node's shared cache, which the HA pair
+  // replicates (docs/ztna.md, "Session tickets and failover"). OpenSSL
+  // keeps no cache of its own: one per SSL_CTX would be per worker.
+  cache_ = config.session_cache;
+  if (cache_ != nullptr) {
+    if (SSL_CTX_set_ex_data(ctx_, context_index(), this) != 1) {
+      set_error(error, error_size, "cannot attach the session cache", nullptr);
+      return false;
+    }
+    SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
+    SSL_CTX_sess_set_new_cb(ctx_, new_session_cb);
+    SSL_CTX_sess_set_get_cb(ctx_, get_session_cb);
+    SSL_CTX_sess_set_remove_cb(ctx_, remove_session_cb);
+  } else {
+    SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_OFF);
+  }
   ERR_clear_error();
   return true;
 }

@@ -9,6 +9,8 @@
 
 namespace tandem::dp::tls {
 
+class SessionCache;
+
 inline constexpr std::size_t kMaxCaFiles = 8;
 inline constexpr std::size_t kMaxCrlFiles = 8;
 
@@ -27,6 +29,10 @@ struct ServerConfig {
   // Distinguishes resumable sessions of different proxies (any length; the
   // context uses its SHA-256).
   const char* session_id_context = "tandem-ztna";
+  // The process-wide TLS 1.2 session-id cache (session_cache.h) every
+  // worker's context of every proxy shares; nullptr: no session-id
+  // resumption (tickets only). Must outlive the context.
+  SessionCache* session_cache = nullptr;
 };
 
 // Session-ticket keys (RFC 5077 layout, as OpenSSL's callback uses them:
@@ -64,6 +70,40 @@ struct TicketKeyRing {
   // Bumped by every rotation; travels with the ring so the secondary can
   // tell a new ring from a resent one. 0: never rotated (no key).
   uint64_t version = 0;
+};
+
+// One TLS 1.2 session of the session-id cache as it travels to the HA
+// peer (sync record type 7, docs/sync.md): the key (session id context,
+// session id), how old the session is and how long it lives, and the
+// session as i2d_SSL_SESSION DER (the client certificate included, so a
+// resumption on the peer knows the device again). kSessionDerMax bounds
+// what the cache keeps: a session with a client certificate is 1 to 2 KB.
+inline constexpr std::size_t kSessionIdCtxMax = 32;  // SSL_MAX_SID_CTX_LENGTH
+inline constexpr std::size_t kSessionIdMax = 32;     // SSL_MAX_SSL_SESSION_ID_LENGTH
+inline constexpr std::size_t kSessionDerMax = 4096;
+struct SessionCacheEntry {
+  uint8_t sid_ctx_len;
+  uint8_t sid_ctx[kSessionIdCtxMax];
+  uint8_t id_len;
+  uint8_t id[kSessionIdMax];
+  uint32_t age_s;      // since the session was made (sender's clock)
+  uint32_t timeout_s;  // its lifetime (SSL_CTX_set_timeout: kTicketLifetimeS)
+  uint16_t der_len;
+  uint8_t der[kSessionDerMax];
+};
+
+// What `diagnose wad stats` shows of the cache (SessionCache::counters).
+struct SessionCacheCounters {
+  uint64_t entries, capacity;
+  uint64_t stored;          // sessions this node's handshakes added
+  uint64_t hits, misses;    // session-id lookups of resuming clients
+  uint64_t expired;         // found or dropped past their lifetime
+  uint64_t evictions;       // the oldest dropped to make room
+  uint64_t removed;         // OpenSSL dropped them (a fatal alert on the connection)
+  uint64_t too_big;         // not kept: DER over kSessionDerMax
+  uint64_t replicated_out;  // entries sent to the peer (live and bulk)
+  uint64_t replicated_in;   // entries from the peer installed
+  uint64_t rejected_in;     // entries from the peer refused (bad DER, key mismatch, not TLS 1.2)
 };
 
 enum class ClientCertStatus : uint8_t {

@@ -27,6 +27,7 @@
 #include "dataplane/sync/sync_stream.h"
 #include "dataplane/tcp/tcp.h"
 #include "dataplane/tcp/tcp_glue.h"
+#include "dataplane/tls/session_cache.h"
 #include "dataplane/worker/worker_context.h"
 #include "dataplane/ztna/ztna_auth.h"
 #include "dataplane/ztna/ztna_diag.h"
@@ -477,11 +478,27 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   return true;
 }
 
+// A full TLS 1.2 handshake without a ticket put its session into the
+// node's session-id cache: the peer gets it at once (session pickup), so
+// the client resumes there after a failover. Not sent when this node does
+// not send (the bulk walk of the next generation carries the cache).
+void sync_tls_session(ZtnaApp* a, const ZtnaSlot* cs) {
+  SyncStream* st = a->g->w->sync;
+  tls::SessionCache* cache = cs->rt != nullptr ? cs->rt->session_cache : nullptr;
+  if (st == nullptr || cache == nullptr || st->tx_state != SyncTxState::kRunning) return;
+  // An entry is 4 KB; thread-local so the worker's stack need not hold it.
+  static thread_local tls::SessionCacheEntry entry;
+  if (cache->export_of(cs->zc->tls().native(), tls::SessionCache::now_s(), &entry) &&
+      sync_send_tls_session(a->g->w, entry))
+    cache->count_replicated_out();
+}
+
 void count_handshake(ZtnaApp* a, ZtnaSlot* cs) {
   const tls::Conn& t = cs->zc->tls();
   if (cs->tls_counted || t.state() != tls::Conn::State::kEstablished) return;
   cs->tls_counted = true;
   ++(t.resumed() ? a->counters.tls_resumed : a->counters.tls_full);
+  if (t.new_cache_entry()) sync_tls_session(a, cs);
 }
 
 void count_tls_failure(ZtnaApp* a, const ZtnaConn& zc) {
@@ -1419,5 +1436,9 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
 
 const ZtnaCounters& ztna_app_counters(const ZtnaApp* a) { return a->counters; }
 UserTable* ztna_app_users(ZtnaApp* a) { return &a->users; }
+
+tls::SessionCache* ztna_app_session_cache(const ZtnaApp* a) {
+  return a->rt != nullptr ? a->rt->session_cache : nullptr;
+}
 
 }  // namespace tandem::dp

@@ -70,6 +70,9 @@ struct ZtnaRuntime {
   uint64_t keepalive_ms = kZtnaDefaultKeepaliveS * 1000ull;
   uint64_t idle_ms = kZtnaDefaultIdleS * 1000ull;
   tls::TicketKeyRing ring;
+  // The node's TLS 1.2 session-id cache (tandemd's, shared by every
+  // runtime and every context in it; outlives them). nullptr: none.
+  tls::SessionCache* session_cache = nullptr;
   ZtnaPolicyConf policies;
   ZtnaUserDb users;
   ZtnaProxyRuntime proxies[kMaxZtnaProxies];
@@ -94,5 +97,7 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt);
 // Per-worker counters (written by the owner only; ztna_diag.h).
 const ZtnaCounters& ztna_app_counters(const ZtnaApp* app);
 UserTable* ztna_app_users(ZtnaApp* app);
+// The session-id cache of the runtime the worker runs (nullptr: none).
+tls::SessionCache* ztna_app_session_cache(const ZtnaApp* app);
 
 }  // namespace tandem::dp

@@ -8,9 +8,10 @@
 //      epoch is put in front, so the AES-GCM open runs on fuzzed bytes
 //      (the seeds' sealed parts are real: they authenticate);
 //   2: [which] + a record body for session_record_decode (0),
-//      session_key_decode (1), user_record_decode (2) or
-//      ticket_key_record_decode (3); whatever decodes must encode back to
-//      the same bytes;
+//      session_key_decode (1), user_record_decode (2),
+//      ticket_key_record_decode (3), tls_session_fragment_decode (4) or
+//      a TLS session-cache entry blob for tls_session_entry_decode (5);
+//      whatever decodes must encode back to the same bytes;
 //   3: [flags][seq u64] + plaintext records, sealed here with the peer's
 //      real key: the in-order logic and every record decoder behind the
 //      tag get coverage, and the stream must accept the seal.
@@ -81,6 +82,25 @@ void apply(void*, SyncApplyEvent ev, SyncRecordType type, const uint8_t* body, s
     case SyncRecordType::kUserDelete:
       if (user_record_decode(body, len, &u) && u.name_len > kUserNameMax) std::abort();
       break;
+    case SyncRecordType::kTlsSession: {
+      // Assembled and decoded as sync.cc does (the cache's install, which
+      // needs OpenSSL's DER parser, is not part of this target): what
+      // completes never exceeds the blob, and what decodes is in range.
+      static TlsSessionAssembler assembler;
+      static tls::SessionCacheEntry entry;
+      TlsSessionFragment f;
+      if (!tls_session_fragment_decode(body, len, &f)) {
+        assembler.reset();
+        break;
+      }
+      if (f.total > kTlsSessionBlobMax || f.len > kTlsFragmentBytes) std::abort();
+      if (assembler.add(f, kNowUs / 1000) &&
+          tls_session_entry_decode(assembler.blob, assembler.total, &entry) &&
+          (entry.der_len > tls::kSessionDerMax || entry.id_len == 0 || entry.id_len > tls::kSessionIdMax ||
+           entry.sid_ctx_len > tls::kSessionIdCtxMax))
+        std::abort();
+      break;
+    }
     case SyncRecordType::kTicketKey: {
       // Assembled as sync.cc does: a completed ring must have its current
       // slot valid, or the ticket callback would encrypt with no key.
@@ -136,7 +156,24 @@ bool seal(const uint8_t key[kSyncKeyLen], uint8_t* f, const uint8_t* plain, size
 
 void round_trip(const uint8_t* p, size_t len, uint8_t which) {
   uint8_t out[256];
-  switch (which % 4) {
+  switch (which % 6) {
+    case 4: {
+      // A fragment re-encoded from a blob holding its bytes at its place.
+      TlsSessionFragment f;
+      if (!tls_session_fragment_decode(p, len, &f)) return;
+      static uint8_t blob[kTlsSessionBlobMax];
+      std::memcpy(blob + size_t{f.index} * kTlsFragmentBytes, f.bytes, f.len);
+      if (tls_session_fragment_encode(f.entry, blob, f.total, f.index, out) != len || std::memcmp(out, p, len) != 0)
+        std::abort();
+      break;
+    }
+    case 5: {
+      static tls::SessionCacheEntry e;
+      static uint8_t blob[kTlsSessionBlobMax];
+      if (!tls_session_entry_decode(p, len, &e)) return;
+      if (tls_session_entry_encode(e, blob, sizeof blob) != len || std::memcmp(blob, p, len) != 0) std::abort();
+      break;
+    }
     case 0: {
       SessionRecord r;
       if (!session_record_decode(p, len, &r)) return;

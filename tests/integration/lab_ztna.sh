@@ -930,6 +930,55 @@ for v in 1.3 1.2; do
 done
 out=$(sclient 1.3 -sess_in "$CERTS/sess-1.3.pem")
 contains "TLS 1.3 resumes on A (the test can tell)" "$out" "Reused, TLSv1.3"
+# A TLS 1.2 client that takes no ticket: its session lives in A's session-id
+# cache, and the entry goes to B over the sync stream (record type 7).
+cache_line() { "$TANDEMCTL" -s "$1" diagnose wad stats 2>&1 | grep -A1 '^TLS 1.2 session cache:' | tr '\n' ' '; }
+cache_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<"$1"; }  # cache_field "$line" name
+out=$(sclient 1.2 -no_ticket -sess_out "$CERTS/sess-nt.pem")
+contains "TLS 1.2 without a ticket on A: a new session, the page without credentials" "$out" "hello from $SERVER_IP"
+contains "TLS 1.2 without a ticket on A: full handshake first" "$out" "New, TLSv1.2"
+grep -q "TLS session ticket:" <<<"$out" && not_ok "TLS 1.2 -no_ticket: the session holds a ticket" \
+  || ok "TLS 1.2 -no_ticket: no ticket in the session (only its id can resume it)"
+out=$(sclient 1.2 -no_ticket -sess_in "$CERTS/sess-nt.pem")
+contains "TLS 1.2 without a ticket resumes on A by session id" "$out" "Reused, TLSv1.2"
+line_a=$(cache_line "$NODE_A_SOCK")
+[ "$(cache_field "$line_a" entries)" -ge 1 ] 2>/dev/null && [ "$(cache_field "$line_a" hits)" -ge 1 ] 2>/dev/null \
+  && [ "$(cache_field "$line_a" replicated_out)" -ge 1 ] 2>/dev/null \
+  && ok "A's diagnose wad stats: the session cache holds it, one hit, sent to B" \
+  || not_ok "A's session cache: $line_a"
+line_b=""
+for _ in $(seq 1 30); do
+  line_b=$(cache_line "$NODE_B_SOCK")
+  [ "$(cache_field "$line_b" replicated_in)" -ge 1 ] 2>/dev/null && break
+  sleep 0.1
+done
+[ "$(cache_field "$line_b" entries)" -ge 1 ] 2>/dev/null && [ "$(cache_field "$line_b" replicated_in)" -ge 1 ] 2>/dev/null \
+  && [ "$(cache_field "$line_b" rejected_in)" = 0 ] \
+  && ok "B's diagnose wad stats: the replicated session-cache entry (before the failover)" \
+  || not_ok "B's session cache: $line_b"
+sync=$("$TANDEMCTL" -s "$NODE_B_SOCK" diagnose sys ha sync 2>&1)
+echo "$sync" | grep -Eq 'tls sessions: sent=[0-9]+ installed=[1-9][0-9]* dropped=0 rejected=0' \
+  && ok "B's diagnose sys ha sync: the entry installed, nothing dropped" \
+  || not_ok "B's sync streams: $(echo "$sync" | grep 'tls sessions')"
+# The bulk walk: B restarts (an empty cache, its counters at 0) and gets
+# the entry again from A's walk of its cache when it joins, with the user
+# entry and the ticket ring.
+"$LAB" restart-node b >/dev/null
+. /run/tandem-lab/env
+line_b=""
+for _ in $(seq 1 100); do
+  line_b=$(cache_line "$NODE_B_SOCK")
+  [ "$(cache_field "$line_b" replicated_in)" -ge 1 ] 2>/dev/null && break
+  sleep 0.1
+done
+[ "$(cache_field "$line_b" entries)" -ge 1 ] 2>/dev/null && [ "$(cache_field "$line_b" replicated_in)" -ge 1 ] 2>/dev/null \
+  && [ "$(cache_field "$line_b" stored)" = 0 ] \
+  && ok "restarted B: the session-cache entry again, from A's bulk walk" \
+  || not_ok "restarted B's session cache: $line_b"
+check "restarted B: the user entry again (bulk walk)" wait_b_users present
+ring_on_b() { "$TANDEMCTL" -s "$NODE_B_SOCK" diagnose debug eventlog 2>&1 | grep -q "session-ticket keys from the primary installed"; }
+for _ in $(seq 1 50); do ring_on_b && break; sleep 0.1; done
+check "restarted B: A's ticket ring installed" ring_on_b
 sync=$("$TANDEMCTL" -s "$NODE_B_SOCK" diagnose sys ha sync 2>&1)
 echo "$sync" | grep -Eq 'ticket keys: rings sent=[0-9]+ received=[1-9]' \
   && ok "B received A's session-ticket ring" || not_ok "B received no ticket ring: $(echo "$sync" | grep ticket)"
@@ -948,6 +997,17 @@ if [ "$(primary_of b)" = tandem-b ]; then
     contains "after failover: TLS $v resumes on B with A's ticket (no certificate prompt)" "$out" "Reused, TLSv$v"
     contains "after failover: TLS $v resumed session gets the page without credentials" "$out" "hello from $SERVER_IP"
   done
+  # The TLS 1.2 client without a ticket: only B's replicated cache entry
+  # can resume its session id.
+  out=$(sclient 1.2 -no_ticket -sess_in "$CERTS/sess-nt.pem")
+  contains "after failover: TLS 1.2 without a ticket resumes on B by session id (no certificate prompt)" "$out" \
+    "Reused, TLSv1.2"
+  contains "after failover: the session-id resumption gets the page without credentials" "$out" "hello from $SERVER_IP"
+  grep -q "HTTP/1.1 401" <<<"$out" && not_ok "after failover: a 401 over the resumed session" \
+    || ok "after failover: no 401 over the resumed session"
+  line_b=$(cache_line "$NODE_B_SOCK")
+  [ "$(cache_field "$line_b" hits)" -ge 1 ] 2>/dev/null && ok "B's session cache counted the hit" \
+    || not_ok "B's session cache after the resumption: $line_b"
   code=$(client "${CURL[@]}" "${WITH_CERT[@]}" -o /tmp/tandem-ztna-page.txt -w '%{http_code}' "$URL" 2>&1)
   page=$(cat /tmp/tandem-ztna-page.txt 2>/dev/null); rm -f /tmp/tandem-ztna-page.txt
   contains "after failover: curl without credentials is not asked to log in ($code)" "$code" "200"

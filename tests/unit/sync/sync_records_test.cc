@@ -307,5 +307,186 @@ TEST(SyncRecords, TicketKeyRecordDecodeRejects) {
   EXPECT_TRUE(ticket_key_record_decode(wire, sizeof wire, &back));
 }
 
+// ---- TLS 1.2 session-cache entries (type 7): the blob and its fragments.
+
+tls::SessionCacheEntry sample_entry(uint16_t der_len) {
+  tls::SessionCacheEntry e{};
+  e.sid_ctx_len = 32;
+  for (unsigned i = 0; i < 32; ++i) e.sid_ctx[i] = static_cast<uint8_t>(0xc0 + i);
+  e.id_len = 32;
+  for (unsigned i = 0; i < 32; ++i) e.id[i] = static_cast<uint8_t>(i);
+  e.age_s = 0x01020304;
+  e.timeout_s = 7200;
+  e.der_len = der_len;
+  for (unsigned i = 0; i < der_len; ++i) e.der[i] = static_cast<uint8_t>(i * 7);
+  return e;
+}
+
+bool same_entry(const tls::SessionCacheEntry& a, const tls::SessionCacheEntry& b) {
+  return a.sid_ctx_len == b.sid_ctx_len && a.id_len == b.id_len && a.age_s == b.age_s &&
+         a.timeout_s == b.timeout_s && a.der_len == b.der_len &&
+         std::memcmp(a.sid_ctx, b.sid_ctx, a.sid_ctx_len) == 0 && std::memcmp(a.id, b.id, a.id_len) == 0 &&
+         std::memcmp(a.der, b.der, a.der_len) == 0;
+}
+
+TEST(SyncRecords, TlsSessionEntryRoundTripAndLayout) {
+  static tls::SessionCacheEntry e, got;
+  e = sample_entry(1400);
+  static uint8_t blob[kTlsSessionBlobMax];
+  size_t n = tls_session_entry_encode(e, blob, sizeof blob);
+  ASSERT_EQ(n, kTlsSessionFixedLen + 32 + 32 + 1400);
+  EXPECT_EQ(blob[0], kTlsSessionFormat);
+  EXPECT_EQ(blob[1], 32);           // context length, then the context
+  EXPECT_EQ(blob[2], 0xc0);
+  EXPECT_EQ(blob[34], 32);          // id length, then the id
+  EXPECT_EQ(blob[35 + 32], 0x04);   // age, little endian
+  EXPECT_EQ(blob[35 + 32 + 3], 0x01);
+  EXPECT_EQ(blob[35 + 32 + 8], 1400 & 0xff);  // DER length after the timeout
+  ASSERT_TRUE(tls_session_entry_decode(blob, n, &got));
+  EXPECT_TRUE(same_entry(e, got));
+  EXPECT_EQ(tls_session_entry_encode(e, blob, n - 1), 0u) << "no room";
+  // An empty session id context is allowed (OpenSSL's default).
+  e.sid_ctx_len = 0;
+  n = tls_session_entry_encode(e, blob, sizeof blob);
+  ASSERT_TRUE(tls_session_entry_decode(blob, n, &got));
+  EXPECT_TRUE(same_entry(e, got));
+}
+
+TEST(SyncRecords, TlsSessionEntryDecodeRejects) {
+  static tls::SessionCacheEntry e, got;
+  e = sample_entry(600);
+  static uint8_t blob[kTlsSessionBlobMax];
+  size_t n = tls_session_entry_encode(e, blob, sizeof blob);
+  ASSERT_GT(n, 0u);
+  auto refused = [&](size_t at, uint8_t value, size_t len) {
+    static uint8_t copy[kTlsSessionBlobMax];
+    std::memcpy(copy, blob, n);
+    copy[at] = value;
+    return !tls_session_entry_decode(copy, len, &got);
+  };
+  EXPECT_TRUE(refused(0, 2, n)) << "another format";
+  EXPECT_TRUE(refused(1, 33, n)) << "context too long";
+  EXPECT_TRUE(refused(34, 0, n)) << "no session id";
+  EXPECT_TRUE(refused(34, 33, n)) << "session id too long";
+  EXPECT_TRUE(refused(0, kTlsSessionFormat, n - 1)) << "cut short";
+  EXPECT_TRUE(refused(0, kTlsSessionFormat, n + 1)) << "a byte past the DER";
+  EXPECT_TRUE(refused(35 + 32 + 8, 0, n) && refused(35 + 32 + 9, 9, n)) << "DER length off";
+  for (size_t len = 0; len < kTlsSessionFixedLen; ++len) EXPECT_FALSE(tls_session_entry_decode(blob, len, &got));
+  e.timeout_s = 0;
+  n = tls_session_entry_encode(e, blob, sizeof blob);
+  EXPECT_FALSE(tls_session_entry_decode(blob, n, &got)) << "no lifetime";
+  e = sample_entry(0);
+  n = tls_session_entry_encode(e, blob, sizeof blob);
+  EXPECT_FALSE(tls_session_entry_decode(blob, n, &got)) << "no DER";
+  e = sample_entry(600);
+  e.der_len = tls::kSessionDerMax + 1;
+  EXPECT_EQ(tls_session_entry_encode(e, blob, sizeof blob), 0u);
+}
+
+// The blob of a 1.4 KB session in fragments: each a record body of at
+// most 255 bytes, reassembled in order into the same bytes.
+TEST(SyncRecords, TlsSessionTravelsInFragments) {
+  static tls::SessionCacheEntry e, got;
+  e = sample_entry(1400);
+  static uint8_t blob[kTlsSessionBlobMax];
+  size_t total = tls_session_entry_encode(e, blob, sizeof blob);
+  unsigned count = tls_session_fragment_count(total);
+  EXPECT_EQ(count, (total + kTlsFragmentBytes - 1) / kTlsFragmentBytes);
+  EXPECT_EQ(tls_session_fragment_count(kTlsSessionBlobMax), kTlsFragmentsMax);
+  EXPECT_EQ(tls_session_fragment_count(0), 0u);
+  EXPECT_EQ(tls_session_fragment_count(kTlsSessionBlobMax + 1), 0u);
+  static TlsSessionAssembler a;
+  a = TlsSessionAssembler{};
+  for (unsigned i = 0; i < count; ++i) {
+    uint8_t body[255];
+    size_t n = tls_session_fragment_encode(7, blob, total, i, body);
+    ASSERT_LE(n, 255u);
+    EXPECT_EQ(body[0], kTlsSessionFormat);
+    EXPECT_EQ(body[1], 7);  // entry, little endian
+    EXPECT_EQ(body[5], i);
+    EXPECT_EQ(body[6], count);
+    TlsSessionFragment f;
+    ASSERT_TRUE(tls_session_fragment_decode(body, n, &f));
+    EXPECT_EQ(f.entry, 7u);
+    EXPECT_EQ(f.total, total);
+    EXPECT_EQ(a.add(f, 10), i + 1 == count);
+  }
+  EXPECT_EQ(a.total, total);
+  ASSERT_EQ(std::memcmp(a.blob, blob, total), 0);
+  ASSERT_TRUE(tls_session_entry_decode(a.blob, a.total, &got));
+  EXPECT_TRUE(same_entry(e, got));
+  EXPECT_EQ(a.dropped, 0u);
+  uint8_t body[255];
+  EXPECT_EQ(tls_session_fragment_encode(7, blob, total, count, body), 0u) << "past the last";
+}
+
+TEST(SyncRecords, TlsSessionFragmentDecodeRejects) {
+  static uint8_t blob[kTlsSessionBlobMax];
+  for (size_t i = 0; i < sizeof blob; ++i) blob[i] = static_cast<uint8_t>(i);
+  size_t total = 1000;  // 5 fragments: 4 of 246 bytes, one of 16
+  uint8_t body[255];
+  size_t n = tls_session_fragment_encode(1, blob, total, 4, body);
+  ASSERT_EQ(n, kTlsFragmentHdrLen + 16);
+  TlsSessionFragment f;
+  ASSERT_TRUE(tls_session_fragment_decode(body, n, &f));
+  auto refused = [&](size_t at, uint8_t value, size_t len) {
+    uint8_t copy[255];
+    std::memcpy(copy, body, n);
+    copy[at] = value;
+    return !tls_session_fragment_decode(copy, len, &f);
+  };
+  EXPECT_TRUE(refused(0, 2, n)) << "another format";
+  EXPECT_TRUE(refused(5, 5, n)) << "index not below the count";
+  EXPECT_TRUE(refused(6, 6, n)) << "a count the length does not take";
+  EXPECT_TRUE(refused(5, 3, n)) << "a middle fragment of 16 bytes";
+  EXPECT_TRUE(refused(0, kTlsSessionFormat, n - 1)) << "a byte short";
+  EXPECT_TRUE(refused(7, 0, n) && refused(8, 0, n)) << "another blob length";
+  EXPECT_TRUE(refused(8, 0xff, n)) << "a blob longer than any entry";
+  EXPECT_FALSE(tls_session_fragment_decode(body, kTlsFragmentHdrLen, &f)) << "no bytes";
+}
+
+// Out of order, another entry, too late: the assembly in progress is
+// dropped (counted) and nothing completes until a fragment 0 starts over.
+TEST(SyncRecords, TlsSessionAssemblerDropsWhatDoesNotFollow) {
+  static uint8_t blob[kTlsSessionBlobMax];
+  for (size_t i = 0; i < sizeof blob; ++i) blob[i] = static_cast<uint8_t>(i * 3);
+  size_t total = 700;  // 3 fragments
+  uint8_t bodies[3][255];
+  TlsSessionFragment f[3], other0;
+  for (unsigned i = 0; i < 3; ++i) {
+    size_t n = tls_session_fragment_encode(5, blob, total, i, bodies[i]);
+    ASSERT_TRUE(tls_session_fragment_decode(bodies[i], n, &f[i]));
+  }
+  uint8_t other[255];
+  size_t on = tls_session_fragment_encode(6, blob, total, 0, other);
+  ASSERT_TRUE(tls_session_fragment_decode(other, on, &other0));
+  static TlsSessionAssembler a;
+  a = TlsSessionAssembler{};
+  EXPECT_FALSE(a.add(f[1], 0)) << "nothing in progress";
+  EXPECT_EQ(a.dropped, 1u);
+  EXPECT_FALSE(a.add(f[0], 0));
+  EXPECT_FALSE(a.add(f[2], 0)) << "skips fragment 1";
+  EXPECT_EQ(a.dropped, 2u);
+  EXPECT_FALSE(a.add(f[1], 0)) << "the assembly is gone";
+  EXPECT_FALSE(a.add(f[0], 0));
+  EXPECT_FALSE(a.add(other0, 0)) << "another entry's fragment 0 starts over";
+  EXPECT_EQ(a.dropped, 4u);
+  EXPECT_FALSE(a.add(f[1], 0)) << "entry 5's fragment does not continue entry 6";
+  EXPECT_FALSE(a.add(f[0], 0));
+  EXPECT_FALSE(a.add(f[1], 100));
+  EXPECT_FALSE(a.add(f[2], 100 + kTlsAssemblyTimeoutMs + 1)) << "too late";
+  a.reset();
+  uint64_t dropped = a.dropped;
+  EXPECT_FALSE(a.add(f[0], 200));
+  EXPECT_FALSE(a.add(f[1], 200));
+  a.reset();  // a new generation
+  EXPECT_EQ(a.dropped, dropped) << "a reset is not a drop";
+  EXPECT_FALSE(a.add(f[2], 200));
+  EXPECT_FALSE(a.add(f[0], 300));
+  EXPECT_FALSE(a.add(f[1], 300));
+  EXPECT_TRUE(a.add(f[2], 300));
+  EXPECT_EQ(std::memcmp(a.blob, blob, total), 0);
+}
+
 }  // namespace
 }  // namespace tandem::dp

@@ -1,8 +1,11 @@
 // dataplane/tls against a real OpenSSL client, both in memory: handshakes
 // in TLS 1.2 and 1.3, client certificates verified, refused (wrong CA,
 // revoked) or absent under both empty-cert-actions, the device identity,
-// and session resumption through a second context holding the same ticket
-// keys (what the HA pair relies on after failover).
+// session resumption through a second context holding the same ticket
+// keys (what the HA pair relies on after failover), and TLS 1.2
+// session-id resumption through the shared SessionCache: on another
+// worker's context, and on the peer after the entry went through the sync
+// record codec (encode, fragments, reassembly, install).
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -13,6 +16,8 @@
 #include <cstring>
 #include <string>
 
+#include "dataplane/sync/sync_records.h"
+#include "dataplane/tls/session_cache.h"
 #include "dataplane/tls/tls.h"
 
 namespace tandem::dp::tls {
@@ -378,11 +383,12 @@ TEST_F(Tls, RotationBumpsTheVersionAndEqualityIsByContent) {
   EXPECT_FALSE(ticket_ring_equal(a, c)) << "same version, another key";
 }
 
-// TLS 1.2 session-id resumption needs a server-side cache, which the pair
-// does not keep (docs/ztna.md): a client that offers no ticket makes a full
-// handshake even on the context that issued the session. With a ticket
-// the same client resumes (Tls12SessionResumes... above).
-TEST_F(Tls, Tls12WithoutATicketIsAFullHandshake) {
+// TLS 1.2 session-id resumption needs the server-side cache: a context
+// built without one (ServerConfig::session_cache nullptr) makes a client
+// that offers no ticket do a full handshake even on the context that
+// issued the session. With a ticket the same client resumes
+// (Tls12SessionResumes... above); with the cache, see below.
+TEST_F(Tls, Tls12WithoutATicketOrACacheIsAFullHandshake) {
   Server s;
   TicketKeyRing ring = fresh_ring();
   ServerContext ctx;
@@ -405,6 +411,268 @@ TEST_F(Tls, Tls12WithoutATicketIsAFullHandshake) {
   SSL_SESSION_free(session);
   EXPECT_FALSE(conn.resumed());
   EXPECT_EQ(conn.client_cert().status, ClientCertStatus::kVerified) << "the full handshake verifies again";
+}
+
+// ---- The TLS 1.2 session-id cache (session_cache.h).
+
+// A full TLS 1.2 handshake of a client that takes no ticket on ctx: its
+// session (the caller frees it), and whether the server put it in the cache.
+SSL_SESSION* no_ticket_session(const ServerContext& ctx, bool* cached) {
+  Conn conn;
+  if (!conn.start(ctx)) return nullptr;
+  Client client("client", TLS1_2_VERSION);
+  SSL_set_options(client.ssl(), SSL_OP_NO_TICKET);
+  if (!client.handshake(&conn) || conn.resumed()) return nullptr;
+  *cached = conn.new_cache_entry();
+  return SSL_get1_session(client.ssl());
+}
+
+// The client offers session (no ticket) to ctx: whether it resumed, and the
+// certificate result the proxy then reads.
+bool resumes_by_id(const ServerContext& ctx, SSL_SESSION* session, ClientCertResult* cert = nullptr) {
+  Conn conn;
+  EXPECT_TRUE(conn.start(ctx));
+  Client client("client", TLS1_2_VERSION, session);
+  SSL_set_options(client.ssl(), SSL_OP_NO_TICKET);
+  EXPECT_TRUE(client.handshake(&conn)) << conn.failure_reason();
+  EXPECT_EQ(conn.resumed(), SSL_session_reused(client.ssl()) == 1);
+  if (cert) *cert = conn.client_cert();
+  return conn.resumed();
+}
+
+// Two workers' contexts of one proxy (built separately, as tandemd does)
+// and the ticket ring of the proxy: a TLS 1.2 client without tickets
+// resumes on the other worker, certificate and identity included, and
+// the resumption puts nothing new in the cache.
+TEST_F(Tls, Tls12NoTicketResumesOnAnotherWorkersContextThroughTheSharedCache) {
+  Server s;
+  SessionCache cache(16);
+  s.config.session_cache = &cache;
+  TicketKeyRing ring = fresh_ring();
+  ServerContext worker0, worker1;
+  ASSERT_TRUE(worker0.init(s.config, &ring, error_, sizeof error_)) << error_;
+  ASSERT_TRUE(worker1.init(s.config, &ring, error_, sizeof error_)) << error_;
+  bool cached = false;
+  SSL_SESSION* session = no_ticket_session(worker0, &cached);
+  ASSERT_NE(session, nullptr);
+  EXPECT_TRUE(cached);
+  EXPECT_EQ(cache.size(), 1u);
+  unsigned id_len = 0;
+  SSL_SESSION_get_id(session, &id_len);
+  EXPECT_GT(id_len, 0u) << "the server handed out a session id";
+  ClientCertResult cert;
+  EXPECT_TRUE(resumes_by_id(worker1, session, &cert));
+  EXPECT_EQ(cert.status, ClientCertStatus::kVerified);
+  EXPECT_STREQ(cert.identity.device_id, "device-0001");
+  ASSERT_EQ(cert.identity.tag_count, 2u);
+  EXPECT_STREQ(cert.identity.tags[1], "managed");
+  EXPECT_TRUE(resumes_by_id(worker0, session)) << "and again on the first";
+  SSL_SESSION_free(session);
+  SessionCacheCounters c = cache.counters();
+  EXPECT_EQ(c.entries, 1u);
+  EXPECT_EQ(c.stored, 1u);
+  EXPECT_EQ(c.hits, 2u);
+  EXPECT_EQ(c.misses, 0u);
+}
+
+// Tickets cover TLS 1.3 and TLS 1.2 clients that take one: their sessions
+// stay out of the cache (and off the sync stream).
+TEST_F(Tls, SessionsWithTicketsAreNotCached) {
+  Server s;
+  SessionCache cache(16);
+  s.config.session_cache = &cache;
+  TicketKeyRing ring = fresh_ring();
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, &ring, error_, sizeof error_)) << error_;
+  for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    Conn conn;
+    ASSERT_TRUE(conn.start(ctx));
+    Client client("client", version);
+    ASSERT_TRUE(client.handshake(&conn)) << conn.failure_reason();
+    EXPECT_FALSE(conn.new_cache_entry()) << version;
+  }
+  EXPECT_EQ(cache.size(), 0u);
+  // Without a ring (no tickets at all) a TLS 1.2 session is cached.
+  ServerContext no_ring;
+  ASSERT_TRUE(no_ring.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  Conn conn;
+  ASSERT_TRUE(conn.start(no_ring));
+  Client client("client", TLS1_2_VERSION);
+  ASSERT_TRUE(client.handshake(&conn));
+  EXPECT_TRUE(conn.new_cache_entry());
+  EXPECT_EQ(cache.size(), 1u);
+}
+
+// What the HA pair does: the primary's entry (export_of, as the proxy
+// sends it) through the sync record codec (blob, fragments, reassembly)
+// into the peer's own cache, where a context of the peer resumes it.
+TEST_F(Tls, EntryReplicatedThroughTheRecordsResumesOnThePeer) {
+  Server s;
+  SessionCache primary(16), peer(16);
+  s.config.session_cache = &primary;
+  Server s_peer;
+  s_peer.config.session_cache = &peer;
+  ServerContext a, b;
+  ASSERT_TRUE(a.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  ASSERT_TRUE(b.init(s_peer.config, nullptr, error_, sizeof error_)) << error_;
+
+  SSL_SESSION* session = nullptr;
+  static SessionCacheEntry entry;
+  {
+    Conn conn;
+    ASSERT_TRUE(conn.start(a));
+    Client client("client", TLS1_2_VERSION);
+    SSL_set_options(client.ssl(), SSL_OP_NO_TICKET);
+    ASSERT_TRUE(client.handshake(&conn));
+    ASSERT_TRUE(conn.new_cache_entry());
+    ASSERT_TRUE(primary.export_of(conn.native(), SessionCache::now_s(), &entry));
+    session = SSL_get1_session(client.ssl());
+  }
+  EXPECT_GT(entry.der_len, 255u) << "a session with a certificate needs fragments";
+  EXPECT_EQ(entry.timeout_s, kTicketLifetimeS);
+  EXPECT_FALSE(resumes_by_id(b, session)) << "the peer does not have it yet";
+
+  static uint8_t blob[kTlsSessionBlobMax];
+  size_t total = tls_session_entry_encode(entry, blob, sizeof blob);
+  ASSERT_GT(total, 0u);
+  unsigned count = tls_session_fragment_count(total);
+  ASSERT_GT(count, 1u);
+  static TlsSessionAssembler assembler;
+  bool complete = false;
+  for (unsigned i = 0; i < count; ++i) {
+    uint8_t body[255];
+    size_t n = tls_session_fragment_encode(42, blob, total, i, body);
+    ASSERT_GT(n, 0u);
+    TlsSessionFragment f;
+    ASSERT_TRUE(tls_session_fragment_decode(body, n, &f)) << i;
+    complete = assembler.add(f, 1000);
+    EXPECT_EQ(complete, i + 1 == count) << i;
+  }
+  ASSERT_TRUE(complete);
+  static SessionCacheEntry got;
+  ASSERT_TRUE(tls_session_entry_decode(assembler.blob, assembler.total, &got));
+  ASSERT_TRUE(peer.install(got, SessionCache::now_s()));
+  ClientCertResult cert;
+  EXPECT_TRUE(resumes_by_id(b, session, &cert));
+  EXPECT_EQ(cert.status, ClientCertStatus::kVerified) << "the certificate came with the session";
+  EXPECT_STREQ(cert.identity.device_id, "device-0001");
+  SSL_SESSION_free(session);
+  EXPECT_EQ(peer.counters().replicated_in, 1u);
+}
+
+// Another access proxy (another session id context) shares the cache but
+// never resumes a session of this one.
+TEST_F(Tls, AnotherProxysContextDoesNotResumeFromTheCache) {
+  Server s;
+  SessionCache cache(16);
+  s.config.session_cache = &cache;
+  Server other;
+  other.config.session_cache = &cache;
+  other.config.session_id_context = "another-access-proxy";
+  ServerContext ours, theirs;
+  ASSERT_TRUE(ours.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  ASSERT_TRUE(theirs.init(other.config, nullptr, error_, sizeof error_)) << error_;
+  bool cached = false;
+  SSL_SESSION* session = no_ticket_session(ours, &cached);
+  ASSERT_NE(session, nullptr);
+  ASSERT_TRUE(cached);
+  ClientCertResult cert;
+  EXPECT_FALSE(resumes_by_id(theirs, session, &cert));
+  EXPECT_EQ(cert.status, ClientCertStatus::kVerified) << "a full handshake verifies the certificate again";
+  EXPECT_EQ(cache.counters().misses, 1u);
+  EXPECT_TRUE(resumes_by_id(ours, session));
+  SSL_SESSION_free(session);
+}
+
+// Full at capacity: the oldest entry makes room, the newer ones resume.
+TEST_F(Tls, CacheEvictsTheOldestAtCapacity) {
+  Server s;
+  SessionCache cache(2);
+  s.config.session_cache = &cache;
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  SSL_SESSION* sessions[3];
+  for (auto& session : sessions) {
+    bool cached = false;
+    session = no_ticket_session(ctx, &cached);
+    ASSERT_NE(session, nullptr);
+    EXPECT_TRUE(cached);
+  }
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.counters().evictions, 1u);
+  EXPECT_TRUE(resumes_by_id(ctx, sessions[2]));
+  EXPECT_TRUE(resumes_by_id(ctx, sessions[1]));
+  EXPECT_FALSE(resumes_by_id(ctx, sessions[0])) << "the oldest was evicted";
+  for (SSL_SESSION* session : sessions) SSL_SESSION_free(session);
+  // The full handshake of the last call stored a new session: the oldest
+  // (sessions[1]) made room again.
+  EXPECT_EQ(cache.counters().evictions, 2u);
+}
+
+// A session past its lifetime is a miss (and is dropped); the bulk walk
+// does not send it.
+TEST_F(Tls, ExpiredEntriesAreMissesAndNotExported) {
+  Server s;
+  SessionCache cache(4);
+  s.config.session_cache = &cache;
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  bool cached = false;
+  SSL_SESSION* session = no_ticket_session(ctx, &cached);
+  ASSERT_NE(session, nullptr);
+  static SessionCacheEntry entry;
+  std::size_t cursor = 0;
+  uint64_t now = SessionCache::now_s();
+  ASSERT_TRUE(cache.export_next(&cursor, now, &entry));
+  EXPECT_FALSE(cache.export_next(&cursor, now, &entry)) << "one entry";
+  cursor = 0;
+  EXPECT_FALSE(cache.export_next(&cursor, now + kTicketLifetimeS, &entry));
+  EXPECT_EQ(cache.fetch(entry.sid_ctx, entry.sid_ctx_len, entry.id, entry.id_len, now + kTicketLifetimeS), nullptr);
+  SessionCacheCounters c = cache.counters();
+  EXPECT_EQ(c.expired, 1u);
+  EXPECT_EQ(c.misses, 1u);
+  EXPECT_EQ(c.entries, 0u);
+  SSL_SESSION_free(session);
+}
+
+// What the peer sends is checked before it goes in: DER that is not a
+// session, a session under another id or context, a lifetime already over.
+TEST_F(Tls, CacheRefusesBadEntriesFromThePeer) {
+  Server s;
+  SessionCache primary(4), peer(4);
+  s.config.session_cache = &primary;
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  bool cached = false;
+  SSL_SESSION* session = no_ticket_session(ctx, &cached);
+  ASSERT_NE(session, nullptr);
+  SSL_SESSION_free(session);
+  static SessionCacheEntry good, bad;
+  std::size_t cursor = 0;
+  uint64_t now = SessionCache::now_s();
+  ASSERT_TRUE(primary.export_next(&cursor, now, &good));
+  bad = good;
+  bad.der[bad.der_len / 2] ^= 0xff;
+  bad.der[0] = 0x01;  // not even a SEQUENCE
+  EXPECT_FALSE(peer.install(bad, now));
+  bad = good;
+  bad.id[0] ^= 1;
+  EXPECT_FALSE(peer.install(bad, now)) << "the DER is another session id's";
+  bad = good;
+  bad.sid_ctx[0] ^= 1;
+  EXPECT_FALSE(peer.install(bad, now)) << "the DER is another proxy's";
+  bad = good;
+  bad.der_len = static_cast<uint16_t>(good.der_len - 1);
+  EXPECT_FALSE(peer.install(bad, now)) << "cut short";
+  bad = good;
+  bad.age_s = bad.timeout_s;
+  EXPECT_FALSE(peer.install(bad, now)) << "already expired";
+  EXPECT_EQ(peer.size(), 0u);
+  SessionCacheCounters c = peer.counters();
+  EXPECT_EQ(c.rejected_in, 4u);
+  EXPECT_EQ(c.expired, 1u);
+  EXPECT_TRUE(peer.install(good, now));
+  EXPECT_EQ(peer.size(), 1u);
 }
 
 TEST_F(Tls, BadFilesNameThemselves) {

@@ -180,6 +180,39 @@ int main(int argc, char** argv) {
     ring_plain.insert(ring_plain.end(), tk_body[i], tk_body[i] + kTicketKeyRecordLen);
   }
   write(dir, "plain_ticket_ring", 3, ring_plain);
+  // A TLS session-cache entry (600 bytes of stand-in DER: the fuzzer only
+  // decodes): its blob, one fragment, and all its fragments as records.
+  static tls::SessionCacheEntry entry{};
+  entry.sid_ctx_len = 32;
+  std::memset(entry.sid_ctx, 0xc5, 32);
+  entry.id_len = 32;
+  std::memset(entry.id, 0x1d, 32);
+  entry.age_s = 5;
+  entry.timeout_s = tls::kTicketLifetimeS;
+  entry.der_len = 600;
+  for (unsigned i = 0; i < entry.der_len; ++i) entry.der[i] = static_cast<uint8_t>(i);
+  static uint8_t blob[kTlsSessionBlobMax];
+  size_t total = tls_session_entry_encode(entry, blob, sizeof blob);
+  unsigned nb_frag = tls_session_fragment_count(total);
+  if (total == 0 || nb_frag < 2) std::abort();
+  body = {5};
+  body.insert(body.end(), blob, blob + total);
+  write(dir, "record_tls_entry", 2, body);
+  Frame tls_plain = {kSyncFlagReset, 0, 0, 0, 0, 0, 0, 0, 1};  // a RESET frame: its records are applied
+  for (unsigned i = 0; i < nb_frag; ++i) {
+    uint8_t frag[255];
+    size_t n = tls_session_fragment_encode(3, blob, total, i, frag);
+    if (i == 0) {
+      body = {4};
+      body.insert(body.end(), frag, frag + n);
+      write(dir, "record_tls_fragment", 2, body);
+    }
+    tls_plain.push_back(uint8_t(SyncRecordType::kTlsSession));
+    tls_plain.push_back(static_cast<uint8_t>(n));
+    tls_plain.insert(tls_plain.end(), frag, frag + n);
+  }
+  if (tls_plain.size() - 9 > kSyncMaxPlain) std::abort();
+  write(dir, "plain_tls_session", 3, tls_plain);
   // Mode 3: [flags][seq] + records, sealed by the fuzzer.
   Frame plain = {kSyncFlagReset, 0, 0, 0, 0, 0, 0, 0, 1};
   plain.push_back(uint8_t(SyncRecordType::kSessionUpsert));
@@ -198,6 +231,6 @@ int main(int argc, char** argv) {
   sync_stream_fini(rx);
   std::free(tx);
   std::free(rx);
-  std::printf("wrote 10 seeds to %s\n", dir.c_str());
+  std::printf("wrote 15 seeds to %s\n", dir.c_str());
   return 0;
 }
