@@ -238,7 +238,10 @@ bool ServerContext::init(const ServerConfig& config, const TicketKeyRing* ring, 
       set_error(error, error_size, "cannot attach the session cache", nullptr);
       return false;
     }
-    SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
+    // NO_AUTO_CLEAR: with no internal cache there is nothing for OpenSSL's
+    // sweep every 255 handshakes to do; the shared cache expires its own.
+    SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL |
+                                             SSL_SESS_CACHE_NO_AUTO_CLEAR);
     SSL_CTX_sess_set_new_cb(ctx_, new_session_cb);
     SSL_CTX_sess_set_get_cb(ctx_, get_session_cb);
     SSL_CTX_sess_set_remove_cb(ctx_, remove_session_cb);
