@@ -264,10 +264,13 @@ bool Node::build_snapshot(void* out, std::string* error) const {
   if (!node_.ztna.access_proxies.empty()) {
     // A fresh runtime per snapshot: the TLS contexts are built here, on the
     // control lcore, never by a worker. A proxy that cannot load its files
-    // is off; the rest of the config still applies.
+    // is off and the others serve; the rest of the config still applies.
     std::string zerr;
+    std::vector<std::string> off;
     auto rt = daemon::build_ztna_runtime(node_.ztna, refs, node_.dpdk.workers, ztna_ring_, &zerr,
-                                         tls_session_cache_.get());
+                                         tls_session_cache_.get(), &off);
+    for (const std::string& why : off)
+      event_log().log(Severity::kError, "ZTNA: %s; this access proxy is off, the others serve", why.c_str());
     if (rt == nullptr) {
       event_log().log(Severity::kError, "ZTNA: access proxies are off: %s", zerr.c_str());
     } else {

@@ -138,10 +138,95 @@ bool tls_server_config(const config::ZtnaAccessProxy& proxy, dp::tls::ServerConf
   return true;
 }
 
+// One access proxy of the runtime: its VIP, gateways and real servers, and
+// its TLS contexts. False with *error (naming the proxy) when a file does
+// not load or a limit is passed; the caller then leaves this proxy off.
+bool build_proxy(const config::ZtnaConfig& ztna, std::size_t i, unsigned nb_workers,
+                 dp::tls::SessionCache* session_cache, dp::ZtnaRuntime* rt, std::string* error) {
+  const config::ZtnaAccessProxy& in = ztna.access_proxies[i];
+  dp::ZtnaProxyRuntime& p = rt->proxies[i];
+  p.ip = in.ip;
+  p.port = in.port;
+  p.log_blocked = in.log_blocked;
+  std::snprintf(p.realm, sizeof p.realm, "%s", in.name.c_str());
+  p.conf = dp::ZtnaProxyConf{static_cast<uint32_t>(i), &rt->policies, &rt->users,
+                             ztna.auth_timeout_s, !ztna.auth_timeout_hard, p.realm};
+  // api-gateways in table order; the url-map database picks one per request.
+  if (in.api_gateways.size() > dp::kMaxZtnaGateways) {
+    *error = "access-proxy \"" + in.name + "\": more than 16 api-gateways";
+    return false;
+  }
+  std::vector<dp::UrlMapEntry> maps;
+  for (const config::ZtnaApiGateway& gw : in.api_gateways) {
+    dp::ZtnaGatewayRuntime& g = p.gateways[p.nb_gateways];
+    g.method = gw.ldb_method == "round-robin" ? dp::ZtnaLdbMethod::kRoundRobin
+               : gw.ldb_method == "weighted"  ? dp::ZtnaLdbMethod::kWeighted
+               : gw.ldb_method == "first-alive" ? dp::ZtnaLdbMethod::kFirstAlive
+                                                : dp::ZtnaLdbMethod::kStatic;
+    g.id = gw.id;
+    g.https = gw.service == "https";
+    if (gw.virtual_host.size() > dp::kZtnaVirtualHostMax) {
+      *error = "access-proxy \"" + in.name + "\": virtual-host longer than 255 bytes";
+      return false;
+    }
+    g.virtual_host_len = static_cast<uint16_t>(gw.virtual_host.size());
+    std::memcpy(g.virtual_host, gw.virtual_host.data(), gw.virtual_host.size());
+    for (const config::ZtnaRealServer& rs : gw.realservers) {
+      if (rs.status == "disable") continue;
+      if (g.nb_servers == dp::kMaxZtnaRealServers) {
+        *error = "access-proxy \"" + in.name + "\": more than 16 real servers in one api-gateway";
+        return false;
+      }
+      if (rt->nb_servers == dp::kMaxZtnaServers) {
+        *error = "more than 1024 real servers in access proxies";
+        return false;
+      }
+      dp::ZtnaRealServer& out = g.servers[g.nb_servers++];
+      out = dp::ZtnaRealServer{rs.id, rs.ip, rs.port, static_cast<uint16_t>(rt->nb_servers),
+                               static_cast<uint8_t>(std::clamp(rs.weight, 1u, 255u)), rs.status == "standby",
+                               rs.health_check, rs.health_http, rs.verify_cert};
+      rt->servers[rt->nb_servers++] = out;
+    }
+    if (std::any_of(gw.realservers.begin(), gw.realservers.end(),
+                    [](const config::ZtnaRealServer& rs) { return rs.verify_cert; })) {
+      std::vector<const char*> cas;
+      for (const std::string& f : gw.realserver_ca_files) cas.push_back(f.c_str());
+      for (unsigned w = 0; w < nb_workers; ++w) {
+        char err[256] = "";
+        if (cas.empty() || !p.gateway_tls[p.nb_gateways][w].init(cas.data(), cas.size(), err, sizeof err)) {
+          *error = "access-proxy \"" + in.name + "\" api-gateway " + std::to_string(gw.id) +
+                   (cas.empty() ? ": verify-cert without realserver-ca" : std::string(": ") + err);
+          return false;
+        }
+      }
+    }
+    dp::UrlMapType type = gw.url_map_type == "regex"      ? dp::UrlMapType::kRegex
+                          : gw.url_map_type == "wildcard" ? dp::UrlMapType::kWildcard
+                                                          : dp::UrlMapType::kSubString;
+    maps.push_back({static_cast<int32_t>(p.nb_gateways++), gw.url_map, type});
+  }
+  if (!maps.empty() && !p.url_map.compile(maps.data(), maps.size(), nb_workers, error)) {
+    *error = "access-proxy \"" + in.name + "\": url-map: " + *error;
+    return false;
+  }
+  dp::tls::ServerConfig tc;
+  if (!tls_server_config(in, &tc, error)) return false;
+  tc.session_cache = session_cache;
+  for (unsigned w = 0; w < nb_workers; ++w) {
+    char err[256] = "";
+    if (!p.tls[w].init(tc, &rt->ring, err, sizeof err)) {
+      *error = "access-proxy \"" + in.name + "\": " + err;
+      return false;
+    }
+  }
+  return true;
+}
+
 std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& ztna,
                                                     const std::vector<DataPortRef>& ports, unsigned nb_workers,
                                                     const dp::tls::TicketKeyRing& ring, std::string* error,
-                                                    dp::tls::SessionCache* session_cache) {
+                                                    dp::tls::SessionCache* session_cache,
+                                                    std::vector<std::string>* proxies_off) {
   if (nb_workers > dp::kMaxWorkers) {
     *error = "more workers than the ZTNA runtime holds";
     return nullptr;
@@ -153,81 +238,17 @@ std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& zt
   rt->idle_ms = uint64_t{ztna.idle_timeout_s} * 1000;
   if (!build_ztna(ztna, ports, &rt->policies, &rt->users, error)) return nullptr;
   for (std::size_t i = 0; i < ztna.access_proxies.size(); ++i) {
-    const config::ZtnaAccessProxy& in = ztna.access_proxies[i];
-    dp::ZtnaProxyRuntime& p = rt->proxies[i];
-    p.ip = in.ip;
-    p.port = in.port;
-    p.log_blocked = in.log_blocked;
-    std::snprintf(p.realm, sizeof p.realm, "%s", in.name.c_str());
-    p.conf = dp::ZtnaProxyConf{static_cast<uint32_t>(i), &rt->policies, &rt->users,
-                               ztna.auth_timeout_s, !ztna.auth_timeout_hard, p.realm};
-    // api-gateways in table order; the url-map database picks one per request.
-    if (in.api_gateways.size() > dp::kMaxZtnaGateways) {
-      *error = "access-proxy \"" + in.name + "\": more than 16 api-gateways";
-      return nullptr;
-    }
-    std::vector<dp::UrlMapEntry> maps;
-    for (const config::ZtnaApiGateway& gw : in.api_gateways) {
-      dp::ZtnaGatewayRuntime& g = p.gateways[p.nb_gateways];
-      g.method = gw.ldb_method == "round-robin" ? dp::ZtnaLdbMethod::kRoundRobin
-                 : gw.ldb_method == "weighted"  ? dp::ZtnaLdbMethod::kWeighted
-                 : gw.ldb_method == "first-alive" ? dp::ZtnaLdbMethod::kFirstAlive
-                                                  : dp::ZtnaLdbMethod::kStatic;
-      g.id = gw.id;
-      g.https = gw.service == "https";
-      if (gw.virtual_host.size() > dp::kZtnaVirtualHostMax) {
-        *error = "access-proxy \"" + in.name + "\": virtual-host longer than 255 bytes";
-        return nullptr;
-      }
-      g.virtual_host_len = static_cast<uint16_t>(gw.virtual_host.size());
-      std::memcpy(g.virtual_host, gw.virtual_host.data(), gw.virtual_host.size());
-      for (const config::ZtnaRealServer& rs : gw.realservers) {
-        if (rs.status == "disable") continue;
-        if (g.nb_servers == dp::kMaxZtnaRealServers) {
-          *error = "access-proxy \"" + in.name + "\": more than 16 real servers in one api-gateway";
-          return nullptr;
-        }
-        if (rt->nb_servers == dp::kMaxZtnaServers) {
-          *error = "more than 1024 real servers in access proxies";
-          return nullptr;
-        }
-        dp::ZtnaRealServer& out = g.servers[g.nb_servers++];
-        out = dp::ZtnaRealServer{rs.id, rs.ip, rs.port, static_cast<uint16_t>(rt->nb_servers),
-                                 static_cast<uint8_t>(std::clamp(rs.weight, 1u, 255u)), rs.status == "standby",
-                                 rs.health_check, rs.health_http, rs.verify_cert};
-        rt->servers[rt->nb_servers++] = out;
-      }
-      if (std::any_of(gw.realservers.begin(), gw.realservers.end(),
-                      [](const config::ZtnaRealServer& rs) { return rs.verify_cert; })) {
-        std::vector<const char*> cas;
-        for (const std::string& f : gw.realserver_ca_files) cas.push_back(f.c_str());
-        for (unsigned w = 0; w < nb_workers; ++w) {
-          char err[256] = "";
-          if (cas.empty() || !p.gateway_tls[p.nb_gateways][w].init(cas.data(), cas.size(), err, sizeof err)) {
-            *error = "access-proxy \"" + in.name + "\" api-gateway " + std::to_string(gw.id) +
-                     (cas.empty() ? ": verify-cert without realserver-ca" : std::string(": ") + err);
-            return nullptr;
-          }
-        }
-      }
-      dp::UrlMapType type = gw.url_map_type == "regex"      ? dp::UrlMapType::kRegex
-                            : gw.url_map_type == "wildcard" ? dp::UrlMapType::kWildcard
-                                                            : dp::UrlMapType::kSubString;
-      maps.push_back({static_cast<int32_t>(p.nb_gateways++), gw.url_map, type});
-    }
-    if (!maps.empty() && !p.url_map.compile(maps.data(), maps.size(), nb_workers, error)) {
-      *error = "access-proxy \"" + in.name + "\": url-map: " + *error;
-      return nullptr;
-    }
-    dp::tls::ServerConfig tc;
-    if (!tls_server_config(in, &tc, error)) return nullptr;
-    tc.session_cache = session_cache;
-    for (unsigned w = 0; w < nb_workers; ++w) {
-      char err[256] = "";
-      if (!p.tls[w].init(tc, &rt->ring, err, sizeof err)) {
-        *error = "access-proxy \"" + in.name + "\": " + err;
-        return nullptr;
-      }
+    // A proxy whose files do not load (or that passes a limit) is off, and
+    // says why; the other proxies serve. Its index stays, so proxy
+    // policies keep naming the right proxies.
+    const uint32_t servers_before = rt->nb_servers;
+    std::string why;
+    if (!build_proxy(ztna, i, nb_workers, session_cache, rt.get(), &why)) {
+      dp::ZtnaProxyRuntime& p = rt->proxies[i];
+      p.off = true;
+      p.nb_gateways = 0;
+      rt->nb_servers = servers_before;  // no probes for its servers
+      if (proxies_off != nullptr) proxies_off->push_back(why);
     }
     ++rt->nb_proxies;
   }

@@ -34,11 +34,17 @@ bool tls_server_config(const config::ZtnaAccessProxy& proxy, dp::tls::ServerConf
 // context per worker and proxy, built here so no worker ever loads a PEM
 // file. ring: the session-ticket keys the contexts use (copied in);
 // session_cache: the node's TLS 1.2 session-id cache every context shares
-// (nullptr: none; must outlive the runtime). nullptr with *error (naming the proxy and the file) on failure; an empty
-// runtime (nb_proxies 0) when no access proxy is configured.
+// (nullptr: none; must outlive the runtime). A proxy whose files do not
+// load (or that passes a per-proxy limit) is in the runtime but off
+// (ZtnaProxyRuntime::off: no listener), and *proxies_off gets one message
+// for it naming the proxy and the file; the other proxies serve. nullptr
+// with *error only for what stops every proxy (the pools, the users, more
+// workers than the runtime holds); an empty runtime (nb_proxies 0) when no
+// access proxy is configured.
 std::unique_ptr<dp::ZtnaRuntime> build_ztna_runtime(const config::ZtnaConfig& ztna,
                                                     const std::vector<DataPortRef>& ports, unsigned nb_workers,
                                                     const dp::tls::TicketKeyRing& ring, std::string* error,
-                                                    dp::tls::SessionCache* session_cache = nullptr);
+                                                    dp::tls::SessionCache* session_cache = nullptr,
+                                                    std::vector<std::string>* proxies_off = nullptr);
 
 }  // namespace tandem::daemon

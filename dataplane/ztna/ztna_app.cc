@@ -1428,6 +1428,7 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
   a->health_cursor = 0;
   if (rt == nullptr) return;
   for (uint32_t i = 0; i < rt->nb_proxies && i < kMaxZtnaProxies; ++i) {
+    if (rt->proxies[i].off) continue;
     a->listen_ctx[i] = ZtnaListenCtx{a, static_cast<uint8_t>(i)};
     a->listeners[i] = tcp_listen(g->stack, rt->proxies[i].ip, rt->proxies[i].port, kTcpGlueSynBacklog,
                                  a->max_conns, accept_client, &a->listen_ctx[i]);

@@ -42,6 +42,7 @@ struct ZtnaProxyRuntime {
   ZtnaProxyConf conf;  // its pointers lead into the owning ZtnaRuntime
   char realm[kZtnaRealmMax];
   bool log_blocked;  // log-blocked-traffic: log refusals no deny policy decided
+  bool off = false;  // its files did not load: no listener (tandemd logged why)
   // api-gateways in table order; url_map gives those whose url-map
   // matches a request path (entry id = index here); the first of them
   // whose virtual-host matches the Host serves the request.

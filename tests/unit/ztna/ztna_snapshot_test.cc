@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "controlplane/config/config.h"
 #include "controlplane/daemon/ztna_snapshot.h"
@@ -106,8 +107,9 @@ TEST(ZtnaSnapshot, TooLongTagIsAnError) {
   EXPECT_NE(error.find("longer than 64 bytes"), std::string::npos) << error;
 }
 
-// The runtime loads the proxies' files: a missing one is an error naming
-// the proxy and the path, so the operator knows what to fix.
+// The runtime loads the proxies' files: a proxy whose file is missing is
+// off, with a message naming the proxy and the path, so the operator knows
+// what to fix; it keeps its index (policies name proxies by it).
 TEST(ZtnaSnapshot, RuntimeNamesTheProxyAndFileItCannotLoad) {
   config::ParseResult r = config::parse(kConfig, "node.conf");
   ASSERT_TRUE(r.ok());
@@ -115,9 +117,73 @@ TEST(ZtnaSnapshot, RuntimeNamesTheProxyAndFileItCannotLoad) {
   dp::tls::TicketKeyRing ring;
   ASSERT_TRUE(dp::tls::ticket_ring_rotate(&ring));
   std::string error;
-  EXPECT_EQ(build_ztna_runtime(node.ztna, {}, 2, ring, &error), nullptr);
-  EXPECT_NE(error.find("access-proxy \"p1\""), std::string::npos) << error;
-  EXPECT_NE(error.find("/etc/srv.pem"), std::string::npos) << error;
+  std::vector<std::string> off;
+  auto rt = build_ztna_runtime(node.ztna, {}, 2, ring, &error, nullptr, &off);
+  ASSERT_NE(rt, nullptr) << error;
+  ASSERT_EQ(rt->nb_proxies, 2u);
+  EXPECT_TRUE(rt->proxies[0].off);
+  EXPECT_TRUE(rt->proxies[1].off);
+  EXPECT_EQ(rt->nb_servers, 0u);
+  ASSERT_EQ(off.size(), 2u);
+  EXPECT_NE(off[0].find("access-proxy \"p1\""), std::string::npos) << off[0];
+  EXPECT_NE(off[0].find("/etc/srv.pem"), std::string::npos) << off[0];
+  EXPECT_NE(off[1].find("access-proxy \"p2\""), std::string::npos) << off[1];
+}
+
+// One proxy with a certificate that does not load does not take the
+// others down: p1 is off, p2 (real files) has its contexts and servers.
+TEST(ZtnaSnapshot, AProxyThatCannotLoadItsFilesLeavesTheOthersServing) {
+  const char* script = std::getenv("TANDEM_MAKE_CERTS");
+  ASSERT_NE(script, nullptr) << "TANDEM_MAKE_CERTS unset";
+  std::string dir = std::filesystem::temp_directory_path() / ("ztna-off-" + std::to_string(::getpid()));
+  ASSERT_EQ(std::system((std::string(script) + " " + dir + " >/dev/null 2>&1").c_str()), 0);
+  std::string gateway =
+      "  config api-gateway\n   edit 1\n    set url-map /\n"
+      "    config realservers\n     edit 1\n      set ip 172.16.200.209\n      set health-check enable\n"
+      "     next\n    end\n   next\n  end\n";
+  std::string text =
+      "config system interface\n edit port2\n  set device af_xdp:veth2\n  set ip 10.1.100.1/24\n next\nend\n"
+      "config vpn certificate local\n"
+      " edit broken\n  set certificate " + dir + "/missing.pem\n  set private-key " + dir + "/server.key\n next\n"
+      " edit srv\n  set certificate " + dir + "/server.pem\n  set private-key " + dir + "/server.key\n next\n"
+      "end\n"
+      "config firewall vip\n"
+      " edit v1\n  set type access-proxy\n  set extip 10.1.100.1\n  set extport 443\n"
+      "  set ssl-certificate broken\n next\n"
+      " edit v2\n  set type access-proxy\n  set extip 10.1.100.1\n  set extport 8443\n"
+      "  set ssl-certificate srv\n next\n"
+      "end\n"
+      "config firewall access-proxy\n"
+      " edit p1\n  set vip v1\n  set client-cert disable\n" + gateway + " next\n"
+      " edit p2\n  set vip v2\n  set client-cert disable\n" + gateway + " next\n"
+      "end\n";
+  config::ParseResult r = config::parse(text, "node.conf");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  config::NodeConfig node = config::node_config(r.config);
+  dp::tls::TicketKeyRing ring;
+  ASSERT_TRUE(dp::tls::ticket_ring_rotate(&ring));
+  std::string error;
+  std::vector<std::string> off;
+  auto rt = build_ztna_runtime(node.ztna, {{"port2", 0, {}, true}}, 2, ring, &error, nullptr, &off);
+  std::filesystem::remove_all(dir);
+  ASSERT_NE(rt, nullptr) << error;
+  ASSERT_EQ(rt->nb_proxies, 2u);
+  ASSERT_EQ(off.size(), 1u);
+  EXPECT_NE(off[0].find("access-proxy \"p1\""), std::string::npos) << off[0];
+  EXPECT_NE(off[0].find("missing.pem"), std::string::npos) << off[0];
+  const dp::ZtnaProxyRuntime& p1 = rt->proxies[0];
+  const dp::ZtnaProxyRuntime& p2 = rt->proxies[1];
+  EXPECT_TRUE(p1.off);
+  EXPECT_EQ(p1.nb_gateways, 0u);
+  EXPECT_FALSE(p2.off);
+  EXPECT_EQ(p2.port, 8443);
+  EXPECT_NE(p2.tls[0].native(), nullptr);
+  EXPECT_NE(p2.tls[1].native(), nullptr);
+  ASSERT_EQ(p2.nb_gateways, 1u);
+  ASSERT_EQ(p2.gateways[0].nb_servers, 1u);
+  // p1's server was rolled back: p2's is the only one probed, index 0.
+  EXPECT_EQ(rt->nb_servers, 1u);
+  EXPECT_EQ(p2.gateways[0].servers[0].index, 0u);
 }
 
 // With real files (tests/tls/make-certs.sh): one context per worker and
