@@ -216,6 +216,38 @@ config firewall access-proxy
         end
     next
 end
+config vpn certificate local
+    edit "broken-cert"
+        set certificate "$CERTS/no-such-file.pem"
+        set private-key "$CERTS/server.key"
+    next
+end
+config firewall vip
+    edit "ztna-vip-broken"
+        set type access-proxy
+        set extip 10.1.100.1
+        set extintf "port2"
+        set extport 9444
+        set ssl-certificate "broken-cert"
+    next
+end
+config firewall access-proxy
+    edit "ztna-broken"
+        set vip "ztna-vip-broken"
+        set client-cert disable
+        config api-gateway
+            edit 1
+                set url-map "/"
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 80
+                    next
+                end
+            next
+        end
+    next
+end
 config firewall proxy-policy
     edit 1
         set name "ztna-web"
@@ -249,6 +281,15 @@ contains "wrong password: 401" "$code" "401"
 page=$(client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret "$URL" 2>&1)
 contains "client cert + Basic login: the real server's page through the proxy" "$page" \
   "hello from $SERVER_IP"
+# An access proxy whose certificate file does not exist is off alone: the
+# event log names it, its VIP port has no listener, the others serve (the
+# page above came through ztna-proxy).
+check "the proxy with a missing certificate is off, named in the event log" \
+  grep -q 'ZTNA: access-proxy "ztna-broken": .*no-such-file.pem.*this access proxy is off, the others serve' \
+  <(ctl diagnose debug eventlog 2>&1)
+rc=0; client curl -sS --max-time 5 --resolve app.example.com:9444:10.1.100.1 -k -o /dev/null \
+  https://app.example.com:9444/ 2>/dev/null || rc=$?
+[ "$rc" = 7 ] && ok "its VIP port 9444 refuses the connection (curl exit 7)" || not_ok "port 9444: curl exit $rc"
 client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -o /tmp/tandem-ztna-1m.bin "${URL}1m.bin"
 check "1 MiB through the proxy is byte-identical" cmp /tmp/tandem-ztna-1m.bin "$LAB_DIR/www/1m.bin"
 rm -f /tmp/tandem-ztna-1m.bin
