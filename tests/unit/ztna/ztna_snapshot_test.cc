@@ -19,6 +19,23 @@
 namespace tandem::daemon {
 namespace {
 
+// A fresh directory of test certificates (tests/tls/make-certs.sh, named
+// by TANDEM_MAKE_CERTS) under the temp dir; "" (and a failure) when it
+// cannot be made.
+std::string make_certs(const char* tag) {
+  const char* script = std::getenv("TANDEM_MAKE_CERTS");
+  if (script == nullptr) {
+    ADD_FAILURE() << "TANDEM_MAKE_CERTS unset";
+    return "";
+  }
+  std::string dir = std::filesystem::temp_directory_path() / (std::string(tag) + "-" + std::to_string(::getpid()));
+  if (std::system((std::string(script) + " " + dir + " >/dev/null 2>&1").c_str()) != 0) {
+    ADD_FAILURE() << script << " " << dir << " failed";
+    return "";
+  }
+  return dir;
+}
+
 constexpr std::string_view kConfig =
     "config system interface\n"
     " edit port1\n  set device af_xdp:veth1\n  set ip 172.16.200.1/24\n next\n"
@@ -133,10 +150,8 @@ TEST(ZtnaSnapshot, RuntimeNamesTheProxyAndFileItCannotLoad) {
 // One proxy with a certificate that does not load does not take the
 // others down: p1 is off, p2 (real files) has its contexts and servers.
 TEST(ZtnaSnapshot, AProxyThatCannotLoadItsFilesLeavesTheOthersServing) {
-  const char* script = std::getenv("TANDEM_MAKE_CERTS");
-  ASSERT_NE(script, nullptr) << "TANDEM_MAKE_CERTS unset";
-  std::string dir = std::filesystem::temp_directory_path() / ("ztna-off-" + std::to_string(::getpid()));
-  ASSERT_EQ(std::system((std::string(script) + " " + dir + " >/dev/null 2>&1").c_str()), 0);
+  const std::string dir = make_certs("ztna-off");
+  ASSERT_FALSE(dir.empty());
   std::string gateway =
       "  config api-gateway\n   edit 1\n    set url-map /\n"
       "    config realservers\n     edit 1\n      set ip 172.16.200.209\n      set health-check enable\n"
@@ -189,10 +204,8 @@ TEST(ZtnaSnapshot, AProxyThatCannotLoadItsFilesLeavesTheOthersServing) {
 // With real files (tests/tls/make-certs.sh): one context per worker and
 // proxy, the VIPs, and the first gateway's active real servers.
 TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
-  const char* script = std::getenv("TANDEM_MAKE_CERTS");
-  ASSERT_NE(script, nullptr) << "TANDEM_MAKE_CERTS unset";
-  std::string dir = std::filesystem::temp_directory_path() / ("ztna-rt-" + std::to_string(::getpid()));
-  ASSERT_EQ(std::system((std::string(script) + " " + dir + " >/dev/null 2>&1").c_str()), 0);
+  const std::string dir = make_certs("ztna-rt");
+  ASSERT_FALSE(dir.empty());
   std::string text =
       "config system interface\n edit port2\n  set device af_xdp:veth2\n  set ip 10.1.100.1/24\n next\nend\n"
       "config firewall address\n edit lan\n  set subnet 10.1.100.0/24\n next\nend\n"
@@ -275,10 +288,8 @@ TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
 // url-map: api-gateways in table order, each with its type; the first that
 // matches a path wins, and a path none matches gets no gateway.
 TEST(ZtnaSnapshot, UrlMapsPickTheFirstMatchingGatewayInTableOrder) {
-  const char* script = std::getenv("TANDEM_MAKE_CERTS");
-  ASSERT_NE(script, nullptr) << "TANDEM_MAKE_CERTS unset";
-  std::string dir = std::filesystem::temp_directory_path() / ("ztna-um-" + std::to_string(::getpid()));
-  ASSERT_EQ(std::system((std::string(script) + " " + dir + " >/dev/null 2>&1").c_str()), 0);
+  const std::string dir = make_certs("ztna-um");
+  ASSERT_FALSE(dir.empty());
   auto gateway = [](int id, const char* map, const char* type, int port) {
     return "   edit " + std::to_string(id) + "\n    set url-map \"" + map + "\"\n    set url-map-type " + type +
            "\n    config realservers\n     edit 1\n      set ip 172.16.200.209\n      set port " +
