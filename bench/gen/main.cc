@@ -68,6 +68,10 @@ int run(const GenConfig& cfg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Drivers send the output to a file and read it while the run goes on;
+  // a generator that stalls must show how far it got (bench/pickup once
+  // saw an empty file after 60 s), so every line goes out when written.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::vector<std::string> eal = {argv[0]};
   std::vector<std::string> options;
   bool after_dashes = false;
