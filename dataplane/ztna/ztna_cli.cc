@@ -164,23 +164,43 @@ int dataplane_ztna_counters(const Dataplane* dp, unsigned worker, ZtnaCounters* 
   return 0;
 }
 
-int dataplane_ztna_user_list(Dataplane* dp, char* buf, size_t len, unsigned* total, unsigned timeout_ms) {
-  if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
-  if (buf == nullptr || len == 0) return -EINVAL;
+namespace {
+
+// Runs one kind of request (`clear` / `realservers` as in `kind`) on every
+// worker's proxy in turn, their text one after the other in buf (len > 0)
+// when buf is given. The answer's total is summed into *total. 0 or
+// -ETIMEDOUT; *used = the text's length.
+int ask_workers(Dataplane* dp, const ZtnaUserRequest& kind, char* buf, size_t len, unsigned timeout_ms,
+                size_t* used, unsigned* total) {
   std::lock_guard<std::mutex> lock(dp->control_mutex_);
-  buf[0] = '\0';
-  size_t used = 0;
-  unsigned sum = 0;
+  if (buf != nullptr) buf[0] = '\0';
+  *used = 0;
+  *total = 0;
   for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
     ZtnaApp* a = app_of(dp, i);
     if (a == nullptr) continue;
     ZtnaUserRequest req{};
-    req.buf = buf + used;
-    req.len = len - used;
+    req.clear = kind.clear;
+    req.realservers = kind.realservers;
+    if (buf != nullptr) {
+      req.buf = buf + *used;
+      req.len = len - *used;
+    }
     if (!run_inline_or_post(dp, a, &req, timeout_ms)) return -ETIMEDOUT;
-    used += req.used;
-    sum += req.total;
+    *used += req.used;
+    *total += req.total;
   }
+  return 0;
+}
+
+}  // namespace
+
+int dataplane_ztna_user_list(Dataplane* dp, char* buf, size_t len, unsigned* total, unsigned timeout_ms) {
+  if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
+  if (buf == nullptr || len == 0) return -EINVAL;
+  size_t used = 0;
+  unsigned sum = 0;
+  if (int rc = ask_workers(dp, ZtnaUserRequest{}, buf, len, timeout_ms, &used, &sum); rc != 0) return rc;
   if (total != nullptr) *total = sum;
   return static_cast<int>(used);
 }
@@ -188,34 +208,21 @@ int dataplane_ztna_user_list(Dataplane* dp, char* buf, size_t len, unsigned* tot
 int dataplane_ztna_realserver_list(Dataplane* dp, char* buf, size_t len, unsigned timeout_ms) {
   if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
   if (buf == nullptr || len == 0) return -EINVAL;
-  std::lock_guard<std::mutex> lock(dp->control_mutex_);
-  buf[0] = '\0';
+  ZtnaUserRequest kind{};
+  kind.realservers = true;
   size_t used = 0;
-  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
-    ZtnaApp* a = app_of(dp, i);
-    if (a == nullptr) continue;
-    ZtnaUserRequest req{};
-    req.realservers = true;
-    req.buf = buf + used;
-    req.len = len - used;
-    if (!run_inline_or_post(dp, a, &req, timeout_ms)) return -ETIMEDOUT;
-    used += req.used;
-  }
+  unsigned sum = 0;
+  if (int rc = ask_workers(dp, kind, buf, len, timeout_ms, &used, &sum); rc != 0) return rc;
   return static_cast<int>(used);
 }
 
 int dataplane_ztna_user_clear(Dataplane* dp, unsigned* cleared, unsigned timeout_ms) {
   if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
-  std::lock_guard<std::mutex> lock(dp->control_mutex_);
+  ZtnaUserRequest kind{};
+  kind.clear = true;
+  size_t used = 0;
   unsigned sum = 0;
-  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
-    ZtnaApp* a = app_of(dp, i);
-    if (a == nullptr) continue;
-    ZtnaUserRequest req{};
-    req.clear = true;
-    if (!run_inline_or_post(dp, a, &req, timeout_ms)) return -ETIMEDOUT;
-    sum += req.total;
-  }
+  if (int rc = ask_workers(dp, kind, nullptr, 0, timeout_ms, &used, &sum); rc != 0) return rc;
   if (cleared != nullptr) *cleared = sum;
   return 0;
 }
