@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "dataplane/tls/tls_types.h"
+#include "dataplane/tls/verify_cache.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
@@ -40,8 +41,11 @@ class ServerContext {
   // file or setting into error (error_size bytes, NUL-ended).
   bool init(const ServerConfig& config, const TicketKeyRing* ring, char* error, std::size_t error_size);
   SSL_CTX* native() const { return ctx_; }
+  // The client-chain verification cache's counters (all zero without it).
+  const VerifyCacheCounters& verify_cache_counters() const { return verify_cache_.counters(); }
 
  private:
+  friend int cert_verify_cb(struct x509_store_ctx_st*, void*);
   friend SSL_SESSION* get_session_cb(SSL*, const unsigned char*, int, int*);
   friend void remove_session_cb(SSL_CTX*, SSL_SESSION*);
   friend int new_session_cb(SSL*, SSL_SESSION*);
@@ -51,6 +55,10 @@ class ServerContext {
   SessionCache* cache_ = nullptr;
   unsigned char sid_ctx_[kSessionIdCtxMax] = {};
   unsigned sid_ctx_len_ = 0;
+  // Chains verified by this context (verify_cache.h), and the earliest
+  // nextUpdate of its CRLs (wall-clock seconds, 0: none).
+  VerifyCache verify_cache_;
+  int64_t crl_next_update_s_ = 0;
 };
 
 // The proxy's TLS client side toward real servers (api-gateway `service
@@ -130,6 +138,9 @@ class Conn {
   // The SNI the client sent (empty when none); valid once established.
   std::string_view sni() const { return sni_; }
   bool resumed() const { return resumed_; }
+  // The client's chain passed from the context's VerifyCache (a full
+  // handshake that skipped X509_verify_cert).
+  bool cert_cached() const { return cert_cached_; }
   // The handshake put a new TLS 1.2 session into the context's session-id
   // cache: the proxy replicates it to the HA peer.
   bool new_cache_entry() const { return new_cache_entry_; }
@@ -139,6 +150,7 @@ class Conn {
 
  private:
   friend int verify_callback(int, struct x509_store_ctx_st*);
+  friend int cert_verify_cb(struct x509_store_ctx_st*, void*);
   friend int new_session_cb(SSL*, SSL_SESSION*);
   void on_established();
   void fail(unsigned long err);
@@ -151,6 +163,7 @@ class Conn {
   BIO* out_ = nullptr;  // OpenSSL -> TCP
   State state_ = State::kIdle;
   bool resumed_ = false;
+  bool cert_cached_ = false;
   bool new_cache_entry_ = false;
   ClientCertResult cert_;
   std::string_view sni_;

@@ -67,6 +67,7 @@ void Conn::release() {
   in_ = out_ = nullptr;
   state_ = State::kIdle;
   resumed_ = false;
+  cert_cached_ = false;
   new_cache_entry_ = false;
   cert_ = ClientCertResult();
   sni_ = {};

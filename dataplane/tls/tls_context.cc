@@ -1,6 +1,7 @@
 // Building a worker's SSL_CTX for one access proxy, the session-ticket
-// key callback over the shared TicketKeyRing, and the session-id cache
-// callbacks over the node's shared SessionCache.
+// key callback over the shared TicketKeyRing, the session-id cache
+// callbacks over the node's shared SessionCache, and the client-chain
+// verification through the context's VerifyCache.
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -11,6 +12,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "dataplane/tls/session_cache.h"
 #include "dataplane/tls/tls.h"
@@ -90,15 +92,67 @@ int ticket_key_cb(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_C
   return static_cast<unsigned>(slot) == ring->current ? 1 : 2;
 }
 
-bool load_crl(X509_STORE* store, const char* file) {
+// Seconds from now until t (negative once past); false when t is absent
+// or unreadable.
+bool seconds_until(const ASN1_TIME* t, int64_t* out) {
+  int days = 0, secs = 0;
+  if (t == nullptr || ASN1_TIME_diff(&days, &secs, nullptr, t) != 1) return false;
+  *out = static_cast<int64_t>(days) * 86400 + secs;
+  return true;
+}
+
+// Adds the CRL of file to store; *next_update_s (wall-clock seconds) is
+// lowered to the CRL's nextUpdate when it has one.
+bool load_crl(X509_STORE* store, const char* file, int64_t* next_update_s) {
   FILE* f = std::fopen(file, "r");  // init time, not the fast path
   if (!f) return false;
   X509_CRL* crl = PEM_read_X509_CRL(f, nullptr, nullptr, nullptr);
   std::fclose(f);
   if (!crl) return false;
+  int64_t left = 0;
+  if (seconds_until(X509_CRL_get0_nextUpdate(crl), &left)) {
+    int64_t at = static_cast<int64_t>(std::time(nullptr)) + left;
+    if (*next_update_s == 0 || at < *next_update_s) *next_update_s = at;
+  }
   bool ok = X509_STORE_add_crl(store, crl) == 1;
   X509_CRL_free(crl);
   return ok;
+}
+
+// The VerifyCache key of the chain the client sent: SHA-256 over the
+// SHA-256 of each certificate, leaf first. False (not cached) for a chain
+// longer than kMaxChain or a digest that failed.
+constexpr int kMaxChain = 8;
+bool chain_key(X509_STORE_CTX* store, uint8_t* key) {
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(store);
+  if (leaf == nullptr) return false;
+  uint8_t digests[kMaxChain][kChainKeyBytes];
+  int n = 0;
+  unsigned int len = 0;
+  if (X509_digest(leaf, EVP_sha256(), digests[n++], &len) != 1 || len != kChainKeyBytes) return false;
+  for (int i = 0; sent != nullptr && i < sk_X509_num(sent); ++i) {
+    X509* x = sk_X509_value(sent, i);
+    if (x == leaf) continue;
+    if (n == kMaxChain || X509_digest(x, EVP_sha256(), digests[n++], &len) != 1 || len != kChainKeyBytes)
+      return false;
+  }
+  return EVP_Digest(digests, static_cast<std::size_t>(n) * kChainKeyBytes, key, &len, EVP_sha256(), nullptr) == 1 &&
+         len == kChainKeyBytes;
+}
+
+// When the chain's verdict stops holding: the first notAfter of the
+// verified chain (the CA included), the CRLs' nextUpdate, and the TTL.
+int64_t verdict_expiry(X509_STORE_CTX* store, int64_t now_s, int64_t crl_next_update_s) {
+  int64_t until = now_s + kVerifyCacheTtlS;
+  if (crl_next_update_s != 0 && crl_next_update_s < until) until = crl_next_update_s;
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(store);
+  for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
+    int64_t left = 0;
+    if (!seconds_until(X509_get0_notAfter(sk_X509_value(chain, i)), &left)) return now_s;  // not kept
+    if (now_s + left < until) until = now_s + left;
+  }
+  return until;
 }
 
 }  // namespace
@@ -136,6 +190,28 @@ void remove_session_cb(SSL_CTX* sctx, SSL_SESSION* session) {
   const unsigned char* id = SSL_SESSION_get_id(session, &id_len);
   const unsigned char* sid_ctx = SSL_SESSION_get0_id_context(session, &ctx_len);
   ctx->cache_->remove(sid_ctx, ctx_len, id, id_len);
+}
+
+// OpenSSL's whole chain verification (SSL_CTX_set_cert_verify_callback):
+// a chain this context verified before, still inside its verdict's
+// expiry, passes without X509_verify_cert; any other goes through it, and
+// is remembered when it passed. Refusals are never cached, so a revoked
+// or foreign certificate is checked (and logged) every time.
+int cert_verify_cb(X509_STORE_CTX* store, void* arg) {
+  auto* ctx = static_cast<ServerContext*>(arg);
+  uint8_t key[kChainKeyBytes];
+  const bool keyed = ctx->verify_cache_.ready() && chain_key(store, key);
+  const auto now = static_cast<int64_t>(std::time(nullptr));
+  if (keyed && ctx->verify_cache_.hit(key, now)) {
+    X509_STORE_CTX_set_error(store, X509_V_OK);
+    auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    if (auto* conn = ssl ? static_cast<Conn*>(SSL_get_app_data(ssl)) : nullptr) conn->cert_cached_ = true;
+    return 1;
+  }
+  int ok = X509_verify_cert(store);
+  if (ok == 1 && keyed && X509_STORE_CTX_get_error(store) == X509_V_OK)
+    ctx->verify_cache_.store(key, now, verdict_expiry(store, now, ctx->crl_next_update_s_));
+  return ok;
 }
 
 bool ticket_ring_rotate(TicketKeyRing* ring) {
@@ -197,6 +273,7 @@ bool ServerContext::init(const ServerConfig& config, const TicketKeyRing* ring, 
 
   if (config.client_cert) {
     X509_STORE* store = SSL_CTX_get_cert_store(ctx_);
+    crl_next_update_s_ = 0;
     for (std::size_t i = 0; i < config.ca_count; ++i) {
       if (SSL_CTX_load_verify_file(ctx_, config.ca_files[i]) != 1) {
         set_error(error, error_size, "cannot load the CA certificate", config.ca_files[i]);
@@ -204,7 +281,7 @@ bool ServerContext::init(const ServerConfig& config, const TicketKeyRing* ring, 
       }
     }
     for (std::size_t i = 0; i < config.crl_count; ++i) {
-      if (!load_crl(store, config.crl_files[i])) {
+      if (!load_crl(store, config.crl_files[i], &crl_next_update_s_)) {
         set_error(error, error_size, "cannot load the CRL", config.crl_files[i]);
         return false;
       }
@@ -214,11 +291,23 @@ bool ServerContext::init(const ServerConfig& config, const TicketKeyRing* ring, 
     if (config.crl_count > 0) X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
     int mode = SSL_VERIFY_PEER | (config.empty_cert_accept ? 0 : SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
     SSL_CTX_set_verify(ctx_, mode, nullptr);
+    if (config.verify_cache) {
+      if (!verify_cache_.init()) {
+        set_error(error, error_size, "cannot allocate the certificate verification cache", nullptr);
+        return false;
+      }
+      SSL_CTX_set_cert_verify_callback(ctx_, cert_verify_cb, this);
+    }
   } else {
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
   }
 
   if (ring) {
+    // One ticket per handshake, where OpenSSL sends two: with a client
+    // certificate each ticket costs a re-encoding and a parse of the whole
+    // session (about a tenth of a full handshake), a client uses a ticket
+    // once (RFC 8446 C.4), and every resumption hands it a fresh one.
+    SSL_CTX_set_num_tickets(ctx_, kTicketsPerHandshake);
     SSL_CTX_set_app_data(ctx_, const_cast<TicketKeyRing*>(ring));
     SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx_, ticket_key_cb);
   } else {

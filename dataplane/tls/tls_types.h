@@ -33,6 +33,9 @@ struct ServerConfig {
   // worker's context of every proxy shares; nullptr: no session-id
   // resumption (tickets only). Must outlive the context.
   SessionCache* session_cache = nullptr;
+  // Remember client chains that verified (verify_cache.h); off verifies
+  // every handshake's chain with OpenSSL.
+  bool verify_cache = true;
 };
 
 // Session-ticket keys (RFC 5077 layout, as OpenSSL's callback uses them:
@@ -50,6 +53,8 @@ inline constexpr std::size_t kTicketRingSize = 4;
 // keys for decryption, so a ticket never outlives its key.
 inline constexpr unsigned kTicketKeyRotateS = 3600;
 inline constexpr unsigned kTicketLifetimeS = 7200;
+// TLS 1.3 tickets sent after a handshake (OpenSSL's default is 2).
+inline constexpr unsigned kTicketsPerHandshake = 1;
 static_assert((kTicketRingSize - 1) * kTicketKeyRotateS >= kTicketLifetimeS,
               "a ticket must stay decryptable for its whole lifetime");
 

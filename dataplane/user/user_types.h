@@ -33,6 +33,7 @@ struct UserEntry {
   char name[kUserEntryNameMax];
   uint64_t lan_bytes_in, lan_bytes_out;  // client side of the proxy
   uint64_t wan_bytes_in, wan_bytes_out;  // real-server side
+  uint64_t sync_sent_ms;  // last sent to the HA peer, on the table's clock (0: not yet)
 };
 
 // What a login provides.

@@ -41,6 +41,9 @@ namespace {
 // 4096 users then takes 64 ms and over 256 slots 16 ms, far below the
 // timeouts they enforce (seconds).
 constexpr size_t kUserSweepSlots = 64;  // user entries looked at per sweep
+// A busy user's entry goes to the HA peer at most this often (sync_user):
+// once per request it was a sync record per keep-alive request.
+constexpr uint64_t kUserResyncMs = 1'000;
 // A client has this long from accept to a complete request head; without
 // it a silent client would hold its slot and ZtnaConn for good (the stack
 // has no keepalive). Checked by a sweep of kSlotSweep slots per ms.
@@ -208,15 +211,21 @@ constexpr TcpCallbacks kServerCallbacks{on_server_established, on_server_event, 
 
 // The client's user entry to the peer (session pickup): after a failover
 // the new primary knows the address and does not ask for credentials. Sent
-// at every allowed request, which also carries the refreshed expiry; not
-// sent when this node does not send (secondary, stream not running).
+// at the first allowed request after a login, then at most once per
+// kUserResyncMs while requests keep coming (each record carries the
+// refreshed expiry and byte counts, so the peer's copy lags by less than
+// that); not sent when this node does not send (secondary, stream not
+// running). The bulk walk sends every entry to a peer that (re)joins.
 void sync_user(ZtnaApp* a, uint32_t src) {
   SyncStream* st = a->g->w->sync;
   if (st == nullptr) return;
-  const UserEntry* e = a->users.lookup(src, now_ms(a));
+  const uint64_t now = now_ms(a);
+  UserEntry* e = a->users.lookup(src, now);
   if (e == nullptr || e->synced) return;
+  if (e->sync_sent_ms != 0 && now - e->sync_sent_ms < kUserResyncMs) return;
+  e->sync_sent_ms = now;
   UserRecord r;
-  UserTable::record_from(*e, now_ms(a), &r);
+  UserTable::record_from(*e, now, &r);
   uint8_t body[4 + 4 + 1 + kUserNameMax + kUserRecordTailLen];
   size_t n = user_record_encode(r, body, sizeof body);
   if (n > 0) sync_tx_record(st, SyncRecordType::kUserAdd, body, n, a->g->w->now_us);
@@ -498,6 +507,7 @@ void count_handshake(ZtnaApp* a, ZtnaSlot* cs) {
   if (cs->tls_counted || t.state() != tls::Conn::State::kEstablished) return;
   cs->tls_counted = true;
   ++(t.resumed() ? a->counters.tls_resumed : a->counters.tls_full);
+  if (t.cert_cached()) ++a->counters.tls_cert_cached;
   if (t.new_cache_entry()) sync_tls_session(a, cs);
 }
 

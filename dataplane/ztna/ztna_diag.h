@@ -22,6 +22,7 @@ struct ZtnaCounters {
   uint64_t active;           // client connections open now (a gauge)
   uint64_t refused_no_conn;  // accepts refused: no free ZtnaConn (RST)
   uint64_t tls_full, tls_resumed;  // handshakes completed
+  uint64_t tls_cert_cached;        // of the full ones: client chain accepted from the verification cache
   uint64_t tls_no_cert, tls_bad_cert, tls_failed;  // handshakes failed: no certificate, it did not verify, other
   uint64_t requests;  // request heads decided
   uint64_t forwarded, completed;  // requests sent to a real server; client connections the proxy ended after a response

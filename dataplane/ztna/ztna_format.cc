@@ -11,6 +11,7 @@ const ZtnaCounterField kZtnaCounterFields[] = {
     ZTNA_COUNTER(refused_no_conn),
     ZTNA_COUNTER(tls_full),
     ZTNA_COUNTER(tls_resumed),
+    ZTNA_COUNTER(tls_cert_cached),
     ZTNA_COUNTER(tls_no_cert),
     ZTNA_COUNTER(tls_bad_cert),
     ZTNA_COUNTER(tls_failed),

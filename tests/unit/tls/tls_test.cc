@@ -5,7 +5,8 @@
 // keys (what the HA pair relies on after failover), and TLS 1.2
 // session-id resumption through the shared SessionCache: on another
 // worker's context, and on the peer after the entry went through the sync
-// record codec (encode, fragments, reassembly, install).
+// record codec (encode, fragments, reassembly, install); the client-chain
+// verification cache, and one TLS 1.3 ticket per handshake.
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -673,6 +674,145 @@ TEST_F(Tls, CacheRefusesBadEntriesFromThePeer) {
   EXPECT_EQ(c.expired, 1u);
   EXPECT_TRUE(peer.install(good, now));
   EXPECT_EQ(peer.size(), 1u);
+}
+
+// A device that connects again presents the same chain: the second full
+// handshake takes the verdict from the context's cache, and still yields
+// the identity and a verified status.
+TEST_F(Tls, ASecondFullHandshakeTakesTheChainFromTheVerifyCache) {
+  Server s;
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  for (int round = 0; round < 3; ++round) {
+    Conn conn;
+    ASSERT_TRUE(conn.start(ctx));
+    Client client("client");
+    ASSERT_TRUE(client.handshake(&conn)) << conn.failure_reason();
+    EXPECT_FALSE(conn.resumed());
+    EXPECT_EQ(conn.cert_cached(), round > 0) << round;
+    EXPECT_EQ(conn.client_cert().status, ClientCertStatus::kVerified);
+    EXPECT_STREQ(conn.client_cert().identity.device_id, "device-0001");
+    EXPECT_EQ(SSL_get_verify_result(conn.native()), X509_V_OK);
+  }
+  const VerifyCacheCounters& c = ctx.verify_cache_counters();
+  EXPECT_EQ(c.misses, 1u);
+  EXPECT_EQ(c.hits, 2u);
+  EXPECT_EQ(c.stored, 1u);
+}
+
+// Refusals are verified every time (and keep their reason); a chain that
+// passed is not remembered by another context, which is what a config
+// change (a new CRL) builds.
+TEST_F(Tls, RefusedChainsAreNeverCachedAndANewContextStartsEmpty) {
+  Server s;
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  for (int round = 0; round < 2; ++round) {
+    for (const char* who : {"revoked", "stranger"}) {
+      Conn conn;
+      ASSERT_TRUE(conn.start(ctx));
+      Client client(who);
+      EXPECT_FALSE(client.handshake(&conn)) << who;
+      EXPECT_FALSE(conn.cert_cached());
+      EXPECT_EQ(conn.client_cert().verify_error, std::string(who) == "revoked"
+                                                      ? X509_V_ERR_CERT_REVOKED
+                                                      : X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+    }
+  }
+  EXPECT_EQ(ctx.verify_cache_counters().stored, 0u);
+  EXPECT_EQ(ctx.verify_cache_counters().hits, 0u);
+
+  // Without the CRL the revoked device passes and is remembered there...
+  Server without_crl(false, false);
+  ServerContext lax;
+  ASSERT_TRUE(lax.init(without_crl.config, nullptr, error_, sizeof error_)) << error_;
+  for (int round = 0; round < 2; ++round) {
+    Conn conn;
+    ASSERT_TRUE(conn.start(lax));
+    Client client("revoked");
+    EXPECT_TRUE(client.handshake(&conn));
+    EXPECT_EQ(conn.cert_cached(), round == 1);
+  }
+  // ...and a context built with the CRL refuses it at once.
+  ServerContext strict;
+  ASSERT_TRUE(strict.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  Conn conn;
+  ASSERT_TRUE(conn.start(strict));
+  Client client("revoked");
+  EXPECT_FALSE(client.handshake(&conn));
+  EXPECT_EQ(conn.client_cert().verify_error, X509_V_ERR_CERT_REVOKED);
+}
+
+TEST_F(Tls, VerifyCacheOffVerifiesEveryChain) {
+  Server s;
+  s.config.verify_cache = false;
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  for (int round = 0; round < 2; ++round) {
+    Conn conn;
+    ASSERT_TRUE(conn.start(ctx));
+    Client client("client");
+    ASSERT_TRUE(client.handshake(&conn));
+    EXPECT_FALSE(conn.cert_cached());
+    EXPECT_EQ(conn.client_cert().status, ClientCertStatus::kVerified);
+  }
+  EXPECT_EQ(ctx.verify_cache_counters().misses, 0u);
+}
+
+TEST(VerifyCache, VerdictsExpireAndCollisionsOnlyMiss) {
+  VerifyCache cache;
+  uint8_t a[kChainKeyBytes] = {1, 2, 3}, b[kChainKeyBytes] = {1, 2, 3};
+  b[31] = 9;  // same slot (the first 8 bytes), another key
+  EXPECT_FALSE(cache.hit(a, 100));  // not initialised: never hits
+  ASSERT_TRUE(cache.init());
+  EXPECT_FALSE(cache.hit(a, 100));
+  cache.store(a, 100, 110);
+  EXPECT_TRUE(cache.hit(a, 109));
+  EXPECT_FALSE(cache.hit(b, 109));
+  EXPECT_FALSE(cache.hit(a, 110));  // expired, and dropped
+  EXPECT_FALSE(cache.hit(a, 105));
+  cache.store(a, 100, 100);  // already expired: not kept
+  EXPECT_FALSE(cache.hit(a, 100));
+  cache.store(a, 100, 200);
+  cache.store(b, 100, 200);  // takes the slot
+  EXPECT_FALSE(cache.hit(a, 150));
+  EXPECT_TRUE(cache.hit(b, 150));
+  const VerifyCacheCounters& c = cache.counters();
+  EXPECT_EQ(c.hits, 2u);
+  EXPECT_EQ(c.stored, 3u);
+  EXPECT_EQ(c.expired, 1u);
+  EXPECT_EQ(c.misses, 6u);  // the call before init counts nothing
+}
+
+int count_ticket(SSL* ssl, SSL_SESSION*) {
+  ++*static_cast<int*>(SSL_get_app_data(ssl));
+  return 0;
+}
+
+// One TLS 1.3 ticket after a full handshake, and a fresh one after each
+// resumption (OpenSSL's default would be two).
+TEST_F(Tls, OneTicketPerHandshake) {
+  Server s;
+  TicketKeyRing ring = fresh_ring();
+  ServerContext ctx;
+  ASSERT_TRUE(ctx.init(s.config, &ring, error_, sizeof error_)) << error_;
+  SSL_SESSION* resume = nullptr;
+  for (int round = 0; round < 2; ++round) {
+    Conn conn;
+    ASSERT_TRUE(conn.start(ctx));
+    Client client("client", TLS1_3_VERSION, resume);
+    int tickets = 0;
+    SSL_CTX* cctx = SSL_get_SSL_CTX(client.ssl());
+    SSL_CTX_set_session_cache_mode(cctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(cctx, count_ticket);
+    SSL_set_app_data(client.ssl(), &tickets);
+    ASSERT_TRUE(client.handshake(&conn));
+    EXPECT_EQ(conn.resumed(), round == 1);
+    EXPECT_EQ(tickets, 1) << round;
+    SSL_SESSION_free(resume);
+    resume = SSL_get1_session(client.ssl());
+  }
+  SSL_SESSION_free(resume);
 }
 
 TEST_F(Tls, BadFilesNameThemselves) {
