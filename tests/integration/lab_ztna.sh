@@ -621,11 +621,13 @@ wan=$(stat_delta wan_in); lan=$(stat_delta lan_out)
   || not_ok "wad stats: wan_in +$wan, lan_out +$lan for 1 MiB"
 stats_before
 client "${CURL[@]}" "${WITH_CERT[@]}" -o /dev/null "$URL" >/dev/null 2>&1
-expect_deltas "a known address" requests=1 forwarded=1 login_checks=0 logins=0 challenges=0
+expect_deltas "a known address (and a device chain verified before: from the cache)" requests=1 forwarded=1 \
+  login_checks=0 logins=0 challenges=0 tls_full=1 tls_cert_cached=1
 stats_before
 client "${CURL[@]}" -o /dev/null "$URL" >/dev/null 2>&1
 client "${CURL[@]}" --cert "$CERTS/stranger.pem" --key "$CERTS/stranger.key" -o /dev/null "$URL" >/dev/null 2>&1
-expect_deltas "no certificate, an unknown CA's" accepted=2 tls_no_cert=1 tls_bad_cert=1 tls_full=0 requests=0
+expect_deltas "no certificate, an unknown CA's" accepted=2 tls_no_cert=1 tls_bad_cert=1 tls_full=0 requests=0 \
+  tls_cert_cached=0
 stats_before
 client "${CURL[@]}" "${WITH_CERT[@]}" -H "Host: other.example.com" -o /dev/null "$URL" >/dev/null 2>&1
 client "${ECHO_CURL[@]}" -o /dev/null "$ECHO_URL/nothing-here" >/dev/null 2>&1
