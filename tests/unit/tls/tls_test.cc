@@ -676,6 +676,14 @@ TEST_F(Tls, CacheRefusesBadEntriesFromThePeer) {
   EXPECT_EQ(peer.size(), 1u);
 }
 
+// A full handshake of the device `who` (a fixture name) on ctx, in conn;
+// whether the client finished it.
+bool connect_as(const ServerContext& ctx, const char* who, Conn* conn) {
+  if (!conn->start(ctx)) return false;
+  Client client(who);
+  return client.handshake(conn);
+}
+
 // A device that connects again presents the same chain: the second full
 // handshake takes the verdict from the context's cache, and still yields
 // the identity and a verified status.
@@ -685,9 +693,7 @@ TEST_F(Tls, ASecondFullHandshakeTakesTheChainFromTheVerifyCache) {
   ASSERT_TRUE(ctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
   for (int round = 0; round < 3; ++round) {
     Conn conn;
-    ASSERT_TRUE(conn.start(ctx));
-    Client client("client");
-    ASSERT_TRUE(client.handshake(&conn)) << conn.failure_reason();
+    ASSERT_TRUE(connect_as(ctx, "client", &conn)) << conn.failure_reason();
     EXPECT_FALSE(conn.resumed());
     EXPECT_EQ(conn.cert_cached(), round > 0) << round;
     EXPECT_EQ(conn.client_cert().status, ClientCertStatus::kVerified);
@@ -710,9 +716,7 @@ TEST_F(Tls, RefusedChainsAreNeverCachedAndANewContextStartsEmpty) {
   for (int round = 0; round < 2; ++round) {
     for (const char* who : {"revoked", "stranger"}) {
       Conn conn;
-      ASSERT_TRUE(conn.start(ctx));
-      Client client(who);
-      EXPECT_FALSE(client.handshake(&conn)) << who;
+      EXPECT_FALSE(connect_as(ctx, who, &conn)) << who;
       EXPECT_FALSE(conn.cert_cached());
       EXPECT_EQ(conn.client_cert().verify_error, std::string(who) == "revoked"
                                                       ? X509_V_ERR_CERT_REVOKED
@@ -728,18 +732,14 @@ TEST_F(Tls, RefusedChainsAreNeverCachedAndANewContextStartsEmpty) {
   ASSERT_TRUE(lax.init(without_crl.config, nullptr, error_, sizeof error_)) << error_;
   for (int round = 0; round < 2; ++round) {
     Conn conn;
-    ASSERT_TRUE(conn.start(lax));
-    Client client("revoked");
-    EXPECT_TRUE(client.handshake(&conn));
+    EXPECT_TRUE(connect_as(lax, "revoked", &conn));
     EXPECT_EQ(conn.cert_cached(), round == 1);
   }
   // ...and a context built with the CRL refuses it at once.
   ServerContext strict;
   ASSERT_TRUE(strict.init(s.config, nullptr, error_, sizeof error_)) << error_;
   Conn conn;
-  ASSERT_TRUE(conn.start(strict));
-  Client client("revoked");
-  EXPECT_FALSE(client.handshake(&conn));
+  EXPECT_FALSE(connect_as(strict, "revoked", &conn));
   EXPECT_EQ(conn.client_cert().verify_error, X509_V_ERR_CERT_REVOKED);
 }
 
@@ -750,9 +750,7 @@ TEST_F(Tls, VerifyCacheOffVerifiesEveryChain) {
   ASSERT_TRUE(ctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
   for (int round = 0; round < 2; ++round) {
     Conn conn;
-    ASSERT_TRUE(conn.start(ctx));
-    Client client("client");
-    ASSERT_TRUE(client.handshake(&conn));
+    ASSERT_TRUE(connect_as(ctx, "client", &conn));
     EXPECT_FALSE(conn.cert_cached());
     EXPECT_EQ(conn.client_cert().status, ClientCertStatus::kVerified);
   }
