@@ -45,11 +45,6 @@ constexpr uint64_t kTxDrainUs = 100;     // longest a reply waits in a TX buffer
 // under load never triggers it, short enough (a few µs of polling) that an
 // idle node gives the shared cores back quickly.
 constexpr unsigned kIdleLoopsBeforeSleep = 256;
-// ... or this long, whichever comes first. On memif 256 empty loops take
-// ~13 us; on AF_XDP every empty RX poll is a recvfrom() (the PMD's
-// preferred busy polling), and 256 loops over three ports took ~0.5 ms of
-// system calls before each nap (docs/bench-ztna.md).
-constexpr uint64_t kIdleSpinUs = 20;
 // Hand-off and learn rings: a few bursts of strays; overflow is counted.
 constexpr unsigned kHandoffRingSize = 1024;
 constexpr unsigned kLearnRingSize = 256;
@@ -433,11 +428,11 @@ int worker_main(void* arg) {
       w->idle_loops = 0;
       continue;
     }
-    if (w->idle_loops++ == 0) w->idle_since_tsc = w->now_tsc;
     // Frames or acks still owed on the sync stream: their timers need the loop.
-    if ((w->idle_loops < kIdleLoopsBeforeSleep && w->now_tsc - w->idle_since_tsc < dp->idle_spin_tsc_) ||
-        (w->sync != nullptr && !sync_idle(w->sync)))
+    if (w->idle_loops < kIdleLoopsBeforeSleep || (w->sync != nullptr && !sync_idle(w->sync))) {
+      ++w->idle_loops;
       continue;
+    }
     if (dp->params_.idle_sleep_us > 0) {
       // A syscall on a worker, on purpose: the operator set idle_sleep_us so
       // that nodes and a generator can share the cores of a small machine.
@@ -580,7 +575,6 @@ Dataplane* dataplane_create(const DataplaneParams& params_in, const Snapshot& in
   auto* dp = new (mem) Dataplane();
   dp->params_ = params;
   dp->drain_tsc_ = (rte_get_tsc_hz() + US_PER_S - 1) / US_PER_S * kTxDrainUs;
-  dp->idle_spin_tsc_ = (rte_get_tsc_hz() + US_PER_S - 1) / US_PER_S * kIdleSpinUs;
   dp->tsc_per_ms_ = rte_get_tsc_hz() / 1000;
   dp->tsc_per_us_ = rte_get_tsc_hz() / US_PER_S > 0 ? rte_get_tsc_hz() / US_PER_S : 1;
   dp->stalled_loop_tsc_ = dp->tsc_per_us_ * kStalledLoopUs;

@@ -80,7 +80,6 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   unsigned index;     // worker number = RX/TX queue id = RCU thread id
   unsigned lcore_id;  // set by dataplane_launch
   unsigned idle_loops;
-  uint64_t idle_since_tsc;  // now_tsc of the first empty loop of the current idle run
   uint64_t now_ms;    // clock at the start of the current loop
   uint64_t now_tsc;   // TSC at the start of the current loop (TX drain timing)
   // First TSC of the millisecond after now_ms (TSC clock only): the loop
@@ -136,7 +135,6 @@ class Dataplane {
  public:
   DataplaneParams params_{};
   uint64_t drain_tsc_ = 0;
-  uint64_t idle_spin_tsc_ = 0;  // kIdleSpinUs in TSC cycles
   uint64_t tsc_per_ms_ = 1;  // rte_get_tsc_hz() / 1000, fixed at create
   uint64_t neigh_reachable_ms_ = 0;
   DataplaneClock clock_ = nullptr;
