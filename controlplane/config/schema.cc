@@ -492,7 +492,8 @@ ObjectSchema access_proxy_realservers() {
       toggle("health-check", false, "Probe the server and skip it while it fails."),
       choice("health-check-proto", {"tcp-connect", "http"}, "tcp-connect",
              "tcp-connect: the server accepts a TCP connection; http: it also answers GET / with a 2xx or "
-             "3xx status (service http). FortiOS's ping is not offered."),
+             "3xx status, over TLS when the gateway's service is https (the handshake must pass, and "
+             "verify-cert applies). FortiOS's ping is not offered."),
       toggle("verify-cert", false,
              "service https: verify the server's certificate against the gateway's realserver-ca and its name "
              "(Tandem's key)."),

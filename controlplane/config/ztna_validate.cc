@@ -181,12 +181,6 @@ class ZtnaValidator {
           if (value_words(*find_key(rs_schema, "ip"), rs.object).at(0) == "0.0.0.0") {
             error(rs.where, "realserver " + rs.name + " of api-gateway " + gw.name + " needs an ip (set ip a.b.c.d)");
           }
-          if (value_words(*find_key(rs_schema, "health-check-proto"), rs.object).at(0) == "http" &&
-              value_words(*find_key(gw_schema, "service"), gw.object).at(0) != "http") {
-            error(where_of(rs.object, "health-check-proto", 0, rs.where),
-                  "realserver " + rs.name + " of api-gateway " + gw.name + " of access-proxy \"" + e.name +
-                      "\": health-check-proto http needs service http (an https server is probed by tcp-connect)");
-          }
           if (value_words(*find_key(rs_schema, "verify-cert"), rs.object).at(0) == "enable" && cas.empty()) {
             error(rs.where, "realserver " + rs.name + " of api-gateway " + gw.name + " of access-proxy \"" + e.name +
                                 "\" verifies the server certificate but the gateway names no CA (set realserver-ca "

@@ -1136,7 +1136,10 @@ constexpr TcpCallbacks kClientCallbacks{nullptr, on_client_event, on_client_even
 // reset, timed out or not established within kHealthTimeoutMs a failure.
 // health-check-proto http: established, the probe sends GET / and passes
 // on a 2xx or 3xx status line, fails on another status, a close or the
-// timeout; then a RST either way.
+// timeout; then a RST either way. On a gateway with service https that
+// exchange goes over TLS, as the gateway's requests do: a handshake that
+// fails (a plain server, or verify-cert and a certificate its
+// realserver-ca did not sign) fails the probe.
 
 constexpr char kHealthRequestHead[] = "GET / HTTP/1.1\r\nHost: ";
 constexpr char kHealthRequestTail[] = "\r\nUser-Agent: tandem-health-check\r\nConnection: close\r\n\r\n";
@@ -1152,18 +1155,35 @@ void probe_result(ZtnaApp* a, ZtnaSlot* ps, bool ok) {
   ztna_health_result(&h, ok, kHealthRetry, now_ms(a));
 }
 
+// "HTTP/1.x NNN ...": a 2xx or 3xx passes; anything else, or no line, fails.
+bool probe_status_ok(std::string_view got) {
+  std::string_view line = got.substr(0, got.find("\r\n"));
+  return line.size() >= 12 && line.starts_with("HTTP/1.") && line[8] == ' ' && (line[9] == '2' || line[9] == '3') &&
+         line[10] >= '0' && line[10] <= '9' && line[11] >= '0' && line[11] <= '9';
+}
+
+// GET / for the probe (plain, or into TLS once its handshake is done).
+bool send_probe_request(ZtnaApp* a, TcpConn* c) {
+  char req[96];
+  uint32_t ip = tcp_conn_state(c).remote_ip;
+  int n = std::snprintf(req, sizeof req, "%s%u.%u.%u.%u%s", kHealthRequestHead, ip >> 24, ip >> 16 & 0xff,
+                        ip >> 8 & 0xff, ip & 0xff, kHealthRequestTail);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof req) return false;
+  return server_write(a, c, reinterpret_cast<const uint8_t*>(req), static_cast<size_t>(n)) == static_cast<size_t>(n);
+}
+
 void on_probe_established(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* ps = slot_of(a, c);
   if (ps->role != ZtnaRole::kProbe) return;
+  if (ps->https) {  // the ClientHello; the rest happens in on_probe_readable
+    uint8_t none[1];
+    a->up_tls[c->id].read_plaintext(none, 0);
+    flush_server_tls(a, ps);
+    return;
+  }
   if (ps->probe_http) {  // the answer decides (on_probe_readable)
-    char req[96];
-    uint32_t ip = tcp_conn_state(c).remote_ip;
-    int n = std::snprintf(req, sizeof req, "%s%u.%u.%u.%u%s", kHealthRequestHead, ip >> 24, ip >> 16 & 0xff,
-                          ip >> 8 & 0xff, ip & 0xff, kHealthRequestTail);
-    if (n > 0 && static_cast<size_t>(n) < sizeof req && tcp_write(a->g->stack, c, req, static_cast<size_t>(n)) ==
-                                                          static_cast<size_t>(n))
-      return;
+    if (send_probe_request(a, c)) return;
     probe_result(a, ps, false);
     tcp_abort(a->g->stack, c);
     return;
@@ -1177,22 +1197,42 @@ void on_probe_readable(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
   ZtnaSlot* ps = slot_of(a, c);
   if (ps->role != ZtnaRole::kProbe || !ps->probe_http) return;
-  size_t room = sizeof ps->down - ps->down_len;
-  ps->down_len += static_cast<uint32_t>(tcp_read(a->g->stack, c, ps->down + ps->down_len, room));
-  std::string_view got(reinterpret_cast<const char*>(ps->down), ps->down_len);
-  size_t eol = got.find("\r\n");
-  if (eol == std::string_view::npos && ps->down_len < sizeof ps->down && !tcp_peer_closed(c)) return;
-  // "HTTP/1.x NNN ...": a 2xx or 3xx passes; anything else, or no line, fails.
-  std::string_view line = got.substr(0, eol);
-  bool ok = line.size() >= 12 && line.starts_with("HTTP/1.") && line[8] == ' ' &&
-            (line[9] == '2' || line[9] == '3') && line[10] >= '0' && line[10] <= '9' && line[11] >= '0' &&
-            line[11] <= '9';
-  probe_result(a, ps, ok);
+  std::string_view got;
+  if (ps->https) {
+    // server_read advances the handshake and keeps the ciphertext in the
+    // slot's staging; the plaintext answer collects in probe_line.
+    size_t room = sizeof ps->probe_line - ps->probe_line_len;
+    size_t n = server_read(a, c, reinterpret_cast<uint8_t*>(ps->probe_line) + ps->probe_line_len, room);
+    ps->probe_line_len = static_cast<uint8_t>(ps->probe_line_len + n);
+    if (server_tls_failed(a, c)) {
+      probe_result(a, ps, false);
+      tcp_abort(a->g->stack, c);
+      return;
+    }
+    if (!ps->probe_sent && a->up_tls[c->id].state() == tls::Conn::State::kEstablished) {
+      if (!send_probe_request(a, c)) {
+        probe_result(a, ps, false);
+        tcp_abort(a->g->stack, c);
+        return;
+      }
+      ps->probe_sent = true;
+    }
+    got = std::string_view(ps->probe_line, ps->probe_line_len);
+    bool full = ps->probe_line_len == sizeof ps->probe_line;
+    if (got.find("\r\n") == std::string_view::npos && !full && !tcp_peer_closed(c)) return;
+  } else {
+    size_t room = sizeof ps->down - ps->down_len;
+    ps->down_len += static_cast<uint32_t>(tcp_read(a->g->stack, c, ps->down + ps->down_len, room));
+    got = std::string_view(reinterpret_cast<const char*>(ps->down), ps->down_len);
+    if (got.find("\r\n") == std::string_view::npos && ps->down_len < sizeof ps->down && !tcp_peer_closed(c)) return;
+  }
+  probe_result(a, ps, probe_status_ok(got));
   tcp_abort(a->g->stack, c);
 }
 
 void on_probe_closed(void* app, TcpConn* c, TcpCloseReason) {
   auto* a = static_cast<ZtnaApp*>(app);
+  a->up_tls[c->id].release();
   ZtnaSlot* ps = slot_of(a, c);
   if (ps->role == ZtnaRole::kProbe) probe_result(a, ps, false);
 }
@@ -1226,6 +1266,18 @@ void carry_health(ZtnaApp* a, const ZtnaRuntime* rt) {
   a->nb_health = n;
 }
 
+// An http probe of a server behind a service https gateway: TLS as the
+// gateway's requests use it (its realserver-ca with verify-cert), no SNI.
+bool start_probe_tls(ZtnaApp* a, const ZtnaRealServer& rs, TcpConn* c) {
+  unsigned w = a->g->w->index;
+  char ip_text[16];
+  std::snprintf(ip_text, sizeof ip_text, "%u.%u.%u.%u", rs.ip >> 24, rs.ip >> 16 & 0xff, rs.ip >> 8 & 0xff,
+                rs.ip & 0xff);
+  const tls::ClientContext& ctx =
+      rs.verify_cert ? a->rt->proxies[rs.proxy].gateway_tls[rs.gateway][w] : a->rt->upstream_tls[w];
+  return a->up_tls[c->id].start_client(ctx, nullptr, ip_text);
+}
+
 // Once per millisecond at most: kHealthSweep servers of the runtime, each
 // probed every kHealthInterval, a probe past its timeout ended as failed.
 void health_tick(ZtnaApp* a) {
@@ -1253,8 +1305,13 @@ void health_tick(ZtnaApp* a) {
     ps->role = ZtnaRole::kProbe;
     ps->conn = c;
     ps->probe_http = rs.health_http;
+    ps->https = rs.health_http && rs.https;
     ps->server_index = static_cast<uint16_t>(i);
     ps->health_gen = a->health_gen;
+    if (ps->https && !start_probe_tls(a, rs, c)) {
+      tcp_abort(a->g->stack, c);  // its on_closed counts the failure
+      continue;
+    }
     h.probing = true;
     h.probe_conn = c->id;
     h.probe_deadline_ms = now + kHealthTimeoutMs;

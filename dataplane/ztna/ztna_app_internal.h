@@ -86,6 +86,9 @@ struct ZtnaSlot {
   bool logged;           // the deny record is out
   bool pooled;           // server: idle in ZtnaApp::pool, no client (kPoolIdleMs)
   bool probe_http;       // probe: health-check-proto http (GET /, the status decides)
+  bool probe_sent;       // probe over TLS: GET / is out (after the handshake)
+  uint8_t probe_line_len;
+  char probe_line[64];   // probe over TLS: the answer's first bytes (its status line)
   uint64_t pooled_ms;    // server, pooled: since when
   uint32_t pool_gen;     // server, pooled: ZtnaApp::health_gen when it was pooled
   uint32_t up_off, up_len;      // plaintext for the server

@@ -31,6 +31,9 @@ struct ZtnaRealServer {
   bool health_check;  // probed; skipped while down
   bool health_http;   // the probe also sends GET / and wants a 2xx or 3xx status
   bool verify_cert;   // service https: its certificate is verified (the gateway's realserver-ca)
+  bool https;         // its gateway's service is https: an http probe goes over TLS
+  uint8_t proxy;      // its access proxy and api-gateway, by table position: where an
+  uint8_t gateway;    // http probe over TLS finds the realserver-ca (verify-cert)
 };
 
 // One api-gateway: its servers with status active or standby (disable

@@ -201,6 +201,36 @@ config firewall access-proxy
                     next
                 end
             next
+            edit 13
+                set url-map "/health-tls"
+                set service https
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 8096
+                        set health-check enable
+                        set health-check-proto http
+                    next
+                    edit 2
+                        set ip 172.16.200.209
+                        set port 8093
+                        set health-check enable
+                        set health-check-proto http
+                    next
+                end
+            next
+            edit 14
+                set url-map "/health-tls-plain"
+                set service https
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 8094
+                        set health-check enable
+                        set health-check-proto http
+                    next
+                end
+            next
             edit 8
                 set url-map "/"
                 set service https
@@ -831,7 +861,8 @@ BE_TWO=$(backend two 8092)
 BE_TLS=$(backend tls 8093 "$CERTS/server.pem" "$CERTS/server.key")
 BE_FINE=$(backend fine 8094)
 BE_SICK=$(backend sick 8095)
-trap 'kill $ECHO_PID $BE_ONE $BE_TWO $BE_TLS $BE_FINE $BE_SICK 2>/dev/null; "$LAB" down >/dev/null 2>&1; rm -rf "$CERTS"' EXIT
+BE_SICK_TLS=$(backend sick 8096 "$CERTS/server.pem" "$CERTS/server.key")
+trap 'kill $ECHO_PID $BE_ONE $BE_TWO $BE_TLS $BE_FINE $BE_SICK $BE_SICK_TLS 2>/dev/null; "$LAB" down >/dev/null 2>&1; rm -rf "$CERTS"' EXIT
 wait_state() {  # wait_state port up|down: until node A's probes say so (at most 25 s)
   for _ in $(seq 1 250); do
     ctl diagnose firewall vip realserver list 2>&1 | grep -q "port=$1 .*state=$2" && return 0
@@ -856,6 +887,26 @@ LB_CURL=(curl -sS --max-time 10 --cacert "$CERTS/ca.pem" "${WITH_CERT[@]}" -u lo
   --resolve app.example.com:9443:10.1.100.1 --resolve api.example.com:9443:10.1.100.1)
 out=$(client "${LB_CURL[@]}" https://app.example.com:9443/health-demo 2>&1)
 contains "health-check-proto http: the request goes to the server whose GET / passes" "$out" "server=fine path=/health-demo"
+# Gateway 13 (service https): the same over TLS. "sick" on 8096 completes
+# the handshake and answers 500; "tls" on 8093 answers 200. A server starts
+# up, so "up" needs a passed probe to mean anything.
+wait_rs() {  # wait_rs pattern: until a line of node A's realserver list matches (at most 25 s)
+  for _ in $(seq 1 250); do
+    ctl diagnose firewall vip realserver list 2>&1 | grep -q -- "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+check "health-check-proto http over TLS: a server answering 200 passes its probes" \
+  wait_rs "port=8093 .*health-check-proto=http state=up fails=0 probes_ok=[1-9]"
+check "health-check-proto http over TLS: a TLS server that answers 500 goes down" \
+  wait_rs "port=8096 .*health-check-proto=http state=down .*probes_failed=[1-9]"
+# Gateway 14 (service https) probes "fine" (8094), a plain HTTP server: the
+# handshake fails, so it is down there while gateway 12 has it up.
+check "health-check-proto http over TLS: a plain HTTP server fails the handshake and goes down" \
+  wait_rs "port=8094 .*verify-cert=disable health-check-proto=http state=down .*probes_failed=[1-9]"
+out=$(client "${LB_CURL[@]}" https://app.example.com:9443/health-tls 2>&1)
+contains "health-check-proto http over TLS: the request goes to the server whose GET / passes" "$out" "server=tls path=/health-tls"
 out=$(client "${LB_CURL[@]}" https://app.example.com:9443/page 2>&1)
 contains "service https: the TLS real server's page through the proxy" "$out" "server=tls path=/page"
 contains "service https: the proxy sent the request's host as SNI" "$out" "sni=app.example.com"

@@ -270,7 +270,7 @@ TEST(ConfigZtna, VerifyCertNeedsARealserverCa) {
                                     "(did you mean \"ems-ca\"?)")));
 }
 
-TEST(ConfigZtna, HealthCheckProtoHttpNeedsServiceHttp) {
+TEST(ConfigZtna, HealthCheckProtoHttpOnHttpAndHttpsGateways) {
   const std::string port = "                        set port 80\n";
   const std::string http_probe = port + "                        set health-check enable\n"
                                         "                        set health-check-proto http\n";
@@ -283,7 +283,10 @@ TEST(ConfigZtna, HealthCheckProtoHttpNeedsServiceHttp) {
   EXPECT_TRUE(rs.health_http);
   std::string https = example_with("                set service http\n", "                set service https\n");
   https = https.replace(https.find(port), port.size(), http_probe);
-  EXPECT_THAT(parse_errors(https), ElementsAre(HasSubstr("health-check-proto http needs service http")));
+  // service https: the probe's GET / goes over TLS (docs/ztna.md).
+  ParseResult t = parse(https, "node.conf");
+  ASSERT_THAT(error_lines(t), IsEmpty());
+  EXPECT_TRUE(node_config(t.config).ztna.access_proxies.at(0).api_gateways.at(0).realservers.at(0).health_http);
   // The default is the TCP connect.
   ParseResult d = parse(std::string(kDocsExample), "node.conf");
   EXPECT_FALSE(node_config(d.config).ztna.access_proxies.at(0).api_gateways.at(0).realservers.at(0).health_http);
