@@ -151,6 +151,7 @@ struct ZtnaRealServer {
   unsigned weight;
   bool health_check;
   bool health_http;  // health-check-proto http: GET / must answer 2xx or 3xx
+  bool holddown;     // holddown-interval enable: back in use 30 s after it recovers
   bool verify_cert;  // service https: verify the certificate (chain to realserver_ca_files, name)
 };
 

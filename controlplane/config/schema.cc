@@ -494,6 +494,9 @@ ObjectSchema access_proxy_realservers() {
              "tcp-connect: the server accepts a TCP connection; http: it also answers GET / with a 2xx or "
              "3xx status, over TLS when the gateway's service is https (the handshake must pass, and "
              "verify-cert applies). FortiOS's ping is not offered."),
+      toggle("holddown-interval", false,
+             "A server that was down is used again only once it has passed its checks for 30 s (FortiOS's "
+             "holddown timer); disable: from the first passing check."),
       toggle("verify-cert", false,
              "service https: verify the server's certificate against the gateway's realserver-ca and its name "
              "(Tandem's key)."),

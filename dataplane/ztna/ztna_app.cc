@@ -372,6 +372,11 @@ ZtnaHealth* health_of(ZtnaApp* a, const ZtnaRuntime* rt, uint16_t index) {
   return nullptr;
 }
 
+// holddown-interval of the runtime's server `index`: its holddown, or none.
+uint64_t holddown_of(const ZtnaRuntime* rt, uint16_t index) {
+  return rt != nullptr && index < rt->nb_servers && rt->servers[index].holddown ? kZtnaHolddownMs : 0;
+}
+
 // A connection to a real server ended before it was established (or was
 // established): a failed (or passed) health probe of that server.
 void health_from_conn(ZtnaApp* a, ZtnaSlot* cs, bool ok) {
@@ -379,7 +384,7 @@ void health_from_conn(ZtnaApp* a, ZtnaSlot* cs, bool ok) {
   ZtnaHealth* h = health_of(a, cs->rt, cs->server_index);
   if (h == nullptr) return;
   if (!ok) ++h->conn_failed;
-  ztna_health_result(h, ok, kHealthRetry, now_ms(a));
+  ztna_health_result(h, ok, kHealthRetry, now_ms(a), holddown_of(cs->rt, cs->server_index));
 }
 
 // The real server of gateway gw for the next server connection (ldb-method
@@ -1152,7 +1157,7 @@ void probe_result(ZtnaApp* a, ZtnaSlot* ps, bool ok) {
   ZtnaHealth& h = a->health[index];
   h.probing = false;
   ok ? ++h.probes_ok : ++h.probes_failed;
-  ztna_health_result(&h, ok, kHealthRetry, now_ms(a));
+  ztna_health_result(&h, ok, kHealthRetry, now_ms(a), holddown_of(a->rt, index));
 }
 
 // "HTTP/1.x NNN ...": a 2xx or 3xx passes; anything else, or no line, fails.

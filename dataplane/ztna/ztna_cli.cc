@@ -95,6 +95,7 @@ void list_realservers(ZtnaApp* a, ZtnaUserRequest* req) {
                  rs.weight, rs.health_check ? "enable" : "disable");
         if (g.https) put_text(req, " verify-cert=%s", rs.verify_cert ? "enable" : "disable");
         if (rs.health_check && rs.health_http) put_text(req, " health-check-proto=http");  // not the default
+        if (rs.health_check && rs.holddown) put_text(req, " holddown-interval=enable");
         if (!rs.health_check) {
           put_text(req, " state=up\n");
           continue;
@@ -103,6 +104,8 @@ void list_realservers(ZtnaApp* a, ZtnaUserRequest* req) {
                  h.down ? "down" : "up", h.fails, static_cast<unsigned long>(h.probes_ok),
                  static_cast<unsigned long>(h.probes_failed), static_cast<unsigned long>(h.conn_failed), h.downs,
                  h.ups);
+        if (h.holddown_until_ms > now)
+          put_text(req, " holddown=%lus", static_cast<unsigned long>((h.holddown_until_ms - now + 999) / 1000));
         if (h.changed_ms != 0)
           put_text(req, " changed=%lus\n", static_cast<unsigned long>((now - h.changed_ms) / 1000));
         else

@@ -68,16 +68,22 @@ bool ztna_virtual_host_matches(const ZtnaGatewayRuntime& g, std::string_view hos
   return http::host_matches_sni(host, std::string_view(g.virtual_host, g.virtual_host_len));
 }
 
-bool ztna_health_result(ZtnaHealth* h, bool ok, unsigned retry, uint64_t now_ms) {
+bool ztna_health_result(ZtnaHealth* h, bool ok, unsigned retry, uint64_t now_ms, uint64_t holddown_ms) {
   if (ok) {
     h->fails = 0;
     if (!h->down) return false;
+    if (holddown_ms > 0) {
+      if (h->holddown_until_ms == 0) h->holddown_until_ms = now_ms + holddown_ms;
+      if (now_ms < h->holddown_until_ms) return false;
+    }
+    h->holddown_until_ms = 0;
     h->down = false;
     ++h->ups;
     h->changed_ms = now_ms;
     return true;
   }
   if (h->fails < 255) ++h->fails;
+  h->holddown_until_ms = 0;
   if (h->down || h->fails < retry) return false;
   h->down = true;
   ++h->downs;

@@ -13,6 +13,7 @@ namespace tandem::dp {
 
 inline constexpr unsigned kMaxZtnaRealServers = 16;  // per api-gateway (bits of an up mask)
 inline constexpr unsigned kZtnaVirtualHostMax = 255;  // = the schema's virtual-host length
+inline constexpr uint64_t kZtnaHolddownMs = 30'000;  // holddown-interval enable (FortiOS: 30 s)
 
 enum class ZtnaLdbMethod : uint8_t {
   kStatic,      // the first usable server in table order
@@ -30,6 +31,7 @@ struct ZtnaRealServer {
   bool standby;       // status standby: used only while no active server is usable
   bool health_check;  // probed; skipped while down
   bool health_http;   // the probe also sends GET / and wants a 2xx or 3xx status
+  bool holddown;      // holddown-interval: back in use only kZtnaHolddownMs after it recovers
   bool verify_cert;   // service https: its certificate is verified (the gateway's realserver-ca)
   bool https;         // its gateway's service is https: an http probe goes over TLS
   uint8_t proxy;      // its access proxy and api-gateway, by table position: where an
@@ -67,7 +69,8 @@ bool ztna_virtual_host_matches(const ZtnaGatewayRuntime& g, std::string_view hos
 
 // Health of one real server on one worker. A server starts up; `retry`
 // consecutive failures (probe or connection) take it down, one success
-// brings it back.
+// brings it back; with a holddown, successes only for holddown_ms from the
+// first (a failure in between starts it over).
 struct ZtnaHealth {
   uint32_t ip;  // the server (host order): a new config generation keeps
   uint16_t port;  // the state of a server it still has
@@ -77,11 +80,12 @@ struct ZtnaHealth {
   uint32_t probe_conn;  // its TcpConn::id
   uint64_t next_probe_ms, probe_deadline_ms;
   uint64_t changed_ms;  // last up/down change (0: never)
+  uint64_t holddown_until_ms;  // down, passing, back up at this time (0: not in a holddown)
   uint32_t ups, downs;  // transitions
   uint64_t probes_ok, probes_failed, conn_failed;
 };
 
 // Records one result; true when the server changed state (up <-> down).
-bool ztna_health_result(ZtnaHealth* h, bool ok, unsigned retry, uint64_t now_ms);
+bool ztna_health_result(ZtnaHealth* h, bool ok, unsigned retry, uint64_t now_ms, uint64_t holddown_ms);
 
 }  // namespace tandem::dp

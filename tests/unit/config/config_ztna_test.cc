@@ -281,6 +281,7 @@ TEST(ConfigZtna, HealthCheckProtoHttpOnHttpAndHttpsGateways) {
   const ZtnaRealServer& rs = node_config(r.config).ztna.access_proxies.at(0).api_gateways.at(0).realservers.at(0);
   EXPECT_TRUE(rs.health_check);
   EXPECT_TRUE(rs.health_http);
+  EXPECT_FALSE(rs.holddown);  // holddown-interval disable, FortiOS's default
   std::string https = example_with("                set service http\n", "                set service https\n");
   https = https.replace(https.find(port), port.size(), http_probe);
   // service https: the probe's GET / goes over TLS (docs/ztna.md).

@@ -112,20 +112,48 @@ TEST(ZtnaLdb, VirtualHostMatchesTheHostWithoutPortCaseInsensitively) {
 
 TEST(ZtnaHealth, RetryFailuresInARowTakeAServerDownOneSuccessBringsItBack) {
   ZtnaHealth h{};
-  EXPECT_FALSE(ztna_health_result(&h, false, 3, 10));
-  EXPECT_FALSE(ztna_health_result(&h, false, 3, 20));
-  EXPECT_FALSE(ztna_health_result(&h, true, 3, 30));  // the run is broken
+  EXPECT_FALSE(ztna_health_result(&h, false, 3, 10, 0));
+  EXPECT_FALSE(ztna_health_result(&h, false, 3, 20, 0));
+  EXPECT_FALSE(ztna_health_result(&h, true, 3, 30, 0));  // the run is broken
   EXPECT_FALSE(h.down);
-  EXPECT_FALSE(ztna_health_result(&h, false, 3, 40));
-  EXPECT_FALSE(ztna_health_result(&h, false, 3, 50));
-  EXPECT_TRUE(ztna_health_result(&h, false, 3, 60));
+  EXPECT_FALSE(ztna_health_result(&h, false, 3, 40, 0));
+  EXPECT_FALSE(ztna_health_result(&h, false, 3, 50, 0));
+  EXPECT_TRUE(ztna_health_result(&h, false, 3, 60, 0));
   EXPECT_TRUE(h.down);
   EXPECT_EQ(h.changed_ms, 60u);
-  EXPECT_FALSE(ztna_health_result(&h, false, 3, 70));  // stays down
-  EXPECT_TRUE(ztna_health_result(&h, true, 3, 80));
+  EXPECT_FALSE(ztna_health_result(&h, false, 3, 70, 0));  // stays down
+  EXPECT_TRUE(ztna_health_result(&h, true, 3, 80, 0));
   EXPECT_FALSE(h.down);
   EXPECT_EQ(h.downs, 1u);
   EXPECT_EQ(h.ups, 1u);
+}
+
+TEST(ZtnaHealth, AHolddownKeepsARecoveredServerDownUntilItHasPassedForTheWholePeriod) {
+  constexpr uint64_t kHold = 30'000;
+  ZtnaHealth h{};
+  for (uint64_t t = 10; t <= 30; t += 10) ztna_health_result(&h, false, 3, t, kHold);
+  ASSERT_TRUE(h.down);
+  EXPECT_FALSE(ztna_health_result(&h, true, 3, 1'000, kHold));  // the holddown starts
+  EXPECT_TRUE(h.down);
+  EXPECT_EQ(h.holddown_until_ms, 31'000u);
+  EXPECT_FALSE(ztna_health_result(&h, true, 3, 6'000, kHold));
+  EXPECT_FALSE(ztna_health_result(&h, false, 3, 11'000, kHold));  // a failure starts it over
+  EXPECT_EQ(h.holddown_until_ms, 0u);
+  EXPECT_FALSE(ztna_health_result(&h, true, 3, 16'000, kHold));
+  EXPECT_EQ(h.holddown_until_ms, 46'000u);
+  EXPECT_FALSE(ztna_health_result(&h, true, 3, 45'999, kHold));
+  EXPECT_TRUE(h.down);
+  EXPECT_TRUE(ztna_health_result(&h, true, 3, 46'000, kHold));
+  EXPECT_FALSE(h.down);
+  EXPECT_EQ(h.holddown_until_ms, 0u);
+  EXPECT_EQ(h.changed_ms, 46'000u);
+  EXPECT_EQ(h.ups, 1u);
+  // Up, a passing probe changes nothing; without a holddown the first one
+  // brings a down server back.
+  EXPECT_FALSE(ztna_health_result(&h, true, 3, 50'000, kHold));
+  for (uint64_t t = 51'000; t <= 53'000; t += 1'000) ztna_health_result(&h, false, 3, t, 0);
+  ASSERT_TRUE(h.down);
+  EXPECT_TRUE(ztna_health_result(&h, true, 3, 54'000, 0));
 }
 
 }  // namespace

@@ -221,7 +221,7 @@ TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
       "     edit 2\n      set ip 172.16.200.210\n      set status standby\n     next\n"
       "     edit 4\n      set ip 172.16.200.212\n      set status disable\n     next\n"
       "     edit 3\n      set ip 172.16.200.211\n      set port 8080\n      set weight 7\n"
-      "      set health-check enable\n     next\n    end\n   next\n"
+      "      set health-check enable\n      set holddown-interval enable\n     next\n    end\n   next\n"
       "   edit 2\n    set url-map /w\n    set ldb-method weighted\n    set realserver-ca ca1\n"
       "    config realservers\n     edit 1\n      set ip 172.16.200.213\n      set verify-cert enable\n"
       "     next\n    end\n   next\n"
@@ -260,6 +260,12 @@ TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
   EXPECT_EQ(g.servers[2].port, 8080);
   EXPECT_EQ(g.servers[2].weight, 7);
   EXPECT_TRUE(g.servers[2].health_check);
+  EXPECT_TRUE(g.servers[2].holddown);
+  EXPECT_FALSE(g.servers[0].holddown);
+  // Where a probe of each server finds its gateway (an http probe over TLS).
+  EXPECT_EQ(g.servers[2].proxy, 0u);
+  EXPECT_EQ(g.servers[2].gateway, 0u);
+  EXPECT_FALSE(g.servers[2].https);
   // The second gateway: weighted, service https (the schema's default),
   // and its server's health index follows the first gateway's three.
   const dp::ZtnaGatewayRuntime& w = p.gateways[1];
@@ -269,6 +275,9 @@ TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
   EXPECT_EQ(w.servers[0].port, 443);
   EXPECT_EQ(w.servers[0].index, 3u);
   EXPECT_TRUE(w.servers[0].verify_cert);
+  EXPECT_TRUE(w.servers[0].https);
+  EXPECT_EQ(w.servers[0].gateway, 1u);
+  EXPECT_TRUE(rt->servers[3].https);  // the health table's copy
   EXPECT_FALSE(g.servers[0].verify_cert);
   EXPECT_EQ(rt->nb_servers, 4u);
   // A verifying client context per worker for gateway 2 only (its CA),
