@@ -153,6 +153,7 @@ struct ZtnaRealServer {
   bool health_http;  // health-check-proto http: GET / must answer 2xx or 3xx
   bool holddown;     // holddown-interval enable: back in use 30 s after it recovers
   bool verify_cert;  // service https: verify the certificate (chain to realserver_ca_files, name)
+  std::string http_host;  // ldb-method http-host: the Host it serves ("": the others)
 };
 
 struct ZtnaApiGateway {

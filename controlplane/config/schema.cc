@@ -494,6 +494,10 @@ ObjectSchema access_proxy_realservers() {
              "tcp-connect: the server accepts a TCP connection; http: it also answers GET / with a 2xx or "
              "3xx status, over TLS when the gateway's service is https (the handshake must pass, and "
              "verify-cert applies). FortiOS's ping is not offered."),
+      str("http-host", 63, "",
+          "ldb-method http-host: the Host this server serves (case-insensitive, port and a trailing dot "
+          "ignored). A request goes to the first usable server naming its Host, else to the first usable "
+          "one naming none."),
       toggle("holddown-interval", false,
              "A server that was down is used again only once it has passed its checks for 30 s (FortiOS's "
              "holddown timer); disable: from the first passing check."),
@@ -516,7 +520,7 @@ ObjectSchema access_proxy_api_gateway() {
       choice("url-map-type", {"sub-string", "wildcard", "regex"}, "sub-string", "How url-map is matched."),
       choice("service", {"http", "https"}, "https", "Protocol towards the real servers."),
       str("virtual-host", 255, "", "Host the request must name; empty matches any."),
-      choice("ldb-method", {"static", "round-robin", "weighted", "first-alive"}, "static",
+      choice("ldb-method", {"static", "round-robin", "weighted", "first-alive", "http-host"}, "static",
              "How a real server is chosen."),
       names("realserver-ca", kCertificateNameMax,
             "vpn certificate ca entries the certificates of realservers with verify-cert enable must chain to "

@@ -54,7 +54,8 @@ std::vector<ZtnaApiGateway> api_gateways(const Config& cfg, const ObjectData& pr
                                word(rs_schema, rs.object, "health-check") == "enable",
                                word(rs_schema, rs.object, "health-check-proto") == "http",
                                word(rs_schema, rs.object, "holddown-interval") == "enable",
-                               word(rs_schema, rs.object, "verify-cert") == "enable"});
+                               word(rs_schema, rs.object, "verify-cert") == "enable",
+                               word(rs_schema, rs.object, "http-host")});
     }
     for (const std::string& ca : value_words(*find_key(gw_schema, "realserver-ca"), gw.object)) {
       if (const ObjectData* c = entry(cfg, "vpn certificate ca", ca)) {

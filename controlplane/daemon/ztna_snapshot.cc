@@ -162,6 +162,7 @@ bool build_proxy(const config::ZtnaConfig& ztna, std::size_t i, unsigned nb_work
     g.method = gw.ldb_method == "round-robin" ? dp::ZtnaLdbMethod::kRoundRobin
                : gw.ldb_method == "weighted"  ? dp::ZtnaLdbMethod::kWeighted
                : gw.ldb_method == "first-alive" ? dp::ZtnaLdbMethod::kFirstAlive
+               : gw.ldb_method == "http-host"   ? dp::ZtnaLdbMethod::kHttpHost
                                                 : dp::ZtnaLdbMethod::kStatic;
     g.id = gw.id;
     g.https = gw.service == "https";
@@ -185,7 +186,10 @@ bool build_proxy(const config::ZtnaConfig& ztna, std::size_t i, unsigned nb_work
       out = dp::ZtnaRealServer{rs.id, rs.ip, rs.port, static_cast<uint16_t>(rt->nb_servers),
                                static_cast<uint8_t>(std::clamp(rs.weight, 1u, 255u)), rs.status == "standby",
                                rs.health_check, rs.health_http, rs.holddown, rs.verify_cert, g.https,
-                               static_cast<uint8_t>(i), static_cast<uint8_t>(p.nb_gateways)};
+                               static_cast<uint8_t>(i), static_cast<uint8_t>(p.nb_gateways), 0, {}};
+      // The schema caps http-host at 63 bytes, the field's size.
+      out.http_host_len = static_cast<uint8_t>(std::min(rs.http_host.size(), sizeof out.http_host - 1));
+      std::memcpy(out.http_host, rs.http_host.data(), out.http_host_len);
       rt->servers[rt->nb_servers++] = out;
     }
     if (std::any_of(gw.realservers.begin(), gw.realservers.end(),

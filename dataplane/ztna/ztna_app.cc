@@ -396,7 +396,7 @@ int pick_server(ZtnaApp* a, ZtnaSlot* cs, int gw, uint32_t exclude) {
     const ZtnaHealth* h = health_of(a, cs->rt, g.servers[i].index);
     if ((h == nullptr || !h->down) && !(exclude >> i & 1u)) up |= 1u << i;
   }
-  return ztna_ldb_pick(g, up, &a->ldb[cs->proxy][gw]);
+  return ztna_ldb_pick(g, up & cs->host_servers, &a->ldb[cs->proxy][gw]);
 }
 
 // The SNI toward a real server: the request's Host without its port, none
@@ -456,8 +456,16 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
     cs->zc->refuse_no_gateway();
     return false;
   }
+  // The request is read here: stage_request below consumes it.
+  cs->host_servers = ztna_ldb_host_mask(p.gateways[gw], cs->zc->request().host);
   bool reuse = upstream_ready(a, cs) && !tcp_peer_closed(a->slots[cs->pair].conn) && cs->gateway == gw;
-  int pick = reuse ? -1 : pick_server(a, cs, gw, 0);
+  int pick = -1;
+  if (reuse && p.gateways[gw].method == ZtnaLdbMethod::kHttpHost) {
+    // The kept-alive server serves this request only if its Host picks it.
+    pick = pick_server(a, cs, gw, 0);
+    reuse = pick >= 0 && p.gateways[gw].servers[pick].index == cs->server_index;
+  }
+  if (!reuse && pick < 0) pick = pick_server(a, cs, gw, 0);
   if (!reuse && pick < 0) {
     cs->zc->refuse_no_server();
     return false;

@@ -82,6 +82,7 @@ struct ZtnaSlot {
   uint16_t server_index; // client: the real server's health index (kNoServer); probe: the probed one
   uint32_t health_gen;   // probe: ZtnaApp::health_gen when it started
   uint16_t tried;        // client: servers of the gateway (bits) this request failed to connect to
+  uint32_t host_servers; // client: servers of the gateway (bits) this request's Host allows (http-host)
   bool https;            // server: TLS over this connection (ZtnaApp::up_tls[id])
   bool logged;           // the deny record is out
   bool pooled;           // server: idle in ZtnaApp::pool, no client (kPoolIdleMs)

@@ -55,6 +55,7 @@ const char* ldb_name(ZtnaLdbMethod m) {
     case ZtnaLdbMethod::kRoundRobin: return "round-robin";
     case ZtnaLdbMethod::kWeighted: return "weighted";
     case ZtnaLdbMethod::kFirstAlive: return "first-alive";
+    case ZtnaLdbMethod::kHttpHost: return "http-host";
     case ZtnaLdbMethod::kStatic: break;
   }
   return "static";
@@ -94,6 +95,8 @@ void list_realservers(ZtnaApp* a, ZtnaUserRequest* req) {
                  rs.ip >> 16 & 0xff, rs.ip >> 8 & 0xff, rs.ip & 0xff, rs.port, rs.standby ? "standby" : "active",
                  rs.weight, rs.health_check ? "enable" : "disable");
         if (g.https) put_text(req, " verify-cert=%s", rs.verify_cert ? "enable" : "disable");
+        if (g.method == ZtnaLdbMethod::kHttpHost)
+          put_text(req, " http-host=\"%.*s\"", static_cast<int>(rs.http_host_len), rs.http_host);
         if (rs.health_check && rs.health_http) put_text(req, " health-check-proto=http");  // not the default
         if (rs.health_check && rs.holddown) put_text(req, " holddown-interval=enable");
         if (!rs.health_check) {

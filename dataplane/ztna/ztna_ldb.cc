@@ -58,9 +58,23 @@ int ztna_ldb_pick(const ZtnaGatewayRuntime& g, uint32_t up_mask, ZtnaLdbState* s
       return weighted(g, m, st);
     case ZtnaLdbMethod::kStatic:
     case ZtnaLdbMethod::kFirstAlive:
+    case ZtnaLdbMethod::kHttpHost:
       break;
   }
   return first_of(m);
+}
+
+uint32_t ztna_ldb_host_mask(const ZtnaGatewayRuntime& g, std::string_view host) {
+  if (g.method != ZtnaLdbMethod::kHttpHost) return UINT32_MAX;
+  uint32_t named = 0, unnamed = 0;
+  for (unsigned i = 0; i < g.nb_servers && i < kMaxZtnaRealServers; ++i) {
+    const ZtnaRealServer& s = g.servers[i];
+    if (s.http_host_len == 0)
+      unnamed |= 1u << i;
+    else if (!host.empty() && http::host_matches_sni(host, std::string_view(s.http_host, s.http_host_len)))
+      named |= 1u << i;
+  }
+  return named != 0 ? named : unnamed;
 }
 
 bool ztna_virtual_host_matches(const ZtnaGatewayRuntime& g, std::string_view host) {

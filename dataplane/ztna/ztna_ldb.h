@@ -20,6 +20,8 @@ enum class ZtnaLdbMethod : uint8_t {
   kRoundRobin,  // usable servers in turn
   kWeighted,    // smooth weighted round-robin by weight (nginx's)
   kFirstAlive,  // the first usable server (same rule as static here)
+  kHttpHost,    // the first usable server whose http-host names the request's Host, else
+                // the first usable one without an http-host
 };
 
 struct ZtnaRealServer {
@@ -36,6 +38,8 @@ struct ZtnaRealServer {
   bool https;         // its gateway's service is https: an http probe goes over TLS
   uint8_t proxy;      // its access proxy and api-gateway, by table position: where an
   uint8_t gateway;    // http probe over TLS finds the realserver-ca (verify-cert)
+  uint8_t http_host_len;  // ldb-method http-host: the Host it serves (0: none)
+  char http_host[64];
 };
 
 // One api-gateway: its servers with status active or standby (disable
@@ -57,10 +61,16 @@ struct ZtnaLdbState {
 };
 
 // The server for the next request: bit i of up_mask says servers[i] is
-// usable (not down by health check). Active servers first; standby ones
-// only when no active one is usable. Index into g.servers, or -1 when
-// none is usable.
+// usable (not down by health check, and for ldb-method http-host among
+// ztna_ldb_host_mask's). Active servers first; standby ones only when no
+// active one is usable. Index into g.servers, or -1 when none is usable.
 int ztna_ldb_pick(const ZtnaGatewayRuntime& g, uint32_t up_mask, ZtnaLdbState* st);
+
+// The servers a request with this Host may go to: for ldb-method
+// http-host those whose http-host names it (case-insensitive, port and one
+// trailing dot ignored) or, when none does, those naming no host; for the
+// other methods all of them.
+uint32_t ztna_ldb_host_mask(const ZtnaGatewayRuntime& g, std::string_view host);
 
 // Whether a request's Host (port stripped, case-insensitive, one trailing
 // dot ignored) names the gateway's virtual-host; an empty virtual-host

@@ -141,6 +141,22 @@ config firewall access-proxy
         set empty-cert-action block
         set client-cert-ca "ems-ca"
         config api-gateway
+            edit 15
+                set url-map "/byhost"
+                set service http
+                set ldb-method http-host
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 8091
+                        set http-host "API.example.com"
+                    next
+                    edit 2
+                        set ip 172.16.200.209
+                        set port 8094
+                    next
+                end
+            next
             edit 7
                 set url-map "/"
                 set service http
@@ -887,6 +903,15 @@ LB_CURL=(curl -sS --max-time 10 --cacert "$CERTS/ca.pem" "${WITH_CERT[@]}" -u lo
   --resolve app.example.com:9443:10.1.100.1 --resolve api.example.com:9443:10.1.100.1)
 out=$(client "${LB_CURL[@]}" https://app.example.com:9443/health-demo 2>&1)
 contains "health-check-proto http: the request goes to the server whose GET / passes" "$out" "server=fine path=/health-demo"
+# Gateway 15, ldb-method http-host: api.example.com names "one" (8091),
+# any other host goes to the server naming none, "fine" (8094).
+out=$(client "${LB_CURL[@]}" https://api.example.com:9443/byhost 2>&1)
+contains "ldb-method http-host: the server whose http-host names the Host" "$out" "server=one path=/byhost"
+out=$(client "${LB_CURL[@]}" https://app.example.com:9443/byhost 2>&1)
+contains "ldb-method http-host: another Host goes to the server naming none" "$out" "server=fine path=/byhost"
+rs=$(ctl diagnose firewall vip realserver list 2>&1)
+contains "realserver list: ldb-method http-host and each server's http-host" "$rs" "api-gateway=15 ldb-method=http-host"
+contains "realserver list: the http-host as configured" "$rs" 'port=8091 status=active weight=1 health-check=disable http-host="API.example.com"'
 # Gateway 13 (service https): the same over TLS. "sick" on 8096 completes
 # the handshake and answers 500; "tls" on 8093 answers 200. A server starts
 # up, so "up" needs a passed probe to mean anything.

@@ -110,6 +110,30 @@ TEST(ZtnaLdb, VirtualHostMatchesTheHostWithoutPortCaseInsensitively) {
   EXPECT_FALSE(ztna_virtual_host_matches(g, ""));
 }
 
+TEST(ZtnaLdb, HttpHostPicksTheServerNamingTheHostElseOneNamingNone) {
+  ZtnaGatewayRuntime g = gateway(ZtnaLdbMethod::kHttpHost, {1, 1, 1, 1}, {false, false, false, true});
+  auto name = [&](unsigned i, const char* host) {
+    g.servers[i].http_host_len = static_cast<uint8_t>(std::strlen(host));
+    std::memcpy(g.servers[i].http_host, host, std::strlen(host));
+  };
+  name(0, "a.example.com");
+  name(1, "b.example.com");  // c: no http-host, the default; d: b's standby
+  name(3, "b.example.com");
+  ZtnaLdbState st{};
+  auto pick = [&](uint32_t up, const char* host) { return ztna_ldb_pick(g, up & ztna_ldb_host_mask(g, host), &st); };
+  EXPECT_EQ(pick(kAllUp, "a.example.com"), 0);
+  EXPECT_EQ(pick(kAllUp, "B.Example.com:9443"), 1);  // case and port ignored
+  EXPECT_EQ(pick(kAllUp, "b.example.com."), 1);
+  EXPECT_EQ(pick(kAllUp, "other.example.com"), 2);
+  EXPECT_EQ(pick(kAllUp, ""), 2);  // no Host: the default
+  EXPECT_EQ(pick(0b1101, "b.example.com"), 3);  // b down: its standby
+  EXPECT_EQ(pick(0b0101, "b.example.com"), -1);  // both down: not another host's server
+  EXPECT_EQ(pick(0b0011, "other.example.com"), -1);  // the default down
+  // Other methods: every server.
+  g.method = ZtnaLdbMethod::kStatic;
+  EXPECT_EQ(ztna_ldb_host_mask(g, "b.example.com"), UINT32_MAX);
+}
+
 TEST(ZtnaHealth, RetryFailuresInARowTakeAServerDownOneSuccessBringsItBack) {
   ZtnaHealth h{};
   EXPECT_FALSE(ztna_health_result(&h, false, 3, 10, 0));
