@@ -61,17 +61,6 @@ constexpr uint32_t kSlotSweep = 16;
 // that receives bytes while idle, is dropped at once.
 constexpr uint64_t kPoolIdleMs = 4'000;
 constexpr unsigned kPipelineRounds = 8;  // requests served per pump at most
-// Health checks (realservers `health-check enable`): every worker probes
-// every such server with a TCP connect through its own stack, as FortiOS's
-// ldb-monitor type tcp does, with its timeout (2 s) and retry (3) defaults;
-// the interval is 5 s rather than its 10 s, so a dead server stops getting
-// requests within about 15 s. A failed connection to the server (refused,
-// reset or timed out before it was established) counts as a failed probe.
-constexpr uint64_t kHealthIntervalMs = 5'000;
-constexpr uint64_t kHealthTimeoutMs = 2'000;
-constexpr unsigned kHealthRetry = 3;
-constexpr uint32_t kHealthSweep = 16;  // servers looked at per poll
-constexpr uint16_t kNoServer = 0xffff;
 }  // namespace
 
 
@@ -190,13 +179,17 @@ bool stage_request(ZtnaSlot* cs) {
   return ok;
 }
 
+}  // namespace
+
 // The node's address on the port that routes to dst (host order), or 0.
-uint32_t source_for(const ActiveConfig& cfg, uint32_t dst) {
+uint32_t ztna_source_for(const ActiveConfig& cfg, uint32_t dst) {
   int r = route_lookup(cfg.routes, rte_cpu_to_be_32(dst));
   if (r < 0 || cfg.snap.routes[r].port_index >= cfg.snap.nb_ports) return 0;
   const PortConf& p = cfg.snap.ports[cfg.snap.routes[r].port_index];
   return p.nb_addrs > 0 ? rte_be_to_cpu_32(p.addrs[0].ip_be) : 0;
 }
+
+namespace {
 
 int port_toward(const ActiveConfig& cfg, uint32_t dst) {
   int r = route_lookup(cfg.routes, rte_cpu_to_be_32(dst));
@@ -289,7 +282,7 @@ bool pool_server(ZtnaApp* a, ZtnaSlot* cs) {
   ZtnaSlot* ss = &a->slots[cs->pair];
   TcpConn* server = ss->conn;
   if (!cs->resp_done || !cs->req_done || cs->tunnel || cs->client_http10 || !cs->resp.head().keep_alive ||
-      cs->up_off != cs->up_len || cs->gateway == kZtnaNoGateway || cs->server_index == kNoServer ||
+      cs->up_off != cs->up_len || cs->gateway == kZtnaNoGateway || cs->server_index == kZtnaNoServer ||
       tcp_peer_closed(server) || tcp_readable(server) != 0)
     return false;
   ss->pair = kTcpNil;
@@ -357,43 +350,13 @@ int pick_gateway(ZtnaApp* a, const ZtnaProxyRuntime& p, const http::RequestHead&
   return -1;
 }
 
-// This worker's health of server `index` of runtime rt, or nullptr when it
-// is not checked. A connection that started before a config change still
-// runs on its older runtime: its server is found by address and port
-// among those the probes follow (a->rt).
-ZtnaHealth* health_of(ZtnaApp* a, const ZtnaRuntime* rt, uint16_t index) {
-  if (rt == nullptr || index >= rt->nb_servers || !rt->servers[index].health_check) return nullptr;
-  if (rt == a->rt) return &a->health[index];
-  const ZtnaRealServer& rs = rt->servers[index];
-  for (uint32_t j = 0; a->rt != nullptr && j < a->nb_health; ++j) {
-    if (a->health[j].ip == rs.ip && a->health[j].port == rs.port && a->rt->servers[j].health_check)
-      return &a->health[j];
-  }
-  return nullptr;
-}
-
-// holddown-interval of the runtime's server `index`: its holddown, or none.
-uint64_t holddown_of(const ZtnaRuntime* rt, uint16_t index) {
-  return rt != nullptr && index < rt->nb_servers && rt->servers[index].holddown ? kZtnaHolddownMs : 0;
-}
-
-// A connection to a real server ended before it was established (or was
-// established): a failed (or passed) health probe of that server.
-void health_from_conn(ZtnaApp* a, ZtnaSlot* cs, bool ok) {
-  if (cs->server_index == kNoServer) return;
-  ZtnaHealth* h = health_of(a, cs->rt, cs->server_index);
-  if (h == nullptr) return;
-  if (!ok) ++h->conn_failed;
-  ztna_health_result(h, ok, kHealthRetry, now_ms(a), holddown_of(cs->rt, cs->server_index));
-}
-
 // The real server of gateway gw for the next server connection (ldb-method
 // over the servers not down and not in `exclude`), -1 when none is left.
 int pick_server(ZtnaApp* a, ZtnaSlot* cs, int gw, uint32_t exclude) {
   const ZtnaGatewayRuntime& g = cs->rt->proxies[cs->proxy].gateways[gw];
   uint32_t up = 0;
   for (unsigned i = 0; i < g.nb_servers; ++i) {
-    const ZtnaHealth* h = health_of(a, cs->rt, g.servers[i].index);
+    const ZtnaHealth* h = ztna_health_of(a, cs->rt, g.servers[i].index);
     if ((h == nullptr || !h->down) && !(exclude >> i & 1u)) up |= 1u << i;
   }
   return ztna_ldb_pick(g, up & cs->host_servers, &a->ldb[cs->proxy][gw]);
@@ -422,7 +385,7 @@ bool connect_server(ZtnaApp* a, ZtnaSlot* cs, int gw, int pick) {
   note_server(cs, gw, pick, rs);
   int out = a->g->cfg != nullptr ? port_toward(*a->g->cfg, rs.ip) : -1;
   cs->server_port_index = out < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(out);
-  uint32_t src = a->g->cfg != nullptr ? source_for(*a->g->cfg, rs.ip) : 0;
+  uint32_t src = a->g->cfg != nullptr ? ztna_source_for(*a->g->cfg, rs.ip) : 0;
   TcpConn* up = src != 0 ? tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kServerCallbacks, a) : nullptr;
   unsigned w = a->g->w->index;
   char ip_text[16];
@@ -683,9 +646,11 @@ void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
   }
 }
 
+}  // namespace
+
 // Service https: ciphertext for the server, from the server slot's own
 // staging (its up buffer) and then TLS's output BIO. True when all is out.
-bool flush_server_tls(ZtnaApp* a, ZtnaSlot* ss) {
+bool ztna_flush_server_tls(ZtnaApp* a, ZtnaSlot* ss) {
   tls::Conn& t = a->up_tls[ss->conn->id];
   for (;;) {
     while (ss->up_off < ss->up_len) {
@@ -703,26 +668,26 @@ bool flush_server_tls(ZtnaApp* a, ZtnaSlot* ss) {
 // Plaintext to the server: straight to TCP, or through TLS (service
 // https), taken only while the previous ciphertext is all out so the TCP
 // send window stays the back-pressure. Returns the bytes taken.
-size_t server_write(ZtnaApp* a, TcpConn* server, const uint8_t* data, size_t len) {
+size_t ztna_server_write(ZtnaApp* a, TcpConn* server, const uint8_t* data, size_t len) {
   ZtnaSlot* ss = slot_of(a, server);
   if (!ss->https) return tcp_write(a->g->stack, server, data, len);
   tls::Conn& t = a->up_tls[server->id];
-  if (!flush_server_tls(a, ss) || t.state() != tls::Conn::State::kEstablished) return 0;
+  if (!ztna_flush_server_tls(a, ss) || t.state() != tls::Conn::State::kEstablished) return 0;
   size_t n = t.write_plaintext(data, std::min(len, kZtnaChunk));
-  flush_server_tls(a, ss);
+  ztna_flush_server_tls(a, ss);
   return n;
 }
 
 // Plaintext from the server: straight from TCP, or through TLS, which
 // also advances the handshake (its messages go out at once). 0 when
 // nothing is ready; a TLS failure shows in up_tls[id].state().
-size_t server_read(ZtnaApp* a, TcpConn* server, uint8_t* out, size_t cap) {
+size_t ztna_server_read(ZtnaApp* a, TcpConn* server, uint8_t* out, size_t cap) {
   ZtnaSlot* ss = slot_of(a, server);
   if (!ss->https) return tcp_read(a->g->stack, server, out, cap);
   tls::Conn& t = a->up_tls[server->id];
   for (;;) {
     size_t n = t.read_plaintext(out, cap);
-    flush_server_tls(a, ss);
+    ztna_flush_server_tls(a, ss);
     if (n > 0) return n;
     if (t.state() == tls::Conn::State::kFailed || t.state() == tls::Conn::State::kClosed) return 0;
     size_t r = tcp_read(a->g->stack, server, ss->down, kZtnaStage);
@@ -731,9 +696,11 @@ size_t server_read(ZtnaApp* a, TcpConn* server, uint8_t* out, size_t cap) {
   }
 }
 
-bool server_tls_failed(ZtnaApp* a, TcpConn* server) {
+bool ztna_server_tls_failed(ZtnaApp* a, TcpConn* server) {
   return slot_of(a, server)->https && a->up_tls[server->id].state() == tls::Conn::State::kFailed;
 }
+
+namespace {
 
 // Client plaintext to the server, through the up staging: the current
 // request's body only (framed), then nothing more until its response is
@@ -744,7 +711,7 @@ void relay_up(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   tls::Conn& t = cs->zc->tls_conn();
   for (;;) {
     while (cs->up_off < cs->up_len) {
-      size_t n = server_write(a, server, cs->up + cs->up_off, cs->up_len - cs->up_off);
+      size_t n = ztna_server_write(a, server, cs->up + cs->up_off, cs->up_len - cs->up_off);
       if (n == 0) return;
       cs->up_off += static_cast<uint32_t>(n);
       cs->wan_out += n;
@@ -826,7 +793,7 @@ void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
   for (;;) {
     if (!flush_down(a, cs)) return;
     if (server == nullptr || (cs->resp_done && !cs->tunnel)) return;
-    size_t n = server_read(a, server, a->scratch, kZtnaChunk);
+    size_t n = ztna_server_read(a, server, a->scratch, kZtnaChunk);
     if (n == 0) break;
     cs->wan_in += n;
     if (cs->tunnel) {
@@ -874,7 +841,7 @@ void relay_down(ZtnaApp* a, ZtnaSlot* cs, TcpConn* server) {
       return;
     }
   }
-  if (server_tls_failed(a, server)) {  // handshake or record failure: as a reset
+  if (ztna_server_tls_failed(a, server)) {  // handshake or record failure: as a reset
     if (cs->response_bytes == 0) answer_bad_gateway(a, cs);
     cs->upstream_done = true;
     drop_server(a, cs);
@@ -1078,11 +1045,11 @@ void on_server_established(void* app, TcpConn* c) {
   if (ss->role != ZtnaRole::kServer || ss->pair == kTcpNil) return;
   ZtnaSlot* cs = &a->slots[ss->pair];
   cs->upstream_open = true;
-  health_from_conn(a, cs, true);
+  ztna_health_from_conn(a, cs, true);
   if (ss->https) {
     uint8_t none[1];
     a->up_tls[c->id].read_plaintext(none, 0);  // the ClientHello
-    flush_server_tls(a, ss);
+    ztna_flush_server_tls(a, ss);
   }
   pump(a, cs);
 }
@@ -1124,7 +1091,7 @@ void on_server_closed(void* app, TcpConn* c, TcpCloseReason why) {
   // each at most once.
   if (!cs->upstream_open && (why == TcpCloseReason::kRefused || why == TcpCloseReason::kReset ||
                              why == TcpCloseReason::kTimeout)) {
-    health_from_conn(a, cs, false);
+    ztna_health_from_conn(a, cs, false);
     if (cs->forwarding && !cs->upstream_done && cs->response_bytes == 0 && cs->gateway != kZtnaNoGateway) {
       int next = pick_server(a, cs, cs->gateway, cs->tried);
       if (next >= 0 && connect_server(a, cs, cs->gateway, next)) {
@@ -1143,193 +1110,6 @@ void on_server_closed(void* app, TcpConn* c, TcpCloseReason why) {
 }
 
 constexpr TcpCallbacks kClientCallbacks{nullptr, on_client_event, on_client_event, on_client_closed};
-
-// ---- Health probes: a TCP connect to the server; established is a pass
-// (then a RST: nothing to say, and no TIME_WAIT on either side), refused,
-// reset, timed out or not established within kHealthTimeoutMs a failure.
-// health-check-proto http: established, the probe sends GET / and passes
-// on a 2xx or 3xx status line, fails on another status, a close or the
-// timeout; then a RST either way. On a gateway with service https that
-// exchange goes over TLS, as the gateway's requests do: a handshake that
-// fails (a plain server, or verify-cert and a certificate its
-// realserver-ca did not sign) fails the probe.
-
-constexpr char kHealthRequestHead[] = "GET / HTTP/1.1\r\nHost: ";
-constexpr char kHealthRequestTail[] = "\r\nUser-Agent: tandem-health-check\r\nConnection: close\r\n\r\n";
-
-void probe_result(ZtnaApp* a, ZtnaSlot* ps, bool ok) {
-  uint16_t index = ps->server_index;
-  bool current = ps->health_gen == a->health_gen && a->rt != nullptr && index < a->rt->nb_servers;
-  *ps = ZtnaSlot{};
-  if (!current) return;
-  ZtnaHealth& h = a->health[index];
-  h.probing = false;
-  ok ? ++h.probes_ok : ++h.probes_failed;
-  ztna_health_result(&h, ok, kHealthRetry, now_ms(a), holddown_of(a->rt, index));
-}
-
-// "HTTP/1.x NNN ...": a 2xx or 3xx passes; anything else, or no line, fails.
-bool probe_status_ok(std::string_view got) {
-  std::string_view line = got.substr(0, got.find("\r\n"));
-  return line.size() >= 12 && line.starts_with("HTTP/1.") && line[8] == ' ' && (line[9] == '2' || line[9] == '3') &&
-         line[10] >= '0' && line[10] <= '9' && line[11] >= '0' && line[11] <= '9';
-}
-
-// GET / for the probe (plain, or into TLS once its handshake is done).
-bool send_probe_request(ZtnaApp* a, TcpConn* c) {
-  char req[96];
-  uint32_t ip = tcp_conn_state(c).remote_ip;
-  int n = std::snprintf(req, sizeof req, "%s%u.%u.%u.%u%s", kHealthRequestHead, ip >> 24, ip >> 16 & 0xff,
-                        ip >> 8 & 0xff, ip & 0xff, kHealthRequestTail);
-  if (n <= 0 || static_cast<size_t>(n) >= sizeof req) return false;
-  return server_write(a, c, reinterpret_cast<const uint8_t*>(req), static_cast<size_t>(n)) == static_cast<size_t>(n);
-}
-
-void on_probe_established(void* app, TcpConn* c) {
-  auto* a = static_cast<ZtnaApp*>(app);
-  ZtnaSlot* ps = slot_of(a, c);
-  if (ps->role != ZtnaRole::kProbe) return;
-  if (ps->https) {  // the ClientHello; the rest happens in on_probe_readable
-    uint8_t none[1];
-    a->up_tls[c->id].read_plaintext(none, 0);
-    flush_server_tls(a, ps);
-    return;
-  }
-  if (ps->probe_http) {  // the answer decides (on_probe_readable)
-    if (send_probe_request(a, c)) return;
-    probe_result(a, ps, false);
-    tcp_abort(a->g->stack, c);
-    return;
-  }
-  probe_result(a, ps, true);
-  tcp_abort(a->g->stack, c);  // its on_closed finds the slot free
-}
-
-// health-check-proto http: the status line of the answer to GET /.
-void on_probe_readable(void* app, TcpConn* c) {
-  auto* a = static_cast<ZtnaApp*>(app);
-  ZtnaSlot* ps = slot_of(a, c);
-  if (ps->role != ZtnaRole::kProbe || !ps->probe_http) return;
-  std::string_view got;
-  if (ps->https) {
-    // server_read advances the handshake and keeps the ciphertext in the
-    // slot's staging; the plaintext answer collects in probe_line.
-    size_t room = sizeof ps->probe_line - ps->probe_line_len;
-    size_t n = server_read(a, c, reinterpret_cast<uint8_t*>(ps->probe_line) + ps->probe_line_len, room);
-    ps->probe_line_len = static_cast<uint8_t>(ps->probe_line_len + n);
-    if (server_tls_failed(a, c)) {
-      probe_result(a, ps, false);
-      tcp_abort(a->g->stack, c);
-      return;
-    }
-    if (!ps->probe_sent && a->up_tls[c->id].state() == tls::Conn::State::kEstablished) {
-      if (!send_probe_request(a, c)) {
-        probe_result(a, ps, false);
-        tcp_abort(a->g->stack, c);
-        return;
-      }
-      ps->probe_sent = true;
-    }
-    got = std::string_view(ps->probe_line, ps->probe_line_len);
-    bool full = ps->probe_line_len == sizeof ps->probe_line;
-    if (got.find("\r\n") == std::string_view::npos && !full && !tcp_peer_closed(c)) return;
-  } else {
-    size_t room = sizeof ps->down - ps->down_len;
-    ps->down_len += static_cast<uint32_t>(tcp_read(a->g->stack, c, ps->down + ps->down_len, room));
-    got = std::string_view(reinterpret_cast<const char*>(ps->down), ps->down_len);
-    if (got.find("\r\n") == std::string_view::npos && ps->down_len < sizeof ps->down && !tcp_peer_closed(c)) return;
-  }
-  probe_result(a, ps, probe_status_ok(got));
-  tcp_abort(a->g->stack, c);
-}
-
-void on_probe_closed(void* app, TcpConn* c, TcpCloseReason) {
-  auto* a = static_cast<ZtnaApp*>(app);
-  a->up_tls[c->id].release();
-  ZtnaSlot* ps = slot_of(a, c);
-  if (ps->role == ZtnaRole::kProbe) probe_result(a, ps, false);
-}
-
-constexpr TcpCallbacks kProbeCallbacks{on_probe_established, on_probe_readable, nullptr, on_probe_closed};
-
-// A new runtime: a server it still has (same address and port) keeps its
-// state, so a config edit does not send requests to a server known down;
-// a new one starts up. Every one is probed at once; probes still open
-// belong to the old generation and end unheeded.
-void carry_health(ZtnaApp* a, const ZtnaRuntime* rt) {
-  ZtnaHealth* old = a->health;
-  ZtnaHealth* next = old == a->health_store[0] ? a->health_store[1] : a->health_store[0];
-  uint32_t n = rt != nullptr ? rt->nb_servers : 0;
-  std::memset(next, 0, sizeof(ZtnaHealth) * kMaxZtnaServers);
-  for (uint32_t i = 0; i < n; ++i) {
-    const ZtnaRealServer& rs = rt->servers[i];
-    ZtnaHealth& h = next[i];
-    for (uint32_t j = 0; rs.health_check && j < a->nb_health; ++j) {
-      if (old[j].ip == rs.ip && old[j].port == rs.port) {
-        h = old[j];
-        break;
-      }
-    }
-    h.ip = rs.ip;
-    h.port = rs.port;
-    h.probing = false;
-    h.next_probe_ms = 0;
-  }
-  a->health = next;
-  a->nb_health = n;
-}
-
-// An http probe of a server behind a service https gateway: TLS as the
-// gateway's requests use it (its realserver-ca with verify-cert), no SNI.
-bool start_probe_tls(ZtnaApp* a, const ZtnaRealServer& rs, TcpConn* c) {
-  unsigned w = a->g->w->index;
-  char ip_text[16];
-  std::snprintf(ip_text, sizeof ip_text, "%u.%u.%u.%u", rs.ip >> 24, rs.ip >> 16 & 0xff, rs.ip >> 8 & 0xff,
-                rs.ip & 0xff);
-  const tls::ClientContext& ctx =
-      rs.verify_cert ? a->rt->proxies[rs.proxy].gateway_tls[rs.gateway][w] : a->rt->upstream_tls[w];
-  return a->up_tls[c->id].start_client(ctx, nullptr, ip_text);
-}
-
-// Once per millisecond at most: kHealthSweep servers of the runtime, each
-// probed every kHealthInterval, a probe past its timeout ended as failed.
-void health_tick(ZtnaApp* a) {
-  const ZtnaRuntime* rt = a->rt;
-  uint64_t now = now_ms(a);
-  if (rt == nullptr || rt->nb_servers == 0 || now == a->health_tick_ms || a->g->cfg == nullptr) return;
-  a->health_tick_ms = now;
-  for (uint32_t k = 0; k < kHealthSweep && k < rt->nb_servers; ++k) {
-    uint32_t i = a->health_cursor;
-    a->health_cursor = (a->health_cursor + 1) % rt->nb_servers;
-    const ZtnaRealServer& rs = rt->servers[i];
-    ZtnaHealth& h = a->health[i];
-    if (!rs.health_check) continue;
-    if (h.probing) {
-      if (now > h.probe_deadline_ms) tcp_abort(a->g->stack, a->slots[h.probe_conn].conn);  // a failure
-      continue;
-    }
-    if (now < h.next_probe_ms) continue;
-    h.next_probe_ms = now + kHealthIntervalMs;
-    uint32_t src = source_for(*a->g->cfg, rs.ip);
-    TcpConn* c = src != 0 ? tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kProbeCallbacks, a) : nullptr;
-    if (c == nullptr) continue;  // no route or no free connection: try at the next interval
-    ZtnaSlot* ps = slot_of(a, c);
-    *ps = ZtnaSlot{};
-    ps->role = ZtnaRole::kProbe;
-    ps->conn = c;
-    ps->probe_http = rs.health_http;
-    ps->https = rs.health_http && rs.https;
-    ps->server_index = static_cast<uint16_t>(i);
-    ps->health_gen = a->health_gen;
-    if (ps->https && !start_probe_tls(a, rs, c)) {
-      tcp_abort(a->g->stack, c);  // its on_closed counts the failure
-      continue;
-    }
-    h.probing = true;
-    h.probe_conn = c->id;
-    h.probe_deadline_ms = now + kHealthTimeoutMs;
-  }
-}
 
 bool accept_client(void* ctx, TcpConn* c) {
   auto* lc = static_cast<ZtnaListenCtx*>(ctx);
@@ -1364,7 +1144,7 @@ bool accept_client(void* ctx, TcpConn* c) {
   cs->start_ms = now_ms(a);
   cs->serial = ++a->serial * kMaxWorkers + a->g->w->index;
   cs->gateway = kZtnaNoGateway;
-  cs->server_index = kNoServer;
+  cs->server_index = kZtnaNoServer;
   cs->head_deadline_ms = now_ms(a) + kHeadTimeoutMs;
   cs->gen = ++a->next_gen != 0 ? a->next_gen : ++a->next_gen;
   rt->refs.fetch_add(1, std::memory_order_relaxed);
@@ -1494,7 +1274,7 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
     }
   }
   if (rt == a->rt) {
-    health_tick(a);
+    ztna_health_tick(a);
     return;
   }
   for (int& l : a->listeners) {
@@ -1503,7 +1283,7 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
   }
   a->rt = rt;
   ++a->health_gen;
-  carry_health(a, rt);
+  ztna_carry_health(a, rt);
   std::memset(a->ldb, 0, sizeof a->ldb);
   a->health_cursor = 0;
   if (rt == nullptr) return;

@@ -1,6 +1,7 @@
 // The ZTNA proxy's per-worker state: the application (ZtnaApp) and its
-// connection slots (ZtnaSlot), shared by the relay (ztna_app.cc) and the
-// operator requests it serves on the worker (ztna_cli.cc). Not an API:
+// connection slots (ZtnaSlot), shared by the relay (ztna_app.cc), the
+// real servers' health probes (ztna_health.cc) and the operator requests
+// it serves on the worker (ztna_cli.cc). Not an API:
 // the rest of Tandem goes through ztna_app.h.
 #pragma once
 
@@ -20,8 +21,10 @@
 
 namespace tandem::dp {
 
+struct ActiveConfig;  // dataplane/worker/worker_context.h
 
 inline constexpr size_t kZtnaChunk = 16384;  // bytes read from a side per step
+inline constexpr uint16_t kZtnaNoServer = 0xffff;  // ZtnaSlot::server_index: none chosen
 // Staging of one direction: a rewritten request head (at most
 // kMaxHeadBytes plus the Connection line) with the body bytes read with it,
 // or a TLS record's worth of ciphertext.
@@ -155,5 +158,30 @@ struct ZtnaApp {
 // Serves a `diagnose wad user list|clear` or `diagnose firewall vip
 // realserver list` request on the worker that owns `a` (ztna_cli.cc).
 void ztna_serve_user_request(ZtnaApp* a, ZtnaUserRequest* req);
+
+// ---- The relay's server side (ztna_app.cc), for the health probes.
+// The node's address on the port that routes to dst (host order), or 0.
+uint32_t ztna_source_for(const ActiveConfig& cfg, uint32_t dst);
+// Service https: the server slot's ciphertext out (its up staging, then
+// TLS's output). True when all is out.
+bool ztna_flush_server_tls(ZtnaApp* a, ZtnaSlot* ss);
+// Plaintext to the server, plain or through TLS once its handshake is
+// done; the bytes taken.
+size_t ztna_server_write(ZtnaApp* a, TcpConn* server, const uint8_t* data, size_t len);
+// Plaintext from the server (TLS also advances its handshake); 0 when
+// nothing is ready.
+size_t ztna_server_read(ZtnaApp* a, TcpConn* server, uint8_t* out, size_t cap);
+bool ztna_server_tls_failed(ZtnaApp* a, TcpConn* server);
+
+// ---- Health checks (ztna_health.cc).
+// This worker's health of server `index` of runtime rt, or nullptr when it
+// is not checked.
+ZtnaHealth* ztna_health_of(ZtnaApp* a, const ZtnaRuntime* rt, uint16_t index);
+// cs's server connection was established (ok) or failed before it was.
+void ztna_health_from_conn(ZtnaApp* a, ZtnaSlot* cs, bool ok);
+// A new runtime: servers it still has keep their state (a->health swaps).
+void ztna_carry_health(ZtnaApp* a, const ZtnaRuntime* rt);
+// From the poll: the probes due, and those past their timeout.
+void ztna_health_tick(ZtnaApp* a);
 
 }  // namespace tandem::dp
