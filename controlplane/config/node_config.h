@@ -151,6 +151,7 @@ struct ZtnaRealServer {
   unsigned weight;
   bool health_check;
   bool health_http;  // health-check-proto http: GET / must answer 2xx or 3xx
+  bool health_ping;  // health-check-proto ping: an ICMP echo reply
   bool holddown;     // holddown-interval enable: back in use 30 s after it recovers
   bool verify_cert;  // service https: verify the certificate (chain to realserver_ca_files, name)
   std::string http_host;  // ldb-method http-host: the Host it serves ("": the others)

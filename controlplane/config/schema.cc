@@ -490,10 +490,11 @@ ObjectSchema access_proxy_realservers() {
              "active servers share the load; standby serves only when no active one is up."),
       integer("weight", 1, 255, 1, "Share of connections under ldb-method weighted."),
       toggle("health-check", false, "Probe the server and skip it while it fails."),
-      choice("health-check-proto", {"tcp-connect", "http"}, "tcp-connect",
+      choice("health-check-proto", {"tcp-connect", "http", "ping"}, "tcp-connect",
              "tcp-connect: the server accepts a TCP connection; http: it also answers GET / with a 2xx or "
              "3xx status, over TLS when the gateway's service is https (the handshake must pass, and "
-             "verify-cert applies). FortiOS's ping is not offered."),
+             "verify-cert applies); ping: it answers an ICMP echo request. FortiOS's default is ping; "
+             "Tandem's is tcp-connect, which also proves the service listens."),
       str("http-host", 63, "",
           "ldb-method http-host: the Host this server serves (case-insensitive, port and a trailing dot "
           "ignored). A request goes to the first usable server naming its Host, else to the first usable "

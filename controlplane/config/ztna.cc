@@ -53,6 +53,7 @@ std::vector<ZtnaApiGateway> api_gateways(const Config& cfg, const ObjectData& pr
                                word(rs_schema, rs.object, "status"), as_uint(word(rs_schema, rs.object, "weight")),
                                word(rs_schema, rs.object, "health-check") == "enable",
                                word(rs_schema, rs.object, "health-check-proto") == "http",
+                               word(rs_schema, rs.object, "health-check-proto") == "ping",
                                word(rs_schema, rs.object, "holddown-interval") == "enable",
                                word(rs_schema, rs.object, "verify-cert") == "enable",
                                word(rs_schema, rs.object, "http-host")});

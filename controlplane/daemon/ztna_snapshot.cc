@@ -185,7 +185,7 @@ bool build_proxy(const config::ZtnaConfig& ztna, std::size_t i, unsigned nb_work
       dp::ZtnaRealServer& out = g.servers[g.nb_servers++];
       out = dp::ZtnaRealServer{rs.id, rs.ip, rs.port, static_cast<uint16_t>(rt->nb_servers),
                                static_cast<uint8_t>(std::clamp(rs.weight, 1u, 255u)), rs.status == "standby",
-                               rs.health_check, rs.health_http, rs.holddown, rs.verify_cert, g.https,
+                               rs.health_check, rs.health_http, rs.health_ping, rs.holddown, rs.verify_cert, g.https,
                                static_cast<uint8_t>(i), static_cast<uint8_t>(p.nb_gateways), 0, {}};
       // The schema caps http-host at 63 bytes, the field's size.
       out.http_host_len = static_cast<uint8_t>(std::min(rs.http_host.size(), sizeof out.http_host - 1));

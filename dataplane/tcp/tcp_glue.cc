@@ -184,6 +184,25 @@ void glue_emit(void* ctx, const TcpSegment& seg) {
   send_via_neighbour(g, *cfg, route.port_index, next_hop, m);
 }
 
+// The ICMP message of a frame parse_frame accepted: an echo reply to one
+// of this node's health pings (identifier kTcpGluePingTag | worker, a
+// correct checksum), or nothing.
+bool ping_reply_of(const rte_mbuf* m, const ParsedFrame& f, uint16_t* id, uint16_t* seq) {
+  constexpr uint8_t kIcmpEchoReply = 0;
+  if (f.ip_proto != kIpProtoIcmp || f.ip_fragment || !f.has_l4 || f.l4_len < 8) return false;
+  const uint8_t* icmp = rte_pktmbuf_mtod(m, const uint8_t*) + f.l4_offset;
+  if (icmp[0] != kIcmpEchoReply || icmp[1] != 0) return false;
+  *id = static_cast<uint16_t>(icmp[4] << 8 | icmp[5]);
+  *seq = static_cast<uint16_t>(icmp[6] << 8 | icmp[7]);
+  if ((*id & 0xff00) != kTcpGluePingTag) return false;
+  return rte_raw_cksum(icmp, f.l4_len) == 0xffff;
+}
+
+void ping_reply_deliver(TcpGlue* g, const ParsedFrame& f, uint16_t seq) {
+  ++g->counters.ping_replies;
+  if (g->ztna != nullptr) ztna_app_ping_reply(g->ztna, rte_be_to_cpu_32(f.ip_src_be), seq);
+}
+
 // A verified frame of this worker's flow into the engine; frees m (the
 // engine copied what it keeps into the connection's receive ring).
 void deliver(TcpGlue* g, const ActiveConfig& cfg, rte_mbuf* m, const ParsedFrame& f) {
@@ -216,6 +235,12 @@ void serve_handoffs(TcpGlue* g, const ActiveConfig& cfg, unsigned* taken) {
         parse_frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), &f) !=
             DropReason::kNone) {
       rte_pktmbuf_free(m);  // the config changed under it
+      continue;
+    }
+    uint16_t id, seq;
+    if (ping_reply_of(m, f, &id, &seq)) {
+      ping_reply_deliver(g, f, seq);
+      rte_pktmbuf_free(m);
       continue;
     }
     deliver(g, cfg, m, f);
@@ -346,6 +371,23 @@ void tcp_glue_destroy(TcpGlue* g) {
 bool tcp_glue_input(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
                     const ParsedFrame& f) {
   TcpGlue* g = w->tcp;
+  uint16_t id, seq;
+  if (g != nullptr && ping_reply_of(m, f, &id, &seq) && node_owns(cfg.snap, f.ip_dst_be)) {
+    unsigned owner = id & 0xffu;
+    TcpGlue* og = owner < w->dp->params_.nb_workers
+                      ? std::atomic_ref<TcpGlue*>(w->dp->workers_[owner]->tcp).load(std::memory_order_acquire)
+                      : nullptr;
+    if (owner == w->index) {
+      ping_reply_deliver(g, f, seq);
+      rte_pktmbuf_free(m);
+    } else if (og == nullptr || (m->port = static_cast<uint16_t>(port_index), rte_ring_mp_enqueue(og->handoff, m)) != 0) {
+      ++g->counters.rx_handoff_full;
+      rte_pktmbuf_free(m);
+    } else {
+      ++g->counters.rx_handoffs;
+    }
+    return true;
+  }
   if (g == nullptr || f.ip_proto != kIpProtoTcp || f.ip_fragment || !f.has_l4 ||
       !node_owns(cfg.snap, f.ip_dst_be))
     return false;
@@ -424,6 +466,62 @@ TcpConn* tcp_glue_connect(WorkerContext* w, uint32_t local_ip, uint32_t remote_i
   enter(g, *w->dp->config_.load(std::memory_order_acquire));
   return tcp_connect(g->stack, local_ip, remote_ip, remote_port, tcp_glue_port_is_ours, w, cb,
                      app);
+}
+
+bool tcp_glue_send_ping(WorkerContext* w, uint32_t local_ip, uint32_t remote_ip, uint16_t seq) {
+  constexpr size_t kIcmpLen = 8, kPayload = 32;
+  constexpr uint8_t kIcmpEchoRequest = 8;
+  static constexpr char kPayloadText[kPayload + 1] = "tandem-health-check-ping........";
+  TcpGlue* g = w->tcp;
+  const ActiveConfig* cfg = g != nullptr ? g->cfg : nullptr;
+  uint32_t dst_be = rte_cpu_to_be_32(remote_ip);
+  int r = cfg != nullptr ? route_lookup(cfg->routes, dst_be) : -1;
+  if (r < 0 || cfg->snap.routes[r].port_index >= cfg->snap.nb_ports ||
+      !cfg->snap.ports[cfg->snap.routes[r].port_index].active) {
+    if (g != nullptr) ++g->counters.tx_no_route;
+    return false;
+  }
+  const RouteEntry& route = cfg->snap.routes[r];
+  const PortConf& port = cfg->snap.ports[route.port_index];
+  size_t frame_len = kEthLen + kIpLen + kIcmpLen + kPayload;
+  rte_mbuf* m = rte_pktmbuf_alloc(g->pool);
+  auto* eth = m != nullptr ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(frame_len)))
+                           : nullptr;
+  if (eth == nullptr) {
+    ++g->counters.tx_no_mbuf;
+    if (m != nullptr) rte_pktmbuf_free(m);
+    return false;
+  }
+  std::memset(eth, 0, RTE_ETHER_ADDR_LEN);  // the neighbour's, in send_via_neighbour
+  std::memcpy(eth + RTE_ETHER_ADDR_LEN, port.mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+  uint16_t type_be = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  std::memcpy(eth + 2 * RTE_ETHER_ADDR_LEN, &type_be, sizeof(type_be));
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + kEthLen);
+  ip->version_ihl = RTE_IPV4_VHL_DEF;
+  ip->type_of_service = 0;
+  ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(kIpLen + kIcmpLen + kPayload));
+  ip->packet_id = rte_cpu_to_be_16(g->ip_id++);
+  ip->fragment_offset = rte_cpu_to_be_16(kIpDontFragment);
+  ip->time_to_live = kIpTtl;
+  ip->next_proto_id = kIpProtoIcmp;
+  ip->hdr_checksum = 0;
+  ip->src_addr = rte_cpu_to_be_32(local_ip);
+  ip->dst_addr = dst_be;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  uint8_t* icmp = eth + kEthLen + kIpLen;
+  uint16_t id = static_cast<uint16_t>(kTcpGluePingTag | (w->index & 0xffu));
+  const uint8_t head[kIcmpLen] = {kIcmpEchoRequest, 0, 0, 0, static_cast<uint8_t>(id >> 8),
+                                  static_cast<uint8_t>(id & 0xff), static_cast<uint8_t>(seq >> 8),
+                                  static_cast<uint8_t>(seq & 0xff)};
+  std::memcpy(icmp, head, kIcmpLen);
+  std::memcpy(icmp + kIcmpLen, kPayloadText, kPayload);
+  // rte_raw_cksum sums the words as they lie in memory: stored back as
+  // they are, the bytes come out in network order.
+  uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(icmp, kIcmpLen + kPayload));
+  std::memcpy(icmp + 2, &sum, sizeof(sum));
+  ++g->counters.pings_sent;
+  send_via_neighbour(g, *cfg, route.port_index, route.gateway_be != 0 ? route.gateway_be : dst_be, m);
+  return true;
 }
 
 bool dataplane_tcp_enabled(const Dataplane* dp) { return dp->params_.tcp_max_conns > 0; }

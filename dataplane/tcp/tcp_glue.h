@@ -86,8 +86,9 @@ void tcp_glue_destroy(TcpGlue* g);
 // Listeners come back from the snapshot at the next poll.
 void tcp_glue_restart_clock(TcpGlue* g);
 
-// A TCP frame to one of the node's addresses on an active port. Takes m and
-// returns true, or returns false (not the node's TCP) and leaves m alone.
+// A TCP frame to one of the node's addresses on an active port, or the
+// echo reply to one of its health pings. Takes m and returns true, or
+// returns false (neither) and leaves m alone.
 bool tcp_glue_input(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
                     const ParsedFrame& frame);
 // Once per loop: hand-offs, listeners, timers, mailbox. Returns the frames
@@ -102,6 +103,14 @@ TcpConn* tcp_glue_connect(WorkerContext* w, uint32_t local_ip, uint32_t remote_i
                           uint16_t remote_port, const TcpCallbacks* cb, void* app);
 // The TcpPortFilter tcp_glue_connect uses (ctx: the WorkerContext).
 bool tcp_glue_port_is_ours(void* ctx, const TcpTuple& tuple);
+
+// ICMP echo for the access proxy's `health-check-proto ping`: a request
+// from the node's address local_ip (host order) to remote_ip, identifier
+// kTcpGluePingTag | the worker, sequence `seq`; false when it cannot go
+// (no route, no mbuf). The reply comes back to the same worker (handed
+// over by whichever received it) and goes to ztna_app_ping_reply.
+inline constexpr uint16_t kTcpGluePingTag = 0x5400;  // "T"
+bool tcp_glue_send_ping(WorkerContext* w, uint32_t local_ip, uint32_t remote_ip, uint16_t seq);
 
 // The test service (tcp_service.cc): its listeners follow the snapshot.
 void tcp_service_configure(TcpGlue* g, const TcpServiceConf& conf);

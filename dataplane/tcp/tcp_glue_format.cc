@@ -25,6 +25,8 @@ constexpr GlueCounterField kGlueCounterFields[] = {
     {"glue_tx_neigh_dropped", &TcpGlueCounters::tx_neigh_dropped},
     {"glue_arp_requests", &TcpGlueCounters::arp_requests},
     {"service_accepted", &TcpGlueCounters::accepted},
+    {"glue_pings_sent", &TcpGlueCounters::pings_sent},
+    {"glue_ping_replies", &TcpGlueCounters::ping_replies},
 };
 
 }  // namespace

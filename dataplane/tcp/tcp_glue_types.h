@@ -34,6 +34,8 @@ struct TcpGlueCounters {
   uint64_t tx_neigh_dropped; // the neighbour's queue was full or the table was
   uint64_t arp_requests;     // sent by the glue for a next hop it lacked
   uint64_t accepted;         // connections the test service took
+  uint64_t pings_sent;       // ICMP echo requests of the access proxy's health probes
+  uint64_t ping_replies;     // ... and the echo replies that came back for them
 };
 
 }  // namespace tandem::dp

@@ -94,6 +94,9 @@ ZtnaApp* ztna_app_create(TcpGlue* g, uint32_t max_conns, int socket);
 void ztna_app_destroy(ZtnaApp* app);
 // Once per loop from tcp_glue_poll: listeners follow the snapshot's runtime.
 void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt);
+// The echo reply to a health ping (tcp_glue_send_ping) from src_ip (host
+// order) with sequence seq, on the worker that sent it (ztna_health.cc).
+void ztna_app_ping_reply(ZtnaApp* a, uint32_t src_ip, uint16_t seq);
 
 // Per-worker counters (written by the owner only; ztna_diag.h).
 const ZtnaCounters& ztna_app_counters(const ZtnaApp* app);

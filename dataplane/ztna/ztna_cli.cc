@@ -98,6 +98,7 @@ void list_realservers(ZtnaApp* a, ZtnaUserRequest* req) {
         if (g.method == ZtnaLdbMethod::kHttpHost)
           put_text(req, " http-host=\"%.*s\"", static_cast<int>(rs.http_host_len), rs.http_host);
         if (rs.health_check && rs.health_http) put_text(req, " health-check-proto=http");  // not the default
+        if (rs.health_check && rs.health_ping) put_text(req, " health-check-proto=ping");
         if (rs.health_check && rs.holddown) put_text(req, " holddown-interval=enable");
         if (!rs.health_check) {
           put_text(req, " state=up\n");

@@ -28,6 +28,13 @@ constexpr uint64_t kHealthIntervalMs = 5'000;
 constexpr uint64_t kHealthTimeoutMs = 2'000;
 constexpr unsigned kHealthRetry = 3;
 constexpr uint32_t kHealthSweep = 16;  // servers looked at per poll
+// health-check-proto ping: ZtnaHealth::probe_conn while an echo request is
+// out, and its sequence number: the server's index in the low bits, the
+// health generation's low bits above (a reply from before a config change
+// does not count).
+constexpr uint32_t kPingProbe = UINT32_MAX;
+constexpr unsigned kPingIndexBits = 10;
+static_assert(kMaxZtnaServers <= 1u << kPingIndexBits, "a ping's sequence holds the server index");
 
 ZtnaSlot* slot_of(ZtnaApp* a, const TcpConn* c) { return &a->slots[c->id]; }
 
@@ -146,6 +153,17 @@ void on_probe_closed(void* app, TcpConn* c, TcpCloseReason) {
 
 constexpr TcpCallbacks kProbeCallbacks{on_probe_established, on_probe_readable, nullptr, on_probe_closed};
 
+uint16_t ping_seq(const ZtnaApp* a, uint32_t index) {
+  return static_cast<uint16_t>((a->health_gen & 0x3fu) << kPingIndexBits | index);
+}
+
+void ping_result(ZtnaApp* a, uint32_t index, bool ok) {
+  ZtnaHealth& h = a->health[index];
+  h.probing = false;
+  ok ? ++h.probes_ok : ++h.probes_failed;
+  ztna_health_result(&h, ok, kHealthRetry, now_ms(a), holddown_of(a->rt, index));
+}
+
 // An http probe of a server behind a service https gateway: TLS as the
 // gateway's requests use it (its realserver-ca with verify-cert), no SNI.
 bool start_probe_tls(ZtnaApp* a, const ZtnaRealServer& rs, TcpConn* c) {
@@ -226,12 +244,23 @@ void ztna_health_tick(ZtnaApp* a) {
     ZtnaHealth& h = a->health[i];
     if (!rs.health_check) continue;
     if (h.probing) {
-      if (now > h.probe_deadline_ms) tcp_abort(a->g->stack, a->slots[h.probe_conn].conn);  // a failure
+      if (now <= h.probe_deadline_ms) continue;
+      if (h.probe_conn == kPingProbe)
+        ping_result(a, i, false);  // no echo reply in time (nor, often, an ARP answer)
+      else
+        tcp_abort(a->g->stack, a->slots[h.probe_conn].conn);  // a failure
       continue;
     }
     if (now < h.next_probe_ms) continue;
     h.next_probe_ms = now + kHealthIntervalMs;
     uint32_t src = ztna_source_for(*a->g->cfg, rs.ip);
+    if (rs.health_ping) {
+      if (src == 0 || !tcp_glue_send_ping(a->g->w, src, rs.ip, ping_seq(a, i))) continue;  // next interval
+      h.probing = true;
+      h.probe_conn = kPingProbe;
+      h.probe_deadline_ms = now + kHealthTimeoutMs;
+      continue;
+    }
     TcpConn* c = src != 0 ? tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kProbeCallbacks, a) : nullptr;
     if (c == nullptr) continue;  // no route or no free connection: try at the next interval
     ZtnaSlot* ps = slot_of(a, c);
@@ -252,5 +281,16 @@ void ztna_health_tick(ZtnaApp* a) {
   }
 }
 
+
+void ztna_app_ping_reply(ZtnaApp* a, uint32_t src_ip, uint16_t seq) {
+  const ZtnaRuntime* rt = a->rt;
+  uint32_t index = seq & ((1u << kPingIndexBits) - 1);
+  if (rt == nullptr || index >= rt->nb_servers || a->health == nullptr ||
+      (seq >> kPingIndexBits) != (a->health_gen & 0x3fu))
+    return;
+  const ZtnaHealth& h = a->health[index];
+  if (!h.probing || h.probe_conn != kPingProbe || rt->servers[index].ip != src_ip) return;
+  ping_result(a, index, true);
+}
 
 }  // namespace tandem::dp

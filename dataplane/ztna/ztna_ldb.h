@@ -33,6 +33,7 @@ struct ZtnaRealServer {
   bool standby;       // status standby: used only while no active server is usable
   bool health_check;  // probed; skipped while down
   bool health_http;   // the probe also sends GET / and wants a 2xx or 3xx status
+  bool health_ping;   // the probe is an ICMP echo request instead
   bool holddown;      // holddown-interval: back in use only kZtnaHolddownMs after it recovers
   bool verify_cert;   // service https: its certificate is verified (the gateway's realserver-ca)
   bool https;         // its gateway's service is https: an http probe goes over TLS

@@ -235,6 +235,24 @@ config firewall access-proxy
                     next
                 end
             next
+            edit 16
+                set url-map "/health-ping"
+                set service http
+                config realservers
+                    edit 1
+                        set ip 172.16.200.250
+                        set port 80
+                        set health-check enable
+                        set health-check-proto ping
+                    next
+                    edit 2
+                        set ip 172.16.200.209
+                        set port 8094
+                        set health-check enable
+                        set health-check-proto ping
+                    next
+                end
+            next
             edit 14
                 set url-map "/health-tls-plain"
                 set service https
@@ -926,6 +944,20 @@ check "health-check-proto http over TLS: a server answering 200 passes its probe
   wait_rs "port=8093 .*health-check-proto=http state=up fails=0 probes_ok=[1-9]"
 check "health-check-proto http over TLS: a TLS server that answers 500 goes down" \
   wait_rs "port=8096 .*health-check-proto=http state=down .*probes_failed=[1-9]"
+# Gateway 16, health-check-proto ping: 172.16.200.250 is no host (no ARP
+# answer, no echo reply), the server namespace's address answers.
+check "health-check-proto ping: the server namespace answers and passes its probes" \
+  wait_rs "ip=172.16.200.209 port=8094 .*health-check-proto=ping state=up fails=0 probes_ok=[1-9]"
+check "health-check-proto ping: an address nobody holds goes down" \
+  wait_rs "ip=172.16.200.250 port=80 .*health-check-proto=ping state=down .*probes_failed=[1-9]"
+out=$(client "${LB_CURL[@]}" https://app.example.com:9443/health-ping 2>&1)
+contains "health-check-proto ping: the request goes to the server that answers" "$out" "server=fine path=/health-ping"
+st=$(ctl diagnose sys tcp stat 2>&1)
+if grep -q "^ *glue_pings_sent=[1-9]" <<<"$st" && grep -q "^ *glue_ping_replies=[1-9]" <<<"$st"; then
+  ok "diagnose sys tcp stat counts the health pings and their replies"
+else
+  not_ok "health ping counters: $(grep ping <<<"$st")"
+fi
 # Gateway 14 (service https) probes "fine" (8094), a plain HTTP server: the
 # handshake fails, so it is down there while gateway 12 has it up.
 check "health-check-proto http over TLS: a plain HTTP server fails the handshake and goes down" \

@@ -270,7 +270,7 @@ TEST(ConfigZtna, VerifyCertNeedsARealserverCa) {
                                     "(did you mean \"ems-ca\"?)")));
 }
 
-TEST(ConfigZtna, HealthCheckProtoHttpOnHttpAndHttpsGateways) {
+TEST(ConfigZtna, HealthCheckProtoHttpOnHttpAndHttpsGatewaysAndPing) {
   const std::string port = "                        set port 80\n";
   const std::string http_probe = port + "                        set health-check enable\n"
                                         "                        set health-check-proto http\n";
@@ -282,6 +282,16 @@ TEST(ConfigZtna, HealthCheckProtoHttpOnHttpAndHttpsGateways) {
   EXPECT_TRUE(rs.health_check);
   EXPECT_TRUE(rs.health_http);
   EXPECT_FALSE(rs.holddown);  // holddown-interval disable, FortiOS's default
+  EXPECT_FALSE(rs.health_ping);
+  std::string ping(kDocsExample);
+  ping = ping.replace(ping.find(port), port.size(),
+                      port + "                        set health-check enable\n"
+                             "                        set health-check-proto ping\n");
+  ParseResult pr = parse(ping, "node.conf");
+  ASSERT_THAT(error_lines(pr), IsEmpty());
+  const ZtnaRealServer& pg = node_config(pr.config).ztna.access_proxies.at(0).api_gateways.at(0).realservers.at(0);
+  EXPECT_TRUE(pg.health_ping);
+  EXPECT_FALSE(pg.health_http);
   std::string https = example_with("                set service http\n", "                set service https\n");
   https = https.replace(https.find(port), port.size(), http_probe);
   // service https: the probe's GET / goes over TLS (docs/ztna.md).

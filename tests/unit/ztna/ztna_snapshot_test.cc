@@ -221,7 +221,8 @@ TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
       "     edit 2\n      set ip 172.16.200.210\n      set status standby\n     next\n"
       "     edit 4\n      set ip 172.16.200.212\n      set status disable\n     next\n"
       "     edit 3\n      set ip 172.16.200.211\n      set port 8080\n      set weight 7\n"
-      "      set health-check enable\n      set holddown-interval enable\n     next\n    end\n   next\n"
+      "      set health-check enable\n      set health-check-proto ping\n      set holddown-interval enable\n"
+      "     next\n    end\n   next\n"
       "   edit 2\n    set url-map /w\n    set ldb-method weighted\n    set realserver-ca ca1\n"
       "    config realservers\n     edit 1\n      set ip 172.16.200.213\n      set verify-cert enable\n"
       "     next\n    end\n   next\n"
@@ -261,6 +262,8 @@ TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
   EXPECT_EQ(g.servers[2].weight, 7);
   EXPECT_TRUE(g.servers[2].health_check);
   EXPECT_TRUE(g.servers[2].holddown);
+  EXPECT_TRUE(g.servers[2].health_ping);
+  EXPECT_FALSE(g.servers[2].health_http);
   EXPECT_FALSE(g.servers[0].holddown);
   // Where a probe of each server finds its gateway (an http probe over TLS).
   EXPECT_EQ(g.servers[2].proxy, 0u);
