@@ -43,6 +43,20 @@ bool icmp_is_echo_request(const uint8_t* frame, const ParsedFrame& parsed) {
          parsed.has_l4 && frame[parsed.l4_offset] == RTE_IP_ICMP_ECHO_REQUEST;
 }
 
+bool icmp_echo_reply_ids(const uint8_t* frame, uint32_t len, const ParsedFrame& parsed, uint16_t* id,
+                         uint16_t* seq) {
+  if (parsed.ether_type != kEtherTypeIpv4 || parsed.ip_proto != kIpProtoIcmp || parsed.ip_fragment ||
+      !parsed.has_l4 || parsed.l4_len < kIcmpHdrLen ||
+      len < static_cast<uint32_t>(parsed.l4_offset) + parsed.l4_len)
+    return false;
+  const uint8_t* icmp = frame + parsed.l4_offset;
+  if (icmp[0] != RTE_IP_ICMP_ECHO_REPLY || icmp[1] != 0) return false;
+  if (rte_raw_cksum(icmp, parsed.l4_len) != 0xffff) return false;
+  *id = static_cast<uint16_t>(icmp[4] << 8 | icmp[5]);
+  *seq = static_cast<uint16_t>(icmp[6] << 8 | icmp[7]);
+  return true;
+}
+
 Verdict icmp_answer_echo(uint8_t* frame, uint32_t len, const ParsedFrame& parsed,
                          const PortConf& port) {
   if (parsed.ether_type != kEtherTypeIpv4 || parsed.ip_proto != kIpProtoIcmp)

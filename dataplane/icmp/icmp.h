@@ -21,6 +21,14 @@ inline constexpr uint8_t kReplyTtl = 64;
 // is addressed; the worker counts these.
 bool icmp_is_echo_request(const uint8_t* frame, const ParsedFrame& parsed);
 
+// An ICMP echo reply (type 0, code 0, a correct checksum) in a frame of len
+// bytes that parse_frame() accepted: its identifier and sequence number
+// (host order). False for anything else, a fragment, or an ICMP message
+// the frame does not hold whole. The access proxy's health pings are
+// matched with it (tcp_glue).
+bool icmp_echo_reply_ids(const uint8_t* frame, uint32_t len, const ParsedFrame& parsed, uint16_t* id,
+                         uint16_t* seq);
+
 // `parsed` must come from parse_frame() on the same bytes with kNone,
 // ether_type IPv4 and ip_proto ICMP. kTransmit: the frame now holds the
 // reply; anything else: drop it. A bad ICMP checksum is kDropMalformed; a

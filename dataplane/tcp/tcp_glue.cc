@@ -18,6 +18,7 @@
 
 #include "dataplane/arp/arp.h"
 #include "dataplane/forward/forward.h"
+#include "dataplane/icmp/icmp.h"
 #include "dataplane/neigh/neigh.h"
 #include "dataplane/packet/parse.h"
 #include "dataplane/route/route.h"
@@ -184,18 +185,11 @@ void glue_emit(void* ctx, const TcpSegment& seg) {
   send_via_neighbour(g, *cfg, route.port_index, next_hop, m);
 }
 
-// The ICMP message of a frame parse_frame accepted: an echo reply to one
-// of this node's health pings (identifier kTcpGluePingTag | worker, a
-// correct checksum), or nothing.
+// An echo reply to one of this node's health pings (identifier
+// kTcpGluePingTag | worker), or false.
 bool ping_reply_of(const rte_mbuf* m, const ParsedFrame& f, uint16_t* id, uint16_t* seq) {
-  constexpr uint8_t kIcmpEchoReply = 0;
-  if (f.ip_proto != kIpProtoIcmp || f.ip_fragment || !f.has_l4 || f.l4_len < 8) return false;
-  const uint8_t* icmp = rte_pktmbuf_mtod(m, const uint8_t*) + f.l4_offset;
-  if (icmp[0] != kIcmpEchoReply || icmp[1] != 0) return false;
-  *id = static_cast<uint16_t>(icmp[4] << 8 | icmp[5]);
-  *seq = static_cast<uint16_t>(icmp[6] << 8 | icmp[7]);
-  if ((*id & 0xff00) != kTcpGluePingTag) return false;
-  return rte_raw_cksum(icmp, f.l4_len) == 0xffff;
+  return icmp_echo_reply_ids(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), f, id, seq) &&
+         (*id & 0xff00) == kTcpGluePingTag;
 }
 
 void ping_reply_deliver(TcpGlue* g, const ParsedFrame& f, uint16_t seq) {

@@ -160,6 +160,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   else if (parsed.ether_type == tandem::dp::kEtherTypeIpv4 &&
            parsed.ip_proto == tandem::dp::kIpProtoIcmp) {
     (void)tandem::dp::icmp_is_echo_request(frame.data(), parsed);
+    uint16_t id, seq;  // the health pings' reply matcher reads, never writes
+    (void)tandem::dp::icmp_echo_reply_ids(frame.data(), static_cast<uint32_t>(size), parsed, &id, &seq);
     v = tandem::dp::icmp_answer_echo(frame.data(), static_cast<uint32_t>(size), parsed, port);
   }
   if (v == Verdict::kTransmit) check_reply(frame, parsed);

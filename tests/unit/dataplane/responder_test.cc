@@ -232,5 +232,31 @@ TEST(DpIcmp, EchoRequestDetection) {
   EXPECT_FALSE(icmp_is_echo_request(rep.data(), p));
 }
 
+// The health pings' matcher (tcp_glue): an echo reply's identifier and
+// sequence, nothing from a request, a bad checksum, a fragment or a
+// message longer than the frame holds.
+TEST(DpIcmp, EchoReplyIds) {
+  auto ids = [](const Bytes& f, uint32_t len, uint16_t* id, uint16_t* seq) {
+    ParsedFrame p;
+    if (parse_frame(f.data(), static_cast<uint32_t>(f.size()), &p) != DropReason::kNone) return false;
+    return icmp_echo_reply_ids(f.data(), len, p, id, seq);
+  };
+  uint16_t id = 0, seq = 0;
+  Bytes rep = test::ipv4_frame(kNodeMac, kClientMac, kClientIp, kNodeIp, kIpProtoIcmp,
+                               test::icmp_echo(0, 0x5401, 0x0c05, test::pattern_bytes(32)));
+  ASSERT_TRUE(ids(rep, static_cast<uint32_t>(rep.size()), &id, &seq));
+  EXPECT_EQ(id, 0x5401);
+  EXPECT_EQ(seq, 0x0c05);
+  EXPECT_FALSE(ids(rep, static_cast<uint32_t>(rep.size()) - 1, &id, &seq));  // cut short
+  Bytes bad = rep;
+  bad.back() ^= 0x10;
+  EXPECT_FALSE(ids(bad, static_cast<uint32_t>(bad.size()), &id, &seq));
+  Bytes req = echo_request();
+  EXPECT_FALSE(ids(req, static_cast<uint32_t>(req.size()), &id, &seq));
+  Bytes frag = test::ipv4_frame(kNodeMac, kClientMac, kClientIp, kNodeIp, kIpProtoIcmp,
+                                test::icmp_echo(0, 1, 1, test::pattern_bytes(64)), {}, 0x2000);
+  EXPECT_FALSE(ids(frag, static_cast<uint32_t>(frag.size()), &id, &seq));
+}
+
 }  // namespace
 }  // namespace tandem::dp
