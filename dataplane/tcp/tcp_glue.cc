@@ -125,25 +125,28 @@ void send_via_neighbour(TcpGlue* g, const ActiveConfig& cfg, unsigned port_index
   }
 }
 
-// TcpOutput::emit: Ethernet + IPv4 + TCP header + payload in one mbuf.
-// Checksums in software: the ports Tandem runs on here (af_packet, af_xdp,
-// net_ring) offer no TX checksum offload, and a NIC that does can take
-// over by setting ol_flags here later.
-void glue_emit(void* ctx, const TcpSegment& seg) {
-  auto* g = static_cast<TcpGlue*>(ctx);
+// A frame the glue originates toward dst (host order): the route, an mbuf
+// with the Ethernet header (the destination MAC left for
+// send_via_neighbour) and the IPv4 header of an l4_len-byte payload of
+// protocol `proto`, padded to the Ethernet minimum. Returns the payload's
+// start, or nullptr (no route or standby port, no mbuf: counted).
+struct GlueFrame {
+  rte_mbuf* m;
+  unsigned port_index;
+  uint32_t next_hop_be;
+};
+uint8_t* start_frame(TcpGlue* g, uint32_t src, uint32_t dst, uint8_t proto, size_t l4_len, GlueFrame* out) {
   const ActiveConfig* cfg = g->cfg;
-  uint32_t dst_be = rte_cpu_to_be_32(seg.tuple.dst_ip);
+  uint32_t dst_be = rte_cpu_to_be_32(dst);
   int r = cfg != nullptr ? route_lookup(cfg->routes, dst_be) : -1;
   if (r < 0 || cfg->snap.routes[r].port_index >= cfg->snap.nb_ports ||
       !cfg->snap.ports[cfg->snap.routes[r].port_index].active) {
     ++g->counters.tx_no_route;
-    return;
+    return nullptr;
   }
   const RouteEntry& route = cfg->snap.routes[r];
   const PortConf& port = cfg->snap.ports[route.port_index];
-  size_t hlen = tcp_wire_header_len(seg);
-  size_t payload = size_t{seg.payload_len} + seg.payload2_len;
-  size_t frame_len = kEthLen + kIpLen + hlen + payload;
+  size_t frame_len = kEthLen + kIpLen + l4_len;
   rte_mbuf* m = rte_pktmbuf_alloc(g->pool);
   auto* eth = m != nullptr ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(
                                  m, static_cast<uint16_t>(std::max<size_t>(frame_len, kEtherMinFrameLen))))
@@ -151,10 +154,10 @@ void glue_emit(void* ctx, const TcpSegment& seg) {
   if (eth == nullptr) {
     ++g->counters.tx_no_mbuf;
     if (m != nullptr) rte_pktmbuf_free(m);
-    return;
+    return nullptr;
   }
   if (frame_len < kEtherMinFrameLen) std::memset(eth + frame_len, 0, kEtherMinFrameLen - frame_len);
-  std::memset(eth, 0, RTE_ETHER_ADDR_LEN);  // the neighbour's, below
+  std::memset(eth, 0, RTE_ETHER_ADDR_LEN);  // the neighbour's, in send_via_neighbour
   std::memcpy(eth + RTE_ETHER_ADDR_LEN, port.mac.addr_bytes, RTE_ETHER_ADDR_LEN);
   uint16_t type_be = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
   std::memcpy(eth + 2 * RTE_ETHER_ADDR_LEN, &type_be, sizeof(type_be));
@@ -162,17 +165,30 @@ void glue_emit(void* ctx, const TcpSegment& seg) {
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + kEthLen);
   ip->version_ihl = RTE_IPV4_VHL_DEF;
   ip->type_of_service = 0;
-  ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(kIpLen + hlen + payload));
+  ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(kIpLen + l4_len));
   ip->packet_id = rte_cpu_to_be_16(g->ip_id++);
   ip->fragment_offset = rte_cpu_to_be_16(kIpDontFragment);
   ip->time_to_live = kIpTtl;
-  ip->next_proto_id = kIpProtoTcp;
+  ip->next_proto_id = proto;
   ip->hdr_checksum = 0;
-  ip->src_addr = rte_cpu_to_be_32(seg.tuple.src_ip);
+  ip->src_addr = rte_cpu_to_be_32(src);
   ip->dst_addr = dst_be;
   ip->hdr_checksum = rte_ipv4_cksum(ip);
+  *out = GlueFrame{m, route.port_index, route.gateway_be != 0 ? route.gateway_be : dst_be};
+  return eth + kEthLen + kIpLen;
+}
 
-  uint8_t* tcp = eth + kEthLen + kIpLen;
+// TcpOutput::emit: Ethernet + IPv4 + TCP header + payload in one mbuf.
+// Checksums in software: the ports Tandem runs on here (af_packet, af_xdp,
+// net_ring) offer no TX checksum offload, and a NIC that does can take
+// over by setting ol_flags here later.
+void glue_emit(void* ctx, const TcpSegment& seg) {
+  auto* g = static_cast<TcpGlue*>(ctx);
+  size_t hlen = tcp_wire_header_len(seg);
+  size_t payload = size_t{seg.payload_len} + seg.payload2_len;
+  GlueFrame fr;
+  uint8_t* tcp = start_frame(g, seg.tuple.src_ip, seg.tuple.dst_ip, kIpProtoTcp, hlen + payload, &fr);
+  if (tcp == nullptr) return;
   tcp_wire_encode_header(seg, tcp, hlen);
   if (seg.payload_len > 0) std::memcpy(tcp + hlen, seg.payload, seg.payload_len);
   if (seg.payload2_len > 0)
@@ -181,8 +197,7 @@ void glue_emit(void* ctx, const TcpSegment& seg) {
   tcp[kTcpChecksumOff] = static_cast<uint8_t>(sum >> 8);
   tcp[kTcpChecksumOff + 1] = static_cast<uint8_t>(sum & 0xff);
 
-  uint32_t next_hop = route.gateway_be != 0 ? route.gateway_be : dst_be;
-  send_via_neighbour(g, *cfg, route.port_index, next_hop, m);
+  send_via_neighbour(g, *g->cfg, fr.port_index, fr.next_hop_be, fr.m);
 }
 
 // An echo reply to one of this node's health pings (identifier
@@ -467,42 +482,10 @@ bool tcp_glue_send_ping(WorkerContext* w, uint32_t local_ip, uint32_t remote_ip,
   constexpr uint8_t kIcmpEchoRequest = 8;
   static constexpr char kPayloadText[kPayload + 1] = "tandem-health-check-ping........";
   TcpGlue* g = w->tcp;
-  const ActiveConfig* cfg = g != nullptr ? g->cfg : nullptr;
-  uint32_t dst_be = rte_cpu_to_be_32(remote_ip);
-  int r = cfg != nullptr ? route_lookup(cfg->routes, dst_be) : -1;
-  if (r < 0 || cfg->snap.routes[r].port_index >= cfg->snap.nb_ports ||
-      !cfg->snap.ports[cfg->snap.routes[r].port_index].active) {
-    if (g != nullptr) ++g->counters.tx_no_route;
-    return false;
-  }
-  const RouteEntry& route = cfg->snap.routes[r];
-  const PortConf& port = cfg->snap.ports[route.port_index];
-  size_t frame_len = kEthLen + kIpLen + kIcmpLen + kPayload;
-  rte_mbuf* m = rte_pktmbuf_alloc(g->pool);
-  auto* eth = m != nullptr ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(frame_len)))
-                           : nullptr;
-  if (eth == nullptr) {
-    ++g->counters.tx_no_mbuf;
-    if (m != nullptr) rte_pktmbuf_free(m);
-    return false;
-  }
-  std::memset(eth, 0, RTE_ETHER_ADDR_LEN);  // the neighbour's, in send_via_neighbour
-  std::memcpy(eth + RTE_ETHER_ADDR_LEN, port.mac.addr_bytes, RTE_ETHER_ADDR_LEN);
-  uint16_t type_be = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-  std::memcpy(eth + 2 * RTE_ETHER_ADDR_LEN, &type_be, sizeof(type_be));
-  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + kEthLen);
-  ip->version_ihl = RTE_IPV4_VHL_DEF;
-  ip->type_of_service = 0;
-  ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(kIpLen + kIcmpLen + kPayload));
-  ip->packet_id = rte_cpu_to_be_16(g->ip_id++);
-  ip->fragment_offset = rte_cpu_to_be_16(kIpDontFragment);
-  ip->time_to_live = kIpTtl;
-  ip->next_proto_id = kIpProtoIcmp;
-  ip->hdr_checksum = 0;
-  ip->src_addr = rte_cpu_to_be_32(local_ip);
-  ip->dst_addr = dst_be;
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
-  uint8_t* icmp = eth + kEthLen + kIpLen;
+  GlueFrame fr;
+  uint8_t* icmp = g != nullptr ? start_frame(g, local_ip, remote_ip, kIpProtoIcmp, kIcmpLen + kPayload, &fr)
+                               : nullptr;
+  if (icmp == nullptr) return false;
   uint16_t id = static_cast<uint16_t>(kTcpGluePingTag | (w->index & 0xffu));
   const uint8_t head[kIcmpLen] = {kIcmpEchoRequest, 0, 0, 0, static_cast<uint8_t>(id >> 8),
                                   static_cast<uint8_t>(id & 0xff), static_cast<uint8_t>(seq >> 8),
@@ -514,7 +497,7 @@ bool tcp_glue_send_ping(WorkerContext* w, uint32_t local_ip, uint32_t remote_ip,
   uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(icmp, kIcmpLen + kPayload));
   std::memcpy(icmp + 2, &sum, sizeof(sum));
   ++g->counters.pings_sent;
-  send_via_neighbour(g, *cfg, route.port_index, route.gateway_be != 0 ? route.gateway_be : dst_be, m);
+  send_via_neighbour(g, *g->cfg, fr.port_index, fr.next_hop_be, fr.m);
   return true;
 }
 
