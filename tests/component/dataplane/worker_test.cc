@@ -23,6 +23,8 @@
 
 #include "dataplane/arp/arp.h"
 #include "dataplane/packet/parse.h"
+#include "dataplane/tcp/tcp_diag.h"
+#include "dataplane/tcp/tcp_glue.h"
 #include "dataplane/worker/worker.h"
 #include "tests/component/lib/eal_ring.h"
 #include "tests/unit/dataplane/frame_builder.h"
@@ -277,6 +279,47 @@ TEST(DpWorkerMulti, EachWorkerServesItsOwnQueue) {
   EXPECT_EQ(dataplane_poll_once(dp, 0), 1u);
   EXPECT_EQ(dataplane_port_counters(dp, 0).arp_replies, 2u);
   EXPECT_EQ(dataplane_poll_once(dp, 2), 0u);  // no such worker
+  dataplane_destroy(dp);
+  free_ring_port(port);
+}
+
+// The access proxy's health pings (tcp_glue_send_ping): an echo reply
+// carries the sending worker in its identifier, and whichever worker's
+// queue it arrives on, the sender's glue takes it. Other echo replies to
+// the node are not the glue's.
+TEST(DpWorkerMulti, HealthPingRepliesGoToTheWorkerThatSentThem) {
+  RingPort port = make_ring_port(2);
+  char error[256] = "";
+  DataplaneParams params{2, 0, static_cast<unsigned>(SOCKET_ID_ANY)};
+  params.tcp_max_conns = 8;
+  Dataplane* dp = dataplane_create(params, one_port_snapshot(port_conf(port, {kNodeIp}, true)), error,
+                                   sizeof(error));
+  ASSERT_NE(dp, nullptr) << error;
+  auto reply = [](uint16_t id, bool good_checksum = true) {
+    Bytes f = test::ipv4_frame(kNodeMac, kClientMac, kClientIp, kNodeIp, kIpProtoIcmp,
+                               test::icmp_echo(0, id, 7, test::pattern_bytes(32)));
+    if (!good_checksum) f.back() ^= 0x01;
+    return f;
+  };
+  auto glue = [&](unsigned w) {
+    TcpWorkerStats st{};
+    EXPECT_EQ(dataplane_tcp_stats(dp, w, &st, 1000), 0);
+    return st.glue;
+  };
+  inject(port, 0, reply(kTcpGluePingTag | 1));  // worker 1's ping, received by worker 0
+  inject(port, 0, reply(kTcpGluePingTag | 0));  // worker 0's own
+  inject(port, 0, reply(0x1234));               // somebody else's ping
+  inject(port, 0, reply(kTcpGluePingTag | 0, false));
+  EXPECT_EQ(dataplane_poll_once(dp, 0), 4u);
+  EXPECT_EQ(glue(0).rx_handoffs, 1u);
+  EXPECT_EQ(glue(0).ping_replies, 1u);
+  EXPECT_EQ(glue(1).ping_replies, 0u);
+  dataplane_poll_once(dp, 1);  // takes the hand-off
+  EXPECT_EQ(glue(1).ping_replies, 1u);
+  EXPECT_EQ(glue(0).ping_replies, 1u);
+  // The other two went the way of any ICMP to the node: not a request, dropped.
+  EXPECT_EQ(dataplane_worker_port_counters(dp, 0, 0).drop_unsupported, 2u);
+  EXPECT_TRUE(take_sent(port, 0).empty());
   dataplane_destroy(dp);
   free_ring_port(port);
 }
