@@ -102,10 +102,16 @@ struct ZtnaSlot {
   uint8_t down[kZtnaStage];
 };
 
-// A `diagnose wad user list|clear` request, run on the owning worker.
+// What a ZtnaUserRequest asks a worker's proxy.
+enum class ZtnaAsk : uint8_t {
+  kUserList,     // `diagnose wad user list`
+  kUserClear,    // `diagnose wad user clear`
+  kRealservers,  // `diagnose firewall vip realserver list`
+};
+
+// An operator request, run on the owning worker.
 struct ZtnaUserRequest {
-  bool clear;
-  bool realservers;  // `diagnose firewall vip realserver list` instead
+  ZtnaAsk ask;
   char* buf;
   size_t len, used;
   unsigned total;

@@ -122,11 +122,11 @@ void list_realservers(ZtnaApp* a, ZtnaUserRequest* req) {
 }  // namespace
 
 void ztna_serve_user_request(ZtnaApp* a, ZtnaUserRequest* req) {
-  if (req->realservers) {
+  if (req->ask == ZtnaAsk::kRealservers) {
     list_realservers(a, req);
     return;
   }
-  if (req->clear) {
+  if (req->ask == ZtnaAsk::kUserClear) {
     // Removing shifts entries (backward-shift deletion): collect first.
     ClearCtx cc{a, 0};
     a->users.for_each(collect_one, &cc);
@@ -173,11 +173,10 @@ int dataplane_ztna_counters(const Dataplane* dp, unsigned worker, ZtnaCounters* 
 
 namespace {
 
-// Runs one kind of request (`clear` / `realservers` as in `kind`) on every
-// worker's proxy in turn, their text one after the other in buf (len > 0)
-// when buf is given. The answer's total is summed into *total. 0 or
-// -ETIMEDOUT; *used = the text's length.
-int ask_workers(Dataplane* dp, const ZtnaUserRequest& kind, char* buf, size_t len, unsigned timeout_ms,
+// Asks every worker's proxy in turn, their text one after the other in buf
+// (len > 0) when buf is given. The answer's total is summed into *total.
+// 0 or -ETIMEDOUT; *used = the text's length.
+int ask_workers(Dataplane* dp, ZtnaAsk ask, char* buf, size_t len, unsigned timeout_ms,
                 size_t* used, unsigned* total) {
   std::lock_guard<std::mutex> lock(dp->control_mutex_);
   if (buf != nullptr) buf[0] = '\0';
@@ -187,8 +186,7 @@ int ask_workers(Dataplane* dp, const ZtnaUserRequest& kind, char* buf, size_t le
     ZtnaApp* a = app_of(dp, i);
     if (a == nullptr) continue;
     ZtnaUserRequest req{};
-    req.clear = kind.clear;
-    req.realservers = kind.realservers;
+    req.ask = ask;
     if (buf != nullptr) {
       req.buf = buf + *used;
       req.len = len - *used;
@@ -207,7 +205,7 @@ int dataplane_ztna_user_list(Dataplane* dp, char* buf, size_t len, unsigned* tot
   if (buf == nullptr || len == 0) return -EINVAL;
   size_t used = 0;
   unsigned sum = 0;
-  if (int rc = ask_workers(dp, ZtnaUserRequest{}, buf, len, timeout_ms, &used, &sum); rc != 0) return rc;
+  if (int rc = ask_workers(dp, ZtnaAsk::kUserList, buf, len, timeout_ms, &used, &sum); rc != 0) return rc;
   if (total != nullptr) *total = sum;
   return static_cast<int>(used);
 }
@@ -215,21 +213,17 @@ int dataplane_ztna_user_list(Dataplane* dp, char* buf, size_t len, unsigned* tot
 int dataplane_ztna_realserver_list(Dataplane* dp, char* buf, size_t len, unsigned timeout_ms) {
   if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
   if (buf == nullptr || len == 0) return -EINVAL;
-  ZtnaUserRequest kind{};
-  kind.realservers = true;
   size_t used = 0;
   unsigned sum = 0;
-  if (int rc = ask_workers(dp, kind, buf, len, timeout_ms, &used, &sum); rc != 0) return rc;
+  if (int rc = ask_workers(dp, ZtnaAsk::kRealservers, buf, len, timeout_ms, &used, &sum); rc != 0) return rc;
   return static_cast<int>(used);
 }
 
 int dataplane_ztna_user_clear(Dataplane* dp, unsigned* cleared, unsigned timeout_ms) {
   if (!dataplane_ztna_enabled(dp)) return -ENOTSUP;
-  ZtnaUserRequest kind{};
-  kind.clear = true;
   size_t used = 0;
   unsigned sum = 0;
-  if (int rc = ask_workers(dp, kind, nullptr, 0, timeout_ms, &used, &sum); rc != 0) return rc;
+  if (int rc = ask_workers(dp, ZtnaAsk::kUserClear, nullptr, 0, timeout_ms, &used, &sum); rc != 0) return rc;
   if (cleared != nullptr) *cleared = sum;
   return 0;
 }
