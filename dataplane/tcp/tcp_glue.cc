@@ -200,6 +200,21 @@ void glue_emit(void* ctx, const TcpSegment& seg) {
   send_via_neighbour(g, *g->cfg, fr.port_index, fr.next_hop_be, fr.m);
 }
 
+// A frame for worker `owner`'s glue, through its hand-off ring; m is taken
+// either way. The owner may not have taken its stack yet
+// (dataplane_ztna_start): the frame is lost, as on a full ring.
+void hand_off(WorkerContext* w, unsigned owner, unsigned port_index, rte_mbuf* m) {
+  TcpGlue* g = w->tcp;
+  TcpGlue* og = std::atomic_ref<TcpGlue*>(w->dp->workers_[owner]->tcp).load(std::memory_order_acquire);
+  m->port = static_cast<uint16_t>(port_index);
+  if (og == nullptr || rte_ring_mp_enqueue(og->handoff, m) != 0) {
+    ++g->counters.rx_handoff_full;
+    rte_pktmbuf_free(m);
+  } else {
+    ++g->counters.rx_handoffs;
+  }
+}
+
 // An echo reply to one of this node's health pings (identifier
 // kTcpGluePingTag | worker), or false.
 bool ping_reply_of(const rte_mbuf* m, const ParsedFrame& f, uint16_t* id, uint16_t* seq) {
@@ -381,19 +396,16 @@ bool tcp_glue_input(WorkerContext* w, const ActiveConfig& cfg, unsigned port_ind
                     const ParsedFrame& f) {
   TcpGlue* g = w->tcp;
   uint16_t id, seq;
-  if (g != nullptr && ping_reply_of(m, f, &id, &seq) && node_owns(cfg.snap, f.ip_dst_be)) {
-    unsigned owner = id & 0xffu;
-    TcpGlue* og = owner < w->dp->params_.nb_workers
-                      ? std::atomic_ref<TcpGlue*>(w->dp->workers_[owner]->tcp).load(std::memory_order_acquire)
-                      : nullptr;
+  if (g != nullptr && f.ip_proto == kIpProtoIcmp && ping_reply_of(m, f, &id, &seq) &&
+      node_owns(cfg.snap, f.ip_dst_be)) {
+    unsigned owner = id & 0xffu;  // the worker that sent the request
     if (owner == w->index) {
       ping_reply_deliver(g, f, seq);
       rte_pktmbuf_free(m);
-    } else if (og == nullptr || (m->port = static_cast<uint16_t>(port_index), rte_ring_mp_enqueue(og->handoff, m)) != 0) {
-      ++g->counters.rx_handoff_full;
-      rte_pktmbuf_free(m);
+    } else if (owner < w->dp->params_.nb_workers) {
+      hand_off(w, owner, port_index, m);
     } else {
-      ++g->counters.rx_handoffs;
+      rte_pktmbuf_free(m);  // no such worker: not ours after all
     }
     return true;
   }
@@ -408,15 +420,7 @@ bool tcp_glue_input(WorkerContext* w, const ActiveConfig& cfg, unsigned port_ind
     unsigned owner = flow_owner(w->dp->rss_key_, f.ip_src_be, f.ip_dst_be, f.src_port,
                                 f.dst_port, true, nb_workers);
     if (owner != w->index) {
-      m->port = static_cast<uint16_t>(port_index);
-      // The owner may not have taken its stack yet (dataplane_ztna_start).
-      TcpGlue* og = std::atomic_ref<TcpGlue*>(w->dp->workers_[owner]->tcp).load(std::memory_order_acquire);
-      if (og == nullptr || rte_ring_mp_enqueue(og->handoff, m) != 0) {
-        ++g->counters.rx_handoff_full;
-        rte_pktmbuf_free(m);
-      } else {
-        ++g->counters.rx_handoffs;
-      }
+      hand_off(w, owner, port_index, m);
       return true;
     }
   }

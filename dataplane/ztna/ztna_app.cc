@@ -70,10 +70,6 @@ void pump(ZtnaApp* a, ZtnaSlot* cs);
 void charge_user(ZtnaApp* a, ZtnaSlot* cs);
 void log_refusal(ZtnaApp* a, ZtnaSlot* cs);
 
-ZtnaSlot* slot_of(ZtnaApp* a, const TcpConn* c) { return &a->slots[c->id]; }
-
-uint64_t now_ms(const ZtnaApp* a) { return a->g->now_us / 1000; }
-
 // Ciphertext waiting for the client: staging first, then TLS's output BIO.
 // True when everything is out.
 bool flush_down(ZtnaApp* a, ZtnaSlot* cs) {
@@ -110,7 +106,7 @@ void finish_client(ZtnaApp* a, ZtnaSlot* cs) {
   // yet. FIN now, drain until the client's FIN (TIME_WAIT ends the slot)
   // or kLingerMs (the sweep in ztna_app_configure closes it then).
   tcp_shutdown(s, cs->conn);
-  cs->linger_until_ms = now_ms(a) + kLingerMs;
+  cs->linger_until_ms = ztna_now_ms(a) + kLingerMs;
 }
 
 // A lingering client (finish_client): read and drop.
@@ -212,7 +208,7 @@ constexpr TcpCallbacks kServerCallbacks{on_server_established, on_server_event, 
 void sync_user(ZtnaApp* a, uint32_t src) {
   SyncStream* st = a->g->w->sync;
   if (st == nullptr) return;
-  const uint64_t now = now_ms(a);
+  const uint64_t now = ztna_now_ms(a);
   UserEntry* e = a->users.lookup(src, now);
   if (e == nullptr || e->synced) return;
   if (e->sync_sent_ms != 0 && now - e->sync_sent_ms < kUserResyncMs) return;
@@ -287,7 +283,7 @@ bool pool_server(ZtnaApp* a, ZtnaSlot* cs) {
     return false;
   ss->pair = kTcpNil;
   ss->pooled = true;
-  ss->pooled_ms = now_ms(a);
+  ss->pooled_ms = ztna_now_ms(a);
   ss->pool_gen = a->health_gen;
   ss->proxy = cs->proxy;
   ss->gateway = cs->gateway;
@@ -313,7 +309,7 @@ bool take_pooled(ZtnaApp* a, ZtnaSlot* cs, int gw, int pick) {
     ZtnaSlot* ss = &a->slots[id];
     if (ss->pool_gen != a->health_gen || ss->proxy != cs->proxy || ss->gateway != gw ||
         ss->server_index != rs.index || std::strcmp(ss->sni, cs->sni) != 0 ||
-        now_ms(a) - ss->pooled_ms > kPoolIdleMs || tcp_peer_closed(ss->conn))
+        ztna_now_ms(a) - ss->pooled_ms > kPoolIdleMs || tcp_peer_closed(ss->conn))
       continue;
     unpool(a, id);
     ss->pair = cs->conn->id;
@@ -332,7 +328,7 @@ bool take_pooled(ZtnaApp* a, ZtnaSlot* cs, int gw, int pick) {
 void sweep_pool(ZtnaApp* a) {
   for (uint32_t i = a->pool_n; i-- > 0;) {
     const ZtnaSlot& ss = a->slots[a->pool[i]];
-    if (now_ms(a) - ss.pooled_ms > kPoolIdleMs || ss.pool_gen != a->health_gen)
+    if (ztna_now_ms(a) - ss.pooled_ms > kPoolIdleMs || ss.pool_gen != a->health_gen)
       close_server(a, a->pool[i], true);
   }
 }
@@ -398,7 +394,7 @@ bool connect_server(ZtnaApp* a, ZtnaSlot* cs, int gw, int pick) {
     up = nullptr;
   }
   if (up == nullptr) return false;
-  ZtnaSlot* ss = slot_of(a, up);
+  ZtnaSlot* ss = ztna_slot_of(a, up);
   *ss = ZtnaSlot{};
   ss->role = ZtnaRole::kServer;
   ss->conn = up;
@@ -422,13 +418,11 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   // The request is read here: stage_request below consumes it.
   cs->host_servers = ztna_ldb_host_mask(p.gateways[gw], cs->zc->request().host);
   bool reuse = upstream_ready(a, cs) && !tcp_peer_closed(a->slots[cs->pair].conn) && cs->gateway == gw;
-  int pick = -1;
-  if (reuse && p.gateways[gw].method == ZtnaLdbMethod::kHttpHost) {
-    // The kept-alive server serves this request only if its Host picks it.
-    pick = pick_server(a, cs, gw, 0);
-    reuse = pick >= 0 && p.gateways[gw].servers[pick].index == cs->server_index;
-  }
-  if (!reuse && pick < 0) pick = pick_server(a, cs, gw, 0);
+  // Under http-host the kept-alive server serves this request only if its
+  // Host picks that server; the others pick only for a new connection.
+  bool by_host = p.gateways[gw].method == ZtnaLdbMethod::kHttpHost;
+  int pick = reuse && !by_host ? -1 : pick_server(a, cs, gw, 0);
+  if (reuse && by_host) reuse = pick >= 0 && p.gateways[gw].servers[pick].index == cs->server_index;
   if (!reuse && pick < 0) {
     cs->zc->refuse_no_server();
     return false;
@@ -439,7 +433,7 @@ bool start_forward(ZtnaApp* a, ZtnaSlot* cs) {
   cs->log_policy_id = cs->zc->decision().policy_id;
   cs->head_deadline_ms = 0;
   cs->keepalive_wait = false;
-  cs->active_ms = now_ms(a);
+  cs->active_ms = ztna_now_ms(a);
   sync_user(a, cs->src);
   ++a->counters.requests;
   ++a->counters.forwarded;
@@ -535,7 +529,7 @@ void post_login(ZtnaApp* a, ZtnaSlot* cs) {
   ZtnaConn::LoginCheck check = cs->zc->login();
   std::string_view word = current_word(a, check.user);
   if (word.empty()) {  // removed or disabled meanwhile: no check needed
-    cs->zc->finish_login(false, now_ms(a));
+    cs->zc->finish_login(false, ztna_now_ms(a));
     return;
   }
   unsigned j = 0;
@@ -591,7 +585,7 @@ void collect_logins(ZtnaApp* a) {
       continue;
     }
     bool ok = job.ok && !word.empty();
-    cs->zc->finish_login(ok, now_ms(a));
+    cs->zc->finish_login(ok, ztna_now_ms(a));
     if (ok) ++a->counters.logins;
     pump(a, cs);
   }
@@ -605,7 +599,7 @@ void client_handshake(ZtnaApp* a, ZtnaSlot* cs) {
     size_t n = tcp_read(s, cs->conn, a->scratch, kZtnaChunk);
     if (n == 0) break;
     cs->lan_in += n;
-    st = cs->zc->on_client_bytes(a->scratch, n, now_ms(a));
+    st = cs->zc->on_client_bytes(a->scratch, n, ztna_now_ms(a));
   }
   count_handshake(a, cs);
   switch (st) {
@@ -669,7 +663,7 @@ bool ztna_flush_server_tls(ZtnaApp* a, ZtnaSlot* ss) {
 // https), taken only while the previous ciphertext is all out so the TCP
 // send window stays the back-pressure. Returns the bytes taken.
 size_t ztna_server_write(ZtnaApp* a, TcpConn* server, const uint8_t* data, size_t len) {
-  ZtnaSlot* ss = slot_of(a, server);
+  ZtnaSlot* ss = ztna_slot_of(a, server);
   if (!ss->https) return tcp_write(a->g->stack, server, data, len);
   tls::Conn& t = a->up_tls[server->id];
   if (!ztna_flush_server_tls(a, ss) || t.state() != tls::Conn::State::kEstablished) return 0;
@@ -682,7 +676,7 @@ size_t ztna_server_write(ZtnaApp* a, TcpConn* server, const uint8_t* data, size_
 // also advances the handshake (its messages go out at once). 0 when
 // nothing is ready; a TLS failure shows in up_tls[id].state().
 size_t ztna_server_read(ZtnaApp* a, TcpConn* server, uint8_t* out, size_t cap) {
-  ZtnaSlot* ss = slot_of(a, server);
+  ZtnaSlot* ss = ztna_slot_of(a, server);
   if (!ss->https) return tcp_read(a->g->stack, server, out, cap);
   tls::Conn& t = a->up_tls[server->id];
   for (;;) {
@@ -697,7 +691,7 @@ size_t ztna_server_read(ZtnaApp* a, TcpConn* server, uint8_t* out, size_t cap) {
 }
 
 bool ztna_server_tls_failed(ZtnaApp* a, TcpConn* server) {
-  return slot_of(a, server)->https && a->up_tls[server->id].state() == tls::Conn::State::kFailed;
+  return ztna_slot_of(a, server)->https && a->up_tls[server->id].state() == tls::Conn::State::kFailed;
 }
 
 namespace {
@@ -863,18 +857,18 @@ void charge_user(ZtnaApp* a, ZtnaSlot* cs) {
   a->counters.lan_out += cs->lan_out;
   a->counters.wan_in += cs->wan_in;
   a->counters.wan_out += cs->wan_out;
-  cs->active_ms = now_ms(a);
+  cs->active_ms = ztna_now_ms(a);
   cs->log_lan_in += cs->lan_in;
   cs->log_lan_out += cs->lan_out;
   cs->log_wan_in += cs->wan_in;
   cs->log_wan_out += cs->wan_out;
-  UserEntry* e = a->users.lookup(cs->src, now_ms(a));
+  UserEntry* e = a->users.lookup(cs->src, ztna_now_ms(a));
   if (e != nullptr) {
     e->lan_bytes_in += cs->lan_in;
     e->lan_bytes_out += cs->lan_out;
     e->wan_bytes_in += cs->wan_in;
     e->wan_bytes_out += cs->wan_out;
-    a->users.touch(e, now_ms(a));
+    a->users.touch(e, ztna_now_ms(a));
   }
   cs->lan_in = cs->lan_out = cs->wan_in = cs->wan_out = 0;
 }
@@ -892,7 +886,7 @@ void log_conn(ZtnaApp* a, ZtnaSlot* cs, TrafficLogAction action) {
   const ZtnaConn& zc = *cs->zc;
   TrafficLogRecord r{};
   r.start_ms = cs->start_ms;
-  r.end_ms = now_ms(a);
+  r.end_ms = ztna_now_ms(a);
   r.src_ip_be = rte_cpu_to_be_32(cs->src);
   r.src_port = cs->src_port;
   // Before a real server is chosen the destination is the VIP.
@@ -967,9 +961,9 @@ bool next_request(ZtnaApp* a, ZtnaSlot* cs) {
     cs->upstream_done = true;  // the connection ends with this response
     return false;
   }
-  cs->head_deadline_ms = now_ms(a) + cs->rt->keepalive_ms;  // the keep-alive idle limit
+  cs->head_deadline_ms = ztna_now_ms(a) + cs->rt->keepalive_ms;  // the keep-alive idle limit
   cs->keepalive_wait = true;
-  ZtnaConn::State st = cs->zc->next_request(now_ms(a));
+  ZtnaConn::State st = cs->zc->next_request(ztna_now_ms(a));
   // Not forwarded (waiting, or refused): the head path at the loop's top.
   return st == ZtnaConn::State::kForward && start_forward(a, cs);
 }
@@ -1014,12 +1008,12 @@ void pump_steps(ZtnaApp* a, ZtnaSlot* cs) {
 
 void on_client_event(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
-  pump(a, slot_of(a, c));
+  pump(a, ztna_slot_of(a, c));
 }
 
 void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
   auto* a = static_cast<ZtnaApp*>(app);
-  ZtnaSlot* cs = slot_of(a, c);
+  ZtnaSlot* cs = ztna_slot_of(a, c);
   charge_user(a, cs);
   if (cs->proxied && cs->zc != nullptr) {
     int i = cs->log_policy;
@@ -1041,7 +1035,7 @@ void on_client_closed(void* app, TcpConn* c, TcpCloseReason) {
 
 void on_server_established(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
-  ZtnaSlot* ss = slot_of(a, c);
+  ZtnaSlot* ss = ztna_slot_of(a, c);
   if (ss->role != ZtnaRole::kServer || ss->pair == kTcpNil) return;
   ZtnaSlot* cs = &a->slots[ss->pair];
   cs->upstream_open = true;
@@ -1056,7 +1050,7 @@ void on_server_established(void* app, TcpConn* c) {
 
 void on_server_event(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
-  ZtnaSlot* ss = slot_of(a, c);
+  ZtnaSlot* ss = ztna_slot_of(a, c);
   if (ss->role == ZtnaRole::kServer && ss->pooled) {
     // Idle and nobody asked: the server closes, or says something no
     // request will own.
@@ -1076,7 +1070,7 @@ void on_server_event(void* app, TcpConn* c) {
 void on_server_closed(void* app, TcpConn* c, TcpCloseReason why) {
   auto* a = static_cast<ZtnaApp*>(app);
   a->up_tls[c->id].release();
-  ZtnaSlot* ss = slot_of(a, c);
+  ZtnaSlot* ss = ztna_slot_of(a, c);
   if (ss->pooled) unpool(a, c->id);
   if (ss->role != ZtnaRole::kServer || ss->pair == kTcpNil) {
     if (ss->role == ZtnaRole::kServer) *ss = ZtnaSlot{};
@@ -1131,7 +1125,7 @@ bool accept_client(void* ctx, TcpConn* c) {
     ++a->counters.tls_failed;
     return false;
   }
-  ZtnaSlot* cs = slot_of(a, c);
+  ZtnaSlot* cs = ztna_slot_of(a, c);
   *cs = ZtnaSlot{};
   cs->role = ZtnaRole::kClient;
   cs->conn = c;
@@ -1141,11 +1135,11 @@ bool accept_client(void* ctx, TcpConn* c) {
   cs->src = st.remote_ip;
   cs->src_port = st.remote_port;
   cs->in_port = in_port < 0 ? kTrafficLogNoPort : static_cast<uint8_t>(in_port);
-  cs->start_ms = now_ms(a);
+  cs->start_ms = ztna_now_ms(a);
   cs->serial = ++a->serial * kMaxWorkers + a->g->w->index;
   cs->gateway = kZtnaNoGateway;
   cs->server_index = kZtnaNoServer;
-  cs->head_deadline_ms = now_ms(a) + kHeadTimeoutMs;
+  cs->head_deadline_ms = ztna_now_ms(a) + kHeadTimeoutMs;
   cs->gen = ++a->next_gen != 0 ? a->next_gen : ++a->next_gen;
   rt->refs.fetch_add(1, std::memory_order_relaxed);
   ++a->counters.accepted;
@@ -1226,33 +1220,33 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
   ZtnaApp* a = g->ztna;
   if (a == nullptr) return;
   collect_logins(a);
-  const bool sweep = now_ms(a) != a->sweep_ms;
-  a->sweep_ms = now_ms(a);
-  if (sweep) a->users.expire(now_ms(a), kUserSweepSlots, sync_user_expired, a->g->w);
+  const bool sweep = ztna_now_ms(a) != a->sweep_ms;
+  a->sweep_ms = ztna_now_ms(a);
+  if (sweep) a->users.expire(ztna_now_ms(a), kUserSweepSlots, sync_user_expired, a->g->w);
   if (sweep) sweep_pool(a);
   for (uint32_t i = 0; sweep && i < kSlotSweep && a->max_conns > 0; ++i) {
     ZtnaSlot* cs = &a->slots[a->sweep_cursor];
     a->sweep_cursor = (a->sweep_cursor + 1) % a->max_conns;
     if (cs->role == ZtnaRole::kClient && !cs->closed && cs->head_deadline_ms != 0 &&
-        now_ms(a) > cs->head_deadline_ms && cs->keepalive_wait) {
+        ztna_now_ms(a) > cs->head_deadline_ms && cs->keepalive_wait) {
       // An idle keep-alive client: closed as nginx does, close_notify and
       // FIN (the client opens a new connection for its next request).
       ++a->counters.keepalive_timeouts;
       // A client that does not read its close_notify is reset when this
       // runs out (the branch below, not counted as a head timeout).
-      cs->head_deadline_ms = now_ms(a) + kLingerMs;
+      cs->head_deadline_ms = ztna_now_ms(a) + kLingerMs;
       cs->keepalive_wait = false;
       cs->upstream_done = true;
       cs->shut = true;
       cs->zc->tls_conn().shutdown();
       finish_client(a, cs);
     } else if (cs->role == ZtnaRole::kClient && !cs->closed && cs->head_deadline_ms != 0 &&
-               now_ms(a) > cs->head_deadline_ms) {
+               ztna_now_ms(a) > cs->head_deadline_ms) {
       if (!cs->shut) ++a->counters.head_timeouts;  // shut: an answer or close_notify the client did not take
       cs->closed = true;
       tcp_abort(g->stack, cs->conn);  // its on_closed gives the slot back
     } else if (cs->role == ZtnaRole::kClient && !cs->closed && cs->forwarding &&
-               now_ms(a) > cs->active_ms + cs->rt->idle_ms) {
+               ztna_now_ms(a) > cs->active_ms + cs->rt->idle_ms) {
       // A relay that moved nothing either way for the idle timeout (a
       // request the server never answers, a silent tunnel): both
       // connections are reset, as FortiOS drops an expired session.
@@ -1260,7 +1254,7 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
       cs->closed = true;
       tcp_abort(g->stack, cs->conn);  // its on_closed aborts the server side
     } else if (cs->role == ZtnaRole::kClient && cs->closed && cs->linger_until_ms != 0 &&
-               now_ms(a) > cs->linger_until_ms) {
+               ztna_now_ms(a) > cs->linger_until_ms) {
       linger_drain(a, cs);
       cs->linger_until_ms = 0;
       tcp_close(g->stack, cs->conn);  // the client never sent its FIN

@@ -11,6 +11,7 @@
 
 #include "dataplane/http/http.h"
 #include "dataplane/tcp/tcp.h"
+#include "dataplane/tcp/tcp_glue.h"
 #include "dataplane/tls/tls.h"
 #include "dataplane/user/user_table.h"
 #include "dataplane/ztna/ztna_app.h"
@@ -160,6 +161,11 @@ struct ZtnaApp {
   uint8_t scratch[kZtnaChunk];
   uint8_t head_out[kZtnaStage];  // a response head as the client gets it
 };
+
+// The slot of connection c.
+inline ZtnaSlot* ztna_slot_of(ZtnaApp* a, const TcpConn* c) { return &a->slots[c->id]; }
+// The proxy's clock: its TCP stack's, in milliseconds.
+inline uint64_t ztna_now_ms(const ZtnaApp* a) { return a->g->now_us / 1000; }
 
 // Serves a `diagnose wad user list|clear` or `diagnose firewall vip
 // realserver list` request on the worker that owns `a` (ztna_cli.cc).

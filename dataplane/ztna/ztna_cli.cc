@@ -20,8 +20,6 @@ namespace tandem::dp {
 
 namespace {
 
-uint64_t now_ms(const ZtnaApp* a) { return a->g->now_us / 1000; }
-
 struct ListCtx {
   ZtnaUserRequest* req;
   uint64_t now_ms;
@@ -77,7 +75,7 @@ void list_realservers(ZtnaApp* a, ZtnaUserRequest* req) {
   const ZtnaRuntime* rt = a->rt;
   if (req->len > 0) req->buf[0] = '\0';
   if (rt == nullptr) return;
-  uint64_t now = now_ms(a);
+  uint64_t now = ztna_now_ms(a);
   put_text(req, "worker=%u retried=%lu (requests sent to another server after a failed connect)\n", a->g->w->index,
            static_cast<unsigned long>(a->retried));
   for (uint32_t p = 0; p < rt->nb_proxies; ++p) {
@@ -138,7 +136,7 @@ void ztna_serve_user_request(ZtnaApp* a, ZtnaUserRequest* req) {
     return;
   }
   if (req->len > 0) req->buf[0] = '\0';
-  ListCtx lc{req, now_ms(a)};
+  ListCtx lc{req, ztna_now_ms(a)};
   a->users.for_each(list_one, &lc);
 }
 

@@ -36,10 +36,6 @@ constexpr uint32_t kPingProbe = UINT32_MAX;
 constexpr unsigned kPingIndexBits = 10;
 static_assert(kMaxZtnaServers <= 1u << kPingIndexBits, "a ping's sequence holds the server index");
 
-ZtnaSlot* slot_of(ZtnaApp* a, const TcpConn* c) { return &a->slots[c->id]; }
-
-uint64_t now_ms(const ZtnaApp* a) { return a->g->now_us / 1000; }
-
 // holddown-interval of the runtime's server `index`: its holddown, or none.
 uint64_t holddown_of(const ZtnaRuntime* rt, uint16_t index) {
   return rt != nullptr && index < rt->nb_servers && rt->servers[index].holddown ? kZtnaHolddownMs : 0;
@@ -58,15 +54,22 @@ uint64_t holddown_of(const ZtnaRuntime* rt, uint16_t index) {
 constexpr char kHealthRequestHead[] = "GET / HTTP/1.1\r\nHost: ";
 constexpr char kHealthRequestTail[] = "\r\nUser-Agent: tandem-health-check\r\nConnection: close\r\n\r\n";
 
+// The end of a probe (TCP, http or ping) of the current runtime's server
+// `index`.
+void probe_done(ZtnaApp* a, uint32_t index, bool ok) {
+  ZtnaHealth& h = a->health[index];
+  h.probing = false;
+  ok ? ++h.probes_ok : ++h.probes_failed;
+  ztna_health_result(&h, ok, kHealthRetry, ztna_now_ms(a), holddown_of(a->rt, index));
+}
+
+// A probe connection's verdict; its slot is freed. One of an older runtime
+// does not count.
 void probe_result(ZtnaApp* a, ZtnaSlot* ps, bool ok) {
   uint16_t index = ps->server_index;
   bool current = ps->health_gen == a->health_gen && a->rt != nullptr && index < a->rt->nb_servers;
   *ps = ZtnaSlot{};
-  if (!current) return;
-  ZtnaHealth& h = a->health[index];
-  h.probing = false;
-  ok ? ++h.probes_ok : ++h.probes_failed;
-  ztna_health_result(&h, ok, kHealthRetry, now_ms(a), holddown_of(a->rt, index));
+  if (current) probe_done(a, index, ok);
 }
 
 // "HTTP/1.x NNN ...": a 2xx or 3xx passes; anything else, or no line, fails.
@@ -88,7 +91,7 @@ bool send_probe_request(ZtnaApp* a, TcpConn* c) {
 
 void on_probe_established(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
-  ZtnaSlot* ps = slot_of(a, c);
+  ZtnaSlot* ps = ztna_slot_of(a, c);
   if (ps->role != ZtnaRole::kProbe) return;
   if (ps->https) {  // the ClientHello; the rest happens in on_probe_readable
     uint8_t none[1];
@@ -109,7 +112,7 @@ void on_probe_established(void* app, TcpConn* c) {
 // health-check-proto http: the status line of the answer to GET /.
 void on_probe_readable(void* app, TcpConn* c) {
   auto* a = static_cast<ZtnaApp*>(app);
-  ZtnaSlot* ps = slot_of(a, c);
+  ZtnaSlot* ps = ztna_slot_of(a, c);
   if (ps->role != ZtnaRole::kProbe || !ps->probe_http) return;
   std::string_view got;
   if (ps->https) {
@@ -147,7 +150,7 @@ void on_probe_readable(void* app, TcpConn* c) {
 void on_probe_closed(void* app, TcpConn* c, TcpCloseReason) {
   auto* a = static_cast<ZtnaApp*>(app);
   a->up_tls[c->id].release();
-  ZtnaSlot* ps = slot_of(a, c);
+  ZtnaSlot* ps = ztna_slot_of(a, c);
   if (ps->role == ZtnaRole::kProbe) probe_result(a, ps, false);
 }
 
@@ -155,13 +158,6 @@ constexpr TcpCallbacks kProbeCallbacks{on_probe_established, on_probe_readable, 
 
 uint16_t ping_seq(const ZtnaApp* a, uint32_t index) {
   return static_cast<uint16_t>((a->health_gen & 0x3fu) << kPingIndexBits | index);
-}
-
-void ping_result(ZtnaApp* a, uint32_t index, bool ok) {
-  ZtnaHealth& h = a->health[index];
-  h.probing = false;
-  ok ? ++h.probes_ok : ++h.probes_failed;
-  ztna_health_result(&h, ok, kHealthRetry, now_ms(a), holddown_of(a->rt, index));
 }
 
 // An http probe of a server behind a service https gateway: TLS as the
@@ -200,7 +196,7 @@ void ztna_health_from_conn(ZtnaApp* a, ZtnaSlot* cs, bool ok) {
   ZtnaHealth* h = ztna_health_of(a, cs->rt, cs->server_index);
   if (h == nullptr) return;
   if (!ok) ++h->conn_failed;
-  ztna_health_result(h, ok, kHealthRetry, now_ms(a), holddown_of(cs->rt, cs->server_index));
+  ztna_health_result(h, ok, kHealthRetry, ztna_now_ms(a), holddown_of(cs->rt, cs->server_index));
 }
 
 // A new runtime: a server it still has (same address and port) keeps its
@@ -234,7 +230,7 @@ void ztna_carry_health(ZtnaApp* a, const ZtnaRuntime* rt) {
 // probed every kHealthInterval, a probe past its timeout ended as failed.
 void ztna_health_tick(ZtnaApp* a) {
   const ZtnaRuntime* rt = a->rt;
-  uint64_t now = now_ms(a);
+  uint64_t now = ztna_now_ms(a);
   if (rt == nullptr || rt->nb_servers == 0 || now == a->health_tick_ms || a->g->cfg == nullptr) return;
   a->health_tick_ms = now;
   for (uint32_t k = 0; k < kHealthSweep && k < rt->nb_servers; ++k) {
@@ -246,7 +242,7 @@ void ztna_health_tick(ZtnaApp* a) {
     if (h.probing) {
       if (now <= h.probe_deadline_ms) continue;
       if (h.probe_conn == kPingProbe)
-        ping_result(a, i, false);  // no echo reply in time (nor, often, an ARP answer)
+        probe_done(a, i, false);  // no echo reply in time (nor, often, an ARP answer)
       else
         tcp_abort(a->g->stack, a->slots[h.probe_conn].conn);  // a failure
       continue;
@@ -263,7 +259,7 @@ void ztna_health_tick(ZtnaApp* a) {
     }
     TcpConn* c = src != 0 ? tcp_glue_connect(a->g->w, src, rs.ip, rs.port, &kProbeCallbacks, a) : nullptr;
     if (c == nullptr) continue;  // no route or no free connection: try at the next interval
-    ZtnaSlot* ps = slot_of(a, c);
+    ZtnaSlot* ps = ztna_slot_of(a, c);
     *ps = ZtnaSlot{};
     ps->role = ZtnaRole::kProbe;
     ps->conn = c;
@@ -290,7 +286,7 @@ void ztna_app_ping_reply(ZtnaApp* a, uint32_t src_ip, uint16_t seq) {
     return;
   const ZtnaHealth& h = a->health[index];
   if (!h.probing || h.probe_conn != kPingProbe || rt->servers[index].ip != src_ip) return;
-  ping_result(a, index, true);
+  probe_done(a, index, true);
 }
 
 }  // namespace tandem::dp
