@@ -503,8 +503,8 @@ ObjectSchema access_proxy_realservers() {
              "A server that was down is used again only once it has passed its checks for 30 s (FortiOS's "
              "holddown timer); disable: from the first passing check."),
       toggle("verify-cert", false,
-             "service https: verify the server's certificate against the gateway's realserver-ca and its name "
-             "(Tandem's key)."),
+             "service https: verify the server's certificate and its name against the gateway's realserver-ca, "
+             "or the system's CA certificates when it names none (Tandem's key)."),
   };
   return o;
 }
@@ -522,10 +522,11 @@ ObjectSchema access_proxy_api_gateway() {
       choice("service", {"http", "https"}, "https", "Protocol towards the real servers."),
       str("virtual-host", 255, "", "Host the request must name; empty matches any."),
       choice("ldb-method", {"static", "round-robin", "weighted", "first-alive", "http-host"}, "static",
-             "How a real server is chosen."),
+             "How a real server is chosen; static: by the client's source address (a hash, the same on every "
+             "worker and both nodes)."),
       names("realserver-ca", kCertificateNameMax,
-            "vpn certificate ca entries the certificates of realservers with verify-cert enable must chain to "
-            "(Tandem's key)."),
+            "vpn certificate ca entries the certificates of realservers with verify-cert enable must chain to; "
+            "none: the system's CA certificates (Tandem's key)."),
   };
   o.children = {access_proxy_realservers()};
   return o;

@@ -181,11 +181,6 @@ class ZtnaValidator {
           if (value_words(*find_key(rs_schema, "ip"), rs.object).at(0) == "0.0.0.0") {
             error(rs.where, "realserver " + rs.name + " of api-gateway " + gw.name + " needs an ip (set ip a.b.c.d)");
           }
-          if (value_words(*find_key(rs_schema, "verify-cert"), rs.object).at(0) == "enable" && cas.empty()) {
-            error(rs.where, "realserver " + rs.name + " of api-gateway " + gw.name + " of access-proxy \"" + e.name +
-                                "\" verifies the server certificate but the gateway names no CA (set realserver-ca "
-                                "\"<vpn certificate ca name>\")");
-          }
         }
       }
     }

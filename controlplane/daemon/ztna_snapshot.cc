@@ -198,9 +198,10 @@ bool build_proxy(const config::ZtnaConfig& ztna, std::size_t i, unsigned nb_work
       for (const std::string& f : gw.realserver_ca_files) cas.push_back(f.c_str());
       for (unsigned w = 0; w < nb_workers; ++w) {
         char err[256] = "";
-        if (cas.empty() || !p.gateway_tls[p.nb_gateways][w].init(cas.data(), cas.size(), err, sizeof err)) {
-          *error = "access-proxy \"" + in.name + "\" api-gateway " + std::to_string(gw.id) +
-                   (cas.empty() ? ": verify-cert without realserver-ca" : std::string(": ") + err);
+        // No realserver-ca: the system's CA certificates.
+        dp::tls::ClientContext& ctx = p.gateway_tls[p.nb_gateways][w];
+        if (!(cas.empty() ? ctx.init_system_trust(err, sizeof err) : ctx.init(cas.data(), cas.size(), err, sizeof err))) {
+          *error = "access-proxy \"" + in.name + "\" api-gateway " + std::to_string(gw.id) + ": " + err;
           return false;
         }
       }

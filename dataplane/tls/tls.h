@@ -65,8 +65,9 @@ class ServerContext {
 // https`): one SSL_CTX per worker, TLS 1.2 and 1.3, no client certificate.
 // Without CA files the server's certificate is not verified (the link is
 // encrypted, not authenticated); with them (realservers `verify-cert
-// enable`, the gateway's `realserver-ca`) the chain must verify against
-// them, and start_client() names what the certificate must be for.
+// enable`, the gateway's `realserver-ca`, else the system's CA
+// certificates) the chain must verify against them, and start_client()
+// names what the certificate must be for.
 class ClientContext {
  public:
   ClientContext() = default;
@@ -77,10 +78,19 @@ class ClientContext {
   // ca_files: PEM files (ca_count of them, 0 for no verification). On
   // failure false and a message naming the file in error.
   bool init(const char* const* ca_files, std::size_t ca_count, char* error, std::size_t error_size);
+  // Verifying against the system's CA certificates: OpenSSL's default
+  // bundle file and hashed directory (/usr/lib/ssl/cert.pem and certs/ on
+  // Debian, the ca-certificates package; SSL_CERT_FILE and SSL_CERT_DIR
+  // override them). False, naming both, when neither exists or the file
+  // does not load.
+  bool init_system_trust(char* error, std::size_t error_size);
   bool verifies() const { return verify_; }
   SSL_CTX* native() const { return ctx_; }
 
  private:
+  // A fresh context, verifying the peer or not, before its CAs are loaded.
+  bool start(bool verify, char* error, std::size_t error_size);
+
   SSL_CTX* ctx_ = nullptr;
   bool verify_ = false;
 };

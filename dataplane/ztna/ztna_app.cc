@@ -355,7 +355,7 @@ int pick_server(ZtnaApp* a, ZtnaSlot* cs, int gw, uint32_t exclude) {
     const ZtnaHealth* h = ztna_health_of(a, cs->rt, g.servers[i].index);
     if ((h == nullptr || !h->down) && !(exclude >> i & 1u)) up |= 1u << i;
   }
-  return ztna_ldb_pick(g, up & cs->host_servers, &a->ldb[cs->proxy][gw]);
+  return ztna_ldb_pick(g, up & cs->host_servers, cs->src, &a->ldb[cs->proxy][gw]);
 }
 
 // The SNI toward a real server: the request's Host without its port, none

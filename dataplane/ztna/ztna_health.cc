@@ -5,6 +5,7 @@
 // about its server. The state machine itself is ztna_health_result
 // (ztna_ldb.cc); ztna_app.cc calls in here from its poll, on a config
 // change and when a server connection opens or fails.
+#include <bitset>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -208,17 +209,24 @@ void ztna_carry_health(ZtnaApp* a, const ZtnaRuntime* rt) {
   ZtnaHealth* next = old == a->health_store[0] ? a->health_store[1] : a->health_store[0];
   uint32_t n = rt != nullptr ? rt->nb_servers : 0;
   std::memset(next, 0, sizeof(ZtnaHealth) * kMaxZtnaServers);
+  // Each old state goes to at most one new server: the same address, port
+  // and probe (a gateway that lists a server another one probes otherwise,
+  // or not at all, has a state of its own).
+  std::bitset<kMaxZtnaServers> taken;
   for (uint32_t i = 0; i < n; ++i) {
     const ZtnaRealServer& rs = rt->servers[i];
     ZtnaHealth& h = next[i];
-    for (uint32_t j = 0; rs.health_check && j < a->nb_health; ++j) {
-      if (old[j].ip == rs.ip && old[j].port == rs.port) {
+    uint8_t probe = ztna_health_probe_kind(rs);
+    for (uint32_t j = 0; probe != 0 && j < a->nb_health; ++j) {
+      if (!taken[j] && old[j].ip == rs.ip && old[j].port == rs.port && old[j].probe == probe) {
         h = old[j];
+        taken[j] = true;
         break;
       }
     }
     h.ip = rs.ip;
     h.port = rs.port;
+    h.probe = probe;
     h.probing = false;
     h.next_probe_ms = 0;
   }

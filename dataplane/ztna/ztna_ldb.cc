@@ -45,9 +45,36 @@ int weighted(const ZtnaGatewayRuntime& g, uint32_t m, ZtnaLdbState* st) {
   return best;
 }
 
+// Static: rendezvous (highest random weight) hashing of the source address
+// with each usable server's address and port. Every worker and both nodes
+// of the pair compute the same choice, and a server that goes down moves
+// only its own clients (a modulo over the usable ones would move most).
+uint64_t mix(uint64_t x) {  // splitmix64's finaliser
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+int by_source(const ZtnaGatewayRuntime& g, uint32_t m, uint32_t src_ip) {
+  int best = -1;
+  uint64_t best_score = 0;
+  for (unsigned i = 0; i < g.nb_servers; ++i) {
+    if (!(m >> i & 1u)) continue;
+    const ZtnaRealServer& s = g.servers[i];
+    uint64_t score = mix((uint64_t{src_ip} << 32 | s.ip) ^ mix(uint64_t{s.port} + 1));
+    if (best < 0 || score > best_score) {
+      best = static_cast<int>(i);
+      best_score = score;
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
-int ztna_ldb_pick(const ZtnaGatewayRuntime& g, uint32_t up_mask, ZtnaLdbState* st) {
+int ztna_ldb_pick(const ZtnaGatewayRuntime& g, uint32_t up_mask, uint32_t src_ip, ZtnaLdbState* st) {
   uint32_t m = tier_mask(g, up_mask, false);
   if (m == 0) m = tier_mask(g, up_mask, true);
   if (m == 0) return -1;
@@ -57,6 +84,7 @@ int ztna_ldb_pick(const ZtnaGatewayRuntime& g, uint32_t up_mask, ZtnaLdbState* s
     case ZtnaLdbMethod::kWeighted:
       return weighted(g, m, st);
     case ZtnaLdbMethod::kStatic:
+      return by_source(g, m, src_ip);
     case ZtnaLdbMethod::kFirstAlive:
     case ZtnaLdbMethod::kHttpHost:
       break;
@@ -80,6 +108,14 @@ uint32_t ztna_ldb_host_mask(const ZtnaGatewayRuntime& g, std::string_view host) 
 bool ztna_virtual_host_matches(const ZtnaGatewayRuntime& g, std::string_view host) {
   if (g.virtual_host_len == 0) return true;
   return http::host_matches_sni(host, std::string_view(g.virtual_host, g.virtual_host_len));
+}
+
+uint8_t ztna_health_probe_kind(const ZtnaRealServer& rs) {
+  if (!rs.health_check) return 0;
+  if (rs.health_ping) return 1;
+  if (!rs.health_http) return 2;
+  if (!rs.https) return 3;
+  return rs.verify_cert ? 5 : 4;
 }
 
 bool ztna_health_result(ZtnaHealth* h, bool ok, unsigned retry, uint64_t now_ms, uint64_t holddown_ms) {

@@ -16,7 +16,7 @@ inline constexpr unsigned kZtnaVirtualHostMax = 255;  // = the schema's virtual-
 inline constexpr uint64_t kZtnaHolddownMs = 30'000;  // holddown-interval enable (FortiOS: 30 s)
 
 enum class ZtnaLdbMethod : uint8_t {
-  kStatic,      // the first usable server in table order
+  kStatic,      // by the client's source address: rendezvous hash over the usable servers
   kRoundRobin,  // usable servers in turn
   kWeighted,    // smooth weighted round-robin by weight (nginx's)
   kFirstAlive,  // the first usable server (same rule as static here)
@@ -61,11 +61,13 @@ struct ZtnaLdbState {
   int32_t current[kMaxZtnaRealServers];  // weighted: current weights
 };
 
-// The server for the next request: bit i of up_mask says servers[i] is
-// usable (not down by health check, and for ldb-method http-host among
-// ztna_ldb_host_mask's). Active servers first; standby ones only when no
-// active one is usable. Index into g.servers, or -1 when none is usable.
-int ztna_ldb_pick(const ZtnaGatewayRuntime& g, uint32_t up_mask, ZtnaLdbState* st);
+// The server for the next request from client address src_ip (host
+// order; only ldb-method static reads it): bit i of up_mask says
+// servers[i] is usable (not down by health check, and for ldb-method
+// http-host among ztna_ldb_host_mask's). Active servers first; standby
+// ones only when no active one is usable. Index into g.servers, or -1 when
+// none is usable.
+int ztna_ldb_pick(const ZtnaGatewayRuntime& g, uint32_t up_mask, uint32_t src_ip, ZtnaLdbState* st);
 
 // The servers a request with this Host may go to: for ldb-method
 // http-host those whose http-host names it (case-insensitive, port and one
@@ -83,8 +85,9 @@ bool ztna_virtual_host_matches(const ZtnaGatewayRuntime& g, std::string_view hos
 // brings it back; with a holddown, successes only for holddown_ms from the
 // first (a failure in between starts it over).
 struct ZtnaHealth {
-  uint32_t ip;  // the server (host order): a new config generation keeps
-  uint16_t port;  // the state of a server it still has
+  uint32_t ip;  // the server (host order) and how it is probed: a new
+  uint16_t port;  // config generation keeps the state of a server it
+  uint8_t probe;  // still probes the same way (ztna_health_probe_kind)
   bool down;
   uint8_t fails;        // consecutive failures
   bool probing;         // a probe connection is open
@@ -95,6 +98,12 @@ struct ZtnaHealth {
   uint32_t ups, downs;  // transitions
   uint64_t probes_ok, probes_failed, conn_failed;
 };
+
+// How a server is probed, as ZtnaHealth::probe keeps it: 0 when it is not
+// (health-check disable), else the protocol and, for http over TLS, whether
+// its certificate is verified. Two gateways may list the same address and
+// port with different probes; their states are different things.
+uint8_t ztna_health_probe_kind(const ZtnaRealServer& rs);
 
 // Records one result; true when the server changed state (up <-> down).
 bool ztna_health_result(ZtnaHealth* h, bool ok, unsigned retry, uint64_t now_ms, uint64_t holddown_ms);

@@ -157,6 +157,21 @@ config firewall access-proxy
                     next
                 end
             next
+            edit 17
+                set url-map "/bysource"
+                set service http
+                set ldb-method static
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 8091
+                    next
+                    edit 2
+                        set ip 172.16.200.209
+                        set port 8092
+                    next
+                end
+            next
             edit 7
                 set url-map "/"
                 set service http
@@ -265,6 +280,17 @@ config firewall access-proxy
                     next
                 end
             next
+            edit 18
+                set url-map "/system-ca"
+                set service https
+                config realservers
+                    edit 1
+                        set ip 172.16.200.209
+                        set port 8093
+                        set verify-cert enable
+                    next
+                end
+            next
             edit 8
                 set url-map "/"
                 set service https
@@ -326,7 +352,11 @@ config firewall proxy-policy
 end
 CONF
 
-TANDEM_LAB_EXTRA_CONF=$CERTS/ztna.conf "$LAB" up || { not_ok "lab up"; finish; }
+# Gateway 18 verifies against the system's CA certificates (no
+# realserver-ca). OpenSSL's SSL_CERT_FILE stands in for the system bundle
+# here, for the daemons only, so that the lab's CA is "the system's".
+SSL_CERT_FILE=$CERTS/ca.pem SSL_CERT_DIR=$CERTS/no-system-dir TANDEM_LAB_EXTRA_CONF=$CERTS/ztna.conf "$LAB" up ||
+  { not_ok "lab up"; finish; }
 . /run/tandem-lab/env
 ctl() { "$TANDEMCTL" -s "$NODE_A_SOCK" "$@"; }
 client() { ip netns exec "$CLIENT_NS" "$@"; }
@@ -897,9 +927,11 @@ BE_FINE=$(backend fine 8094)
 BE_SICK=$(backend sick 8095)
 BE_SICK_TLS=$(backend sick 8096 "$CERTS/server.pem" "$CERTS/server.key")
 trap 'kill $ECHO_PID $BE_ONE $BE_TWO $BE_TLS $BE_FINE $BE_SICK $BE_SICK_TLS 2>/dev/null; "$LAB" down >/dev/null 2>&1; rm -rf "$CERTS"' EXIT
-wait_state() {  # wait_state port up|down: until node A's probes say so (at most 25 s)
+wait_state() {  # wait_state port up|down [proto]: until node A's probes of that server say so (at most 25 s)
+  # health-check=enable: other gateways list the same port unprobed (always up).
+  local proto=${3:+ health-check-proto=$3}
   for _ in $(seq 1 250); do
-    ctl diagnose firewall vip realserver list 2>&1 | grep -q "port=$1 .*state=$2" && return 0
+    ctl diagnose firewall vip realserver list 2>&1 | grep -q "port=$1 status=[a-z]* weight=[0-9]* health-check=enable$proto state=$2" && return 0
     sleep 0.1
   done
   return 1
@@ -910,7 +942,7 @@ check "health check: backend one up once it listens" wait_state 8091 up
 check "health check: backend two up once it listens" wait_state 8092 up
 # health-check-proto http: "sick" accepts TCP but answers GET / with a
 # 500, so only "fine" comes up; gateway 12 (static) skips the first server.
-check "health-check-proto http: a server answering 200 is up" wait_state 8094 up
+check "health-check-proto http: a server answering 200 is up" wait_state 8094 up http
 rs=$(ctl diagnose firewall vip realserver list 2>&1)
 if grep -q "port=8095 .*health-check-proto=http .*state=down" <<<"$rs" && grep -q "port=8095 .*probes_failed=[1-9]" <<<"$rs"; then
   ok "health-check-proto http: a server that accepts TCP but answers 500 stays down"
@@ -930,6 +962,30 @@ contains "ldb-method http-host: another Host goes to the server naming none" "$o
 rs=$(ctl diagnose firewall vip realserver list 2>&1)
 contains "realserver list: ldb-method http-host and each server's http-host" "$rs" "api-gateway=15 ldb-method=http-host"
 contains "realserver list: the http-host as configured" "$rs" 'port=8091 status=active weight=1 health-check=disable http-host="API.example.com"'
+# Gateway 17, ldb-method static: the client's source address picks the
+# server (a hash, the same on every worker). Nine client addresses, three
+# requests each (HTTP/1.0 backends: a choice per request): each address
+# stays on one backend, and the addresses use both.
+spread=""
+for src in "$CLIENT_IP" 10.1.100.31 10.1.100.32 10.1.100.33 10.1.100.34 10.1.100.35 10.1.100.36 10.1.100.37 10.1.100.38; do
+  [ "$src" = "$CLIENT_IP" ] || ip -n "$CLIENT_NS" addr add "$src/24" dev "$CLIENT_IF" 2>/dev/null
+  out=$(client "${LB_CURL[@]}" --interface "$src" https://app.example.com:9443/bysource/1 \
+    https://app.example.com:9443/bysource/2 https://app.example.com:9443/bysource/3 2>&1)
+  names=$(grep -o "server=[a-z]*" <<<"$out" | sort | uniq -c | awk '{print $2 "x" $1}' | tr '\n' ' ')
+  spread+="$src:${names% } "
+done
+echo "    static by source: $spread"
+kept=$(tr ' ' '\n' <<<"$spread" | grep -cE "^[0-9.]+:server=(one|two)x3$")
+if [ "$kept" -eq 9 ]; then
+  ok "ldb-method static: each of 9 source addresses kept one server for its three requests"
+else
+  not_ok "ldb-method static: $kept of 9 sources kept one server for three good requests: $spread"
+fi
+if grep -q "server=onex3" <<<"$spread" && grep -q "server=twox3" <<<"$spread"; then
+  ok "ldb-method static: the source addresses are spread over both servers"
+else
+  not_ok "ldb-method static: all sources on one server: $spread"
+fi
 # Gateway 13 (service https): the same over TLS. "sick" on 8096 completes
 # the handshake and answers 500; "tls" on 8093 answers 200. A server starts
 # up, so "up" needs a passed probe to mean anything.
@@ -970,6 +1026,11 @@ contains "service https: the proxy sent the request's host as SNI" "$out" "sni=a
 ztna_log "a request to the https real server" 'action="accept"' 'accessproxy="ztna-lb"' 'gatewayid=8 ' 'dstport=8093'
 out=$(client "${LB_CURL[@]}" -w '\ncode=%{http_code}\n' https://app.example.com:9443/plain-as-tls 2>&1)
 contains "service https toward a plain HTTP server: the handshake fails, 502" "$out" "code=502"
+# Gateway 18: verify-cert with no realserver-ca, the system's CAs (the
+# lab's CA, by SSL_CERT_FILE at lab up).
+out=$(client "${LB_CURL[@]}" https://app.example.com:9443/system-ca 2>&1)
+contains "verify-cert without realserver-ca: verified against the system's CAs, the page" "$out" \
+  "server=tls path=/system-ca sni=app.example.com"
 # verify-cert: gateway 8 verified the backend's certificate (ems-ca, name
 # app.example.com) above; gateway 11 trusts only other-ca: 502.
 out=$(client "${LB_CURL[@]}" -w '\ncode=%{http_code}\n' https://app.example.com:9443/wrong-ca 2>&1)

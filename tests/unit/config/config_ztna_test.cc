@@ -248,8 +248,8 @@ TEST(ConfigZtna, ClientCertNeedsAnExistingCa) {
 }
 
 // service https with verify-cert: the gateway's realserver-ca resolves to
-// its PEM path; a verifying realserver needs it, and it must name a CA.
-TEST(ConfigZtna, VerifyCertNeedsARealserverCa) {
+// its PEM path and must name a CA; without one the system's CAs verify.
+TEST(ConfigZtna, VerifyCertUsesTheRealserverCaElseTheSystemCas) {
   const std::string service = "                set service http\n";
   const std::string port = "                        set port 80\n";
   std::string text = example_with(service, "                set service https\n"
@@ -264,7 +264,13 @@ TEST(ConfigZtna, VerifyCertNeedsARealserverCa) {
   EXPECT_TRUE(g.realservers.at(0).verify_cert);
   std::string no_ca = example_with(service, "                set service https\n");
   no_ca = no_ca.replace(no_ca.find(port), port.size(), port + "                        set verify-cert enable\n");
-  EXPECT_THAT(parse_errors(no_ca), ElementsAre(HasSubstr("verifies the server certificate but the gateway names no CA")));
+  // No realserver-ca: the system's CA certificates (the daemon loads them).
+  ParseResult system = parse(no_ca, "node.conf");
+  ASSERT_THAT(error_lines(system), IsEmpty());
+  NodeConfig sn = node_config(system.config);
+  const ZtnaApiGateway& sg = sn.ztna.access_proxies.at(0).api_gateways.at(0);
+  EXPECT_THAT(sg.realserver_ca_files, IsEmpty());
+  EXPECT_TRUE(sg.realservers.at(0).verify_cert);
   EXPECT_THAT(parse_errors(example_with(service, "                set realserver-ca \"ems\"\n")),
               ElementsAre(HasSubstr("realserver-ca \"ems\" is not a CA certificate in \"config vpn certificate ca\" "
                                     "(did you mean \"ems-ca\"?)")));

@@ -944,5 +944,50 @@ TEST_F(Tls, VerifyingClientChecksTheChainAndTheName) {
   EXPECT_NE(std::string(error_).find("/nonexistent/ca.pem"), std::string::npos) << error_;
 }
 
+// verify-cert without realserver-ca: the system's CA certificates, found
+// where OpenSSL looks (SSL_CERT_FILE / SSL_CERT_DIR stand in for the
+// system bundle here, as they override it for any OpenSSL program).
+TEST_F(Tls, VerifyingClientWithoutCaFilesUsesTheSystemTrustStore) {
+  Server s(true);
+  ServerContext sctx;
+  ASSERT_TRUE(sctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  auto handshake = [&](const ClientContext& ctx, const char* sni) {
+    Conn server, client;
+    EXPECT_TRUE(server.start(sctx));
+    if (!client.start_client(ctx, sni, nullptr)) return Conn::State::kIdle;
+    uint8_t buf[16384], sink[64];
+    for (int round = 0; round < 10; ++round) {
+      client.read_plaintext(sink, sizeof sink);
+      for (std::size_t n; (n = client.pull_ciphertext(buf, sizeof buf)) > 0;) server.push_ciphertext(buf, n);
+      server.read_plaintext(sink, sizeof sink);
+      for (std::size_t n; (n = server.pull_ciphertext(buf, sizeof buf)) > 0;) client.push_ciphertext(buf, n);
+    }
+    return client.state();
+  };
+  struct Env {  // restores SSL_CERT_FILE / SSL_CERT_DIR
+    ~Env() {
+      unsetenv("SSL_CERT_FILE");
+      unsetenv("SSL_CERT_DIR");
+    }
+  } restore;
+  std::string empty_dir = path("no-such-dir");
+  setenv("SSL_CERT_DIR", empty_dir.c_str(), 1);
+  setenv("SSL_CERT_FILE", path("ca.pem").c_str(), 1);
+  ClientContext ours;  // "the system" trusts the CA that signed the server
+  ASSERT_TRUE(ours.init_system_trust(error_, sizeof error_)) << error_;
+  EXPECT_TRUE(ours.verifies());
+  EXPECT_EQ(handshake(ours, "app.example.com"), Conn::State::kEstablished);
+  EXPECT_EQ(handshake(ours, "other.example.com"), Conn::State::kFailed);  // the name still counts
+  setenv("SSL_CERT_FILE", path("other-ca.pem").c_str(), 1);
+  ClientContext theirs;  // it does not
+  ASSERT_TRUE(theirs.init_system_trust(error_, sizeof error_)) << error_;
+  EXPECT_EQ(handshake(theirs, "app.example.com"), Conn::State::kFailed);
+  setenv("SSL_CERT_FILE", path("no-such-bundle.pem").c_str(), 1);
+  ClientContext none;  // no bundle, no directory: refused, naming both
+  EXPECT_FALSE(none.init_system_trust(error_, sizeof error_));
+  EXPECT_NE(std::string(error_).find("no-such-bundle.pem"), std::string::npos) << error_;
+  EXPECT_NE(std::string(error_).find("no-such-dir"), std::string::npos) << error_;
+}
+
 }  // namespace
 }  // namespace tandem::dp::tls

@@ -25,10 +25,10 @@ ZtnaGatewayRuntime gateway(ZtnaLdbMethod m, std::vector<uint8_t> weights, std::v
   return g;
 }
 
-std::string picks(const ZtnaGatewayRuntime& g, uint32_t up, ZtnaLdbState* st, int n) {
+std::string picks(const ZtnaGatewayRuntime& g, uint32_t up, ZtnaLdbState* st, int n, uint32_t src = 0x0a016416) {
   std::string out;
   for (int i = 0; i < n; ++i) {
-    int p = ztna_ldb_pick(g, up, st);
+    int p = ztna_ldb_pick(g, up, src, st);
     out += p < 0 ? '-' : static_cast<char>('a' + p);
   }
   return out;
@@ -36,13 +36,48 @@ std::string picks(const ZtnaGatewayRuntime& g, uint32_t up, ZtnaLdbState* st, in
 
 constexpr uint32_t kAllUp = 0xffff;
 
-TEST(ZtnaLdb, StaticTakesTheFirstUsable) {
+TEST(ZtnaLdb, StaticKeepsASourceOnOneServer) {
   ZtnaGatewayRuntime g = gateway(ZtnaLdbMethod::kStatic, {1, 1, 1});
   ZtnaLdbState st{};
-  EXPECT_EQ(picks(g, kAllUp, &st, 4), "aaaa");
-  EXPECT_EQ(picks(g, 0b110, &st, 2), "bb");  // a down
+  for (uint32_t src = 0x0a016400; src < 0x0a016440; ++src) {
+    std::string got = picks(g, kAllUp, &st, 4, src);
+    EXPECT_EQ(got, std::string(4, got[0])) << std::hex << src;
+    ZtnaLdbState other{};  // another worker, or the other node: the same server
+    EXPECT_EQ(picks(g, kAllUp, &other, 1, src), got.substr(0, 1));
+  }
   EXPECT_EQ(picks(g, 0b100, &st, 1), "c");
   EXPECT_EQ(picks(g, 0, &st, 1), "-");
+}
+
+TEST(ZtnaLdb, StaticSpreadsSourcesEvenly) {
+  ZtnaGatewayRuntime g = gateway(ZtnaLdbMethod::kStatic, {1, 1, 1});
+  ZtnaLdbState st{};
+  int count[3] = {};
+  for (uint32_t src = 0x0a010000; src < 0x0a010000 + 3000; ++src) ++count[ztna_ldb_pick(g, kAllUp, src, &st)];
+  for (int c : count) {
+    EXPECT_GT(c, 850);
+    EXPECT_LT(c, 1150);
+  }
+}
+
+TEST(ZtnaLdb, StaticMovesOnlyTheClientsOfADownServer) {
+  ZtnaGatewayRuntime g = gateway(ZtnaLdbMethod::kStatic, {1, 1, 1});
+  ZtnaLdbState st{};
+  int moved = 0, spread[3] = {};
+  for (uint32_t src = 0x0a010000; src < 0x0a010000 + 3000; ++src) {
+    int all = ztna_ldb_pick(g, kAllUp, src, &st);
+    int without_b = ztna_ldb_pick(g, 0b101, src, &st);
+    if (all != 1) {
+      EXPECT_EQ(without_b, all) << std::hex << src;  // a and c keep theirs
+    } else {
+      ++moved;
+      ++spread[without_b];
+    }
+    EXPECT_EQ(ztna_ldb_pick(g, kAllUp, src, &st), all);  // b back: its clients return
+  }
+  EXPECT_EQ(spread[1], 0);
+  EXPECT_GT(spread[0], moved / 3);  // b's clients go to both others
+  EXPECT_GT(spread[2], moved / 3);
 }
 
 TEST(ZtnaLdb, FirstAliveFollowsHealth) {
@@ -68,7 +103,7 @@ TEST(ZtnaLdb, WeightedSharesByWeightSmoothly) {
   ZtnaGatewayRuntime h = gateway(ZtnaLdbMethod::kWeighted, {3, 1});
   ZtnaLdbState hs{};
   int count[2] = {};
-  for (int i = 0; i < 400; ++i) ++count[ztna_ldb_pick(h, kAllUp, &hs)];
+  for (int i = 0; i < 400; ++i) ++count[ztna_ldb_pick(h, kAllUp, 0, &hs)];
   EXPECT_EQ(count[0], 300);
   EXPECT_EQ(count[1], 100);
 }
@@ -77,7 +112,7 @@ TEST(ZtnaLdb, WeightedWithADownServerGivesAllToTheOthers) {
   ZtnaGatewayRuntime g = gateway(ZtnaLdbMethod::kWeighted, {3, 1, 2});
   ZtnaLdbState st{};
   int count[3] = {};
-  for (int i = 0; i < 300; ++i) ++count[ztna_ldb_pick(g, 0b101, &st)];
+  for (int i = 0; i < 300; ++i) ++count[ztna_ldb_pick(g, 0b101, 0, &st)];
   EXPECT_EQ(count[0], 180);
   EXPECT_EQ(count[1], 0);
   EXPECT_EQ(count[2], 120);
@@ -120,7 +155,7 @@ TEST(ZtnaLdb, HttpHostPicksTheServerNamingTheHostElseOneNamingNone) {
   name(1, "b.example.com");  // c: no http-host, the default; d: b's standby
   name(3, "b.example.com");
   ZtnaLdbState st{};
-  auto pick = [&](uint32_t up, const char* host) { return ztna_ldb_pick(g, up & ztna_ldb_host_mask(g, host), &st); };
+  auto pick = [&](uint32_t up, const char* host) { return ztna_ldb_pick(g, up & ztna_ldb_host_mask(g, host), 0, &st); };
   EXPECT_EQ(pick(kAllUp, "a.example.com"), 0);
   EXPECT_EQ(pick(kAllUp, "B.Example.com:9443"), 1);  // case and port ignored
   EXPECT_EQ(pick(kAllUp, "b.example.com."), 1);
