@@ -71,7 +71,7 @@ cli::Reply Node::cmd_wad_stats() const {
          std::to_string(t.evictions) + " removed=" + std::to_string(t.removed) + " too_big=" +
          std::to_string(t.too_big) + "\n  replicated_out=" + std::to_string(t.replicated_out) +
          " replicated_in=" + std::to_string(t.replicated_in) + " rejected_in=" + std::to_string(t.rejected_in) +
-         "\n";
+         " removals_out=" + std::to_string(t.removals_out) + " removed_in=" + std::to_string(t.removed_in) + "\n";
   return cli::Reply{true, out};
 }
 

@@ -174,6 +174,16 @@ void apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* bod
     case SyncRecordType::kTlsSession:
       apply_tls_fragment(w, body, len);
       break;
+    case SyncRecordType::kTlsSessionDelete: {
+      tls::SessionCacheKey k;
+      if (!tls_session_key_decode(body, len, &k)) {
+        ++w->sync->counters.rx_malformed;
+        break;
+      }
+      tls::SessionCache* cache = tls_cache_of(w);
+      if (cache != nullptr) cache->remove_replicated(k);
+      break;
+    }
     case SyncRecordType::kUserAdd:
     case SyncRecordType::kUserDelete: {
       UserRecord u;
@@ -384,6 +394,14 @@ void sync_user_gone(WorkerContext* w, uint32_t ip) {
   UserRecord r{};
   r.client_ip_be = rte_cpu_to_be_32(ip);
   send_user(w, SyncRecordType::kUserDelete, r);
+}
+
+bool sync_send_tls_session_delete(WorkerContext* w, const tls::SessionCacheKey& k) {
+  SyncStream* st = w->sync;
+  if (st == nullptr || st->tx_state != SyncTxState::kRunning) return false;
+  uint8_t body[kTlsSessionKeyMax];
+  size_t n = tls_session_key_encode(k, body, sizeof body);
+  return n > 0 && sync_tx_record(st, SyncRecordType::kTlsSessionDelete, body, n, w->now_us);
 }
 
 bool sync_send_tls_session(WorkerContext* w, const tls::SessionCacheEntry& e) {

@@ -35,6 +35,9 @@ void sync_user_expired(const UserEntry& e, void* arg);
 // 7); false when the stream is not running or took only part of it (the
 // bulk walk after the stream's restart sends it again).
 bool sync_send_tls_session(WorkerContext* w, const tls::SessionCacheEntry& e);
+// The key of an entry OpenSSL invalidated (record type 8), so the peer
+// drops it too. False when the stream does not send or is full.
+bool sync_send_tls_session_delete(WorkerContext* w, const tls::SessionCacheKey& k);
 
 // The peer is told again once the expiry it knows lags the real one by a
 // quarter of the TTL; it keeps sessions a quarter TTL past what it was

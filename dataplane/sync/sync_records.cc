@@ -315,6 +315,36 @@ bool tls_session_entry_decode(const uint8_t* p, size_t len, tls::SessionCacheEnt
   return true;
 }
 
+size_t tls_session_key_encode(const tls::SessionCacheKey& k, uint8_t* out, size_t cap) {
+  size_t need = 3u + k.sid_ctx_len + k.id_len;
+  if (k.sid_ctx_len > tls::kSessionIdCtxMax || k.id_len == 0 || k.id_len > tls::kSessionIdMax || cap < need)
+    return 0;
+  uint8_t* p = out;
+  put<uint8_t>(&p, kTlsSessionFormat);
+  put<uint8_t>(&p, k.sid_ctx_len);
+  std::memcpy(p, k.sid_ctx, k.sid_ctx_len);
+  p += k.sid_ctx_len;
+  put<uint8_t>(&p, k.id_len);
+  std::memcpy(p, k.id, k.id_len);
+  p += k.id_len;
+  return static_cast<size_t>(p - out);
+}
+
+bool tls_session_key_decode(const uint8_t* p, size_t len, tls::SessionCacheKey* out) {
+  const uint8_t* end = p + len;
+  if (len < 3 || p[0] != kTlsSessionFormat) return false;
+  ++p;
+  std::memset(out, 0, sizeof *out);
+  out->sid_ctx_len = get<uint8_t>(&p);
+  if (out->sid_ctx_len > tls::kSessionIdCtxMax || size_t(end - p) < out->sid_ctx_len + 1u) return false;
+  std::memcpy(out->sid_ctx, p, out->sid_ctx_len);
+  p += out->sid_ctx_len;
+  out->id_len = get<uint8_t>(&p);
+  if (out->id_len == 0 || out->id_len > tls::kSessionIdMax || size_t(end - p) != out->id_len) return false;
+  std::memcpy(out->id, p, out->id_len);
+  return true;
+}
+
 unsigned tls_session_fragment_count(size_t total) {
   if (total == 0 || total > kTlsSessionBlobMax) return 0;
   return static_cast<unsigned>((total + kTlsFragmentBytes - 1) / kTlsFragmentBytes);

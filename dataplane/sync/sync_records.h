@@ -168,4 +168,14 @@ struct TlsSessionAssembler {
   void reset() { active = false; }
 };
 
+// A TLS 1.2 session-cache entry OpenSSL invalidated on the sender (type 8):
+// format 1, session id context length and bytes, session id length and
+// bytes; one record.
+inline constexpr size_t kTlsSessionKeyMax = 1 + 1 + tls::kSessionIdCtxMax + 1 + tls::kSessionIdMax;
+// Its length, 0 when a length is out of range or cap too small.
+size_t tls_session_key_encode(const tls::SessionCacheKey& k, uint8_t* out, size_t cap);
+// False for another format, a length out of range or not matching len, or
+// no session id. Key bytes past the lengths are zero.
+bool tls_session_key_decode(const uint8_t* p, size_t len, tls::SessionCacheKey* out);
+
 }  // namespace tandem::dp

@@ -44,6 +44,7 @@ enum class SyncRecordType : uint8_t {
   kUserDelete = 5,
   kTicketKey = 6,      // one slot of the primary's session-ticket key ring (stream 0)
   kTlsSession = 7,     // one fragment of a TLS 1.2 session-id cache entry
+  kTlsSessionDelete = 8,  // a TLS 1.2 session-id cache entry OpenSSL invalidated (a fatal alert)
 };
 
 // Session-pickup settings as the workers read them (part of the snapshot).

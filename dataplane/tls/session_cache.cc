@@ -190,14 +190,50 @@ SSL_SESSION* SessionCache::fetch(const uint8_t* sid_ctx, std::size_t sid_ctx_len
   return session;
 }
 
+namespace {
+
+// The keys remove() dropped on this thread, for take_removed.
+thread_local SessionCacheKey removed_queue[kRemovedQueue];
+thread_local std::size_t removed_count = 0;
+
+}  // namespace
+
 void SessionCache::remove(const uint8_t* sid_ctx, std::size_t sid_ctx_len, const uint8_t* id, std::size_t id_len) {
   Key key;
   if (!make_key(sid_ctx, sid_ctx_len, id, id_len, &key)) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    int32_t slot = find(key);
+    if (slot < 0) return;
+    drop(slot);
+  }
+  removed_.fetch_add(1, std::memory_order_relaxed);
+  if (removed_count == kRemovedQueue) return;
+  SessionCacheKey& q = removed_queue[removed_count++];
+  q.sid_ctx_len = key.sid_ctx_len;
+  std::memcpy(q.sid_ctx, key.sid_ctx, sizeof q.sid_ctx);
+  q.id_len = key.id_len;
+  std::memcpy(q.id, key.id, sizeof q.id);
+}
+
+std::size_t SessionCache::take_removed(SessionCacheKey* out, std::size_t max) {
+  std::size_t n = removed_count < max ? removed_count : max;
+  std::memcpy(out, removed_queue, n * sizeof *out);
+  // What did not fit moves to the front for the next call.
+  std::memmove(removed_queue, removed_queue + n, (removed_count - n) * sizeof *out);
+  removed_count -= n;
+  return n;
+}
+
+bool SessionCache::remove_replicated(const SessionCacheKey& k) {
+  Key key;
+  if (!make_key(k.sid_ctx, k.sid_ctx_len, k.id, k.id_len, &key)) return false;
   std::lock_guard<std::mutex> lock(mu_);
   int32_t slot = find(key);
-  if (slot < 0) return;
+  if (slot < 0) return false;
   drop(slot);
-  removed_.fetch_add(1, std::memory_order_relaxed);
+  removed_in_.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 void SessionCache::fill(const Slot& s, uint64_t now_s, SessionCacheEntry* out) const {
@@ -296,6 +332,8 @@ SessionCacheCounters SessionCache::counters() const {
   c.replicated_out = replicated_out_.load(std::memory_order_relaxed);
   c.replicated_in = replicated_in_.load(std::memory_order_relaxed);
   c.rejected_in = rejected_in_.load(std::memory_order_relaxed);
+  c.removals_out = removals_out_.load(std::memory_order_relaxed);
+  c.removed_in = removed_in_.load(std::memory_order_relaxed);
   return c;
 }
 

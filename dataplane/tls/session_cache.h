@@ -17,9 +17,12 @@
 // bytes, an open-addressing index, and the slots in insertion order, so
 // the oldest entry makes room when the cache is full.
 //
-// Replication (docs/sync.md, record type 7): the primary's worker sends
-// the entry its handshake made (export_of) and the bulk walk sends them
-// all (export_next); the peer installs them (install).
+// Replication (docs/sync.md, record types 7 and 8): the primary's worker
+// sends the entry its handshake made (export_of) and the bulk walk sends
+// them all (export_next); the peer installs them (install). An entry
+// OpenSSL invalidates (remove) is queued on the thread that removed it,
+// the worker takes the queue (take_removed) and sends the keys; the peer
+// drops them (remove_replicated).
 #pragma once
 
 #include <atomic>
@@ -36,6 +39,7 @@ typedef struct ssl_session_st SSL_SESSION;
 namespace tandem::dp::tls {
 
 inline constexpr std::size_t kSessionCacheCapacity = 4096;
+inline constexpr std::size_t kRemovedQueue = 16;  // per thread, between two take_removed
 
 class SessionCache {
  public:
@@ -57,7 +61,17 @@ class SessionCache {
   SSL_SESSION* fetch(const uint8_t* sid_ctx, std::size_t sid_ctx_len, const uint8_t* id, std::size_t id_len,
                      uint64_t now_s);
   // The remove-session callback's half (OpenSSL invalidates a session).
+  // An entry it drops is also queued for the peer on the calling thread
+  // (at most kRemovedQueue keys between two take_removed; more are not
+  // replicated and expire on the peer).
   void remove(const uint8_t* sid_ctx, std::size_t sid_ctx_len, const uint8_t* id, std::size_t id_len);
+  // The keys this thread's remove() dropped since the last call, at most
+  // max into out; their number. Cheap when there are none (once per loop).
+  static std::size_t take_removed(SessionCacheKey* out, std::size_t max);
+  // A removal from the peer: drops the entry, queues nothing. True when
+  // there was one.
+  bool remove_replicated(const SessionCacheKey& key);
+  void count_removal_out() { removals_out_.fetch_add(1, std::memory_order_relaxed); }
 
   // The entry of the session ssl just made (the replication of a new
   // entry), false when the cache does not hold it.
@@ -111,7 +125,7 @@ class SessionCache {
   std::size_t size_ = 0;
   mutable std::mutex mu_;
   std::atomic<uint64_t> stored_{0}, hits_{0}, misses_{0}, expired_{0}, evictions_{0}, removed_{0}, too_big_{0},
-      replicated_out_{0}, replicated_in_{0}, rejected_in_{0};
+      replicated_out_{0}, replicated_in_{0}, rejected_in_{0}, removals_out_{0}, removed_in_{0};
 };
 
 }  // namespace tandem::dp::tls

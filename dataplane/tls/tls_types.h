@@ -97,6 +97,15 @@ struct SessionCacheEntry {
   uint8_t der[kSessionDerMax];
 };
 
+// The key of a session-id cache entry alone: what travels to the peer
+// when OpenSSL invalidates the session (sync record type 8).
+struct SessionCacheKey {
+  uint8_t sid_ctx_len;
+  uint8_t sid_ctx[kSessionIdCtxMax];
+  uint8_t id_len;
+  uint8_t id[kSessionIdMax];
+};
+
 // What `diagnose wad stats` shows of the cache (SessionCache::counters).
 struct SessionCacheCounters {
   uint64_t entries, capacity;
@@ -109,6 +118,8 @@ struct SessionCacheCounters {
   uint64_t replicated_out;  // entries sent to the peer (live and bulk)
   uint64_t replicated_in;   // entries from the peer installed
   uint64_t rejected_in;     // entries from the peer refused (bad DER, key mismatch, not TLS 1.2)
+  uint64_t removals_out;    // removals sent to the peer
+  uint64_t removed_in;      // entries the peer's removals dropped here
 };
 
 enum class ClientCertStatus : uint8_t {

@@ -472,6 +472,19 @@ void sync_tls_session(ZtnaApp* a, const ZtnaSlot* cs) {
     cache->count_replicated_out();
 }
 
+// Entries OpenSSL invalidated on this worker (a fatal alert on a TLS 1.2
+// connection): the peer drops them too, so a session that must not be
+// resumed is not resumed there after a failover either. Once per loop;
+// nothing to do in almost all of them.
+void sync_tls_removals(ZtnaApp* a) {
+  tls::SessionCacheKey keys[tls::kRemovedQueue];
+  std::size_t n = tls::SessionCache::take_removed(keys, tls::kRemovedQueue);
+  tls::SessionCache* cache = a->rt != nullptr ? a->rt->session_cache : nullptr;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (sync_send_tls_session_delete(a->g->w, keys[i]) && cache != nullptr) cache->count_removal_out();
+  }
+}
+
 void count_handshake(ZtnaApp* a, ZtnaSlot* cs) {
   const tls::Conn& t = cs->zc->tls();
   if (cs->tls_counted || t.state() != tls::Conn::State::kEstablished) return;
@@ -1267,6 +1280,7 @@ void ztna_app_configure(TcpGlue* g, const ZtnaRuntime* rt) {
       req->done.store(true, std::memory_order_release);
     }
   }
+  sync_tls_removals(a);
   if (rt == a->rt) {
     ztna_health_tick(a);
     return;

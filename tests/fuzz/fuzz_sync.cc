@@ -9,8 +9,9 @@
 //      (the seeds' sealed parts are real: they authenticate);
 //   2: [which] + a record body for session_record_decode (0),
 //      session_key_decode (1), user_record_decode (2),
-//      ticket_key_record_decode (3), tls_session_fragment_decode (4) or
-//      a TLS session-cache entry blob for tls_session_entry_decode (5);
+//      ticket_key_record_decode (3), tls_session_fragment_decode (4),
+//      a TLS session-cache entry blob for tls_session_entry_decode (5) or
+//      tls_session_key_decode (6);
 //      whatever decodes must encode back to the same bytes;
 //   3: [flags][seq u64] + plaintext records, sealed here with the peer's
 //      real key: the in-order logic and every record decoder behind the
@@ -101,6 +102,13 @@ void apply(void*, SyncApplyEvent ev, SyncRecordType type, const uint8_t* body, s
         std::abort();
       break;
     }
+    case SyncRecordType::kTlsSessionDelete: {
+      tls::SessionCacheKey key;
+      if (tls_session_key_decode(body, len, &key) &&
+          (key.id_len == 0 || key.id_len > tls::kSessionIdMax || key.sid_ctx_len > tls::kSessionIdCtxMax))
+        std::abort();
+      break;
+    }
     case SyncRecordType::kTicketKey: {
       // Assembled as sync.cc does: a completed ring must have its current
       // slot valid, or the ticket callback would encrypt with no key.
@@ -156,7 +164,13 @@ bool seal(const uint8_t key[kSyncKeyLen], uint8_t* f, const uint8_t* plain, size
 
 void round_trip(const uint8_t* p, size_t len, uint8_t which) {
   uint8_t out[256];
-  switch (which % 6) {
+  switch (which % 7) {
+    case 6: {
+      tls::SessionCacheKey k;
+      if (!tls_session_key_decode(p, len, &k)) return;
+      if (tls_session_key_encode(k, out, sizeof out) != len || std::memcmp(out, p, len) != 0) std::abort();
+      break;
+    }
     case 4: {
       // A fragment re-encoded from a blob holding its bytes at its place.
       TlsSessionFragment f;

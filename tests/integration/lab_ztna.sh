@@ -1194,6 +1194,42 @@ check "restarted B: A's ticket ring installed" ring_on_b
 sync=$("$TANDEMCTL" -s "$NODE_B_SOCK" diagnose sys ha sync 2>&1)
 echo "$sync" | grep -Eq 'ticket keys: rings sent=[0-9]+ received=[1-9]' \
   && ok "B received A's session-ticket ring" || not_ok "B received no ticket ring: $(echo "$sync" | grep ticket)"
+# A fatal alert: another TLS 1.2 session without a ticket, then a record
+# that does not authenticate on its connection. OpenSSL drops the session
+# on A (it must not be resumed), and A sends the removal to B (record type
+# 8), which drops its replicated copy.
+line_a0=$(cache_line "$NODE_A_SOCK")
+client python3 - "$CERTS" >"$CERTS/bad-record.out" 2>&1 <<'PY'
+import os, socket, ssl, sys
+d = sys.argv[1]
+ctx = ssl.create_default_context(cafile=d + "/ca.pem")
+ctx.load_cert_chain(d + "/client.pem", d + "/client.key")
+ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+ctx.options |= ssl.OP_NO_TICKET
+s = ctx.wrap_socket(socket.create_connection(("10.1.100.1", 443), timeout=5), server_hostname="app.example.com")
+print("handshake", s.version(), "session id", s.session.id.hex()[:16] if s.session else None)
+os.write(s.fileno(), bytes([0x17, 0x03, 0x03, 0x00, 0x28]) + bytes(range(40)))
+try:
+    print("read", s.recv(100))
+except (ssl.SSLError, OSError) as e:
+    print("alert", e)
+PY
+sed 's/^/    /' "$CERTS/bad-record.out"
+line_b=""
+for _ in $(seq 1 30); do
+  line_b=$(cache_line "$NODE_B_SOCK")
+  [ "$(cache_field "$line_b" removed_in)" -ge 1 ] 2>/dev/null && break
+  sleep 0.1
+done
+line_a=$(cache_line "$NODE_A_SOCK")
+[ "$(cache_field "$line_a" removed)" = 1 ] && [ "$(cache_field "$line_a" removals_out)" = 1 ] \
+  && [ "$(cache_field "$line_a" entries)" = "$(cache_field "$line_a0" entries)" ] \
+  && ok "fatal alert: A dropped the session from its cache and sent the removal to B" \
+  || not_ok "fatal alert on A: before: $line_a0 after: $line_a"
+[ "$(cache_field "$line_b" removed_in)" = 1 ] && [ "$(cache_field "$line_b" removed)" = 0 ] \
+  && [ "$(cache_field "$line_b" entries)" = "$(cache_field "$line_a" entries)" ] \
+  && ok "fatal alert: B dropped its replicated copy (removed_in=1), same entries as A" \
+  || not_ok "fatal alert, B's session cache: $line_b"
 
 kill -9 "$NODE_A_PID"
 for _ in $(seq 1 100); do [ "$(primary_of b)" = tandem-b ] && break; sleep 0.1; done

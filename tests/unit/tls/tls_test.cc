@@ -561,6 +561,71 @@ TEST_F(Tls, EntryReplicatedThroughTheRecordsResumesOnThePeer) {
   EXPECT_EQ(peer.counters().replicated_in, 1u);
 }
 
+// A fatal alert on a connection of a cached session makes OpenSSL drop the
+// entry; the worker takes its key and sends it (record type 8), and the
+// peer drops its replicated copy: neither node resumes the session.
+TEST_F(Tls, AnEntryOpenSslDropsIsDroppedOnThePeerToo) {
+  Server s, s_peer;
+  SessionCache primary(16), peer(16);
+  s.config.session_cache = &primary;
+  s_peer.config.session_cache = &peer;
+  ServerContext a, b;
+  ASSERT_TRUE(a.init(s.config, nullptr, error_, sizeof error_)) << error_;
+  ASSERT_TRUE(b.init(s_peer.config, nullptr, error_, sizeof error_)) << error_;
+  SessionCacheKey ignored[kRemovedQueue];
+  SessionCache::take_removed(ignored, kRemovedQueue);  // this thread's queue starts empty
+
+  bool cached = false;
+  SSL_SESSION* session = no_ticket_session(a, &cached);
+  ASSERT_NE(session, nullptr);
+  ASSERT_TRUE(cached);
+  static SessionCacheEntry entry;
+  std::size_t cursor = 0;
+  ASSERT_TRUE(primary.export_next(&cursor, SessionCache::now_s(), &entry));
+  ASSERT_TRUE(peer.install(entry, SessionCache::now_s()));
+  ASSERT_TRUE(resumes_by_id(b, session)) << "replicated";
+
+  {  // Resumed on the primary, then a record that does not authenticate.
+    Conn conn;
+    ASSERT_TRUE(conn.start(a));
+    Client client("client", TLS1_2_VERSION, session);
+    SSL_set_options(client.ssl(), SSL_OP_NO_TICKET);
+    ASSERT_TRUE(client.handshake(&conn));
+    ASSERT_TRUE(conn.resumed());
+    uint8_t bad[5 + 40] = {0x17, 0x03, 0x03, 0x00, 40};
+    for (std::size_t i = 5; i < sizeof bad; ++i) bad[i] = static_cast<uint8_t>(i * 7);
+    conn.push_ciphertext(bad, sizeof bad);
+    uint8_t sink[64];
+    conn.read_plaintext(sink, sizeof sink);
+    EXPECT_EQ(conn.state(), Conn::State::kFailed);
+  }
+  EXPECT_EQ(primary.size(), 0u);
+  EXPECT_EQ(primary.counters().removed, 1u);
+  EXPECT_FALSE(resumes_by_id(a, session));
+
+  SessionCacheKey keys[kRemovedQueue];
+  ASSERT_EQ(SessionCache::take_removed(keys, kRemovedQueue), 1u);
+  EXPECT_EQ(SessionCache::take_removed(keys + 1, kRemovedQueue), 0u) << "taken once";
+  unsigned id_len = 0;
+  const unsigned char* id = SSL_SESSION_get_id(session, &id_len);
+  ASSERT_EQ(keys[0].id_len, id_len);
+  EXPECT_EQ(std::memcmp(keys[0].id, id, id_len), 0);
+
+  uint8_t body[kTlsSessionKeyMax];
+  size_t n = tls_session_key_encode(keys[0], body, sizeof body);
+  ASSERT_GT(n, 0u);
+  SessionCacheKey got;
+  EXPECT_FALSE(tls_session_key_decode(body, n - 1, &got)) << "truncated";
+  ASSERT_TRUE(tls_session_key_decode(body, n, &got));
+  EXPECT_TRUE(peer.remove_replicated(got));
+  EXPECT_FALSE(peer.remove_replicated(got)) << "gone already";
+  EXPECT_EQ(peer.counters().removed_in, 1u);
+  EXPECT_EQ(peer.counters().removed, 0u);
+  EXPECT_EQ(SessionCache::take_removed(keys, kRemovedQueue), 0u) << "a replicated removal is not sent back";
+  EXPECT_FALSE(resumes_by_id(b, session));
+  SSL_SESSION_free(session);
+}
+
 // Another access proxy (another session id context) shares the cache but
 // never resumes a session of this one.
 TEST_F(Tls, AnotherProxysContextDoesNotResumeFromTheCache) {

@@ -213,6 +213,23 @@ int main(int argc, char** argv) {
   }
   if (tls_plain.size() - 9 > kSyncMaxPlain) std::abort();
   write(dir, "plain_tls_session", 3, tls_plain);
+  // The removal of that entry (type 8): the body, and as a sealed record.
+  tls::SessionCacheKey removed{};
+  removed.sid_ctx_len = entry.sid_ctx_len;
+  std::memcpy(removed.sid_ctx, entry.sid_ctx, sizeof removed.sid_ctx);
+  removed.id_len = entry.id_len;
+  std::memcpy(removed.id, entry.id, sizeof removed.id);
+  uint8_t key_body[kTlsSessionKeyMax];
+  size_t key_len = tls_session_key_encode(removed, key_body, sizeof key_body);
+  if (key_len == 0) std::abort();
+  body = {6};
+  body.insert(body.end(), key_body, key_body + key_len);
+  write(dir, "record_tls_session_key", 2, body);
+  Frame removal_plain = {0, 0, 0, 0, 0, 0, 0, 0, 2};
+  removal_plain.push_back(uint8_t(SyncRecordType::kTlsSessionDelete));
+  removal_plain.push_back(static_cast<uint8_t>(key_len));
+  removal_plain.insert(removal_plain.end(), key_body, key_body + key_len);
+  write(dir, "plain_tls_session_delete", 3, removal_plain);
   // Mode 3: [flags][seq] + records, sealed by the fuzzer.
   Frame plain = {kSyncFlagReset, 0, 0, 0, 0, 0, 0, 0, 1};
   plain.push_back(uint8_t(SyncRecordType::kSessionUpsert));
@@ -231,6 +248,6 @@ int main(int argc, char** argv) {
   sync_stream_fini(rx);
   std::free(tx);
   std::free(rx);
-  std::printf("wrote 15 seeds to %s\n", dir.c_str());
+  std::printf("wrote 17 seeds to %s\n", dir.c_str());
   return 0;
 }
