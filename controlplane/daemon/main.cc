@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
       case 'k': check_only = true; break;
       case 'S': options.state_dir = optarg; break;
       case 'h': usage(stdout); return 0;
-      case 'V': std::printf("tandemd %s\n", TANDEM_VERSION); return 0;
+      case 'V': std::printf("tandemd %s (allocator: %s)\n", TANDEM_VERSION, TANDEM_ALLOCATOR); return 0;
       default: usage(stderr); return 2;
     }
   }

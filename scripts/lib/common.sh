@@ -11,7 +11,7 @@ TANDEM_HUGEPAGES=${TANDEM_HUGEPAGES:-1024}
 TANDEM_PACKAGES=(
   g++ meson ninja-build pkg-config python3
   libdpdk-dev dpdk dpdk-dev libnuma-dev libpcap-dev libelf-dev zlib1g-dev
-  libssl-dev openssl tzdata libbpf-dev libxdp-dev libhyperscan-dev
+  libssl-dev openssl tzdata libbpf-dev libxdp-dev libhyperscan-dev libjemalloc-dev
   libgtest-dev libgmock-dev
   clang llvm lld libclang-rt-14-dev
   iproute2 iputils-ping iputils-arping procps psmisc curl tcpdump iperf3 netcat-openbsd ethtool hping3
