@@ -4,6 +4,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -281,6 +282,54 @@ bool Node::build_snapshot(void* out, std::string* error) const {
   return true;
 }
 
+void Node::ztna_files_poll() {
+  auto now = std::chrono::steady_clock::now();
+  if (node_.ztna.access_proxies.empty() || dataplane_ == nullptr ||
+      now - ztna_files_polled_at_ < std::chrono::seconds(1))
+    return;
+  ztna_files_polled_at_ = now;
+  std::vector<std::string> paths;
+  for (const config::ZtnaAccessProxy& p : node_.ztna.access_proxies) {
+    paths.push_back(p.server_certificate.certificate);
+    paths.push_back(p.server_certificate.private_key);
+    paths.insert(paths.end(), p.client_ca_files.begin(), p.client_ca_files.end());
+    paths.insert(paths.end(), p.crl_files.begin(), p.crl_files.end());
+    for (const config::ZtnaApiGateway& g : p.api_gateways)
+      paths.insert(paths.end(), g.realserver_ca_files.begin(), g.realserver_ca_files.end());
+  }
+  std::sort(paths.begin(), paths.end());
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+  std::vector<FileStamp> stamps;
+  for (const std::string& path : paths) {
+    if (path.empty()) continue;
+    struct stat st;
+    FileStamp f{path, ::stat(path.c_str(), &st) == 0, 0, 0, 0};
+    if (f.exists) {
+      f.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+      f.size = st.st_size;
+      f.inode = st.st_ino;
+    }
+    stamps.push_back(f);
+  }
+  bool settled = stamps == ztna_files_seen_;  // unchanged for a second: not being written
+  ztna_files_seen_ = stamps;
+  if (ztna_files_built_.empty()) ztna_files_built_ = stamps;
+  if (!settled || stamps == ztna_files_built_) return;
+  // Only a file both looks knew counts: a config change brings new paths
+  // and builds its own runtime.
+  std::string changed;
+  for (const FileStamp& f : stamps) {
+    auto was = std::find_if(ztna_files_built_.begin(), ztna_files_built_.end(),
+                            [&](const FileStamp& b) { return b.path == f.path; });
+    if (was != ztna_files_built_.end() && !(*was == f)) changed += (changed.empty() ? "" : ", ") + f.path;
+  }
+  ztna_files_built_ = stamps;
+  if (changed.empty()) return;
+  event_log().log(Severity::kNotice, "ZTNA: %s changed on disk; rebuilding the access proxies", changed.c_str());
+  std::string err;
+  if (!republish(&err)) event_log().log(Severity::kError, "ZTNA: cannot publish the rebuilt access proxies: %s", err.c_str());
+}
+
 bool Node::republish(std::string* error) {
   ++generation_;
   auto snap = std::make_unique<dp::Snapshot>();
@@ -467,6 +516,7 @@ void Node::run(const std::atomic<bool>& stop_requested) {
       ha_report_links(false, mono_ns());
       sync_report(mono_ns());
       ztna_ring_poll();
+      ztna_files_poll();
       sync_xdp_addresses();
     }
     if (now - last_stats_sample_ >= kStatsSampleInterval) {

@@ -128,6 +128,11 @@ class Node {
   // (or a standalone node) rotates it, a secondary adopts the primary's.
   void ztna_ring_poll();
   bool ztna_ring_take_peer();
+  // The access proxies' certificate, key, CA and CRL files, looked at once
+  // a second (node.cc): a file that changed on disk and then stayed the
+  // same for a second rebuilds the proxies (a renewed certificate, a new
+  // CRL, a missing file put in place).
+  void ztna_files_poll();
   std::vector<cli::Command> sync_commands();
   int control_poll_ms() const;
   std::vector<cli::Command> ha_commands();
@@ -192,6 +197,16 @@ class Node {
   dp::tls::TicketKeyRing ztna_ring_;
   std::chrono::steady_clock::time_point ztna_ring_rotated_at_;
   uint32_t ztna_ring_seq_ = 0;  // last dataplane_sync_ticket_ring sequence taken
+  struct FileStamp {
+    std::string path;
+    bool exists;
+    int64_t mtime_ns, size;
+    uint64_t inode;
+    bool operator==(const FileStamp&) const = default;
+  };
+  std::vector<FileStamp> ztna_files_built_;  // as the last rebuild (or the first look) saw them
+  std::vector<FileStamp> ztna_files_seen_;   // as the last look saw them
+  std::chrono::steady_clock::time_point ztna_files_polled_at_;
   // The TLS 1.2 session-id cache every runtime's contexts share, and the
   // sync stream fills on a secondary: one per process, for its lifetime.
   std::unique_ptr<dp::tls::SessionCache> tls_session_cache_ = std::make_unique<dp::tls::SessionCache>();

@@ -384,6 +384,21 @@ check "the proxy with a missing certificate is off, named in the event log" \
 rc=0; client curl -sS --max-time 5 --resolve app.example.com:9444:10.1.100.1 -k -o /dev/null \
   https://app.example.com:9444/ 2>/dev/null || rc=$?
 [ "$rc" = 7 ] && ok "its VIP port 9444 refuses the connection (curl exit 7)" || not_ok "port 9444: curl exit $rc"
+# The file put in place: tandemd notices (it looks once a second and waits
+# for the file to stay unchanged for a second) and the proxy serves.
+cp "$CERTS/server.pem" "$CERTS/no-such-file.pem"
+page=""
+for _ in $(seq 1 50); do
+  page=$(client curl -sS --max-time 2 --resolve app.example.com:9444:10.1.100.1 --cacert "$CERTS/ca.pem" \
+    "${WITH_CERT[@]}" https://app.example.com:9444/ 2>&1) && break
+  sleep 0.2
+done
+# (No proxy policy names ztna-broken: its answer is its own 403 page, over
+# TLS that curl verified against the lab's CA.)
+contains "the missing certificate put in place: its proxy answers without a restart" "$page" \
+  "ZTNA access proxy ztna-broken"
+check "the event log says which file changed" \
+  grep -q "ZTNA: $CERTS/no-such-file.pem changed on disk; rebuilding the access proxies" <(ctl diagnose debug eventlog 2>&1)
 client "${CURL[@]}" "${WITH_CERT[@]}" -u localuser1:s3cret -o /tmp/tandem-ztna-1m.bin "${URL}1m.bin"
 check "1 MiB through the proxy is byte-identical" cmp /tmp/tandem-ztna-1m.bin "$LAB_DIR/www/1m.bin"
 rm -f /tmp/tandem-ztna-1m.bin
