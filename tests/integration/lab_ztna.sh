@@ -449,6 +449,35 @@ refused "a certificate of an unknown CA: refused" "alert unknown ca" \
   --cert "$CERTS/stranger.pem" --key "$CERTS/stranger.key"
 refused "a revoked certificate: refused" "alert certificate revoked" \
   --cert "$CERTS/revoked.pem" --key "$CERTS/revoked.key"
+# The CA revokes a device while the proxy runs: a new CRL replaces the file
+# (a rename, as tools do), tandemd sees it within two seconds and the
+# device is refused from then on, with no restart or config change; the
+# other devices still pass.
+(
+  cd "$CERTS"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out late.key 2>/dev/null
+  openssl req -new -key late.key -subj "/CN=device-0004/OU=corp" -out late.csr
+  openssl x509 -req -in late.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 -extfile ca.cnf \
+    -extensions client -out late.pem 2>/dev/null
+) || not_ok "a new device certificate"
+code=$(client "${CURL[@]}" -u localuser1:s3cret -o /dev/null -w '%{http_code}' --cert "$CERTS/late.pem" \
+  --key "$CERTS/late.key" "$URL" 2>&1)
+contains "a new device's certificate passes before the CA revokes it" "$code" "200"
+(
+  cd "$CERTS"
+  openssl ca -config ca.cnf -keyfile ca.key -cert ca.pem -revoke late.pem 2>/dev/null &&
+    openssl ca -config ca.cnf -keyfile ca.key -cert ca.pem -gencrl -out crl.pem.new 2>/dev/null &&
+    mv crl.pem.new crl.pem
+) || not_ok "the CA's new CRL"
+out=""
+for _ in $(seq 1 40); do
+  out=$(client "${CURL[@]}" -u localuser1:s3cret -o /dev/null --cert "$CERTS/late.pem" --key "$CERTS/late.key" \
+    "$URL" 2>&1) || break
+  sleep 0.2
+done
+contains "the CA's new CRL on disk: the device is refused without a restart" "$out" "alert certificate revoked"
+code=$(client "${CURL[@]}" -u localuser1:s3cret -o /dev/null -w '%{http_code}' "${WITH_CERT[@]}" "$URL" 2>&1)
+contains "the new CRL: the other devices still pass" "$code" "200"
 # A client that connects and says nothing loses the connection after the
 # proxy's 10 s head timeout (not the 30 s this script would wait).
 took=$(client python3 -c '
