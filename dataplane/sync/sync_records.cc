@@ -269,19 +269,48 @@ bool TicketRingAssembler::add(const TicketKeyRecord& r, tls::TicketKeyRing* comp
   return true;
 }
 
+namespace {
+
+// The part types 7 and 8 share: format, session id context, session id.
+void put_tls_key(uint8_t** p, uint8_t ctx_len, const uint8_t* ctx, uint8_t id_len, const uint8_t* id) {
+  put<uint8_t>(p, kTlsSessionFormat);
+  put<uint8_t>(p, ctx_len);
+  std::memcpy(*p, ctx, ctx_len);
+  *p += ctx_len;
+  put<uint8_t>(p, id_len);
+  std::memcpy(*p, id, id_len);
+  *p += id_len;
+}
+
+// Reads it into zeroed arrays (an entry compares as a whole); false for
+// another format, a length out of range, or fewer than `after` bytes left
+// behind the session id.
+bool get_tls_key(const uint8_t** p, const uint8_t* end, size_t after, uint8_t* ctx_len, uint8_t* ctx,
+                 uint8_t* id_len, uint8_t* id) {
+  if (end - *p < 3 || **p != kTlsSessionFormat) return false;
+  ++*p;
+  std::memset(ctx, 0, tls::kSessionIdCtxMax);
+  std::memset(id, 0, tls::kSessionIdMax);
+  *ctx_len = get<uint8_t>(p);
+  if (*ctx_len > tls::kSessionIdCtxMax || size_t(end - *p) < *ctx_len + 1u) return false;
+  std::memcpy(ctx, *p, *ctx_len);
+  *p += *ctx_len;
+  *id_len = get<uint8_t>(p);
+  if (*id_len == 0 || *id_len > tls::kSessionIdMax || size_t(end - *p) < *id_len + after) return false;
+  std::memcpy(id, *p, *id_len);
+  *p += *id_len;
+  return true;
+}
+
+}  // namespace
+
 size_t tls_session_entry_encode(const tls::SessionCacheEntry& e, uint8_t* out, size_t cap) {
   size_t need = kTlsSessionFixedLen + e.sid_ctx_len + e.id_len + e.der_len;
   if (e.sid_ctx_len > tls::kSessionIdCtxMax || e.id_len > tls::kSessionIdMax || e.der_len > tls::kSessionDerMax ||
       cap < need)
     return 0;
   uint8_t* p = out;
-  put<uint8_t>(&p, kTlsSessionFormat);
-  put<uint8_t>(&p, e.sid_ctx_len);
-  std::memcpy(p, e.sid_ctx, e.sid_ctx_len);
-  p += e.sid_ctx_len;
-  put<uint8_t>(&p, e.id_len);
-  std::memcpy(p, e.id, e.id_len);
-  p += e.id_len;
+  put_tls_key(&p, e.sid_ctx_len, e.sid_ctx, e.id_len, e.id);
   put<uint32_t>(&p, e.age_s);
   put<uint32_t>(&p, e.timeout_s);
   put<uint16_t>(&p, e.der_len);
@@ -292,19 +321,9 @@ size_t tls_session_entry_encode(const tls::SessionCacheEntry& e, uint8_t* out, s
 
 bool tls_session_entry_decode(const uint8_t* p, size_t len, tls::SessionCacheEntry* out) {
   const uint8_t* end = p + len;
-  if (len < kTlsSessionFixedLen || p[0] != kTlsSessionFormat) return false;
-  ++p;
-  // Zeroed key bytes past the lengths: an entry compares as a whole.
-  std::memset(out->sid_ctx, 0, sizeof out->sid_ctx);
-  std::memset(out->id, 0, sizeof out->id);
-  out->sid_ctx_len = get<uint8_t>(&p);
-  if (out->sid_ctx_len > tls::kSessionIdCtxMax || size_t(end - p) < out->sid_ctx_len + 1u) return false;
-  std::memcpy(out->sid_ctx, p, out->sid_ctx_len);
-  p += out->sid_ctx_len;
-  out->id_len = get<uint8_t>(&p);
-  if (out->id_len == 0 || out->id_len > tls::kSessionIdMax || size_t(end - p) < out->id_len + 10u) return false;
-  std::memcpy(out->id, p, out->id_len);
-  p += out->id_len;
+  if (len < kTlsSessionFixedLen ||
+      !get_tls_key(&p, end, 10, &out->sid_ctx_len, out->sid_ctx, &out->id_len, out->id))
+    return false;
   out->age_s = get<uint32_t>(&p);
   out->timeout_s = get<uint32_t>(&p);
   out->der_len = get<uint16_t>(&p);
@@ -320,29 +339,13 @@ size_t tls_session_key_encode(const tls::SessionCacheKey& k, uint8_t* out, size_
   if (k.sid_ctx_len > tls::kSessionIdCtxMax || k.id_len == 0 || k.id_len > tls::kSessionIdMax || cap < need)
     return 0;
   uint8_t* p = out;
-  put<uint8_t>(&p, kTlsSessionFormat);
-  put<uint8_t>(&p, k.sid_ctx_len);
-  std::memcpy(p, k.sid_ctx, k.sid_ctx_len);
-  p += k.sid_ctx_len;
-  put<uint8_t>(&p, k.id_len);
-  std::memcpy(p, k.id, k.id_len);
-  p += k.id_len;
+  put_tls_key(&p, k.sid_ctx_len, k.sid_ctx, k.id_len, k.id);
   return static_cast<size_t>(p - out);
 }
 
 bool tls_session_key_decode(const uint8_t* p, size_t len, tls::SessionCacheKey* out) {
   const uint8_t* end = p + len;
-  if (len < 3 || p[0] != kTlsSessionFormat) return false;
-  ++p;
-  std::memset(out, 0, sizeof *out);
-  out->sid_ctx_len = get<uint8_t>(&p);
-  if (out->sid_ctx_len > tls::kSessionIdCtxMax || size_t(end - p) < out->sid_ctx_len + 1u) return false;
-  std::memcpy(out->sid_ctx, p, out->sid_ctx_len);
-  p += out->sid_ctx_len;
-  out->id_len = get<uint8_t>(&p);
-  if (out->id_len == 0 || out->id_len > tls::kSessionIdMax || size_t(end - p) != out->id_len) return false;
-  std::memcpy(out->id, p, out->id_len);
-  return true;
+  return get_tls_key(&p, end, 0, &out->sid_ctx_len, out->sid_ctx, &out->id_len, out->id) && p == end;
 }
 
 unsigned tls_session_fragment_count(size_t total) {

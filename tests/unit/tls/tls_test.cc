@@ -968,6 +968,23 @@ TEST_F(Tls, ClientConnWithoutSni) {
   EXPECT_EQ(server.sni(), "");
 }
 
+// A proxy-side client Conn (ctx, sni, ip as start_client takes them)
+// against a server Conn of sctx, in memory: the client's state after the
+// exchange settles (kIdle when start_client refused).
+Conn::State client_handshake(const ServerContext& sctx, const ClientContext& ctx, const char* sni, const char* ip) {
+  Conn server, client;
+  EXPECT_TRUE(server.start(sctx));
+  if (!client.start_client(ctx, sni, ip)) return Conn::State::kIdle;
+  uint8_t buf[16384], sink[64];
+  for (int round = 0; round < 10; ++round) {
+    client.read_plaintext(sink, sizeof sink);
+    for (std::size_t n; (n = client.pull_ciphertext(buf, sizeof buf)) > 0;) server.push_ciphertext(buf, n);
+    server.read_plaintext(sink, sizeof sink);
+    for (std::size_t n; (n = server.pull_ciphertext(buf, sizeof buf)) > 0;) client.push_ciphertext(buf, n);
+  }
+  return client.state();
+}
+
 // verify-cert: with the gateway's CA the chain must verify and the
 // certificate must name the SNI (or the address when there is none).
 TEST_F(Tls, VerifyingClientChecksTheChainAndTheName) {
@@ -982,17 +999,7 @@ TEST_F(Tls, VerifyingClientChecksTheChainAndTheName) {
   ASSERT_TRUE(other_ca.init(wrong, 1, error_, sizeof error_)) << error_;
   EXPECT_TRUE(right_ca.verifies());
   auto handshake = [&](const ClientContext& ctx, const char* sni, const char* ip) {
-    Conn server, client;
-    EXPECT_TRUE(server.start(sctx));
-    if (!client.start_client(ctx, sni, ip)) return Conn::State::kIdle;
-    uint8_t buf[16384], sink[64];
-    for (int round = 0; round < 10; ++round) {
-      client.read_plaintext(sink, sizeof sink);
-      for (std::size_t n; (n = client.pull_ciphertext(buf, sizeof buf)) > 0;) server.push_ciphertext(buf, n);
-      server.read_plaintext(sink, sizeof sink);
-      for (std::size_t n; (n = server.pull_ciphertext(buf, sizeof buf)) > 0;) client.push_ciphertext(buf, n);
-    }
-    return client.state();
+    return client_handshake(sctx, ctx, sni, ip);
   };
   EXPECT_EQ(handshake(right_ca, "app.example.com", "172.16.200.209"), Conn::State::kEstablished);
   EXPECT_EQ(handshake(right_ca, "api.example.com", nullptr), Conn::State::kEstablished);  // a SAN too
@@ -1016,19 +1023,7 @@ TEST_F(Tls, VerifyingClientWithoutCaFilesUsesTheSystemTrustStore) {
   Server s(true);
   ServerContext sctx;
   ASSERT_TRUE(sctx.init(s.config, nullptr, error_, sizeof error_)) << error_;
-  auto handshake = [&](const ClientContext& ctx, const char* sni) {
-    Conn server, client;
-    EXPECT_TRUE(server.start(sctx));
-    if (!client.start_client(ctx, sni, nullptr)) return Conn::State::kIdle;
-    uint8_t buf[16384], sink[64];
-    for (int round = 0; round < 10; ++round) {
-      client.read_plaintext(sink, sizeof sink);
-      for (std::size_t n; (n = client.pull_ciphertext(buf, sizeof buf)) > 0;) server.push_ciphertext(buf, n);
-      server.read_plaintext(sink, sizeof sink);
-      for (std::size_t n; (n = server.pull_ciphertext(buf, sizeof buf)) > 0;) client.push_ciphertext(buf, n);
-    }
-    return client.state();
-  };
+  auto handshake = [&](const ClientContext& ctx, const char* sni) { return client_handshake(sctx, ctx, sni, nullptr); };
   struct Env {  // restores SSL_CERT_FILE / SSL_CERT_DIR
     ~Env() {
       unsetenv("SSL_CERT_FILE");
