@@ -905,6 +905,18 @@ TEST_F(Tls, PoolHandsOutEachConnOnce) {
   EXPECT_EQ(pool.acquire(), b);
 }
 
+// Ten rounds of a proxy-side client Conn and a server Conn feeding each
+// other's ciphertext in memory: enough for any handshake to settle.
+void exchange(Conn* client, Conn* server) {
+  uint8_t buf[16384], sink[64];
+  for (int round = 0; round < 10; ++round) {
+    client->read_plaintext(sink, sizeof sink);  // the first writes the ClientHello
+    for (std::size_t n; (n = client->pull_ciphertext(buf, sizeof buf)) > 0;) server->push_ciphertext(buf, n);
+    server->read_plaintext(sink, sizeof sink);
+    for (std::size_t n; (n = server->pull_ciphertext(buf, sizeof buf)) > 0;) client->push_ciphertext(buf, n);
+  }
+}
+
 // The proxy's client side toward a real server (service https): a Conn in
 // connect state with the SNI, against a server Conn in memory, data both
 // ways; no client certificate, and the server's is not verified.
@@ -922,13 +934,7 @@ TEST_F(Tls, ClientConnTalksToAServerWithTheSni) {
     std::size_t n;
     while ((n = from->pull_ciphertext(buf, sizeof buf)) > 0) to->push_ciphertext(buf, n);
   };
-  uint8_t sink[64];
-  for (int round = 0; round < 10; ++round) {
-    client.read_plaintext(sink, sizeof sink);  // the first writes the ClientHello
-    move(&client, &server);
-    server.read_plaintext(sink, sizeof sink);
-    move(&server, &client);
-  }
+  exchange(&client, &server);
   ASSERT_EQ(client.state(), Conn::State::kEstablished) << client.failure_reason();
   ASSERT_EQ(server.state(), Conn::State::kEstablished) << server.failure_reason();
   EXPECT_EQ(server.sni(), "api.example.com");
@@ -957,13 +963,7 @@ TEST_F(Tls, ClientConnWithoutSni) {
   Conn server, client;
   ASSERT_TRUE(server.start(sctx));
   ASSERT_TRUE(client.start_client(cctx, nullptr));
-  uint8_t buf[16384], sink[64];
-  for (int round = 0; round < 10; ++round) {
-    client.read_plaintext(sink, sizeof sink);
-    for (std::size_t n; (n = client.pull_ciphertext(buf, sizeof buf)) > 0;) server.push_ciphertext(buf, n);
-    server.read_plaintext(sink, sizeof sink);
-    for (std::size_t n; (n = server.pull_ciphertext(buf, sizeof buf)) > 0;) client.push_ciphertext(buf, n);
-  }
+  exchange(&client, &server);
   EXPECT_EQ(client.state(), Conn::State::kEstablished) << client.failure_reason();
   EXPECT_EQ(server.sni(), "");
 }
@@ -975,13 +975,7 @@ Conn::State client_handshake(const ServerContext& sctx, const ClientContext& ctx
   Conn server, client;
   EXPECT_TRUE(server.start(sctx));
   if (!client.start_client(ctx, sni, ip)) return Conn::State::kIdle;
-  uint8_t buf[16384], sink[64];
-  for (int round = 0; round < 10; ++round) {
-    client.read_plaintext(sink, sizeof sink);
-    for (std::size_t n; (n = client.pull_ciphertext(buf, sizeof buf)) > 0;) server.push_ciphertext(buf, n);
-    server.read_plaintext(sink, sizeof sink);
-    for (std::size_t n; (n = server.pull_ciphertext(buf, sizeof buf)) > 0;) client.push_ciphertext(buf, n);
-  }
+  exchange(&client, &server);
   return client.state();
 }
 
