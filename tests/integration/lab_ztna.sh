@@ -1130,7 +1130,8 @@ out=$(client "${LB_CURL[@]}" -w 'code=%{http_code}\n' "${urls[@]:0:12}" 2>&1)
 [ "$(grep -c 'code=200' <<<"$out")" -eq 12 ] && [ "$(grep -c '^one /w' "$CERTS/backends.log")" -eq 12 ] \
   && ok "with two down all 12 requests get 200 from backend one" \
   || { not_ok "with two down: $(grep -c 'code=200' <<<"$out") of 12 got 200, $(grep -c '^one /w' "$CERTS/backends.log") reached one"
-       grep -v '^server=one' <<<"$out" | sed 's/^/    /'; ctl diagnose firewall vip realserver list 2>&1 | sed 's/^/    /'; }
+       grep -v '^server=one' <<<"$out" | sed 's/^/    /'; ctl diagnose firewall vip realserver list 2>&1 | sed 's/^/    /'
+       ctl diagnose sys tcp stat 2>&1 | sed 's/^/    /'; ctl diagnose debug eventlog 2>&1 | tail -15 | sed 's/^/    /'; }
 # Both down: 503 with the reason, and a deny log line.
 kill "$BE_ONE"
 wait_state 8091 down
