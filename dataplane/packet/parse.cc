@@ -33,6 +33,20 @@ uint32_t load_raw32(const uint8_t* p) {
   return v;
 }
 
+// One's complement sum of an IPv4 header (hdr_len a multiple of 4, >= 20)
+// folded to 16 bits: 0xffff when the checksum is right. Summed 32 bits at a
+// time into 64, which folds to the same value as the 16-bit sum of RFC 1071
+// and costs a third of rte_raw_cksum's loop on every forwarded frame.
+uint16_t ipv4_header_sum(const uint8_t* ip, uint32_t hdr_len) {
+  uint64_t sum = 0;
+  for (uint32_t off = 0; off < hdr_len; off += 4) sum += load_raw32(ip + off);
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+
 bool is_vlan_tpid(uint16_t type) {
   return type == kEtherTypeVlan || type == kEtherTypeQinQ || type == kEtherTypeQinQLegacy;
 }
@@ -87,7 +101,7 @@ DropReason parse_ipv4(const uint8_t* data, uint32_t len, ParsedFrame* out) {
   uint32_t total_len = load_be16(ip + 2);
   // Shorter than the frame is fine: Ethernet pads small frames to 60 bytes.
   if (total_len < hdr_len || total_len > avail) return DropReason::kBadIpTotalLength;
-  if (rte_raw_cksum(ip, hdr_len) != kRawChecksumOk) return DropReason::kBadIpChecksum;
+  if (ipv4_header_sum(ip, hdr_len) != kRawChecksumOk) return DropReason::kBadIpChecksum;
 
   out->ip_header_len = static_cast<uint16_t>(hdr_len);
   out->ip_total_len = static_cast<uint16_t>(total_len);

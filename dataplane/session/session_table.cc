@@ -97,8 +97,6 @@ SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_b
   return t;
 }
 
-uint32_t session_key_hash(const SessionKey& key) { return rte_hash_crc(&key, sizeof(key), 0); }
-
 Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash) {
   for (uint32_t i = t->buckets[hash & t->bucket_mask]; i != kSessionNil;
        i = t->entries[i].hash_next)
@@ -141,11 +139,6 @@ Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, u
   counter_add(t->inserts, 1);
   counter_add(live_counter(t, *s), 1);
   return s;
-}
-
-void session_touch(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,
-                   uint64_t now_ms) {
-  session_rearm(t, s, state, timeout_s, now_ms + uint64_t{timeout_s} * 1000);
 }
 
 void session_rearm(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,

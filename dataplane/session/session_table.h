@@ -41,8 +41,6 @@ size_t session_table_memsize(uint32_t capacity);
 SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_base,
                                  uint64_t now_ms);
 
-uint32_t session_key_hash(const SessionKey& key);
-
 Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash);
 
 // A burst pipeline (the worker) calls these for every packet of a burst
@@ -72,12 +70,23 @@ void session_lookup_bulk(SessionTable* t, const SessionKey* keys, const uint32_t
 // rest (ports, policy, ...).
 Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, uint8_t flags,
                         TcpState state, uint32_t timeout_s, uint64_t now_ms);
-// A packet hit the session: new state/timeout, expiry pushed to now + timeout.
-void session_touch(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,
-                   uint64_t now_ms);
 // New state, TTL and absolute expiry (session pickup installs the peer's).
 void session_rearm(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,
                    uint64_t expire_ms);
+// A packet hit the session: new state/timeout, expiry pushed to now + timeout.
+// Inline for the common packet, same state and no earlier expiry: the entry
+// stays in its wheel slot (re-armed lazily when the slot comes round), so
+// only the two fields change.
+inline void session_touch(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,
+                          uint64_t now_ms) {
+  uint64_t expire_ms = now_ms + uint64_t{timeout_s} * 1000;
+  if (static_cast<uint8_t>(state) == s->state && expire_ms >= s->expire_ms) {
+    s->timeout_s = timeout_s;
+    s->expire_ms = expire_ms;
+    return;
+  }
+  session_rearm(t, s, state, timeout_s, expire_ms);
+}
 void session_delete(SessionTable* t, Session* s);
 
 // Called with each session session_expire() is about to free.

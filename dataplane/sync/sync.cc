@@ -13,6 +13,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/session/session_inl.h"
 #include "dataplane/session/session_table.h"
 #include "dataplane/sync/sync_inl.h"
 #include "dataplane/sync/sync_records.h"

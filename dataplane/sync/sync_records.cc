@@ -3,6 +3,7 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "dataplane/session/session_inl.h"
 #include "dataplane/session/session_table.h"
 
 namespace tandem::dp {

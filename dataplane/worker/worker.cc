@@ -141,6 +141,9 @@ ActiveConfig* build_config(const Dataplane* dp, const Snapshot& from) {
   c->snap = from;
   route_table_build(c->snap.routes, c->snap.nb_routes, &c->routes);
   c->timers = session_timers_or_default(from.session_timers);
+  for (unsigned p = 0; p < c->snap.nb_ports; ++p)
+    for (unsigned i = 0; i < c->snap.ports[p].nb_addrs; ++i)
+      c->local_addrs_be[c->nb_local_addrs++] = c->snap.ports[p].addrs[i].ip_be;
   return c;
 }
 
@@ -153,9 +156,9 @@ bool is_broadcast_mac(const uint8_t* mac) {
   return std::memcmp(mac, kBroadcast, RTE_ETHER_ADDR_LEN) == 0;
 }
 
-bool node_owns_address(const Snapshot& s, uint32_t ip_be) {
-  for (unsigned p = 0; p < s.nb_ports; ++p)
-    if (port_owns_address(s.ports[p], ip_be)) return true;
+bool node_owns_address(const ActiveConfig& cfg, uint32_t ip_be) {
+  for (unsigned i = 0; i < cfg.nb_local_addrs; ++i)
+    if (cfg.local_addrs_be[i] == ip_be) return true;
   return false;
 }
 
@@ -186,8 +189,6 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
                   const ParsedFrame& frame, DropReason parsed, const FlowKey& flow) {
   const PortConf& port = cfg.snap.ports[port_index];
   PortCounters& c = w->port_counters[port_index].counters;
-  counter_add(c.rx_packets, 1);
-  counter_add(c.rx_bytes, rte_pktmbuf_pkt_len(m));
 
   // Before the role check: the signal matters on a standby port too.
   if (from_own_mac(m, port)) {
@@ -222,7 +223,7 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
       return;
     }
   } else if (frame.ether_type == kEtherTypeIpv4) {
-    if (is_broadcast_mac(data) || node_owns_address(cfg.snap, frame.ip_dst_be)) {
+    if (is_broadcast_mac(data) || node_owns_address(cfg, frame.ip_dst_be)) {
       // TCP to the node: the worker's TCP stack (dataplane/tcp/tcp_glue).
       if (w->tcp != nullptr && tcp_glue_input(w, cfg, port_index, m, frame)) return;
       v = classify_ipv4(m, data, frame, port, c);
@@ -265,8 +266,10 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   bool active = cfg.snap.ports[port_index].active;
   for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i)
     rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
+    rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
     has_flow[i] = false;
     parsed[i] = DropReason::kNone;  // not read for a standby port
     if (!active) continue;
@@ -281,6 +284,9 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
       session_prefetch_bucket(table, flows[i].hash);
     }
   }
+  PortCounters& c = w->port_counters[port_index].counters;
+  counter_add(c.rx_packets, n);
+  counter_add(c.rx_bytes, rx_bytes);
   for (uint16_t i = 0; i < n; ++i)
     if (has_flow[i]) session_prefetch_entry(table, flows[i].hash);
   for (uint16_t i = 0; i < n; ++i)

@@ -40,6 +40,10 @@ struct ActiveConfig {
   Snapshot snap;
   RouteTable routes;
   SessionTimers timers;  // snap.session_timers with defaults filled in
+  // Every port's addresses in one array: a transit frame's destination is
+  // checked against it (is it for the node?) without walking the ports.
+  uint32_t local_addrs_be[kMaxPorts * kMaxPortAddrs];
+  unsigned nb_local_addrs;
 };
 
 struct TxBuffer {

@@ -32,6 +32,7 @@
 #include "dataplane/firewall/firewall_types.h"
 #include "dataplane/packet/parse.h"
 #include "dataplane/session/session.h"
+#include "dataplane/session/session_inl.h"
 #include "dataplane/session/session_table.h"
 #include "dataplane/sync/sync.h"
 #include "dataplane/sync/sync_inl.h"

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <rte_hash_crc.h>
 
 #include "dataplane/session/session_inl.h"
 #include "dataplane/session/session_table.h"
@@ -59,6 +60,30 @@ TEST(SessionKey, BothDirectionsNormaliseToOneKey) {
                                               40000, 80, 17)));
   EXPECT_FALSE(session_key_equal(fwd, key_of(ipv4(10, 1, 100, 22), ipv4(172, 16, 200, 209),
                                               40001, 80, 6)));
+}
+
+// session_key_make builds the key as two words and session_key_hash runs
+// crc32 on them directly: the fields must land where SessionKey declares
+// them, and the hash must be the CRC32C rte_hash_crc gives (pickup records
+// and the bench rely on the same hash on both nodes).
+TEST(SessionKey, WordBuiltKeyHasTheFieldsAndTheCrc32cHash) {
+  std::srand(7);
+  for (int i = 0; i < 10000; ++i) {
+    uint32_t src = static_cast<uint32_t>(std::rand()) * 2654435761u;
+    uint32_t dst = static_cast<uint32_t>(std::rand()) * 40503u;
+    auto sp = static_cast<uint16_t>(std::rand()), dp = static_cast<uint16_t>(std::rand());
+    auto proto = static_cast<uint8_t>(std::rand()), zone = static_cast<uint8_t>(std::rand());
+    bool lo;
+    SessionKey k = session_key_make(src, dst, sp, dp, proto, zone, &lo);
+    EXPECT_EQ(k.ip_lo_be, lo ? src : dst);
+    EXPECT_EQ(k.ip_hi_be, lo ? dst : src);
+    EXPECT_EQ(k.port_lo, lo ? sp : dp);
+    EXPECT_EQ(k.port_hi, lo ? dp : sp);
+    EXPECT_EQ(k.proto, proto);
+    EXPECT_EQ(k.zone, zone);
+    EXPECT_EQ(k.pad, 0);
+    ASSERT_EQ(session_key_hash(k), rte_hash_crc(&k, sizeof(k), 0)) << "key " << i;
+  }
 }
 
 TEST(TcpStateMachine, HandshakeDataAndOrderlyClose) {
@@ -179,6 +204,18 @@ TEST(TimerWheel, ShorterTimeoutMovesEntryAndLongTtlsSurviveHorizon) {
   EXPECT_EQ(t->live_tcp[5], 1u);
   EXPECT_EQ(session_expire(t, 10'999), 0u);
   EXPECT_EQ(session_expire(t, 11'000), 1u);
+
+  // Same state, shorter TTL (a config change lowered it): also moved now.
+  SessionKey c = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), 1, 4, 17);
+  Session* u = session_insert(t, c, session_key_hash(c), 0, TcpState::kNone, 3600, 11'000);
+  session_touch(t, u, TcpState::kNone, 5, 12'000);
+  EXPECT_EQ(session_expire(t, 16'999), 0u);
+  EXPECT_EQ(session_expire(t, 17'000), 1u);
+  // Same state, longer expiry: left in its slot, re-armed when it comes round.
+  Session* v = session_insert(t, c, session_key_hash(c), 0, TcpState::kNone, 5, 17'000);
+  session_touch(t, v, TcpState::kNone, 5, 20'000);
+  EXPECT_EQ(session_expire(t, 22'000), 0u);
+  EXPECT_EQ(session_expire(t, 25'000), 1u);
 
   // Past the wheel's horizon (409.6 s): re-armed each turn, expires on time.
   SessionKey b = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), 1, 3, 6);
