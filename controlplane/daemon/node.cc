@@ -20,6 +20,7 @@
 
 #include "controlplane/confsync/confsync.h"
 #include "controlplane/daemon/event_log.h"
+#include "controlplane/daemon/poll_guard.h"
 #include "controlplane/daemon/snapshot_build.h"
 #include "controlplane/daemon/ztna_snapshot.h"
 #include "controlplane/ha/vmac.h"
@@ -397,6 +398,7 @@ bool Node::start_dataplane(std::string* error) {
     *error = std::string("cannot launch workers: ") + std::strerror(-rc);
     return false;
   }
+  poll_guard_attach(dataplane_);
   return true;
 }
 
@@ -482,7 +484,11 @@ void Node::poll_hbdev() {
   for (auto& p : ports_) {
     if (!p.started || !p.is_hbdev || !p.info.started) continue;
     rte_mbuf* burst[kHbdevBurst];
-    uint16_t n = rte_eth_rx_burst(p.info.port_id, 0, burst, kHbdevBurst);
+    uint16_t n;
+    {
+      ControlPollSection section;
+      n = rte_eth_rx_burst(p.info.port_id, 0, burst, kHbdevBurst);
+    }
     hbdev_frames_ += n;
     rte_pktmbuf_free_bulk(burst, n);
   }
@@ -546,6 +552,7 @@ void Node::sample_stats(std::chrono::steady_clock::time_point now) {
 void Node::shutdown() {
   cli_server_.close_all();
   if (dataplane_ != nullptr) {
+    poll_guard_attach(nullptr);
     dp::dataplane_stop(dataplane_);
     dp::dataplane_destroy(dataplane_);
     dataplane_ = nullptr;

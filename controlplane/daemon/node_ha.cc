@@ -17,6 +17,7 @@
 
 #include "controlplane/confsync/confsync.h"
 #include "controlplane/daemon/event_log.h"
+#include "controlplane/daemon/poll_guard.h"
 #include "controlplane/daemon/node.h"
 #include "controlplane/ha/ha_format.h"
 #include "controlplane/ha/vmac.h"
@@ -119,7 +120,11 @@ void Node::ha_poll(uint64_t now_ns) {
   for (auto& p : ports_) {
     if (!p.is_hbdev || !p.started || !p.info.started) continue;
     rte_mbuf* burst[kHbdevRxBurst];
-    uint16_t n = rte_eth_rx_burst(p.info.port_id, 0, burst, kHbdevRxBurst);
+    uint16_t n;
+    {
+      ControlPollSection section;
+      n = rte_eth_rx_burst(p.info.port_id, 0, burst, kHbdevRxBurst);
+    }
     for (uint16_t i = 0; i < n; ++i) {
       ha::HbInfo hb;
       ha::HbDecodeResult r = hb_codec_->decode(rte_pktmbuf_mtod(burst[i], const uint8_t*),
@@ -207,7 +212,12 @@ void Node::ha_send_heartbeats(uint64_t now_ns) {
     }
     m->data_len = static_cast<uint16_t>(len);
     m->pkt_len = static_cast<uint32_t>(len);
-    if (rte_eth_tx_burst(p.info.port_id, 0, &m, 1) == 1) {
+    uint16_t sent;
+    {
+      ControlPollSection section;
+      sent = rte_eth_tx_burst(p.info.port_id, 0, &m, 1);
+    }
+    if (sent == 1) {
       ++hb_tx_;
     } else {
       rte_pktmbuf_free(m);

@@ -15,6 +15,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -658,6 +659,16 @@ int dataplane_publish(Dataplane* dp, const Snapshot& next) {
   rte_rcu_qsbr_synchronize(dp->qsbr_, RTE_QSBR_THRID_INVALID);
   rte_free(old);
   return 0;
+}
+
+bool dataplane_quiesce(Dataplane* dp, uint64_t timeout_us) {
+  uint64_t token = rte_rcu_qsbr_start(dp->qsbr_);
+  uint64_t deadline = rte_get_timer_cycles() + timeout_us * rte_get_timer_hz() / 1'000'000;
+  while (rte_rcu_qsbr_check(dp->qsbr_, token, false) == 0) {
+    if (rte_get_timer_cycles() >= deadline) return false;
+    rte_pause();
+  }
+  return true;
 }
 
 int dataplane_launch(Dataplane* dp, const unsigned* lcore_ids, unsigned nb_lcores) {

@@ -91,6 +91,14 @@ int dataplane_launch(Dataplane* dp, const unsigned* lcore_ids, unsigned nb_lcore
 // Asks workers to stop and waits for them (rte_eal_wait_lcore). Idempotent.
 void dataplane_stop(Dataplane* dp);
 
+// Waits until every running worker has finished the loop it is in (an RCU
+// grace period: a worker reports a quiescent state at the end of each loop,
+// and a sleeping one is offline), so whatever a worker could have read
+// before the call, in an rte_eth_rx_burst or tx_burst, is no longer in
+// use. Any thread; never from a worker. False when `timeout_us` passed
+// first (a worker descheduled for that long).
+bool dataplane_quiesce(Dataplane* dp, uint64_t timeout_us);
+
 // One poll iteration of worker i in the caller's thread; returns the number
 // of packets received. Returns 0 without polling while workers are launched
 // (a queue has exactly one poller).
