@@ -1,5 +1,6 @@
 // HA on the control lcore: heartbeats on hbdev queue 0 (never on a worker,
-// so data load cannot starve them), the FGCP state machine from
+// so data load cannot starve them; a device that cannot steer them there
+// hands them over from the sync queue), the FGCP state machine from
 // controlplane/ha, monitored links, and the roles on the wire — the
 // primary's data ports answer with the virtual MAC and send gratuitous ARPs,
 // the secondary's are silent. Decisions live in ha::HaMachine; this file
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <string_view>
 
 #include "controlplane/confsync/confsync.h"
 #include "controlplane/daemon/event_log.h"
@@ -31,6 +33,7 @@ namespace tandem::daemon {
 namespace {
 
 constexpr unsigned kHbdevRxBurst = 32;
+constexpr std::string_view kNoPortName = "hbdev";
 // A starting node listens this long before it concludes it is alone: long
 // enough for an hbdev whose far end re-dials (memif clients retry every
 // second) to come back, short next to FortiOS's own start-up.
@@ -116,28 +119,44 @@ void Node::ha_report_links(bool initial, uint64_t now_ns) {
 
 void Node::ha_poll(uint64_t now_ns) {
   if (!ha_) return;
-  // Heartbeats in: every started hbdev, queue 0.
+  // Heartbeats in: every started hbdev, queue 0, and those a worker found
+  // on its sync queue (a device that spreads by hash: dataplane/sync/sync.h).
+  // A sync frame on queue 0 goes the other way, to its worker.
+  auto take = [&](rte_mbuf* m, std::string_view port) -> bool {
+    ha::HbInfo hb;
+    ha::HbDecodeResult r =
+        hb_codec_->decode(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), &hb);
+    if (r == ha::HbDecodeResult::kOk) {
+      ++hb_rx_;
+      ha_apply(ha_->on_heartbeat(hb, now_ns), now_ns);
+      sync_learn_peer(hb.boot_epoch);
+    } else if (r != ha::HbDecodeResult::kNotHb) {
+      ha_apply(ha_->on_dropped_frame(r, port, now_ns), now_ns);
+    } else if (dataplane_ != nullptr && dp::dataplane_hbdev_dispatch(dataplane_, m)) {
+      return false;
+    }
+    return true;
+  };
+  rte_mbuf* burst[kHbdevRxBurst];
   for (auto& p : ports_) {
     if (!p.is_hbdev || !p.started || !p.info.started) continue;
-    rte_mbuf* burst[kHbdevRxBurst];
     uint16_t n;
     {
       ControlPollSection section;
       n = rte_eth_rx_burst(p.info.port_id, 0, burst, kHbdevRxBurst);
     }
     for (uint16_t i = 0; i < n; ++i) {
-      ha::HbInfo hb;
-      ha::HbDecodeResult r = hb_codec_->decode(rte_pktmbuf_mtod(burst[i], const uint8_t*),
-                                               rte_pktmbuf_data_len(burst[i]), &hb);
-      if (r == ha::HbDecodeResult::kOk) {
-        ++hb_rx_;
-        ha_apply(ha_->on_heartbeat(hb, now_ns), now_ns);
-        sync_learn_peer(hb.boot_epoch);
-      } else if (r != ha::HbDecodeResult::kNotHb) {
-        ha_apply(ha_->on_dropped_frame(r, p.name, now_ns), now_ns);
-      }
+      if (take(burst[i], p.name)) rte_pktmbuf_free(burst[i]);
     }
-    rte_pktmbuf_free_bulk(burst, n);
+  }
+  if (dataplane_ != nullptr) {
+    unsigned n = dp::dataplane_hbdev_take(dataplane_, burst, kHbdevRxBurst);
+    for (unsigned i = 0; i < n; ++i) {
+      std::string_view port = kNoPortName;
+      for (const auto& p : ports_)
+        if (p.is_hbdev && p.info.port_id == burst[i]->port) port = p.name;
+      if (take(burst[i], port)) rte_pktmbuf_free(burst[i]);
+    }
   }
   // Split brain: a frame from our own virtual MAC that we did not send,
   // while our ports are active. A secondary sees the live primary's

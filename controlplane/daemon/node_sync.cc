@@ -5,6 +5,7 @@
 // The replication itself runs on the workers (dataplane/sync).
 #include <chrono>
 #include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -176,9 +177,19 @@ std::vector<cli::Command> Node::sync_commands() {
                               : dp::dataplane_sync_in_sync(dataplane_)
                                   ? "secondary: in sync with the primary"
                                   : "secondary: not in sync with the primary yet";
+           const dp::HbdevHandoffCounters h = dp::dataplane_hbdev_handoffs(dataplane_);
+           // Non-zero on a device that spreads by hash (dataplane/sync/sync.h).
+           char handoffs[256];
+           std::snprintf(handoffs, sizeof(handoffs),
+                         "hbdev frames handed between queues: to the control lcore %llu "
+                         "(heartbeats, other non-sync), to their stream's worker %llu, "
+                         "dropped %llu\n",
+                         static_cast<unsigned long long>(h.to_control),
+                         static_cast<unsigned long long>(h.to_worker),
+                         static_cast<unsigned long long>(h.dropped));
            out = std::string("session-pickup: enable, hbdev ") +
                  (sync_port_ >= 0 ? "attached" : "not attached (link down)") + ", " + role +
-                 "\n" + out;
+                 "\n" + handoffs + out;
          }
          return cli::Reply{true, out};
        }},

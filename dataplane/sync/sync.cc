@@ -34,6 +34,9 @@ constexpr unsigned kBulkRecordsPerLoop = 128;
 constexpr unsigned kSyncPoolPerWorker = 2048;
 // User-table slots the bulk walk looks at per loop (after the sessions).
 constexpr std::size_t kBulkUserScanPerLoop = 512;
+// Hand-off rings between hbdev queues (frames that landed on a queue
+// other than their consumer's): a burst or two of heartbeats and acks.
+constexpr unsigned kHbdevHandoffRing = 256;
 // TLS session-cache entries the bulk walk sends per loop (stream 0, after
 // the users): each is up to kTlsFragmentsMax records.
 constexpr unsigned kBulkTlsPerLoop = 8;
@@ -328,6 +331,39 @@ void bulk_step(WorkerContext* w, const ActiveConfig& cfg) {
     send_bulk_end(w);
 }
 
+// The stream a sync frame belongs to, or -1 for any other frame.
+int sync_frame_stream(const uint8_t* f, size_t len) {
+  if (len <= kSyncOffStream || f[12] != uint8_t(kSyncEtherType >> 8) ||
+      f[13] != uint8_t(kSyncEtherType & 0xff))
+    return -1;
+  return f[kSyncOffStream];
+}
+
+// A sync frame of `stream` that reached another queue: to its worker's
+// ring. False when no worker here has that stream (the caller's stream
+// counts it as misrouted); a full ring drops it (the sender resends).
+bool hbdev_handoff_to_worker(Dataplane* dp, rte_mbuf* m, int stream) {
+  if (stream >= int(dp->params_.nb_workers) || dp->workers_[stream] == nullptr ||
+      dp->workers_[stream]->sync_in == nullptr)
+    return false;
+  if (rte_ring_mp_enqueue(dp->workers_[stream]->sync_in, m) == 0) {
+    dp->hbdev_to_worker_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    dp->hbdev_handoff_dropped_.fetch_add(1, std::memory_order_relaxed);
+    rte_pktmbuf_free(m);
+  }
+  return true;
+}
+
+void hbdev_handoff_to_control(Dataplane* dp, rte_mbuf* m) {
+  if (dp->hbdev_ctl_ != nullptr && rte_ring_mp_enqueue(dp->hbdev_ctl_, m) == 0) {
+    dp->hbdev_to_control_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  dp->hbdev_handoff_dropped_.fetch_add(1, std::memory_order_relaxed);
+  rte_pktmbuf_free(m);
+}
+
 }  // namespace
 
 bool sync_worker_create(Dataplane* dp, WorkerContext* w, const SyncConf& conf) {
@@ -349,10 +385,19 @@ bool sync_worker_create(Dataplane* dp, WorkerContext* w, const SyncConf& conf) {
     rte_free(mem);
     return false;
   }
+  // Names are global to the EAL: one serial for every dataplane's rings.
+  static std::atomic<unsigned> serial{0};
+  char name[RTE_RING_NAMESIZE];
+  std::snprintf(name, sizeof(name), "tdm_syin_%u", serial.fetch_add(1));
+  w->sync_in = rte_ring_create(name, kHbdevHandoffRing, socket, RING_F_SC_DEQ);
+  if (w->sync_in == nullptr) return false;
+  if (dp->hbdev_ctl_ == nullptr) {
+    std::snprintf(name, sizeof(name), "tdm_hbctl_%u", serial.fetch_add(1));
+    dp->hbdev_ctl_ = rte_ring_create(name, kHbdevHandoffRing, socket, RING_F_SC_DEQ);
+    if (dp->hbdev_ctl_ == nullptr) return false;
+  }
   if (dp->sync_pool_ == nullptr) {
-    static std::atomic<unsigned> pool_serial{0};
-    char name[RTE_MEMPOOL_NAMESIZE];
-    std::snprintf(name, sizeof(name), "tdm_sync_%u", pool_serial.fetch_add(1));
+    std::snprintf(name, sizeof(name), "tdm_sync_%u", serial.fetch_add(1));
     dp->sync_pool_ = rte_pktmbuf_pool_create(name, kSyncPoolPerWorker * dp->params_.nb_workers - 1,
                                              64, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
     if (dp->sync_pool_ == nullptr) return false;
@@ -361,6 +406,12 @@ bool sync_worker_create(Dataplane* dp, WorkerContext* w, const SyncConf& conf) {
 }
 
 void sync_worker_destroy(WorkerContext* w) {
+  if (w->sync_in != nullptr) {
+    void* obj;
+    while (rte_ring_dequeue(w->sync_in, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+    rte_ring_free(w->sync_in);
+    w->sync_in = nullptr;
+  }
   if (w->sync == nullptr) return;
   sync_stream_fini(w->sync);
   rte_free(w->sync);
@@ -451,7 +502,23 @@ unsigned sync_worker_poll(WorkerContext* w, const ActiveConfig& cfg) {
     rte_mbuf* pkts[kSyncRxBurst];
     received = rte_eth_rx_burst(static_cast<uint16_t>(port), static_cast<uint16_t>(w->index + 1),
                                 pkts, kSyncRxBurst);
-    // Pickup off: the queue is only drained, so the peer's frames do not pile up.
+    // A device that spreads by hash (net_af_packet's fanout) can put
+    // heartbeats here and another stream's frames: each goes to its
+    // consumer. Pickup off: the rest is only drained.
+    uint16_t mine = 0;
+    for (uint16_t i = 0; i < received; ++i) {
+      rte_mbuf* m = pkts[i];
+      int stream = sync_frame_stream(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m));
+      if (stream == int(w->index) || (stream >= 0 && !hbdev_handoff_to_worker(w->dp, m, stream)))
+        pkts[mine++] = m;
+      else if (stream < 0)
+        hbdev_handoff_to_control(w->dp, m);
+    }
+    received = mine;
+    if (w->sync_in != nullptr) {
+      received += static_cast<uint16_t>(rte_ring_sc_dequeue_burst(
+          w->sync_in, reinterpret_cast<void**>(pkts + mine), kSyncRxBurst - mine, nullptr));
+    }
     for (uint16_t i = 0; i < received && st->conf.enabled; ++i) {
       rte_mbuf* m = pkts[i];
       if (rte_pktmbuf_is_contiguous(m))
@@ -466,6 +533,29 @@ unsigned sync_worker_poll(WorkerContext* w, const ActiveConfig& cfg) {
   bulk_step(w, cfg);
   sync_stream_poll(st, w->now_us);
   return received;
+}
+
+bool dataplane_hbdev_dispatch(Dataplane* dp, rte_mbuf* m) {
+  int stream = sync_frame_stream(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m));
+  if (stream < 0) return false;
+  if (!hbdev_handoff_to_worker(dp, m, stream)) {
+    dp->hbdev_handoff_dropped_.fetch_add(1, std::memory_order_relaxed);
+    rte_pktmbuf_free(m);
+  }
+  return true;
+}
+
+unsigned dataplane_hbdev_take(Dataplane* dp, rte_mbuf** out, unsigned max) {
+  if (dp->hbdev_ctl_ == nullptr) return 0;
+  return rte_ring_sc_dequeue_burst(dp->hbdev_ctl_, reinterpret_cast<void**>(out), max, nullptr);
+}
+
+HbdevHandoffCounters dataplane_hbdev_handoffs(const Dataplane* dp) {
+  HbdevHandoffCounters c;
+  c.to_control = dp->hbdev_to_control_.load(std::memory_order_relaxed);
+  c.to_worker = dp->hbdev_to_worker_.load(std::memory_order_relaxed);
+  c.dropped = dp->hbdev_handoff_dropped_.load(std::memory_order_relaxed);
+  return c;
 }
 
 void dataplane_sync_port(Dataplane* dp, int port_id) {

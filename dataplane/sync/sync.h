@@ -20,6 +20,29 @@ namespace tandem::dp {
 // dataplane created without session_sync ignores it.
 void dataplane_sync_port(Dataplane* dp, int port_id);
 
+// Frames on the wrong hbdev queue. Queue 0 is the control lcore's
+// (heartbeats), queue i+1 worker i's (its sync stream); a NIC steers by
+// EtherType (hw/flow), but a device that spreads by hash -- net_af_packet
+// joins its queues' sockets in a PACKET_FANOUT_HASH group, keyed by a
+// seed the kernel draws at boot -- puts all heartbeats on one queue that
+// may be a worker's, and sync frames on queue 0. Each is handed to its
+// consumer through a ring.
+//
+// The control lcore, for a frame on queue 0 that is not a heartbeat: a
+// sync frame goes to its worker (true: the dataplane owns m now, or freed
+// it when the worker's ring was full); anything else false, m stays the
+// caller's.
+bool dataplane_hbdev_dispatch(Dataplane* dp, rte_mbuf* m);
+// The control lcore: frames workers found on their sync queues that are
+// not sync frames (heartbeats). The caller frees them.
+unsigned dataplane_hbdev_take(Dataplane* dp, rte_mbuf** out, unsigned max);
+struct HbdevHandoffCounters {
+  uint64_t to_control = 0;  // non-sync frames a worker passed to the control lcore
+  uint64_t to_worker = 0;   // sync frames passed to the worker of their stream
+  uint64_t dropped = 0;     // a ring was full, or no worker has that stream
+};
+HbdevHandoffCounters dataplane_hbdev_handoffs(const Dataplane* dp);
+
 // One view per worker (at most max); returns how many. Fields are read
 // while the workers run: each is a plain load of a value its worker writes.
 unsigned dataplane_sync_view(const Dataplane* dp, SyncStreamView* out, unsigned max);

@@ -13,7 +13,7 @@ constexpr size_t kAlign = 64;
 constexpr const char kPrkSalt[] = "tandem-sync-v1";
 constexpr const char kKeyInfo[] = "tandem-sync-key";
 // Header offsets (after the 14-byte Ethernet header).
-constexpr size_t kOffMagic = 14, kOffVersion = 16, kOffKind = 17, kOffStream = 18,
+constexpr size_t kOffMagic = 14, kOffVersion = 16, kOffKind = 17, kOffStream = kSyncOffStream,
                  kOffFlags = 19, kOffGroup = 20, kOffEpoch = 24, kOffSeq = 32;
 constexpr uint8_t kMagic0 = 'T', kMagic1 = 'S';
 constexpr size_t kAckPlainLen = 8 + 8 + 1;  // acked epoch, rx_next, flags

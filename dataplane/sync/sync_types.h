@@ -21,6 +21,9 @@ inline constexpr size_t kSyncTagLen = 16;
 inline constexpr size_t kSyncMaxFrame = 1514;  // fits any hbdev MTU of 1500
 inline constexpr size_t kSyncMaxPlain = kSyncMaxFrame - kSyncHdrLen - kSyncTagLen;
 inline constexpr size_t kSyncKeyLen = 32;
+// The header byte naming the stream (= the sending worker's index): how a
+// frame that landed on another queue finds the worker it belongs to.
+inline constexpr size_t kSyncOffStream = 18;
 
 enum class SyncFrameKind : uint8_t {
   kData = 1,  // records, sealed with the sender's epoch key, seq = stream sequence

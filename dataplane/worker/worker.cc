@@ -482,6 +482,8 @@ void free_dataplane(Dataplane* dp) {
     rte_free(w->neigh);
     rte_free(w);
   }
+  free_ring_mbufs(dp->hbdev_ctl_);
+  rte_ring_free(dp->hbdev_ctl_);
   rte_mempool_free(dp->sync_pool_);
   free_ring_mbufs(dp->ctl_tx_);
   rte_ring_free(dp->ctl_tx_);

@@ -111,6 +111,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   // Session pickup (dataplane/sync): this worker's stream, nullptr when the
   // dataplane was created without it.
   SyncStream* sync;
+  // Sync frames of this worker's stream that arrived on another hbdev
+  // queue (no steering on the device): MP enqueue, SC dequeue here.
+  rte_ring* sync_in;
   uint64_t sync_snap_generation;  // snapshot the stream was last configured from
   uint64_t sync_bulk_generation;  // stream generation the bulk walk belongs to
   uint32_t sync_bulk_cursor;      // next table index to walk
@@ -157,6 +160,13 @@ class Dataplane {
   // worker i uses its queue i+1. Frames are built in sync_pool_.
   std::atomic<int> sync_port_{-1};
   rte_mempool* sync_pool_ = nullptr;
+  // Frames a worker found on its sync queue that are not sync frames
+  // (heartbeats on a device that spreads by hash, net_af_packet's fanout):
+  // MP enqueue by the workers, SC dequeue by the control lcore.
+  rte_ring* hbdev_ctl_ = nullptr;
+  std::atomic<uint64_t> hbdev_to_control_{0};
+  std::atomic<uint64_t> hbdev_to_worker_{0};
+  std::atomic<uint64_t> hbdev_handoff_dropped_{0};
   uint64_t tsc_per_us_ = 1;
   uint64_t stalled_loop_tsc_ = 0;  // kStalledLoopUs in TSC cycles
 };

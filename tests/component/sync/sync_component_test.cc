@@ -826,6 +826,66 @@ TEST_F(SyncDataplanes, SecondaryHoldsThePrimarysSessionsMarkedSynced) {
   EXPECT_EQ(views[0].counters.rx_malformed, 0u);
 }
 
+// A device that spreads frames over its queues by hash (net_af_packet:
+// PACKET_FANOUT_HASH, seeded at boot) puts the peer's sync frames on
+// queue 0, which tandemd's control lcore polls, and heartbeats on queue 1,
+// worker 0's. Each reaches its consumer anyway: the control lcore passes
+// sync frames to the worker of their stream, the worker passes heartbeats
+// to the control lcore.
+TEST_F(SyncDataplanes, FramesOnAnotherHbdevQueueReachTheirConsumer) {
+  Bytes hb(60, 0);
+  std::memcpy(hb.data(), test::kBroadcastMac.b, 6);
+  std::memcpy(hb.data() + 6, kPort1Mac.b, 6);
+  hb[12] = 0x88, hb[13] = 0xb5;  // HA heartbeat EtherType
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  ASSERT_NE(m, nullptr);
+  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(hb.size())), hb.data(), hb.size());
+  ASSERT_EQ(rte_ring_enqueue(b_.hb.rx[1], m), 0);
+
+  unsigned control_kept = 0;
+  auto deadline = std::chrono::steady_clock::now() + kSyncDeadline;
+  while (!dataplane_sync_in_sync(b_.dp) && std::chrono::steady_clock::now() < deadline) {
+    dataplane_poll_once(a_.dp, 0);
+    dataplane_poll_once(b_.dp, 0);
+    void* burst[64];
+    unsigned n;
+    while ((n = rte_ring_dequeue_burst(a_.hb.tx[1], burst, 64, nullptr)) > 0) {
+      unsigned done = rte_ring_enqueue_burst(b_.hb.rx[0], burst, n, nullptr);
+      for (unsigned i = done; i < n; ++i) rte_pktmbuf_free(static_cast<rte_mbuf*>(burst[i]));
+    }
+    rte_mbuf* q0[32];
+    uint16_t got = rte_eth_rx_burst(b_.hb.port_id, 0, q0, 32);  // B's control lcore
+    for (uint16_t i = 0; i < got; ++i) {
+      if (!dataplane_hbdev_dispatch(b_.dp, q0[i])) {
+        ++control_kept;
+        rte_pktmbuf_free(q0[i]);
+      }
+    }
+    cross(b_.hb, a_.hb);  // B's acks take the right queue
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+  EXPECT_TRUE(dataplane_sync_in_sync(b_.dp)) << "the RESET and bulk end came through queue 0";
+  EXPECT_EQ(control_kept, 0u) << "every frame on queue 0 was a sync frame";
+
+  rte_mbuf* taken[4];
+  ASSERT_EQ(dataplane_hbdev_take(b_.dp, taken, 4), 1u) << "the heartbeat the worker found";
+  EXPECT_EQ(rte_pktmbuf_data_len(taken[0]), hb.size());
+  EXPECT_EQ(std::memcmp(rte_pktmbuf_mtod(taken[0], const uint8_t*), hb.data(), hb.size()), 0);
+  rte_pktmbuf_free(taken[0]);
+  EXPECT_EQ(dataplane_hbdev_take(b_.dp, taken, 4), 0u);
+
+  HbdevHandoffCounters c = dataplane_hbdev_handoffs(b_.dp);
+  EXPECT_EQ(c.to_control, 1u);
+  EXPECT_GT(c.to_worker, 0u);
+  EXPECT_EQ(c.dropped, 0u);
+  SyncStreamView v;
+  ASSERT_EQ(dataplane_sync_view(b_.dp, &v, 1), 1u);
+  EXPECT_EQ(v.counters.rx_misrouted, 0u);
+  EXPECT_EQ(v.counters.rx_malformed, 0u);
+  c = dataplane_hbdev_handoffs(a_.dp);
+  EXPECT_EQ(c.to_control + c.to_worker + c.dropped, 0u) << "A's queues got what they expect";
+}
+
 // FortiOS semantics: `session-pickup-connectionless disable` keeps UDP and
 // ICMP sessions off the stream; `session-pickup-delay enable` sends only
 // sessions older than 30 s, the first time a packet or the bulk walk
