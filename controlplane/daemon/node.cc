@@ -113,9 +113,18 @@ bool Node::start(std::string* error) {
     port.is_hbdev = is_hbdev(node_, ifc.name);
     // Queue 0 of an hbdev carries heartbeats for the control lcore; queue
     // i+1 carries worker i's sync stream (DESIGN.md "Two nodes").
-    unsigned queues = port.is_hbdev ? node_.dpdk.workers + 1 : node_.dpdk.workers;
+    port.queues = port.is_hbdev ? node_.dpdk.workers + 1 : node_.dpdk.workers;
     std::string err;
-    if (!drivers::parse_device(ifc.name, ifc.device, queues, &port.spec, &err)) {
+    bool parsed = drivers::parse_device(ifc.name, ifc.device, port.queues, &port.spec, &err);
+    // Without session pickup nothing reads queues 1..: an af_packet hbdev
+    // gets one, as its fanout hash puts every heartbeat on one socket, on
+    // some boots one nobody reads (dataplane/sync/sync.h).
+    if (parsed && port.is_hbdev && port.spec.kind == drivers::DeviceKind::kAfPacket &&
+        !(node_.ha.mode == "a-p" && node_.ha.session_pickup)) {
+      port.queues = 1;
+      parsed = drivers::parse_device(ifc.name, ifc.device, port.queues, &port.spec, &err);
+    }
+    if (!parsed) {
       *error = "interface \"" + ifc.name + "\": " + err;
       return false;
     }
@@ -208,12 +217,11 @@ bool Node::start(std::string* error) {
 bool Node::start_ports(std::string* error) {
   for (auto& p : ports_) {
     if (!p.is_dpdk) continue;
-    unsigned queues = p.is_hbdev ? node_.dpdk.workers + 1 : node_.dpdk.workers;
     std::string err;
     // The far end of an hbdev may be down (the peer node is what HA is
     // for): its start is retried from the control loop instead.
     auto setup = p.is_hbdev ? drivers::port_setup_deferred : drivers::port_setup;
-    if (!setup(p.spec, p.name, queues, queues, node_.dpdk.rx_desc, node_.dpdk.tx_desc, pool_,
+    if (!setup(p.spec, p.name, p.queues, p.queues, node_.dpdk.rx_desc, node_.dpdk.tx_desc, pool_,
                &p.info, &err)) {
       *error = "port " + p.name + " (" + p.spec.dpdk_name + "): " + err;
       return false;
@@ -225,7 +233,7 @@ bool Node::start_ports(std::string* error) {
                       static_cast<long long>(kHbdevRetryInterval.count()));
     }
     event_log().log(Severity::kInfo, "port %s: %s port %u, %u queues, rss=%s%s%s", p.name.c_str(),
-                    p.info.driver.c_str(), p.info.port_id, queues, p.info.rss ? "on" : "off",
+                    p.info.driver.c_str(), p.info.port_id, p.queues, p.info.rss ? "on" : "off",
                     p.info.rss_note.empty() ? "" : " ", p.info.rss_note.c_str());
     if (p.spec.kind == drivers::DeviceKind::kAfXdp) {
       p.xdp_addrs = drivers::XdpAddressMap::open(p.spec.ifname, &err);

@@ -59,6 +59,7 @@ struct NodePort {
   drivers::PortInfo info{};
   bool is_dpdk = false;     // kernel:<ifname> interfaces are not DPDK ports
   bool is_hbdev = false;    // served by the control lcore, not by workers
+  unsigned queues = 0;      // RX and TX queues the port is set up with
   bool started = false;
   bool link_up = false;
   int data_index = -1;      // index in the dataplane snapshot, -1 if none
