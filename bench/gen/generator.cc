@@ -18,6 +18,7 @@
 #include "bench/gen/report.h"
 #include "drivers/port/device.h"
 #include "drivers/port/port.h"
+#include "drivers/port/unmap_guard.h"
 
 namespace tandem::gen {
 
@@ -304,12 +305,18 @@ void Generator::drain_control(unsigned port_index) {
                                                reinterpret_cast<void**>(frames), kMaxBurst,
                                                nullptr);
   if (n == 0) return;
-  const uint16_t sent = rte_eth_tx_burst(ports_[port_index].info.port_id, 0, frames,
-                                         static_cast<uint16_t>(n));
+  uint16_t sent;
+  {
+    drivers::BurstSection section;
+    sent = rte_eth_tx_burst(ports_[port_index].info.port_id, 0, frames, static_cast<uint16_t>(n));
+  }
   for (unsigned i = sent; i < n; ++i) rte_pktmbuf_free(frames[i]);
 }
 
 unsigned Generator::transmit(unsigned side, rte_mbuf** frames, unsigned n) {
+  // A node killed under load makes its memif port unmap: not while we are
+  // inside a burst on it (drivers/port/unmap_guard.h).
+  drivers::BurstSection section;
   const SideState& st = sides_[side];
   const unsigned port_count = static_cast<unsigned>(st.ports.size());
   int target = 0;
@@ -436,7 +443,11 @@ bool Generator::tx_step(Phase* phase, uint64_t now) {
 unsigned Generator::poll_port(unsigned port_index, Phase* phase, uint64_t now) {
   GenPort& port = ports_[port_index];
   rte_mbuf* frames[kMaxBurst];
-  const unsigned n = rte_eth_rx_burst(port.info.port_id, 0, frames, static_cast<uint16_t>(cfg_.burst));
+  unsigned n;
+  {
+    drivers::BurstSection section;
+    n = rte_eth_rx_burst(port.info.port_id, 0, frames, static_cast<uint16_t>(cfg_.burst));
+  }
   if (n == 0) return 0;
   SideState& side = sides_[port.side];
   const bool switching = side.ports.size() > 1;

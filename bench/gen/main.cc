@@ -14,6 +14,7 @@
 #include "bench/gen/ndr.h"
 #include "bench/gen/options.h"
 #include "bench/gen/report.h"
+#include "drivers/port/unmap_guard.h"
 
 namespace {
 
@@ -113,6 +114,12 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, [](int) { tandem::gen::Generator::request_stop(); });
   std::signal(SIGTERM, [](int) { tandem::gen::Generator::request_stop(); });
   const int rc = run(cfg);
+  const tandem::drivers::UnmapGuardStats guard = tandem::drivers::unmap_guard_stats();
+  if (guard.waits > 0) {
+    std::fprintf(stderr,
+                 "tandem-gen: a memif peer went away: %lu unmaps waited for the lcores to leave "
+                 "their bursts (gave up waiting: %lu)\n", guard.waits, guard.timeouts);
+  }
   rte_eal_cleanup();
   return rc;
 }

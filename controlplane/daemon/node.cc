@@ -20,7 +20,6 @@
 
 #include "controlplane/confsync/confsync.h"
 #include "controlplane/daemon/event_log.h"
-#include "controlplane/daemon/poll_guard.h"
 #include "controlplane/daemon/snapshot_build.h"
 #include "controlplane/daemon/ztna_snapshot.h"
 #include "controlplane/ha/vmac.h"
@@ -32,6 +31,7 @@
 #include "dataplane/worker/worker_types.h"
 #include "dataplane/ztna/ztna_app.h"
 #include "dataplane/ztna/ztna_diag.h"
+#include "drivers/port/unmap_guard.h"
 #include "drivers/xdp/xdp_types.h"
 #include "hw/flow/flow.h"
 
@@ -82,6 +82,11 @@ std::string sanitize_prefix(const std::string& s) {
 bool is_hbdev(const config::NodeConfig& node, const std::string& name) {
   return std::any_of(node.ha.hbdevs.begin(), node.ha.hbdevs.end(),
                      [&](const config::HbdevConfig& h) { return h.interface == name; });
+}
+
+// The workers' side of the memif unmap guard (drivers/port/unmap_guard.h).
+bool quiesce_workers(void* dataplane, uint64_t budget_us) {
+  return dp::dataplane_quiesce(static_cast<dp::Dataplane*>(dataplane), budget_us);
 }
 
 }  // namespace
@@ -406,7 +411,7 @@ bool Node::start_dataplane(std::string* error) {
     *error = std::string("cannot launch workers: ") + std::strerror(-rc);
     return false;
   }
-  poll_guard_attach(dataplane_);
+  drivers::unmap_guard_set_waiter(quiesce_workers, dataplane_);
   return true;
 }
 
@@ -494,7 +499,7 @@ void Node::poll_hbdev() {
     rte_mbuf* burst[kHbdevBurst];
     uint16_t n;
     {
-      ControlPollSection section;
+      drivers::BurstSection section;
       n = rte_eth_rx_burst(p.info.port_id, 0, burst, kHbdevBurst);
     }
     hbdev_frames_ += n;
@@ -560,7 +565,7 @@ void Node::sample_stats(std::chrono::steady_clock::time_point now) {
 void Node::shutdown() {
   cli_server_.close_all();
   if (dataplane_ != nullptr) {
-    poll_guard_attach(nullptr);
+    drivers::unmap_guard_set_waiter(nullptr, nullptr);
     dp::dataplane_stop(dataplane_);
     dp::dataplane_destroy(dataplane_);
     dataplane_ = nullptr;

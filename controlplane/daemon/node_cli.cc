@@ -11,9 +11,9 @@
 
 #include "controlplane/daemon/event_log.h"
 #include "controlplane/daemon/node.h"
-#include "controlplane/daemon/poll_guard.h"
 #include "dataplane/worker/worker.h"
 #include "dataplane/worker/worker_types.h"
+#include "drivers/port/unmap_guard.h"
 #include "hw/nic/nic.h"
 
 namespace tandem::daemon {
@@ -184,7 +184,7 @@ cli::Reply Node::cmd_dataplane_counters(const cli::Args& args) const {
   }
   if (!found) return cli::Reply::error("no data port named \"" + args[0] + "\"");
   o << "hbdev frames drained by the control lcore: " << hbdev_frames_ << "\n";
-  PollGuardStats guard = poll_guard_stats();
+  const drivers::UnmapGuardStats guard = drivers::unmap_guard_stats();
   o << "unmaps held until pollers left their burst: " << guard.waits << " (gave up waiting: "
     << guard.timeouts << ")\n";
   return cli::Reply{true, o.str()};

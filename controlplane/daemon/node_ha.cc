@@ -19,12 +19,12 @@
 
 #include "controlplane/confsync/confsync.h"
 #include "controlplane/daemon/event_log.h"
-#include "controlplane/daemon/poll_guard.h"
 #include "controlplane/daemon/node.h"
 #include "controlplane/ha/ha_format.h"
 #include "controlplane/ha/vmac.h"
 #include "dataplane/arp/arp.h"
 #include "dataplane/sync/sync.h"
+#include "drivers/port/unmap_guard.h"
 #include "hw/flow/flow.h"
 #include "dataplane/worker/worker.h"
 #include "dataplane/worker/worker_types.h"
@@ -142,7 +142,7 @@ void Node::ha_poll(uint64_t now_ns) {
     if (!p.is_hbdev || !p.started || !p.info.started) continue;
     uint16_t n;
     {
-      ControlPollSection section;
+      drivers::BurstSection section;
       n = rte_eth_rx_burst(p.info.port_id, 0, burst, kHbdevRxBurst);
     }
     for (uint16_t i = 0; i < n; ++i) {
@@ -233,7 +233,7 @@ void Node::ha_send_heartbeats(uint64_t now_ns) {
     m->pkt_len = static_cast<uint32_t>(len);
     uint16_t sent;
     {
-      ControlPollSection section;
+      drivers::BurstSection section;
       sent = rte_eth_tx_burst(p.info.port_id, 0, &m, 1);
     }
     if (sent == 1) {

@@ -5,8 +5,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -16,6 +19,7 @@
 
 #include "drivers/port/device.h"
 #include "drivers/port/port.h"
+#include "drivers/port/unmap_guard.h"
 #include "hw/nic/nic.h"
 
 namespace tandem::drivers {
@@ -184,6 +188,68 @@ TEST(PortSetup, Errors) {
   ASSERT_TRUE(parse_device("mgmt", "kernel:eth0", 1, &kernel, &error));
   EXPECT_FALSE(port_setup(kernel, "mgmt", 1, 1, 128, 128, g_pool, &port, &error));
   EXPECT_NE(error.find("not a DPDK port"), std::string::npos) << error;
+}
+
+// The memif unmap guard: what munmap on the EAL interrupt thread waits for
+// (drivers/port/unmap_guard.h), asked from a plain thread here.
+using Clock = std::chrono::steady_clock;
+
+double waited_ms(bool* in_time) {
+  const auto t0 = Clock::now();
+  *in_time = unmap_guard_wait();
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+TEST(UnmapGuard, WaitsUntilTheLcoreLeftItsBurst) {
+  bool in_time = false;
+  EXPECT_LT(waited_ms(&in_time), 20.0) << "nobody inside a burst: no wait";
+  EXPECT_TRUE(in_time);
+
+  std::atomic<bool> done{false};
+  double ms = 0;
+  UnmapGuardStats before = unmap_guard_stats();
+  std::thread unmapper;
+  {
+    BurstSection section;  // this thread is EAL lcore 0
+    unmapper = std::thread([&] {
+      ms = waited_ms(&in_time);
+      done = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    EXPECT_FALSE(done.load()) << "returned while lcore 0 was inside its burst";
+  }
+  unmapper.join();
+  EXPECT_TRUE(in_time);
+  EXPECT_GE(ms, 55.0);
+  UnmapGuardStats after = unmap_guard_stats();
+  EXPECT_EQ(after.waits, before.waits + 1);
+  EXPECT_EQ(after.timeouts, before.timeouts);
+}
+
+TEST(UnmapGuard, GivesUpOnAStuckBurstAndAsksTheWaiter) {
+  bool in_time = true;
+  double ms = 0;
+  {
+    BurstSection section;
+    std::thread unmapper([&] { ms = waited_ms(&in_time); });
+    unmapper.join();
+  }
+  EXPECT_FALSE(in_time) << "a burst that never ends is waited for kUnmapGuardWaitUs only";
+  EXPECT_GE(ms, kUnmapGuardWaitUs / 1000.0 - 1);
+  EXPECT_LT(ms, kUnmapGuardWaitUs / 1000.0 + 500);
+
+  static unsigned calls;
+  calls = 0;
+  unmap_guard_set_waiter([](void* arg, uint64_t budget_us) {
+    ++calls;
+    return arg != nullptr && budget_us == kUnmapGuardWaitUs;
+  }, &calls);
+  EXPECT_TRUE(unmap_guard_wait());
+  unmap_guard_set_waiter([](void*, uint64_t) { return false; }, nullptr);
+  EXPECT_FALSE(unmap_guard_wait()) << "the waiter's workers did not quiesce";
+  unmap_guard_set_waiter(nullptr, nullptr);
+  EXPECT_TRUE(unmap_guard_wait());
+  EXPECT_EQ(calls, 1u);
 }
 
 }  // namespace

@@ -1,0 +1,90 @@
+#include "drivers/port/unmap_guard.h"
+
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+
+#include <rte_interrupts.h>
+#include <rte_lcore.h>
+
+namespace tandem::drivers {
+namespace {
+
+// Odd while the lcore is inside a burst; every entry and exit moves it on.
+struct alignas(64) Slot {
+  std::atomic<uint64_t> seq{0};
+};
+Slot g_slots[RTE_MAX_LCORE];
+
+std::mutex g_mutex;  // the waiter against its removal
+UnmapWaitFn g_wait_fn = nullptr;
+void* g_wait_arg = nullptr;
+std::atomic<unsigned long> g_waits{0}, g_timeouts{0};
+
+uint64_t now_us() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000;
+}
+
+}  // namespace
+
+BurstSection::BurstSection() : slot_(rte_lcore_id()) {
+  // seq_cst: the entry is visible before the PMD's load of its flag (the
+  // interrupt thread does the reverse: clear the flag, then read us).
+  if (slot_ < RTE_MAX_LCORE) g_slots[slot_].seq.fetch_add(1, std::memory_order_seq_cst);
+}
+
+BurstSection::~BurstSection() {
+  if (slot_ < RTE_MAX_LCORE) g_slots[slot_].seq.fetch_add(1, std::memory_order_release);
+}
+
+void unmap_guard_set_waiter(UnmapWaitFn fn, void* arg) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_wait_fn = fn;
+  g_wait_arg = arg;
+}
+
+bool unmap_guard_wait() {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const uint64_t deadline = now_us() + kUnmapGuardWaitUs;
+  bool in_time = true;
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (g_wait_fn != nullptr) in_time = g_wait_fn(g_wait_arg, kUnmapGuardWaitUs);
+  }
+  // A slot that was odd has to move on once: that burst is over (a later
+  // one sees the cleared flag).
+  for (Slot& s : g_slots) {
+    const uint64_t seen = s.seq.load(std::memory_order_seq_cst);
+    if ((seen & 1) == 0) continue;
+    while (in_time && s.seq.load(std::memory_order_acquire) == seen) {
+      if (now_us() >= deadline) in_time = false;
+      timespec nap{0, 10'000};
+      nanosleep(&nap, nullptr);
+    }
+  }
+  g_waits.fetch_add(1, std::memory_order_relaxed);
+  if (!in_time) g_timeouts.fetch_add(1, std::memory_order_relaxed);
+  return in_time;
+}
+
+UnmapGuardStats unmap_guard_stats() {
+  UnmapGuardStats s;
+  s.waits = g_waits.load(std::memory_order_relaxed);
+  s.timeouts = g_timeouts.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace tandem::drivers
+
+// The process's munmap (see unmap_guard.h): glibc's own calls inside libc
+// do not come here; calls from DPDK's PMDs, jemalloc and our code do.
+extern "C" int munmap(void* addr, size_t len) noexcept {
+  if (rte_thread_is_intr() == 1) tandem::drivers::unmap_guard_wait();
+  return static_cast<int>(syscall(SYS_munmap, addr, len));
+}
