@@ -51,22 +51,35 @@ config firewall policy
     next
 end
 CONF
-"$TANDEMD" -c "$dir/node.conf" -s "$dir/t.sock" >"$dir/tandemd.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-  [ -S /tmp/$tag-p1.sock ] && [ -S /tmp/$tag-p2.sock ] && [ -S "$dir/t.sock" ] && break
-  sleep 0.1
-done
+# start_tandemd: the DUT in the background (pid), back once its memif
+# sockets and CLI socket exist.
+start_tandemd() {
+  rm -f /tmp/$tag-p1.sock /tmp/$tag-p2.sock "$dir/t.sock"
+  "$TANDEMD" -c "$dir/node.conf" -s "$dir/t.sock" >"$dir/tandemd.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    [ -S /tmp/$tag-p1.sock ] && [ -S /tmp/$tag-p2.sock ] && [ -S "$dir/t.sock" ] && break
+    sleep 0.1
+  done
+}
+# gen <file-prefix> <seconds>: tandem-gen at full rate through both ports.
+gen() {
+  "$GEN" -l 0 -m 128 --no-pci --no-telemetry --log-level=lib.eal:warning --file-prefix "$tag-$1" -- \
+    --client-port "net_memif2,role=client,socket=/tmp/$tag-p2.sock,socket-abstract=no" \
+    --server-port "net_memif1,role=client,socket=/tmp/$tag-p1.sock,socket-abstract=no" \
+    --client-gw 10.1.0.1 --server-gw 172.16.200.1 --size 64 --flows 1000 \
+    --rate max --duration "$2" --quiet
+  local rc=$?
+  rm -rf "/var/run/dpdk/$tag-$1"
+  return $rc
+}
+
+start_tandemd
 check "tandemd is up with two memif ports" test -S "$dir/t.sock"
 
 forwarded=0 died=""
 for i in $(seq "$ROUNDS"); do
-  "$GEN" -l 0 -m 128 --no-pci --no-telemetry --log-level=lib.eal:warning --file-prefix "$tag-gen-$i" -- \
-    --client-port "net_memif2,role=client,socket=/tmp/$tag-p2.sock,socket-abstract=no" \
-    --server-port "net_memif1,role=client,socket=/tmp/$tag-p1.sock,socket-abstract=no" \
-    --client-gw 10.1.0.1 --server-gw 172.16.200.1 --size 64 --flows 1000 \
-    --rate max --duration 0.3 --quiet >"$dir/gen.txt" 2>&1
-  rm -rf /var/run/dpdk/$tag-gen-$i
+  gen "gen-$i" 0.3 >"$dir/gen.txt" 2>&1
   rx=$(sed -n 's/^ *client->server tx [0-9]* rx \([0-9]*\).*/\1/p' "$dir/gen.txt")
   forwarded=$((forwarded + ${rx:-0}))
   if ! kill -0 "$pid" 2>/dev/null; then
@@ -95,23 +108,13 @@ fi
 KILLS=${TANDEM_MEMIF_KILLS:-5}
 crashed=0 guarded=0
 for i in $(seq "$KILLS"); do
-  rm -f /tmp/$tag-p1.sock /tmp/$tag-p2.sock
-  "$TANDEMD" -c "$dir/node.conf" -s "$dir/t.sock" >"$dir/tandemd.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 100); do
-    [ -S /tmp/$tag-p1.sock ] && [ -S /tmp/$tag-p2.sock ] && [ -S "$dir/t.sock" ] && break
-    sleep 0.1
-  done
-  "$GEN" -l 0 -m 128 --no-pci --no-telemetry --log-level=lib.eal:warning --file-prefix "$tag-genk-$i" -- \
-    --client-port "net_memif2,role=client,socket=/tmp/$tag-p2.sock,socket-abstract=no" \
-    --server-port "net_memif1,role=client,socket=/tmp/$tag-p1.sock,socket-abstract=no" \
-    --client-gw 10.1.0.1 --server-gw 172.16.200.1 --size 64 --flows 1000 \
-    --rate max --duration 3 --quiet >"$dir/genk.txt" 2>&1 &
-  gen=$!
+  start_tandemd
+  gen "genk-$i" 3 >"$dir/genk.txt" 2>&1 &
+  gen_pid=$!
   sleep 1
   kill -9 "$pid"; wait "$pid" 2>/dev/null; pid=""
-  wait "$gen"; rc=$?
-  rm -rf /var/run/dpdk/$tag-genk-$i /var/run/dpdk/$tag-dut
+  wait "$gen_pid"; rc=$?
+  rm -rf /var/run/dpdk/$tag-dut
   [ "$rc" -lt 128 ] || { crashed=$((crashed + 1)); echo "# kill $i: tandem-gen ended with status $rc"; }
   grep -q "unmaps waited for the lcores" "$dir/genk.txt" && guarded=$((guarded + 1))
 done
