@@ -21,7 +21,7 @@
 
 namespace tandem::test {
 
-inline constexpr unsigned kRingPortMaxQueues = 2;
+inline constexpr unsigned kRingPortMaxQueues = 4;
 inline constexpr unsigned kRingPortSize = 1024;
 
 // EAL on `lcores` ("0" or "0,1") with prefix tandem-test-<tag>-<pid>, and a

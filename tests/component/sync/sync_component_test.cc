@@ -643,10 +643,10 @@ class SyncDataplanes : public ::testing::Test {
     create(b_, false, 0xb0b0b0b0, 0xa0a0a0a0);
   }
   void create(DpNode& n, bool primary, uint64_t epoch, uint64_t peer_epoch) {
-    n.p1 = make_ring_port(1, g_pool);
-    n.p2 = make_ring_port(1, g_pool);
-    n.hb = make_ring_port(kHbQueues, g_pool);
-    DataplaneParams params{1, 0, static_cast<unsigned>(SOCKET_ID_ANY)};
+    n.p1 = make_ring_port(workers_, g_pool);
+    n.p2 = make_ring_port(workers_, g_pool);
+    n.hb = make_ring_port(workers_ + 1, g_pool);
+    DataplaneParams params{workers_, 0, static_cast<unsigned>(SOCKET_ID_ANY)};
     params.session_capacity = 1024;
     params.neigh_capacity = 64;
     params.session_sync = true;
@@ -667,7 +667,7 @@ class SyncDataplanes : public ::testing::Test {
       if (n->dp == nullptr) continue;
       dataplane_sync_port(n->dp, -1);
       // Frames still in the hbdev rings come from the dataplane's own pool.
-      for (unsigned q = 0; q < kHbQueues; ++q) {
+      for (unsigned q = 0; q < n->hb.nb_queues; ++q) {
         drain_ring(n->hb.rx[q]);
         drain_ring(n->hb.tx[q]);
       }
@@ -731,6 +731,7 @@ class SyncDataplanes : public ::testing::Test {
   DpNode a_, b_;
   uint64_t forwarded_a_ = 0, sent_b_ = 0;
   bool ztna_ = false;
+  unsigned workers_ = 1;
 };
 
 Bytes arp_request(const Mac& mac, uint32_t ip, uint32_t target) {
@@ -884,6 +885,53 @@ TEST_F(SyncDataplanes, FramesOnAnotherHbdevQueueReachTheirConsumer) {
   EXPECT_EQ(v.counters.rx_malformed, 0u);
   c = dataplane_hbdev_handoffs(a_.dp);
   EXPECT_EQ(c.to_control + c.to_worker + c.dropped, 0u) << "A's queues got what they expect";
+}
+
+// Two workers, on a device that spreads by hash: each stream's frames land
+// on the other worker's queue, both ways. Each frame is handed to the
+// worker of its stream, and both streams get in sync.
+class SyncTwoWorkers : public SyncDataplanes {
+ protected:
+  void SetUp() override {
+    workers_ = 2;
+    SyncDataplanes::SetUp();
+  }
+};
+
+TEST_F(SyncTwoWorkers, StreamsOnEachOthersQueueReachTheirWorker) {
+  auto swapped = [](const RingPort& from, const RingPort& to) {
+    for (unsigned q : {1u, 2u}) {
+      void* burst[64];
+      unsigned n;
+      while ((n = rte_ring_dequeue_burst(from.tx[q], burst, 64, nullptr)) > 0) {
+        unsigned done = rte_ring_enqueue_burst(to.rx[3 - q], burst, n, nullptr);
+        for (unsigned i = done; i < n; ++i) rte_pktmbuf_free(static_cast<rte_mbuf*>(burst[i]));
+      }
+    }
+  };
+  auto deadline = std::chrono::steady_clock::now() + kSyncDeadline;
+  while (!dataplane_sync_in_sync(b_.dp) && std::chrono::steady_clock::now() < deadline) {
+    for (unsigned w : {0u, 1u}) {
+      dataplane_poll_once(a_.dp, w);
+      dataplane_poll_once(b_.dp, w);
+    }
+    swapped(a_.hb, b_.hb);
+    swapped(b_.hb, a_.hb);
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+  ASSERT_TRUE(dataplane_sync_in_sync(b_.dp)) << "both streams, each through the other's queue";
+  SyncStreamView v[2];
+  ASSERT_EQ(dataplane_sync_view(b_.dp, v, 2), 2u);
+  for (const SyncStreamView& s : v) {
+    EXPECT_TRUE(s.rx_in_sync) << "stream " << s.stream;
+    EXPECT_EQ(s.counters.rx_misrouted, 0u) << "stream " << s.stream;
+  }
+  for (Dataplane* dp : {a_.dp, b_.dp}) {
+    HbdevHandoffCounters c = dataplane_hbdev_handoffs(dp);
+    EXPECT_GT(c.to_worker, 0u) << "data one way, acks the other";
+    EXPECT_EQ(c.to_control, 0u);
+    EXPECT_EQ(c.dropped, 0u);
+  }
 }
 
 // FortiOS semantics: `session-pickup-connectionless disable` keeps UDP and
