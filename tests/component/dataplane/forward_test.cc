@@ -69,17 +69,7 @@ void advance_ms(uint64_t ms) { __atomic_fetch_add(&g_now_ms, ms, __ATOMIC_RELAXE
 using ::tandem::test::RingPort;
 RingPort make_ring_port(unsigned nb_queues) { return ::tandem::test::make_ring_port(nb_queues, g_pool); }
 
-void free_ring_port(RingPort& p) {
-  rte_eth_dev_stop(p.port_id);
-  rte_eth_dev_close(p.port_id);
-  for (unsigned q = 0; q < p.nb_queues; ++q) {
-    for (rte_ring* r : {p.rx[q], p.tx[q]}) {
-      void* m;
-      while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-      rte_ring_free(r);
-    }
-  }
-}
+using ::tandem::test::free_ring_port;
 
 void inject(const RingPort& p, unsigned queue, const Bytes& frame) {
   rte_mbuf* m = rte_pktmbuf_alloc(g_pool);

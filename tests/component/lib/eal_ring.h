@@ -104,4 +104,22 @@ inline RingPort make_ring_port(unsigned nb_queues, rte_mempool* pool,
   return p;
 }
 
+// Frees every mbuf left in r.
+inline void drain_ring(rte_ring* r) {
+  void* m;
+  while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+}
+
+// Stops and closes the port, then frees its rings and what is left in them.
+inline void free_ring_port(RingPort& p) {
+  rte_eth_dev_stop(p.port_id);
+  rte_eth_dev_close(p.port_id);
+  for (unsigned q = 0; q < p.nb_queues; ++q) {
+    for (rte_ring* r : {p.rx[q], p.tx[q]}) {
+      drain_ring(r);
+      rte_ring_free(r);
+    }
+  }
+}
+
 }  // namespace tandem::test

@@ -70,21 +70,8 @@ rte_mempool* g_pool = nullptr;
 using ::tandem::test::RingPort;
 using ::tandem::test::make_ring_port;
 
-void drain_ring(rte_ring* r) {
-  void* m;
-  while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-}
-
-void free_ring_port(RingPort& p) {
-  rte_eth_dev_stop(p.port_id);
-  rte_eth_dev_close(p.port_id);
-  for (unsigned q = 0; q < p.nb_queues; ++q) {
-    for (rte_ring* r : {p.rx[q], p.tx[q]}) {
-      drain_ring(r);
-      rte_ring_free(r);
-    }
-  }
-}
+using ::tandem::test::drain_ring;
+using ::tandem::test::free_ring_port;
 
 SessionKey key_for(unsigned id) {
   SessionKey k{};

@@ -61,17 +61,7 @@ uint64_t test_clock(void*) { return __atomic_load_n(&g_now_ms, __ATOMIC_RELAXED)
 
 using ::tandem::test::RingPort;
 
-void free_ring_port(RingPort& p) {
-  rte_eth_dev_stop(p.port_id);
-  rte_eth_dev_close(p.port_id);
-  for (unsigned q = 0; q < p.nb_queues; ++q) {
-    for (rte_ring* r : {p.rx[q], p.tx[q]}) {
-      void* m;
-      while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-      rte_ring_free(r);
-    }
-  }
-}
+using ::tandem::test::free_ring_port;
 
 Snapshot make_snapshot(const RingPort& p, const Mac& mac, uint32_t ip, bool service) {
   Snapshot s{};
