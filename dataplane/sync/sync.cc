@@ -406,12 +406,9 @@ bool sync_worker_create(Dataplane* dp, WorkerContext* w, const SyncConf& conf) {
 }
 
 void sync_worker_destroy(WorkerContext* w) {
-  if (w->sync_in != nullptr) {
-    void* obj;
-    while (rte_ring_dequeue(w->sync_in, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
-    rte_ring_free(w->sync_in);
-    w->sync_in = nullptr;
-  }
+  free_ring_mbufs(w->sync_in);
+  rte_ring_free(w->sync_in);
+  w->sync_in = nullptr;
   if (w->sync == nullptr) return;
   sync_stream_fini(w->sync);
   rte_free(w->sync);

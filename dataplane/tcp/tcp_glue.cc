@@ -377,11 +377,8 @@ void tcp_glue_restart_clock(TcpGlue* g) {
 
 void tcp_glue_destroy(TcpGlue* g) {
   if (g == nullptr) return;
-  if (g->handoff != nullptr) {
-    void* obj;
-    while (rte_ring_dequeue(g->handoff, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
-    rte_ring_free(g->handoff);
-  }
+  free_ring_mbufs(g->handoff);
+  rte_ring_free(g->handoff);
   // Frames of this pool may still sit in TX buffers and neighbour queues:
   // the dataplane frees those first (free_dataplane order).
   ztna_app_destroy(g->ztna);

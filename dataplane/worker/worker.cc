@@ -456,12 +456,6 @@ int worker_main(void* arg) {
   return 0;
 }
 
-void free_ring_mbufs(rte_ring* r) {
-  if (r == nullptr) return;
-  void* obj;
-  while (rte_ring_dequeue(r, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
-}
-
 void free_dataplane(Dataplane* dp) {
   for (unsigned i = 0; i < kMaxWorkers; ++i) {
     WorkerContext* w = dp->workers_[i];
@@ -524,6 +518,12 @@ bool create_worker_state(Dataplane* dp, WorkerContext* w) {
 }
 
 }  // namespace
+
+void free_ring_mbufs(rte_ring* r) {
+  if (r == nullptr) return;
+  void* obj;
+  while (rte_ring_dequeue(r, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+}
 
 uint64_t dataplane_now_ms(const Dataplane* dp) {
   return dp->clock_ != nullptr ? dp->clock_(dp->clock_arg_) : tsc_clock_ms(nullptr);

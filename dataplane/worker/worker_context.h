@@ -177,6 +177,9 @@ uint64_t dataplane_now_ms(const Dataplane* dp);
 void tx_flush(WorkerContext* w, unsigned port_index);
 void tx_enqueue(WorkerContext* w, unsigned port_index, uint16_t port_id, rte_mbuf* m);
 
+// Frees every mbuf left in r (a null r is fine); the ring itself stays.
+void free_ring_mbufs(rte_ring* r);
+
 // Runs a mailbox request against the worker's table (on the worker).
 void session_mailbox_serve(WorkerContext* w, SessionMailboxRequest* req);
 
