@@ -40,7 +40,10 @@ BurstSection::BurstSection() : slot_(rte_lcore_id()) {
 }
 
 BurstSection::~BurstSection() {
-  if (slot_ < RTE_MAX_LCORE) g_slots[slot_].seq.fetch_add(1, std::memory_order_release);
+  // Only this lcore writes its slot: a plain release store, no locked add.
+  if (slot_ >= RTE_MAX_LCORE) return;
+  std::atomic<uint64_t>& seq = g_slots[slot_].seq;
+  seq.store(seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
 void unmap_guard_set_waiter(UnmapWaitFn fn, void* arg) {
