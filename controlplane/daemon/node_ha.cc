@@ -122,7 +122,14 @@ void Node::ha_poll(uint64_t now_ns) {
   // Heartbeats in: every started hbdev, queue 0, and those a worker found
   // on its sync queue (a device that spreads by hash: dataplane/sync/sync.h).
   // A sync frame on queue 0 goes the other way, to its worker.
-  auto take = [&](rte_mbuf* m, std::string_view port) -> bool {
+  // The port's name only for a frame to report (m->port is not set by
+  // every PMD, so queue 0 passes the id it polled).
+  auto port_name = [&](uint16_t port_id) -> std::string_view {
+    for (const auto& p : ports_)
+      if (p.is_hbdev && p.info.port_id == port_id) return p.name;
+    return kNoPortName;
+  };
+  auto take = [&](rte_mbuf* m, uint16_t port_id) -> bool {
     ha::HbInfo hb;
     ha::HbDecodeResult r =
         hb_codec_->decode(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), &hb);
@@ -131,7 +138,7 @@ void Node::ha_poll(uint64_t now_ns) {
       ha_apply(ha_->on_heartbeat(hb, now_ns), now_ns);
       sync_learn_peer(hb.boot_epoch);
     } else if (r != ha::HbDecodeResult::kNotHb) {
-      ha_apply(ha_->on_dropped_frame(r, port, now_ns), now_ns);
+      ha_apply(ha_->on_dropped_frame(r, port_name(port_id), now_ns), now_ns);
     } else if (dataplane_ != nullptr && dp::dataplane_hbdev_dispatch(dataplane_, m)) {
       return false;
     }
@@ -146,16 +153,13 @@ void Node::ha_poll(uint64_t now_ns) {
       n = rte_eth_rx_burst(p.info.port_id, 0, burst, kHbdevRxBurst);
     }
     for (uint16_t i = 0; i < n; ++i) {
-      if (take(burst[i], p.name)) rte_pktmbuf_free(burst[i]);
+      if (take(burst[i], p.info.port_id)) rte_pktmbuf_free(burst[i]);
     }
   }
   if (dataplane_ != nullptr) {
     unsigned n = dp::dataplane_hbdev_take(dataplane_, burst, kHbdevRxBurst);
     for (unsigned i = 0; i < n; ++i) {
-      std::string_view port = kNoPortName;
-      for (const auto& p : ports_)
-        if (p.is_hbdev && p.info.port_id == burst[i]->port) port = p.name;
-      if (take(burst[i], port)) rte_pktmbuf_free(burst[i]);
+      if (take(burst[i], burst[i]->port)) rte_pktmbuf_free(burst[i]);
     }
   }
   // Split brain: a frame from our own virtual MAC that we did not send,
