@@ -368,6 +368,28 @@ void forward_neigh_scan(WorkerContext* w, const ActiveConfig& cfg) {
   }
 }
 
+void forward_neigh_list(WorkerContext* w, WorkerRequest* req) {
+  const NeighTable* t = w->neigh;
+  for (uint32_t i = 0; i < t->capacity; ++i) {
+    const NeighEntry& e = t->entries[i];
+    if (e.state == NeighState::kFree) continue;
+    ++req->matched;
+    if (req->written >= req->max) continue;
+    NeighView& v = req->neigh_out[req->written++];
+    v = NeighView{};
+    v.ip_be = e.ip_be;
+    v.worker = static_cast<uint8_t>(w->index);
+    v.port_index = e.port_index;
+    v.state = e.state;
+    v.probes = e.probes;
+    v.nb_queued = e.nb_queued;
+    if (e.state == NeighState::kReachable) {
+      v.mac = e.mac;
+      v.age_ms = w->now_ms > e.confirmed_ms ? w->now_ms - e.confirmed_ms : 0;
+    }
+  }
+}
+
 void forward_neigh_release_all(WorkerContext* w) {
   NeighTable* t = w->neigh;
   for (uint32_t i = 0; i < t->capacity; ++i) {

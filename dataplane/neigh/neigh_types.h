@@ -36,6 +36,18 @@ struct NeighEntry {
   rte_mbuf* queued[kNeighQueueLen];
 };
 
+// One entry as `get system arp` shows it (a copy made on the owning worker).
+struct NeighView {
+  uint32_t ip_be;
+  uint8_t worker;
+  uint8_t port_index;
+  NeighState state;
+  uint8_t probes;     // requests sent for the current miss (incomplete)
+  uint8_t nb_queued;  // packets waiting on it (incomplete)
+  rte_ether_addr mac; // reachable only
+  uint64_t age_ms;    // since the last ARP that confirmed the MAC (reachable)
+};
+
 // What a worker that received an ARP frame tells the other workers.
 struct NeighLearn {
   uint32_t ip_be;

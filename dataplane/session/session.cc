@@ -1,15 +1,12 @@
 #include "dataplane/session/session.h"
 
 #include <cerrno>
-#include <chrono>
 #include <mutex>
-#include <thread>
 
 #include "dataplane/session/session_inl.h"
 #include "dataplane/session/session_table.h"
 #include "dataplane/sync/sync_inl.h"
 #include "dataplane/worker/worker_context.h"
-#include "dataplane/worker/worker_mailbox.h"
 
 namespace tandem::dp {
 namespace {
@@ -43,15 +40,6 @@ SessionView make_view(const WorkerContext* w, const Session& s, uint64_t now_ms)
   return v;
 }
 
-bool run_inline_or_post(Dataplane* dp, WorkerContext* w, SessionMailboxRequest* req,
-                        unsigned timeout_ms) {
-  return mailbox_run(dp->launched_.load(std::memory_order_acquire), w->mailbox, req, timeout_ms,
-                     [&] {
-                       w->now_ms = dataplane_now_ms(dp);
-                       session_mailbox_serve(w, req);
-                     });
-}
-
 }  // namespace
 
 bool session_filter_match(const SessionFilter& f, const SessionView& v) {
@@ -65,7 +53,7 @@ bool session_filter_match(const SessionFilter& f, const SessionView& v) {
   return tuple_ok(v.orig) || tuple_ok(v.reply);
 }
 
-void session_mailbox_serve(WorkerContext* w, SessionMailboxRequest* req) {
+void session_mailbox_serve(WorkerContext* w, WorkerRequest* req) {
   SessionTable* t = w->sessions;
   session_for_each(t, [&](Session* s) {
     SessionView v = make_view(w, *s, w->now_ms);
@@ -90,12 +78,13 @@ int dataplane_session_list(Dataplane* dp, const SessionFilter& filter, SessionVi
   std::lock_guard<std::mutex> lock(dp->control_mutex_);
   unsigned written = 0, matched = 0;
   for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
-    SessionMailboxRequest req{};
+    WorkerRequest req{};
+    req.kind = WorkerRequestKind::kSessions;
     req.clear = false;
     req.filter = filter;
     req.out = out + written;
     req.max = max - written;
-    if (!run_inline_or_post(dp, dp->workers_[i], &req, timeout_ms)) return -ETIMEDOUT;
+    if (!worker_request_run(dp, dp->workers_[i], &req, timeout_ms)) return -ETIMEDOUT;
     written += req.written;
     matched += req.matched;
   }
@@ -109,10 +98,11 @@ int dataplane_session_clear(Dataplane* dp, const SessionFilter& filter, unsigned
   unsigned total = 0;
   int rc = 0;
   for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
-    SessionMailboxRequest req{};
+    WorkerRequest req{};
+    req.kind = WorkerRequestKind::kSessions;
     req.clear = true;
     req.filter = filter;
-    if (!run_inline_or_post(dp, dp->workers_[i], &req, timeout_ms)) rc = -ETIMEDOUT;
+    if (!worker_request_run(dp, dp->workers_[i], &req, timeout_ms)) rc = -ETIMEDOUT;
     total += req.cleared;
   }
   if (cleared != nullptr) *cleared = total;

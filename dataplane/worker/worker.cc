@@ -31,6 +31,7 @@
 #include "dataplane/session/session_inl.h"
 #include "dataplane/session/session_types.h"
 #include "dataplane/sync/sync_inl.h"
+#include "dataplane/worker/worker_mailbox.h"
 #include "dataplane/tcp/tcp_glue.h"
 #include "dataplane/worker/worker_context.h"
 #include "dataplane/worker/worker_inl.h"
@@ -363,11 +364,18 @@ void session_ended(void* arg, const Session& s) {
   if (s.flags & kSessionLog) log_session_end(w, s);
 }
 
+void serve_request(WorkerContext* w, WorkerRequest* req) {
+  switch (req->kind) {
+    case WorkerRequestKind::kSessions: session_mailbox_serve(w, req); break;
+    case WorkerRequestKind::kNeighbours: forward_neigh_list(w, req); break;
+  }
+}
+
 void serve_mailbox(WorkerContext* w) {
   if (w->mailbox.load(std::memory_order_relaxed) == nullptr) return;
-  SessionMailboxRequest* req = w->mailbox.exchange(nullptr, std::memory_order_acq_rel);
+  WorkerRequest* req = w->mailbox.exchange(nullptr, std::memory_order_acq_rel);
   if (req == nullptr) return;
-  session_mailbox_serve(w, req);
+  serve_request(w, req);
   req->done.store(true, std::memory_order_release);
 }
 
@@ -523,6 +531,32 @@ void free_ring_mbufs(rte_ring* r) {
   if (r == nullptr) return;
   void* obj;
   while (rte_ring_dequeue(r, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+}
+
+bool worker_request_run(Dataplane* dp, WorkerContext* w, WorkerRequest* req, unsigned timeout_ms) {
+  return mailbox_run(dp->launched_.load(std::memory_order_acquire), w->mailbox, req, timeout_ms,
+                     [&] {
+                       w->now_ms = dataplane_now_ms(dp);
+                       serve_request(w, req);
+                     });
+}
+
+int dataplane_neigh_list(Dataplane* dp, NeighView* out, unsigned max, unsigned* total,
+                         unsigned timeout_ms) {
+  if (out == nullptr && max > 0) return -EINVAL;
+  std::lock_guard<std::mutex> lock(dp->control_mutex_);
+  unsigned written = 0, matched = 0;
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
+    WorkerRequest req{};
+    req.kind = WorkerRequestKind::kNeighbours;
+    req.neigh_out = out + written;
+    req.max = max - written;
+    if (!worker_request_run(dp, dp->workers_[i], &req, timeout_ms)) return -ETIMEDOUT;
+    written += req.written;
+    matched += req.matched;
+  }
+  if (total != nullptr) *total = matched;
+  return static_cast<int>(written);
 }
 
 uint64_t dataplane_now_ms(const Dataplane* dp) {

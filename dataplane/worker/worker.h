@@ -104,6 +104,13 @@ bool dataplane_quiesce(Dataplane* dp, uint64_t timeout_us);
 // (a queue has exactly one poller).
 unsigned dataplane_poll_once(Dataplane* dp, unsigned worker);
 
+// Every worker's neighbour table (`get system arp`), worker by worker: up
+// to max entries into out, the number of entries into *total (may exceed
+// max). Returns the number written, -ETIMEDOUT when a worker did not answer
+// within timeout_ms, -EINVAL on bad arguments. Control threads only.
+int dataplane_neigh_list(Dataplane* dp, NeighView* out, unsigned max, unsigned* total,
+                         unsigned timeout_ms);
+
 // Counters summed over workers on demand (each worker writes only its own).
 PortCounters dataplane_port_counters(const Dataplane* dp, unsigned port_index);
 PortCounters dataplane_worker_port_counters(const Dataplane* dp, unsigned worker,

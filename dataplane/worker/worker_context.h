@@ -67,11 +67,17 @@ struct PolicyCounter {
   uint64_t hits, bytes;
 };
 
-// A `diagnose sys session list|clear` request, run on the owning worker.
-struct SessionMailboxRequest {
+// A control-side request run on the owning worker through its mailbox
+// (worker_mailbox.h): `diagnose sys session list|clear` or `get system arp`.
+enum class WorkerRequestKind : uint8_t { kSessions, kNeighbours };
+struct WorkerRequest {
+  WorkerRequestKind kind;
+  // kSessions: out/max take the matching sessions, or clear deletes them.
   bool clear;
   SessionFilter filter;
   SessionView* out;
+  // kNeighbours: neigh_out/max take the table's entries.
+  NeighView* neigh_out;
   unsigned max;
   unsigned written, matched, cleared;
   std::atomic<bool> done;
@@ -98,7 +104,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   NeighTable* neigh;
   rte_ring* handoff;      // mbufs other workers found to be ours (MP/SC)
   rte_ring* neigh_learn;  // NeighLearn records from the other workers (MP/SC)
-  std::atomic<SessionMailboxRequest*> mailbox;
+  std::atomic<WorkerRequest*> mailbox;
   // Raised (1) by the worker the first time a new flow finds the table full
   // and taken (exchanged to 0) by the control side; re-armed once usage
   // falls back under kFullRearmPercent.
@@ -180,7 +186,13 @@ void tx_enqueue(WorkerContext* w, unsigned port_index, uint16_t port_id, rte_mbu
 // Frees every mbuf left in r (a null r is fine); the ring itself stays.
 void free_ring_mbufs(rte_ring* r);
 
-// Runs a mailbox request against the worker's table (on the worker).
-void session_mailbox_serve(WorkerContext* w, SessionMailboxRequest* req);
+// Runs *req on w: through its mailbox while the workers run, inline (the
+// caller's thread) before they are launched. False after timeout_ms with
+// the request withdrawn (worker_mailbox.h).
+bool worker_request_run(Dataplane* dp, WorkerContext* w, WorkerRequest* req, unsigned timeout_ms);
+
+// The kinds' handlers, on the worker (session.cc, forward.cc).
+void session_mailbox_serve(WorkerContext* w, WorkerRequest* req);
+void forward_neigh_list(WorkerContext* w, WorkerRequest* req);
 
 }  // namespace tandem::dp

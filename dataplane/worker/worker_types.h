@@ -9,6 +9,7 @@
 #include <rte_ether.h>
 
 #include "dataplane/firewall/firewall_types.h"
+#include "dataplane/neigh/neigh_types.h"
 #include "dataplane/route/route_types.h"
 #include "dataplane/session/session_types.h"
 #include "dataplane/sync/sync_types.h"

@@ -315,6 +315,47 @@ TEST_F(DpForward, NeighbourReachableTimeoutResolvesAgain) {
   EXPECT_EQ(count_sent(p1_, 0), 1u) << "the queued packet went out";
 }
 
+TEST_F(DpForward, NeighbourListShowsEveryWorkersEntries) {
+  start(2);
+  learn_hosts();  // on worker 0's queue: worker 1 learns through its ring
+  for (int i = 0; i < 2; ++i) inject(p2_, 1, client_udp(4000, 53, kRemote));
+  poll_all();
+  // One ARP request for the gateway, from the flow's owner (either worker).
+  EXPECT_EQ(count_sent(p1_, 0) + count_sent(p1_, 1), 1u);
+  advance_ms(5'000);
+  std::vector<NeighView> v(16);
+  unsigned total = 0;
+  int n = dataplane_neigh_list(dp_, v.data(), 16, &total, 1000);
+  ASSERT_EQ(n, 5);
+  EXPECT_EQ(total, 5u);
+  unsigned reachable[2] = {}, incomplete = 0;
+  for (int i = 0; i < n; ++i) {
+    const NeighView& e = v[static_cast<size_t>(i)];
+    if (e.state == NeighState::kReachable) {
+      ++reachable[e.worker];
+      const bool client = e.ip_be == to_be(kClient);
+      EXPECT_TRUE(client || e.ip_be == to_be(kServer));
+      EXPECT_EQ(e.port_index, client ? kClientPort : kServerPort);
+      EXPECT_EQ(std::memcmp(e.mac.addr_bytes, client ? kClientMac.b : kServerMac.b, 6), 0);
+      EXPECT_EQ(e.age_ms, 5'000u);
+    } else {
+      ++incomplete;
+      EXPECT_EQ(e.ip_be, to_be(kGw));
+      EXPECT_EQ(e.port_index, kServerPort);
+      EXPECT_EQ(e.probes, 1u);
+      EXPECT_EQ(e.nb_queued, 2u);
+    }
+  }
+  EXPECT_EQ(reachable[0], 2u);
+  EXPECT_EQ(reachable[1], 2u);
+  EXPECT_EQ(incomplete, 1u);
+  // A short buffer: what fits, and the whole count.
+  n = dataplane_neigh_list(dp_, v.data(), 2, &total, 1000);
+  EXPECT_EQ(n, 2);
+  EXPECT_EQ(total, 5u);
+  EXPECT_EQ(dataplane_neigh_list(dp_, nullptr, 1, &total, 1000), -EINVAL);
+}
+
 TEST_F(DpForward, PolicyDecidesFirstPacketOnly) {
   start();
   learn_hosts();
