@@ -361,6 +361,7 @@ int Node::publish_snapshot(const void* snapshot) {
   // After dataplane_publish no worker reads the previous snapshot: only
   // connections (their counts) can still hold an older runtime.
   ztna_retire(rc == 0 ? snap->ztna : ztna_published_);
+  if (rc == 0) remember_published(*snap);
   return rc;
 }
 
@@ -404,6 +405,7 @@ bool Node::start_dataplane(std::string* error) {
     return false;
   }
   ztna_retire(snap->ztna);
+  remember_published(*snap);
   sync_hand_hbdev();
   int rc = dp::dataplane_launch(dataplane_, eal_.worker_lcores.data(),
                                 static_cast<unsigned>(eal_.worker_lcores.size()));

@@ -22,6 +22,7 @@
 #include "controlplane/ha/hb_frame.h"
 #include "controlplane/log/traffic_log.h"
 #include "controlplane/daemon/eal_args.h"
+#include "controlplane/daemon/route_format.h"
 #include "drivers/port/device.h"
 #include "drivers/port/port.h"
 #include "drivers/xdp/xdp_loader.h"
@@ -40,6 +41,7 @@ class ConfSync;
 
 namespace tandem::dp {
 struct ZtnaRuntime;
+struct Snapshot;
 }
 
 namespace tandem::daemon {
@@ -73,6 +75,9 @@ struct NodePort {
 
 // Dotted-quad text of an IPv4 address in network byte order (CLI output).
 std::string ipv4_text(uint32_t ip_be);
+
+// How long a CLI command waits for a worker to serve its mailbox request.
+inline constexpr unsigned kCliWorkerTimeoutMs = 2'000;
 
 // Monotonic nanoseconds: the clock the HA machine runs on.
 inline uint64_t mono_ns() {
@@ -173,6 +178,11 @@ class Node {
   std::vector<cli::Command> ztna_commands();  // ztna_cli.cc
   std::vector<cli::Command> realserver_commands();  // realserver_cli.cc
   cli::Reply cmd_wad_stats() const;             // ztna_cli.cc
+  // route_cli.cc: routes and neighbours.
+  void remember_published(const dp::Snapshot& snap);
+  std::vector<cli::Command> route_commands();
+  cli::Reply cmd_route_details(const cli::Args& args) const;
+  cli::Reply cmd_arp(bool per_worker) const;
   // log_cli.cc: traffic logs from the workers to the file and syslog.
   void configure_traffic_log();
   void drain_traffic_log();
@@ -212,6 +222,9 @@ class Node {
   // sync stream fills on a secondary: one per process, for its lifetime.
   std::unique_ptr<dp::tls::SessionCache> tls_session_cache_ = std::make_unique<dp::tls::SessionCache>();
   uint64_t generation_ = 0;
+  // What the last published snapshot holds, for the CLI (route_cli.cc).
+  std::vector<RouteRow> routes_published_;
+  std::vector<std::string> data_port_names_;
   cli::CommandRegistry commands_;
   cli::CliServer cli_server_;
   std::chrono::steady_clock::time_point started_at_;

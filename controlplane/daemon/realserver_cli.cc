@@ -14,7 +14,6 @@
 namespace tandem::daemon {
 namespace {
 
-constexpr unsigned kWorkerTimeoutMs = 2'000;
 constexpr size_t kListBytes = 1u << 20;
 
 }  // namespace
@@ -26,7 +25,7 @@ std::vector<cli::Command> Node::realserver_commands() {
        "access-proxy real servers per worker: ldb-method, status, health-check state",
        [this](const Args&) {
          std::vector<char> buf(kListBytes);
-         int n = dp::dataplane_ztna_realserver_list(dataplane_, buf.data(), buf.size(), kWorkerTimeoutMs);
+         int n = dp::dataplane_ztna_realserver_list(dataplane_, buf.data(), buf.size(), kCliWorkerTimeoutMs);
          if (n == -ENOTSUP) {
            return cli::Reply::error(
                "vip realserver list: the ZTNA proxy is not running; configure a `firewall access-proxy`");

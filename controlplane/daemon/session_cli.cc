@@ -18,7 +18,6 @@ namespace {
 // A list larger than this is cut, with the total said: the CLI socket is
 // not the way to export a million sessions.
 constexpr unsigned kMaxListed = 20'000;
-constexpr unsigned kWorkerTimeoutMs = 2'000;
 
 dp::SessionFilter to_dp(uint32_t src_be, uint32_t dst_be, uint16_t sport, uint16_t dport,
                         uint8_t proto, uint32_t policy_id) {
@@ -65,7 +64,7 @@ cli::Reply Node::cmd_session_list() {
   std::vector<dp::SessionView> views(kMaxListed);
   unsigned total = 0;
   int n = dp::dataplane_session_list(dataplane_, filter, views.data(), kMaxListed, &total,
-                                     kWorkerTimeoutMs);
+                                     kCliWorkerTimeoutMs);
   if (n < 0) {
     return cli::Reply::error(std::string("session list: ") +
                              (n == -ETIMEDOUT ? "a worker did not answer within 2 s"
@@ -144,7 +143,7 @@ cli::Reply Node::cmd_session_clear() {
   const auto& f = session_filter_;
   dp::SessionFilter filter = to_dp(f.src_be, f.dst_be, f.sport, f.dport, f.proto, f.policy_id);
   unsigned cleared = 0;
-  int rc = dp::dataplane_session_clear(dataplane_, filter, &cleared, kWorkerTimeoutMs);
+  int rc = dp::dataplane_session_clear(dataplane_, filter, &cleared, kCliWorkerTimeoutMs);
   if (rc < 0) {
     return cli::Reply::error("session clear: a worker did not answer within 2 s; " +
                              std::to_string(cleared) + " sessions cleared by the others");

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -67,7 +68,15 @@ bool build_snapshot(const config::NodeConfig& node, const std::vector<DataPortRe
     ++snap->nb_ports;
   }
 
-  for (const auto& route : node.routes) {
+  // Between routes to one prefix the dataplane keeps the lowest distance and,
+  // on a tie, the first (route_table_build): listed by priority, the lower
+  // priority wins among equal distances, as `config router static` says.
+  std::vector<const config::StaticRoute*> statics;
+  for (const auto& route : node.routes) statics.push_back(&route);
+  std::stable_sort(statics.begin(), statics.end(),
+                   [](const auto* a, const auto* b) { return a->priority < b->priority; });
+  for (const config::StaticRoute* sr : statics) {
+    const config::StaticRoute& route = *sr;
     if (!route.enabled) continue;
     int idx = port_index(ports, route.device);
     if (idx < 0) {

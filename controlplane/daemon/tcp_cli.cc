@@ -14,7 +14,6 @@
 namespace tandem::daemon {
 namespace {
 
-constexpr unsigned kWorkerTimeoutMs = 2'000;
 // A list larger than this is cut, with the total said.
 constexpr size_t kListBytes = 4u << 20;
 constexpr size_t kStatBytes = 8192;
@@ -40,7 +39,7 @@ std::vector<cli::Command> Node::tcp_commands() {
          std::vector<char> buf(kListBytes);
          unsigned total = 0;
          int n = dp::dataplane_tcp_list(dataplane_, buf.data(), buf.size(), &total,
-                                        kWorkerTimeoutMs);
+                                        kCliWorkerTimeoutMs);
          if (n < 0) return tcp_error("tcp list", n);
          std::string out(buf.data(), static_cast<size_t>(n));
          size_t listed = static_cast<size_t>(std::count(out.begin(), out.end(), '\n'));
@@ -57,7 +56,7 @@ std::vector<cli::Command> Node::tcp_commands() {
          std::vector<char> buf(kStatBytes);
          for (unsigned i = 0; i < nb; ++i) {
            dp::TcpWorkerStats st{};
-           int rc = dp::dataplane_tcp_stats(dataplane_, i, &st, kWorkerTimeoutMs);
+           int rc = dp::dataplane_tcp_stats(dataplane_, i, &st, kCliWorkerTimeoutMs);
            if (rc < 0) return tcp_error("tcp stat", rc);
            out += "worker " + std::to_string(i) + ": live=" + std::to_string(st.live) + "/" +
                   std::to_string(st.slots) + " buffers=" +

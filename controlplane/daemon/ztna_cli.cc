@@ -17,7 +17,6 @@
 namespace tandem::daemon {
 namespace {
 
-constexpr unsigned kWorkerTimeoutMs = 2'000;
 constexpr size_t kListBytes = 4u << 20;  // a longer list is cut, with the total said
 
 cli::Reply ztna_error(const char* what, int rc) {
@@ -82,7 +81,7 @@ std::vector<cli::Command> Node::ztna_commands() {
        [this](const Args&) {
          std::vector<char> buf(kListBytes);
          unsigned total = 0;
-         int n = dp::dataplane_ztna_user_list(dataplane_, buf.data(), buf.size(), &total, kWorkerTimeoutMs);
+         int n = dp::dataplane_ztna_user_list(dataplane_, buf.data(), buf.size(), &total, kCliWorkerTimeoutMs);
          if (n < 0) return ztna_error("wad user list", n);
          std::string out(buf.data(), static_cast<size_t>(n));
          size_t listed = 0;
@@ -95,7 +94,7 @@ std::vector<cli::Command> Node::ztna_commands() {
       {"diagnose wad user clear", "", "log every ZTNA user out (the next request asks again)",
        [this](const Args&) {
          unsigned cleared = 0;
-         int rc = dp::dataplane_ztna_user_clear(dataplane_, &cleared, kWorkerTimeoutMs);
+         int rc = dp::dataplane_ztna_user_clear(dataplane_, &cleared, kCliWorkerTimeoutMs);
          if (rc < 0) return ztna_error("wad user clear", rc);
          return cli::Reply{true, ""};
        }},

@@ -3,7 +3,8 @@
 # namespace through node A (routing, ARP, firewall policy, sessions): ping,
 # curl of a 1 MiB file (byte-identical) and an iperf3 TCP transfer; the
 # sessions are visible in `diagnose sys session list`; a service the policy
-# does not allow (TCP 8080) is really denied and counted.
+# does not allow (TCP 8080) is really denied and counted. The routing table
+# and the neighbours show in `get router info routing-table` / `get system arp`.
 . "$(dirname "$0")/lib.sh"
 LAB=$ROOT/scripts/lab
 trap '"$LAB" down >/dev/null 2>&1' EXIT
@@ -22,6 +23,20 @@ rm -f /tmp/tandem-fwd-1m.bin
 iperf=$(client iperf3 -c "$SERVER_IP" -t 3 -f m 2>&1)
 contains "iperf3 TCP transfer completes" "$iperf" "receiver"
 echo "# iperf3 through node A: $(grep receiver <<<"$iperf" | awk '{print $7, $8}')"
+
+# The routes and neighbours the workers forward by.
+rt=$(ctl get router info routing-table all)
+contains "routing table: port2's connected subnet" "$rt" "C       10.1.100.0/24 is directly connected, port2"
+contains "routing table: port1's connected subnet" "$rt" "C       172.16.200.0/24 is directly connected, port1"
+rd=$(ctl get router info routing-table details "$SERVER_IP")
+contains "route details: the server is on port1" "$rd" "* directly connected, port1"
+check_not "route details: an address outside every route is refused" ctl get router info routing-table details 192.0.2.1
+arp=$(ctl get system arp)
+grep -Eq "^$CLIENT_IP +[0-9]+ +([0-9a-f]{2}:){5}[0-9a-f]{2} +port2$" <<<"$arp" && ok "get system arp: the client on port2" \
+  || not_ok "get system arp: no resolved entry for $CLIENT_IP on port2: $arp"
+grep -Eq "^$SERVER_IP +[0-9]+ +([0-9a-f]{2}:){5}[0-9a-f]{2} +port1$" <<<"$arp" && ok "get system arp: the server on port1" \
+  || not_ok "get system arp: no resolved entry for $SERVER_IP on port1: $arp"
+contains "diagnose ip arp list: per-worker state" "$(ctl diagnose ip arp list)" "worker=0 ifname=port1 $SERVER_IP"
 
 check_not "TCP 8080 is denied by policy" client curl -sS --max-time 3 -o /dev/null "$SERVER_DENIED_HTTP"
 stat=$(ctl diagnose sys session stat)
