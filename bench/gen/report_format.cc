@@ -172,9 +172,9 @@ bool write_json(const std::string& path, const GenConfig& cfg, const TrialResult
       const NdrTrial& t = ndr->trials[i];
       out << (i ? ",\n" : "\n")
           << printf_string("    {\"rate_pps\": %.0f, \"tx_pps\": %.0f, \"rx_pps\": %.0f, \"lost\": %" PRIu64
-                           ", \"passed\": %s}",
+                           ", \"tx_frames\": %" PRIu64 ", \"tx_refused\": %" PRIu64 ", \"passed\": %s}",
                            t.rate_pps, t.result.tx_pps, t.result.rx_pps, t.result.lost,
-                           t.passed ? "true" : "false");
+                           t.result.tx_frames, t.result.tx_refused, t.passed ? "true" : "false");
     }
     out << "\n  ],\n";
   }
