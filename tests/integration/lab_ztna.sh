@@ -7,7 +7,7 @@
 # credentials: 401; with a wrong password: 401; without a client
 # certificate (empty-cert-action block) or with one of an unknown CA: no
 # TLS session. Certificates are made at test time (tests/tls/make-certs.sh).
-# The lab is shared by name: run under `flock /tmp/tandem-lab.lock`.
+# The lab is shared by name: run under `flock /run/tandem-lab.lock`.
 . "$(dirname "$0")/lib.sh"
 LAB=$ROOT/scripts/lab
 export TANDEM_LAB_ZTNA=disable  # this test brings its own proxy config and certificates
