@@ -65,7 +65,10 @@ class Resolver {
     if (const BuiltinAddress* b = find_builtin_address(name)) {
       out = b->ranges;
     } else if (const ObjectData* a = entry("firewall address", name)) {
-      if (word_of("firewall address", *a, "type") == "iprange") {
+      const std::string& type = word_of("firewall address", *a, "type");
+      if (type == "fqdn") {
+        // Validation keeps names out of policies and groups: nothing to match.
+      } else if (type == "iprange") {
         out.push_back({ipv4_of(word_of("firewall address", *a, "start-ip")),
                        ipv4_of(word_of("firewall address", *a, "end-ip"))});
       } else {

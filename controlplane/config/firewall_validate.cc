@@ -5,6 +5,7 @@
 // points at the offending `set` value, or at the `edit` of an entry that
 // lacks a required key, and suggests the closest known name.
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -31,6 +32,25 @@ Location word_location(const ObjectData& object, std::string_view key, std::size
   return value->where;
 }
 
+// RFC 1123 host name: dot-separated labels of letters, digits and hyphens,
+// 1..63 each, no hyphen at either end; 253 characters at most, one
+// trailing dot allowed.
+bool valid_host_name(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (name.empty() || name.size() > 253) return false;
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    std::size_t end = name.find('.', start);
+    if (end == std::string_view::npos) end = name.size();
+    std::string_view label = name.substr(start, end - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
 
 std::string hint(std::string_view word, const std::vector<std::string>& candidates) {
   std::string h = closest_name(word, candidates);
@@ -90,6 +110,13 @@ class FirewallValidator {
            table(ns.members_path).index.contains(name) || table(ns.groups_path).index.contains(name);
   }
 
+  bool fqdn_address(const NameSpace& ns, const std::string& name) const {
+    if (ns.members_path != "firewall address") return false;
+    auto it = table(ns.members_path).index.find(name);
+    return it != table(ns.members_path).index.end() &&
+           word_of(ns.members_path, table(ns.members_path).entries[it->second].object, "type") == "fqdn";
+  }
+
   std::vector<std::string> candidates(const NameSpace& ns) const {
     std::vector<std::string> out = ns.builtins;
     for (std::string_view path : {ns.members_path, ns.groups_path}) {
@@ -103,6 +130,13 @@ class FirewallValidator {
                    const Location& fallback, const std::string& owner) {
     const std::vector<std::string>& names = words_of(path, object, key);
     for (std::size_t i = 0; i < names.size(); ++i) {
+      if (fqdn_address(ns, names[i])) {
+        error(word_location(object, key, i, fallback),
+              owner + " " + std::string(key) + " \"" + names[i] +
+                  "\" is an address of type fqdn; names are resolved only for real servers "
+                  "(addr-type fqdn), not in policies or groups yet");
+        continue;
+      }
       if (known(ns, names[i])) continue;
       error(word_location(object, key, i, fallback),
             owner + " " + std::string(key) + " \"" + names[i] + "\" is not " + std::string(ns.a_member) +
@@ -136,6 +170,15 @@ class FirewallValidator {
     constexpr std::string_view kPath = "firewall address";
     for (const TableEntry& e : table(kPath).entries) {
       const ObjectData& a = e.object;
+      if (word_of(kPath, a, "type") == "fqdn") {
+        const std::string& name = word_of(kPath, a, "fqdn");
+        if (!valid_host_name(name)) {
+          error(stored(a, "fqdn") ? word_location(a, "fqdn", 0, e.where) : e.where,
+                "address \"" + e.name + "\" of type fqdn needs a host name (set fqdn app.example.com)" +
+                    (name.empty() ? "" : "; \"" + name + "\" is not one"));
+        }
+        continue;
+      }
       if (word_of(kPath, a, "type") == "ipmask") {
         const auto& subnet = words_of(kPath, a, "subnet");
         std::uint32_t ip = ipv4_of(subnet[0]), mask = ipv4_of(subnet[1]);

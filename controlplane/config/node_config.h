@@ -155,6 +155,9 @@ struct ZtnaRealServer {
   bool holddown;     // holddown-interval enable: back in use 30 s after it recovers
   bool verify_cert;  // service https: verify the certificate (chain to realserver_ca_files, name)
   std::string http_host;  // ldb-method http-host: the Host it serves ("": the others)
+  // addr-type fqdn: the host name of its firewall address; ip is then 0 and
+  // tandemd uses what the name resolves to (controlplane/daemon/fqdn.h).
+  std::string fqdn;
 };
 
 struct ZtnaApiGateway {

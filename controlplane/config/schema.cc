@@ -270,10 +270,13 @@ ObjectSchema firewall_address() {
   o.key_max = kFirewallNameMax;
   o.help = "IPv4 addresses, keyed by name; \"all\" and \"none\" are built in.";
   o.keys = {
-      choice("type", {"ipmask", "iprange"}, "ipmask", "ipmask uses subnet; iprange uses start-ip..end-ip."),
+      choice("type", {"ipmask", "iprange", "fqdn"}, "ipmask",
+             "ipmask uses subnet; iprange uses start-ip..end-ip; fqdn uses fqdn, resolved by the node "
+             "(today only for real servers: addr-type fqdn)."),
       typed("subnet", ValueType::kIpv4Mask, {"0.0.0.0", "0.0.0.0"}, "Network and netmask (type ipmask)."),
       typed("start-ip", ValueType::kIpv4, {"0.0.0.0"}, "First address of the range (type iprange)."),
       typed("end-ip", ValueType::kIpv4, {"0.0.0.0"}, "Last address of the range (type iprange)."),
+      str("fqdn", 255, "", "Host name (type fqdn), resolved through the node's resolver (/etc/hosts, DNS)."),
       comment("comment"),
   };
   return o;
@@ -484,7 +487,11 @@ ObjectSchema access_proxy_realservers() {
   o.key_max = 4294967295;
   o.help = "Servers behind an API gateway, keyed by id.";
   o.keys = {
-      typed("ip", ValueType::kIpv4, {"0.0.0.0"}, "Address of the real server."),
+      choice("addr-type", {"ip", "fqdn"}, "ip",
+             "ip: the server is at ip; fqdn: at the first IPv4 address the name of address resolves to, "
+             "looked up again every 60 s and on every configuration change."),
+      typed("ip", ValueType::kIpv4, {"0.0.0.0"}, "Address of the real server (addr-type ip)."),
+      str("address", kFirewallNameMax, "", "A firewall address of type fqdn naming the server (addr-type fqdn)."),
       integer("port", 1, 65535, 443, "TCP port of the real server."),
       choice("status", {"active", "standby", "disable"}, "active",
              "active servers share the load; standby serves only when no active one is up."),

@@ -56,7 +56,13 @@ std::vector<ZtnaApiGateway> api_gateways(const Config& cfg, const ObjectData& pr
                                word(rs_schema, rs.object, "health-check-proto") == "ping",
                                word(rs_schema, rs.object, "holddown-interval") == "enable",
                                word(rs_schema, rs.object, "verify-cert") == "enable",
-                               word(rs_schema, rs.object, "http-host")});
+                               word(rs_schema, rs.object, "http-host"),
+                               ""});
+      if (word(rs_schema, rs.object, "addr-type") == "fqdn") {
+        g.realservers.back().ip = 0;
+        if (const ObjectData* a = entry(cfg, "firewall address", word(rs_schema, rs.object, "address")))
+          g.realservers.back().fqdn = word_of("firewall address", *a, "fqdn");
+      }
     }
     for (const std::string& ca : value_words(*find_key(gw_schema, "realserver-ca"), gw.object)) {
       if (const ObjectData* c = entry(cfg, "vpn certificate ca", ca)) {

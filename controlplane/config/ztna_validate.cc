@@ -178,12 +178,39 @@ class ZtnaValidator {
                     (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
         }
         for (const TableEntry& rs : gw.object.children.at("realservers").entries) {
-          if (value_words(*find_key(rs_schema, "ip"), rs.object).at(0) == "0.0.0.0") {
-            error(rs.where, "realserver " + rs.name + " of api-gateway " + gw.name + " needs an ip (set ip a.b.c.d)");
+          const std::string who = "realserver " + rs.name + " of api-gateway " + gw.name;
+          if (value_words(*find_key(rs_schema, "addr-type"), rs.object).at(0) == "fqdn") {
+            check_fqdn_server(rs, who, value_words(*find_key(rs_schema, "address"), rs.object).at(0));
+          } else if (value_words(*find_key(rs_schema, "ip"), rs.object).at(0) == "0.0.0.0") {
+            error(rs.where, who + " needs an ip (set ip a.b.c.d)");
           }
         }
       }
     }
+  }
+
+  // addr-type fqdn: address names a firewall address of type fqdn.
+  void check_fqdn_server(const TableEntry& rs, const std::string& who, const std::string& address) {
+    auto where = where_of(rs.object, "address", 0, rs.where);
+    if (address.empty()) {
+      error(rs.where, who + " has addr-type fqdn and needs an address (set address \"<firewall address of type fqdn>\")");
+      return;
+    }
+    auto it = table("firewall address").index.find(address);
+    if (it == table("firewall address").index.end()) {
+      std::string hint = closest_name(address, names_in("firewall address"));
+      error(where, who + ": address \"" + address + "\" is not in \"config firewall address\"" +
+                       (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+    } else if (word_of("firewall address", table("firewall address").entries[it->second].object, "type") != "fqdn") {
+      error(where, who + ": address \"" + address + "\" is not of type fqdn (set type fqdn and set fqdn <name> in it)");
+    }
+  }
+
+  // Names are resolved for real servers only: an fqdn address matches nothing in a policy.
+  bool fqdn_address(const std::string& name) const {
+    auto it = table("firewall address").index.find(name);
+    return it != table("firewall address").index.end() &&
+           word_of("firewall address", table("firewall address").entries[it->second].object, "type") == "fqdn";
   }
 
   void check_proxy_policies() {
@@ -202,6 +229,12 @@ class ZtnaValidator {
       for (std::string_view key : {"srcaddr", "dstaddr"}) {
         const auto& names = words_of(kPath, p, key);
         for (std::size_t i = 0; i < names.size(); ++i) {
+          if (fqdn_address(names[i])) {
+            error(where_of(p, key, i, e.where), std::string(key) + " \"" + names[i] +
+                                                    "\" is an address of type fqdn; names are resolved only for "
+                                                    "real servers (addr-type fqdn), not in policies yet");
+            continue;
+          }
           if (std::find(address_names.begin(), address_names.end(), names[i]) != address_names.end()) continue;
           std::string hint = closest_name(names[i], address_names);
           error(where_of(p, key, i, e.where), std::string(key) + " \"" + names[i] +

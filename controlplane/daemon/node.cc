@@ -99,6 +99,7 @@ Node::~Node() { shutdown(); }
 bool Node::start(std::string* error) {
   started_at_ = std::chrono::steady_clock::now();
   node_ = config::node_config(config_);
+  fqdn_follow_config();
   serial_ = node_.global.serial_number.empty() ? derive_serial(node_.global.hostname)
                                                : node_.global.serial_number;
 
@@ -282,7 +283,7 @@ bool Node::build_snapshot(void* out, std::string* error) const {
     // is off and the others serve; the rest of the config still applies.
     std::string zerr;
     std::vector<std::string> off;
-    auto rt = daemon::build_ztna_runtime(node_.ztna, refs, node_.dpdk.workers, ztna_ring_, &zerr,
+    auto rt = daemon::build_ztna_runtime(ztna_resolved(), refs, node_.dpdk.workers, ztna_ring_, &zerr,
                                          tls_session_cache_.get(), &off);
     for (const std::string& why : off)
       event_log().log(Severity::kError, "ZTNA: %s; this access proxy is off, the others serve", why.c_str());
@@ -538,6 +539,7 @@ void Node::run(const std::atomic<bool>& stop_requested) {
       sync_report(mono_ns());
       ztna_ring_poll();
       ztna_files_poll();
+      fqdn_poll();
       sync_xdp_addresses();
     }
     if (now - last_stats_sample_ >= kStatsSampleInterval) {
@@ -694,6 +696,7 @@ std::string Node::install_config(const config::Config& candidate, const std::str
   const std::string previous_maintenance = node_.ha.maintenance_mode;
   config_ = candidate;
   node_ = next;
+  fqdn_follow_config();
   std::string err;
   if (!republish(&err)) {
     config_ = previous;

@@ -22,6 +22,7 @@
 #include "controlplane/ha/hb_frame.h"
 #include "controlplane/log/traffic_log.h"
 #include "controlplane/daemon/eal_args.h"
+#include "controlplane/daemon/fqdn.h"
 #include "controlplane/daemon/route_format.h"
 #include "drivers/port/device.h"
 #include "drivers/port/port.h"
@@ -178,6 +179,11 @@ class Node {
   std::vector<cli::Command> ztna_commands();  // ztna_cli.cc
   std::vector<cli::Command> realserver_commands();  // realserver_cli.cc
   cli::Reply cmd_wad_stats() const;             // ztna_cli.cc
+  // fqdn_cli.cc: real servers by host name.
+  void fqdn_follow_config();
+  void fqdn_poll();
+  config::ZtnaConfig ztna_resolved() const;
+  std::vector<cli::Command> fqdn_commands();
   // route_cli.cc: routes and neighbours.
   void remember_published(const dp::Snapshot& snap);
   std::vector<cli::Command> route_commands();
@@ -222,6 +228,7 @@ class Node {
   // sync stream fills on a secondary: one per process, for its lifetime.
   std::unique_ptr<dp::tls::SessionCache> tls_session_cache_ = std::make_unique<dp::tls::SessionCache>();
   uint64_t generation_ = 0;
+  std::unique_ptr<FqdnResolver> fqdn_ = std::make_unique<FqdnResolver>();
   // What the last published snapshot holds, for the CLI (route_cli.cc).
   std::vector<RouteRow> routes_published_;
   std::vector<std::string> data_port_names_;

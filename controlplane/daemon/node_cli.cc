@@ -74,6 +74,7 @@ void Node::register_commands() {
   commands_.add(ztna_commands());
   commands_.add(realserver_commands());
   commands_.add(route_commands());
+  commands_.add(fqdn_commands());
   commands_.add(log_commands());
   commands_.add(ha_commands());
   commands_.add(sync_commands());

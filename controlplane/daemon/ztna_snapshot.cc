@@ -173,7 +173,8 @@ bool build_proxy(const config::ZtnaConfig& ztna, std::size_t i, unsigned nb_work
     g.virtual_host_len = static_cast<uint16_t>(gw.virtual_host.size());
     std::memcpy(g.virtual_host, gw.virtual_host.data(), gw.virtual_host.size());
     for (const config::ZtnaRealServer& rs : gw.realservers) {
-      if (rs.status == "disable") continue;
+      // ip 0: a host name (addr-type fqdn) that does not resolve yet.
+      if (rs.status == "disable" || rs.ip == 0) continue;
       if (g.nb_servers == dp::kMaxZtnaRealServers) {
         *error = "access-proxy \"" + in.name + "\": more than 16 real servers in one api-gateway";
         return false;

@@ -55,6 +55,16 @@ end
 config user setting
     set auth-timeout 10
 end
+config firewall address
+    edit "lab-backend"
+        set type fqdn
+        set fqdn "backend.tandem-lab.internal"
+    next
+    edit "lab-nowhere"
+        set type fqdn
+        set fqdn "nowhere.tandem-lab.invalid"
+    next
+end
 config firewall vip
     edit "ztna-vip"
         set type access-proxy
@@ -141,6 +151,28 @@ config firewall access-proxy
         set empty-cert-action block
         set client-cert-ca "ems-ca"
         config api-gateway
+            edit 19
+                set url-map "/byname"
+                set service http
+                config realservers
+                    edit 1
+                        set addr-type fqdn
+                        set address "lab-backend"
+                        set port 8091
+                    next
+                end
+            next
+            edit 20
+                set url-map "/noname"
+                set service http
+                config realservers
+                    edit 1
+                        set addr-type fqdn
+                        set address "lab-nowhere"
+                        set port 8091
+                    next
+                end
+            next
             edit 15
                 set url-map "/byhost"
                 set service http
@@ -999,6 +1031,18 @@ out=$(client "${LB_CURL[@]}" https://app.example.com:9443/health-demo 2>&1)
 contains "health-check-proto http: the request goes to the server whose GET / passes" "$out" "server=fine path=/health-demo"
 # Gateway 15, ldb-method http-host: api.example.com names "one" (8091),
 # any other host goes to the server naming none, "fine" (8094).
+# Real servers by name: the node resolves backend.tandem-lab.internal
+# through its /etc/hosts (scripts/lab); a name that does not resolve leaves
+# its gateway without a server (503, as when every server is down).
+fq=$(ctl diagnose firewall fqdn list)
+contains "diagnose firewall fqdn list: the backend's name and address" "$fq" \
+  "backend.tandem-lab.internal: ID(1) ADDR($SERVER_IP)"
+contains "diagnose firewall fqdn list: a name that does not resolve says so" "$fq" \
+  "nowhere.tandem-lab.invalid: ID(2) unresolved:"
+out=$(client "${LB_CURL[@]}" https://app.example.com:9443/byname 2>&1)
+contains "addr-type fqdn: the request reaches the server the name resolves to" "$out" "server=one path=/byname"
+out=$(client "${LB_CURL[@]}" -o /dev/null -w '%{http_code}' https://app.example.com:9443/noname 2>&1)
+contains "addr-type fqdn: a name that does not resolve leaves no server up: 503" "$out" "503"
 out=$(client "${LB_CURL[@]}" https://api.example.com:9443/byhost 2>&1)
 contains "ldb-method http-host: the server whose http-host names the Host" "$out" "server=one path=/byhost"
 out=$(client "${LB_CURL[@]}" https://app.example.com:9443/byhost 2>&1)

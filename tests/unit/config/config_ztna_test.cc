@@ -284,7 +284,8 @@ TEST(ConfigZtna, HealthCheckProtoHttpOnHttpAndHttpsGatewaysAndPing) {
   text = text.replace(text.find(port), port.size(), http_probe);
   ParseResult r = parse(text, "node.conf");
   ASSERT_THAT(error_lines(r), IsEmpty());
-  const ZtnaRealServer& rs = node_config(r.config).ztna.access_proxies.at(0).api_gateways.at(0).realservers.at(0);
+  const NodeConfig n = node_config(r.config);
+  const ZtnaRealServer& rs = n.ztna.access_proxies.at(0).api_gateways.at(0).realservers.at(0);
   EXPECT_TRUE(rs.health_check);
   EXPECT_TRUE(rs.health_http);
   EXPECT_FALSE(rs.holddown);  // holddown-interval disable, FortiOS's default
@@ -295,7 +296,8 @@ TEST(ConfigZtna, HealthCheckProtoHttpOnHttpAndHttpsGatewaysAndPing) {
                              "                        set health-check-proto ping\n");
   ParseResult pr = parse(ping, "node.conf");
   ASSERT_THAT(error_lines(pr), IsEmpty());
-  const ZtnaRealServer& pg = node_config(pr.config).ztna.access_proxies.at(0).api_gateways.at(0).realservers.at(0);
+  const NodeConfig pn = node_config(pr.config);
+  const ZtnaRealServer& pg = pn.ztna.access_proxies.at(0).api_gateways.at(0).realservers.at(0);
   EXPECT_TRUE(pg.health_ping);
   EXPECT_FALSE(pg.health_http);
   std::string https = example_with("                set service http\n", "                set service https\n");
@@ -335,6 +337,67 @@ TEST(ConfigZtna, EntriesNeedTheirFilesAndAddresses) {
               ElementsAre(HasSubstr("realserver 1 of api-gateway 1 needs an ip")));
   EXPECT_THAT(parse_errors(example_with("        set passwd \"s3cret\"\n", "")),
               ElementsAre(HasSubstr("user local \"localuser1\" needs a passwd while status is enable")));
+}
+
+// addr-type fqdn: the server is named by a firewall address of type fqdn;
+// tandemd resolves it (controlplane/daemon/fqdn.h).
+TEST(ConfigZtna, RealServerByFqdn) {
+  const std::string kIp = "                        set ip 172.16.200.209\n";
+  const std::string kBackend =
+      "config firewall address\n"
+      "    edit \"backend\"\n"
+      "        set type fqdn\n"
+      "        set fqdn \"backend.lab.internal\"\n"
+      "    next\n"
+      "end\n";
+  auto with_fqdn = [&](std::string_view address_conf, std::string_view server) {
+    return std::string(address_conf) + example_with(kIp, server);
+  };
+  ParseResult r = parse(with_fqdn(kBackend, "                        set addr-type fqdn\n"
+                                            "                        set address \"backend\"\n"),
+                        "node.conf");
+  ASSERT_THAT(error_lines(r), IsEmpty());
+  const NodeConfig n = node_config(r.config);
+  const ZtnaRealServer& rs = n.ztna.access_proxies.at(0).api_gateways.at(0).realservers.at(0);
+  EXPECT_EQ(rs.fqdn, "backend.lab.internal");
+  EXPECT_EQ(rs.ip, 0u);
+  EXPECT_EQ(rs.port, 80);
+  // addr-type ip (the default) keeps its address and no name.
+  ParseResult d = parse(std::string(kDocsExample), "node.conf");
+  EXPECT_EQ(node_config(d.config).ztna.access_proxies.at(0).api_gateways.at(0).realservers.at(0).fqdn, "");
+
+  EXPECT_THAT(parse_errors(with_fqdn(kBackend, "                        set addr-type fqdn\n")),
+              ElementsAre(HasSubstr("realserver 1 of api-gateway 1 has addr-type fqdn and needs an address")));
+  EXPECT_THAT(parse_errors(with_fqdn(kBackend, "                        set addr-type fqdn\n"
+                                               "                        set address \"backnd\"\n")),
+              ElementsAre(HasSubstr("address \"backnd\" is not in \"config firewall address\" (did you mean "
+                                    "\"backend\"?)")));
+  EXPECT_THAT(parse_errors(with_fqdn("", "                        set addr-type fqdn\n"
+                                         "                        set address \"lan\"\n")),
+              ElementsAre(HasSubstr("address \"lan\" is not of type fqdn")));
+  std::string no_name = kBackend;
+  no_name.replace(no_name.find("        set fqdn"), std::string("        set fqdn \"backend.lab.internal\"\n").size(), "");
+  EXPECT_THAT(parse_errors(with_fqdn(no_name, "                        set addr-type fqdn\n"
+                                              "                        set address \"backend\"\n")),
+              ElementsAre(HasSubstr("address \"backend\" of type fqdn needs a host name")));
+  for (const char* bad : {"-lead.example", "a..b", "under_score.example", "x.", ""}) {
+    std::string conf = kBackend;
+    conf.replace(conf.find("backend.lab.internal"), std::string("backend.lab.internal").size(), bad);
+    auto errors = parse_errors(with_fqdn(conf, kIp));
+    if (std::string(bad) == "x.") {
+      EXPECT_THAT(errors, IsEmpty()) << "a trailing dot is a valid absolute name";
+    } else {
+      EXPECT_THAT(errors, ElementsAre(HasSubstr("of type fqdn needs a host name"))) << bad;
+    }
+  }
+  // A name matches nothing in a policy yet: refused there, not matched as 0.0.0.0/0.
+  EXPECT_THAT(parse_errors(std::string(kBackend) +
+                           example_with("        set srcaddr \"lan\"\n", "        set srcaddr \"backend\"\n")),
+              ElementsAre(HasSubstr("srcaddr \"backend\" is an address of type fqdn")));
+  EXPECT_THAT(parse_errors(std::string(kBackend) + "config firewall addrgrp\n    edit \"g\"\n        set member "
+                                                   "\"backend\"\n    next\nend\n" +
+                           std::string(kDocsExample)),
+              ElementsAre(HasSubstr("member \"backend\" is an address of type fqdn")));
 }
 
 // Found when the file is read, not later when the daemon compiles the
