@@ -75,21 +75,13 @@ void session_mailbox_serve(WorkerContext* w, WorkerRequest* req) {
 int dataplane_session_list(Dataplane* dp, const SessionFilter& filter, SessionView* out,
                            unsigned max, unsigned* total_matching, unsigned timeout_ms) {
   if (out == nullptr && max > 0) return -EINVAL;
-  std::lock_guard<std::mutex> lock(dp->control_mutex_);
-  unsigned written = 0, matched = 0;
-  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
-    WorkerRequest req{};
-    req.kind = WorkerRequestKind::kSessions;
-    req.clear = false;
-    req.filter = filter;
-    req.out = out + written;
-    req.max = max - written;
-    if (!worker_request_run(dp, dp->workers_[i], &req, timeout_ms)) return -ETIMEDOUT;
-    written += req.written;
-    matched += req.matched;
-  }
-  if (total_matching != nullptr) *total_matching = matched;
-  return static_cast<int>(written);
+  return worker_request_gather(dp, max, total_matching, timeout_ms,
+                               [&](WorkerRequest* req, unsigned written) {
+                                 req->kind = WorkerRequestKind::kSessions;
+                                 req->clear = false;
+                                 req->filter = filter;
+                                 req->out = out + written;
+                               });
 }
 
 int dataplane_session_clear(Dataplane* dp, const SessionFilter& filter, unsigned* cleared,

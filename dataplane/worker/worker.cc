@@ -544,19 +544,10 @@ bool worker_request_run(Dataplane* dp, WorkerContext* w, WorkerRequest* req, uns
 int dataplane_neigh_list(Dataplane* dp, NeighView* out, unsigned max, unsigned* total,
                          unsigned timeout_ms) {
   if (out == nullptr && max > 0) return -EINVAL;
-  std::lock_guard<std::mutex> lock(dp->control_mutex_);
-  unsigned written = 0, matched = 0;
-  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
-    WorkerRequest req{};
-    req.kind = WorkerRequestKind::kNeighbours;
-    req.neigh_out = out + written;
-    req.max = max - written;
-    if (!worker_request_run(dp, dp->workers_[i], &req, timeout_ms)) return -ETIMEDOUT;
-    written += req.written;
-    matched += req.matched;
-  }
-  if (total != nullptr) *total = matched;
-  return static_cast<int>(written);
+  return worker_request_gather(dp, max, total, timeout_ms, [&](WorkerRequest* req, unsigned written) {
+    req->kind = WorkerRequestKind::kNeighbours;
+    req->neigh_out = out + written;
+  });
 }
 
 uint64_t dataplane_now_ms(const Dataplane* dp) {
