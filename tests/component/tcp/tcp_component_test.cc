@@ -452,6 +452,17 @@ TEST_F(TcpComponent, ImpairedWireLargeTransfersArriveIntact) {
   open(&echo, kEchoPort);
   ASSERT_TRUE(run({&get, &post, &echo}, 600'000))
       << "get " << get.got << " post " << post.body_sent << " echo " << echo.got;
+  if (get.why != TcpCloseReason::kNormal || post.why != TcpCloseReason::kNormal ||
+      echo.why != TcpCloseReason::kNormal) {
+    // Which side gave up, and how: every engine counter of both.
+    char buf[4096];
+    for (Dataplane* dp : {s_, c_}) {
+      tcp_format_counters(stats(dp).stack, buf, sizeof buf);
+      std::printf("# %s counters:\n%s\n", dp == s_ ? "server" : "client", buf);
+    }
+    std::printf("# get %s post %s echo %s\n", tcp_close_reason_name(get.why),
+                tcp_close_reason_name(post.why), tcp_close_reason_name(echo.why));
+  }
   expect_intact(get);
   expect_intact(post);
   expect_intact(echo);
