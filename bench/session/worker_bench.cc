@@ -132,8 +132,8 @@ Snapshot make_snapshot(const RingPort& p1, const RingPort& p2) {
   s.nb_ports = 2;
   s.ports[kServerPort] = port_conf(p1, kPort1Mac, kPort1Ip, "port1");
   s.ports[kClientPort] = port_conf(p2, kPort2Mac, kPort2Ip, "port2");
-  s.routes[s.nb_routes++] = {rte_cpu_to_be_32(kPort1Ip & 0xffff0000), 16, kServerPort, 0, 0};
-  s.routes[s.nb_routes++] = {rte_cpu_to_be_32(kPort2Ip & 0xffff0000), 16, kClientPort, 0, 0};
+  s.routes[s.nb_routes++] = {rte_cpu_to_be_32(kPort1Ip & 0xffff0000), 16, kServerPort, 0, 0, 0};
+  s.routes[s.nb_routes++] = {rte_cpu_to_be_32(kPort2Ip & 0xffff0000), 16, kClientPort, 0, 0, 0};
   tandem::dp::FirewallConf& fw = s.firewall;
   fw.policies[fw.nb_policies++] = {1, 1u << kClientPort, 1u << kServerPort, 0, 0, 0, 0, 0, 0,
                                    true, false, true};

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -68,15 +67,7 @@ bool build_snapshot(const config::NodeConfig& node, const std::vector<DataPortRe
     ++snap->nb_ports;
   }
 
-  // Between routes to one prefix the dataplane keeps the lowest distance and,
-  // on a tie, the first (route_table_build): listed by priority, the lower
-  // priority wins among equal distances, as `config router static` says.
-  std::vector<const config::StaticRoute*> statics;
-  for (const auto& route : node.routes) statics.push_back(&route);
-  std::stable_sort(statics.begin(), statics.end(),
-                   [](const auto* a, const auto* b) { return a->priority < b->priority; });
-  for (const config::StaticRoute* sr : statics) {
-    const config::StaticRoute& route = *sr;
+  for (const auto& route : node.routes) {
     if (!route.enabled) continue;
     int idx = port_index(ports, route.device);
     if (idx < 0) {
@@ -94,6 +85,7 @@ bool build_snapshot(const config::NodeConfig& node, const std::vector<DataPortRe
     r.port_index = static_cast<uint8_t>(idx);
     r.distance = static_cast<uint16_t>(route.distance);
     r.gateway_be = htonl(route.gateway);
+    r.priority = static_cast<uint16_t>(route.priority);
   }
 
   // Firewall policies in evaluation order. In the snapshot a count of 0

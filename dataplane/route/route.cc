@@ -33,7 +33,8 @@ bool route_table_build(const RouteEntry* routes, unsigned nb, RouteTable* table)
         break;
       }
       if (slot.prefix == prefix && slot.depth_plus1 == r.depth + 1) {
-        if (r.distance < routes[slot.route_index].distance)
+        const RouteEntry& kept = routes[slot.route_index];
+        if (r.distance < kept.distance || (r.distance == kept.distance && r.priority < kept.priority))
           slot.route_index = static_cast<uint16_t>(i);
         break;
       }

@@ -11,8 +11,8 @@
 namespace tandem::dp {
 
 // Builds `table` from routes[0..nb). Between routes to the same prefix and
-// depth the lowest distance wins (the first on a tie). Returns false when a
-// route is invalid (depth > 32).
+// depth the lowest distance wins, then the lowest priority, then the first.
+// Returns false when a route is invalid (depth > 32).
 bool route_table_build(const RouteEntry* routes, unsigned nb, RouteTable* table);
 
 // Index into `routes` of the longest prefix holding dst_be, or -1.

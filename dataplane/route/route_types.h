@@ -18,6 +18,7 @@ struct RouteEntry {
   uint8_t port_index;   // egress port, index into Snapshot::ports
   uint16_t distance;    // lower wins between routes to the same prefix
   uint32_t gateway_be;  // next hop, network byte order; 0 = connected
+  uint16_t priority;    // lower wins between routes of equal distance
 };
 
 // Own LPM rather than rte_lpm: rte_lpm's tbl24 is 64 MiB per table and a

@@ -75,10 +75,10 @@ void init_transit_state() {
   check(session_table_memsize(kFuzzSessions) <= sizeof(g_table_mem));
   g_table = session_table_init(g_table_mem, kFuzzSessions, 0, 0);
   static const RouteEntry kRoutes[] = {
-      {0x0064010a, 24, 1, 0, 0},           // 10.1.100.0/24 connected
-      {0x00c810ac, 24, 0, 0, 0},           // 172.16.200.0/24 connected
-      {0, 0, 0, 10, 0x01c810ac},           // default via 172.16.200.1
-      {0x0000a8c0, 16, 1, 5, 0xfe64010a},  // 192.168/16 via 10.1.100.254
+      {0x0064010a, 24, 1, 0, 0, 0},        // 10.1.100.0/24 connected
+      {0x00c810ac, 24, 0, 0, 0, 0},        // 172.16.200.0/24 connected
+      {0, 0, 0, 10, 0x01c810ac, 0},        // default via 172.16.200.1
+      {0x0000a8c0, 16, 1, 5, 0xfe64010a, 0},  // 192.168/16 via 10.1.100.254
   };
   check(route_table_build(kRoutes, 4, &g_routes));
   g_fw.addrs[g_fw.nb_addrs++] = {0x0a016400, 0x0a0164ff};

@@ -115,9 +115,9 @@ Snapshot make_snapshot(const RingPort& p1, const RingPort& p2) {
   s.nb_ports = 2;
   s.ports[kServerPort] = port_conf(p1, kPort1Mac, kPort1Ip, "port1");
   s.ports[kClientPort] = port_conf(p2, kPort2Mac, kPort2Ip, "port2");
-  s.routes[s.nb_routes++] = {to_be(ipv4(172, 16, 200, 0)), 24, kServerPort, 0, 0};
-  s.routes[s.nb_routes++] = {to_be(ipv4(10, 1, 100, 0)), 24, kClientPort, 0, 0};
-  s.routes[s.nb_routes++] = {to_be(ipv4(192, 168, 50, 0)), 24, kServerPort, 10, to_be(kGw)};
+  s.routes[s.nb_routes++] = {to_be(ipv4(172, 16, 200, 0)), 24, kServerPort, 0, 0, 0};
+  s.routes[s.nb_routes++] = {to_be(ipv4(10, 1, 100, 0)), 24, kClientPort, 0, 0, 0};
+  s.routes[s.nb_routes++] = {to_be(ipv4(192, 168, 50, 0)), 24, kServerPort, 10, to_be(kGw), 0};
   FirewallConf& fw = s.firewall;
   fw.addrs[fw.nb_addrs++] = {ipv4(10, 1, 100, 0), ipv4(10, 1, 100, 255)};
   fw.services[fw.nb_services++] = {6, 0, 22, 22, 0, 65535};

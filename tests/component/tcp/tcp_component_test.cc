@@ -77,7 +77,7 @@ Snapshot make_snapshot(const RingPort& p, const Mac& mac, uint32_t ip, bool serv
   c.allow_ping = true;
   c.active = true;
   std::snprintf(c.name, sizeof(c.name), "port%s", service ? "s" : "c");
-  s.routes[s.nb_routes++] = {to_be(ipv4(10, 9, 0, 0)), 24, 0, 0, 0};
+  s.routes[s.nb_routes++] = {to_be(ipv4(10, 9, 0, 0)), 24, 0, 0, 0, 0};
   if (service) s.tcp_service = {kEchoPort, kHttpPort, kMaxConns};
   return s;
 }

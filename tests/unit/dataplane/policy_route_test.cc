@@ -70,14 +70,14 @@ TEST(Policy, InterfacesAndAddressRanges) {
   EXPECT_FALSE(policy_matches(fw, fw.policies[1], flow(client, server, 6, 1, 80, 1, 0)));
 }
 
-TEST(Route, LongestPrefixWinsAndDistanceBreaksTies) {
+TEST(Route, LongestPrefixWinsAndDistanceThenPriorityBreakTies) {
   RouteEntry routes[] = {
-      {to_be(ipv4(0, 0, 0, 0)), 0, 0, 10, to_be(ipv4(172, 16, 200, 1))},    // 0 default
-      {to_be(ipv4(10, 1, 100, 0)), 24, 1, 0, 0},                             // 1 connected
-      {to_be(ipv4(172, 16, 200, 0)), 24, 0, 0, 0},                           // 2 connected
-      {to_be(ipv4(192, 168, 0, 0)), 16, 1, 20, to_be(ipv4(10, 1, 100, 254))},  // 3
-      {to_be(ipv4(192, 168, 0, 0)), 16, 0, 5, to_be(ipv4(172, 16, 200, 254))},  // 4 better
-      {to_be(ipv4(192, 168, 7, 99)), 32, 1, 10, to_be(ipv4(10, 1, 100, 253))},  // 5 host
+      {to_be(ipv4(0, 0, 0, 0)), 0, 0, 10, to_be(ipv4(172, 16, 200, 1)), 0},    // 0 default
+      {to_be(ipv4(10, 1, 100, 0)), 24, 1, 0, 0, 0},                             // 1 connected
+      {to_be(ipv4(172, 16, 200, 0)), 24, 0, 0, 0, 0},                           // 2 connected
+      {to_be(ipv4(192, 168, 0, 0)), 16, 1, 20, to_be(ipv4(10, 1, 100, 254)), 0},  // 3
+      {to_be(ipv4(192, 168, 0, 0)), 16, 0, 5, to_be(ipv4(172, 16, 200, 254)), 0},  // 4 better
+      {to_be(ipv4(192, 168, 7, 99)), 32, 1, 10, to_be(ipv4(10, 1, 100, 253)), 0},  // 5 host
   };
   RouteTable* t = new RouteTable;
   ASSERT_TRUE(route_table_build(routes, 6, t));
@@ -88,7 +88,15 @@ TEST(Route, LongestPrefixWinsAndDistanceBreaksTies) {
   EXPECT_EQ(route_lookup(*t, to_be(ipv4(8, 8, 8, 8))), 0);
   ASSERT_TRUE(route_table_build(routes + 1, 2, t));  // no default
   EXPECT_EQ(route_lookup(*t, to_be(ipv4(8, 8, 8, 8))), -1);
-  RouteEntry bad{0, 33, 0, 0, 0};
+  // Equal distance: the lower priority wins, wherever it is listed.
+  RouteEntry tie[] = {
+      {to_be(ipv4(0, 0, 0, 0)), 0, 0, 10, to_be(ipv4(172, 16, 200, 1)), 20},
+      {to_be(ipv4(0, 0, 0, 0)), 0, 1, 10, to_be(ipv4(10, 1, 100, 1)), 5},
+      {to_be(ipv4(0, 0, 0, 0)), 0, 0, 10, to_be(ipv4(172, 16, 200, 2)), 5},
+  };
+  ASSERT_TRUE(route_table_build(tie, 3, t));
+  EXPECT_EQ(route_lookup(*t, to_be(ipv4(8, 8, 8, 8))), 1) << "priority 5 beats 20; first of the two 5s";
+  RouteEntry bad{0, 33, 0, 0, 0, 0};
   EXPECT_FALSE(route_table_build(&bad, 1, t));
   delete t;
 }
@@ -97,7 +105,7 @@ TEST(Route, FullTableOfHostRoutes) {
   auto* routes = new RouteEntry[kMaxRoutes];
   for (unsigned i = 0; i < kMaxRoutes; ++i)
     routes[i] = {to_be(ipv4(10, 0, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i))), 32,
-                 static_cast<uint8_t>(i % 4), 0, 0};
+                 static_cast<uint8_t>(i % 4), 0, 0, 0};
   auto* t = new RouteTable;
   ASSERT_TRUE(route_table_build(routes, kMaxRoutes, t));
   for (unsigned i = 0; i < kMaxRoutes; ++i)
