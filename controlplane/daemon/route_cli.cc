@@ -17,8 +17,7 @@ void Node::remember_published(const dp::Snapshot& snap) {
   routes_published_.clear();
   for (unsigned i = 0; i < snap.nb_routes; ++i) {
     const dp::RouteEntry& r = snap.routes[i];
-    // Static routes have a distance of 1..255: 0 is an interface's own.
-    routes_published_.push_back({r, snap.ports[r.port_index].name, r.distance == 0});
+    routes_published_.push_back({r, snap.ports[r.port_index].name});
   }
   data_port_names_.clear();
   for (unsigned i = 0; i < snap.nb_ports; ++i) data_port_names_.emplace_back(snap.ports[i].name);

@@ -38,15 +38,22 @@ uint32_t masked_host(const dp::RouteEntry& r) {
   return ntohl(r.prefix_be) & mask;
 }
 
-// The routes the workers use, by the dataplane's own rule: the indices
-// route_table_build keeps, sorted by address then prefix length.
-std::vector<unsigned> installed(const std::vector<RouteRow>& rows) {
+// The workers' table of these routes (route_table_build), or null.
+std::unique_ptr<dp::RouteTable> table_of(const std::vector<RouteRow>& rows) {
   std::vector<dp::RouteEntry> entries;
   for (const auto& r : rows) entries.push_back(r.route);
   auto table = std::make_unique<dp::RouteTable>();
-  std::vector<unsigned> out;
   if (!dp::route_table_build(entries.data(), static_cast<unsigned>(entries.size()), table.get()))
-    return out;
+    return nullptr;
+  return table;
+}
+
+// The routes the workers use, by the dataplane's own rule: the indices
+// route_table_build keeps, sorted by address then prefix length.
+std::vector<unsigned> installed(const std::vector<RouteRow>& rows) {
+  std::vector<unsigned> out;
+  auto table = table_of(rows);
+  if (!table) return out;
   for (const dp::RouteSlot& s : table->slots)
     if (s.depth_plus1 != 0 && s.route_index < rows.size()) out.push_back(s.route_index);
   std::sort(out.begin(), out.end(), [&](unsigned a, unsigned b) {
@@ -55,6 +62,9 @@ std::vector<unsigned> installed(const std::vector<RouteRow>& rows) {
   });
   return out;
 }
+
+// An interface's own route: static routes have a distance of 1..255.
+bool connected(const dp::RouteEntry& r) { return r.distance == 0; }
 
 std::string prefix_text(const dp::RouteEntry& r) {
   return ip_text(htonl(masked_host(r))) + "/" + std::to_string(r.depth);
@@ -70,7 +80,7 @@ std::string format_routing_table(const std::vector<RouteRow>& rows) {
   const std::vector<unsigned> in_use = installed(rows);
   for (unsigned i : in_use) {
     const RouteRow& r = rows[i];
-    if (r.route.depth == 0 && !r.connected) {
+    if (r.route.depth == 0 && !connected(r.route)) {
       out += "Gateway of last resort is " +
              (r.route.gateway_be != 0 ? ip_text(r.route.gateway_be) : r.port) +
              " to network 0.0.0.0\n\n";
@@ -80,8 +90,8 @@ std::string format_routing_table(const std::vector<RouteRow>& rows) {
   char line[160];
   for (unsigned i : in_use) {
     const RouteRow& r = rows[i];
-    const std::string code = std::string(r.connected ? "C" : "S") + (r.route.depth == 0 ? "*" : "");
-    if (r.connected) {
+    const std::string code = std::string(connected(r.route) ? "C" : "S") + (r.route.depth == 0 ? "*" : "");
+    if (connected(r.route)) {
       std::snprintf(line, sizeof(line), "%-7s %s is directly connected, %s\n", code.c_str(),
                     prefix_text(r.route).c_str(), r.port.c_str());
     } else if (r.route.gateway_be == 0) {
@@ -103,21 +113,16 @@ std::string format_route_details(const std::vector<RouteRow>& rows, uint32_t dst
   std::vector<unsigned> chosen;
   if (all) {
     chosen = installed(rows);
-  } else {
-    std::vector<dp::RouteEntry> entries;
-    for (const auto& r : rows) entries.push_back(r.route);
-    auto table = std::make_unique<dp::RouteTable>();
-    if (dp::route_table_build(entries.data(), static_cast<unsigned>(entries.size()), table.get())) {
-      int idx = dp::route_lookup(*table, dst_be);
-      if (idx >= 0) chosen.push_back(static_cast<unsigned>(idx));
-    }
+  } else if (auto table = table_of(rows)) {
+    int idx = dp::route_lookup(*table, dst_be);
+    if (idx >= 0) chosen.push_back(static_cast<unsigned>(idx));
   }
   if (chosen.empty()) return "";
   std::string out = "Routing table for VRF=0\n";
   for (unsigned i : chosen) {
     const RouteRow& r = rows[i];
     out += "Routing entry for " + prefix_text(r.route) + "\n";
-    out += std::string("  Known via \"") + (r.connected ? "connected" : "static") +
+    out += std::string("  Known via \"") + (connected(r.route) ? "connected" : "static") +
            "\", distance " + std::to_string(r.route.distance) + ", metric 0, best\n";
     if (r.route.gateway_be == 0) {
       out += "  * directly connected, " + r.port + "\n";

@@ -12,12 +12,11 @@
 
 namespace tandem::daemon {
 
-// One published route and the name of its egress port; `connected` tells a
-// route of an interface address from a static one (both may have no gateway).
+// One published route and the name of its egress port. An interface's own
+// (connected) route has distance 0, a static one 1..255.
 struct RouteRow {
   dp::RouteEntry route;
   std::string port;
-  bool connected = false;
 };
 
 // FortiOS `get router info routing-table all`: the routes the workers use

@@ -47,7 +47,7 @@ std::vector<RouteRow> published(const std::string& routes) {
   std::vector<RouteRow> rows;
   for (unsigned i = 0; i < snap->nb_routes; ++i) {
     const dp::RouteEntry& e = snap->routes[i];
-    rows.push_back({e, snap->ports[e.port_index].name, e.distance == 0});
+    rows.push_back({e, snap->ports[e.port_index].name});
   }
   return rows;
 }
