@@ -7,6 +7,7 @@
 #include "dataplane/session/session_table.h"
 #include "dataplane/sync/sync_inl.h"
 #include "dataplane/worker/worker_context.h"
+#include "dataplane/worker/worker_mailbox.h"
 
 namespace tandem::dp {
 namespace {

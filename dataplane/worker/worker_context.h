@@ -186,32 +186,6 @@ void tx_enqueue(WorkerContext* w, unsigned port_index, uint16_t port_id, rte_mbu
 // Frees every mbuf left in r (a null r is fine); the ring itself stays.
 void free_ring_mbufs(rte_ring* r);
 
-// Runs *req on w: through its mailbox while the workers run, inline (the
-// caller's thread) before they are launched. False after timeout_ms with
-// the request withdrawn (worker_mailbox.h).
-bool worker_request_run(Dataplane* dp, WorkerContext* w, WorkerRequest* req, unsigned timeout_ms);
-
-// A listing request on every worker in turn, each writing after what the
-// ones before it wrote: prepare(req, written) sets its kind, filter and
-// output (at index `written`). Returns the number written (at most max)
-// with the number of matches in *matched, or -ETIMEDOUT. Control side.
-template <typename Prepare>
-int worker_request_gather(Dataplane* dp, unsigned max, unsigned* matched, unsigned timeout_ms,
-                          Prepare prepare) {
-  std::lock_guard<std::mutex> lock(dp->control_mutex_);
-  unsigned written = 0, total = 0;
-  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
-    WorkerRequest req{};
-    prepare(&req, written);
-    req.max = max - written;
-    if (!worker_request_run(dp, dp->workers_[i], &req, timeout_ms)) return -ETIMEDOUT;
-    written += req.written;
-    total += req.matched;
-  }
-  if (matched != nullptr) *matched = total;
-  return static_cast<int>(written);
-}
-
 // The kinds' handlers, on the worker (session.cc, forward.cc).
 void session_mailbox_serve(WorkerContext* w, WorkerRequest* req);
 void forward_neigh_list(WorkerContext* w, WorkerRequest* req);

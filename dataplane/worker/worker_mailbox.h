@@ -7,7 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
+
+#include "dataplane/worker/worker_context.h"
 
 namespace tandem::dp {
 
@@ -37,6 +40,32 @@ bool mailbox_run(bool launched, std::atomic<Req*>& box, Req* req, unsigned timeo
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   return true;
+}
+
+// Runs *req on w: through its mailbox while the workers run, inline (the
+// caller's thread) before they are launched. False after timeout_ms with
+// the request withdrawn (mailbox_run).
+bool worker_request_run(Dataplane* dp, WorkerContext* w, WorkerRequest* req, unsigned timeout_ms);
+
+// A listing request on every worker in turn, each writing after what the
+// ones before it wrote: prepare(req, written) sets its kind, filter and
+// output (at index `written`). Returns the number written (at most max)
+// with the number of matches in *matched, or -ETIMEDOUT. Control side.
+template <typename Prepare>
+int worker_request_gather(Dataplane* dp, unsigned max, unsigned* matched, unsigned timeout_ms,
+                          Prepare prepare) {
+  std::lock_guard<std::mutex> lock(dp->control_mutex_);
+  unsigned written = 0, total = 0;
+  for (unsigned i = 0; i < dp->params_.nb_workers; ++i) {
+    WorkerRequest req{};
+    prepare(&req, written);
+    req.max = max - written;
+    if (!worker_request_run(dp, dp->workers_[i], &req, timeout_ms)) return -ETIMEDOUT;
+    written += req.written;
+    total += req.matched;
+  }
+  if (matched != nullptr) *matched = total;
+  return static_cast<int>(written);
 }
 
 }  // namespace tandem::dp
