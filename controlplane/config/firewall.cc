@@ -273,6 +273,12 @@ const std::string& word_of(std::string_view path, const ObjectData& object, std:
   return words_of(path, object, key).at(0);
 }
 
+bool is_fqdn_address(const Config& cfg, const std::string& name) {
+  const TableData& t = *cfg.table("firewall address");
+  auto it = t.index.find(name);
+  return it != t.index.end() && word_of("firewall address", t.entries[it->second].object, "type") == "fqdn";
+}
+
 std::uint32_t ipv4_of(const std::string& text) {
   std::uint32_t ip = 0;
   parse_ipv4(text, &ip);

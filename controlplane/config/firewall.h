@@ -54,6 +54,12 @@ const std::vector<std::string>& words_of(std::string_view path, const ObjectData
                                          std::string_view key);
 const std::string& word_of(std::string_view path, const ObjectData& object, std::string_view key);
 std::uint32_t ipv4_of(const std::string& text);
+// An entry of `config firewall address` of type fqdn (names resolve for
+// real servers only; policies and groups refuse them).
+bool is_fqdn_address(const Config& cfg, const std::string& name);
+inline constexpr std::string_view kFqdnAddressRefused =
+    "is an address of type fqdn; names are resolved only for real servers (addr-type fqdn), not in "
+    "policies or groups yet";
 }  // namespace firewall_detail
 
 }  // namespace tandem::config

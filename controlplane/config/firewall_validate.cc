@@ -110,13 +110,6 @@ class FirewallValidator {
            table(ns.members_path).index.contains(name) || table(ns.groups_path).index.contains(name);
   }
 
-  bool fqdn_address(const NameSpace& ns, const std::string& name) const {
-    if (ns.members_path != "firewall address") return false;
-    auto it = table(ns.members_path).index.find(name);
-    return it != table(ns.members_path).index.end() &&
-           word_of(ns.members_path, table(ns.members_path).entries[it->second].object, "type") == "fqdn";
-  }
-
   std::vector<std::string> candidates(const NameSpace& ns) const {
     std::vector<std::string> out = ns.builtins;
     for (std::string_view path : {ns.members_path, ns.groups_path}) {
@@ -130,11 +123,10 @@ class FirewallValidator {
                    const Location& fallback, const std::string& owner) {
     const std::vector<std::string>& names = words_of(path, object, key);
     for (std::size_t i = 0; i < names.size(); ++i) {
-      if (fqdn_address(ns, names[i])) {
+      if (ns.members_path == "firewall address" && firewall_detail::is_fqdn_address(cfg_, names[i])) {
         error(word_location(object, key, i, fallback),
-              owner + " " + std::string(key) + " \"" + names[i] +
-                  "\" is an address of type fqdn; names are resolved only for real servers "
-                  "(addr-type fqdn), not in policies or groups yet");
+              owner + " " + std::string(key) + " \"" + names[i] + "\" " +
+                  std::string(firewall_detail::kFqdnAddressRefused));
         continue;
       }
       if (known(ns, names[i])) continue;

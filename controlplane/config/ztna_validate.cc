@@ -196,21 +196,13 @@ class ZtnaValidator {
       error(rs.where, who + " has addr-type fqdn and needs an address (set address \"<firewall address of type fqdn>\")");
       return;
     }
-    auto it = table("firewall address").index.find(address);
-    if (it == table("firewall address").index.end()) {
+    if (!table("firewall address").index.contains(address)) {
       std::string hint = closest_name(address, names_in("firewall address"));
       error(where, who + ": address \"" + address + "\" is not in \"config firewall address\"" +
                        (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
-    } else if (word_of("firewall address", table("firewall address").entries[it->second].object, "type") != "fqdn") {
+    } else if (!firewall_detail::is_fqdn_address(cfg_, address)) {
       error(where, who + ": address \"" + address + "\" is not of type fqdn (set type fqdn and set fqdn <name> in it)");
     }
-  }
-
-  // Names are resolved for real servers only: an fqdn address matches nothing in a policy.
-  bool fqdn_address(const std::string& name) const {
-    auto it = table("firewall address").index.find(name);
-    return it != table("firewall address").index.end() &&
-           word_of("firewall address", table("firewall address").entries[it->second].object, "type") == "fqdn";
   }
 
   void check_proxy_policies() {
@@ -229,10 +221,9 @@ class ZtnaValidator {
       for (std::string_view key : {"srcaddr", "dstaddr"}) {
         const auto& names = words_of(kPath, p, key);
         for (std::size_t i = 0; i < names.size(); ++i) {
-          if (fqdn_address(names[i])) {
-            error(where_of(p, key, i, e.where), std::string(key) + " \"" + names[i] +
-                                                    "\" is an address of type fqdn; names are resolved only for "
-                                                    "real servers (addr-type fqdn), not in policies yet");
+          if (firewall_detail::is_fqdn_address(cfg_, names[i])) {
+            error(where_of(p, key, i, e.where), std::string(key) + " \"" + names[i] + "\" " +
+                                                    std::string(firewall_detail::kFqdnAddressRefused));
             continue;
           }
           if (std::find(address_names.begin(), address_names.end(), names[i]) != address_names.end()) continue;
