@@ -3,6 +3,7 @@
 // workers' neighbour tables (route_format.h has the text).
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -12,6 +13,13 @@
 #include "dataplane/worker/worker.h"
 
 namespace tandem::daemon {
+namespace {
+
+// A longer neighbour list is cut, with the total said (a table may hold a
+// million entries per worker).
+constexpr unsigned kMaxNeighListed = 20'000;
+
+}  // namespace
 
 void Node::remember_published(const dp::Snapshot& snap) {
   routes_published_.clear();
@@ -52,7 +60,7 @@ cli::Reply Node::cmd_route_details(const cli::Args& args) const {
 }
 
 cli::Reply Node::cmd_arp(bool per_worker) const {
-  const unsigned max = node_.dpdk.workers * node_.dpdk.neighbour_table_size;
+  const unsigned max = std::min(node_.dpdk.workers * node_.dpdk.neighbour_table_size, kMaxNeighListed);
   std::vector<dp::NeighView> views(max);
   unsigned total = 0;
   int n = dp::dataplane_neigh_list(dataplane_, views.data(), max, &total, kCliWorkerTimeoutMs);
@@ -62,8 +70,11 @@ cli::Reply Node::cmd_arp(bool per_worker) const {
                                               : std::strerror(-n)));
   }
   views.resize(static_cast<size_t>(n));
-  return cli::Reply{true, per_worker ? format_arp_list(views, data_port_names_)
-                                     : format_arp_table(views, data_port_names_)};
+  std::string out = per_worker ? format_arp_list(views, data_port_names_)
+                               : format_arp_table(views, data_port_names_);
+  if (total > static_cast<unsigned>(n))
+    out += "(" + std::to_string(total - static_cast<unsigned>(n)) + " more worker entries not read)\n";
+  return cli::Reply{true, out};
 }
 
 }  // namespace tandem::daemon
