@@ -198,8 +198,15 @@ void send_cookie_syn_ack(TcpStack* s, const TcpSegment& syn) {
     bool ws = syn.opts.has_wscale && !s->cfg.no_window_scale;
     bool sack = syn.opts.sack_permitted && !s->cfg.no_sack;
     uint32_t enc = (ws ? syn.opts.wscale : kCookieWscaleNone) | (sack ? kCookieSackBit : 0);
+    // The low bits carry the options. The peer keeps this TSval for PAWS,
+    // so it must not be ahead of our clock: our next segments would look
+    // older than it and be dropped for up to 31 ticks. Step back one period
+    // instead (as Linux's cookie_init_timestamp does).
+    uint32_t now_ts = tcp_ts_now(s);
+    uint32_t ts = (now_ts & ~kCookieTsBits) | enc;
+    if (seq_gt(ts, now_ts)) ts -= kCookieTsBits + 1;
     out.opts.has_ts = true;
-    out.opts.ts_val = (tcp_ts_now(s) & ~kCookieTsBits) | enc;
+    out.opts.ts_val = ts;
     out.opts.ts_ecr = syn.opts.ts_val;
     out.opts.has_wscale = ws;
     out.opts.wscale = s->rcv_wscale;

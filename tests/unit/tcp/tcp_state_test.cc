@@ -474,6 +474,47 @@ TEST(TcpState, SynCookiesWhenBacklogOverflows) {
   EXPECT_EQ(tcp_read(cap.s(), app.c, buf, sizeof(buf)), 18u);
 }
 
+// The cookie's options ride in the SYN-ACK's TSval low bits. Here they
+// (wscale 7 + SACK = 0x17) are larger than the clock's low bits (1000 ms:
+// 0x08): the TSval steps back a period rather than run ahead, so the
+// server's later segments are not older than what the client keeps for PAWS.
+TEST(TcpState, SynCookieTimestampIsNeverAheadOfTheClock) {
+  Capture cap;
+  App app;
+  ASSERT_GE(tcp_listen(cap.s(), kIpA, kPortListen, /*syn_backlog=*/1, 0, app_accept, &app), 0);
+  cap.send(cap.seg(kTcpSyn, kPeerIss, 0));  // fills the backlog
+  TcpSegment syn2 = cap.seg(kTcpSyn, 50'000, 0);
+  syn2.tuple.src_port = 4001;
+  syn2.opts.has_ts = true;
+  syn2.opts.ts_val = 777;
+  syn2.opts.has_wscale = true;
+  syn2.opts.wscale = 7;
+  syn2.opts.sack_permitted = true;
+  cap.send(syn2);
+  ASSERT_EQ(tcp_stack_counters(cap.s()).syn_cookies_sent, 1u);
+  const TcpSegment synack = cap.last().seg;
+  ASSERT_TRUE(synack.opts.has_ts);
+  const uint32_t clock_ts = static_cast<uint32_t>(Capture::kStart / 1000);
+  EXPECT_LE(synack.opts.ts_val, clock_ts);
+  EXPECT_GT(synack.opts.ts_val + 32, clock_ts);
+  EXPECT_EQ(synack.opts.ts_val & 0x1f, 0x17u);
+
+  TcpSegment ack = cap.seg(kTcpAck, 50'001, synack.seq + 1);
+  ack.tuple.src_port = 4001;
+  ack.opts.has_ts = true;
+  ack.opts.ts_val = 778;
+  ack.opts.ts_ecr = synack.opts.ts_val;
+  cap.send(ack);
+  ASSERT_EQ(tcp_stack_counters(cap.s()).syn_cookies_validated, 1u);
+  ASSERT_NE(app.c, nullptr);
+  EXPECT_EQ(app.c->st.snd_wscale, 7);
+  EXPECT_TRUE(app.c->st.sack_enabled);
+  ASSERT_EQ(tcp_write(cap.s(), app.c, "hello", 5), 5u);
+  const TcpSegment data = cap.last().seg;
+  ASSERT_EQ(data.payload_len, 5u);
+  EXPECT_GE(static_cast<int32_t>(data.opts.ts_val - synack.opts.ts_val), 0);
+}
+
 TEST(TcpState, ListenerConnectionLimitDropsSyns) {
   Capture cap;
   App app;
