@@ -260,7 +260,7 @@ void cookie_ack_input(TcpStack* s, int li, const TcpSegment& seg) {
   conn_take_syn_options(s, c, syn_like);
   st.snd_wnd = uint32_t{seg.window} << st.snd_wscale;
   st.max_snd_wnd = st.snd_wnd;
-  st.rcv_adv = st.rcv_nxt + conn_rcv_window_field(s, c, false);
+  st.rcv_adv = st.rcv_nxt + (uint32_t{conn_rcv_window_field(s, c, false)} << st.rcv_wscale);
   st.last_ack_sent = st.rcv_nxt;
   conn_set_state(s, c, TcpConnStateId::kEstablished);
   if (!conn_established(s, c)) return;

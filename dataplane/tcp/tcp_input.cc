@@ -475,14 +475,22 @@ void conn_input(TcpStack* s, TcpConn* c, const TcpSegment& seg) {
   uint32_t seg_wnd = uint32_t{seg.window} << st.snd_wscale;
   if (st.sack_enabled && seg.opts.nb_sack > 0) sack_update(c, seg, ack);
   c->ack_ts_ecr = st.ts_enabled && seg.opts.has_ts ? seg.opts.ts_ecr : 0;
-  if (seq_gt(ack, st.snd_una)) {
+  const bool acks_new = seq_gt(ack, st.snd_una);
+  if (acks_new) {
     writable = new_ack(s, c, ack);
     if (conn_dead(c)) return;
   } else if (ack == st.snd_una && seg.payload_len == 0 && !(flags & kTcpFin) &&
              seg_wnd == st.snd_wnd && st.snd_max != st.snd_una && !(st.flags & kTcpfPersist)) {
     dup_ack(s, c);
   }
-  if (seq_lt(st.snd_wl1, seg.seq) || (st.snd_wl1 == seg.seq && seq_leq(st.snd_wl2, ack))) {
+  // RFC 9293's window update test, and also any segment that acknowledges
+  // new data (as BSD and Linux do): the peer's retransmissions carry a
+  // sequence below the pure ACKs it sent earlier (those carry its snd_max),
+  // yet their window, counted from a newer ACK, is the freshest. Skipping
+  // it would leave snd_wnd measured from snd_una as it was, and we would
+  // send past the peer's real right edge.
+  if (acks_new || seq_lt(st.snd_wl1, seg.seq) ||
+      (st.snd_wl1 == seg.seq && seq_leq(st.snd_wl2, ack))) {
     bool opened = st.snd_wnd == 0 && seg_wnd > 0;
     st.snd_wnd = seg_wnd;
     st.snd_wl1 = seg.seq;

@@ -140,7 +140,11 @@ void on_rexmt(TcpStack* s, TcpConn* c, uint64_t now) {
   uint64_t rto = backed_off(st.rto_us, 1, s->cfg.rto_max_us);
   st.rto_us = static_cast<uint32_t>(rto);
   st.rexmt_at = 0;
-  conn_output(s, c);
+  // Forced: a peer window below one segment would otherwise pass sender SWS
+  // avoidance's "not worth it" and the timeout would resend nothing, on
+  // every backoff, until the retries ran out (RFC 9293 3.8.6.2.1: the
+  // override timeout sends what the window takes).
+  conn_output_forced(s, c);
   if (!conn_dead(c) && st.rexmt_at == 0 && st.snd_una != st.snd_max) st.rexmt_at = now + st.rto_us;
 }
 
@@ -242,7 +246,14 @@ void conn_send_syn(TcpStack* s, TcpConn* c) {
 void conn_send_ack(TcpStack* s, TcpConn* c) {
   // snd_max, not snd_nxt: after an RTO rewound snd_nxt, the peer's window
   // already starts past it and would find the ACK unacceptable (as BSD).
-  TcpSegment seg = base_segment(s, c, c->st.snd_max, kTcpAck);
+  // But never past the window's right edge: bytes we sent beyond a window
+  // the peer has since offered smaller (a probe byte into a zero window,
+  // segments it dropped) would put the ACK outside its window, and it would
+  // drop every ACK we send, its own data's included (Linux:
+  // tcp_acceptable_seq).
+  const TcpConnState& st = c->st;
+  uint32_t edge = st.snd_una + st.snd_wnd;
+  TcpSegment seg = base_segment(s, c, seq_gt(st.snd_max, edge) ? edge : st.snd_max, kTcpAck);
   emit(s, c, seg);
 }
 

@@ -576,6 +576,86 @@ TEST(TcpState, ZeroWindowReopenedByProbeWhenUpdateLost) {
   EXPECT_EQ(server.hash, stream_hash(6, 512 * 1024));
 }
 
+// Found by the component test's impaired wire (a 1-in-300 failure): the
+// three rules that, broken together, let an echo connection die with both
+// sides retransmitting. Each is checked alone below.
+
+// 5360 bytes in flight (10 segments of 536), then the peer acknowledges
+// two and offers a window of 300: less than a segment.
+uint32_t small_window_after_flight(Capture& cap, App& app, uint32_t* una) {
+  uint32_t iss = open_passive(cap, app);
+  std::string data(8000, 'x');
+  EXPECT_EQ(tcp_write(cap.s(), app.c, data.data(), data.size()), data.size());
+  EXPECT_EQ(app.c->st.snd_max - (iss + 1), 5360u);
+  *una = iss + 1 + 1072;
+  cap.send(cap.seg(kTcpAck, kPeerIss + 1, *una, /*window=*/300));
+  EXPECT_EQ(app.c->st.snd_una, *una);
+  EXPECT_EQ(app.c->st.snd_wnd, 300u);
+  return iss;
+}
+
+// The retransmission timeout resends what the window takes, even below a
+// segment: sender SWS avoidance must not turn every timeout into nothing.
+TEST(TcpState, RetransmissionTimeoutSendsIntoAWindowBelowASegment) {
+  Capture cap;
+  App app;
+  uint32_t una = 0;
+  small_window_after_flight(cap, app, &una);
+  size_t before = cap.out.size();
+  cap.advance(3'000'000);
+  bool resent = false;
+  for (size_t i = before; i < cap.out.size(); ++i) {
+    const TcpSegment& g = cap.out[i].seg;
+    if (g.seq == una && g.payload_len + g.payload2_len > 0) {
+      EXPECT_LE(g.payload_len + g.payload2_len, 300u);
+      resent = true;
+    }
+  }
+  EXPECT_TRUE(resent) << "no retransmission into the 300-byte window";
+  EXPECT_GT(tcp_stack_counters(cap.s()).retransmits, 0u);
+  EXPECT_FALSE(app.closed);
+}
+
+// Our pure ACK stays inside the peer's window: the bytes past its right edge
+// (snd_max is 4288 beyond a window of 300) must not drag the ACK's sequence
+// number out of it, or the peer drops the ACK and never learns what we
+// received.
+TEST(TcpState, AckSequenceStaysInsideThePeersWindow) {
+  Capture cap;
+  App app;
+  uint32_t una = 0;
+  small_window_after_flight(cap, app, &una);
+  cap.send_data(cap.seg(kTcpAck | kTcpPsh, kPeerIss + 1, una, 300), "hi");
+  cap.advance(100'000);  // the delayed ACK
+  bool acked = false;
+  for (const Capture::Out& o : cap.out) {
+    if (o.seg.ack != kPeerIss + 3 || !o.payload.empty()) continue;
+    EXPECT_EQ(o.seg.seq, una + 300);
+    acked = true;
+  }
+  EXPECT_TRUE(acked);
+}
+
+// A peer's retransmission (a sequence number below its earlier pure ACK's)
+// that acknowledges new data updates the window, which is counted from that
+// newer ACK.
+TEST(TcpState, WindowFromASegmentThatAcknowledgesNewData) {
+  Capture cap;
+  App app;
+  uint32_t iss = open_passive(cap, app);
+  std::string data(4000, 'x');
+  ASSERT_EQ(tcp_write(cap.s(), app.c, data.data(), data.size()), data.size());
+  // The peer sent 4 bytes (lost on the way), then a pure ACK carrying its
+  // snd_max.
+  cap.send(cap.seg(kTcpAck, kPeerIss + 5, iss + 1 + 536, 20000));
+  EXPECT_EQ(app.c->st.snd_wnd, 20000u);
+  // Its RTO rewound it: the 4 bytes again, with a newer ACK and a window
+  // that now ends where the old one did.
+  cap.send_data(cap.seg(kTcpAck | kTcpPsh, kPeerIss + 1, iss + 1 + 1072, 20000 - 536), "abcd");
+  EXPECT_EQ(app.c->st.snd_una, iss + 1 + 1072);
+  EXPECT_EQ(app.c->st.snd_wnd, 20000u - 536);
+}
+
 TEST(TcpState, KeepaliveAnsweredThenTimesOut) {
   TcpConfig cfg = test_config();
   cfg.keepalive = true;

@@ -119,6 +119,9 @@ struct Endpoint {
   uint64_t received = 0, hash = kFnvOffset;
   bool read_enabled = true;
   bool auto_shutdown = true;
+  // Writes back what it reads, reading only what its send ring takes (as
+  // the glue's echo service does), and shuts down after the peer's FIN.
+  bool echo = false;
   bool shut = false, eof = false, established = false, closed = false;
   TcpCloseReason why = TcpCloseReason::kNormal;
   uint64_t closed_at = 0;
@@ -314,6 +317,10 @@ class Net {
 
 inline void Endpoint::pump() {
   if (!c || closed) return;
+  if (echo) {
+    drain();  // room to write: read on
+    return;
+  }
   TcpStack* s = net->stack(side);
   uint8_t buf[16384];
   while (sent < to_send && c) {
@@ -335,12 +342,28 @@ inline void Endpoint::drain() {
   uint8_t buf[16384];
   for (;;) {
     if (!c) return;
-    size_t n = tcp_read(s, c, buf, sizeof(buf));
+    size_t want = sizeof(buf);
+    if (echo) {
+      size_t room = tcp_send_room(c);
+      if (room < want) want = room;
+      if (want == 0) {
+        tcp_write(s, c, buf, 1);  // takes nothing; asks for on_writable
+        break;
+      }
+    }
+    size_t n = tcp_read(s, c, buf, want);
     if (n == 0) break;
     received += n;
     hash = fnv_update(hash, buf, n);
+    if (echo) sent += tcp_write(s, c, buf, n);
   }
-  if (c && tcp_peer_closed(c)) eof = true;
+  if (c && tcp_peer_closed(c)) {
+    eof = true;
+    if (echo && !shut) {
+      shut = true;
+      tcp_shutdown(s, c);
+    }
+  }
 }
 
 // One stack fed hand-made segments from a peer at 10.0.0.9:4000; what it
