@@ -337,14 +337,52 @@ class TcpComponent : public ::testing::Test {
     __atomic_fetch_add(&g_now_ms, 1, __ATOMIC_RELAXED);
   }
   // Runs until every client closed or max_ms simulated milliseconds passed.
+  // A transfer that moves no byte for kStallMs prints both nodes'
+  // connections (once per run): what a rare failure needs to be understood.
   bool run(std::vector<Client*> clients, uint64_t max_ms) {
+    constexpr uint64_t kStallMs = 5000;
+    std::vector<uint64_t> last(clients.size(), 0), since(clients.size(), 0);
+    bool dumped = false;
     for (uint64_t t = 0; t < max_ms; ++t) {
       tick();
       bool all = true;
-      for (Client* c : clients) all = all && c->closed;
+      for (size_t i = 0; i < clients.size(); ++i) {
+        Client* c = clients[i];
+        all = all && c->closed;
+        uint64_t progress = c->got + c->body_sent + c->head_sent;
+        if (progress != last[i] || c->closed) {
+          last[i] = progress;
+          since[i] = t;
+        } else if (!dumped && t - since[i] >= kStallMs) {
+          dumped = true;
+          std::printf("# stalled %llu ms at %llu bytes (client %zu):\n",
+                      static_cast<unsigned long long>(t - since[i]),
+                      static_cast<unsigned long long>(progress), i);
+          dump_conns();
+        }
+      }
       if (all) return true;
     }
     return false;
+  }
+  void dump_conns() {
+    for (Dataplane* dp : {c_, s_}) {
+      const TcpStack* stack = dp->workers_[0]->tcp->stack;
+      uint64_t now_us = g_now_ms * 1000;
+      tcp_stack_for_each(stack, [&](const TcpConn& c) {
+        char line[512];
+        size_t n = tcp_format_conn(c, now_us, line, sizeof line);
+        if (n > 0 && n < sizeof line && line[n - 1] == '\n') line[n - 1] = '\0';
+        const TcpConnState& st = c.st;
+        std::printf("# %s %s  ts_recent=%u last_ack_sent=%u wl1=%u wl2=%u backoff=%u "
+                    "rexmt_in=%lld persist_in=%lld ts_now=%llu\n",
+                    dp == s_ ? "S" : "C", line, st.ts_recent, st.last_ack_sent - st.irs,
+                    st.snd_wl1 - st.irs, st.snd_wl2 - st.iss, unsigned{st.rto_backoff},
+                    st.rexmt_at ? static_cast<long long>(st.rexmt_at - now_us) : -1,
+                    st.persist_at ? static_cast<long long>(st.persist_at - now_us) : -1,
+                    static_cast<unsigned long long>(g_now_ms));
+      });
+    }
   }
 
   void open(Client* c, uint16_t port) {
