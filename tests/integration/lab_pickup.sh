@@ -35,6 +35,24 @@ settled() {
   ctl "$sec" diagnose sys ha sync | grep -q 'secondary: in sync'
 }
 wait_settled() { for _ in $(seq 1 150); do settled && return 0; sleep 0.1; done; return 1; }
+# What a failed kill needs to be understood (a rare one was seen in CI with
+# changes to the workers' polling, cause not found): who is primary, where
+# the bridges send the virtual MACs, the survivor's neighbours, counters,
+# sessions and recent events.
+diag() {
+  local n
+  echo "# diagnostics after the failure (survivor: $1):"
+  for n in a b; do
+    echo "# node $n:"
+    ctl "$n" get system ha status 2>&1 | grep -E 'selected|^Primary +:|^Secondary +:|^vcluster|port[12]:' |
+      sed 's/^/#   /'
+  done
+  ip netns exec tdm-sw bridge fdb show 2>&1 | grep -i '^02:54:44:' | sed 's/^/#   fdb: /'
+  ctl "$1" get system arp 2>&1 | head -12 | sed 's/^/#   /'
+  ctl "$1" diagnose sys dataplane counters 2>&1 | grep -v '=0$' | head -60 | sed 's/^/#   /'
+  ctl "$1" diagnose sys session list 2>&1 | head -30 | sed 's/^/#   /'
+  ctl "$1" diagnose debug eventlog 2>&1 | tail -25 | sed 's/^/#   /'
+}
 wait_primary_any() {
   for _ in $(seq 1 100); do
     [ -n "$(primary_of a)" ] && [ "$(primary_of a)" = "$(primary_of b)" ] && return 0
@@ -85,11 +103,13 @@ for k in $(seq 1 "$KILLS"); do
           grep -v -E 'sender|receiver' | grep -c ' 0.00 bits/sec')
   [ "$irc" -eq 0 ] && [ "$zeros" -le 1 ] &&
     ok "kill $k (primary $prim): iperf3 survived ($zeros s at zero)" ||
-    { not_ok "kill $k: iperf3 exit $irc, $zeros s at zero"; tail -15 /tmp/tandem-pickup-iperf.txt; }
+    { not_ok "kill $k: iperf3 exit $irc, $zeros s at zero"; tail -15 /tmp/tandem-pickup-iperf.txt;
+      diag "$sec"; }
   got_md5=$(md5sum </tmp/tandem-pickup-dl.bin 2>/dev/null | cut -d' ' -f1)
   [ "$crc" -eq 0 ] && [ "$got_md5" = "$want_md5" ] &&
     ok "kill $k (primary $prim): curl download survived, bytes identical" ||
-    { not_ok "kill $k: curl exit $crc, md5 ${got_md5:-none}"; cat /tmp/tandem-pickup-curl.err; }
+    { not_ok "kill $k: curl exit $crc, md5 ${got_md5:-none}"; cat /tmp/tandem-pickup-curl.err;
+      [ "$irc" -eq 0 ] && [ "$zeros" -le 1 ] && diag "$sec"; }
   check "kill $k: pair settled again (restarted $prim back in sync)" wait_settled
 done
 st=$(ctl "$(node_of "$(primary_of a)")" diagnose sys ha sync)
