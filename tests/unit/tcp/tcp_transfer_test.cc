@@ -20,6 +20,16 @@ struct TransferCase {
 
 class Transfer : public ::testing::TestWithParam<TransferCase> {};
 
+// Both stacks' counters, after a failed check.
+void print_counters(Net* net, uint64_t start) {
+  char buf[4096];
+  for (int i = 0; i < 2; ++i) {
+    tcp_format_counters(tcp_stack_counters(net->stack(i)), buf, sizeof(buf));
+    std::printf("side %d after %llu us:\n%s", i, static_cast<unsigned long long>(net->now - start),
+                buf);
+  }
+}
+
 void run_transfer(const TransferCase& tc, const TcpConfig& cfg, uint64_t bytes, Net* net,
                   Endpoint* client, Endpoint* server) {
   client->seed = 0x1111 + tc.seed;
@@ -41,14 +51,7 @@ void run_transfer(const TransferCase& tc, const TcpConfig& cfg, uint64_t bytes, 
   EXPECT_TRUE(client->eof && server->eof);
   EXPECT_EQ(client->why, TcpCloseReason::kNormal);
   EXPECT_EQ(server->why, TcpCloseReason::kNormal);
-  if (::testing::Test::HasFailure()) {
-    char buf[4096];
-    for (int i = 0; i < 2; ++i) {
-      tcp_format_counters(tcp_stack_counters(net->stack(i)), buf, sizeof(buf));
-      std::printf("side %d after %llu us:\n%s", i,
-                  static_cast<unsigned long long>(net->now - start), buf);
-    }
-  }
+  if (::testing::Test::HasFailure()) print_counters(net, start);
 }
 
 TEST_P(Transfer, BothDirectionsArriveIntact) {
@@ -164,12 +167,14 @@ namespace {
 // fixes, as the component test did once in ~350 runs); TANDEM_TCP_SWEEP=N
 // runs N per config from TANDEM_TCP_SWEEP_FIRST (the simulation is
 // deterministic: a failing seed is a reproducer).
+uint64_t env_u64(const char* name, uint64_t dflt) {
+  const char* v = std::getenv(name);
+  return v ? std::strtoull(v, nullptr, 10) : dflt;
+}
+
 TEST(TransferSweep, ImpairedWireManySeeds) {
-  const char* env = std::getenv("TANDEM_TCP_SWEEP");
-  const uint64_t seeds = env ? std::strtoull(env, nullptr, 10) : 30;
-  const uint64_t first = std::getenv("TANDEM_TCP_SWEEP_FIRST")
-                             ? std::strtoull(std::getenv("TANDEM_TCP_SWEEP_FIRST"), nullptr, 10)
-                             : 1;
+  const uint64_t seeds = env_u64("TANDEM_TCP_SWEEP", 30);
+  const uint64_t first = env_u64("TANDEM_TCP_SWEEP_FIRST", 1);
   TcpConfig stack_defaults{};
   stack_defaults.max_conns = 16;
   stack_defaults.max_listeners = 4;
@@ -185,6 +190,11 @@ TEST(TransferSweep, ImpairedWireManySeeds) {
       Net net(cfg, seed, tc.imp);
       Endpoint client, server;
       run_transfer(tc, cfg, 2u << 20, &net, &client, &server);
+      if (::testing::Test::HasFailure()) {
+        std::printf("# failing seed %llu (config %s, transfer)\n",
+                    static_cast<unsigned long long>(seed), name);
+        return;
+      }
       // And an echo: the server reads only what it can write back, so its
       // window closes whenever its own data waits for ACKs.
       Net net2(cfg, seed, tc.imp);
@@ -194,7 +204,8 @@ TEST(TransferSweep, ImpairedWireManySeeds) {
       echo.echo = true;
       ASSERT_GE(net2.listen(1, &echo), 0);
       ASSERT_NE(net2.connect(0, &sender), nullptr);
-      net2.run(net2.now + tc.bound_us, [&] { return sender.closed && echo.closed; });
+      const uint64_t start = net2.now;
+      net2.run(start + tc.bound_us, [&] { return sender.closed && echo.closed; });
       EXPECT_TRUE(sender.closed && echo.closed) << "echo not finished: sender got "
                                                 << sender.received << " echo got " << echo.received;
       EXPECT_EQ(sender.received, sender.to_send);
@@ -202,7 +213,8 @@ TEST(TransferSweep, ImpairedWireManySeeds) {
       EXPECT_EQ(sender.why, TcpCloseReason::kNormal);
       EXPECT_EQ(echo.why, TcpCloseReason::kNormal);
       if (::testing::Test::HasFailure()) {
-        std::printf("# failing seed %llu (config %s)\n", static_cast<unsigned long long>(seed),
+        print_counters(&net2, start);
+        std::printf("# failing seed %llu (config %s, echo)\n", static_cast<unsigned long long>(seed),
                     name);
         return;
       }
