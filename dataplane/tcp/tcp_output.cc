@@ -243,17 +243,24 @@ void conn_send_syn(TcpStack* s, TcpConn* c) {
   emit(s, c, seg);
 }
 
-void conn_send_ack(TcpStack* s, TcpConn* c) {
-  // snd_max, not snd_nxt: after an RTO rewound snd_nxt, the peer's window
-  // already starts past it and would find the ACK unacceptable (as BSD).
-  // But never past the window's right edge: bytes we sent beyond a window
-  // the peer has since offered smaller (a probe byte into a zero window,
-  // segments it dropped) would put the ACK outside its window, and it would
-  // drop every ACK we send, its own data's included (Linux:
-  // tcp_acceptable_seq).
-  const TcpConnState& st = c->st;
+namespace {
+
+// The sequence number of a segment without data (an ACK, a RST): snd_max,
+// not snd_nxt, since after an RTO rewound snd_nxt the peer's window already
+// starts past it (as BSD). But never past the window's right edge: bytes
+// we sent beyond a window the peer has since offered smaller (a probe byte
+// into a zero window, segments it dropped) would put the segment outside
+// its window, and the peer would drop every ACK we send, its own data's
+// included, and ignore our RST (Linux: tcp_acceptable_seq).
+uint32_t acceptable_seq(const TcpConnState& st) {
   uint32_t edge = st.snd_una + st.snd_wnd;
-  TcpSegment seg = base_segment(s, c, seq_gt(st.snd_max, edge) ? edge : st.snd_max, kTcpAck);
+  return seq_gt(st.snd_max, edge) ? edge : st.snd_max;
+}
+
+}  // namespace
+
+void conn_send_ack(TcpStack* s, TcpConn* c) {
+  TcpSegment seg = base_segment(s, c, acceptable_seq(c->st), kTcpAck);
   emit(s, c, seg);
 }
 
@@ -276,7 +283,7 @@ void conn_send_rst(TcpStack* s, TcpConn* c) {
   TcpSegment seg{};
   const TcpConnState& st = c->st;
   seg.tuple = TcpTuple{st.local_ip, st.remote_ip, st.local_port, st.remote_port};
-  seg.seq = st.snd_max;
+  seg.seq = acceptable_seq(st);
   seg.ack = st.rcv_nxt;
   seg.flags = kTcpRst | kTcpAck;
   ++s->counters.resets_sent;

@@ -636,6 +636,17 @@ TEST(TcpState, AckSequenceStaysInsideThePeersWindow) {
   EXPECT_TRUE(acked);
 }
 
+// A RST too: one past the peer's right edge would be ignored (RFC 5961).
+TEST(TcpState, ResetSequenceStaysInsideThePeersWindow) {
+  Capture cap;
+  App app;
+  uint32_t una = 0;
+  small_window_after_flight(cap, app, &una);
+  tcp_abort(cap.s(), app.c);
+  ASSERT_TRUE(cap.last().seg.flags & kTcpRst);
+  EXPECT_EQ(cap.last().seg.seq, una + 300);
+}
+
 // A peer's retransmission (a sequence number below its earlier pure ACK's)
 // that acknowledges new data updates the window, which is counted from that
 // newer ACK.
