@@ -163,9 +163,13 @@ bool parse_device(const std::string& port_name, const std::string& device, unsig
     if (obj.empty()) return fail(error, where + obj_error);
     spec.kind = DeviceKind::kAfXdp;
     spec.dpdk_name = "net_af_xdp_" + port_name;
+    // busy_budget=0: no preferred busy polling. With it on (the PMD's
+    // default) every RX poll that finds the ring empty makes a recvfrom(),
+    // which on a veth busy-polls nothing and was up to 40 % of a worker's
+    // samples (docs/bench-ztna.md, "With busy_budget=0").
     spec.eal_args.push_back("--vdev=" + spec.dpdk_name + ",iface=" + spec.ifname +
                             ",start_queue=0,queue_count=" + std::to_string(nb_queues) +
-                            ",xdp_prog=" + obj);
+                            ",busy_budget=0,xdp_prog=" + obj);
   } else if (text.starts_with(kAfPacketPrefix)) {
     // net_af_packet takes at most RTE_PMD_AF_PACKET_MAX_RINGS (16) qpairs.
     if (!take_ifname(kAfPacketPrefix) || !check_queues(16)) return false;

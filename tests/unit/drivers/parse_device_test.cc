@@ -62,7 +62,7 @@ TEST(ParseDevice, AfXdp) {
   EXPECT_EQ(spec.ifname, "veth-lan0");
   EXPECT_EQ(spec.eal_args,
             (std::vector<std::string>{"--vdev=net_af_xdp_port2,iface=veth-lan0,start_queue=0,"
-                                      "queue_count=2,xdp_prog=" + obj}));
+                                      "queue_count=2,busy_budget=0,xdp_prog=" + obj}));
   std::remove(obj.c_str());
   EXPECT_NE(parse_error("port2", "af_xdp:veth-lan0").find("TANDEM_XDP_OBJ"), std::string::npos);
   unsetenv("TANDEM_XDP_OBJ");
