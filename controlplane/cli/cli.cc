@@ -75,7 +75,7 @@ std::optional<std::vector<std::string>> tokenize(std::string_view line, std::str
 
 std::string quote(std::string_view word) {
   bool plain = !word.empty() && std::none_of(word.begin(), word.end(), [](char c) {
-    return c == ' ' || c == '"' || c == '\\' || c == '\t' || c == '\n';
+    return c == ' ' || c == '"' || c == '\\' || c == '\t' || c == '\n' || c == '\r';
   });
   if (plain) return std::string(word);
   std::string out = "\"";
