@@ -158,6 +158,9 @@ struct ZtnaRealServer {
   // addr-type fqdn: the host name of its firewall address; ip is then 0 and
   // tandemd uses what the name resolves to (controlplane/daemon/fqdn.h).
   std::string fqdn;
+  // Every IPv4 address fqdn resolved to (host order, the resolver's order,
+  // no repeats), filled in by tandemd, never by the parser; ip is the first.
+  std::vector<uint32_t> fqdn_ips;
 };
 
 struct ZtnaApiGateway {

@@ -57,7 +57,8 @@ std::vector<ZtnaApiGateway> api_gateways(const Config& cfg, const ObjectData& pr
                                word(rs_schema, rs.object, "holddown-interval") == "enable",
                                word(rs_schema, rs.object, "verify-cert") == "enable",
                                word(rs_schema, rs.object, "http-host"),
-                               ""});
+                               "",
+                               {}});
       if (word(rs_schema, rs.object, "addr-type") == "fqdn") {
         g.realservers.back().ip = 0;
         if (const ObjectData* a = entry(cfg, "firewall address", word(rs_schema, rs.object, "address")))

@@ -84,6 +84,12 @@ uint32_t FqdnResolver::first(const std::string& name) const {
   return it == entries_.end() || it->second.addrs_be.empty() ? 0 : it->second.addrs_be.front();
 }
 
+std::vector<uint32_t> FqdnResolver::addresses(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.find(name);
+  return it == entries_.end() ? std::vector<uint32_t>{} : it->second.addrs_be;
+}
+
 std::vector<FqdnEntry> FqdnResolver::entries() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<FqdnEntry> out;

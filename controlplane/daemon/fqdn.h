@@ -57,6 +57,9 @@ class FqdnResolver {
   bool take_changed();
   // The first address of name (network order); 0 while it does not resolve.
   uint32_t first(const std::string& name) const;
+  // Every address of name (network order, the resolver's order); empty
+  // while it does not resolve.
+  std::vector<uint32_t> addresses(const std::string& name) const;
   std::vector<FqdnEntry> entries() const;
 
  private:

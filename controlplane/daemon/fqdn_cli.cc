@@ -3,6 +3,7 @@
 // fqdn list` (FortiOS's command, with Tandem's error and age columns).
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "controlplane/daemon/event_log.h"
@@ -38,8 +39,15 @@ config::ZtnaConfig Node::ztna_resolved() const {
   config::ZtnaConfig z = node_.ztna;
   for (auto& proxy : z.access_proxies)
     for (auto& gw : proxy.api_gateways)
-      for (auto& rs : gw.realservers)
-        if (!rs.fqdn.empty()) rs.ip = ntohl(fqdn_->first(rs.fqdn));  // 0: unresolved, left out
+      for (auto& rs : gw.realservers) {
+        if (rs.fqdn.empty()) continue;
+        rs.fqdn_ips.clear();
+        for (uint32_t a : fqdn_->addresses(rs.fqdn)) {
+          const uint32_t ip = ntohl(a);
+          if (std::find(rs.fqdn_ips.begin(), rs.fqdn_ips.end(), ip) == rs.fqdn_ips.end()) rs.fqdn_ips.push_back(ip);
+        }
+        rs.ip = rs.fqdn_ips.empty() ? 0 : rs.fqdn_ips.front();  // 0: unresolved, left out
+      }
   return z;
 }
 

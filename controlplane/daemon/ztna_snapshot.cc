@@ -172,26 +172,38 @@ bool build_proxy(const config::ZtnaConfig& ztna, std::size_t i, unsigned nb_work
     }
     g.virtual_host_len = static_cast<uint16_t>(gw.virtual_host.size());
     std::memcpy(g.virtual_host, gw.virtual_host.data(), gw.virtual_host.size());
+    // Every address of a host name (addr-type fqdn) is a server of its own,
+    // with the entry's settings: balanced and health-checked one by one. A
+    // name's addresses after its first take only the slots the gateway's
+    // later entries leave free.
+    unsigned owed = 0;  // entries still to come, one slot each
+    for (const config::ZtnaRealServer& rs : gw.realservers) owed += rs.status != "disable" && rs.ip != 0;
     for (const config::ZtnaRealServer& rs : gw.realservers) {
       // ip 0: a host name (addr-type fqdn) that does not resolve yet.
       if (rs.status == "disable" || rs.ip == 0) continue;
-      if (g.nb_servers == dp::kMaxZtnaRealServers) {
-        *error = "access-proxy \"" + in.name + "\": more than 16 real servers in one api-gateway";
-        return false;
+      --owed;
+      const std::vector<uint32_t> one{rs.ip};
+      const std::vector<uint32_t>& ips = rs.fqdn.empty() || rs.fqdn_ips.empty() ? one : rs.fqdn_ips;
+      for (size_t k = 0; k < ips.size(); ++k) {
+        if (k > 0 && g.nb_servers + owed >= dp::kMaxZtnaRealServers) break;
+        if (g.nb_servers == dp::kMaxZtnaRealServers) {
+          *error = "access-proxy \"" + in.name + "\": more than 16 real servers in one api-gateway";
+          return false;
+        }
+        if (rt->nb_servers == dp::kMaxZtnaServers) {
+          *error = "more than 1024 real servers in access proxies";
+          return false;
+        }
+        dp::ZtnaRealServer& out = g.servers[g.nb_servers++];
+        out = dp::ZtnaRealServer{rs.id, ips[k], rs.port, static_cast<uint16_t>(rt->nb_servers),
+                                 static_cast<uint8_t>(std::clamp(rs.weight, 1u, 255u)), rs.status == "standby",
+                                 rs.health_check, rs.health_http, rs.health_ping, rs.holddown, rs.verify_cert,
+                                 g.https, static_cast<uint8_t>(i), static_cast<uint8_t>(p.nb_gateways), 0, {}};
+        // The schema caps http-host at 63 bytes, the field's size.
+        out.http_host_len = static_cast<uint8_t>(std::min(rs.http_host.size(), sizeof out.http_host - 1));
+        std::memcpy(out.http_host, rs.http_host.data(), out.http_host_len);
+        rt->servers[rt->nb_servers++] = out;
       }
-      if (rt->nb_servers == dp::kMaxZtnaServers) {
-        *error = "more than 1024 real servers in access proxies";
-        return false;
-      }
-      dp::ZtnaRealServer& out = g.servers[g.nb_servers++];
-      out = dp::ZtnaRealServer{rs.id, rs.ip, rs.port, static_cast<uint16_t>(rt->nb_servers),
-                               static_cast<uint8_t>(std::clamp(rs.weight, 1u, 255u)), rs.status == "standby",
-                               rs.health_check, rs.health_http, rs.health_ping, rs.holddown, rs.verify_cert, g.https,
-                               static_cast<uint8_t>(i), static_cast<uint8_t>(p.nb_gateways), 0, {}};
-      // The schema caps http-host at 63 bytes, the field's size.
-      out.http_host_len = static_cast<uint8_t>(std::min(rs.http_host.size(), sizeof out.http_host - 1));
-      std::memcpy(out.http_host, rs.http_host.data(), out.http_host_len);
-      rt->servers[rt->nb_servers++] = out;
     }
     if (std::any_of(gw.realservers.begin(), gw.realservers.end(),
                     [](const config::ZtnaRealServer& rs) { return rs.verify_cert; })) {

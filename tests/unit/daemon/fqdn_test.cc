@@ -68,6 +68,10 @@ TEST(Fqdn, ResolvesNewNamesAtOnceAndReportsTheChangeOnce) {
   EXPECT_FALSE(r.take_changed()) << "one change, reported once";
   EXPECT_EQ(r.first("backend.lab.internal"), be("172.16.200.209"));
   EXPECT_EQ(r.first("missing.lab.internal"), 0u);
+  EXPECT_EQ(r.addresses("backend.lab.internal"),
+            (std::vector<uint32_t>{be("172.16.200.209"), be("172.16.200.210")}));
+  EXPECT_TRUE(r.addresses("missing.lab.internal").empty());
+  EXPECT_TRUE(r.addresses("never.asked").empty());
   std::vector<FqdnEntry> e = r.entries();
   ASSERT_EQ(e.size(), 2u);
   EXPECT_EQ(e[0].name, "backend.lab.internal");

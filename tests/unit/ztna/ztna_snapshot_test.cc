@@ -297,6 +297,71 @@ TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
   EXPECT_EQ(rt->refs.load(), 0u);
 }
 
+// addr-type fqdn: every address the name resolved to is a server of its own,
+// with the entry's port and weight; addresses after a name's first take only
+// the slots the gateway's later entries leave, so a long answer never pushes
+// a configured server out, and a name that does not resolve has none.
+TEST(ZtnaSnapshot, EveryAddressOfAHostNameIsAServer) {
+  const std::string dir = make_certs("ztna-fqdn");
+  ASSERT_FALSE(dir.empty());
+  std::string text =
+      "config system interface\n edit port2\n  set device af_xdp:veth2\n  set ip 10.1.100.1/24\n next\nend\n"
+      "config firewall address\n edit lan\n  set subnet 10.1.100.0/24\n next\n"
+      " edit be\n  set type fqdn\n  set fqdn backend.example\n next\n"
+      " edit nowhere\n  set type fqdn\n  set fqdn nowhere.invalid\n next\nend\n"
+      "config vpn certificate local\n edit srv\n  set certificate " + dir + "/server.pem\n  set private-key " +
+      dir + "/server.key\n next\nend\n"
+      "config firewall vip\n edit v1\n  set type access-proxy\n  set extip 10.1.100.1\n  set extport 443\n"
+      "  set ssl-certificate srv\n next\nend\n"
+      "config firewall access-proxy\n edit p1\n  set vip v1\n  set client-cert disable\n"
+      "  config api-gateway\n   edit 1\n    set url-map /\n    set ldb-method weighted\n    set service http\n"
+      "    config realservers\n     edit 1\n      set addr-type fqdn\n      set address be\n      set port 8080\n"
+      "      set weight 3\n     next\n"
+      "     edit 2\n      set addr-type fqdn\n      set address nowhere\n     next\n"
+      "     edit 3\n      set ip 172.16.200.9\n      set port 80\n     next\n"
+      "    end\n   next\n  end\n next\nend\n";
+  config::ParseResult r = config::parse(text, "node.conf");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  config::NodeConfig node = config::node_config(r.config);
+  auto& servers = node.ztna.access_proxies.at(0).api_gateways.at(0).realservers;
+  ASSERT_EQ(servers.size(), 3u);
+  EXPECT_EQ(servers[0].fqdn, "backend.example");
+  EXPECT_EQ(servers[0].ip, 0u);
+  // What tandemd's resolver fills in (Node::ztna_resolved): three addresses
+  // for the first name, none for the second.
+  servers[0].fqdn_ips = {0xac10c801u, 0xac10c802u, 0xac10c803u};
+  servers[0].ip = servers[0].fqdn_ips[0];
+  dp::tls::TicketKeyRing ring;
+  ASSERT_TRUE(dp::tls::ticket_ring_rotate(&ring));
+  std::string error;
+  auto rt = build_ztna_runtime(node.ztna, {{"port2", 0, {}, true}}, 1, ring, &error);
+  ASSERT_NE(rt, nullptr) << error;
+  const dp::ZtnaGatewayRuntime& g = rt->proxies[0].gateways[0];
+  ASSERT_EQ(g.nb_servers, 4u);
+  for (unsigned k = 0; k < 3; ++k) {
+    EXPECT_EQ(g.servers[k].ip, 0xac10c801u + k);
+    EXPECT_EQ(g.servers[k].id, 1u);
+    EXPECT_EQ(g.servers[k].port, 8080);
+    EXPECT_EQ(g.servers[k].weight, 3);
+    EXPECT_EQ(g.servers[k].index, k);  // each its own health state
+  }
+  EXPECT_EQ(g.servers[3].ip, 0xac10c809u);
+  EXPECT_EQ(g.servers[3].id, 3u);
+  EXPECT_EQ(rt->nb_servers, 4u);
+
+  // Twenty addresses: the name gets the 15 slots the static server leaves.
+  servers[0].fqdn_ips.clear();
+  for (uint32_t k = 0; k < 20; ++k) servers[0].fqdn_ips.push_back(0x0a000001u + k);
+  servers[0].ip = servers[0].fqdn_ips[0];
+  rt = build_ztna_runtime(node.ztna, {{"port2", 0, {}, true}}, 1, ring, &error);
+  std::filesystem::remove_all(dir);
+  ASSERT_NE(rt, nullptr) << error;
+  const dp::ZtnaGatewayRuntime& full = rt->proxies[0].gateways[0];
+  ASSERT_EQ(full.nb_servers, dp::kMaxZtnaRealServers);
+  EXPECT_EQ(full.servers[14].ip, 0x0a000001u + 14);
+  EXPECT_EQ(full.servers[15].ip, 0xac10c809u);  // the configured server kept its place
+}
+
 // url-map: api-gateways in table order, each with its type; the first that
 // matches a path wins, and a path none matches gets no gateway.
 TEST(ZtnaSnapshot, UrlMapsPickTheFirstMatchingGatewayInTableOrder) {
