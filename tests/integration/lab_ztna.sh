@@ -64,6 +64,10 @@ config firewall address
         set type fqdn
         set fqdn "nowhere.tandem-lab.invalid"
     next
+    edit "lab-pair"
+        set type fqdn
+        set fqdn "pair.tandem-lab.internal"
+    next
 end
 config firewall vip
     edit "ztna-vip"
@@ -169,6 +173,18 @@ config firewall access-proxy
                     edit 1
                         set addr-type fqdn
                         set address "lab-nowhere"
+                        set port 8091
+                    next
+                end
+            next
+            edit 21
+                set url-map "/bypair"
+                set service http
+                set ldb-method round-robin
+                config realservers
+                    edit 1
+                        set addr-type fqdn
+                        set address "lab-pair"
                         set port 8091
                     next
                 end
@@ -387,7 +403,12 @@ CONF
 # Gateway 18 verifies against the system's CA certificates (no
 # realserver-ca). OpenSSL's SSL_CERT_FILE stands in for the system bundle
 # here, for the daemons only, so that the lab's CA is "the system's".
-SSL_CERT_FILE=$CERTS/ca.pem SSL_CERT_DIR=$CERTS/no-system-dir TANDEM_LAB_EXTRA_CONF=$CERTS/ztna.conf "$LAB" up ||
+# pair.tandem-lab.internal: two addresses of the server namespace (the
+# second added below), each with a backend on 8091 (gateway 21).
+PAIR_IP=172.16.200.210
+printf '%s pair.tandem-lab.internal\n%s pair.tandem-lab.internal\n' 172.16.200.209 "$PAIR_IP" >"$CERTS/hosts"
+SSL_CERT_FILE=$CERTS/ca.pem SSL_CERT_DIR=$CERTS/no-system-dir TANDEM_LAB_EXTRA_CONF=$CERTS/ztna.conf \
+  TANDEM_LAB_EXTRA_HOSTS=$CERTS/hosts "$LAB" up ||
   { not_ok "lab up"; finish; }
 . /run/tandem-lab/env
 ctl() { "$TANDEMCTL" -s "$NODE_A_SOCK" "$@"; }
@@ -986,12 +1007,13 @@ class S(socketserver.ThreadingMixIn, socketserver.TCPServer):
     def handle_error(self, *a): pass  # health probes connect and reset
 S((ip, port), H).serve_forever()
 PY
-backend() {  # backend name port [cert key]: starts it, echoes its pid
-  ip netns exec "$SERVER_NS" python3 "$CERTS/backend.py" "$1" "$SERVER_IP" "$2" "$CERTS/backends.log" "${@:3}" \
+backend() {  # backend name port [cert key]: starts it on $BE_IP (default the server's address), echoes its pid
+  local ip=${BE_IP:-$SERVER_IP}
+  ip netns exec "$SERVER_NS" python3 "$CERTS/backend.py" "$1" "$ip" "$2" "$CERTS/backends.log" "${@:3}" \
     >>"$CERTS/backend-$1.err" 2>&1 &
   local pid=$!
   for _ in $(seq 1 50); do
-    ip netns exec "$SERVER_NS" ss -Hltn "sport = :$2" | grep -q . && break
+    ip netns exec "$SERVER_NS" ss -Hltn "src $ip and sport = :$2" | grep -q . && break
     sleep 0.1
   done
   echo "$pid"
@@ -1002,7 +1024,9 @@ BE_TLS=$(backend tls 8093 "$CERTS/server.pem" "$CERTS/server.key")
 BE_FINE=$(backend fine 8094)
 BE_SICK=$(backend sick 8095)
 BE_SICK_TLS=$(backend sick 8096 "$CERTS/server.pem" "$CERTS/server.key")
-trap 'kill $ECHO_PID $BE_ONE $BE_TWO $BE_TLS $BE_FINE $BE_SICK $BE_SICK_TLS 2>/dev/null; "$LAB" down >/dev/null 2>&1; rm -rf "$CERTS"' EXIT
+ip -n "$SERVER_NS" addr add "$PAIR_IP/24" dev eth0
+BE_PAIR=$(BE_IP=$PAIR_IP backend pair 8091)
+trap 'kill $ECHO_PID $BE_ONE $BE_TWO $BE_TLS $BE_FINE $BE_SICK $BE_SICK_TLS $BE_PAIR 2>/dev/null; "$LAB" down >/dev/null 2>&1; rm -rf "$CERTS"' EXIT
 wait_state() {  # wait_state port up|down [proto]: until node A's probes of that server say so (at most 25 s)
   # health-check=enable: other gateways list the same port unprobed (always up).
   local proto=${3:+ health-check-proto=$3}
@@ -1043,6 +1067,18 @@ out=$(client "${LB_CURL[@]}" https://app.example.com:9443/byname 2>&1)
 contains "addr-type fqdn: the request reaches the server the name resolves to" "$out" "server=one path=/byname"
 out=$(client "${LB_CURL[@]}" -o /dev/null -w '%{http_code}' https://app.example.com:9443/noname 2>&1)
 contains "addr-type fqdn: a name that does not resolve leaves no server up: 503" "$out" "503"
+# Gateway 21: pair.tandem-lab.internal has two addresses, each a server of
+# its own; round-robin alternates between them.
+rs=$(ctl diagnose firewall vip realserver list 2>&1)
+gw21=$(sed -n '/api-gateway=21 /,/api-gateway=/p' <<<"$rs")
+contains "addr-type fqdn: the name's first address is a server" "$gw21" "id=1 ip=172.16.200.209 port=8091"
+contains "addr-type fqdn: the name's second address is a server too" "$gw21" "id=1 ip=$PAIR_IP port=8091"
+out=$(for _ in 1 2 3 4; do client "${LB_CURL[@]}" https://app.example.com:9443/bypair 2>&1; done)
+if grep -q "server=one path=/bypair" <<<"$out" && grep -q "server=pair path=/bypair" <<<"$out"; then
+  ok "addr-type fqdn: requests go to both addresses of the name (round-robin)"
+else
+  not_ok "addr-type fqdn: requests did not reach both addresses: $(tr '\n' ' ' <<<"$out")"
+fi
 out=$(client "${LB_CURL[@]}" https://api.example.com:9443/byhost 2>&1)
 contains "ldb-method http-host: the server whose http-host names the Host" "$out" "server=one path=/byhost"
 out=$(client "${LB_CURL[@]}" https://app.example.com:9443/byhost 2>&1)
