@@ -175,7 +175,7 @@ bool build_proxy(const config::ZtnaConfig& ztna, std::size_t i, unsigned nb_work
     // Every address of a host name (addr-type fqdn) is a server of its own,
     // with the entry's settings: balanced and health-checked one by one. A
     // name's addresses after its first take only the slots the gateway's
-    // later entries leave free.
+    // later entries leave free, and only while the 1024-server table has room.
     unsigned owed = 0;  // entries still to come, one slot each
     for (const config::ZtnaRealServer& rs : gw.realservers) owed += rs.status != "disable" && rs.ip != 0;
     for (const config::ZtnaRealServer& rs : gw.realservers) {
@@ -185,7 +185,8 @@ bool build_proxy(const config::ZtnaConfig& ztna, std::size_t i, unsigned nb_work
       const std::vector<uint32_t> one{rs.ip};
       const std::vector<uint32_t>& ips = rs.fqdn.empty() || rs.fqdn_ips.empty() ? one : rs.fqdn_ips;
       for (size_t k = 0; k < ips.size(); ++k) {
-        if (k > 0 && g.nb_servers + owed >= dp::kMaxZtnaRealServers) break;
+        if (k > 0 && (g.nb_servers + owed >= dp::kMaxZtnaRealServers || rt->nb_servers == dp::kMaxZtnaServers))
+          break;
         if (g.nb_servers == dp::kMaxZtnaRealServers) {
           *error = "access-proxy \"" + in.name + "\": more than 16 real servers in one api-gateway";
           return false;
