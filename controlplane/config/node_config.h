@@ -156,10 +156,10 @@ struct ZtnaRealServer {
   bool verify_cert;  // service https: verify the certificate (chain to realserver_ca_files, name)
   std::string http_host;  // ldb-method http-host: the Host it serves ("": the others)
   // addr-type fqdn: the host name of its firewall address; ip is then 0 and
-  // tandemd uses what the name resolves to (controlplane/daemon/fqdn.h).
+  // tandemd uses what the name resolves to (controlplane/daemon/fqdn.h):
+  // fqdn_ips, every IPv4 address of the answer (host order, the resolver's
+  // order), filled in by tandemd, never by the parser.
   std::string fqdn;
-  // Every IPv4 address fqdn resolved to (host order, the resolver's order,
-  // no repeats), filled in by tandemd, never by the parser; ip is the first.
   std::vector<uint32_t> fqdn_ips;
 };
 

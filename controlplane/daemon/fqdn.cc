@@ -78,12 +78,6 @@ bool FqdnResolver::take_changed() {
   return std::exchange(changed_, false);
 }
 
-uint32_t FqdnResolver::first(const std::string& name) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = entries_.find(name);
-  return it == entries_.end() || it->second.addrs_be.empty() ? 0 : it->second.addrs_be.front();
-}
-
 std::vector<uint32_t> FqdnResolver::addresses(const std::string& name) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(name);

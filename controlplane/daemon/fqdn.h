@@ -55,10 +55,8 @@ class FqdnResolver {
   // True once after some name's addresses changed (or it resolved for the
   // first time, or stopped resolving) since the last call.
   bool take_changed();
-  // The first address of name (network order); 0 while it does not resolve.
-  uint32_t first(const std::string& name) const;
-  // Every address of name (network order, the resolver's order); empty
-  // while it does not resolve.
+  // Every address of name (network order, as the resolve function answered:
+  // fqdn_system_resolve drops repeats); empty while it does not resolve.
   std::vector<uint32_t> addresses(const std::string& name) const;
   std::vector<FqdnEntry> entries() const;
 

@@ -3,7 +3,6 @@
 // fqdn list` (FortiOS's command, with Tandem's error and age columns).
 #include <arpa/inet.h>
 
-#include <algorithm>
 #include <cstdio>
 
 #include "controlplane/daemon/event_log.h"
@@ -41,12 +40,8 @@ config::ZtnaConfig Node::ztna_resolved() const {
     for (auto& gw : proxy.api_gateways)
       for (auto& rs : gw.realservers) {
         if (rs.fqdn.empty()) continue;
-        rs.fqdn_ips.clear();
-        for (uint32_t a : fqdn_->addresses(rs.fqdn)) {
-          const uint32_t ip = ntohl(a);
-          if (std::find(rs.fqdn_ips.begin(), rs.fqdn_ips.end(), ip) == rs.fqdn_ips.end()) rs.fqdn_ips.push_back(ip);
-        }
-        rs.ip = rs.fqdn_ips.empty() ? 0 : rs.fqdn_ips.front();  // 0: unresolved, left out
+        rs.fqdn_ips.clear();  // none: unresolved, left out
+        for (uint32_t a : fqdn_->addresses(rs.fqdn)) rs.fqdn_ips.push_back(ntohl(a));
       }
   return z;
 }

@@ -176,14 +176,16 @@ bool build_proxy(const config::ZtnaConfig& ztna, std::size_t i, unsigned nb_work
     // with the entry's settings: balanced and health-checked one by one. A
     // name's addresses after its first take only the slots the gateway's
     // later entries leave free, and only while the 1024-server table has room.
+    auto in_use = [](const config::ZtnaRealServer& rs) {
+      // No address: a host name (addr-type fqdn) that does not resolve yet.
+      return rs.status != "disable" && (rs.fqdn.empty() ? rs.ip != 0 : !rs.fqdn_ips.empty());
+    };
     unsigned owed = 0;  // entries still to come, one slot each
-    for (const config::ZtnaRealServer& rs : gw.realservers) owed += rs.status != "disable" && rs.ip != 0;
+    for (const config::ZtnaRealServer& rs : gw.realservers) owed += in_use(rs);
     for (const config::ZtnaRealServer& rs : gw.realservers) {
-      // ip 0: a host name (addr-type fqdn) that does not resolve yet.
-      if (rs.status == "disable" || rs.ip == 0) continue;
+      if (!in_use(rs)) continue;
       --owed;
-      const std::vector<uint32_t> one{rs.ip};
-      const std::vector<uint32_t>& ips = rs.fqdn.empty() || rs.fqdn_ips.empty() ? one : rs.fqdn_ips;
+      const std::vector<uint32_t> ips = rs.fqdn.empty() ? std::vector<uint32_t>{rs.ip} : rs.fqdn_ips;
       for (size_t k = 0; k < ips.size(); ++k) {
         if (k > 0 && (g.nb_servers + owed >= dp::kMaxZtnaRealServers || rt->nb_servers == dp::kMaxZtnaServers))
           break;

@@ -58,16 +58,22 @@ bool changed_within(FqdnResolver& r, std::chrono::milliseconds limit = std::chro
   return false;
 }
 
+// The first address of name (network order); 0 while it does not resolve.
+uint32_t first(const FqdnResolver& r, const std::string& name) {
+  const std::vector<uint32_t> a = r.addresses(name);
+  return a.empty() ? 0 : a.front();
+}
+
 TEST(Fqdn, ResolvesNewNamesAtOnceAndReportsTheChangeOnce) {
   FakeDns dns;
   dns.set("backend.lab.internal", {be("172.16.200.209"), be("172.16.200.210")});
   FqdnResolver r(dns.fn(), std::chrono::hours(1));
-  EXPECT_EQ(r.first("backend.lab.internal"), 0u);
+  EXPECT_EQ(first(r, "backend.lab.internal"), 0u);
   r.set_names({"backend.lab.internal", "missing.lab.internal"});
   ASSERT_TRUE(changed_within(r));
   EXPECT_FALSE(r.take_changed()) << "one change, reported once";
-  EXPECT_EQ(r.first("backend.lab.internal"), be("172.16.200.209"));
-  EXPECT_EQ(r.first("missing.lab.internal"), 0u);
+  EXPECT_EQ(first(r, "backend.lab.internal"), be("172.16.200.209"));
+  EXPECT_EQ(first(r, "missing.lab.internal"), 0u);
   EXPECT_EQ(r.addresses("backend.lab.internal"),
             (std::vector<uint32_t>{be("172.16.200.209"), be("172.16.200.210")}));
   EXPECT_TRUE(r.addresses("missing.lab.internal").empty());
@@ -98,9 +104,9 @@ TEST(Fqdn, RefreshFollowsAMovedNameAndForgetsDroppedOnes) {
   dns.set("a.example", {be("10.0.0.9")});
   r.refresh();
   ASSERT_TRUE(changed_within(r));
-  EXPECT_EQ(r.first("a.example"), be("10.0.0.9"));
+  EXPECT_EQ(first(r, "a.example"), be("10.0.0.9"));
   r.set_names({"b.example"});
-  EXPECT_EQ(r.first("a.example"), 0u);
+  EXPECT_EQ(first(r, "a.example"), 0u);
   ASSERT_EQ(r.entries().size(), 1u);
   EXPECT_EQ(r.entries()[0].name, "b.example");
 }
@@ -113,7 +119,7 @@ TEST(Fqdn, ThePeriodAsksAgainWithoutARefresh) {
   ASSERT_TRUE(changed_within(r));
   dns.set("a.example", {be("10.0.0.3")});
   ASSERT_TRUE(changed_within(r));
-  EXPECT_EQ(r.first("a.example"), be("10.0.0.3"));
+  EXPECT_EQ(first(r, "a.example"), be("10.0.0.3"));
 }
 
 TEST(Fqdn, NoNamesNoThreadAndTheSystemResolverReadsHosts) {

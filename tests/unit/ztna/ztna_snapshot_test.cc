@@ -36,6 +36,16 @@ std::string make_certs(const char* tag) {
   return dir;
 }
 
+// What the one-VIP tests start with: port2, the VIP's certificate (srv, the
+// files under dir) and VIP v1 on 10.1.100.1:443.
+std::string one_vip(const std::string& dir) {
+  return "config system interface\n edit port2\n  set device af_xdp:veth2\n  set ip 10.1.100.1/24\n next\nend\n"
+         "config vpn certificate local\n edit srv\n  set certificate " + dir + "/server.pem\n  set private-key " +
+         dir + "/server.key\n next\nend\n"
+         "config firewall vip\n edit v1\n  set type access-proxy\n  set extip 10.1.100.1\n  set extport 443\n"
+         "  set ssl-certificate srv\n next\nend\n";
+}
+
 constexpr std::string_view kConfig =
     "config system interface\n"
     " edit port1\n  set device af_xdp:veth1\n  set ip 172.16.200.1/24\n next\n"
@@ -207,13 +217,8 @@ TEST(ZtnaSnapshot, RuntimeHasContextsPerWorkerAndTheRealServers) {
   const std::string dir = make_certs("ztna-rt");
   ASSERT_FALSE(dir.empty());
   std::string text =
-      "config system interface\n edit port2\n  set device af_xdp:veth2\n  set ip 10.1.100.1/24\n next\nend\n"
-      "config firewall address\n edit lan\n  set subnet 10.1.100.0/24\n next\nend\n"
+      one_vip(dir) + "config firewall address\n edit lan\n  set subnet 10.1.100.0/24\n next\nend\n"
       "config vpn certificate ca\n edit ca1\n  set ca " + dir + "/ca.pem\n next\nend\n"
-      "config vpn certificate local\n edit srv\n  set certificate " + dir + "/server.pem\n  set private-key " +
-      dir + "/server.key\n next\nend\n"
-      "config firewall vip\n edit v1\n  set type access-proxy\n  set extip 10.1.100.1\n  set extport 443\n"
-      "  set ssl-certificate srv\n next\nend\n"
       "config firewall access-proxy\n edit p1\n  set vip v1\n  set client-cert-ca ca1\n"
       "  config api-gateway\n   edit 1\n    set url-map /\n    set ldb-method round-robin\n"
       "    set virtual-host Api.Example.com\n    set service http\n"
@@ -305,14 +310,8 @@ TEST(ZtnaSnapshot, EveryAddressOfAHostNameIsAServer) {
   const std::string dir = make_certs("ztna-fqdn");
   ASSERT_FALSE(dir.empty());
   std::string text =
-      "config system interface\n edit port2\n  set device af_xdp:veth2\n  set ip 10.1.100.1/24\n next\nend\n"
-      "config firewall address\n edit lan\n  set subnet 10.1.100.0/24\n next\n"
-      " edit be\n  set type fqdn\n  set fqdn backend.example\n next\n"
+      one_vip(dir) + "config firewall address\n edit be\n  set type fqdn\n  set fqdn backend.example\n next\n"
       " edit nowhere\n  set type fqdn\n  set fqdn nowhere.invalid\n next\nend\n"
-      "config vpn certificate local\n edit srv\n  set certificate " + dir + "/server.pem\n  set private-key " +
-      dir + "/server.key\n next\nend\n"
-      "config firewall vip\n edit v1\n  set type access-proxy\n  set extip 10.1.100.1\n  set extport 443\n"
-      "  set ssl-certificate srv\n next\nend\n"
       "config firewall access-proxy\n edit p1\n  set vip v1\n  set client-cert disable\n"
       "  config api-gateway\n   edit 1\n    set url-map /\n    set ldb-method weighted\n    set service http\n"
       "    config realservers\n     edit 1\n      set addr-type fqdn\n      set address be\n      set port 8080\n"
@@ -330,7 +329,6 @@ TEST(ZtnaSnapshot, EveryAddressOfAHostNameIsAServer) {
   // What tandemd's resolver fills in (Node::ztna_resolved): three addresses
   // for the first name, none for the second.
   servers[0].fqdn_ips = {0xac10c801u, 0xac10c802u, 0xac10c803u};
-  servers[0].ip = servers[0].fqdn_ips[0];
   dp::tls::TicketKeyRing ring;
   ASSERT_TRUE(dp::tls::ticket_ring_rotate(&ring));
   std::string error;
@@ -352,7 +350,6 @@ TEST(ZtnaSnapshot, EveryAddressOfAHostNameIsAServer) {
   // Twenty addresses: the name gets the 15 slots the static server leaves.
   servers[0].fqdn_ips.clear();
   for (uint32_t k = 0; k < 20; ++k) servers[0].fqdn_ips.push_back(0x0a000001u + k);
-  servers[0].ip = servers[0].fqdn_ips[0];
   rt = build_ztna_runtime(node.ztna, {{"port2", 0, {}, true}}, 1, ring, &error);
   std::filesystem::remove_all(dir);
   ASSERT_NE(rt, nullptr) << error;
@@ -373,12 +370,7 @@ TEST(ZtnaSnapshot, UrlMapsPickTheFirstMatchingGatewayInTableOrder) {
            std::to_string(port) + "\n     next\n    end\n   next\n";
   };
   std::string text =
-      "config system interface\n edit port2\n  set device af_xdp:veth2\n  set ip 10.1.100.1/24\n next\nend\n"
-      "config vpn certificate ca\n edit ca1\n  set ca " + dir + "/ca.pem\n next\nend\n"
-      "config vpn certificate local\n edit srv\n  set certificate " + dir + "/server.pem\n  set private-key " +
-      dir + "/server.key\n next\nend\n"
-      "config firewall vip\n edit v1\n  set type access-proxy\n  set extip 10.1.100.1\n  set extport 443\n"
-      "  set ssl-certificate srv\n next\nend\n"
+      one_vip(dir) + "config vpn certificate ca\n edit ca1\n  set ca " + dir + "/ca.pem\n next\nend\n"
       "config firewall access-proxy\n edit p1\n  set vip v1\n  set client-cert-ca ca1\n  config api-gateway\n" +
       gateway(10, "/api/", "sub-string", 81) + gateway(20, "/img/*.png", "wildcard", 82) +
       gateway(30, "^/r[0-9]+$", "regex", 83) + gateway(40, "/api/v2", "sub-string", 84) +
