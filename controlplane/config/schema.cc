@@ -187,7 +187,8 @@ ObjectSchema system_dpdk() {
       integer("memory", 64, 65536, 512, "EAL memory in MiB."),
       toggle("hugepages", true, "Back EAL memory with hugepages."),
       integer("idle-sleep", 0, 100000, 0,
-              "Microseconds an idle worker sleeps; 0 polls without sleeping."),
+              "Microseconds an idle worker sleeps; 0 polls without sleeping. A frame on "
+              "an AF_XDP port ends the sleep early."),
       str("file-prefix", 63, "", "EAL file prefix; empty derives it from the hostname."),
       integer("rx-desc", 64, 4096, 1024, "RX descriptors per queue."),
       integer("tx-desc", 64, 4096, 1024, "TX descriptors per queue."),

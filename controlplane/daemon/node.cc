@@ -405,6 +405,11 @@ bool Node::start_dataplane(std::string* error) {
     *error = std::string("dataplane: ") + err;
     return false;
   }
+  for (const auto& p : ports_) {
+    if (!p.is_dpdk) continue;
+    for (unsigned q = 0; q < p.info.rx_wait_fds.size(); ++q)
+      dp::dataplane_set_rx_wait_fd(dataplane_, p.info.port_id, q, p.info.rx_wait_fds[q]);
+  }
   ztna_retire(snap->ztna);
   remember_published(*snap);
   sync_hand_hbdev();

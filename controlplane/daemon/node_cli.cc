@@ -105,7 +105,17 @@ cli::Reply Node::cmd_system_status() const {
     unsigned l = eal_.worker_lcores[i];
     o << (i ? ", " : "") << "lcore " << l << " cpu " << eal_.cpus[l % eal_.cpus.size()];
   }
-  o << "), idle-sleep " << node_.dpdk.idle_sleep_us << " us\n";
+  o << "), idle-sleep " << node_.dpdk.idle_sleep_us << " us";
+  // Ports whose frames wake a napping worker (AF_XDP), the rest wait it out.
+  std::string wakers;
+  for (const auto& p : ports_) {
+    bool waits = false;
+    for (int fd : p.info.rx_wait_fds) waits = waits || fd >= 0;
+    if (p.is_dpdk && waits) wakers += (wakers.empty() ? "" : ", ") + p.name;
+  }
+  if (node_.dpdk.idle_sleep_us > 0 && !wakers.empty())
+    o << " (a frame on " << wakers << " ends it)";
+  o << "\n";
   o << "Ports:\n";
   char line[256];
   for (const auto& p : ports_) {

@@ -7,6 +7,9 @@
 #include <mutex>
 #include <new>
 
+#include <poll.h>
+#include <time.h>
+
 #include <rte_arp.h>
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -434,6 +437,37 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
   return total;
 }
 
+// An idle worker's nap: `us` microseconds, or less when a frame arrives
+// on a port with an RX wait fd (dataplane_set_rx_wait_fd). Called while
+// online; the fds are read from the snapshot first, then the worker goes
+// offline, so a publish does not wait for the nap.
+void worker_nap(Dataplane* dp, WorkerContext* w, unsigned us) {
+  const Snapshot& snap = dp->config_.load(std::memory_order_acquire)->snap;
+  pollfd fds[kMaxPorts];
+  uint8_t port_of[kMaxPorts];
+  nfds_t nfds = 0;
+  for (unsigned p = 0; p < snap.nb_ports; ++p) {
+    const int fd = dp->rx_wait_fd_[snap.ports[p].port_id][w->index];
+    if (fd < 0) continue;
+    fds[nfds] = pollfd{fd, POLLIN, 0};
+    port_of[nfds++] = static_cast<uint8_t>(p);
+  }
+  rte_rcu_qsbr_thread_offline(dp->qsbr_, w->index);
+  if (nfds == 0) {
+    rte_delay_us_sleep(us);
+  } else {
+    const timespec timeout{static_cast<time_t>(us / US_PER_S),
+                           static_cast<long>(us % US_PER_S) * 1000};
+    if (ppoll(fds, nfds, &timeout, nullptr) > 0) {
+      for (nfds_t i = 0; i < nfds; ++i) {
+        if (fds[i].revents & POLLIN)
+          counter_add(w->port_counters[port_of[i]].counters.rx_wakeups, 1);
+      }
+    }
+  }
+  rte_rcu_qsbr_thread_online(dp->qsbr_, w->index);
+}
+
 int worker_main(void* arg) {
   auto* w = static_cast<WorkerContext*>(arg);
   Dataplane* dp = w->dp;
@@ -452,11 +486,9 @@ int worker_main(void* arg) {
       // A syscall on a worker, on purpose: the operator set idle_sleep_us so
       // that nodes and a generator can share the cores of a small machine.
       // It happens only after kIdleLoopsBeforeSleep empty loops, with every
-      // TX buffer flushed; offline, so a publish does not wait for the nap.
-      rte_rcu_qsbr_thread_offline(dp->qsbr_, w->index);
-      // Capped while TCP connections live, so their timers fire on time.
-      rte_delay_us_sleep(tcp_glue_nap_us(w, dp->params_.idle_sleep_us));
-      rte_rcu_qsbr_thread_online(dp->qsbr_, w->index);
+      // TX buffer flushed. Capped while TCP connections live, so their
+      // timers fire on time.
+      worker_nap(dp, w, tcp_glue_nap_us(w, dp->params_.idle_sleep_us));
     }
   }
   tx_flush_all(w);
@@ -613,6 +645,8 @@ Dataplane* dataplane_create(const DataplaneParams& params_in, const Snapshot& in
   dp->tsc_per_us_ = rte_get_tsc_hz() / US_PER_S > 0 ? rte_get_tsc_hz() / US_PER_S : 1;
   dp->stalled_loop_tsc_ = dp->tsc_per_us_ * kStalledLoopUs;
   dp->neigh_reachable_ms_ = uint64_t{params.neigh_reachable_s} * 1000;
+  for (auto& fds : dp->rx_wait_fd_)
+    for (int& fd : fds) fd = -1;
   hw::fill_symmetric_rss_key(dp->rss_key_, kRssKeyLen);
 
   size_t qsbr_size = rte_rcu_qsbr_get_memsize(params.nb_workers);
@@ -651,6 +685,12 @@ Dataplane* dataplane_create(const DataplaneParams& params_in, const Snapshot& in
     return nullptr;
   }
   return dp;
+}
+
+void dataplane_set_rx_wait_fd(Dataplane* dp, uint16_t port_id, unsigned queue, int fd) {
+  std::lock_guard<std::mutex> lock(dp->control_mutex_);
+  if (dp->launched_ || port_id >= RTE_MAX_ETHPORTS || queue >= kMaxWorkers) return;
+  dp->rx_wait_fd_[port_id][queue] = fd < 0 ? -1 : fd;
 }
 
 void dataplane_set_clock(Dataplane* dp, DataplaneClock clock, void* arg) {

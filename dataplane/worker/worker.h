@@ -84,6 +84,14 @@ int dataplane_publish(Dataplane* dp, const Snapshot& next);
 inline constexpr unsigned kCtlTxRingSize = 1024;
 unsigned dataplane_send(Dataplane* dp, unsigned port_index, rte_mbuf** pkts, unsigned n);
 
+// An fd that polls readable (POLLIN) while RX queue `queue` of ethdev
+// port_id holds frames (drivers::PortInfo::rx_wait_fds: an AF_XDP queue's
+// socket); -1 forgets it. A worker that naps (idle_sleep_us > 0) waits on
+// the fds of the ports it polls, so a frame on one of them ends the nap at
+// once instead of after idle_sleep_us; ports without one are served when
+// the nap ends, as before. Only while workers are not launched.
+void dataplane_set_rx_wait_fd(Dataplane* dp, uint16_t port_id, unsigned queue, int fd);
+
 // Launches worker i on lcore lcore_ids[i] (rte_eal_remote_launch); worker i
 // uses RX and TX queue i on every port of the snapshot. nb_lcores must equal
 // nb_workers. Returns 0 or -errno.

@@ -175,6 +175,8 @@ class Dataplane {
   std::atomic<uint64_t> hbdev_handoff_dropped_{0};
   uint64_t tsc_per_us_ = 1;
   uint64_t stalled_loop_tsc_ = 0;  // kStalledLoopUs in TSC cycles
+  // dataplane_set_rx_wait_fd: [ethdev port][worker], -1 = none.
+  int rx_wait_fd_[RTE_MAX_ETHPORTS][kMaxWorkers];
 };
 
 uint64_t dataplane_now_ms(const Dataplane* dp);

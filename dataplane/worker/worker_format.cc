@@ -37,6 +37,8 @@ const PortCounterField kPortCounterFields[] = {
      &PortCounters::rx_own_mac_answer},
     {"ctl_tx_packets", "frames the control plane queued for this port (gratuitous ARP, ...)",
      &PortCounters::ctl_tx_packets},
+    {"rx_wakeups", "idle naps a frame on this port ended early (AF_XDP: the worker waits on it)",
+     &PortCounters::rx_wakeups},
     {"busy_loops", "worker loops that received frames (here, or last here of several ports)",
      &PortCounters::busy_loops},
     {"busy_cycles", "TSC cycles of those loops, stalled ones excluded",

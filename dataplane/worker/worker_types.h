@@ -77,6 +77,7 @@ struct PortCounters {
       rx_own_mac_foreign,  // Ethernet source is our own PortConf.mac: split brain
       rx_own_mac_answer,   // of those, unicast ones: answers to the HA ARP probes
       ctl_tx_packets,      // frames the control plane sent with dataplane_send()
+      rx_wakeups,          // naps this port's frames ended early (dataplane_set_rx_wait_fd)
       // What the forwarding path costs, in TSC cycles (bench/ndr/run --cycles).
       // Only loops that received frames count, like testpmd's
       // --record-core-cycles: empty polls are the price of polling, not of

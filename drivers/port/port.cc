@@ -1,7 +1,14 @@
 #include "drivers/port/port.h"
 
+#include <dirent.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <vector>
 
 #include <rte_ethdev.h>
 
@@ -19,6 +26,38 @@ bool fail(std::string* error, const std::string& text) {
 }
 
 std::string rc_text(int rc) { return std::strerror(rc < 0 ? -rc : rc); }
+
+// The process's AF_XDP sockets, sorted. DPDK's af_xdp PMD keeps a queue's
+// socket to itself and kernels without CONFIG_XDP_SOCKETS_DIAG cannot say
+// which interface and queue a socket is bound to, so setup() tells a
+// queue's socket by what the queue's set-up added to this list.
+std::vector<int> xdp_sockets() {
+  std::vector<int> fds;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return fds;
+  while (const dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    const long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || fd == dirfd(dir)) continue;
+    int domain = 0;
+    socklen_t len = sizeof(domain);
+    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+        domain == AF_XDP) {
+      fds.push_back(static_cast<int>(fd));
+    }
+  }
+  closedir(dir);
+  std::sort(fds.begin(), fds.end());
+  return fds;
+}
+
+// The one socket in `after` that is not in `before`, or -1.
+int added_socket(const std::vector<int>& before, const std::vector<int>& after) {
+  std::vector<int> added;
+  std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
+                      std::back_inserter(added));
+  return added.size() == 1 ? added[0] : -1;
+}
 
 // Some PMDs (net_null among them) ignore the key given to
 // rte_eth_dev_configure and keep their default, which is not symmetric; the
@@ -130,13 +169,19 @@ bool setup(const DeviceSpec& spec, const std::string& port_name, unsigned nb_rxq
   if (socket < 0) socket = SOCKET_ID_ANY;
   rte_eth_rxconf rxconf = info.default_rxconf;
   rxconf.offloads = offloads.rx_offloads;
+  // An AF_XDP queue's socket polls readable while the queue holds frames:
+  // an idle worker waits on it (PortInfo::rx_wait_fds).
+  const bool xdp = spec.kind == DeviceKind::kAfXdp;
+  std::vector<int> rx_wait_fds(nb_rxq, -1);
   for (unsigned q = 0; q < nb_rxq; ++q) {
+    const std::vector<int> before = xdp ? xdp_sockets() : std::vector<int>{};
     rc = rte_eth_rx_queue_setup(port_id, static_cast<uint16_t>(q), nb_rxd,
                                 static_cast<unsigned>(socket), &rxconf, pool);
     if (rc != 0) {
       return fail(error, where + "rx queue " + std::to_string(q) + " (" + std::to_string(nb_rxd) +
                              " desc): " + rc_text(rc));
     }
+    if (xdp) rx_wait_fds[q] = added_socket(before, xdp_sockets());
   }
   rte_eth_txconf txconf = info.default_txconf;
   txconf.offloads = offloads.tx_offloads;
@@ -177,6 +222,7 @@ bool setup(const DeviceSpec& spec, const std::string& port_name, unsigned nb_rxq
   rte_eth_macaddr_get(port_id, &port.mac);
   port.started = rc == 0;
   port.start_error = start_error;
+  port.rx_wait_fds = std::move(rx_wait_fds);
   *out = std::move(port);
   return true;
 }

@@ -45,6 +45,11 @@ struct PortInfo {
   // whose peer is not there yet); port_start() finishes the job later.
   bool started = false;
   std::string start_error;  // why the last start failed, for the operator
+  // Per RX queue: a file descriptor that polls readable (POLLIN) while the
+  // queue holds frames, or -1. AF_XDP ports have one, the queue's XDP
+  // socket; an idle worker with idle-sleep set waits on it instead of
+  // sleeping blind (dp::dataplane_set_rx_wait_fd).
+  std::vector<int> rx_wait_fds;
 };
 
 }  // namespace tandem::drivers
