@@ -1,6 +1,7 @@
 // The worker through real mbufs on net_ring ports: frames are injected into
 // the port's RX ring, one poll iteration (or a worker on lcore 1) handles
 // them, and replies are read back from the TX ring and checked byte by byte.
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -398,6 +399,38 @@ TEST(DpWorkerLcore, PublishWhileRunningTakesEffect) {
   inject(port, 0, arp_request(kNodeIp));
   ASSERT_TRUE(wait_for([&] { return dataplane_port_counters(dp, 0).tx_packets == 10; }));
   dataplane_destroy(dp);  // stops the running worker
+  free_ring_port(port);
+}
+
+// An RX wait fd (an AF_XDP socket in tandemd; an eventfd here, which the
+// test makes readable with each frame) ends a 100 ms nap at once. A blind
+// nap would answer each frame, injected 30 ms into a nap, ~70 ms late.
+TEST(DpWorkerLcore, RxWaitFdEndsTheNap) {
+  ASSERT_TRUE(rte_lcore_is_enabled(1)) << "needs EAL -l 0,1";
+  RingPort port = make_ring_port(1);
+  Dataplane* dp = create(1, one_port_snapshot(port_conf(port, {kNodeIp}, true)), 100000);
+  const int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  ASSERT_GE(efd, 0);
+  dataplane_set_rx_wait_fd(dp, port.port_id, 0, efd);
+  const unsigned lcores[] = {1};
+  ASSERT_EQ(dataplane_launch(dp, lcores, 1), 0);
+  dataplane_set_rx_wait_fd(dp, port.port_id, 0, -1);  // refused while launched: still waits on efd
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));  // the worker is napping
+    const auto sent = std::chrono::steady_clock::now();
+    inject(port, 0, arp_request(kNodeIp));
+    ASSERT_EQ(eventfd_write(efd, 1), 0);
+    Bytes reply;
+    ASSERT_TRUE(wait_for([&] { return !(reply = take_sent(port, 0)).empty(); }));
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - sent).count();
+    EXPECT_LT(ms, 40) << "frame " << i << " waited for the nap to end";
+    eventfd_t v;
+    ASSERT_EQ(eventfd_read(efd, &v), 0);  // not readable again until the next frame
+  }
+  EXPECT_GE(dataplane_port_counters(dp, 0).rx_wakeups, 3u);
+  dataplane_destroy(dp);
+  close(efd);
   free_ring_port(port);
 }
 
