@@ -8,7 +8,7 @@ LAB=$ROOT/scripts/lab
 trap '"$LAB" down >/dev/null 2>&1' EXIT
 
 export TANDEM_LAB_MODE=standalone  # two separate nodes: each answers for its own addresses
-# Workers nap 20 ms when idle (the lab's default is 100 us) and no access
+# Workers nap 20 ms when idle (the lab's default is 1000 us) and no access
 # proxy keeps TCP connections (which would cap the nap at 1 ms): a frame
 # that had to wait out a nap would show in the ping times below.
 export TANDEM_LAB_IDLE_SLEEP=20000 TANDEM_LAB_ZTNA=disable
