@@ -405,8 +405,7 @@ bool Node::start_dataplane(std::string* error) {
     *error = std::string("dataplane: ") + err;
     return false;
   }
-  for (const auto& p : ports_) {
-    if (!p.is_dpdk) continue;
+  for (const auto& p : ports_) {  // kernel ports have none
     for (unsigned q = 0; q < p.info.rx_wait_fds.size(); ++q)
       dp::dataplane_set_rx_wait_fd(dataplane_, p.info.port_id, q, p.info.rx_wait_fds[q]);
   }

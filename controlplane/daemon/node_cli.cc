@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 #include <rte_version.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
@@ -109,9 +110,9 @@ cli::Reply Node::cmd_system_status() const {
   // Ports whose frames wake a napping worker (AF_XDP), the rest wait it out.
   std::string wakers;
   for (const auto& p : ports_) {
-    bool waits = false;
-    for (int fd : p.info.rx_wait_fds) waits = waits || fd >= 0;
-    if (p.is_dpdk && waits) wakers += (wakers.empty() ? "" : ", ") + p.name;
+    const auto& fds = p.info.rx_wait_fds;
+    if (std::any_of(fds.begin(), fds.end(), [](int fd) { return fd >= 0; }))
+      wakers += (wakers.empty() ? "" : ", ") + p.name;
   }
   if (node_.dpdk.idle_sleep_us > 0 && !wakers.empty())
     o << " (a frame on " << wakers << " ends it)";
