@@ -1,6 +1,7 @@
 // tandemd's own CLI commands: system status, hardware, configuration views
 // and dataplane counters. Declared as one table in register_commands().
 #include <arpa/inet.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_version.h>
 
@@ -200,6 +201,8 @@ cli::Reply Node::cmd_dataplane_counters(const cli::Args& args) const {
   const drivers::UnmapGuardStats guard = drivers::unmap_guard_stats();
   o << "unmaps held until pollers left their burst: " << guard.waits << " (gave up waiting: "
     << guard.timeouts << ")\n";
+  // busy_cycles and stalled_cycles count this clock: cycles / rate = seconds.
+  o << "tsc_hz=" << rte_get_tsc_hz() << "\n";
   return cli::Reply{true, o.str()};
 }
 

@@ -38,6 +38,7 @@ nic=$(ctl a get hardware nic port2)
 contains "get hardware nic: driver" "$nic" "Driver Name:"
 counters=$(ctl a diagnose sys dataplane counters port2)
 contains "counters show ARP replies" "$counters" "arp_replies="
+grep -qE '^tsc_hz=[1-9][0-9]{6,}$' <<<"$counters" && ok "counters give the TSC rate of busy_cycles" || not_ok "no tsc_hz line in the counters"
 grep -q 'arp_replies=0 ' <<<"$counters" && not_ok "arp_replies still 0" || ok "arp_replies counted"
 check_not "unknown command refused" ctl a get system bogus
 out=$(ctl a get system bogus 2>&1); contains "unknown command explained" "$out" "command parse error"
