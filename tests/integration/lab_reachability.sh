@@ -82,8 +82,8 @@ contains "bad edit explained" "$out" "9216"
 pid=$NODE_B_PID
 contains "NODE_B_PID is tandemd itself" "$(cat /proc/$pid/comm 2>/dev/null)" "tandemd"
 kill -TERM "$pid"
-for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$pid" 2>/dev/null && not_ok "node b still running 5 s after SIGTERM" || ok "node b stopped on SIGTERM"
+for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
+running "$pid" && not_ok "node b still running 5 s after SIGTERM" || ok "node b stopped on SIGTERM"
 contains "node b logged a clean stop" "$(tail -3 "$NODE_B_LOG")" "tandemd: stopped"
 
 "$LAB" down >/dev/null 2>&1

@@ -25,4 +25,11 @@ in_sync_before_active() {
   echo "in sync at line ${s:-never}, primary at line ${a:-never}"
   [ -n "$s" ] && [ -n "$a" ] && [ "$s" -lt "$a" ]
 }
+# running <pid>: exists and is not a zombie (lab nodes are orphans, and an
+# init may reap them late; scripts/lab has the same helper).
+running() {
+  local st
+  st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "${st%% *}" != Z ]
+}
 finish() { echo "# $_pass passed, $_fail failed"; [ "$_fail" -eq 0 ]; exit $?; }
