@@ -6,11 +6,15 @@
 //   odd:  a subject built here, so the values reach the mapping without
 //         first having to be a valid certificate: each entry is
 //         [nid selector][string type selector][length][bytes], added with
-//         X509_NAME_add_entry_by_NID (CN, OU, O or C; UTF8String,
-//         BMPString, UniversalString, PrintableString, IA5String or T61).
+//         X509_NAME_add_entry_by_NID (CN, OU, O or C). Four types go
+//         through OpenSSL's conversion and its length limits (64 for a CN
+//         or an OU), four are stored raw (UTF8String, BMPString,
+//         PrintableString, IA5String) and can be any length or malformed,
+//         as a certificate on the wire can.
 // Checked for every input: every value ends with a NUL inside its buffer,
 // no more than kMaxTags tags, and when nothing is flagged truncated, one
-// tag per OU and the device id is the CN's UTF-8 text. Any breach aborts.
+// tag per OU, the device id is the CN's UTF-8 text and each tag its OU's.
+// Any breach aborts.
 // Seeds: tests/fuzz/corpus/fuzz_identity/ (the lab's device certificate in
 // DER, and built subjects).
 #include <openssl/asn1.h>
@@ -35,6 +39,17 @@ void require(bool ok, const char* what) {
   std::abort();
 }
 
+// Whether out holds exactly the entry's UTF-8 text.
+bool same_text(const X509_NAME_ENTRY* entry, const char* out) {
+  unsigned char* utf8 = nullptr;
+  int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
+  if (len < 0) return false;
+  bool same = std::strlen(out) == static_cast<std::size_t>(len) &&
+              std::memcmp(out, utf8, static_cast<std::size_t>(len)) == 0;
+  OPENSSL_free(utf8);
+  return same;
+}
+
 // The checks every extraction must pass, against OpenSSL's own reading.
 void check(X509* cert) {
   DeviceIdentity id;
@@ -54,6 +69,8 @@ void check(X509* cert) {
   std::size_t ous = 0;
   for (int i = X509_NAME_get_index_by_NID(subject, NID_organizationalUnitName, -1); i >= 0;
        i = X509_NAME_get_index_by_NID(subject, NID_organizationalUnitName, i)) {
+    require(ous < id.tag_count && same_text(X509_NAME_get_entry(subject, i), id.tags[ous]),
+            "a tag differs from its OU (or is missing) but nothing is flagged");
     ++ous;
   }
   require(ous == id.tag_count, "tag count differs from the subject's OUs");
@@ -62,13 +79,8 @@ void check(X509* cert) {
     require(id.device_id[0] == '\0', "a device id without a CN");
     return;
   }
-  unsigned char* utf8 = nullptr;
-  int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, cn)));
-  require(len >= 0, "CN not convertible but not flagged");
-  require(std::strlen(id.device_id) == static_cast<std::size_t>(len) &&
-              std::memcmp(id.device_id, utf8, static_cast<std::size_t>(len)) == 0,
-          "device id differs from the CN");
-  OPENSSL_free(utf8);
+  require(same_text(X509_NAME_get_entry(subject, cn), id.device_id),
+          "the device id differs from the CN but nothing is flagged");
 }
 
 void from_der(const std::uint8_t* data, std::size_t size) {
@@ -82,19 +94,20 @@ void from_der(const std::uint8_t* data, std::size_t size) {
 void from_subject(const std::uint8_t* data, std::size_t size) {
   static constexpr int kNids[] = {NID_commonName, NID_organizationalUnitName, NID_organizationName,
                                   NID_countryName};
-  static constexpr int kTypes[] = {MBSTRING_UTF8, MBSTRING_BMP, MBSTRING_UNIV, MBSTRING_ASC,
-                                   V_ASN1_PRINTABLESTRING, V_ASN1_IA5STRING, V_ASN1_T61STRING};
+  static constexpr int kTypes[] = {MBSTRING_UTF8,      MBSTRING_BMP,     MBSTRING_UNIV,
+                                   MBSTRING_ASC,       V_ASN1_UTF8STRING, V_ASN1_BMPSTRING,
+                                   V_ASN1_PRINTABLESTRING, V_ASN1_IA5STRING};
   X509* cert = X509_new();
   X509_NAME* name = X509_NAME_new();
   std::size_t at = 0;
   while (size - at >= 3) {
     int nid = kNids[data[at] % 4];
-    int type = kTypes[data[at + 1] % 7];
+    int type = kTypes[data[at + 1] % 8];
     std::size_t len = data[at + 2];
     at += 3;
     if (len > size - at) len = size - at;
-    // OpenSSL refuses values that do not fit the type (a bad BMP length,
-    // a PrintableString with '@'): the entry is then left out.
+    // The converting types refuse what does not fit (a bad BMP length, a
+    // PrintableString with '@', a CN over 64): the entry is left out.
     X509_NAME_add_entry_by_NID(name, nid, type, data + at, static_cast<int>(len), -1, 0);
     at += len;
   }
