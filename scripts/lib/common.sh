@@ -1,4 +1,5 @@
-# Shared by scripts/setup, demo, test and lab: packages, hugepages, build.
+# Shared by scripts/setup, demo, test and lab (and the integration tests'
+# lib.sh): packages, hugepages, build, process checks.
 # Source it; every function is idempotent.
 
 TANDEM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -21,6 +22,16 @@ TANDEM_PACKAGES=(
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 warn() { printf '\033[33mwarning: %s\033[0m\n' "$*" >&2; }
 die() { printf '\033[31merror: %s\033[0m\n' "$*" >&2; exit 1; }
+
+# running <pid>: the process exists and is not a zombie. The lab's nodes
+# are orphans once `scripts/lab up` returns, and the init of some sandboxes
+# reaps orphans only every second or two: `kill -0` alone took a node that
+# had exited for one still running (and `lab down` waited ~2 s per node).
+running() {
+  local st
+  st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "${st%% *}" != Z ]
+}
 
 need_root() {
   [ "$(id -u)" -eq 0 ] || die "$(basename "$0") needs root (DPDK, hugepages, network namespaces); run it with sudo"

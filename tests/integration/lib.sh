@@ -3,6 +3,8 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export TANDEM_BUILD=${TANDEM_BUILD:-$ROOT/build}
+# shellcheck source=../../scripts/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"  # running <pid>
 TANDEMD=$TANDEM_BUILD/controlplane/daemon/tandemd
 TANDEMCTL=$TANDEM_BUILD/controlplane/cli/tandemctl
 _pass=0 _fail=0
@@ -24,12 +26,5 @@ in_sync_before_active() {
   a=$(grep -n 'data ports active' <<<"$run" | head -1 | cut -d: -f1)
   echo "in sync at line ${s:-never}, primary at line ${a:-never}"
   [ -n "$s" ] && [ -n "$a" ] && [ "$s" -lt "$a" ]
-}
-# running <pid>: exists and is not a zombie (lab nodes are orphans, and an
-# init may reap them late; scripts/lab has the same helper).
-running() {
-  local st
-  st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-  [ -n "$st" ] && [ "${st%% *}" != Z ]
 }
 finish() { echo "# $_pass passed, $_fail failed"; [ "$_fail" -eq 0 ]; exit $?; }
