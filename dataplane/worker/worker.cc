@@ -344,8 +344,8 @@ void serve_ctl_tx(Dataplane* dp, WorkerContext* w, const ActiveConfig& cfg) {
   }
 }
 
-// The cost of a loop that received frames on a data port: from its first
-// TSC read to now, bookkeeping and TX included.
+// The cost of a loop that received frames on a data port or sent some: from
+// its first TSC read to now, bookkeeping and TX included.
 void account_busy_loop(const Dataplane* dp, WorkerContext* w, unsigned port_index,
                        unsigned frames) {
   uint64_t cycles = rte_rdtsc() - w->now_tsc;
@@ -391,6 +391,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
   w->now_tsc = rte_rdtsc();
   loop_clock(dp, w);
   w->loop_cfg = cfg;
+  w->loop_tx_frames = 0;
   unsigned total = 0;
   unsigned last_rx_port = 0;  // where the loop's cost is charged
   bool queue_drained[kMaxPorts];
@@ -433,7 +434,11 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
   }
   w->loop_cfg = nullptr;  // no snapshot pointer lives past the quiescent state
   rte_rcu_qsbr_quiescent(dp->qsbr_, w->index);
-  if (data_frames > 0) account_busy_loop(dp, w, last_rx_port, data_frames);
+  // A loop that only sent (frames held back by an earlier loop, timers of
+  // the TCP stack) counts too: its work is the frames' as much as the
+  // receiving loop's.
+  if (data_frames > 0 || w->loop_tx_frames > 0)
+    account_busy_loop(dp, w, data_frames > 0 ? last_rx_port : w->loop_tx_port, data_frames);
   return total;
 }
 
@@ -599,6 +604,8 @@ void tx_flush(WorkerContext* w, unsigned port_index) {
     bytes -= rte_pktmbuf_pkt_len(b.pkts[i]);
     rte_pktmbuf_free(b.pkts[i]);
   }
+  w->loop_tx_frames += b.nb_pkts;
+  w->loop_tx_port = static_cast<uint8_t>(port_index);
   PortCounters& c = w->port_counters[port_index].counters;
   counter_add(c.tx_packets, sent);
   counter_add(c.tx_bytes, bytes);

@@ -99,6 +99,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   // buffers; with the bits it does not touch the idle ones' cache lines,
   // which a burst of session lookups has evicted.
   uint32_t tx_pending;
+  // Frames the current loop handed to a data port, and the last port
+  // (busy-loop accounting: a loop that only sent did work too).
+  uint32_t loop_tx_frames;
+  uint8_t loop_tx_port;
   uint64_t next_neigh_scan_ms;
   SessionTable* sessions;
   NeighTable* neigh;

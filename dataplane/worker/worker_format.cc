@@ -39,7 +39,7 @@ const PortCounterField kPortCounterFields[] = {
      &PortCounters::ctl_tx_packets},
     {"rx_wakeups", "idle naps a frame on this port ended early (AF_XDP: the worker waits on it)",
      &PortCounters::rx_wakeups},
-    {"busy_loops", "worker loops that received frames (here, or last here of several ports)",
+    {"busy_loops", "worker loops that received frames here (the last port of several), or only sent",
      &PortCounters::busy_loops},
     {"busy_cycles", "TSC cycles of those loops, stalled ones excluded",
      &PortCounters::busy_cycles},

@@ -79,11 +79,11 @@ struct PortCounters {
       ctl_tx_packets,      // frames the control plane sent with dataplane_send()
       rx_wakeups,          // naps this port's frames ended early (dataplane_set_rx_wait_fd)
       // What the forwarding path costs, in TSC cycles (bench/ndr/run --cycles).
-      // Only loops that received frames count, like testpmd's
+      // Only loops that received or sent frames count, like testpmd's
       // --record-core-cycles: empty polls are the price of polling, not of
       // a frame. A loop is charged to the port it received on (the last
-      // one when it received on several), so the sum over ports is the
-      // worker's. A loop longer than kStalledLoopUs did not work that long:
+      // one when it received on several; without RX, the last it sent
+      // on), so the sum over ports is the worker's. A loop longer than kStalledLoopUs did not work that long:
       // the worker was descheduled, so it is set apart (stalled_*) and
       // busy_cycles / (rx_packets - stalled_packets) is the cost per frame
       // whatever else ran on the core.

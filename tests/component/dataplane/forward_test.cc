@@ -820,8 +820,9 @@ TEST_F(DpForward, OneBurstHandlesItsFramesInOrder) {
 }
 
 // busy_* count the loops that received frames, charged to the port they
-// came in by (the last one when several): never an empty loop.
-TEST_F(DpForward, BusyCyclesCountOnlyLoopsThatReceivedFrames) {
+// came in by (the last one when several), and the loops that only sent,
+// charged to the port they sent on: never an empty loop.
+TEST_F(DpForward, BusyCyclesCountOnlyLoopsThatReceivedOrSentFrames) {
   start();
   learn_hosts();
   auto busy = [&](unsigned port) {
@@ -851,6 +852,18 @@ TEST_F(DpForward, BusyCyclesCountOnlyLoopsThatReceivedFrames) {
   PortCounters c = dataplane_port_counters(dp_, kClientPort);
   EXPECT_LE(c.stalled_packets, c.rx_packets);
   EXPECT_EQ(count_sent(p1_, 0) + count_sent(p2_, 0), 2u);
+
+  // A loop that received nothing but sent a frame (here the control
+  // plane's) did work: it is the port's it sent on.
+  auto client2 = busy(kClientPort);
+  rte_mbuf* garp = garp_mbuf(kPort1Mac, kPort1Ip);
+  ASSERT_NE(garp, nullptr);
+  ASSERT_EQ(dataplane_send(dp_, kServerPort, &garp, 1), 1u);
+  EXPECT_EQ(dataplane_poll_once(dp_, 0), 0u) << "nothing received";
+  EXPECT_EQ(count_sent(p1_, 0), 1u);
+  EXPECT_EQ(busy(kServerPort).first, server0.first + 1) << "the sending loop counts";
+  EXPECT_EQ(busy(kClientPort), client2);
+  EXPECT_EQ(dataplane_port_counters(dp_, kServerPort).stalled_packets, 0u);
 }
 
 
