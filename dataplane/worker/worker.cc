@@ -391,7 +391,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
   w->now_tsc = rte_rdtsc();
   loop_clock(dp, w);
   w->loop_cfg = cfg;
-  w->loop_tx_frames = 0;
+  w->loop_sent = false;
   unsigned total = 0;
   unsigned last_rx_port = 0;  // where the loop's cost is charged
   bool queue_drained[kMaxPorts];
@@ -437,7 +437,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
   // A loop that only sent (frames held back by an earlier loop, timers of
   // the TCP stack) counts too: its work is the frames' as much as the
   // receiving loop's.
-  if (data_frames > 0 || w->loop_tx_frames > 0)
+  if (data_frames > 0 || w->loop_sent)
     account_busy_loop(dp, w, data_frames > 0 ? last_rx_port : w->loop_tx_port, data_frames);
   return total;
 }
@@ -604,7 +604,7 @@ void tx_flush(WorkerContext* w, unsigned port_index) {
     bytes -= rte_pktmbuf_pkt_len(b.pkts[i]);
     rte_pktmbuf_free(b.pkts[i]);
   }
-  w->loop_tx_frames += b.nb_pkts;
+  w->loop_sent = true;
   w->loop_tx_port = static_cast<uint8_t>(port_index);
   PortCounters& c = w->port_counters[port_index].counters;
   counter_add(c.tx_packets, sent);

@@ -99,9 +99,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   // buffers; with the bits it does not touch the idle ones' cache lines,
   // which a burst of session lookups has evicted.
   uint32_t tx_pending;
-  // Frames the current loop handed to a data port, and the last port
-  // (busy-loop accounting: a loop that only sent did work too).
-  uint32_t loop_tx_frames;
+  // Whether the current loop handed frames to a data port, and the last
+  // port (busy-loop accounting: a loop that only sent did work too).
+  bool loop_sent;
   uint8_t loop_tx_port;
   uint64_t next_neigh_scan_ms;
   SessionTable* sessions;
