@@ -4,20 +4,15 @@
 // and without defaults.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "controlplane/config/config.h"
+#include "tests/fuzz/fuzz_require.h"
 
 namespace {
 
-void require(bool ok, const char* what, const std::string& detail) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz_config: %s\n%s\n", what, detail.c_str());
-  std::abort();
-}
+using tandem::fuzz::require;
 
 void round_trip(const tandem::config::Config& cfg, bool full) {
   std::string first, error;

@@ -8,22 +8,17 @@
 // Seeds: tests/fuzz/corpus/fuzz_http/ (make_seeds.py).
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "dataplane/http/http.h"
+#include "tests/fuzz/fuzz_require.h"
 
 using namespace tandem::dp::http;
 
 namespace {
 
-void require(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz_http: %s\n", what);
-  std::abort();
-}
+using tandem::fuzz::require;
 
 void inside(std::string_view view, std::string_view input) {
   if (view.empty()) return;

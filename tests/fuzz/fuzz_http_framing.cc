@@ -8,21 +8,16 @@
 // Seeds: tests/fuzz/corpus/fuzz_http_framing/.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string_view>
 
 #include "dataplane/http/http.h"
+#include "tests/fuzz/fuzz_require.h"
 
 using namespace tandem::dp::http;
 
 namespace {
 
-void require(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz_http_framing: %s\n", what);
-  std::abort();
-}
+using tandem::fuzz::require;
 
 // Feeds input in pieces of step; returns where the message ended (or the
 // bytes consumed when it did not) and the final status.

@@ -23,21 +23,16 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
 #include "dataplane/tls/tls.h"
+#include "tests/fuzz/fuzz_require.h"
 
 using namespace tandem::dp::tls;
 
 namespace {
 
-void require(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz_identity: %s\n", what);
-  std::abort();
-}
+using tandem::fuzz::require;
 
 // Whether out holds exactly the entry's UTF-8 text.
 bool same_text(const X509_NAME_ENTRY* entry, const char* out) {
