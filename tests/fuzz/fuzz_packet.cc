@@ -130,7 +130,11 @@ void transit(const uint8_t* data, const ParsedFrame& p) {
       return;
     }
     check(session_lookup(g_table, rev, h) == s);
-    check(session_dir(*s, lo) == kDirOrig && session_dir(*s, lo_rev) == kDirReply);
+    // A tuple that is its own reverse (source = destination, same ports or
+    // echo id: a LAND packet) has one direction only; every other flow's
+    // reverse is its reply direction.
+    const bool own_reverse = lo == lo_rev;
+    check(session_dir(*s, lo) == kDirOrig && (own_reverse || session_dir(*s, lo_rev) == kDirReply));
     return;
   }
   SessionDir dir = session_dir(*s, lo);

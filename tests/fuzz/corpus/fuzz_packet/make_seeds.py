@@ -66,6 +66,11 @@ seeds = {
     "tcp_transit_fin": eth(NODE, CLIENT, 0x0800) + ipv4(CL, SRV, 6, tcp(40000, 80, 0x11)),
     "tcp_transit_rst": eth(NODE, CLIENT, 0x0800) + ipv4(SRV, CL, 6, tcp(80, 40000, 0x14)),
     "icmp_transit": eth(NODE, CLIENT, 0x0800) + ipv4(CL, SRV, 1, icmp_echo(3, 1, b"ping")),
+    # A LAND packet: source = destination, a tuple that is its own reverse.
+    # The odd first byte puts it on the fuzz target's ingress 1, where its
+    # policy 1 accepts it and the session is made.
+    "icmp_transit_land": eth(bytes([3, 0, 0, 0, 0, 1]), CLIENT, 0x0800)
+    + ipv4(CL, CL, 1, icmp_echo(3, 1, b"land")),
 }
 os.makedirs(HERE, exist_ok=True)
 for name, frame in seeds.items():
