@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <mutex>
 
+#include <rte_cycles.h>
+
 #include "dataplane/session/session_inl.h"
 #include "dataplane/session/session_table.h"
 #include "dataplane/sync/sync_inl.h"
@@ -54,11 +56,24 @@ bool session_filter_match(const SessionFilter& f, const SessionView& v) {
   return tuple_ok(v.orig) || tuple_ok(v.reply);
 }
 
-void session_mailbox_serve(WorkerContext* w, WorkerRequest* req) {
+bool session_mailbox_serve(WorkerContext* w, WorkerRequest* req, uint64_t deadline_tsc) {
+  // A million-slot table takes tens of milliseconds to walk, far longer
+  // than an RX ring holds a line-rate flow: the walk goes a stretch at a
+  // time, one slice per loop, and frames are polled in between. Sessions
+  // created or ended meanwhile may or may not be listed (or cleared), as
+  // with any walk of a live table.
+  constexpr uint32_t kStretch = 256;  // entries between two reads of the TSC
   SessionTable* t = w->sessions;
-  session_for_each(t, [&](Session* s) {
+  uint32_t i = req->cursor;
+  for (uint32_t stop = i; i < t->capacity; ++i) {
+    if (i == stop) {
+      if (i != req->cursor && rte_rdtsc() >= deadline_tsc) break;
+      stop = i + kStretch;
+    }
+    Session* s = &t->entries[i];
+    if (!(s->flags & kSessionInUse)) continue;
     SessionView v = make_view(w, *s, w->now_ms);
-    if (!session_filter_match(req->filter, v)) return;
+    if (!session_filter_match(req->filter, v)) continue;
     ++req->matched;
     if (req->clear) {
       sync_session_gone(w, *s);
@@ -68,9 +83,12 @@ void session_mailbox_serve(WorkerContext* w, WorkerRequest* req) {
     } else if (req->written < req->max) {
       req->out[req->written++] = v;
     }
-  });
+  }
+  req->cursor = i;
+  if (i < t->capacity) return false;
   if (w->full_latched && uint64_t{t->in_use} * 100 < uint64_t{t->capacity} * kFullRearmPercent)
     w->full_latched = false;
+  return true;
 }
 
 int dataplane_session_list(Dataplane* dp, const SessionFilter& filter, SessionView* out,

@@ -43,6 +43,8 @@ void wheel_unlink(SessionTable* t, Session* s) {
   if (s->wheel_prev != kSessionNil) t->entries[s->wheel_prev].wheel_next = s->wheel_next;
   else t->wheel[s->wheel_tick % kWheelSlots] = s->wheel_next;
   if (s->wheel_next != kSessionNil) t->entries[s->wheel_next].wheel_prev = s->wheel_prev;
+  // The entry a half-done walk of its slot resumes at leaves: resume after it.
+  if (t->expire_in_slot && t->expire_cursor == index_of(t, s)) t->expire_cursor = s->wheel_next;
 }
 
 // Arms at the tick of expire_ms, or at the wheel's horizon when further:
@@ -173,38 +175,49 @@ void session_delete(SessionTable* t, Session* s) {
 }
 
 unsigned session_expire(SessionTable* t, uint64_t now_ms, SessionExpireHook hook,
-                        void* hook_arg) {
+                        void* hook_arg, unsigned budget) {
   uint64_t now_tick = now_ms / kWheelTickMs;
   unsigned deleted = 0;
   // After a long stall each slot needs one visit, not one per missed tick.
-  if (now_tick >= t->wheel_next_tick + kWheelSlots) t->wheel_next_tick = now_tick - kWheelSlots + 1;
-  while (t->wheel_next_tick <= now_tick) {
-    uint32_t slot = static_cast<uint32_t>(t->wheel_next_tick % kWheelSlots);
-    uint32_t i = t->wheel[slot];
-    t->wheel[slot] = kSessionNil;  // detached: re-armed entries cannot loop
-    ++t->wheel_next_tick;
-    while (i != kSessionNil) {
-      Session* s = &t->entries[i];
-      i = s->wheel_next;
-      if (s->expire_ms <= now_ms) {
-        s->wheel_prev = s->wheel_next = kSessionNil;
-        s->wheel_tick = static_cast<uint32_t>(t->wheel_next_tick - 1);
-        if (hook != nullptr) hook(hook_arg, *s);
-        // Already off the wheel (the slot was detached): free it here rather
-        // than through session_delete, whose wheel_unlink would see stale links.
-        hash_unlink(t, s);
-        counter_add(live_counter(t, *s), static_cast<uint64_t>(-1));
-        s->flags = 0;
-        s->hash_next = t->free_head;
-        t->free_head = index_of(t, s);
-        --t->in_use;
-        counter_add(t->deletes, 1);
-        counter_add(t->expired, 1);
-        ++deleted;
-      } else {
-        wheel_link(t, s);
-      }
+  // A slot left half walked keeps its rest linked and is walked again then.
+  if (now_tick >= t->wheel_next_tick + kWheelSlots) {
+    t->wheel_next_tick = now_tick - kWheelSlots + 1;
+    t->expire_in_slot = false;
+  }
+  while (budget > 0) {
+    if (!t->expire_in_slot) {
+      if (t->wheel_next_tick > now_tick) break;
+      // The walk is in place: the slot's entries stay linked until visited.
+      // Its tick is passed first, so an entry armed meanwhile (a packet's
+      // re-arm, a walked entry's new tick) goes to a later tick; one that
+      // lands in this slot (the horizon) goes to its head, behind the walk.
+      t->expire_slot = static_cast<uint32_t>(t->wheel_next_tick % kWheelSlots);
+      t->expire_cursor = t->wheel[t->expire_slot];
+      t->expire_in_slot = true;
+      ++t->wheel_next_tick;
     }
+    while (t->expire_cursor != kSessionNil && budget > 0) {
+      Session* s = &t->entries[t->expire_cursor];
+      t->expire_cursor = s->wheel_next;
+      --budget;
+      wheel_unlink(t, s);
+      if (s->expire_ms > now_ms) {
+        wheel_link(t, s);
+        continue;
+      }
+      s->wheel_prev = s->wheel_next = kSessionNil;
+      if (hook != nullptr) hook(hook_arg, *s);
+      hash_unlink(t, s);
+      counter_add(live_counter(t, *s), static_cast<uint64_t>(-1));
+      s->flags = 0;
+      s->hash_next = t->free_head;
+      t->free_head = index_of(t, s);
+      --t->in_use;
+      counter_add(t->deletes, 1);
+      counter_add(t->expired, 1);
+      ++deleted;
+    }
+    if (t->expire_cursor == kSessionNil) t->expire_in_slot = false;
   }
   return deleted;
 }

@@ -25,6 +25,11 @@ struct SessionTable {
   uint32_t in_use;
   uint32_t serial_base, next_serial;
   uint64_t wheel_next_tick;  // first tick not yet processed
+  // session_expire() left a slot half walked (its work budget ran out):
+  // the walk goes on at expire_cursor (kSessionNil: the slot's end) in
+  // expire_slot. The slot's tick is already behind wheel_next_tick.
+  bool expire_in_slot;
+  uint32_t expire_slot, expire_cursor;
   uint32_t* buckets;
   Session* entries;
   // Counters: written by the owner only, read with counter_read().
@@ -92,10 +97,20 @@ void session_delete(SessionTable* t, Session* s);
 // Called with each session session_expire() is about to free.
 using SessionExpireHook = void (*)(void* arg, const Session& s);
 
-// Deletes every session whose expiry has passed (ticks up to now_ms).
-// Returns how many were deleted.
+// Deletes every session whose expiry has passed (ticks up to now_ms), and
+// moves the entries of the slots it walks that a packet kept alive since.
+// Returns how many were deleted. `budget` caps the entries it looks at in
+// one call: when a tick's slot holds more (a million flows that started
+// together expire, or are re-armed, together), the walk stops there and
+// the next call goes on, so a worker's loop stays short. A deleted or
+// re-armed entry is never left behind by a walk in progress.
 unsigned session_expire(SessionTable* t, uint64_t now_ms, SessionExpireHook hook = nullptr,
-                        void* hook_arg = nullptr);
+                        void* hook_arg = nullptr, unsigned budget = UINT32_MAX);
+// Whether session_expire(t, now_ms) has work left: a slot half walked, or
+// ticks up to now_ms not walked yet.
+inline bool session_expire_pending(const SessionTable* t, uint64_t now_ms) {
+  return t->expire_in_slot || t->wheel_next_tick <= now_ms / kWheelTickMs;
+}
 
 // Calls fn(session, arg) for every live session; fn may delete it.
 template <typename Fn>

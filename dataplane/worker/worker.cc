@@ -55,6 +55,13 @@ constexpr unsigned kHandoffRingSize = 1024;
 constexpr unsigned kLearnRingSize = 256;
 constexpr unsigned kHandoffBurst = 32;
 constexpr uint64_t kNeighScanMs = 100;  // neighbour probe/timeout granularity
+// Work a loop may spend on the session table's upkeep besides its frames:
+// wheel entries walked by expiry, and the time a `diagnose sys session
+// list|clear` walks the table. A million sessions that started together
+// expire (or are re-armed) together, and a list walks every slot: done at
+// once, either would hold the RX queues for tens of milliseconds.
+constexpr unsigned kExpireBudget = 256;
+constexpr uint64_t kMailboxSliceUs = 20;
 // Control-plane frames worker 0 takes per loop: a promotion's gratuitous
 // ARPs (one per address per port) fit in a loop or two.
 constexpr unsigned kCtlTxBurst = 32;
@@ -367,18 +374,28 @@ void session_ended(void* arg, const Session& s) {
   if (s.flags & kSessionLog) log_session_end(w, s);
 }
 
-void serve_request(WorkerContext* w, WorkerRequest* req) {
+// One slice of a request, until deadline_tsc; true when it is done.
+bool serve_request(WorkerContext* w, WorkerRequest* req, uint64_t deadline_tsc) {
   switch (req->kind) {
-    case WorkerRequestKind::kSessions: session_mailbox_serve(w, req); break;
-    case WorkerRequestKind::kNeighbours: forward_neigh_list(w, req); break;
+    case WorkerRequestKind::kSessions: return session_mailbox_serve(w, req, deadline_tsc);
+    case WorkerRequestKind::kNeighbours: forward_neigh_list(w, req); return true;
   }
+  return true;
 }
 
-void serve_mailbox(WorkerContext* w) {
-  if (w->mailbox.load(std::memory_order_relaxed) == nullptr) return;
-  WorkerRequest* req = w->mailbox.exchange(nullptr, std::memory_order_acq_rel);
-  if (req == nullptr) return;
-  serve_request(w, req);
+// A request goes on over as many loops as it needs (w->serving); the
+// requester waits for `done`.
+void serve_mailbox(WorkerContext* w, uint64_t slice_tsc) {
+  WorkerRequest* req = w->serving;
+  if (req == nullptr) {
+    if (w->mailbox.load(std::memory_order_relaxed) == nullptr) return;
+    req = w->mailbox.exchange(nullptr, std::memory_order_acq_rel);
+    if (req == nullptr) return;
+    req->cursor = 0;
+    w->serving = req;
+  }
+  if (!serve_request(w, req, slice_tsc == UINT64_MAX ? UINT64_MAX : rte_rdtsc() + slice_tsc)) return;
+  w->serving = nullptr;
   req->done.store(true, std::memory_order_release);
 }
 
@@ -415,7 +432,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
   // hand-offs, timers, CLI; or a stack handed over at run time to take
   if (w->tcp != nullptr || std::atomic_ref<TcpGlue*>(w->tcp_adopt).load(std::memory_order_relaxed) != nullptr)
     total += tcp_glue_poll(w, *cfg);
-  session_expire(w->sessions, w->now_ms, session_ended, w);
+  session_expire(w->sessions, w->now_ms, session_ended, w, kExpireBudget);
   if (w->full_latched &&
       uint64_t{w->sessions->in_use} * 100 < uint64_t{w->sessions->capacity} * kFullRearmPercent)
     w->full_latched = false;
@@ -423,7 +440,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
     forward_neigh_scan(w, *cfg);
     w->next_neigh_scan_ms = w->now_ms + kNeighScanMs;
   }
-  serve_mailbox(w);
+  serve_mailbox(w, dp->mailbox_slice_tsc_);
 
   // Hold frames back only while more are waiting to join the batch, and
   // never longer than the drain period.
@@ -482,8 +499,10 @@ int worker_main(void* arg) {
       w->idle_loops = 0;
       continue;
     }
-    // Frames or acks still owed on the sync stream: their timers need the loop.
-    if (w->idle_loops < kIdleLoopsBeforeSleep || (w->sync != nullptr && !sync_idle(w->sync))) {
+    // Frames or acks still owed on the sync stream: their timers need the
+    // loop. So does table upkeep left for the next loops.
+    if (w->idle_loops < kIdleLoopsBeforeSleep || (w->sync != nullptr && !sync_idle(w->sync)) ||
+        w->serving != nullptr || session_expire_pending(w->sessions, w->now_ms)) {
       ++w->idle_loops;
       continue;
     }
@@ -497,6 +516,8 @@ int worker_main(void* arg) {
     }
   }
   tx_flush_all(w);
+  // A request in progress is finished: its requester waits for it.
+  while (w->serving != nullptr) serve_mailbox(w, UINT64_MAX);
   rte_rcu_qsbr_thread_offline(dp->qsbr_, w->index);
   return 0;
 }
@@ -574,7 +595,9 @@ bool worker_request_run(Dataplane* dp, WorkerContext* w, WorkerRequest* req, uns
   return mailbox_run(dp->launched_.load(std::memory_order_acquire), w->mailbox, req, timeout_ms,
                      [&] {
                        w->now_ms = dataplane_now_ms(dp);
-                       serve_request(w, req);
+                       req->cursor = 0;
+                       while (!serve_request(w, req, UINT64_MAX)) {
+                       }
                      });
 }
 
@@ -648,6 +671,7 @@ Dataplane* dataplane_create(const DataplaneParams& params_in, const Snapshot& in
   auto* dp = new (mem) Dataplane();
   dp->params_ = params;
   dp->drain_tsc_ = (rte_get_tsc_hz() + US_PER_S - 1) / US_PER_S * kTxDrainUs;
+  dp->mailbox_slice_tsc_ = (rte_get_tsc_hz() + US_PER_S - 1) / US_PER_S * kMailboxSliceUs;
   dp->tsc_per_ms_ = rte_get_tsc_hz() / 1000;
   dp->tsc_per_us_ = rte_get_tsc_hz() / US_PER_S > 0 ? rte_get_tsc_hz() / US_PER_S : 1;
   dp->stalled_loop_tsc_ = dp->tsc_per_us_ * kStalledLoopUs;

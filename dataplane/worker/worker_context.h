@@ -80,6 +80,9 @@ struct WorkerRequest {
   NeighView* neigh_out;
   unsigned max;
   unsigned written, matched, cleared;
+  // The worker's progress through its table: a request is served over as
+  // many loops as it takes, a slice per loop (session.cc).
+  uint32_t cursor;
   std::atomic<bool> done;
 };
 
@@ -109,6 +112,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   rte_ring* handoff;      // mbufs other workers found to be ours (MP/SC)
   rte_ring* neigh_learn;  // NeighLearn records from the other workers (MP/SC)
   std::atomic<WorkerRequest*> mailbox;
+  WorkerRequest* serving;  // taken from the mailbox, not done yet (worker only)
   // Raised (1) by the worker the first time a new flow finds the table full
   // and taken (exchanged to 0) by the control side; re-armed once usage
   // falls back under kFullRearmPercent.
@@ -152,6 +156,7 @@ class Dataplane {
  public:
   DataplaneParams params_{};
   uint64_t drain_tsc_ = 0;
+  uint64_t mailbox_slice_tsc_ = 0;  // a mailbox request's share of one loop
   uint64_t tsc_per_ms_ = 1;  // rte_get_tsc_hz() / 1000, fixed at create
   uint64_t neigh_reachable_ms_ = 0;
   DataplaneClock clock_ = nullptr;
@@ -193,7 +198,10 @@ void tx_enqueue(WorkerContext* w, unsigned port_index, uint16_t port_id, rte_mbu
 void free_ring_mbufs(rte_ring* r);
 
 // The kinds' handlers, on the worker (session.cc, forward.cc).
-void session_mailbox_serve(WorkerContext* w, WorkerRequest* req);
+// session_mailbox_serve walks the table from req->cursor and stops once the
+// TSC reaches deadline_tsc (after at least one stretch of entries); true
+// when the walk reached the table's end.
+bool session_mailbox_serve(WorkerContext* w, WorkerRequest* req, uint64_t deadline_tsc);
 void forward_neigh_list(WorkerContext* w, WorkerRequest* req);
 
 }  // namespace tandem::dp

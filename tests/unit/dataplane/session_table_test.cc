@@ -240,5 +240,102 @@ TEST(TimerWheel, ManySessionsAllExpireAfterAStall) {
   EXPECT_EQ(t->live_udp, 0u);
 }
 
+// The live sessions of the table, walking the bucket chains and the wheel:
+// both must hold exactly the in-use entries, each once.
+void expect_consistent(SessionTable* t) {
+  uint32_t in_chains = 0, on_wheel = 0;
+  for (uint32_t b = 0; b <= t->bucket_mask; ++b)
+    for (uint32_t i = t->buckets[b]; i != kSessionNil; i = t->entries[i].hash_next) {
+      ASSERT_TRUE(t->entries[i].flags & kSessionInUse) << "free entry " << i << " in a chain";
+      ASSERT_LE(++in_chains, t->capacity);
+    }
+  for (uint32_t slot = 0; slot < kWheelSlots; ++slot) {
+    uint32_t prev = kSessionNil;
+    for (uint32_t i = t->wheel[slot]; i != kSessionNil; i = t->entries[i].wheel_next) {
+      ASSERT_TRUE(t->entries[i].flags & kSessionInUse) << "free entry " << i << " on the wheel";
+      ASSERT_EQ(t->entries[i].wheel_prev, prev);
+      ASSERT_EQ(t->entries[i].wheel_tick % kWheelSlots, slot);
+      prev = i;
+      ASSERT_LE(++on_wheel, t->capacity);
+    }
+  }
+  EXPECT_EQ(in_chains, t->in_use);
+  EXPECT_EQ(on_wheel, t->in_use);
+}
+
+Session* insert_udp(SessionTable* t, uint16_t sport, uint32_t timeout_s, uint64_t now_ms) {
+  SessionKey k = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), sport, 9, 17);
+  return session_insert(t, k, session_key_hash(k), 0, TcpState::kNone, timeout_s, now_ms);
+}
+
+TEST(TimerWheel, ABudgetSpreadsAMassExpiryOverCalls) {
+  // 1000 flows that started in the same tick expire in the same tick: a
+  // budget of 64 entries per call takes them 64 at a time.
+  Table tb(1000, 0);
+  SessionTable* t = tb.t;
+  for (uint16_t i = 0; i < 1000; ++i) ASSERT_NE(insert_udp(t, i, 5, 0), nullptr);
+  EXPECT_FALSE(session_expire_pending(t, 0) && session_expire(t, 0, nullptr, nullptr, 64) != 0);
+  unsigned calls = 0, total = 0;
+  while (session_expire_pending(t, 5'000)) {
+    unsigned n = session_expire(t, 5'000, nullptr, nullptr, 64);
+    ASSERT_LE(n, 64u);
+    total += n;
+    ++calls;
+    ASSERT_NO_FATAL_FAILURE(expect_consistent(t));
+    ASSERT_LT(calls, 2000u) << "the walk does not end";
+  }
+  EXPECT_EQ(total, 1000u);
+  EXPECT_GE(calls, 1000u / 64);
+  EXPECT_EQ(t->in_use, 0u);
+  EXPECT_EQ(t->live_udp, 0u);
+  EXPECT_EQ(t->expired, 1000u);
+}
+
+TEST(TimerWheel, AWalkInProgressSurvivesDeletesAndReArms) {
+  // A slot of 300 entries, walked 50 at a time; between calls the entry the
+  // walk resumes at is deleted, re-armed earlier, or kept alive by a packet.
+  Table tb(512, 0);
+  SessionTable* t = tb.t;
+  std::vector<Session*> s;
+  for (uint16_t i = 0; i < 300; ++i) s.push_back(insert_udp(t, i, 5, 0));
+  // Half of them saw a packet at 4 s: their expiry moved to 9 s, but they
+  // stay in the 5 s slot until the walk comes round.
+  for (uint16_t i = 0; i < 300; i += 2) session_touch(t, s[i], TcpState::kNone, 5, 4'000);
+  unsigned expired = 0, deleted = 0;
+  expired += session_expire(t, 5'000, nullptr, nullptr, 50);
+  ASSERT_TRUE(t->expire_in_slot);
+  for (int round = 0; t->expire_in_slot; ++round) {
+    ASSERT_NE(t->expire_cursor, kSessionNil);
+    Session* next = &t->entries[t->expire_cursor];
+    switch (round % 3) {
+      case 0:  // the CLI clears it (or a RST ends it)
+        session_delete(t, next);
+        ++deleted;
+        break;
+      case 1:  // a FIN shortened its TTL: moved to an earlier tick now
+        session_rearm(t, next, TcpState::kNone, 1, 5'500);
+        break;
+      case 2:  // a packet: later expiry, left in place
+        session_touch(t, next, TcpState::kNone, 5, 5'000);
+        break;
+    }
+    ASSERT_NO_FATAL_FAILURE(expect_consistent(t));
+    expired += session_expire(t, 5'000, nullptr, nullptr, 50);
+    ASSERT_NO_FATAL_FAILURE(expect_consistent(t));
+    ASSERT_LT(round, 100);
+  }
+  // Everything left lives on: 150 touched at 4 s (9 s), plus what the rounds
+  // kept or moved; nothing with a passed expiry is still in the table.
+  for (uint32_t i = 0; i < t->capacity; ++i)
+    if (t->entries[i].flags & kSessionInUse) {
+      EXPECT_GT(t->entries[i].expire_ms, 5'000u);
+    }
+  EXPECT_EQ(expired + deleted + t->in_use, 300u);
+  // And all of them go by 10 s.
+  while (session_expire_pending(t, 10'000)) expired += session_expire(t, 10'000, nullptr, nullptr, 50);
+  EXPECT_EQ(t->in_use, 0u);
+  EXPECT_EQ(expired + deleted, 300u);
+}
+
 }  // namespace
 }  // namespace tandem::dp
