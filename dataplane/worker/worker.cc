@@ -62,6 +62,12 @@ constexpr uint64_t kNeighScanMs = 100;  // neighbour probe/timeout granularity
 // once, either would hold the RX queues for tens of milliseconds.
 constexpr unsigned kExpireBudget = 256;
 constexpr uint64_t kMailboxSliceUs = 20;
+// A CLI walk is optional work: its slices go to loops that found every RX
+// queue short of a full burst (the worker keeps up, and the queues' slack
+// absorbs a slice), and under a backlog to one loop per this period, so
+// that it always moves on. Expiry is not optional (under a flood of new
+// flows it frees the entries the next ones need): it runs every loop.
+constexpr uint64_t kMailboxUnderLoadUs = 1000;
 // Control-plane frames worker 0 takes per loop: a promotion's gratuitous
 // ARPs (one per address per port) fit in a loop or two.
 constexpr unsigned kCtlTxBurst = 32;
@@ -411,6 +417,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
   w->loop_sent = false;
   unsigned total = 0;
   unsigned last_rx_port = 0;  // where the loop's cost is charged
+  bool backlog = false;       // some RX queue gave a full burst
   bool queue_drained[kMaxPorts];
   for (unsigned p = 0; p < kMaxPorts; ++p) queue_drained[p] = true;
 
@@ -423,6 +430,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
     uint16_t n = rte_eth_rx_burst(port.port_id, static_cast<uint16_t>(w->index), pkts, kRxBurst);
     if (n > 0) handle_burst(w, *cfg, p, pkts, n);
     queue_drained[p] = n < kRxBurst;
+    backlog |= n == kRxBurst;
     if (n > 0) last_rx_port = p;
     total += n;
   }
@@ -440,7 +448,10 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
     forward_neigh_scan(w, *cfg);
     w->next_neigh_scan_ms = w->now_ms + kNeighScanMs;
   }
-  serve_mailbox(w, dp->mailbox_slice_tsc_);
+  if (!backlog || w->now_tsc >= w->mailbox_due_tsc) {
+    serve_mailbox(w, dp->mailbox_slice_tsc_);
+    w->mailbox_due_tsc = w->now_tsc + dp->mailbox_under_load_tsc_;
+  }
 
   // Hold frames back only while more are waiting to join the batch, and
   // never longer than the drain period.
@@ -672,6 +683,7 @@ Dataplane* dataplane_create(const DataplaneParams& params_in, const Snapshot& in
   dp->params_ = params;
   dp->drain_tsc_ = (rte_get_tsc_hz() + US_PER_S - 1) / US_PER_S * kTxDrainUs;
   dp->mailbox_slice_tsc_ = (rte_get_tsc_hz() + US_PER_S - 1) / US_PER_S * kMailboxSliceUs;
+  dp->mailbox_under_load_tsc_ = (rte_get_tsc_hz() + US_PER_S - 1) / US_PER_S * kMailboxUnderLoadUs;
   dp->tsc_per_ms_ = rte_get_tsc_hz() / 1000;
   dp->tsc_per_us_ = rte_get_tsc_hz() / US_PER_S > 0 ? rte_get_tsc_hz() / US_PER_S : 1;
   dp->stalled_loop_tsc_ = dp->tsc_per_us_ * kStalledLoopUs;

@@ -113,6 +113,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   rte_ring* neigh_learn;  // NeighLearn records from the other workers (MP/SC)
   std::atomic<WorkerRequest*> mailbox;
   WorkerRequest* serving;  // taken from the mailbox, not done yet (worker only)
+  uint64_t mailbox_due_tsc;  // the mailbox is served by then even under a backlog
   // Raised (1) by the worker the first time a new flow finds the table full
   // and taken (exchanged to 0) by the control side; re-armed once usage
   // falls back under kFullRearmPercent.
@@ -157,6 +158,7 @@ class Dataplane {
   DataplaneParams params_{};
   uint64_t drain_tsc_ = 0;
   uint64_t mailbox_slice_tsc_ = 0;  // a mailbox request's share of one loop
+  uint64_t mailbox_under_load_tsc_ = 0;  // the mailbox's period while RX queues back up
   uint64_t tsc_per_ms_ = 1;  // rte_get_tsc_hz() / 1000, fixed at create
   uint64_t neigh_reachable_ms_ = 0;
   DataplaneClock clock_ = nullptr;
