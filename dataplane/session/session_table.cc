@@ -70,6 +70,17 @@ void hash_unlink(SessionTable* t, Session* s) {
   if (*link == idx) *link = s->hash_next;
 }
 
+// An entry already off the wheel leaves its chain for the free list.
+void release(SessionTable* t, Session* s) {
+  hash_unlink(t, s);
+  counter_add(live_counter(t, *s), static_cast<uint64_t>(-1));
+  s->flags = 0;
+  s->hash_next = t->free_head;
+  t->free_head = index_of(t, s);
+  --t->in_use;
+  counter_add(t->deletes, 1);
+}
+
 }  // namespace
 
 size_t session_table_memsize(uint32_t capacity) {
@@ -164,14 +175,8 @@ void session_rearm(SessionTable* t, Session* s, TcpState state, uint32_t timeout
 
 void session_delete(SessionTable* t, Session* s) {
   if (!(s->flags & kSessionInUse)) return;
-  hash_unlink(t, s);
   wheel_unlink(t, s);
-  counter_add(live_counter(t, *s), static_cast<uint64_t>(-1));
-  s->flags = 0;
-  s->hash_next = t->free_head;
-  t->free_head = index_of(t, s);
-  --t->in_use;
-  counter_add(t->deletes, 1);
+  release(t, s);
 }
 
 unsigned session_expire(SessionTable* t, uint64_t now_ms, SessionExpireHook hook,
@@ -207,13 +212,7 @@ unsigned session_expire(SessionTable* t, uint64_t now_ms, SessionExpireHook hook
       }
       s->wheel_prev = s->wheel_next = kSessionNil;
       if (hook != nullptr) hook(hook_arg, *s);
-      hash_unlink(t, s);
-      counter_add(live_counter(t, *s), static_cast<uint64_t>(-1));
-      s->flags = 0;
-      s->hash_next = t->free_head;
-      t->free_head = index_of(t, s);
-      --t->in_use;
-      counter_add(t->deletes, 1);
+      release(t, s);
       counter_add(t->expired, 1);
       ++deleted;
     }
