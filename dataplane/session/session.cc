@@ -1,5 +1,6 @@
 #include "dataplane/session/session.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <mutex>
 
@@ -65,24 +66,23 @@ bool session_mailbox_serve(WorkerContext* w, WorkerRequest* req, uint64_t deadli
   constexpr uint32_t kStretch = 256;  // entries between two reads of the TSC
   SessionTable* t = w->sessions;
   uint32_t i = req->cursor;
-  for (uint32_t stop = i; i < t->capacity; ++i) {
-    if (i == stop) {
-      if (i != req->cursor && rte_rdtsc() >= deadline_tsc) break;
-      stop = i + kStretch;
+  while (i < t->capacity) {
+    for (uint32_t stop = std::min(i + kStretch, t->capacity); i < stop; ++i) {
+      Session* s = &t->entries[i];
+      if (!(s->flags & kSessionInUse)) continue;
+      SessionView v = make_view(w, *s, w->now_ms);
+      if (!session_filter_match(req->filter, v)) continue;
+      ++req->matched;
+      if (req->clear) {
+        sync_session_gone(w, *s);
+        session_delete(t, s);
+        counter_add(t->cleared, 1);
+        ++req->cleared;
+      } else if (req->written < req->max) {
+        req->out[req->written++] = v;
+      }
     }
-    Session* s = &t->entries[i];
-    if (!(s->flags & kSessionInUse)) continue;
-    SessionView v = make_view(w, *s, w->now_ms);
-    if (!session_filter_match(req->filter, v)) continue;
-    ++req->matched;
-    if (req->clear) {
-      sync_session_gone(w, *s);
-      session_delete(t, s);
-      counter_add(t->cleared, 1);
-      ++req->cleared;
-    } else if (req->written < req->max) {
-      req->out[req->written++] = v;
-    }
+    if (rte_rdtsc() >= deadline_tsc) break;
   }
   req->cursor = i;
   if (i < t->capacity) return false;

@@ -44,7 +44,7 @@ void wheel_unlink(SessionTable* t, Session* s) {
   else t->wheel[s->wheel_tick % kWheelSlots] = s->wheel_next;
   if (s->wheel_next != kSessionNil) t->entries[s->wheel_next].wheel_prev = s->wheel_prev;
   // The entry a half-done walk of its slot resumes at leaves: resume after it.
-  if (t->expire_in_slot && t->expire_cursor == index_of(t, s)) t->expire_cursor = s->wheel_next;
+  if (t->expire_cursor == index_of(t, s)) t->expire_cursor = s->wheel_next;
 }
 
 // Arms at the tick of expire_ms, or at the wheel's horizon when further:
@@ -102,6 +102,7 @@ SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_b
   t->entries = reinterpret_cast<Session*>(p + round_up(size_t{nb_buckets} * 4, kAlign));
   t->serial_base = serial_base;
   t->wheel_next_tick = now_ms / kWheelTickMs;
+  t->expire_cursor = kSessionNil;
   std::memset(t->buckets, 0xff, size_t{nb_buckets} * sizeof(uint32_t));
   std::memset(t->wheel, 0xff, sizeof(t->wheel));
   for (uint32_t i = 0; i < capacity; ++i)
@@ -187,18 +188,17 @@ unsigned session_expire(SessionTable* t, uint64_t now_ms, SessionExpireHook hook
   // A slot left half walked keeps its rest linked and is walked again then.
   if (now_tick >= t->wheel_next_tick + kWheelSlots) {
     t->wheel_next_tick = now_tick - kWheelSlots + 1;
-    t->expire_in_slot = false;
+    t->expire_cursor = kSessionNil;
   }
   while (budget > 0) {
-    if (!t->expire_in_slot) {
+    if (t->expire_cursor == kSessionNil) {
       if (t->wheel_next_tick > now_tick) break;
       // The walk is in place: the slot's entries stay linked until visited.
       // Its tick is passed first, so an entry armed meanwhile (a packet's
-      // re-arm, a walked entry's new tick) goes to a later tick; one that
-      // lands in this slot (the horizon) goes to its head, behind the walk.
-      t->expire_slot = static_cast<uint32_t>(t->wheel_next_tick % kWheelSlots);
-      t->expire_cursor = t->wheel[t->expire_slot];
-      t->expire_in_slot = true;
+      // re-arm, a walked entry's next expiry) goes to a later tick; one
+      // that lands in this slot (the horizon) goes to its head, behind the
+      // walk.
+      t->expire_cursor = t->wheel[t->wheel_next_tick % kWheelSlots];
       ++t->wheel_next_tick;
     }
     while (t->expire_cursor != kSessionNil && budget > 0) {
@@ -216,7 +216,6 @@ unsigned session_expire(SessionTable* t, uint64_t now_ms, SessionExpireHook hook
       counter_add(t->expired, 1);
       ++deleted;
     }
-    if (t->expire_cursor == kSessionNil) t->expire_in_slot = false;
   }
   return deleted;
 }

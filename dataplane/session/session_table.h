@@ -25,11 +25,10 @@ struct SessionTable {
   uint32_t in_use;
   uint32_t serial_base, next_serial;
   uint64_t wheel_next_tick;  // first tick not yet processed
-  // session_expire() left a slot half walked (its work budget ran out):
-  // the walk goes on at expire_cursor (kSessionNil: the slot's end) in
-  // expire_slot. The slot's tick is already behind wheel_next_tick.
-  bool expire_in_slot;
-  uint32_t expire_slot, expire_cursor;
+  // Where session_expire() goes on in a slot it left half walked (its
+  // work budget ran out), kSessionNil when it left none. That slot's tick
+  // is already behind wheel_next_tick.
+  uint32_t expire_cursor;
   uint32_t* buckets;
   Session* entries;
   // Counters: written by the owner only, read with counter_read().
@@ -109,7 +108,7 @@ unsigned session_expire(SessionTable* t, uint64_t now_ms, SessionExpireHook hook
 // Whether session_expire(t, now_ms) has work left: a slot half walked, or
 // ticks up to now_ms not walked yet.
 inline bool session_expire_pending(const SessionTable* t, uint64_t now_ms) {
-  return t->expire_in_slot || t->wheel_next_tick <= now_ms / kWheelTickMs;
+  return t->expire_cursor != kSessionNil || t->wheel_next_tick <= now_ms / kWheelTickMs;
 }
 
 // Calls fn(session, arg) for every live session; fn may delete it.

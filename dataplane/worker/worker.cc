@@ -389,9 +389,9 @@ bool serve_request(WorkerContext* w, WorkerRequest* req, uint64_t deadline_tsc) 
   return true;
 }
 
-// A request goes on over as many loops as it needs (w->serving); the
-// requester waits for `done`.
-void serve_mailbox(WorkerContext* w, uint64_t slice_tsc) {
+// A request goes on over as many loops as it needs (w->serving), a slice
+// until deadline_tsc each; the requester waits for `done`.
+void serve_mailbox(WorkerContext* w, uint64_t deadline_tsc) {
   WorkerRequest* req = w->serving;
   if (req == nullptr) {
     if (w->mailbox.load(std::memory_order_relaxed) == nullptr) return;
@@ -400,7 +400,7 @@ void serve_mailbox(WorkerContext* w, uint64_t slice_tsc) {
     req->cursor = 0;
     w->serving = req;
   }
-  if (!serve_request(w, req, slice_tsc == UINT64_MAX ? UINT64_MAX : rte_rdtsc() + slice_tsc)) return;
+  if (!serve_request(w, req, deadline_tsc)) return;
   w->serving = nullptr;
   req->done.store(true, std::memory_order_release);
 }
@@ -449,7 +449,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
     w->next_neigh_scan_ms = w->now_ms + kNeighScanMs;
   }
   if (!backlog || w->now_tsc >= w->mailbox_due_tsc) {
-    serve_mailbox(w, dp->mailbox_slice_tsc_);
+    serve_mailbox(w, w->now_tsc + dp->mailbox_slice_tsc_);
     w->mailbox_due_tsc = w->now_tsc + dp->mailbox_under_load_tsc_;
   }
 
@@ -607,8 +607,7 @@ bool worker_request_run(Dataplane* dp, WorkerContext* w, WorkerRequest* req, uns
                      [&] {
                        w->now_ms = dataplane_now_ms(dp);
                        req->cursor = 0;
-                       while (!serve_request(w, req, UINT64_MAX)) {
-                       }
+                       serve_request(w, req, UINT64_MAX);  // no deadline: in one go
                      });
 }
 
