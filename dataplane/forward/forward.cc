@@ -276,16 +276,14 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     s->next_hop_be[kDirReply] = rb.gateway_be != 0 ? rb.gateway_be : f.ip_src_be;
     s->policy_id = pol.id;
     s->policy_index = static_cast<uint16_t>(pi);
-    s->packets[kDirOrig] = 1;
-    s->bytes[kDirOrig] = ip_bytes;
+    session_set_counters(s, kDirOrig, 1, ip_bytes);
     sync_session_changed(w, cfg, s, true);
   } else {
     if (ip[kIpTtlOff] <= 1) return drop(w, m, FwdDrop::kTtlExceeded);
     SessionDir dir = session_dir(*s, src_is_lo);
     TcpState state = static_cast<TcpState>(s->state);
     if (f.ip_proto == kIpProtoTcp) state = tcp_state_next(state, tcp_flags, dir, &s->flags);
-    counter_add(s->packets[dir], 1);
-    counter_add(s->bytes[dir], ip_bytes);
+    session_count(s, dir, ip_bytes);
     if (s->policy_index < kMaxPolicies) counter_add(w->policy[s->policy_index].bytes, ip_bytes);
     bool state_changed = static_cast<uint8_t>(state) != s->state;
     session_touch(w->sessions, s, state, session_timeout_s(cfg.timers, f.ip_proto, state),

@@ -7,7 +7,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include "dataplane/session/session_types.h"
+#include "dataplane/session/session_inl.h"
 #include "dataplane/worker/worker_context.h"
 #include "dataplane/worker/worker_inl.h"
 
@@ -81,10 +81,10 @@ void log_session_end(WorkerContext* w, const Session& s) {
   r.proto = s.key.proto;
   r.start_ms = s.created_ms;
   r.end_ms = w->now_ms;
-  r.sent_bytes = s.bytes[kDirOrig];
-  r.rcvd_bytes = s.bytes[kDirReply];
-  r.sent_pkts = s.packets[kDirOrig];
-  r.rcvd_pkts = s.packets[kDirReply];
+  r.sent_bytes = session_bytes(s, kDirOrig);
+  r.rcvd_bytes = session_bytes(s, kDirReply);
+  r.sent_pkts = session_packets(s, kDirOrig);
+  r.rcvd_pkts = session_packets(s, kDirReply);
   r.session_id = s.serial;
   r.policy_id = s.policy_id;
   r.src_port_index = in;

@@ -33,9 +33,9 @@ SessionView make_view(const WorkerContext* w, const Session& s, uint64_t now_ms)
   v.out_port = s.port[kDirReply];
   v.gateway_be[0] = s.next_hop_be[0];
   v.gateway_be[1] = s.next_hop_be[1];
-  for (unsigned d = 0; d < 2; ++d) {
-    v.bytes[d] = s.bytes[d];
-    v.packets[d] = s.packets[d];
+  for (SessionDir d : {kDirOrig, kDirReply}) {
+    v.bytes[d] = session_bytes(s, d);
+    v.packets[d] = session_packets(s, d);
   }
   v.worker = w->index;
   v.serial = s.serial;

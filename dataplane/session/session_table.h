@@ -51,18 +51,14 @@ Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash);
 // before the first session_lookup: at 1 M sessions a lookup is two
 // dependent cache misses (bucket, then entry), and fetching them for the
 // whole burst at once overlaps them. First the bucket; then, once buckets
-// had time to arrive, both lines of the chain's first entry (the lookup
-// compares the key on the first, forwarding reads ports and expiry on the
-// second).
+// had time to arrive, the chain's first entry: its first cache line, which
+// holds every field an established flow's packet uses (session_types.h).
 inline void session_prefetch_bucket(const SessionTable* t, uint32_t hash) {
   rte_prefetch0(&t->buckets[hash & t->bucket_mask]);
 }
 inline void session_prefetch_entry(const SessionTable* t, uint32_t hash) {
   uint32_t head = t->buckets[hash & t->bucket_mask];
-  if (head == kSessionNil) return;
-  const auto* e = reinterpret_cast<const uint8_t*>(&t->entries[head]);
-  rte_prefetch0(e);
-  rte_prefetch0(e + 64);
+  if (head != kSessionNil) rte_prefetch0(&t->entries[head]);
 }
 // Up to n lookups with the buckets, then the first entries, prefetched ahead
 // of the compares; out[i] is nullptr on a miss.

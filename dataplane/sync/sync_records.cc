@@ -64,9 +64,9 @@ void session_record_from(const Session& s, uint64_t now_ms, SessionRecord* r) {
   r->expire_in_ms = left > UINT32_MAX ? UINT32_MAX : uint32_t(left);
   uint64_t age = now_ms > s.created_ms ? (now_ms - s.created_ms) / 1000 : 0;
   r->age_s = age > UINT32_MAX ? UINT32_MAX : uint32_t(age);
-  for (int d = 0; d < 2; ++d) {
-    r->packets[d] = s.packets[d];
-    r->bytes[d] = s.bytes[d];
+  for (SessionDir d : {kDirOrig, kDirReply}) {
+    r->packets[d] = session_packets(s, d);
+    r->bytes[d] = session_bytes(s, d);
   }
 }
 
@@ -134,10 +134,7 @@ bool session_install_record(SessionTable* t, const SessionRecord& r, uint64_t no
   s->next_hop_be[1] = r.next_hop_be[1];
   uint64_t age_ms = uint64_t{r.age_s} * 1000;
   s->created_ms = now_ms > age_ms ? now_ms - age_ms : 0;
-  for (int d = 0; d < 2; ++d) {
-    s->packets[d] = r.packets[d];
-    s->bytes[d] = r.bytes[d];
-  }
+  for (SessionDir d : {kDirOrig, kDirReply}) session_set_counters(s, d, r.packets[d], r.bytes[d]);
   s->sync_flags = kSessionSynced;
   s->sync_generation = generation;
   return true;

@@ -198,10 +198,7 @@ void install(Node& n, const SessionRecord& r) {
   s->next_hop_be[1] = r.next_hop_be[1];
   uint64_t age_ms = uint64_t{r.age_s} * 1000;
   s->created_ms = n.now_ms > age_ms ? n.now_ms - age_ms : 0;
-  for (int d = 0; d < 2; ++d) {
-    s->packets[d] = r.packets[d];
-    s->bytes[d] = r.bytes[d];
-  }
+  for (SessionDir d : {kDirOrig, kDirReply}) session_set_counters(s, d, r.packets[d], r.bytes[d]);
   s->sync_flags = kSessionSynced;
   s->sync_generation = static_cast<uint32_t>(n.stream->rx_generation);
   ++n.installs;
@@ -399,8 +396,8 @@ class SyncRings : public ::testing::Test {
       } else {
         session_touch(t, s, state, 3600, a_.now_ms);
       }
-      s->packets[rng_.below(2)] += 1;
-      s->bytes[rng_.below(2)] += 100 + rng_.below(1400);
+      session_count(s, static_cast<SessionDir>(rng_.below(2)),
+                    static_cast<uint32_t>(100 + rng_.below(1400)));
       if (running) send_session(a_, s, now_us_);
     }
   }
@@ -427,10 +424,10 @@ class SyncRings : public ::testing::Test {
       EXPECT_EQ(r->next_hop_be[0], s->next_hop_be[0]);
       EXPECT_EQ(r->next_hop_be[1], s->next_hop_be[1]);
       EXPECT_EQ(r->timeout_s, s->timeout_s);
-      EXPECT_EQ(r->packets[0], s->packets[0]);
-      EXPECT_EQ(r->packets[1], s->packets[1]);
-      EXPECT_EQ(r->bytes[0], s->bytes[0]);
-      EXPECT_EQ(r->bytes[1], s->bytes[1]);
+      for (SessionDir d : {kDirOrig, kDirReply}) {
+        EXPECT_EQ(session_packets(*r, d), session_packets(*s, d));
+        EXPECT_EQ(session_bytes(*r, d), session_bytes(*s, d));
+      }
       EXPECT_EQ(r->sync_flags, kSessionSynced);
       EXPECT_GE(r->expire_ms, s->expire_ms) << "the secondary never ages out first";
     });

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/session/session_types.h"
+#include "dataplane/session/session_inl.h"
 #include "dataplane/sync/sync_records.h"
 
 namespace tandem::dp {
@@ -115,8 +115,9 @@ TEST(SyncRecords, SessionRecordFromSession) {
   s.timeout_s = 3600;
   s.created_ms = 10'000;
   s.expire_ms = 70'000;
-  s.packets[0] = 11;
-  s.bytes[1] = 12;
+  // Counters past 32 bits: the record carries both halves.
+  session_set_counters(&s, kDirOrig, 11, 0);
+  session_set_counters(&s, kDirReply, 0, (uint64_t{5} << 32) + 12);
   SessionRecord r{};
   session_record_from(s, 40'500, &r);
   EXPECT_EQ(std::memcmp(&r.key, &s.key, sizeof(s.key)), 0);
@@ -126,7 +127,7 @@ TEST(SyncRecords, SessionRecordFromSession) {
   EXPECT_EQ(r.policy_id, 7u);
   EXPECT_EQ(r.next_hop_be[1], 9u);
   EXPECT_EQ(r.packets[0], 11u);
-  EXPECT_EQ(r.bytes[1], 12u);
+  EXPECT_EQ(r.bytes[1], (uint64_t{5} << 32) + 12);
   // Past its expiry (the wheel has not run yet) and a clock behind creation.
   session_record_from(s, 80'000, &r);
   EXPECT_EQ(r.expire_in_ms, 0u);
