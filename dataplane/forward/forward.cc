@@ -221,6 +221,9 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   uint32_t ip_bytes = f.ip_total_len;
 
   if (s == nullptr) {
+    // No host sends to its own address through a router: a LAND attack,
+    // which would otherwise get a session like any flow the policy allows.
+    if (f.ip_src_be == f.ip_dst_be) return drop(w, m, FwdDrop::kLand);
     unsigned nb_workers = w->dp->params_.nb_workers;
     if (!handed_off && nb_workers > 1) {
       unsigned owner =

@@ -20,7 +20,7 @@ Ip ip_str(uint32_t be) {
 
 const char* const kFwdDropNames[] = {
     "table_full", "no_route", "no_neighbour", "policy_deny", "ttl_exceeded",
-    "tcp_not_syn", "fragment", "handoff_full", "standby",
+    "tcp_not_syn", "fragment", "handoff_full", "standby", "land",
 };
 static_assert(sizeof(kFwdDropNames) / sizeof(kFwdDropNames[0]) == kNbFwdDrops,
               "every FwdDrop has a name");

@@ -137,6 +137,7 @@ enum class FwdDrop : uint8_t {
   kFragment,      // IPv4 fragments are not reassembled
   kHandoffFull,   // the owner's hand-off ring was full
   kStandby,       // the egress (or, for a handed-off packet, ingress) port is standby
+  kLand,          // source address = destination address (a LAND attack)
   kCount
 };
 inline constexpr unsigned kNbFwdDrops = static_cast<unsigned>(FwdDrop::kCount);

@@ -3,7 +3,8 @@
 # namespace through node A (routing, ARP, firewall policy, sessions): ping,
 # curl of a 1 MiB file (byte-identical) and an iperf3 TCP transfer; the
 # sessions are visible in `diagnose sys session list`; a service the policy
-# does not allow (TCP 8080) is really denied and counted. The routing table
+# does not allow (TCP 8080) is really denied and counted, and so is a LAND
+# attack (source = destination). The routing table
 # and the neighbours show in `get router info routing-table` / `get system arp`.
 . "$(dirname "$0")/lib.sh"
 LAB=$ROOT/scripts/lab
@@ -56,6 +57,13 @@ wait
 stat=$(ctl diagnose sys session stat)
 echo "$stat" | sed 's/^/    /'
 grep -Eq 'policy[ _-]?deny[^0-9]*[1-9]' <<<"$stat" && ok "policy denials counted" || not_ok "policy denials not counted"
+# A LAND attack from the client (hping3: a SYN from the server's address
+# and port to themselves): policy 1 would allow the flow, the node drops
+# and counts it (the component test checks that no session is left).
+client hping3 -q -S -a "$SERVER_IP" -s 80 -p 80 -k -c 3 -i u100000 "$SERVER_IP" >/dev/null 2>&1
+stat=$(ctl diagnose sys session stat)
+grep -Eq '^drop_land=[3-9]' <<<"$stat" && ok "LAND packets dropped and counted (drop_land)" \
+  || not_ok "LAND packets not counted: $(grep drop_land <<<"$stat")"
 check "session clear" ctl diagnose sys session clear
 
 # Traffic logs (policy 1 and the deny policy 2 have logtraffic all): the

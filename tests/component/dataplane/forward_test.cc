@@ -477,6 +477,22 @@ TEST_F(DpForward, TtlExceededIsDroppedAndCounted) {
   EXPECT_EQ(list(dp_).size(), 0u);
 }
 
+// A LAND attack (source = destination, the classic one a SYN with equal
+// ports too) gets no session even though policy 1 accepts everything.
+TEST_F(DpForward, LandPacketsAreDroppedWithoutASession) {
+  start();
+  learn_hosts();
+  inject(p2_, 0, udp(kServer, kServer, 53, 53, kPort2Mac, kClientMac));
+  inject(p2_, 0, test::ipv4_frame(kPort2Mac, kClientMac, kServer, kServer, kIpProtoTcp,
+                                  test::tcp_flags_segment(80, 80, 0x02)));  // SYN
+  inject(p2_, 0, client_udp(3334));  // an ordinary flow still passes
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 1u);
+  EXPECT_EQ(drops(dp_, FwdDrop::kLand), 2u);
+  EXPECT_EQ(list(dp_).size(), 1u);
+  EXPECT_EQ(std::string(fwd_drop_name(FwdDrop::kLand)), "land");
+}
+
 TEST_F(DpForward, FullTableDropsNewFlowsOnlyAndAlertsOnce) {
   start(1, 4);
   learn_hosts();
