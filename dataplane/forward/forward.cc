@@ -279,7 +279,7 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     s->next_hop_be[kDirReply] = rb.gateway_be != 0 ? rb.gateway_be : f.ip_src_be;
     s->policy_id = pol.id;
     s->policy_index = static_cast<uint16_t>(pi);
-    session_set_counters(s, kDirOrig, 1, ip_bytes);
+    session_count(s, kDirOrig, ip_bytes);  // the entry starts zeroed
     sync_session_changed(w, cfg, s, true);
   } else {
     if (ip[kIpTtlOff] <= 1) return drop(w, m, FwdDrop::kTtlExceeded);
