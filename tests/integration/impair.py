@@ -10,7 +10,8 @@ Frames read on one interface (AF_PACKET, promiscuous) are written to the
 other after delay + uniform(0, jitter) ms; with probability --loss a frame
 is dropped, --dup it is sent twice, --reorder it is sent at once instead of
 after the delay (netem's meaning: it overtakes the delayed frames before
-it). Percentages are 0..100. Runs until killed; prints counters on SIGTERM.
+it). Percentages are 0..100. Prints "ready" once both sockets are bound;
+runs until killed; prints counters on SIGTERM.
 """
 import argparse
 import heapq
@@ -61,6 +62,7 @@ def main():
     poller = select.epoll()
     for s in socks:
         poller.register(s.fileno(), select.EPOLLIN)
+    print("ready", flush=True)  # both sockets bound: lab_tcp.sh waits for this line
     while True:
         now = time.monotonic()
         while queue and queue[0][0] <= now:

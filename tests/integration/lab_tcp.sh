@@ -83,7 +83,8 @@ else
   for i in c-lan imp0 imp1; do sw ethtool -K "$i" tx off gro off >/dev/null 2>&1; done
   sw python3 "$(dirname "$0")/impair.py" c-lan imp0 "${IMPAIR[@]}" >"$TMP/impair.log" 2>&1 &
   imppid=$!
-  sleep 0.5
+  # python's start-up took over 0.5 s on a busy host: wait for the wire.
+  for _ in $(seq 1 100); do grep -q '^ready' "$TMP/impair.log" && break; sleep 0.1; done
   what="impair.py ${IMPAIR[*]}"
 fi
 check "client reaches the node through the impaired path" client ping -c 3 -i 0.2 -W 2 "$NODE"

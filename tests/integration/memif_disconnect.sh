@@ -111,7 +111,13 @@ for i in $(seq "$KILLS"); do
   start_tandemd
   gen "genk-$i" 3 >"$dir/genk.txt" 2>&1 &
   gen_pid=$!
-  sleep 1
+  # Kill under load: once the generator's frames reach tandemd (its EAL
+  # start-up alone took over a second on a busy host).
+  for _ in $(seq 1 100); do
+    "$TANDEMCTL" -s "$dir/t.sock" diagnose sys dataplane counters 2>/dev/null |
+      grep -Eq 'rx_packets[ =]+[1-9]' && break
+    sleep 0.1
+  done
   kill -9 "$pid"; wait "$pid" 2>/dev/null; pid=""
   wait "$gen_pid"; rc=$?
   rm -rf /var/run/dpdk/$tag-dut
