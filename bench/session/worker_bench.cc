@@ -9,7 +9,11 @@
 // adds the memif PMD and the scheduler; docs/bench-forwarding.md).
 //
 //   bench-worker [--sessions "1000 100000 1000000"] [--runs 7] [--frames N]
-//                [--round F] [--no-huge]
+//                [--round F] [--gated] [--no-huge]
+//
+// --gated: both ports marked as port_setup marks memif ports, so every
+// burst asks the worker's LinkGate (drivers/port/unmap_guard.h) the way it
+// does on memif: the cost of that check, against a run without.
 //
 // --round F: frames waiting per round (default 1024, the RX ring: full
 // bursts of 32). F = 1 makes every loop a one-frame burst, which shows the
@@ -41,6 +45,7 @@
 
 #include "dataplane/session/session.h"
 #include "dataplane/worker/worker.h"
+#include "drivers/port/unmap_guard.h"
 
 namespace {
 
@@ -212,11 +217,13 @@ uint64_t poll_frames(Dataplane* dp, unsigned n) {
 }
 
 std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t frames_per_run,
-                                      unsigned round, bool* ok) {
+                                      unsigned round, bool gated, bool* ok) {
   static unsigned serial = 0;
   std::string n1 = "bw_p1_" + std::to_string(serial), n2 = "bw_p2_" + std::to_string(serial);
   ++serial;
   RingPort p1 = make_port(n1.c_str()), p2 = make_port(n2.c_str());
+  tandem::drivers::link_gate_require(p1.port_id, gated);
+  tandem::drivers::link_gate_require(p2.port_id, gated);
   DataplaneParams params{1, 0, static_cast<unsigned>(SOCKET_ID_ANY)};
   params.session_capacity = kTableSize;
   char error[256] = "";
@@ -283,6 +290,7 @@ int main(int argc, char** argv) {
   uint64_t frames = 1u << 21;
   unsigned round = kRingSize;
   bool huge = true;
+  bool gated = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--sessions" && i + 1 < argc) {
@@ -304,12 +312,14 @@ int main(int argc, char** argv) {
       frames = std::max<uint64_t>(kRingSize, std::strtoull(argv[++i], nullptr, 10));
     } else if (a == "--round" && i + 1 < argc) {
       round = std::min<unsigned>(kRingSize, std::max(1, std::atoi(argv[++i])));
+    } else if (a == "--gated") {
+      gated = true;
     } else if (a == "--no-huge") {
       huge = false;
     } else {
       std::fprintf(stderr,
                    "usage: bench-worker [--sessions \"N ...\"] [--runs R] [--frames N] "
-                   "[--round F] [--no-huge]\n");
+                   "[--round F] [--gated] [--no-huge]\n");
       return a == "-h" || a == "--help" ? 0 : 2;
     }
   }
@@ -333,14 +343,15 @@ int main(int argc, char** argv) {
   if (g_pool == nullptr) die("mbuf pool");
 
   std::printf("bench-worker: TSC %.0f MHz, %s, %u runs of %llu frames per session count, "
-              "%u waiting per round; TSC cycles per forwarded 64-byte UDP frame\n",
+              "%u waiting per round%s; TSC cycles per forwarded 64-byte UDP frame\n",
               static_cast<double>(rte_get_tsc_hz()) / 1e6, huge ? "hugepages" : "no hugepages",
-              runs, static_cast<unsigned long long>(frames), round);
+              runs, static_cast<unsigned long long>(frames), round,
+              gated ? ", ports gated as memif ones" : "");
   std::printf("%-10s %8s %8s %8s\n", "sessions", "min", "median", "max");
   bool all_ok = true;
   for (uint32_t n : counts) {
     bool ok = true;
-    std::vector<RunResult> r = bench_sessions(n, runs, frames, round, &ok);
+    std::vector<RunResult> r = bench_sessions(n, runs, frames, round, gated, &ok);
     all_ok = all_ok && ok;
     if (r.empty()) continue;
     std::vector<double> c;

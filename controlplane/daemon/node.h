@@ -26,6 +26,7 @@
 #include "controlplane/daemon/route_format.h"
 #include "drivers/port/device.h"
 #include "drivers/port/port.h"
+#include "drivers/port/unmap_guard.h"
 #include "drivers/xdp/xdp_loader.h"
 #include "dataplane/tls/session_cache.h"
 #include "dataplane/tls/tls_types.h"
@@ -237,6 +238,7 @@ class Node {
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::time_point last_link_poll_;
   uint64_t hbdev_frames_ = 0;
+  drivers::LinkGate link_gate_;  // the control lcore's hbdev bursts ask it first
   uint64_t boot_epoch_ = 0;      // this process's HA epoch (heartbeats and sync keys)
   bool sync_enabled_ = false;    // session-pickup in an a-p cluster with an hbdev
   uint8_t sync_prk_[32] = {};

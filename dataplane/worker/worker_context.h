@@ -23,6 +23,7 @@
 #include "dataplane/worker/worker.h"
 #include "dataplane/worker/worker_inl.h"
 #include "dataplane/worker/worker_types.h"
+#include "drivers/port/unmap_guard.h"
 
 namespace tandem::dp {
 
@@ -106,6 +107,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   // port (busy-loop accounting: a loop that only sent did work too).
   bool loop_sent;
   uint8_t loop_tx_port;
+  // Which memif ports are mapped and may be polled (every rx/tx burst of
+  // this worker asks it first; drivers/port/unmap_guard.h).
+  drivers::LinkGate link_gate;
   uint64_t next_neigh_scan_ms;
   SessionTable* sessions;
   NeighTable* neigh;

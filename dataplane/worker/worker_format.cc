@@ -11,7 +11,7 @@ const PortCounterField kPortCounterFields[] = {
     {"rx_bytes", "bytes received", &PortCounters::rx_bytes},
     {"tx_packets", "frames sent", &PortCounters::tx_packets},
     {"tx_bytes", "bytes sent", &PortCounters::tx_bytes},
-    {"tx_dropped", "replies the TX queue refused (queue full)", &PortCounters::tx_dropped},
+    {"tx_dropped", "frames not sent: TX queue full, or memif link down", &PortCounters::tx_dropped},
     {"arp_requests", "ARP requests received, for any address", &PortCounters::arp_requests},
     {"arp_replies", "ARP replies sent for the node's addresses", &PortCounters::arp_replies},
     {"icmp_echo_requests", "ICMP echo requests received, to any address",

@@ -13,6 +13,7 @@
 #include <rte_ethdev.h>
 
 #include "drivers/port/device.h"
+#include "drivers/port/unmap_guard.h"
 #include "hw/nic/nic.h"
 #include "hw/nic/rss.h"
 
@@ -194,6 +195,9 @@ bool setup(const DeviceSpec& spec, const std::string& port_name, unsigned nb_rxq
     }
   }
 
+  // memif: polled only once its rings are mapped (unmap_guard.h, LinkGate).
+  link_gate_require(port_id,
+                    std::strcmp(info.driver_name != nullptr ? info.driver_name : "", "net_memif") == 0);
   rc = rte_eth_dev_start(port_id);
   std::string start_error;
   if (rc != 0) {
@@ -257,6 +261,7 @@ bool port_start(PortInfo* info, std::string* error) {
 
 void port_shutdown(uint16_t port_id) {
   if (!rte_eth_dev_is_valid_port(port_id)) return;
+  link_gate_new_epoch();  // a port that comes back under this id starts unseen
   (void)rte_eth_dev_stop(port_id);
   (void)rte_eth_dev_close(port_id);
 }

@@ -8,10 +8,27 @@
 #include <cstddef>
 #include <mutex>
 
+#include <rte_ethdev.h>
 #include <rte_interrupts.h>
 #include <rte_lcore.h>
 
 namespace tandem::drivers {
+
+static_assert(RTE_MAX_ETHPORTS <= 64, "LinkGate keeps a bit per port id in a uint64_t");
+
+namespace detail {
+std::atomic<uint64_t> g_link_gated{0};
+std::atomic<uint64_t> g_map_epoch{0};
+
+bool link_up(uint16_t port_id) {
+  rte_eth_link link;
+  if (rte_eth_link_get_nowait(port_id, &link) != 0) return false;
+  // The PMD's stores before its link went up (the mapping) are ours to see.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return link.link_status == RTE_ETH_LINK_UP;
+}
+}  // namespace detail
+
 namespace {
 
 // Odd while the lcore is inside a burst; every entry and exit moves it on.
@@ -52,7 +69,23 @@ void unmap_guard_set_waiter(UnmapWaitFn fn, void* arg) {
   g_wait_arg = arg;
 }
 
+void link_gate_require(uint16_t port_id, bool required) {
+  if (port_id >= RTE_MAX_ETHPORTS) return;
+  const uint64_t bit = uint64_t{1} << port_id;
+  if (required)
+    detail::g_link_gated.fetch_or(bit, std::memory_order_seq_cst);
+  else
+    detail::g_link_gated.fetch_and(~bit, std::memory_order_seq_cst);
+}
+
+void link_gate_new_epoch() { detail::g_map_epoch.fetch_add(1, std::memory_order_seq_cst); }
+
 bool unmap_guard_wait() {
+  // First the new epoch, then the wait: a poller that still trusts the old
+  // one is inside a burst (or before its quiescent point) and is waited
+  // for; its next burst asks the link, which memif_disconnect lowered
+  // before it unmaps.
+  link_gate_new_epoch();
   std::atomic_thread_fence(std::memory_order_seq_cst);
   const uint64_t deadline = now_us() + kUnmapGuardWaitUs;
   bool in_time = true;

@@ -19,8 +19,20 @@
 // around the call (tandem-gen's lcores, tandemd's control lcore), or a
 // waiter that knows its threads' quiescent points (tandemd's workers: the
 // RCU grace period of dataplane_quiesce).
+//
+// The same PMD has a second race, at connect time, which LinkGate closes:
+// eth_memif_rx and eth_memif_tx compute the ring's address from the
+// region's mapping *before* they check the connected flag. A poller that
+// read the address while the region was not mapped yet (0), and was then
+// preempted while the interrupt thread mapped it and set the flag, goes on
+// to dereference 0 + the ring's offset. memif_connect raises the link only
+// after the mapping and the flag, and a mapping goes away only through a
+// guarded munmap, so: a port whose link a poller saw up since the last
+// guarded munmap is mapped. A poller asks its LinkGate before every burst
+// on a port that needs it (port_setup marks net_memif ports).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace tandem::drivers {
@@ -58,5 +70,47 @@ struct UnmapGuardStats {
   unsigned long waits = 0, timeouts = 0;
 };
 UnmapGuardStats unmap_guard_stats();
+
+// Marks a port whose bursts must wait for its link, or unmarks it
+// (port_setup does one or the other for every port, before its start: a
+// port id may come back with another driver). Port ids are below
+// RTE_MAX_ETHPORTS (32).
+void link_gate_require(uint16_t port_id, bool required = true);
+
+// Starts a new epoch: every LinkGate asks the link again before its next
+// burst on a marked port. unmap_guard_wait() does it before it waits;
+// port_shutdown() too, so a port id used again is not taken as mapped.
+void link_gate_new_epoch();
+
+namespace detail {
+extern std::atomic<uint64_t> g_link_gated;  // bit per port id
+extern std::atomic<uint64_t> g_map_epoch;
+bool link_up(uint16_t port_id);  // rte_eth_link_get_nowait, ~30 cycles
+}  // namespace detail
+
+// One per poller (a worker, an lcore). Ask open() inside the burst's
+// section, right before the burst: false means "not mapped yet, do not
+// call the PMD". An unmarked port costs one load; a marked port whose link
+// this gate has seen up in this epoch, two loads.
+class LinkGate {
+ public:
+  bool open(uint16_t port_id) {
+    const uint64_t bit = port_id < 64 ? uint64_t{1} << port_id : 0;
+    if ((detail::g_link_gated.load(std::memory_order_relaxed) & bit) == 0) return true;
+    const uint64_t epoch = detail::g_map_epoch.load(std::memory_order_acquire);
+    if (epoch != epoch_) {
+      epoch_ = epoch;
+      seen_up_ = 0;
+    }
+    if ((seen_up_ & bit) != 0) return true;
+    if (!detail::link_up(port_id)) return false;
+    seen_up_ |= bit;
+    return true;
+  }
+
+ private:
+  uint64_t epoch_ = 0;    // zero-initialised memory is a valid gate
+  uint64_t seen_up_ = 0;  // ports seen up in epoch_
+};
 
 }  // namespace tandem::drivers

@@ -34,6 +34,7 @@
 #include "dataplane/session/session.h"
 #include "dataplane/worker/worker.h"
 #include "dataplane/worker/worker_context.h"
+#include "drivers/port/unmap_guard.h"
 #include "tests/component/lib/eal_ring.h"
 #include "tests/unit/dataplane/frame_builder.h"
 
@@ -491,6 +492,42 @@ TEST_F(DpForward, LandPacketsAreDroppedWithoutASession) {
   EXPECT_EQ(drops(dp_, FwdDrop::kLand), 2u);
   EXPECT_EQ(list(dp_).size(), 1u);
   EXPECT_EQ(std::string(fwd_drop_name(FwdDrop::kLand)), "land");
+}
+
+// A memif port (port_setup marks it; here a net_ring port marked the same
+// way) is polled and sent to only once its link was seen up since the last
+// unmap: its PMD reads the ring's address before it knows it is mapped
+// (drivers/port/unmap_guard.h, LinkGate).
+TEST_F(DpForward, AGatedPortIsNeitherPolledNorSentToBeforeItsLinkIsUp) {
+  start();
+  learn_hosts();
+  drivers::link_gate_require(p1_.port_id);
+  drivers::link_gate_require(p2_.port_id);
+  const uint64_t received = dataplane_port_counters(dp_, kClientPort).rx_packets;
+  ASSERT_EQ(rte_eth_dev_set_link_down(p2_.port_id), 0);
+  drivers::link_gate_new_epoch();  // what a memif disconnect's unmap does
+  inject(p2_, 0, client_udp(5555));
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 0u);
+  EXPECT_EQ(rte_ring_count(p2_.rx[0]), 1u) << "the frame waits in the port, unread";
+  EXPECT_EQ(dataplane_port_counters(dp_, kClientPort).rx_packets, received);
+
+  ASSERT_EQ(rte_eth_dev_set_link_up(p2_.port_id), 0);
+  poll_all();
+  EXPECT_EQ(rte_ring_count(p2_.rx[0]), 0u);
+  EXPECT_EQ(count_sent(p1_, 0), 1u) << "the same frame, once the link is up";
+
+  ASSERT_EQ(rte_eth_dev_set_link_down(p1_.port_id), 0);
+  drivers::link_gate_new_epoch();
+  const uint64_t dropped = dataplane_port_counters(dp_, kServerPort).tx_dropped;
+  inject(p2_, 0, client_udp(5555));
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 0u) << "no burst on a port whose link is down";
+  EXPECT_EQ(dataplane_port_counters(dp_, kServerPort).tx_dropped, dropped + 1);
+  ASSERT_EQ(rte_eth_dev_set_link_up(p1_.port_id), 0);
+  inject(p2_, 0, client_udp(5555));
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 1u);
 }
 
 TEST_F(DpForward, FullTableDropsNewFlowsOnlyAndAlertsOnce) {

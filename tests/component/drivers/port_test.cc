@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>
+#include <rte_dev.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
@@ -250,6 +251,87 @@ TEST(UnmapGuard, GivesUpOnAStuckBurstAndAsksTheWaiter) {
   unmap_guard_set_waiter(nullptr, nullptr);
   EXPECT_TRUE(unmap_guard_wait());
   EXPECT_EQ(calls, 1u);
+}
+
+// The memif connect race's gate (unmap_guard.h, LinkGate), on a real memif
+// pair in this process: a server port, and a client that connects to it
+// later and then goes away. The PMD connects and disconnects on the EAL
+// interrupt thread, and its munmap comes to unmap_guard.cc (this test
+// exports munmap as tandemd does).
+bool wait_link(uint16_t port_id, bool up) {
+  for (int i = 0; i < 400; ++i) {
+    rte_eth_link link;
+    if (rte_eth_link_get_nowait(port_id, &link) == 0 && (link.link_status == RTE_ETH_LINK_UP) == up)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+TEST(LinkGate, AMemifPortOpensOnceConnectedAndClosesWithItsUnmap) {
+  const std::string sock = "/tmp/tandem-test-gate-" + std::to_string(getpid()) + ".sock";
+  std::string error;
+  DeviceSpec server_spec, client_spec;
+  ASSERT_TRUE(parse_device("gs", "net_memif_gs,role=server,socket-abstract=no,socket=" + sock, 1,
+                           &server_spec, &error)) << error;
+  ASSERT_TRUE(parse_device("gc", "net_memif_gc,role=client,socket-abstract=no,socket=" + sock, 1,
+                           &client_spec, &error)) << error;
+  ASSERT_EQ(rte_dev_probe(("net_memif_gs,role=server,socket-abstract=no,socket=" + sock).c_str()), 0);
+  PortInfo server;
+  ASSERT_TRUE(port_setup(server_spec, "gs", 1, 1, 256, 256, g_pool, &server, &error)) << error;
+
+  LinkGate gate;
+  EXPECT_FALSE(gate.open(server.port_id)) << "no client yet: the rings are not mapped";
+
+  ASSERT_EQ(rte_dev_probe(("net_memif_gc,role=client,socket-abstract=no,socket=" + sock).c_str()), 0);
+  PortInfo client;
+  ASSERT_TRUE(port_setup(client_spec, "gc", 1, 1, 256, 256, g_pool, &client, &error)) << error;
+  ASSERT_TRUE(wait_link(server.port_id, true)) << "the client never connected";
+  EXPECT_TRUE(gate.open(server.port_id));
+  rte_mbuf* burst[8];
+  EXPECT_EQ(rte_eth_rx_burst(server.port_id, 0, burst, 8), 0) << "mapped and empty";
+
+  // The client leaves (stopped and closed directly: port_shutdown would
+  // start a new epoch itself). The server's PMD unmaps the client's regions
+  // on the interrupt thread, through the guard, which starts the epoch.
+  const UnmapGuardStats before = unmap_guard_stats();
+  ASSERT_EQ(rte_eth_dev_stop(client.port_id), 0);
+  ASSERT_EQ(rte_eth_dev_close(client.port_id), 0);
+  ASSERT_TRUE(wait_link(server.port_id, false));
+  for (int i = 0; i < 200 && unmap_guard_stats().waits == before.waits; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_GT(unmap_guard_stats().waits, before.waits) << "the server's unmap did not come to the guard";
+  EXPECT_FALSE(gate.open(server.port_id)) << "still trusted after the unmap";
+  port_shutdown(server.port_id);
+  std::filesystem::remove(sock);
+}
+
+// The gate's bookkeeping on a net_ring port marked as port_setup marks memif
+// ones (a ring's link can be set down and up at will).
+TEST(LinkGate, TrustsALinkSeenUpUntilTheNextEpoch) {
+  PortInfo port;
+  std::string error;
+  DeviceSpec spec;
+  ASSERT_TRUE(parse_device("gr", "net_ring_gate0", 1, &spec, &error)) << error;
+  ASSERT_EQ(rte_dev_probe("net_ring_gate0"), 0);
+  ASSERT_TRUE(port_setup(spec, "gr", 1, 1, 256, 256, g_pool, &port, &error)) << error;
+  LinkGate gate;
+  ASSERT_EQ(rte_eth_dev_set_link_down(port.port_id), 0);
+  EXPECT_TRUE(gate.open(port.port_id)) << "an unmarked port is never gated";
+  link_gate_require(port.port_id);
+  EXPECT_FALSE(gate.open(port.port_id));
+  ASSERT_EQ(rte_eth_dev_set_link_up(port.port_id), 0);
+  EXPECT_TRUE(gate.open(port.port_id));
+  ASSERT_EQ(rte_eth_dev_set_link_down(port.port_id), 0);
+  EXPECT_TRUE(gate.open(port.port_id)) << "mapped until an unmap says otherwise";
+  link_gate_new_epoch();
+  EXPECT_FALSE(gate.open(port.port_id));
+  ASSERT_EQ(rte_eth_dev_set_link_up(port.port_id), 0);
+  EXPECT_TRUE(gate.open(port.port_id));
+  EXPECT_TRUE(unmap_guard_wait());
+  ASSERT_EQ(rte_eth_dev_set_link_down(port.port_id), 0);
+  EXPECT_FALSE(gate.open(port.port_id)) << "every guarded unmap starts an epoch";
+  port_shutdown(port.port_id);
 }
 
 }  // namespace
