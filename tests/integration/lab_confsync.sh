@@ -237,7 +237,9 @@ done
 samples=$(wc -l <"$roles")
 both=$(awk '$1=="tandem-a" && $2=="tandem-b" && prev {n++} {prev = ($1=="tandem-a" && $2=="tandem-b")} END {print n+0}' "$roles")
 echo "# upgrade: $samples role samples (A's view, B's view) every 50 ms"
-[ "$samples" -gt 20 ] && [ "$both" -eq 0 ] && ok "never two primaries during the upgrade" \
+# A sample is two tandemctl calls (~0.2 s here, more on a loaded host): at
+# least 8 show the sampler ran through the upgrade's few seconds.
+[ "$samples" -ge 8 ] && [ "$both" -eq 0 ] && ok "never two primaries during the upgrade" \
   || not_ok "two primaries in $both consecutive samples of $samples"
 check "A is primary after the upgrade" wait_primary a tandem-a 10
 check "config kept through the upgrade" has_addr b cs-in-backup
