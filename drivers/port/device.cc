@@ -194,8 +194,12 @@ bool parse_device(const std::string& port_name, const std::string& device, unsig
         return fail(error, where + "vdev name contains '" + c + "'; " + kForms);
       }
     }
-    if (text.find_first_of(" \t\n") != std::string_view::npos) {
-      return fail(error, where + "vdev arguments contain whitespace");
+    // EAL takes the string as one argument; a blank or a control byte in it
+    // (a NUL would cut it short) is never what the operator meant.
+    for (char c : text) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u <= 0x20 || u == 0x7f)
+        return fail(error, where + "vdev arguments contain whitespace or a control character");
     }
     spec.kind = DeviceKind::kVdev;
     spec.dpdk_name = std::string(name);

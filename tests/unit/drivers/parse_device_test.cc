@@ -110,6 +110,12 @@ TEST(ParseDevice, VdevErrors) {
   EXPECT_NE(parse_error("port1", "net_,iface=x").find("no driver name"), std::string::npos);
   EXPECT_NE(parse_error("port1", "net_ri:ng").find("contains ':'"), std::string::npos);
   EXPECT_NE(parse_error("port1", "net_ring0,a b").find("whitespace"), std::string::npos);
+  // Control bytes too (found by fuzz_device): a NUL would cut EAL's copy short.
+  for (const char c : {'\r', '\v', '\x01', '\x7f', '\0'}) {
+    EXPECT_NE(parse_error("port1", std::string("net_memif0,socket=/tmp/a") + c + "b").find("control"),
+              std::string::npos)
+        << int(c);
+  }
   EXPECT_NE(parse_error("port1", "net_" + std::string(60, 'x')).find("longer than"),
             std::string::npos);
 }
