@@ -93,8 +93,8 @@ constexpr OptionDoc kOptions[] = {
         "ACK) so a stateful DUT holds established sessions. Default udp."},
     {"--size", "LIST", "frame size(s) with FCS, 64..1518: one size, a comma list (cycled), or\n"
         "imix (64/570/1518 at 7:4:1). Default 64."},
-    {"--rate", "PPS|max", "frames per second per stream (k/M suffixes, decimals allowed), or max.\n"
-        "Paced by a token bucket on the TSC. Default max."},
+    {"--rate", "PPS|max", "frames per second per stream (k/M suffixes, decimals allowed, at least\n"
+        "0.001), or max. Paced by a token bucket on the TSC. Default max."},
     {"--duration", "SECONDS", "length of a run. Default 10."},
     {"--both", "", "also send the server's replies: a reverse stream with the swapped 5-tuple\n"
         "out of the server ports, at the same rate, so a stateful DUT sees both ways."},
@@ -147,7 +147,8 @@ bool parse_addr_range(const std::string& text, AddrRange* out) {
   if (!parse_ipv4(text.substr(0, dash), &first)) return false;
   last = first;
   if (dash != std::string::npos && !parse_ipv4(text.substr(dash + 1), &last)) return false;
-  if (last < first) return false;
+  // All 2^32 addresses would not fit the count (it would read 0).
+  if (last < first || (first == 0 && last == UINT32_MAX)) return false;
   *out = AddrRange{first, last - first + 1};
   return true;
 }
@@ -199,6 +200,9 @@ bool parse_rate(const std::string& text, double* pps) {
   if (scale != 1) number.pop_back();
   double v = 0;
   if (!parse_double(number, &v) || v <= 0) return false;
+  // A rate the pacing can invert: a frame at least every 1000 s, and no
+  // overflow from the suffix ("1e308M").
+  if (!std::isfinite(v * scale) || v * scale < 1e-3) return false;
   *pps = v * scale;
   return true;
 }
@@ -298,8 +302,9 @@ ParseOutcome parse_options(const std::vector<std::string>& args, GenConfig* cfg,
     else if (name == "--no-hist") c.histogram = false;
     else if (name == "--quiet") c.progress = false;
     else if (name == "--bucket-ms") {
-      ok = parse_double(value, &c.bucket_s) && c.bucket_s > 0;
+      ok = parse_double(value, &c.bucket_s);
       c.bucket_s /= 1000;
+      ok = ok && c.bucket_s > 0;  // also after the division ("1e-322")
     }
     else if (name == "--burst") ok = parse_unsigned(value, 64, &u) && u > 0, c.burst = static_cast<unsigned>(u);
     else if (name == "--rx-desc") ok = parse_unsigned(value, 65535, &u) && u > 0, c.rx_desc = static_cast<unsigned>(u);
