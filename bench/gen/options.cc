@@ -202,8 +202,9 @@ bool parse_rate(const std::string& text, double* pps) {
   if (!parse_double(number, &v) || v <= 0) return false;
   // A rate the pacing can invert: a frame at least every 1000 s, and no
   // overflow from the suffix ("1e308M").
-  if (!std::isfinite(v * scale) || v * scale < 1e-3) return false;
-  *pps = v * scale;
+  v *= scale;
+  if (!std::isfinite(v) || v < 1e-3) return false;
+  *pps = v;
   return true;
 }
 

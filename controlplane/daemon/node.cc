@@ -507,8 +507,7 @@ void Node::poll_hbdev() {
     uint16_t n;
     {
       drivers::BurstSection section;
-      n = link_gate_.open(p.info.port_id) ? rte_eth_rx_burst(p.info.port_id, 0, burst, kHbdevBurst)
-                                          : 0;
+      n = link_gate_.rx_burst(p.info.port_id, 0, burst, kHbdevBurst);
     }
     hbdev_frames_ += n;
     rte_pktmbuf_free_bulk(burst, n);

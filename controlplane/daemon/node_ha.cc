@@ -150,9 +150,7 @@ void Node::ha_poll(uint64_t now_ns) {
     uint16_t n;
     {
       drivers::BurstSection section;
-      n = link_gate_.open(p.info.port_id)
-              ? rte_eth_rx_burst(p.info.port_id, 0, burst, kHbdevRxBurst)
-              : 0;
+      n = link_gate_.rx_burst(p.info.port_id, 0, burst, kHbdevRxBurst);
     }
     for (uint16_t i = 0; i < n; ++i) {
       if (take(burst[i], p.info.port_id)) rte_pktmbuf_free(burst[i]);
@@ -240,7 +238,7 @@ void Node::ha_send_heartbeats(uint64_t now_ns) {
     uint16_t sent;
     {
       drivers::BurstSection section;
-      sent = link_gate_.open(p.info.port_id) ? rte_eth_tx_burst(p.info.port_id, 0, &m, 1) : 0;
+      sent = link_gate_.tx_burst(p.info.port_id, 0, &m, 1);
     }
     if (sent == 1) {
       ++hb_tx_;

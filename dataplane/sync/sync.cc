@@ -53,8 +53,7 @@ bool emit_frame(void* arg, const uint8_t* frame, size_t len) {
     return false;
   }
   std::memcpy(p, frame, len);
-  if (w->link_gate.open(static_cast<uint16_t>(port)) &&
-      rte_eth_tx_burst(static_cast<uint16_t>(port), static_cast<uint16_t>(w->index + 1), &m, 1) == 1)
+  if (w->link_gate.tx_burst(static_cast<uint16_t>(port), static_cast<uint16_t>(w->index + 1), &m, 1) == 1)
     return true;
   rte_pktmbuf_free(m);
   return false;
@@ -497,9 +496,8 @@ unsigned sync_worker_poll(WorkerContext* w, const ActiveConfig& cfg) {
   int port = w->dp->sync_port_.load(std::memory_order_acquire);
   if (port >= 0) {
     rte_mbuf* pkts[kSyncRxBurst];
-    if (w->link_gate.open(static_cast<uint16_t>(port)))
-      received = rte_eth_rx_burst(static_cast<uint16_t>(port), static_cast<uint16_t>(w->index + 1),
-                                  pkts, kSyncRxBurst);
+    received = w->link_gate.rx_burst(static_cast<uint16_t>(port), static_cast<uint16_t>(w->index + 1),
+                                     pkts, kSyncRxBurst);
     // A device that spreads by hash (net_af_packet's fanout) can put
     // heartbeats here and another stream's frames: each goes to its
     // consumer. Pickup off: the rest is only drained.

@@ -427,9 +427,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
   for (unsigned p = 0; p < snap.nb_ports; ++p) {
     const PortConf& port = snap.ports[p];
     rte_mbuf* pkts[kRxBurst];
-    uint16_t n = w->link_gate.open(port.port_id)
-                     ? rte_eth_rx_burst(port.port_id, static_cast<uint16_t>(w->index), pkts, kRxBurst)
-                     : 0;
+    uint16_t n = w->link_gate.rx_burst(port.port_id, static_cast<uint16_t>(w->index), pkts, kRxBurst);
     if (n > 0) handle_burst(w, *cfg, p, pkts, n);
     queue_drained[p] = n < kRxBurst;
     backlog |= n == kRxBurst;
@@ -633,9 +631,7 @@ void tx_flush(WorkerContext* w, unsigned port_index) {
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < b.nb_pkts; ++i) bytes += rte_pktmbuf_pkt_len(b.pkts[i]);
   // A port whose link is not up yet drops them, as a NIC would.
-  uint16_t sent = w->link_gate.open(b.port_id)
-                      ? rte_eth_tx_burst(b.port_id, static_cast<uint16_t>(w->index), b.pkts, b.nb_pkts)
-                      : 0;
+  uint16_t sent = w->link_gate.tx_burst(b.port_id, static_cast<uint16_t>(w->index), b.pkts, b.nb_pkts);
   // Replies are cheap to lose and the peer retries; waiting for room would
   // stall every other port of this worker.
   for (uint16_t i = sent; i < b.nb_pkts; ++i) {

@@ -35,6 +35,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include <rte_ethdev.h>
+
 namespace tandem::drivers {
 
 inline constexpr uint64_t kUnmapGuardWaitUs = 200'000;
@@ -106,6 +108,15 @@ class LinkGate {
     if (!detail::link_up(port_id)) return false;
     seen_up_ |= bit;
     return true;
+  }
+
+  // The bursts, asked first: 0 frames (nothing read, nothing taken) while
+  // the port may not be polled.
+  uint16_t rx_burst(uint16_t port_id, uint16_t queue, rte_mbuf** pkts, uint16_t n) {
+    return open(port_id) ? rte_eth_rx_burst(port_id, queue, pkts, n) : 0;
+  }
+  uint16_t tx_burst(uint16_t port_id, uint16_t queue, rte_mbuf** pkts, uint16_t n) {
+    return open(port_id) ? rte_eth_tx_burst(port_id, queue, pkts, n) : 0;
   }
 
  private:
