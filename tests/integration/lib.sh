@@ -27,4 +27,17 @@ in_sync_before_active() {
   echo "in sync at line ${s:-never}, primary at line ${a:-never}"
   [ -n "$s" ] && [ -n "$a" ] && [ "$s" -lt "$a" ]
 }
-finish() { echo "# $_pass passed, $_fail failed"; [ "$_fail" -eq 0 ]; exit $?; }
+# keep_lab: on a failure (or with TANDEM_KEEP_LAB set), copy the lab's logs (nodes' output, event logs,
+# servers) somewhere the test's own clean-up leaves alone, and say where.
+keep_lab() {
+  local dir=/run/tandem-lab LOGS_KEEP
+  [ -d "$dir" ] || return 0
+  LOGS_KEEP=${TANDEM_KEEP_DIR:-/tmp}/tandem-failed-$(basename "$0" .sh)-$(date +%H%M%S)
+  mkdir -p "$LOGS_KEEP" && (cd "$dir" && cp -r --parents -- *.log *-log "$LOGS_KEEP"/ 2>/dev/null)
+  echo "# lab logs kept in $LOGS_KEEP"
+}
+finish() {
+  echo "# $_pass passed, $_fail failed"
+  if [ "$_fail" -ne 0 ] || [ -n "${TANDEM_KEEP_LAB:-}" ]; then keep_lab; fi
+  [ "$_fail" -eq 0 ]; exit $?
+}
