@@ -154,6 +154,7 @@ void HaMachine::become(HaRole to, const std::string& reason, uint64_t now, std::
   role_ = to;
   state_change_ns_ = now;
   ++counters_.role_changes;
+  reclaim_why_.clear();
   if (to == HaRole::kPrimary) {
     silent_ = false;
     // From hello nobody held tables before this node; from secondary it
@@ -161,12 +162,8 @@ void HaMachine::become(HaRole to, const std::string& reason, uint64_t now, std::
     promoted_in_sync_ = role_before == HaRole::kHello || in_sync_;
     out->push_back({HaActionKind::kBecomePrimary, reason});
     // Switches must learn the virtual MAC on this node's ports before any
-    // client retries: one round at once, then `arps` more.
-    out->push_back({HaActionKind::kSendGratuitousArps, {}, 0});
-    ++counters_.garps_rounds;
-    garp_round_ = 0;
-    garps_left_ = settings_.arps;
-    next_garp_ns_ = now + uint64_t(settings_.arps_interval_ms) * kNsPerMs;
+    // client retries.
+    start_garps(now, out);
   } else {
     garps_left_ = 0;
     out->push_back({HaActionKind::kBecomeSecondary, reason});
@@ -175,6 +172,20 @@ void HaMachine::become(HaRole to, const std::string& reason, uint64_t now, std::
   // one hb-interval later: a takeback's overlap (both active) or a
   // step-down's gap lasts one heartbeat flight, whatever hb-interval is.
   announce(now, out);
+}
+
+void HaMachine::start_garps(uint64_t now, std::vector<HaAction>* out) {
+  out->push_back({HaActionKind::kSendGratuitousArps, {}, 0});
+  ++counters_.garps_rounds;
+  garp_round_ = 0;
+  garps_left_ = settings_.arps;
+  next_garp_ns_ = now + uint64_t(settings_.arps_interval_ms) * kNsPerMs;
+}
+
+bool HaMachine::reassert_due(uint64_t now) {
+  if (last_reassert_ns_ != 0 && now - last_reassert_ns_ < kReassertIntervalNs) return false;
+  last_reassert_ns_ = now;
+  return true;
 }
 
 void HaMachine::announce(uint64_t now, std::vector<HaAction>* out) {
@@ -252,17 +263,41 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
         // that holds the tables keeps the role whatever the ranks, or the
         // other's promotion would drop every session (bench-failover
         // finding 2). Ranks decide only between equals.
-        if (peer_.last.role == HbRole::kPrimary && holds_tables(now) != p.in_sync) {
-          if (holds_tables(now)) return;  // the peer steps down on our next heartbeat
+        const bool peer_primary = peer_.last.role == HbRole::kPrimary;
+        const bool tables_decide = peer_primary && holds_tables(now) != p.in_sync;
+        if (tables_decide && !holds_tables(now)) {
           select(p.serial, "it holds the session tables", now);
           become(HaRole::kSecondary, "peer " + p.serial + " is primary and holds the tables; this node does not", now, out);
           return;
         }
-        if (r.winner == 1 && (peer_.last.role == HbRole::kPrimary ||
-                              takeover_allowed(r, p, peer_.last.links_pending, me.mon_score,
-                                               unsigned(links_.size())))) {
+        // (When this node holds the tables and the peer does not, the peer
+        // steps down on our next heartbeat.)
+        if (!tables_decide && r.winner == 1 &&
+            (peer_primary || takeover_allowed(r, p, peer_.last.links_pending, me.mon_score,
+                                              unsigned(links_.size())))) {
           select(p.serial, "it has " + r.reason, now);
           become(HaRole::kSecondary, "peer " + p.serial + " out-ranks this node: it has " + r.reason, now, out);
+          return;
+        }
+        // Still primary. A peer that claims the role too (it promoted when
+        // heartbeats were lost or came late) has sent gratuitous ARPs from
+        // the virtual MACs: the switch now sends the cluster's traffic to a
+        // unit that goes silent. Announce them again at once (at most once
+        // a second while it claims), and as at a takeover once the peer is
+        // secondary again: its own ARPs are all out by then.
+        if (peer_primary) {
+          reclaim_why_ = "gave the primary role back";
+          if (reassert_due(now)) {
+            note(now, "peer " + p.serial + " claims the primary role too; this node keeps it (" +
+                          (tables_decide ? std::string("it holds the session tables") : "it has " + r.reason) +
+                          ") and announces the virtual MACs again", out);
+            out->push_back({HaActionKind::kSendGratuitousArps, {}, 0});
+            ++counters_.garps_rounds;
+          }
+        } else if (!reclaim_why_.empty()) {
+          note(now, "peer " + p.serial + " " + reclaim_why_ + ": announcing the virtual MACs again", out);
+          reclaim_why_.clear();
+          start_garps(now, out);
         }
         return;
       }
@@ -445,6 +480,10 @@ std::vector<HaAction> HaMachine::on_heartbeat(const HbInfo& hb, uint64_t now_ns)
                      ", monitored " + std::to_string(hb.mon_score) + "/" + std::to_string(hb.mon_total),
          &out);
   }
+  // Back after this node lost it, the peer most likely lost this node too,
+  // and promoted: a primary announces its addresses again (decide()).
+  if (!peer_.alive && peer_.known && peer_.last.serial == hb.serial && peer_.last.boot_epoch == hb.boot_epoch)
+    reclaim_why_ = "is back after " + ms_text(now_ns - peer_.last_seen_ns) + " without heartbeats";
   peer_.known = true;
   peer_.alive = true;
   peer_.last = hb;
@@ -513,10 +552,9 @@ std::vector<HaAction> HaMachine::on_peer_seen_on_data_port(uint64_t now_ns) {
   // A primary that stays one through a split brain re-announces its
   // addresses (at most once a second): the switch moves the virtual MAC
   // back to its ports, and the other unit, whose gratuitous ARPs may have
-  // ended, sees it and settles the split on its side too.
-  if (role_ == HaRole::kPrimary && !peer_.alive &&
-      (last_reassert_ns_ == 0 || now_ns - last_reassert_ns_ >= 1'000'000'000)) {
-    last_reassert_ns_ = now_ns;
+  // ended, sees it and settles the split on its side too. (While its
+  // heartbeats still count, a claim reaches us in them: decide().)
+  if (role_ == HaRole::kPrimary && !peer_.alive && reassert_due(now_ns)) {
     ++counters_.garps_rounds;
     out.push_back({HaActionKind::kSendGratuitousArps, {}, 0});
   }

@@ -52,6 +52,10 @@ class HaMachine {
   // as holding them once it has been primary this long: by then its
   // sessions are the cluster's.
   static constexpr uint64_t kTablesSettleNs = 10'000'000'000;
+  // A primary re-announces its virtual MACs at most this often while
+  // another unit claims them (a split brain, a peer promoted on late
+  // heartbeats).
+  static constexpr uint64_t kReassertIntervalNs = 1'000'000'000;
 
   // boot_epoch: random per process start (see HbInfo::boot_epoch).
   // Monitored links start up; report each link's state right after.
@@ -115,6 +119,12 @@ class HaMachine {
 
   void decide(uint64_t now, std::vector<HaAction>* out);
   void become(HaRole to, const std::string& reason, uint64_t now, std::vector<HaAction>* out);
+  // Gratuitous ARPs as at a takeover: one round now, then `arps` more
+  // every arps-interval.
+  void start_garps(uint64_t now, std::vector<HaAction>* out);
+  // True (and the clock restarted) when kReassertIntervalNs has passed
+  // since the last re-announcement.
+  bool reassert_due(uint64_t now);
   // A heartbeat now (this node's state changed), and the schedule from here.
   void announce(uint64_t now, std::vector<HaAction>* out);
   bool takeover_allowed(const ElectionResult& r, const Candidate& challenger, bool challenger_links_pending,
@@ -150,6 +160,10 @@ class HaMachine {
   uint64_t final_probe_ns_ = 0;  // the last probe before claiming alone (0: not yet)
   uint64_t claim_attempts_ = 0;  // varies the jitter from one attempt to the next
   uint64_t last_reassert_ns_ = 0;
+  // Set while primary when the peer may have claimed the role (it did, or
+  // heartbeats were lost either way): why to announce the virtual MACs
+  // again once it is heard as secondary.
+  std::string reclaim_why_;
   std::vector<MonitorLink> links_;
   HaPeerView peer_;
   unsigned garps_left_ = 0, garp_round_ = 0;

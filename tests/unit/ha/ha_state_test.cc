@@ -224,6 +224,69 @@ TEST(HaMachine, OutOfSyncNodeThatPromotedOnALateHeartbeatYieldsToThePrimaryHoldi
   EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
 }
 
+// lab_ztna finding: a config edit stalled the primary's control lcore past
+// the dead interval; B, in sync, took over and sent gratuitous ARPs, then
+// stepped down when A's late heartbeats came. A never changed role, so it
+// sent none: the switch kept the virtual MAC on B's silent ports and
+// clients' connects timed out for 30 s. A primary announces its addresses
+// again when the peer may have claimed the role, once the peer is heard as
+// secondary (its own ARPs are all out by then).
+//
+// The pair after a gap of 40 ms in both directions (> the 30 ms dead
+// interval): both primary. B is in sync.
+Pair pair_after_a_gap(uint64_t* gap_start) {
+  Pair p = formed_pair();
+  p.input(*p.b, p.b->m.set_in_sync(true, p.now));
+  p.run_for(10 * kS);  // A's takeover ARPs are over
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+  *gap_start = p.now;
+  p.wire_up = false;
+  p.run_for(40 * kMs);
+  EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  p.wire_up = true;
+  return p;
+}
+
+// A's rounds of gratuitous ARPs from the time B stepped down; A kept the role.
+std::vector<unsigned> rounds_after_b_stepped_down(Pair& p, uint64_t gap_start) {
+  p.run_for(7 * kS);
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+  EXPECT_EQ(p.a->m.counters().role_changes, 1u) << "A kept the role throughout";
+  uint64_t b_down = 0;
+  for (const auto& [t, act] : p.b->actions)
+    if (t > gap_start && act.kind == HaActionKind::kBecomeSecondary) b_down = t;
+  EXPECT_GT(b_down, 0u);
+  std::vector<unsigned> rounds;
+  for (const auto& [t, act] : p.a->actions)
+    if (t >= b_down && act.kind == HaActionKind::kSendGratuitousArps) rounds.push_back(act.round);
+  return rounds;
+}
+
+TEST(HaMachine, APrimaryAnnouncesItsAddressesAgainWhenThePeerIsBackAfterAGap) {
+  uint64_t gap_start;
+  Pair p = pair_after_a_gap(&gap_start);
+  // A's next heartbeat makes B step down before A hears B's claim.
+  EXPECT_EQ(rounds_after_b_stepped_down(p, gap_start), (std::vector<unsigned>{0, 1, 2, 3}))
+      << "a round at once, then arps (3) more";
+  EXPECT_TRUE(history_has(p.a->m, " without heartbeats: announcing the virtual MACs again"));
+}
+
+TEST(HaMachine, APrimaryAnnouncesItsAddressesAgainWhenAPeerThatClaimedTheRoleGivesItBack) {
+  uint64_t gap_start;
+  Pair p = pair_after_a_gap(&gap_start);
+  // B's claim reaches A first (heartbeats that queued while A's control
+  // lcore stalled): one round at once, the series when B has yielded.
+  HbInfo claim = p.b->m.make_heartbeat(p.now);
+  ASSERT_EQ(claim.role, HbRole::kPrimary);
+  p.input(*p.a, p.a->m.on_heartbeat(claim, p.now));
+  EXPECT_TRUE(history_has(p.a->m, "claims the primary role too; this node keeps it (it has the highest priority)"));
+  EXPECT_EQ(rounds_after_b_stepped_down(p, gap_start), (std::vector<unsigned>{0, 1, 2, 3}));
+  EXPECT_TRUE(history_has(p.a->m, "gave the primary role back: announcing the virtual MACs again"));
+}
+
 TEST(HaMachine, RecoveredNodeWithoutOverrideDoesNotTakeBack) {
   Pair p = formed_pair(false);
   // Both ages equal within the margin: A primary by priority.
