@@ -29,6 +29,7 @@ void EventLog::log(Severity sev, const char* fmt, ...) {
   char line[1200];
   std::snprintf(line, sizeof(line), "%s.%03ld level=\"%s\" msg=\"%s\"", when,
                 static_cast<long>(tv.tv_usec / 1000), kNames[static_cast<int>(sev)], msg);
+  std::lock_guard<std::mutex> lock(mutex_);
   std::fprintf(stderr, "%s\n", line);
   std::fflush(stderr);
   recent_.emplace_back(line);

@@ -467,7 +467,12 @@ void Node::poll_links(bool initial) {
       if (now - p.last_start_try >= kHbdevRetryInterval) {
         p.last_start_try = now;
         std::string err;
-        if (drivers::port_start(&p.info, &err)) {
+        bool started;
+        {
+          std::lock_guard<PiMutex> lock(hb_.mutex);  // the heartbeat keeper sends on it
+          started = drivers::port_start(&p.info, &err);
+        }
+        if (started) {
           event_log().log(Severity::kNotice, "hbdev %s started", p.name.c_str());
           sync_hand_hbdev();
         }
@@ -491,6 +496,7 @@ void Node::poll_links(bool initial) {
         dp::dataplane_sync_port(dataplane_, -1);
         sync_port_ = -1;
       }
+      std::lock_guard<PiMutex> lock(hb_.mutex);
       (void)rte_eth_dev_stop(p.info.port_id);
       p.info.started = false;
       p.last_start_try = now - kHbdevRetryInterval;
@@ -572,6 +578,7 @@ void Node::sample_stats(std::chrono::steady_clock::time_point now) {
 
 void Node::shutdown() {
   cli_server_.close_all();
+  hb_keeper_stop();  // before the hbdevs stop
   if (dataplane_ != nullptr) {
     drivers::unmap_guard_set_waiter(nullptr, nullptr);
     dp::dataplane_stop(dataplane_);

@@ -10,7 +10,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "controlplane/cli/cli.h"
@@ -23,6 +25,7 @@
 #include "controlplane/log/traffic_log.h"
 #include "controlplane/daemon/eal_args.h"
 #include "controlplane/daemon/fqdn.h"
+#include "controlplane/daemon/pi_mutex.h"
 #include "controlplane/daemon/route_format.h"
 #include "drivers/port/device.h"
 #include "drivers/port/port.h"
@@ -121,6 +124,15 @@ class Node {
   void ha_poll(uint64_t now_ns);
   void ha_apply(const std::vector<ha::HaAction>& actions, uint64_t now_ns);
   void ha_send_heartbeats(uint64_t now_ns);
+  // The heartbeat keeper (node_ha.cc): a small thread that sends the
+  // control lcore's last heartbeat again whenever the wire has been quiet
+  // for hb-interval, e.g. while a commit rebuilds a large configuration.
+  void hb_keeper_start();
+  void hb_keeper_stop();
+  void hb_keeper_run();
+  // Encodes info and sends it on every started hbdev, queue 0. Called with
+  // hb_.mutex held, by either thread (each with its own codec and gate).
+  void hb_transmit(const ha::HbInfo& info, ha::HbCodec* codec, drivers::LinkGate* gate, uint64_t now_ns);
   void ha_send_garps(unsigned round);
   void ha_send_probes();
   void ha_set_sync(bool enabled);
@@ -258,7 +270,25 @@ class Node {
   bool data_active_ = true;  // ports answer and forward (standalone or primary)
   uint64_t own_mac_foreign_seen_ = 0;
   uint64_t own_mac_answer_seen_ = 0;  // rx_own_mac_answer summed, as last read
-  uint64_t hb_tx_ = 0, hb_rx_ = 0, hb_tx_fail_ = 0;
+  uint64_t hb_rx_ = 0;
+  // What the control lcore and the heartbeat keeper share. The keeper has
+  // its own codec (encode keeps state) and link gate; the hbdevs' queue 0
+  // TX, and their stop and start, happen under the mutex.
+  struct HeartbeatShared {
+    mutable PiMutex mutex;
+    ha::HbInfo last;            // the control lcore's last heartbeat
+    uint64_t last_made_ns = 0;  // when it made it (0: none yet)
+    uint64_t wire_ns = 0;       // the last heartbeat sent, by either thread
+    uint64_t seq = 0;           // sequence numbers, in the order sent
+    uint64_t tx = 0, tx_fail = 0;
+    uint64_t keeper_sent = 0;   // by the keeper, while the control lcore was busy
+    uint64_t busy_max_ns = 0;   // the longest such time (from last_made_ns)
+    uint64_t wire_max_gap_ns = 0, wire_max_gap_at_ns = 0;
+  } hb_;
+  std::unique_ptr<ha::HbCodec> hb_keeper_codec_;
+  drivers::LinkGate hb_keeper_gate_;
+  std::thread hb_keeper_;
+  std::atomic<bool> hb_keeper_stop_{false};
   std::map<std::string, bool> monitor_reported_;
   std::chrono::steady_clock::time_point last_stats_sample_{};
   uint64_t last_inserts_ = 0;

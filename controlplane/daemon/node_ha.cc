@@ -1,12 +1,17 @@
 // HA on the control lcore: heartbeats on hbdev queue 0 (never on a worker,
 // so data load cannot starve them; a device that cannot steer them there
-// hands them over from the sync queue), the FGCP state machine from
+// hands them over from the sync queue; while the control lcore is busy the
+// heartbeat keeper thread sends them), the FGCP state machine from
 // controlplane/ha, monitored links, and the roles on the wire — the
 // primary's data ports answer with the virtual MAC and send gratuitous ARPs,
 // the secondary's are silent. Decisions live in ha::HaMachine; this file
 // only moves frames, runs the clock and applies the actions it returns.
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <sched.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 
 #include <openssl/rand.h>
@@ -38,6 +43,11 @@ constexpr std::string_view kNoPortName = "hbdev";
 // enough for an hbdev whose far end re-dials (memif clients retry every
 // second) to come back, short next to FortiOS's own start-up.
 constexpr uint32_t kHelloHoldMs = 3000;
+// The heartbeat keeper covers for a busy control lcore this long at most
+// (a commit of a very large configuration on a slow host takes a few
+// seconds); beyond it the control lcore is taken as hung and the peer
+// should take over.
+constexpr uint64_t kHbKeeperCoverNs = 10'000'000'000;
 
 // A kernel-backed port (af_xdp, af_packet) reports its link from the
 // netdev's carrier: those PMDs say "up" whatever the cable does.
@@ -88,6 +98,7 @@ bool Node::start_ha(std::string* error) {
     p.hb_steering = st.flow;
   }
   ha_report_links(true, mono_ns());
+  hb_keeper_start();
   return true;
 }
 
@@ -219,18 +230,26 @@ void Node::ha_apply(const std::vector<ha::HaAction>& actions, uint64_t now_ns) {
 
 void Node::ha_send_heartbeats(uint64_t now_ns) {
   ha::HbInfo info = ha_->make_heartbeat(now_ns);
+  std::lock_guard<PiMutex> lock(hb_.mutex);
+  hb_.last = info;
+  hb_.last_made_ns = mono_ns();
+  hb_transmit(info, hb_codec_.get(), &link_gate_, hb_.last_made_ns);
+}
+
+void Node::hb_transmit(const ha::HbInfo& made, ha::HbCodec* codec, drivers::LinkGate* gate, uint64_t now_ns) {
+  ha::HbInfo info = made;
+  info.seq = ++hb_.seq;  // one counter for both threads: the peer's replay window sees them in order
   for (auto& p : ports_) {
     if (!p.is_hbdev || !p.started || !p.info.started) continue;
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
     if (m == nullptr) {
-      ++hb_tx_fail_;
+      ++hb_.tx_fail;
       continue;
     }
-    size_t len = hb_codec_->encode(info, p.info.mac.addr_bytes, rte_pktmbuf_mtod(m, uint8_t*),
-                                   rte_pktmbuf_tailroom(m));
+    size_t len = codec->encode(info, p.info.mac.addr_bytes, rte_pktmbuf_mtod(m, uint8_t*), rte_pktmbuf_tailroom(m));
     if (len == 0) {
       rte_pktmbuf_free(m);
-      ++hb_tx_fail_;
+      ++hb_.tx_fail;
       continue;
     }
     m->data_len = static_cast<uint16_t>(len);
@@ -238,15 +257,78 @@ void Node::ha_send_heartbeats(uint64_t now_ns) {
     uint16_t sent;
     {
       drivers::BurstSection section;
-      sent = link_gate_.tx_burst(p.info.port_id, 0, &m, 1);
+      sent = gate->tx_burst(p.info.port_id, 0, &m, 1);
     }
     if (sent == 1) {
-      ++hb_tx_;
+      ++hb_.tx;
     } else {
       rte_pktmbuf_free(m);
-      ++hb_tx_fail_;
+      ++hb_.tx_fail;
     }
   }
+  if (hb_.wire_ns != 0 && now_ns > hb_.wire_ns && now_ns - hb_.wire_ns > hb_.wire_max_gap_ns) {
+    hb_.wire_max_gap_ns = now_ns - hb_.wire_ns;
+    hb_.wire_max_gap_at_ns = now_ns;
+  }
+  hb_.wire_ns = std::max(hb_.wire_ns, now_ns);
+}
+
+void Node::hb_keeper_start() {
+  hb_keeper_codec_ = std::make_unique<ha::HbCodec>();
+  std::string err;
+  if (!hb_keeper_codec_->init(node_.ha.password_hash, node_.ha.group_id, &err)) {
+    event_log().log(Severity::kError, "HA: heartbeat keeper off (%s): a busy control lcore delays heartbeats",
+                    err.c_str());
+    hb_keeper_codec_.reset();
+    return;
+  }
+  hb_keeper_stop_.store(false, std::memory_order_relaxed);
+  hb_keeper_ = std::thread([this] { hb_keeper_run(); });
+}
+
+void Node::hb_keeper_stop() {
+  if (!hb_keeper_.joinable()) return;
+  hb_keeper_stop_.store(true, std::memory_order_relaxed);
+  hb_keeper_.join();
+}
+
+// The control lcore sends every heartbeat while it can; when the wire has
+// been quiet for hb-interval (a commit that rebuilds a large configuration
+// takes seconds, a slow host deschedules the process), this thread sends
+// the last one it made again, with the next sequence number and the age
+// moved on. Nothing in it can have changed meanwhile: only the control
+// lcore changes what a heartbeat says. A control lcore silent for
+// kHbKeeperCoverNs is taken as hung, and the keeper stops covering for it,
+// so the peer takes over. The thread runs at real-time priority where the
+// system allows it (it sleeps between checks and sends a frame at most
+// every hb-interval), so a loaded CPU does not delay the heartbeats either.
+void Node::hb_keeper_run() {
+  // An lcore id of its own: its bursts count in the unmap guard like the
+  // control lcore's (drivers/port/unmap_guard.h).
+  if (rte_thread_register() != 0) {
+    event_log().log(Severity::kError, "HA: heartbeat keeper off: no lcore for it (%s)", rte_strerror(rte_errno));
+    return;
+  }
+  sched_param sp{};
+  sp.sched_priority = 1;
+  const int rt = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+  event_log().log(Severity::kInfo, "HA: heartbeat keeper on (lcore %u, %s)", rte_lcore_id(),
+                  rt == 0 ? "real-time priority" : "normal priority: real-time scheduling not permitted");
+  const uint64_t interval = uint64_t{node_.ha.hb_interval_ms} * 1'000'000;
+  const timespec nap{0, static_cast<long>(std::max<uint64_t>(interval / 4, 100'000))};
+  while (!hb_keeper_stop_.load(std::memory_order_relaxed)) {
+    clock_nanosleep(CLOCK_MONOTONIC, 0, &nap, nullptr);
+    std::lock_guard<PiMutex> lock(hb_.mutex);
+    const uint64_t now = mono_ns();
+    if (hb_.last_made_ns == 0 || now - hb_.wire_ns < interval || now - hb_.last_made_ns >= kHbKeeperCoverNs)
+      continue;
+    ha::HbInfo info = hb_.last;
+    info.uptime_ms += (now - hb_.last_made_ns) / 1'000'000;
+    hb_transmit(info, hb_keeper_codec_.get(), &hb_keeper_gate_, now);
+    ++hb_.keeper_sent;
+    hb_.busy_max_ns = std::max(hb_.busy_max_ns, now - hb_.last_made_ns);
+  }
+  rte_thread_unregister();
 }
 
 void Node::ha_send_garps(unsigned round) {
@@ -355,6 +437,13 @@ cli::Reply Node::ha_format(int which) const {
     in.peers.push_back({ipv4_text(htonl(peer.ip)), peer.serial});
   }
   confsync_stats_inputs(&in);
+  {
+    std::lock_guard<PiMutex> lock(hb_.mutex);
+    in.hb_wire_max_gap_ns = hb_.wire_max_gap_ns;
+    in.hb_wire_max_gap_at_ns = hb_.wire_max_gap_at_ns;
+    in.hb_keeper_sent = hb_.keeper_sent;
+    in.hb_busy_max_ns = hb_.busy_max_ns;
+  }
   if (dataplane_ != nullptr) {
     dp::SyncStreamView views[dp::kMaxWorkers];
     unsigned n = dp::dataplane_sync_view(dataplane_, views, dp::kMaxWorkers);

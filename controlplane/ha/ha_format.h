@@ -43,6 +43,11 @@ struct HaStatusInputs {
   std::vector<std::string> peer_sync_lines;
   std::string sync_last_error;
   std::string trailer;
+  // The node's heartbeat sender (diagnose sys ha status): the longest time
+  // between two heartbeats on the wire, and those the keeper sent while
+  // the control lcore was busy, with the longest such time.
+  uint64_t hb_wire_max_gap_ns = 0, hb_wire_max_gap_at_ns = 0;  // its length, and when it ended (mono)
+  uint64_t hb_keeper_sent = 0, hb_busy_max_ns = 0;
 };
 
 std::string format_ha_status(const HaMachine& ha, const HaStatusInputs& in);      // get system ha status

@@ -16,7 +16,8 @@
 // system call.
 //
 // Pollers say where their bursts are in one of two ways: a BurstSection
-// around the call (tandem-gen's lcores, tandemd's control lcore), or a
+// around the call (tandem-gen's lcores, tandemd's control lcore and its
+// heartbeat keeper, a registered non-EAL thread), or a
 // waiter that knows its threads' quiescent points (tandemd's workers: the
 // RCU grace period of dataplane_quiesce).
 //

@@ -148,6 +148,10 @@ TEST(HaFormat, DiagnoseHaStatsWithConfigSync) {
 
 TEST(HaFormat, DiagnoseSysHaStatus) {
   Scenario s;
+  s.in.hb_wire_max_gap_ns = 210'500'000;
+  s.in.hb_wire_max_gap_at_ns = s.in.now_mono_ns - 3600 * kS;
+  s.in.hb_keeper_sent = 3;
+  s.in.hb_busy_max_ns = 2'769'000'000;
   const HaCounters& c = s.p.a->m.counters();
   char stats[512];
   std::snprintf(stats, sizeof(stats),
@@ -160,6 +164,8 @@ TEST(HaFormat, DiagnoseSysHaStatus) {
   EXPECT_EQ(format_sys_ha_status(s.p.a->m, s.in),
             std::string(stats) +
                 "        heartbeat.dropped = auth:0 group:0 replay:0 malformed:0\n"
+                "        heartbeat.wire_max_gap = 210ms (ended 2023-11-14 22:15:23)\n"
+                "        heartbeat.keeper = sent:3 busy_max:2769ms\n"
                 "        activity.peer = joins:1 losses:0 restarts:0\n"
                 "        activity.role_changes = 1\n"
                 "        activity.split_brains = 0\n"
