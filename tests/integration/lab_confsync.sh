@@ -16,12 +16,6 @@ trap '"$LAB" down >/dev/null 2>&1; rm -rf /tmp/tandem-confsync-rogue' EXIT
 export TANDEM_LAB_MODE=ha
 "$LAB" up || { not_ok "lab up"; finish; }
 . "$ENV_FILE"
-ctl() { local n=$1; shift; "$TANDEMCTL" -s "$LAB_DIR/$n.sock" "$@"; }
-primary_of() { ctl "$1" get system ha status 2>/dev/null | sed -n 's/^Primary \+: *\([^ ,]*\).*/\1/p'; }
-wait_primary() {  # wait_primary <node-to-ask> <hostname> <seconds>
-  for _ in $(seq 1 $(($3 * 10))); do [ "$(primary_of "$1")" = "$2" ] && return 0; sleep 0.1; done
-  return 1
-}
 all_sum() { ctl "$1" diagnose sys ha checksum show 2>/dev/null | sed -n 's/^all: //p'; }
 sums_equal() {
   local a b; a=$(all_sum a); b=$(all_sum b)

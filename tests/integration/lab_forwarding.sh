@@ -12,7 +12,6 @@ trap '"$LAB" down >/dev/null 2>&1' EXIT
 "$LAB" up || { not_ok "lab up"; finish; }
 . /run/tandem-lab/env
 ctl() { "$TANDEMCTL" -s "$NODE_A_SOCK" "$@"; }
-client() { ip netns exec "$CLIENT_NS" "$@"; }
 
 check "client pings the server through node A" client ping -c 5 -i 0.2 -W 2 "$SERVER_IP"
 out=$(client ping -c 1 -W 2 "$SERVER_IP" 2>&1)

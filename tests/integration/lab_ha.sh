@@ -12,13 +12,6 @@ trap '"$LAB" down >/dev/null 2>&1' EXIT
 export TANDEM_LAB_MODE=ha
 "$LAB" up || { not_ok "lab up"; finish; }
 . /run/tandem-lab/env
-ctl() { local n=$1; shift; "$TANDEMCTL" -s "$LAB_DIR/$n.sock" "$@"; }
-client() { ip netns exec "$CLIENT_NS" "$@"; }
-primary_of() { ctl "$1" get system ha status 2>/dev/null | sed -n 's/^Primary \+: *\([^ ,]*\).*/\1/p'; }
-wait_primary() {  # wait_primary <node-to-ask> <hostname> <seconds>
-  for _ in $(seq 1 $(($3 * 10))); do [ "$(primary_of "$1")" = "$2" ] && return 0; sleep 0.1; done
-  return 1
-}
 VMAC=02:54:44:00:07:01  # group-id 7, data port index 1 (port2)
 HB_DEAD_MS=120          # hb-interval 2 x 10ms, hb-lost-threshold 6
 

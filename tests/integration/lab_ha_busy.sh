@@ -28,13 +28,6 @@ PY
 export TANDEM_LAB_MODE=ha TANDEM_LAB_EXTRA_CONF=$BULK TANDEM_LAB_HB_INTERVAL=10 TANDEM_LAB_HB_UNIT=10ms TANDEM_LAB_HB_LOST=6
 "$LAB" up || { not_ok "lab up"; finish; }
 . /run/tandem-lab/env
-ctl() { local n=$1; shift; "$TANDEMCTL" -s "$LAB_DIR/$n.sock" "$@"; }
-client() { ip netns exec "$CLIENT_NS" "$@"; }
-primary_of() { ctl "$1" get system ha status 2>/dev/null | sed -n 's/^Primary \+: *\([^ ,]*\).*/\1/p'; }
-wait_primary() {  # wait_primary <node-to-ask> <hostname> <seconds>
-  for _ in $(seq 1 $(($3 * 10))); do [ "$(primary_of "$1")" = "$2" ] && return 0; sleep 0.1; done
-  return 1
-}
 HB_DEAD_MS=600  # hb-interval 10 x 10ms, hb-lost-threshold 6
 stat_of() {  # stat_of <node> <field>: one line of diagnose sys ha status
   ctl "$1" diagnose sys ha status 2>/dev/null | sed -n "s/^ *$2 = //p"

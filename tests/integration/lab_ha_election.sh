@@ -28,12 +28,7 @@ VMAC_PORT2=02:54:44:00:07:01  # group-id 7, data port index 1 (port2)
 
 ctl() { local n=$1; shift; "$TANDEMCTL" -s "$LAB_DIR/$n.sock" -t 2000 "$@"; }
 client() { ip netns exec tdm-client "$@"; }
-primary_of() { ctl "$1" get system ha status 2>/dev/null | sed -n 's/^Primary \+: *\([^ ,]*\).*/\1/p'; }
 state_of() { ctl "$1" diagnose sys ha status 2>/dev/null | sed -n 's/.*, state=\([a-z]*\),.*/\1/p'; }
-wait_primary() {  # wait_primary <node-to-ask> <hostname> <seconds>
-  for _ in $(seq 1 $(($3 * 10))); do [ "$(primary_of "$1")" = "$2" ] && return 0; sleep 0.1; done
-  return 1
-}
 wait_state() {  # wait_state <node> <primary|secondary> <seconds>
   for _ in $(seq 1 $(($3 * 10))); do [ "$(state_of "$1")" = "$2" ] && return 0; sleep 0.1; done
   return 1

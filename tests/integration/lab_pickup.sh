@@ -20,9 +20,6 @@ trap '"$LAB" down >/dev/null 2>&1; rm -f /tmp/tandem-pickup-*' EXIT
 export TANDEM_LAB_MODE=ha TANDEM_LAB_SESSION_PICKUP=enable TANDEM_LAB_UPTIME_MARGIN=1
 "$LAB" up || { not_ok "lab up"; finish; }
 . /run/tandem-lab/env
-ctl() { local n=$1; shift; "$TANDEMCTL" -s "$LAB_DIR/$n.sock" "$@"; }
-client() { ip netns exec "$CLIENT_NS" "$@"; }
-primary_of() { ctl "$1" get system ha status 2>/dev/null | sed -n 's/^Primary \+: *\([^ ,]*\).*/\1/p'; }
 node_of() { [ "$1" = tandem-a ] && echo a || echo b; }
 other() { [ "$1" = a ] && echo b || echo a; }
 # Both nodes name the same primary and the secondary holds the primary's

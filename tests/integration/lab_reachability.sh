@@ -14,8 +14,6 @@ export TANDEM_LAB_MODE=standalone  # two separate nodes: each answers for its ow
 export TANDEM_LAB_IDLE_SLEEP=20000 TANDEM_LAB_ZTNA=disable
 "$LAB" up || { not_ok "lab up"; finish; }
 . /run/tandem-lab/env
-ctl() { local n=$1; shift; "$TANDEMCTL" -s "$LAB_DIR/$n.sock" "$@"; }
-client() { ip netns exec "$CLIENT_NS" "$@"; }
 
 for n in a b; do
   ipv="NODE_${n^^}_PORT2_IP"; ip=${!ipv}

@@ -20,7 +20,6 @@ trap '[ -n "${imppid:-}" ] && kill "$imppid" 2>/dev/null; "$LAB" down >/dev/null
 TANDEM_LAB_MODE=standalone TANDEM_LAB_TCP_SERVICE=enable "$LAB" up || { not_ok "lab up"; finish; }
 . /run/tandem-lab/env
 ctl() { "$TANDEMCTL" -s "$NODE_A_SOCK" "$@"; }
-client() { ip netns exec "$CLIENT_NS" "$@"; }
 NODE=$NODE_A_PORT2_IP
 BIG=$((100 * 1024 * 1024))
 URL=http://$NODE:$TCP_HTTP_PORT

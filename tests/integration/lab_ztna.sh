@@ -412,7 +412,6 @@ SSL_CERT_FILE=$CERTS/ca.pem SSL_CERT_DIR=$CERTS/no-system-dir TANDEM_LAB_EXTRA_C
   { not_ok "lab up"; finish; }
 . /run/tandem-lab/env
 ctl() { "$TANDEMCTL" -s "$NODE_A_SOCK" "$@"; }
-client() { ip netns exec "$CLIENT_NS" "$@"; }
 URL=https://app.example.com/
 # SNI and Host app.example.com (the server certificate's name) on the VIP.
 CURL=(curl -sS --max-time 10 --resolve app.example.com:443:10.1.100.1 --cacert "$CERTS/ca.pem")

@@ -27,6 +27,18 @@ in_sync_before_active() {
   echo "in sync at line ${s:-never}, primary at line ${a:-never}"
   [ -n "$s" ] && [ -n "$a" ] && [ "$s" -lt "$a" ]
 }
+# The lab's nodes and client, once the test sourced /run/tandem-lab/env:
+# `ctl a|b <command...>` runs tandemctl on a node (a test may define its own
+# ctl after this), `client <command...>` runs in the client namespace,
+# `primary_of a|b` is the hostname that node names as primary, and
+# `wait_primary <node> <hostname> <seconds>` waits until it names that one.
+ctl() { local n=$1; shift; "$TANDEMCTL" -s "$LAB_DIR/$n.sock" "$@"; }
+client() { ip netns exec "$CLIENT_NS" "$@"; }
+primary_of() { ctl "$1" get system ha status 2>/dev/null | sed -n 's/^Primary \+: *\([^ ,]*\).*/\1/p'; }
+wait_primary() {
+  for _ in $(seq 1 $(($3 * 10))); do [ "$(primary_of "$1")" = "$2" ] && return 0; sleep 0.1; done
+  return 1
+}
 # keep_lab: on a failure (or with TANDEM_KEEP_LAB set), copy the lab's logs (nodes' output, event logs,
 # servers) somewhere the test's own clean-up leaves alone, and say where.
 keep_lab() {
