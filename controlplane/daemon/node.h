@@ -129,7 +129,7 @@ class Node {
   // for hb-interval, e.g. while a commit rebuilds a large configuration.
   void hb_keeper_start();
   void hb_keeper_stop();
-  void hb_keeper_run();
+  void hb_keeper_run(uint64_t interval_ns);
   // Encodes info and sends it on every started hbdev, queue 0. Called with
   // hb_.mutex held, by either thread (each with its own codec and gate).
   void hb_transmit(const ha::HbInfo& info, ha::HbCodec* codec, drivers::LinkGate* gate, uint64_t now_ns);

@@ -283,7 +283,10 @@ void Node::hb_keeper_start() {
     return;
   }
   hb_keeper_stop_.store(false, std::memory_order_relaxed);
-  hb_keeper_ = std::thread([this] { hb_keeper_run(); });
+  // hb-interval read here: a commit may replace node_ while the thread runs
+  // (not this setting: changing it needs a restart).
+  const uint64_t interval_ns = uint64_t{node_.ha.hb_interval_ms} * 1'000'000;
+  hb_keeper_ = std::thread([this, interval_ns] { hb_keeper_run(interval_ns); });
 }
 
 void Node::hb_keeper_stop() {
@@ -302,7 +305,7 @@ void Node::hb_keeper_stop() {
 // so the peer takes over. The thread runs at real-time priority where the
 // system allows it (it sleeps between checks and sends a frame at most
 // every hb-interval), so a loaded CPU does not delay the heartbeats either.
-void Node::hb_keeper_run() {
+void Node::hb_keeper_run(uint64_t interval) {
   // An lcore id of its own: its bursts count in the unmap guard like the
   // control lcore's (drivers/port/unmap_guard.h).
   if (rte_thread_register() != 0) {
@@ -314,7 +317,6 @@ void Node::hb_keeper_run() {
   const int rt = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
   event_log().log(Severity::kInfo, "HA: heartbeat keeper on (lcore %u, %s)", rte_lcore_id(),
                   rt == 0 ? "real-time priority" : "normal priority: real-time scheduling not permitted");
-  const uint64_t interval = uint64_t{node_.ha.hb_interval_ms} * 1'000'000;
   const timespec nap{0, static_cast<long>(std::max<uint64_t>(interval / 4, 100'000))};
   while (!hb_keeper_stop_.load(std::memory_order_relaxed)) {
     clock_nanosleep(CLOCK_MONOTONIC, 0, &nap, nullptr);
