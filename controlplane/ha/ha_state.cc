@@ -279,7 +279,13 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
           become(HaRole::kSecondary, "peer " + p.serial + " out-ranks this node: it has " + r.reason, now, out);
           return;
         }
-        // Still primary. A peer that claims the role too (it promoted when
+        // Still primary. When it won the election with this peer, record
+        // why (FortiOS does when a member joins; a node that claimed the
+        // cluster alone said "the only member"). Kept only by the takeover
+        // gate, it records nothing.
+        if (tables_decide || r.winner == 0)
+          select(me.serial, tables_decide ? "it holds the session tables" : "it has " + r.reason, now);
+        // A peer that claims the role too (it promoted when
         // heartbeats were lost or came late) has sent gratuitous ARPs from
         // the virtual MACs: the switch now sends the cluster's traffic to a
         // unit that goes silent. Announce them again at once (at most once

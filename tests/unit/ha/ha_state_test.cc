@@ -287,6 +287,27 @@ TEST(HaMachine, APrimaryAnnouncesItsAddressesAgainWhenAPeerThatClaimedTheRoleGiv
   EXPECT_TRUE(history_has(p.a->m, "gave the primary role back: announcing the virtual MACs again"));
 }
 
+// A node that claimed the cluster alone records the election again when a
+// peer joins and it stays primary: `get system ha status` then says why it
+// is primary now, not "the only member" (lab_ha_election's formation
+// scenarios, when B started too late for A's hello).
+TEST(HaMachine, APrimaryThatWasAloneRecordsWhyItStaysPrimaryWhenAPeerJoins) {
+  Pair p;
+  p.a = std::make_unique<Node>(settings("FGVM01TM22000001", 200), 0, 0xA1);
+  p.run_for(100 * kMs);
+  ASSERT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.a->m.selections().front().because, "it's the only member in the cluster");
+  p.b = std::make_unique<Node>(settings("FGVM01TM22000002", 100), p.now, 0xB1);
+  p.run_for(100 * kMs);
+  EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
+  EXPECT_EQ(p.b->m.role(), HaRole::kSecondary);
+  EXPECT_EQ(p.a->m.selections().front().serial, "FGVM01TM22000001");
+  EXPECT_EQ(p.a->m.selections().front().because, "it has the highest priority");
+  const size_t n = p.a->m.selections().size();
+  p.run_for(1 * kS);
+  EXPECT_EQ(p.a->m.selections().size(), n) << "recorded once, not at every heartbeat";
+}
+
 TEST(HaMachine, RecoveredNodeWithoutOverrideDoesNotTakeBack) {
   Pair p = formed_pair(false);
   // Both ages equal within the margin: A primary by priority.
@@ -315,6 +336,8 @@ TEST(HaMachine, ReturningBetterNodeWaitsForSyncAndDoesNotFlap) {
   EXPECT_EQ(p.b->m.role(), HaRole::kPrimary);
   EXPECT_EQ(p.b->m.counters().peer_restarts, 1u);
   EXPECT_EQ(p.a->m.selections().front().because, "it is the running primary and the peer is not yet in sync");
+  // B, kept primary only by the gate, does not claim A's reason as its own.
+  EXPECT_NE(p.b->m.selections().front().because, "it has the highest priority");
   p.input(*p.a, p.a->m.set_in_sync(true, p.now));
   p.run_for(50 * kMs);
   EXPECT_EQ(p.a->m.role(), HaRole::kPrimary);
