@@ -270,7 +270,6 @@ class Node {
   bool data_active_ = true;  // ports answer and forward (standalone or primary)
   uint64_t own_mac_foreign_seen_ = 0;
   uint64_t own_mac_answer_seen_ = 0;  // rx_own_mac_answer summed, as last read
-  uint64_t hb_rx_ = 0;
   // What the control lcore and the heartbeat keeper share. The keeper has
   // its own codec (encode keeps state) and link gate; the hbdevs' queue 0
   // TX, and their stop and start, happen under the mutex.
@@ -280,7 +279,6 @@ class Node {
     uint64_t last_made_ns = 0;  // when it made it (0: none yet)
     uint64_t wire_ns = 0;       // the last heartbeat sent, by either thread
     uint64_t seq = 0;           // sequence numbers, in the order sent
-    uint64_t tx = 0, tx_fail = 0;
     uint64_t keeper_sent = 0;   // by the keeper, while the control lcore was busy
     uint64_t busy_max_ns = 0;   // the longest such time (from last_made_ns)
     uint64_t wire_max_gap_ns = 0, wire_max_gap_at_ns = 0;

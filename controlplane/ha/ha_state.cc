@@ -174,9 +174,13 @@ void HaMachine::become(HaRole to, const std::string& reason, uint64_t now, std::
   announce(now, out);
 }
 
-void HaMachine::start_garps(uint64_t now, std::vector<HaAction>* out) {
+void HaMachine::garp_round_now(std::vector<HaAction>* out) {
   out->push_back({HaActionKind::kSendGratuitousArps, {}, 0});
   ++counters_.garps_rounds;
+}
+
+void HaMachine::start_garps(uint64_t now, std::vector<HaAction>* out) {
+  garp_round_now(out);
   garp_round_ = 0;
   garps_left_ = settings_.arps;
   next_garp_ns_ = now + uint64_t(settings_.arps_interval_ms) * kNsPerMs;
@@ -297,8 +301,7 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
             note(now, "peer " + p.serial + " claims the primary role too; this node keeps it (" +
                           (tables_decide ? std::string("it holds the session tables") : "it has " + r.reason) +
                           ") and announces the virtual MACs again", out);
-            out->push_back({HaActionKind::kSendGratuitousArps, {}, 0});
-            ++counters_.garps_rounds;
+            garp_round_now(out);
           }
         } else if (!reclaim_why_.empty()) {
           note(now, "peer " + p.serial + " " + reclaim_why_ + ": announcing the virtual MACs again", out);
@@ -560,10 +563,7 @@ std::vector<HaAction> HaMachine::on_peer_seen_on_data_port(uint64_t now_ns) {
   // back to its ports, and the other unit, whose gratuitous ARPs may have
   // ended, sees it and settles the split on its side too. (While its
   // heartbeats still count, a claim reaches us in them: decide().)
-  if (role_ == HaRole::kPrimary && !peer_.alive && reassert_due(now_ns)) {
-    ++counters_.garps_rounds;
-    out.push_back({HaActionKind::kSendGratuitousArps, {}, 0});
-  }
+  if (role_ == HaRole::kPrimary && !peer_.alive && reassert_due(now_ns)) garp_round_now(&out);
   decide(now_ns, &out);
   if (detected && peer_.known && role_ == HaRole::kPrimary)
     note(now_ns, "split brain: this node wins the election and stays primary; the peer goes silent", &out);

@@ -119,6 +119,8 @@ class HaMachine {
 
   void decide(uint64_t now, std::vector<HaAction>* out);
   void become(HaRole to, const std::string& reason, uint64_t now, std::vector<HaAction>* out);
+  // One round of gratuitous ARPs now (round 0), counted.
+  void garp_round_now(std::vector<HaAction>* out);
   // Gratuitous ARPs as at a takeover: one round now, then `arps` more
   // every arps-interval.
   void start_garps(uint64_t now, std::vector<HaAction>* out);
