@@ -14,7 +14,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <fstream>
+#include <utility>
 
 #include <openssl/evp.h>
 
@@ -405,6 +407,10 @@ bool Node::start_dataplane(std::string* error) {
     *error = std::string("dataplane: ") + err;
     return false;
   }
+  {
+    std::lock_guard<PiMutex> lock(hb_.mutex);
+    hb_.dataplane = dataplane_;  // the heartbeat keeper's watchdog may silence it from now on
+  }
   for (const auto& p : ports_) {  // kernel ports have none
     for (unsigned q = 0; q < p.info.rx_wait_fds.size(); ++q)
       dp::dataplane_set_rx_wait_fd(dataplane_, p.info.port_id, q, p.info.rx_wait_fds[q]);
@@ -535,6 +541,12 @@ void Node::run(const std::atomic<bool>& stop_requested) {
       confsync_->tick(mono_ns());
     }
     if (n > 0) cli_server_.handle(fds, 0, cli_fds);
+    if (test_hang_s_ != 0) {  // the reply has gone out
+      event_log().log(Severity::kWarning, "test: the control lcore stops for %u s (diagnose test ha hang-control)",
+                      test_hang_s_);
+      const timespec hang{static_cast<time_t>(std::exchange(test_hang_s_, 0)), 0};
+      clock_nanosleep(CLOCK_MONOTONIC, 0, &hang, nullptr);
+    }
     drain_traffic_log();
     if (ha_) {
       ha_poll(mono_ns());

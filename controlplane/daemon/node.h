@@ -268,6 +268,7 @@ class Node {
   std::unique_ptr<ha::HbCodec> hb_codec_;
   std::unique_ptr<ha::HaMachine> ha_;
   bool data_active_ = true;  // ports answer and forward (standalone or primary)
+  unsigned test_hang_s_ = 0;  // diagnose test ha hang-control: run() stops this long, once
   uint64_t own_mac_foreign_seen_ = 0;
   uint64_t own_mac_answer_seen_ = 0;  // rx_own_mac_answer summed, as last read
   // What the control lcore and the heartbeat keeper share. The keeper has
@@ -282,6 +283,11 @@ class Node {
     uint64_t keeper_sent = 0;   // by the keeper, while the control lcore was busy
     uint64_t busy_max_ns = 0;   // the longest such time (from last_made_ns)
     uint64_t wire_max_gap_ns = 0, wire_max_gap_at_ns = 0;
+    // The watchdog (the keeper, when it stops covering): the data ports it
+    // silences, how often it did, and since when this time.
+    dp::Dataplane* dataplane = nullptr;  // set once the dataplane exists
+    bool silenced = false;
+    uint64_t silenced_count = 0, silenced_since_ns = 0;
   } hb_;
   std::unique_ptr<ha::HbCodec> hb_keeper_codec_;
   drivers::LinkGate hb_keeper_gate_;

@@ -45,9 +45,11 @@ constexpr std::string_view kNoPortName = "hbdev";
 constexpr uint32_t kHelloHoldMs = 3000;
 // The heartbeat keeper covers for a busy control lcore this long at most
 // (a commit of a very large configuration on a slow host takes a few
-// seconds); beyond it the control lcore is taken as hung and the peer
-// should take over.
+// seconds); beyond it the control lcore is taken as hung, the peer takes
+// over, and the watchdog silences this node's data ports until the control
+// lcore is back.
 constexpr uint64_t kHbKeeperCoverNs = 10'000'000'000;
+constexpr long kTestHangMaxS = 60;  // diagnose test ha hang-control
 
 // A kernel-backed port (af_xdp, af_packet) reports its link from the
 // netdev's carrier: those PMDs say "up" whatever the cable does.
@@ -287,8 +289,12 @@ void Node::hb_keeper_stop() {
 // the last one it made again, with the next sequence number and the age
 // moved on. Nothing in it can have changed meanwhile: only the control
 // lcore changes what a heartbeat says. A control lcore silent for
-// kHbKeeperCoverNs is taken as hung, and the keeper stops covering for it,
-// so the peer takes over. The thread runs at real-time priority where the
+// kHbKeeperCoverNs is taken as hung: the keeper stops covering for it, so
+// the peer takes over, and as the watchdog it silences the data ports
+// (dataplane_set_silenced), or the workers would go on answering ARP and
+// forwarding with the virtual MACs the peer now owns. Once the control lcore
+// makes a heartbeat again it has read the peer's and decided its role, and
+// the ports follow that role again. The thread runs at real-time priority where the
 // system allows it (it sleeps between checks and sends a frame at most
 // every hb-interval), so a loaded CPU does not delay the heartbeats either.
 void Node::hb_keeper_run(uint64_t interval) {
@@ -306,15 +312,43 @@ void Node::hb_keeper_run(uint64_t interval) {
   const timespec nap{0, static_cast<long>(std::max<uint64_t>(interval / 4, 100'000))};
   while (!hb_keeper_stop_.load(std::memory_order_relaxed)) {
     clock_nanosleep(CLOCK_MONOTONIC, 0, &nap, nullptr);
-    std::lock_guard<PiMutex> lock(hb_.mutex);
-    const uint64_t now = mono_ns();
-    if (hb_.last_made_ns == 0 || now - hb_.wire_ns < interval || now - hb_.last_made_ns >= kHbKeeperCoverNs)
-      continue;
-    ha::HbInfo info = hb_.last;
-    info.uptime_ms += (now - hb_.last_made_ns) / 1'000'000;
-    hb_transmit(info, hb_keeper_codec_.get(), &hb_keeper_gate_, now);
-    ++hb_.keeper_sent;
-    hb_.busy_max_ns = std::max(hb_.busy_max_ns, now - hb_.last_made_ns);
+    uint64_t silenced_ns = 0;  // set when the watchdog acts: how long the control lcore was silent
+    bool silence = false;
+    {
+      std::lock_guard<PiMutex> lock(hb_.mutex);
+      const uint64_t now = mono_ns();
+      if (hb_.last_made_ns == 0) continue;
+      const bool hung = now - hb_.last_made_ns >= kHbKeeperCoverNs;
+      if (hung != hb_.silenced && hb_.dataplane != nullptr) {
+        hb_.silenced = hung;
+        dp::dataplane_set_silenced(hb_.dataplane, hung);
+        silence = hung;
+        silenced_ns = hung ? now - hb_.last_made_ns : now - hb_.silenced_since_ns;
+        if (hung) {
+          ++hb_.silenced_count;
+          hb_.silenced_since_ns = now;
+        }
+      }
+      if (!hung && now - hb_.wire_ns >= interval) {
+        ha::HbInfo info = hb_.last;
+        info.uptime_ms += (now - hb_.last_made_ns) / 1'000'000;
+        hb_transmit(info, hb_keeper_codec_.get(), &hb_keeper_gate_, now);
+        ++hb_.keeper_sent;
+        hb_.busy_max_ns = std::max(hb_.busy_max_ns, now - hb_.last_made_ns);
+      }
+    }
+    // Logged outside the lock: the control lcore needs it for its next heartbeat.
+    if (silenced_ns != 0 && silence) {
+      event_log().log(Severity::kError,
+                      "HA: watchdog: the control lcore has made no heartbeat for %llu ms (hung): the peer "
+                      "takes over, and this node's data ports are silenced until it is back",
+                      static_cast<unsigned long long>(silenced_ns / 1'000'000));
+    } else if (silenced_ns != 0) {
+      event_log().log(Severity::kNotice,
+                      "HA: watchdog: the control lcore is back; the data ports were silenced for %llu ms "
+                      "and follow this node's HA role again",
+                      static_cast<unsigned long long>(silenced_ns / 1'000'000));
+    }
   }
   rte_thread_unregister();
 }
@@ -431,6 +465,7 @@ cli::Reply Node::ha_format(int which) const {
     in.hb_wire_max_gap_at_ns = hb_.wire_max_gap_at_ns;
     in.hb_keeper_sent = hb_.keeper_sent;
     in.hb_busy_max_ns = hb_.busy_max_ns;
+    in.watchdog_silenced = hb_.silenced_count;
   }
   if (dataplane_ != nullptr) {
     dp::SyncStreamView views[dp::kMaxWorkers];
@@ -472,6 +507,19 @@ std::vector<cli::Command> Node::ha_commands() {
       {"execute ha failover set", "1", "make this node lose every election (test a failover)",
        failover(true), 1, 1},
       {"execute ha failover unset", "1", "clear the failover flag", failover(false), 1, 1},
+      {"diagnose test ha hang-control", "<1-60>",
+       "stop this node's control lcore for that many seconds (CLI, election, config sync; the "
+       "workers go on): tests the heartbeat keeper and its watchdog",
+       [this](const Args& a) {
+         char* end = nullptr;
+         long v = std::strtol(a[0].c_str(), &end, 10);
+         if (end == a[0].c_str() || *end != '\0' || v < 1 || v > kTestHangMaxS)
+           return Reply::error("hang-control takes a number of seconds from 1 to 60 (got \"" + a[0] + "\")");
+         test_hang_s_ = static_cast<unsigned>(v);
+         return Reply{true, "Caution: the control lcore stops for " + std::to_string(v) +
+                                " s once this reply is sent. It is intended for testing purposes only.\n"};
+       },
+       1, 1},
   };
 }
 

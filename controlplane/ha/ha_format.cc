@@ -192,8 +192,8 @@ std::string format_sys_ha_status(const HaMachine& ha, const HaStatusInputs& in) 
   o += fmt("        heartbeat.wire_max_gap = %" PRIu64 "ms", in.hb_wire_max_gap_ns / 1'000'000);
   if (in.hb_wire_max_gap_at_ns != 0) o += " (ended " + wall_text(wall_of(in, in.hb_wire_max_gap_at_ns), '-') + ")";
   o += "\n";
-  o += fmt("        heartbeat.keeper = sent:%" PRIu64 " busy_max:%" PRIu64 "ms\n", in.hb_keeper_sent,
-           in.hb_busy_max_ns / 1'000'000);
+  o += fmt("        heartbeat.keeper = sent:%" PRIu64 " busy_max:%" PRIu64 "ms watchdog:%" PRIu64 "\n",
+           in.hb_keeper_sent, in.hb_busy_max_ns / 1'000'000, in.watchdog_silenced);
   o += fmt("        activity.peer = joins:%" PRIu64 " losses:%" PRIu64 " restarts:%" PRIu64 "\n", c.peer_joins,
            c.peer_losses, c.peer_restarts);
   o += fmt("        activity.role_changes = %" PRIu64 "\n", c.role_changes);

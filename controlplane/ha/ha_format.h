@@ -48,6 +48,8 @@ struct HaStatusInputs {
   // the control lcore was busy, with the longest such time.
   uint64_t hb_wire_max_gap_ns = 0, hb_wire_max_gap_at_ns = 0;  // its length, and when it ended (mono)
   uint64_t hb_keeper_sent = 0, hb_busy_max_ns = 0;
+  // Times the watchdog silenced the data ports (the control lcore hung).
+  uint64_t watchdog_silenced = 0;
 };
 
 std::string format_ha_status(const HaMachine& ha, const HaStatusInputs& in);      // get system ha status

@@ -203,8 +203,8 @@ bool from_own_mac(const rte_mbuf* m, const PortConf& port) {
 }
 
 // One frame of a burst, parsed (and its flow hashed) by handle_burst.
-void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
-                  const ParsedFrame& frame, DropReason parsed, const FlowKey& flow) {
+void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, bool active,
+                  rte_mbuf* m, const ParsedFrame& frame, DropReason parsed, const FlowKey& flow) {
   const PortConf& port = cfg.snap.ports[port_index];
   PortCounters& c = w->port_counters[port_index].counters;
 
@@ -216,9 +216,10 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     return;
   }
   // An HA secondary's port is silent: no answer, no forwarding, no learning
-  // (the neighbour entries it has stay and age as usual).
-  if (!port.active) {
-    counter_add(c.drop_standby, 1);
+  // (the neighbour entries it has stay and age as usual). So is every port
+  // the watchdog silenced.
+  if (!active) {
+    counter_add(w->silenced ? c.drop_silenced : c.drop_standby, 1);
     rte_pktmbuf_free(m);
     return;
   }
@@ -280,8 +281,8 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   FlowKey flows[kRxBurst];
   bool has_flow[kRxBurst];
   const SessionTable* table = w->sessions;
-  // A standby port drops every frame before looking at it.
-  bool active = cfg.snap.ports[port_index].active;
+  // A standby (or silenced) port drops every frame before looking at it.
+  bool active = cfg.snap.ports[port_index].active && !w->silenced;
   for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i)
     rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   uint64_t rx_bytes = 0;
@@ -308,7 +309,7 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   for (uint16_t i = 0; i < n; ++i)
     if (has_flow[i]) session_prefetch_entry(table, flows[i].hash);
   for (uint16_t i = 0; i < n; ++i)
-    handle_frame(w, cfg, port_index, pkts[i], frames[i], parsed[i], flows[i]);
+    handle_frame(w, cfg, port_index, active, pkts[i], frames[i], parsed[i], flows[i]);
 }
 
 // Packets another worker found to belong to our flows: they arrive with
@@ -414,6 +415,7 @@ unsigned worker_poll(Dataplane* dp, WorkerContext* w) {
   w->now_tsc = rte_rdtsc();
   loop_clock(dp, w);
   w->loop_cfg = cfg;
+  w->silenced = dp->silenced_.load(std::memory_order_relaxed);
   w->loop_sent = false;
   unsigned total = 0;
   unsigned last_rx_port = 0;  // where the loop's cost is charged
@@ -628,6 +630,13 @@ uint64_t dataplane_now_ms(const Dataplane* dp) {
 void tx_flush(WorkerContext* w, unsigned port_index) {
   TxBuffer& b = w->tx[port_index];
   if (b.nb_pkts == 0) return;
+  if (w->silenced) {
+    rte_pktmbuf_free_bulk(b.pkts, b.nb_pkts);
+    counter_add(w->port_counters[port_index].counters.tx_silenced, b.nb_pkts);
+    b.nb_pkts = 0;
+    w->tx_pending &= ~(1u << port_index);
+    return;
+  }
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < b.nb_pkts; ++i) bytes += rte_pktmbuf_pkt_len(b.pkts[i]);
   // A port whose link is not up yet drops them, as a NIC would.
@@ -862,5 +871,11 @@ PortCounters dataplane_port_counters(const Dataplane* dp, unsigned port_index) {
 }
 
 unsigned dataplane_nb_workers(const Dataplane* dp) { return dp->params_.nb_workers; }
+
+void dataplane_set_silenced(Dataplane* dp, bool silenced) {
+  dp->silenced_.store(silenced, std::memory_order_relaxed);
+}
+
+bool dataplane_silenced(const Dataplane* dp) { return dp->silenced_.load(std::memory_order_relaxed); }
 
 }  // namespace tandem::dp

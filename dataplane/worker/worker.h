@@ -107,6 +107,15 @@ void dataplane_stop(Dataplane* dp);
 // first (a worker descheduled for that long).
 bool dataplane_quiesce(Dataplane* dp, uint64_t timeout_us);
 
+// The watchdog's switch, any thread: while set, every data port drops what
+// it receives (drop_silenced) and sends nothing (tx_silenced), whatever
+// its PortConf.active says; the snapshot is untouched, so clearing it gives
+// each port its HA role back. Workers read it once per loop. tandemd's
+// heartbeat keeper sets it when the control lcore has been hung so long
+// that the peer takes over (docs/ha.md, "The watchdog").
+void dataplane_set_silenced(Dataplane* dp, bool silenced);
+bool dataplane_silenced(const Dataplane* dp);
+
 // One poll iteration of worker i in the caller's thread; returns the number
 // of packets received. Returns 0 without polling while workers are launched
 // (a queue has exactly one poller).

@@ -153,6 +153,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   // The snapshot of the current loop, for hooks called from inside it
   // (session expiry); nullptr between loops.
   const ActiveConfig* loop_cfg;
+  bool silenced;  // Dataplane::silenced_ as of this loop's start
 };
 
 inline constexpr unsigned kFullRearmPercent = 90;
@@ -171,6 +172,9 @@ class Dataplane {
   std::atomic<ActiveConfig*> config_{nullptr};
   std::atomic<bool> stop_{false};
   std::atomic<bool> launched_{false};  // written under control_mutex_
+  // dataplane_set_silenced: every data port drops and sends nothing. Read
+  // once per worker loop (WorkerContext::silenced).
+  std::atomic<bool> silenced_{false};
   rte_rcu_qsbr* qsbr_ = nullptr;
   std::mutex control_mutex_;  // serialises publish/launch/stop/mailbox (control side only)
   // dataplane_send() frames for worker 0, mbuf->port = snapshot port index

@@ -74,6 +74,8 @@ struct PortCounters {
       drop_malformed, drop_not_local, drop_unsupported, drop_ping_denied,
       drop_other,
       drop_standby,        // received while the port is !active (HA secondary)
+      drop_silenced,       // received while the data ports are silenced (dataplane_set_silenced)
+      tx_silenced,         // not sent for the same reason, freed
       rx_own_mac_foreign,  // Ethernet source is our own PortConf.mac: split brain
       rx_own_mac_answer,   // of those, unicast ones: answers to the HA ARP probes
       ctl_tx_packets,      // frames the control plane sent with dataplane_send()

@@ -789,6 +789,52 @@ TEST_F(DpForward, StandbyPortAnswersNothingUntilPromoted) {
   EXPECT_EQ(stats(dp_).forwarded_packets, 1u);
 }
 
+// The watchdog's switch (tandemd sets it when its control lcore hangs and
+// the peer takes over): active ports fall silent both ways, and their
+// roles come back untouched when it is cleared.
+TEST_F(DpForward, SilencedPortsTakeAndSendNothingUntilCleared) {
+  start();
+  learn_hosts();
+  Bytes transit = client_udp(6050);
+  inject(p2_, 0, transit);
+  poll_all();
+  expect_forwarded(take_sent(p1_, 0), transit, kPort1Mac, kServerMac);
+  ASSERT_EQ(stats(dp_).forwarded_packets, 1u);
+
+  dataplane_set_silenced(dp_, true);
+  EXPECT_TRUE(dataplane_silenced(dp_));
+  PortCounters before = dataplane_port_counters(dp_, kClientPort);
+  Bytes arp = arp_from(kClientMac, kClient, kPort2Ip, 1, {});
+  Bytes ping = client_ping();
+  for (const Bytes* f : {&arp, &ping, &transit}) inject(p2_, 0, *f);
+  inject(p1_, 0, server_udp(6050));
+  rte_mbuf* garp = garp_mbuf(kPort1Mac, kPort1Ip);
+  ASSERT_NE(garp, nullptr);
+  EXPECT_EQ(dataplane_send(dp_, kServerPort, &garp, 1), 1u) << "queued; the worker frees it";
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0) + count_sent(p2_, 0), 0u) << "silenced ports send nothing";
+  PortCounters c = dataplane_port_counters(dp_, kClientPort);
+  EXPECT_EQ(c.drop_silenced - before.drop_silenced, 3u);
+  EXPECT_EQ(c.drop_standby, before.drop_standby) << "the port's role is still active";
+  EXPECT_EQ(c.arp_requests, before.arp_requests) << "not even looked at";
+  EXPECT_EQ(c.tx_packets, before.tx_packets);
+  PortCounters s = dataplane_port_counters(dp_, kServerPort);
+  EXPECT_EQ(s.drop_silenced, 1u);
+  EXPECT_EQ(s.tx_silenced, 1u) << "the control plane's frame was not sent either";
+  EXPECT_EQ(stats(dp_).forwarded_packets, 1u);
+
+  // Cleared: the very next loop answers and forwards on the session it kept.
+  dataplane_set_silenced(dp_, false);
+  for (const Bytes* f : {&arp, &transit}) inject(p2_, 0, *f);
+  EXPECT_EQ(dataplane_poll_once(dp_, 0), 2u);
+  Bytes arp_reply = take_sent(p2_, 0);
+  ASSERT_FALSE(arp_reply.empty());
+  EXPECT_EQ(test::get16(&arp_reply[20]), 2) << "ARP reply";
+  expect_forwarded(take_sent(p1_, 0), transit, kPort1Mac, kServerMac);
+  EXPECT_EQ(stats(dp_).forwarded_packets, 2u);
+  EXPECT_EQ(stats(dp_).inserts_total, 1u) << "the flow's session outlived the silence";
+}
+
 TEST_F(DpForward, TransitToStandbyEgressIsDropped) {
   start();
   learn_hosts();

@@ -152,6 +152,7 @@ TEST(HaFormat, DiagnoseSysHaStatus) {
   s.in.hb_wire_max_gap_at_ns = s.in.now_mono_ns - 3600 * kS;
   s.in.hb_keeper_sent = 3;
   s.in.hb_busy_max_ns = 2'769'000'000;
+  s.in.watchdog_silenced = 1;
   const HaCounters& c = s.p.a->m.counters();
   char stats[512];
   std::snprintf(stats, sizeof(stats),
@@ -165,7 +166,7 @@ TEST(HaFormat, DiagnoseSysHaStatus) {
             std::string(stats) +
                 "        heartbeat.dropped = auth:0 group:0 replay:0 malformed:0\n"
                 "        heartbeat.wire_max_gap = 210ms (ended 2023-11-14 22:15:23)\n"
-                "        heartbeat.keeper = sent:3 busy_max:2769ms\n"
+                "        heartbeat.keeper = sent:3 busy_max:2769ms watchdog:1\n"
                 "        activity.peer = joins:1 losses:0 restarts:0\n"
                 "        activity.role_changes = 1\n"
                 "        activity.split_brains = 0\n"
