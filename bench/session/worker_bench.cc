@@ -9,11 +9,16 @@
 // adds the memif PMD and the scheduler; docs/bench-forwarding.md).
 //
 //   bench-worker [--sessions "1000 100000 1000000"] [--runs 7] [--frames N]
-//                [--round F] [--gated] [--no-huge]
+//                [--round F] [--gated] [--no-huge] [--random-order]
 //
 // --gated: both ports marked as port_setup marks memif ports, so every
 // burst asks the worker's LinkGate (drivers/port/unmap_guard.h) the way it
 // does on memif: the cost of that check, against a run without.
+//
+// --random-order: the flows come in a random order (one permutation, the
+// same every round) instead of flow 0, 1, 2, ...: the entries a burst hits
+// are then as scattered as real traffic makes them, where in order they are
+// adjacent (tandem-gen's order, and the default here).
 //
 // --round F: frames waiting per round (default 1024, the RX ring: full
 // bursts of 32). F = 1 makes every loop a one-frame burst, which shows the
@@ -29,6 +34,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -188,10 +194,16 @@ void write_server_arp(rte_mbuf* m) {
 }
 
 // Flows first..first+n (mod sessions) into port2's RX ring.
+// --random-order: the flow sent n-th (empty: flow n).
+std::vector<uint32_t> g_order;
+
 void fill(const RingPort& p, uint32_t first, unsigned n, uint32_t sessions) {
   rte_mbuf* pkts[kRingSize];
   if (rte_pktmbuf_alloc_bulk(g_pool, pkts, n) != 0) die("mbuf pool empty");
-  for (unsigned i = 0; i < n; ++i) write_client_udp(pkts[i], (first + i) % sessions);
+  for (unsigned i = 0; i < n; ++i) {
+    uint32_t k = (first + i) % sessions;
+    write_client_udp(pkts[i], g_order.empty() ? k : g_order[k]);
+  }
   if (rte_ring_enqueue_bulk(p.rx, reinterpret_cast<void**>(pkts), n, nullptr) != n) die("rx ring");
 }
 
@@ -217,8 +229,15 @@ uint64_t poll_frames(Dataplane* dp, unsigned n) {
 }
 
 std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t frames_per_run,
-                                      unsigned round, bool gated, bool* ok) {
+                                      unsigned round, bool gated, bool random_order, bool* ok) {
   static unsigned serial = 0;
+  g_order.clear();
+  if (random_order) {
+    g_order.resize(sessions);
+    for (uint32_t i = 0; i < sessions; ++i) g_order[i] = i;
+    std::mt19937 rng(sessions);
+    std::shuffle(g_order.begin(), g_order.end(), rng);
+  }
   std::string n1 = "bw_p1_" + std::to_string(serial), n2 = "bw_p2_" + std::to_string(serial);
   ++serial;
   RingPort p1 = make_port(n1.c_str()), p2 = make_port(n2.c_str());
@@ -291,6 +310,7 @@ int main(int argc, char** argv) {
   unsigned round = kRingSize;
   bool huge = true;
   bool gated = false;
+  bool random_order = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--sessions" && i + 1 < argc) {
@@ -316,10 +336,12 @@ int main(int argc, char** argv) {
       gated = true;
     } else if (a == "--no-huge") {
       huge = false;
+    } else if (a == "--random-order") {
+      random_order = true;
     } else {
       std::fprintf(stderr,
                    "usage: bench-worker [--sessions \"N ...\"] [--runs R] [--frames N] "
-                   "[--round F] [--gated] [--no-huge]\n");
+                   "[--round F] [--gated] [--no-huge] [--random-order]\n");
       return a == "-h" || a == "--help" ? 0 : 2;
     }
   }
@@ -343,15 +365,15 @@ int main(int argc, char** argv) {
   if (g_pool == nullptr) die("mbuf pool");
 
   std::printf("bench-worker: TSC %.0f MHz, %s, %u runs of %llu frames per session count, "
-              "%u waiting per round%s; TSC cycles per forwarded 64-byte UDP frame\n",
+              "%u waiting per round%s%s; TSC cycles per forwarded 64-byte UDP frame\n",
               static_cast<double>(rte_get_tsc_hz()) / 1e6, huge ? "hugepages" : "no hugepages",
               runs, static_cast<unsigned long long>(frames), round,
-              gated ? ", ports gated as memif ones" : "");
+              gated ? ", ports gated as memif ones" : "", random_order ? ", flows in random order" : "");
   std::printf("%-10s %8s %8s %8s\n", "sessions", "min", "median", "max");
   bool all_ok = true;
   for (uint32_t n : counts) {
     bool ok = true;
-    std::vector<RunResult> r = bench_sessions(n, runs, frames, round, gated, &ok);
+    std::vector<RunResult> r = bench_sessions(n, runs, frames, round, gated, random_order, &ok);
     all_ok = all_ok && ok;
     if (r.empty()) continue;
     std::vector<double> c;
