@@ -25,8 +25,13 @@ namespace {
 
 // How long a commit on the primary waits for the secondary's ACK before
 // the operator is told the change is not yet replicated. The control loop
-// keeps serving heartbeats meanwhile (confsync_wait_acked).
-constexpr int kAckWaitMs = 2000;
+// keeps serving heartbeats meanwhile (confsync_wait_acked), and a peer
+// that is not connected ends the wait at once. The secondary parses and
+// applies the whole configuration: with 20,000 firewall addresses that
+// took 2-3 s here, and at 2 s the operator was told "NOT yet replicated"
+// of a change the peer held a moment later. 5 s leaves a slow commit
+// within tandemctl's 10 s.
+constexpr int kAckWaitMs = 5000;
 
 void make_dirs(const std::string& dir) {
   for (size_t i = 1; i <= dir.size(); ++i) {

@@ -45,6 +45,9 @@ for i in 1 2 3; do
   t0=$(date +%s%3N)
   out=$(ctl a config firewall address edit "busy-$i" set subnet "192.0.2.$((i * 16))" 255.255.255.240 end 2>&1)
   echo "# commit $i: $(( $(date +%s%3N) - t0 )) ms: $out"
+  # B applies the whole 60,000-line configuration (2-3 s on a slow day):
+  # within the commit's 5 s wait for its ACK.
+  contains "commit $i: the reply says B holds it" "$out" "replicated to TDMLAB0000000002 (10.0.0.2) at config epoch"
   check "commit $i reached B" bash -c "for _ in \$(seq 1 100); do $TANDEMCTL -s $LAB_DIR/b.sock show firewall address busy-$i 2>/dev/null | grep -q 192.0.2 && exit 0; sleep 0.1; done; exit 1"
 done
 check "client reaches the server through the cluster" client ping -c 3 -i 0.2 -W 2 "$SERVER_IP"
