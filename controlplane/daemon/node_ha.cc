@@ -312,8 +312,8 @@ void Node::hb_keeper_run(uint64_t interval) {
   const timespec nap{0, static_cast<long>(std::max<uint64_t>(interval / 4, 100'000))};
   while (!hb_keeper_stop_.load(std::memory_order_relaxed)) {
     clock_nanosleep(CLOCK_MONOTONIC, 0, &nap, nullptr);
-    uint64_t silenced_ns = 0;  // set when the watchdog acts: how long the control lcore was silent
-    bool silence = false;
+    enum class Watchdog { kNone, kSilenced, kBack } acted = Watchdog::kNone;
+    uint64_t acted_ns = 0;  // silent that long (kSilenced), silenced that long (kBack)
     {
       std::lock_guard<PiMutex> lock(hb_.mutex);
       const uint64_t now = mono_ns();
@@ -322,8 +322,8 @@ void Node::hb_keeper_run(uint64_t interval) {
       if (hung != hb_.silenced && hb_.dataplane != nullptr) {
         hb_.silenced = hung;
         dp::dataplane_set_silenced(hb_.dataplane, hung);
-        silence = hung;
-        silenced_ns = hung ? now - hb_.last_made_ns : now - hb_.silenced_since_ns;
+        acted = hung ? Watchdog::kSilenced : Watchdog::kBack;
+        acted_ns = hung ? now - hb_.last_made_ns : now - hb_.silenced_since_ns;
         if (hung) {
           ++hb_.silenced_count;
           hb_.silenced_since_ns = now;
@@ -338,16 +338,16 @@ void Node::hb_keeper_run(uint64_t interval) {
       }
     }
     // Logged outside the lock: the control lcore needs it for its next heartbeat.
-    if (silenced_ns != 0 && silence) {
+    if (acted == Watchdog::kSilenced) {
       event_log().log(Severity::kError,
                       "HA: watchdog: the control lcore has made no heartbeat for %llu ms (hung): the peer "
                       "takes over, and this node's data ports are silenced until it is back",
-                      static_cast<unsigned long long>(silenced_ns / 1'000'000));
-    } else if (silenced_ns != 0) {
+                      static_cast<unsigned long long>(acted_ns / 1'000'000));
+    } else if (acted == Watchdog::kBack) {
       event_log().log(Severity::kNotice,
                       "HA: watchdog: the control lcore is back; the data ports were silenced for %llu ms "
                       "and follow this node's HA role again",
-                      static_cast<unsigned long long>(silenced_ns / 1'000'000));
+                      static_cast<unsigned long long>(acted_ns / 1'000'000));
     }
   }
   rte_thread_unregister();
@@ -514,7 +514,8 @@ std::vector<cli::Command> Node::ha_commands() {
          char* end = nullptr;
          long v = std::strtol(a[0].c_str(), &end, 10);
          if (end == a[0].c_str() || *end != '\0' || v < 1 || v > kTestHangMaxS)
-           return Reply::error("hang-control takes a number of seconds from 1 to 60 (got \"" + a[0] + "\")");
+           return Reply::error("hang-control takes a number of seconds from 1 to " + std::to_string(kTestHangMaxS) +
+                               " (got \"" + a[0] + "\")");
          test_hang_s_ = static_cast<unsigned>(v);
          return Reply{true, "Caution: the control lcore stops for " + std::to_string(v) +
                                 " s once this reply is sent. It is intended for testing purposes only.\n"};

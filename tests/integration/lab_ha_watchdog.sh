@@ -25,6 +25,8 @@ log_has() {  # log_has <log> <text> <seconds>
 check "node A is primary" wait_primary a tandem-a 10
 check "node B agrees A is primary" wait_primary b tandem-a 5
 check "client reaches the server through the cluster" client ping -c 3 -i 0.2 -W 2 "$SERVER_IP"
+check_not "hang-control refuses 0 s" ctl a diagnose test ha hang-control 0
+contains "and says what it takes" "$(ctl a diagnose test ha hang-control 61 2>&1)" "from 1 to 60"
 contains "the command warns before it stops the control lcore" "$(ctl a diagnose test ha hang-control "$HANG_S" 2>&1)" \
   "the control lcore stops for $HANG_S s"
 hang_ms=$(date +%s%3N)
