@@ -73,6 +73,15 @@ std::optional<std::vector<std::string>> tokenize(std::string_view line, std::str
   return words;
 }
 
+bool parse_number(const std::string& s, unsigned long max, unsigned long* out) {
+  if (s.empty() || s.size() > 10) return false;
+  char* end = nullptr;
+  unsigned long v = std::strtoul(s.c_str(), &end, 10);
+  if (*end != '\0' || v > max) return false;
+  *out = v;
+  return true;
+}
+
 std::string quote(std::string_view word) {
   bool plain = !word.empty() && std::none_of(word.begin(), word.end(), [](char c) {
     return c == ' ' || c == '"' || c == '\\' || c == '\t' || c == '\n' || c == '\r';

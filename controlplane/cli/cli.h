@@ -20,6 +20,10 @@ std::optional<std::vector<std::string>> tokenize(std::string_view line, std::str
 // Quotes a word for display or for sending back through tokenize().
 std::string quote(std::string_view word);
 
+// A command's numeric argument: decimal, 0..max. False (and *out untouched)
+// for anything else; the handler says what it takes.
+bool parse_number(const std::string& s, unsigned long max, unsigned long* out);
+
 class CommandRegistry {
  public:
   // Registers a table of commands; a duplicate word sequence is a programming

@@ -146,9 +146,8 @@ std::vector<cli::Command> Node::log_commands() {
        }},
       {"execute log filter view-lines", "<5-1000>", "how many logs `execute log display` shows",
        [this](const Args& a) {
-         char* end = nullptr;
-         long v = std::strtol(a[0].c_str(), &end, 10);
-         if (end == a[0].c_str() || *end != '\0' || v < kViewLinesMin || v > kViewLinesMax)
+         unsigned long v = 0;
+         if (!cli::parse_number(a[0], kViewLinesMax, &v) || v < kViewLinesMin)
            return Reply::error("view-lines takes a number from 5 to 1000 (got \"" + a[0] + "\")");
          log_view_lines_ = static_cast<unsigned>(v);
          return Reply{true, ""};

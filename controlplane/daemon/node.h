@@ -285,8 +285,8 @@ class Node {
     uint64_t wire_max_gap_ns = 0, wire_max_gap_at_ns = 0;
     // The watchdog (the keeper, when it stops covering): the data ports it
     // silences, how often it did, and since when this time.
+    // Whether it is silenced now is the dataplane's own flag.
     dp::Dataplane* dataplane = nullptr;  // set once the dataplane exists
-    bool silenced = false;
     uint64_t silenced_count = 0, silenced_since_ns = 0;
   } hb_;
   std::unique_ptr<ha::HbCodec> hb_keeper_codec_;

@@ -49,7 +49,7 @@ constexpr uint32_t kHelloHoldMs = 3000;
 // over, and the watchdog silences this node's data ports until the control
 // lcore is back.
 constexpr uint64_t kHbKeeperCoverNs = 10'000'000'000;
-constexpr long kTestHangMaxS = 60;  // diagnose test ha hang-control
+constexpr unsigned long kTestHangMaxS = 60;  // diagnose test ha hang-control
 
 // A kernel-backed port (af_xdp, af_packet) reports its link from the
 // netdev's carrier: those PMDs say "up" whatever the cable does.
@@ -319,8 +319,7 @@ void Node::hb_keeper_run(uint64_t interval) {
       const uint64_t now = mono_ns();
       if (hb_.last_made_ns == 0) continue;
       const bool hung = now - hb_.last_made_ns >= kHbKeeperCoverNs;
-      if (hung != hb_.silenced && hb_.dataplane != nullptr) {
-        hb_.silenced = hung;
+      if (hb_.dataplane != nullptr && hung != dp::dataplane_silenced(hb_.dataplane)) {
         dp::dataplane_set_silenced(hb_.dataplane, hung);
         acted = hung ? Watchdog::kSilenced : Watchdog::kBack;
         acted_ns = hung ? now - hb_.last_made_ns : now - hb_.silenced_since_ns;
@@ -511,9 +510,8 @@ std::vector<cli::Command> Node::ha_commands() {
        "stop this node's control lcore for that many seconds (CLI, election, config sync; the "
        "workers go on): tests the heartbeat keeper and its watchdog",
        [this](const Args& a) {
-         char* end = nullptr;
-         long v = std::strtol(a[0].c_str(), &end, 10);
-         if (end == a[0].c_str() || *end != '\0' || v < 1 || v > kTestHangMaxS)
+         unsigned long v = 0;
+         if (!cli::parse_number(a[0], kTestHangMaxS, &v) || v < 1)
            return Reply::error("hang-control takes a number of seconds from 1 to " + std::to_string(kTestHangMaxS) +
                                " (got \"" + a[0] + "\")");
          test_hang_s_ = static_cast<unsigned>(v);

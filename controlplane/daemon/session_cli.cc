@@ -32,15 +32,6 @@ dp::SessionFilter to_dp(uint32_t src_be, uint32_t dst_be, uint16_t sport, uint16
 }
 
 
-bool parse_number(const std::string& s, unsigned long max, unsigned long* out) {
-  if (s.empty() || s.size() > 10) return false;
-  char* end = nullptr;
-  unsigned long v = std::strtoul(s.c_str(), &end, 10);
-  if (*end != '\0' || v > max) return false;
-  *out = v;
-  return true;
-}
-
 }  // namespace
 
 std::vector<cli::Command> Node::session_commands() {
@@ -117,18 +108,18 @@ cli::Reply Node::cmd_session_filter(const cli::Args& args) {
     }
     (key == "src" ? f.src_be : f.dst_be) = addr.s_addr;
   } else if (key == "sport" || key == "dport") {
-    if (!parse_number(value, 65535, &n) || n == 0) {
+    if (!cli::parse_number(value, 65535, &n) || n == 0) {
       return cli::Reply::error("port must be 1..65535, got \"" + value + "\"");
     }
     (key == "sport" ? f.sport : f.dport) = static_cast<uint16_t>(n);
   } else if (key == "proto") {
-    if (!parse_number(value, 255, &n) || n == 0) {
+    if (!cli::parse_number(value, 255, &n) || n == 0) {
       return cli::Reply::error("proto must be an IP protocol number 1..255 (6 tcp, 17 udp, 1 "
                                "icmp), got \"" + value + "\"");
     }
     f.proto = static_cast<uint8_t>(n);
   } else if (key == "policy") {
-    if (!parse_number(value, 4294967294UL, &n) || n == 0) {
+    if (!cli::parse_number(value, 4294967294UL, &n) || n == 0) {
       return cli::Reply::error("policy must be a policy id, got \"" + value + "\"");
     }
     f.policy_id = static_cast<uint32_t>(n);

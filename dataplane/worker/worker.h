@@ -110,7 +110,9 @@ bool dataplane_quiesce(Dataplane* dp, uint64_t timeout_us);
 // The watchdog's switch, any thread: while set, every data port drops what
 // it receives (drop_silenced) and sends nothing (tx_silenced), whatever
 // its PortConf.active says; the snapshot is untouched, so clearing it gives
-// each port its HA role back. Workers read it once per loop. tandemd's
+// each port its HA role back. Workers read it once per loop. A switch and
+// not a snapshot with every port standby: the thread that publishes
+// snapshots is the one that hung, and may hold the publish lock. tandemd's
 // heartbeat keeper sets it when the control lcore has been hung so long
 // that the peer takes over (docs/ha.md, "The watchdog").
 void dataplane_set_silenced(Dataplane* dp, bool silenced);

@@ -9,8 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 LAB=$ROOT/scripts/lab
 trap '"$LAB" down >/dev/null 2>&1' EXIT
-"$LAB" up || { not_ok "lab up"; finish; }
-. /run/tandem-lab/env
+lab_up
 ctl() { "$TANDEMCTL" -s "$NODE_A_SOCK" "$@"; }
 
 check "client pings the server through node A" client ping -c 5 -i 0.2 -W 2 "$SERVER_IP"

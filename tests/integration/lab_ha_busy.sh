@@ -26,8 +26,7 @@ for i in range(20000):
 print("end")
 PY
 export TANDEM_LAB_MODE=ha TANDEM_LAB_EXTRA_CONF=$BULK TANDEM_LAB_HB_INTERVAL=10 TANDEM_LAB_HB_UNIT=10ms TANDEM_LAB_HB_LOST=6
-"$LAB" up || { not_ok "lab up"; finish; }
-. /run/tandem-lab/env
+lab_up
 HB_DEAD_MS=600  # hb-interval 10 x 10ms, hb-lost-threshold 6
 stat_of() {  # stat_of <node> <field>: one line of diagnose sys ha status
   ctl "$1" diagnose sys ha status 2>/dev/null | sed -n "s/^ *$2 = //p"

@@ -10,8 +10,7 @@
 LAB=$ROOT/scripts/lab
 trap '"$LAB" down >/dev/null 2>&1' EXIT
 export TANDEM_LAB_MODE=ha
-"$LAB" up || { not_ok "lab up"; finish; }
-. /run/tandem-lab/env
+lab_up
 VMAC=02:54:44:00:07:01  # group-id 7, data port index 1 (port2)
 HANG_S=18               # 10 s covered by the keeper, then ~8 s of B in charge while A is silenced
 counter_of() {  # counter_of <node> <port> <name>

@@ -18,8 +18,7 @@ trap '"$LAB" down >/dev/null 2>&1; rm -f /tmp/tandem-pickup-*' EXIT
 # when the killed node returns (FGCP age rule), so the kills alternate
 # between A and B and both directions of the stream are exercised.
 export TANDEM_LAB_MODE=ha TANDEM_LAB_SESSION_PICKUP=enable TANDEM_LAB_UPTIME_MARGIN=1
-"$LAB" up || { not_ok "lab up"; finish; }
-. /run/tandem-lab/env
+lab_up
 node_of() { [ "$1" = tandem-a ] && echo a || echo b; }
 other() { [ "$1" = a ] && echo b || echo a; }
 # Both nodes name the same primary and the secondary holds the primary's

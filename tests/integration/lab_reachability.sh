@@ -12,8 +12,7 @@ export TANDEM_LAB_MODE=standalone  # two separate nodes: each answers for its ow
 # proxy keeps TCP connections (which would cap the nap at 1 ms): a frame
 # that had to wait out a nap would show in the ping times below.
 export TANDEM_LAB_IDLE_SLEEP=20000 TANDEM_LAB_ZTNA=disable
-"$LAB" up || { not_ok "lab up"; finish; }
-. /run/tandem-lab/env
+lab_up
 
 for n in a b; do
   ipv="NODE_${n^^}_PORT2_IP"; ip=${!ipv}

@@ -17,8 +17,7 @@ trap '[ -n "${imppid:-}" ] && kill "$imppid" 2>/dev/null; "$LAB" down >/dev/null
 # pair a download running through the flood once died after 9 MB on this
 # two-core machine (a takeover starved of heartbeats is the likely cause,
 # not confirmed); standalone it completes.
-TANDEM_LAB_MODE=standalone TANDEM_LAB_TCP_SERVICE=enable "$LAB" up || { not_ok "lab up"; finish; }
-. /run/tandem-lab/env
+TANDEM_LAB_MODE=standalone TANDEM_LAB_TCP_SERVICE=enable lab_up
 ctl() { "$TANDEMCTL" -s "$NODE_A_SOCK" "$@"; }
 NODE=$NODE_A_PORT2_IP
 BIG=$((100 * 1024 * 1024))

@@ -27,6 +27,13 @@ in_sync_before_active() {
   echo "in sync at line ${s:-never}, primary at line ${a:-never}"
   [ -n "$s" ] && [ -n "$a" ] && [ "$s" -lt "$a" ]
 }
+# lab_up: scripts/lab up with the environment the test set (a `VAR=value
+# lab_up` prefix too), then its env sourced; a lab that does not come up
+# ends the test. The test's own trap takes the lab down.
+lab_up() {
+  "$ROOT/scripts/lab" up || { not_ok "lab up"; finish; }
+  . /run/tandem-lab/env
+}
 # The lab's nodes and client, once the test sourced /run/tandem-lab/env:
 # `ctl a|b <command...>` runs tandemctl on a node (a test may define its own
 # ctl after this), `client <command...>` runs in the client namespace,

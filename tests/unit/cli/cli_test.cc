@@ -86,6 +86,19 @@ TEST_F(RegistryTest, HelpListsPrefix) {
   EXPECT_THAT(h, ::testing::Not(HasSubstr("show")));
 }
 
+TEST(CliParseNumber, DecimalUpToItsBound) {
+  unsigned long v = 7;
+  EXPECT_TRUE(parse_number("0", 60, &v));
+  EXPECT_EQ(v, 0u);
+  EXPECT_TRUE(parse_number("60", 60, &v));
+  EXPECT_EQ(v, 60u);
+  for (const char* bad : {"", "61", "1x", "x1", "-1", "12345678901", "1.5"}) {
+    v = 7;
+    EXPECT_FALSE(parse_number(bad, 60, &v)) << bad;
+    EXPECT_EQ(v, 7u) << "untouched on " << bad;
+  }
+}
+
 TEST(CliServer, RequestReplyOverSocket) {
   std::string path = "/tmp/tandem-cli-test-" + std::to_string(getpid()) + ".sock";
   CliServer server;
