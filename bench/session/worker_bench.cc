@@ -9,7 +9,7 @@
 // adds the memif PMD and the scheduler; docs/bench-forwarding.md).
 //
 //   bench-worker [--sessions "1000 100000 1000000"] [--runs 7] [--frames N]
-//                [--round F] [--gated] [--no-huge] [--random-order]
+//                [--round F] [--gated] [--no-huge] [--random-order] [--pickup]
 //
 // --gated: both ports marked as port_setup marks memif ports, so every
 // burst asks the worker's LinkGate (drivers/port/unmap_guard.h) the way it
@@ -19,6 +19,14 @@
 // same every round) instead of flow 0, 1, 2, ...: the entries a burst hits
 // are then as scattered as real traffic makes them, where in order they are
 // adjacent (tandem-gen's order, and the default here).
+//
+// --pickup: the worker is an HA primary with session pickup (connectionless
+// on, so the UDP flows are replicated). A second Dataplane in this thread
+// is the secondary, its hbdev crossed with the primary's: the warm-up's
+// sessions reach it and are acknowledged before the clock starts, and the
+// timed loops pay what the primary pays per packet (the check whether the
+// peer needs a refresh, the poll of the sync queue). The peer is polled
+// between rounds, off the clock.
 //
 // --round F: frames waiting per round (default 1024, the RX ring: full
 // bursts of 32). F = 1 makes every loop a one-frame burst, which shows the
@@ -50,6 +58,8 @@
 #include <rte_udp.h>
 
 #include "dataplane/session/session.h"
+#include "dataplane/sync/sync.h"
+#include "dataplane/sync/sync_stream.h"
 #include "dataplane/worker/worker.h"
 #include "drivers/port/unmap_guard.h"
 
@@ -71,14 +81,19 @@ const rte_ether_addr kPort1Mac{{0x02, 0x09, 0x0f, 0x00, 0x00, 0x01}};
 const rte_ether_addr kPort2Mac{{0x02, 0x09, 0x0f, 0x00, 0x00, 0x02}};
 const rte_ether_addr kClientMac{{0x52, 0x54, 0x00, 0x00, 0x00, 0x22}};
 const rte_ether_addr kServerMac{{0x52, 0x54, 0x00, 0x00, 0x02, 0x09}};
+constexpr unsigned kHbQueues = 2;  // 0: heartbeats (control lcore), 1: worker 0's stream
+constexpr uint64_t kPrimaryEpoch = 0xa0a0a0a0, kSecondaryEpoch = 0xb0b0b0b0;
+constexpr char kSyncPassword[] = "bench-worker";
+constexpr uint16_t kSyncGroup = 1;
 constexpr uint32_t kPort1Ip = 0xac10c801;  // 172.16.200.1/16 (host order)
 constexpr uint32_t kPort2Ip = 0x0a010001;  // 10.1.0.1/16
 constexpr uint32_t kServerIp = 0xac10c802;  // 172.16.200.2
 
 struct RingPort {
   uint16_t port_id;
-  rte_ring* rx;  // what the port receives: filled here
-  rte_ring* tx;  // what it sent: drained here
+  unsigned nb_queues;
+  rte_ring* rx[kHbQueues];  // what the port receives: filled here
+  rte_ring* tx[kHbQueues];  // what it sent: drained here
 };
 
 rte_mempool* g_pool = nullptr;
@@ -95,26 +110,6 @@ void remove_run_dir() {
   std::exit(1);
 }
 
-RingPort make_port(const char* name) {
-  RingPort p{};
-  std::string rx = std::string(name) + "_rx", tx = std::string(name) + "_tx";
-  // Exact size: a round is kRingSize frames, not one less.
-  const unsigned flags = RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ;
-  p.rx = rte_ring_create(rx.c_str(), kRingSize, SOCKET_ID_ANY, flags);
-  p.tx = rte_ring_create(tx.c_str(), kRingSize, SOCKET_ID_ANY, flags);
-  if (p.rx == nullptr || p.tx == nullptr) die("ring");
-  int id = rte_eth_from_rings(name, &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
-  if (id < 0) die("rte_eth_from_rings");
-  p.port_id = static_cast<uint16_t>(id);
-  rte_eth_conf conf{};
-  if (rte_eth_dev_configure(p.port_id, 1, 1, &conf) != 0 ||
-      rte_eth_rx_queue_setup(p.port_id, 0, kRingSize, SOCKET_ID_ANY, nullptr, g_pool) != 0 ||
-      rte_eth_tx_queue_setup(p.port_id, 0, kRingSize, SOCKET_ID_ANY, nullptr) != 0 ||
-      rte_eth_dev_start(p.port_id) != 0)
-    die("net_ring port set-up");
-  return p;
-}
-
 unsigned drain(rte_ring* r) {
   void* objs[64];
   unsigned total = 0, n;
@@ -125,24 +120,84 @@ unsigned drain(rte_ring* r) {
   return total;
 }
 
-PortConf port_conf(const RingPort& p, const rte_ether_addr& mac, uint32_t ip, const char* name) {
+// nb_queues: 1 for a data port, kHbQueues for an hbdev.
+RingPort make_port(const std::string& name, unsigned nb_queues = 1) {
+  RingPort p{};
+  p.nb_queues = nb_queues;
+  // Exact size: a round is kRingSize frames, not one less.
+  const unsigned flags = RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ;
+  for (unsigned q = 0; q < nb_queues; ++q) {
+    std::string rx = name + "_rx" + std::to_string(q), tx = name + "_tx" + std::to_string(q);
+    p.rx[q] = rte_ring_create(rx.c_str(), kRingSize, SOCKET_ID_ANY, flags);
+    p.tx[q] = rte_ring_create(tx.c_str(), kRingSize, SOCKET_ID_ANY, flags);
+    if (p.rx[q] == nullptr || p.tx[q] == nullptr) die("ring");
+  }
+  int id = rte_eth_from_rings(name.c_str(), p.rx, nb_queues, p.tx, nb_queues, SOCKET_ID_ANY);
+  if (id < 0) die("rte_eth_from_rings");
+  p.port_id = static_cast<uint16_t>(id);
+  rte_eth_conf conf{};
+  auto nq = static_cast<uint16_t>(nb_queues);
+  if (rte_eth_dev_configure(p.port_id, nq, nq, &conf) != 0) die("net_ring port set-up");
+  for (uint16_t q = 0; q < nq; ++q)
+    if (rte_eth_rx_queue_setup(p.port_id, q, kRingSize, SOCKET_ID_ANY, nullptr, g_pool) != 0 ||
+        rte_eth_tx_queue_setup(p.port_id, q, kRingSize, SOCKET_ID_ANY, nullptr) != 0)
+      die("net_ring queue set-up");
+  if (rte_eth_dev_start(p.port_id) != 0) die("net_ring port start");
+  return p;
+}
+
+void free_port(const RingPort& p) {
+  rte_eth_dev_stop(p.port_id);
+  rte_eth_dev_close(p.port_id);
+  for (unsigned q = 0; q < p.nb_queues; ++q) {
+    drain(p.rx[q]);
+    drain(p.tx[q]);
+    rte_ring_free(p.rx[q]);
+    rte_ring_free(p.tx[q]);
+  }
+}
+
+PortConf port_conf(const RingPort& p, const rte_ether_addr& mac, uint32_t ip, const char* name,
+                   bool active) {
   PortConf c{};
   c.port_id = p.port_id;
   c.mac = mac;
   c.addrs[c.nb_addrs++] = {rte_cpu_to_be_32(ip), rte_cpu_to_be_32(0xffff0000)};
-  c.active = true;
+  c.active = active;
   std::snprintf(c.name, sizeof(c.name), "%s", name);
   return c;
 }
 
+// Session pickup's settings for one end, as tandemd derives them from
+// `config system ha` (keys from the group password and both boot epochs).
+tandem::dp::SyncConf sync_conf(bool primary) {
+  tandem::dp::SyncConf c{};
+  c.enabled = true;
+  c.sender = primary;
+  c.connectionless = true;  // the flows are UDP
+  c.group_id = kSyncGroup;
+  c.flush_us = tandem::dp::kSyncDefaultFlushUs;
+  c.local_epoch = primary ? kPrimaryEpoch : kSecondaryEpoch;
+  uint8_t prk[tandem::dp::kSyncKeyLen];
+  if (!tandem::dp::sync_derive_prk(reinterpret_cast<const uint8_t*>(kSyncPassword),
+                                   sizeof(kSyncPassword) - 1, kSyncGroup, prk) ||
+      !tandem::dp::sync_conf_set_keys(&c, prk, primary ? kSecondaryEpoch : kPrimaryEpoch))
+    die("sync keys");
+  const uint8_t mac[6] = {0x02, 0x09, 0x0f, 0x00, 0x0a, static_cast<uint8_t>(primary ? 1 : 2)};
+  std::memcpy(c.local_mac, mac, sizeof(mac));
+  return c;
+}
+
 // bench/ndr/run's tandemd: port2 clients, port1 servers, one policy
-// port2 -> port1 accept all.
-Snapshot make_snapshot(const RingPort& p1, const RingPort& p2) {
+// port2 -> port1 accept all. With pickup, primary or secondary of a pair
+// (the secondary's data ports are standby).
+Snapshot make_snapshot(const RingPort& p1, const RingPort& p2, bool pickup, bool primary) {
   Snapshot s{};
   s.generation = 1;
   s.nb_ports = 2;
-  s.ports[kServerPort] = port_conf(p1, kPort1Mac, kPort1Ip, "port1");
-  s.ports[kClientPort] = port_conf(p2, kPort2Mac, kPort2Ip, "port2");
+  s.ports[kServerPort] = port_conf(p1, kPort1Mac, kPort1Ip, "port1", primary);
+  s.ports[kClientPort] = port_conf(p2, kPort2Mac, kPort2Ip, "port2", primary);
+  if (pickup) s.sync = sync_conf(primary);
   s.routes[s.nb_routes++] = {rte_cpu_to_be_32(kPort1Ip & 0xffff0000), 16, kServerPort, 0, 0, 0};
   s.routes[s.nb_routes++] = {rte_cpu_to_be_32(kPort2Ip & 0xffff0000), 16, kClientPort, 0, 0, 0};
   tandem::dp::FirewallConf& fw = s.firewall;
@@ -204,7 +259,7 @@ void fill(const RingPort& p, uint32_t first, unsigned n, uint32_t sessions) {
     uint32_t k = (first + i) % sessions;
     write_client_udp(pkts[i], g_order.empty() ? k : g_order[k]);
   }
-  if (rte_ring_enqueue_bulk(p.rx, reinterpret_cast<void**>(pkts), n, nullptr) != n) die("rx ring");
+  if (rte_ring_enqueue_bulk(p.rx[0], reinterpret_cast<void**>(pkts), n, nullptr) != n) die("rx ring");
 }
 
 struct RunResult {
@@ -228,8 +283,71 @@ uint64_t poll_frames(Dataplane* dp, unsigned n) {
   return rte_rdtsc_precise() - t0;
 }
 
+// --pickup's secondary: standby data ports, and an hbdev crossed with the
+// primary's on the stream's queue.
+struct Peer {
+  RingPort p1, p2, hb;
+  Dataplane* dp = nullptr;
+};
+
+// Moves what one hbdev sent on worker 0's stream queue to the other's RX.
+unsigned cross(const RingPort& from, const RingPort& to) {
+  void* burst[64];
+  unsigned n, moved = 0;
+  while ((n = rte_ring_dequeue_burst(from.tx[1], burst, 64, nullptr)) > 0) {
+    unsigned done = rte_ring_enqueue_burst(to.rx[1], burst, n, nullptr);
+    rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(burst) + done, n - done);
+    moved += n;
+  }
+  return moved;
+}
+
+// Off the clock: the primary's sync frames to the secondary and its acks
+// back. settle: until the primary's stream runs with nothing unacked, the
+// link was quiet for 2 ms (the stream's flush and ack timers are 50 and
+// 200 us), and the secondary holds a complete copy; otherwise one exchange.
+void pump(Dataplane* dp, const RingPort& hb, Peer& peer, bool settle) {
+  const uint64_t hz = rte_get_tsc_hz();
+  uint64_t now = rte_rdtsc(), quiet_since = now, deadline = now + 60 * hz;
+  for (;;) {
+    unsigned moved = cross(hb, peer.hb);
+    while (tandem::dp::dataplane_poll_once(peer.dp, 0) > 0) {
+    }
+    moved += cross(peer.hb, hb);
+    while (tandem::dp::dataplane_poll_once(dp, 0) > 0) {
+    }
+    if (!settle) return;
+    now = rte_rdtsc();
+    if (moved > 0) quiet_since = now;
+    tandem::dp::SyncStreamView v{};
+    tandem::dp::dataplane_sync_view(dp, &v, 1);
+    if (v.tx_state == tandem::dp::SyncTxState::kRunning && v.pending_frames == 0 &&
+        now - quiet_since > hz / 500 && tandem::dp::dataplane_sync_in_sync(peer.dp))
+      return;
+    if (now > deadline) die("session pickup: the secondary did not catch up within 60 s");
+  }
+}
+
+Dataplane* create_dataplane(const RingPort& p1, const RingPort& p2, const RingPort* hb,
+                            bool primary) {
+  DataplaneParams params{1, 0, static_cast<unsigned>(SOCKET_ID_ANY)};
+  params.session_capacity = kTableSize;
+  params.session_sync = hb != nullptr;
+  char error[256] = "";
+  Dataplane* dp = tandem::dp::dataplane_create(params, make_snapshot(p1, p2, hb != nullptr, primary),
+                                               error, sizeof(error));
+  if (dp == nullptr) {
+    std::fprintf(stderr, "bench-worker: %s\n", error);
+    remove_run_dir();
+    std::exit(1);
+  }
+  if (hb != nullptr) tandem::dp::dataplane_sync_port(dp, hb->port_id);
+  return dp;
+}
+
 std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t frames_per_run,
-                                      unsigned round, bool gated, bool random_order, bool* ok) {
+                                      unsigned round, bool gated, bool random_order, bool pickup,
+                                      bool* ok) {
   static unsigned serial = 0;
   g_order.clear();
   if (random_order) {
@@ -238,38 +356,48 @@ std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t
     std::mt19937 rng(sessions);
     std::shuffle(g_order.begin(), g_order.end(), rng);
   }
-  std::string n1 = "bw_p1_" + std::to_string(serial), n2 = "bw_p2_" + std::to_string(serial);
-  ++serial;
-  RingPort p1 = make_port(n1.c_str()), p2 = make_port(n2.c_str());
+  std::string tag = "bw" + std::to_string(serial++) + "_";
+  RingPort p1 = make_port(tag + "p1"), p2 = make_port(tag + "p2");
   tandem::drivers::link_gate_require(p1.port_id, gated);
   tandem::drivers::link_gate_require(p2.port_id, gated);
-  DataplaneParams params{1, 0, static_cast<unsigned>(SOCKET_ID_ANY)};
-  params.session_capacity = kTableSize;
-  char error[256] = "";
-  Dataplane* dp = tandem::dp::dataplane_create(params, make_snapshot(p1, p2), error, sizeof(error));
-  if (dp == nullptr) {
-    std::fprintf(stderr, "bench-worker: %s\n", error);
-    remove_run_dir();
-    std::exit(1);
+  RingPort hb{};
+  Peer peer{};
+  if (pickup) {
+    hb = make_port(tag + "hb", kHbQueues);
+    peer.p1 = make_port(tag + "peer_p1");
+    peer.p2 = make_port(tag + "peer_p2");
+    peer.hb = make_port(tag + "peer_hb", kHbQueues);
+    peer.dp = create_dataplane(peer.p1, peer.p2, &peer.hb, false);
   }
+  Dataplane* dp = create_dataplane(p1, p2, pickup ? &hb : nullptr, true);
+  if (pickup) pump(dp, hb, peer, true);  // the RESET taken, the empty table's bulk walk done
   rte_mbuf* arp;
   if ((arp = rte_pktmbuf_alloc(g_pool)) == nullptr) die("mbuf pool empty");
   write_server_arp(arp);
-  rte_ring_enqueue(p1.rx, arp);
+  rte_ring_enqueue(p1.rx[0], arp);
   poll_until_empty(dp);
-  drain(p1.tx);
+  drain(p1.tx[0]);
 
-  // Warm-up: the first frame of every flow creates its session.
+  // Warm-up: the first frame of every flow creates its session (and with
+  // --pickup its copy on the secondary).
   for (uint32_t first = 0; first < sessions; first += kRingSize) {
     fill(p2, first, std::min<uint32_t>(kRingSize, sessions - first), sessions);
     poll_until_empty(dp);
-    drain(p1.tx);
+    drain(p1.tx[0]);
+    if (pickup) pump(dp, hb, peer, true);
   }
   tandem::dp::SessionStats st = tandem::dp::dataplane_session_stats(dp);
   *ok = st.in_use == sessions;
   if (!*ok)
     std::fprintf(stderr, "bench-worker: %llu sessions after the warm-up, expected %u\n",
                  static_cast<unsigned long long>(st.in_use), sessions);
+  if (pickup && *ok) {
+    st = tandem::dp::dataplane_session_stats(peer.dp);
+    *ok = st.in_use == sessions;
+    if (!*ok)
+      std::fprintf(stderr, "bench-worker: the secondary holds %llu sessions, expected %u\n",
+                   static_cast<unsigned long long>(st.in_use), sessions);
+  }
 
   std::vector<RunResult> out;
   uint32_t next = 0;
@@ -280,7 +408,8 @@ std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t
       next = (next + round) % sessions;
       cycles += poll_frames(dp, round);
       frames += round;
-      sent += drain(p1.tx);
+      sent += drain(p1.tx[0]);
+      if (pickup) pump(dp, hb, peer, false);
     }
     if (sent != frames) {
       std::fprintf(stderr, "bench-worker: %llu of %llu frames forwarded\n",
@@ -289,15 +418,20 @@ std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t
     }
     out.push_back({static_cast<double>(cycles) / static_cast<double>(frames), frames});
   }
-  tandem::dp::dataplane_destroy(dp);
-  for (const RingPort& p : {p1, p2}) {
-    rte_eth_dev_stop(p.port_id);
-    rte_eth_dev_close(p.port_id);
-    drain(p.rx);
-    drain(p.tx);
-    rte_ring_free(p.rx);
-    rte_ring_free(p.tx);
+  if (pickup) {
+    tandem::dp::dataplane_sync_port(dp, -1);
+    tandem::dp::dataplane_sync_port(peer.dp, -1);
   }
+  // The rings hold mbufs of the dataplanes' own pools: drained first.
+  for (const RingPort* p : {&p1, &p2, &hb, &peer.p1, &peer.p2, &peer.hb})
+    for (unsigned q = 0; q < p->nb_queues; ++q) {
+      drain(p->rx[q]);
+      drain(p->tx[q]);
+    }
+  tandem::dp::dataplane_destroy(dp);
+  if (pickup) tandem::dp::dataplane_destroy(peer.dp);
+  for (const RingPort* p : {&p1, &p2, &hb, &peer.p1, &peer.p2, &peer.hb})
+    if (p->nb_queues > 0) free_port(*p);
   return out;
 }
 
@@ -311,6 +445,7 @@ int main(int argc, char** argv) {
   bool huge = true;
   bool gated = false;
   bool random_order = false;
+  bool pickup = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--sessions" && i + 1 < argc) {
@@ -338,10 +473,12 @@ int main(int argc, char** argv) {
       huge = false;
     } else if (a == "--random-order") {
       random_order = true;
+    } else if (a == "--pickup") {
+      pickup = true;
     } else {
       std::fprintf(stderr,
                    "usage: bench-worker [--sessions \"N ...\"] [--runs R] [--frames N] "
-                   "[--round F] [--gated] [--no-huge] [--random-order]\n");
+                   "[--round F] [--gated] [--no-huge] [--random-order] [--pickup]\n");
       return a == "-h" || a == "--help" ? 0 : 2;
     }
   }
@@ -349,7 +486,8 @@ int main(int argc, char** argv) {
   // Hugepages by default, as tandemd runs: the 132 MiB session table on 4 KiB
   // pages would add TLB misses tandemd does not have.
   g_prefix = "tandem-bench-worker-" + std::to_string(getpid());
-  std::vector<const char*> eal = {"bench-worker", "-l", "0", "-m", "512", "--no-pci",
+  // --pickup: a second table of kTableSize for the secondary.
+  std::vector<const char*> eal = {"bench-worker", "-l", "0", "-m", pickup ? "1024" : "512", "--no-pci",
                                   "--no-telemetry", "--file-prefix", g_prefix.c_str(),
                                   "--log-level", "lib.eal:error"};
   if (huge) {
@@ -365,15 +503,16 @@ int main(int argc, char** argv) {
   if (g_pool == nullptr) die("mbuf pool");
 
   std::printf("bench-worker: TSC %.0f MHz, %s, %u runs of %llu frames per session count, "
-              "%u waiting per round%s%s; TSC cycles per forwarded 64-byte UDP frame\n",
+              "%u waiting per round%s%s%s; TSC cycles per forwarded 64-byte UDP frame\n",
               static_cast<double>(rte_get_tsc_hz()) / 1e6, huge ? "hugepages" : "no hugepages",
               runs, static_cast<unsigned long long>(frames), round,
-              gated ? ", ports gated as memif ones" : "", random_order ? ", flows in random order" : "");
+              gated ? ", ports gated as memif ones" : "", random_order ? ", flows in random order" : "",
+              pickup ? ", HA primary with session pickup to a secondary" : "");
   std::printf("%-10s %8s %8s %8s\n", "sessions", "min", "median", "max");
   bool all_ok = true;
   for (uint32_t n : counts) {
     bool ok = true;
-    std::vector<RunResult> r = bench_sessions(n, runs, frames, round, gated, random_order, &ok);
+    std::vector<RunResult> r = bench_sessions(n, runs, frames, round, gated, random_order, pickup, &ok);
     all_ok = all_ok && ok;
     if (r.empty()) continue;
     std::vector<double> c;
