@@ -347,7 +347,7 @@ Dataplane* create_dataplane(const RingPort& p1, const RingPort& p2, const RingPo
 
 std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t frames_per_run,
                                       unsigned round, bool gated, bool random_order, bool pickup,
-                                      bool* ok) {
+                                      uint64_t* timed_records, bool* ok) {
   static unsigned serial = 0;
   g_order.clear();
   if (random_order) {
@@ -399,6 +399,12 @@ std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t
                    static_cast<unsigned long long>(st.in_use), sessions);
   }
 
+  auto records_sent = [&] {
+    tandem::dp::SyncStreamView v{};
+    if (pickup) tandem::dp::dataplane_sync_view(dp, &v, 1);
+    return v.counters.tx_records;
+  };
+  const uint64_t records_before = records_sent();
   std::vector<RunResult> out;
   uint32_t next = 0;
   for (unsigned r = 0; r < runs && *ok; ++r) {
@@ -418,6 +424,7 @@ std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t
     }
     out.push_back({static_cast<double>(cycles) / static_cast<double>(frames), frames});
   }
+  *timed_records = records_sent() - records_before;
   if (pickup) {
     tandem::dp::dataplane_sync_port(dp, -1);
     tandem::dp::dataplane_sync_port(peer.dp, -1);
@@ -512,13 +519,19 @@ int main(int argc, char** argv) {
   bool all_ok = true;
   for (uint32_t n : counts) {
     bool ok = true;
-    std::vector<RunResult> r = bench_sessions(n, runs, frames, round, gated, random_order, pickup, &ok);
+    uint64_t timed_records = 0;
+    std::vector<RunResult> r =
+        bench_sessions(n, runs, frames, round, gated, random_order, pickup, &timed_records, &ok);
     all_ok = all_ok && ok;
     if (r.empty()) continue;
     std::vector<double> c;
     for (const RunResult& x : r) c.push_back(x.cycles_per_frame);
     std::sort(c.begin(), c.end());
-    std::printf("%-10u %8.1f %8.1f %8.1f\n", n, c.front(), c[c.size() / 2], c.back());
+    std::printf("%-10u %8.1f %8.1f %8.1f", n, c.front(), c[c.size() / 2], c.back());
+    // Refreshes (a quarter TTL of lag) while the clock ran; 0 in a short run.
+    if (pickup) std::printf("   %llu records to the peer while timed",
+                            static_cast<unsigned long long>(timed_records));
+    std::printf("\n");
   }
   rte_mempool_free(g_pool);
   rte_eal_cleanup();

@@ -5,7 +5,8 @@
 //
 // Session pickup (dataplane/sync) keeps its per-session state in the
 // sync_* fields: whether the peer holds the entry, which generation of the
-// peer's stream last refreshed it, and the expiry the peer was last told.
+// peer's stream last refreshed it, and (the low 32 bits of) the expiry the
+// peer was last told.
 #pragma once
 
 #include <cstddef>
@@ -62,12 +63,14 @@ inline constexpr uint8_t kSessionSynced = 0x02;     // receiver: installed from 
 // table is one block with no pointers to fix up, which a bulk sync can walk.
 //
 // The first cache line holds everything a packet of an established flow
-// reads or writes (key, counters, expiry, next hops, ports, state), so the
-// lookup fetches one line per packet, not two: at 1 M sessions every line
-// is a DRAM miss, and one line less per frame made the worker ~10 cycles a
-// frame cheaper (docs/bench-forwarding.md). The counters are split for it: the
-// low 32 bits here, the high ones in the second line, which a packet
-// touches only when a low half wraps. Read and write them with
+// reads or writes (key, counters, expiry, next hops, ports, state, and on
+// an HA primary the expiry the peer knows), so the lookup fetches one line
+// per packet, not two: at 1 M sessions every line is a DRAM miss, and one
+// line less per frame made the worker ~10 cycles a frame cheaper, ~20-30
+// with session pickup (docs/bench-forwarding.md). The counters are split
+// for it: the low 16 bits of the packets and 32 of the bytes here, the rest
+// in the second line, which a packet touches only when a low half wraps
+// (every 65,536 packets or 4 GiB of a direction). Read and write them with
 // session_packets/session_bytes/session_count/session_set_counters.
 struct alignas(64) Session {
   // First line: the per-packet fields.
@@ -75,7 +78,13 @@ struct alignas(64) Session {
   uint32_t hash_next;                 // bucket chain
   uint32_t timeout_s;                 // TTL of the current state
   uint64_t expire_ms;                 // 32
-  uint32_t packets_lo[2], bytes_lo[2];  // [SessionDir]; 48
+  uint32_t bytes_lo[2];               // [SessionDir]
+  uint16_t packets_lo[2];             // [SessionDir]; 44
+  // Sender: the low 32 bits of expire_ms as of the last record sent. A
+  // refresh is due once expire_ms moved a quarter TTL past it, and at most
+  // 1.25 TTLs (~9 days at session-ttl's 604800 s) separate the two when a
+  // packet compares them, so 32 bits (49 days) of it are enough.
+  uint32_t sync_expire_lo;            // 48
   uint32_t next_hop_be[2];            // gateway towards the receiver of each direction
   uint16_t policy_index;
   uint8_t port[2];                    // ingress port index of each direction
@@ -90,8 +99,8 @@ struct alignas(64) Session {
   uint64_t created_ms;
   uint32_t policy_id;
   uint32_t sync_generation;           // receiver: the peer's stream generation that wrote it
-  uint64_t sync_expire_ms;            // sender: expiry as of the last record sent
-  uint32_t packets_hi[2], bytes_hi[2];
+  uint64_t packets_hi[2];             // packets >> 16
+  uint32_t bytes_hi[2];               // bytes >> 32
 };
 static_assert(offsetof(Session, wheel_next) == 64, "a packet's fields fill the first line");
 static_assert(sizeof(Session) <= 128, "a session must fit two cache lines");

@@ -421,7 +421,7 @@ void sync_send_session(WorkerContext* w, Session* s) {
   size_t n = session_record_encode(r, body);
   if (sync_tx_record(w->sync, SyncRecordType::kSessionUpsert, body, n, w->now_us)) {
     s->sync_flags = static_cast<uint8_t>(s->sync_flags | kSessionSyncKnown);
-    s->sync_expire_ms = s->expire_ms;
+    s->sync_expire_lo = static_cast<uint32_t>(s->expire_ms);
   }
 }
 

@@ -138,7 +138,7 @@ void send_session(Node& n, Session* s, uint64_t now_us) {
   size_t len = session_record_encode(r, body);
   if (sync_tx_record(n.stream.get(), SyncRecordType::kSessionUpsert, body, len, now_us)) {
     s->sync_flags = static_cast<uint8_t>(s->sync_flags | kSessionSyncKnown);
-    s->sync_expire_ms = s->expire_ms;
+    s->sync_expire_lo = static_cast<uint32_t>(s->expire_ms);
   }
 }
 
@@ -982,6 +982,59 @@ TEST_F(SyncDataplanes, ConnectionlessAndDelaySettingsDecideWhatIsReplicated) {
     EXPECT_EQ(v.proto, kIpProtoTcp) << "connectionless is off: no UDP session";
     EXPECT_TRUE(v.synced);
   }
+}
+
+// The primary tells the peer of a packet only when the expiry the peer
+// knows lags a quarter TTL behind (UDP: 180 s, so 45 s), comparing the low
+// 32 bits the entry keeps on its first line. The clock is set so the
+// expiry crosses 2^32 ms between the record and the packets: a compare that
+// did not wrap as the field does would refresh at once, or never.
+TEST_F(SyncDataplanes, ARefreshGoesOutOnceTheKnownExpiryLagsAQuarterTtl) {
+  ASSERT_TRUE(run_until([&] { return dataplane_sync_in_sync(b_.dp); }));
+  const uint64_t start = (uint64_t{1} << 32) - 200'000;  // expiry at 2^32 - 20 s
+  ASSERT_LT(__atomic_load_n(&g_now_ms, __ATOMIC_RELAXED), start);
+  __atomic_store_n(&g_now_ms, start, __ATOMIC_RELAXED);
+  inject(a_.p2, arp_request(kClientMac, kClient, kPort2Ip));
+  inject(a_.p1, arp_request(kServerMac, kServer, kPort1Ip));
+  run_once();
+  auto packet = [&] {
+    inject(a_.p2, test::ipv4_frame(kPort2Mac, kClientMac, kClient, kServer, kIpProtoUdp,
+                                   test::udp_segment(7000, 53, test::pattern_bytes(16))));
+  };
+  auto records = [&] {
+    SyncStreamView v{};
+    EXPECT_EQ(dataplane_sync_view(a_.dp, &v, 1), 1u);
+    return v.counters.tx_records;
+  };
+  packet();
+  ASSERT_TRUE(run_until([&] { return list(b_.dp).size() == 1; }));
+  const uint64_t created = records();
+  const uint32_t first_expire_s = list(b_.dp)[0].expire_s;
+
+  // 30 s on (expiry 2^32 + 10 s): it lags 30 s, under the quarter.
+  __atomic_store_n(&g_now_ms, start + 30'000, __ATOMIC_RELAXED);
+  packet();
+  for (int i = 0; i < 200; ++i) run_once();
+  EXPECT_EQ(records(), created) << "a lag under a quarter TTL is not sent";
+
+  // 46 s on: 46 s of lag, a refresh.
+  __atomic_store_n(&g_now_ms, start + 46'000, __ATOMIC_RELAXED);
+  packet();
+  ASSERT_TRUE(run_until([&] { return records() == created + 1; }))
+      << "records " << records() << ", expected " << created + 1;
+  for (int i = 0; i < 200; ++i) run_once();
+  EXPECT_EQ(records(), created + 1) << "one packet, one refresh";
+  // 4 s later both expiries are past 2^32: 4 s of lag, nothing to send.
+  __atomic_store_n(&g_now_ms, start + 50'000, __ATOMIC_RELAXED);
+  packet();
+  for (int i = 0; i < 200; ++i) run_once();
+  EXPECT_EQ(records(), created + 1) << "a lag of 4 s is not sent";
+  std::vector<SessionView> secondary = list(b_.dp);
+  ASSERT_EQ(secondary.size(), 1u);
+  // The secondary keeps it a quarter TTL past what it was told: 180 + 45 s
+  // from 46 s on (4 s ago), against 180 + 45 s from the start.
+  EXPECT_EQ(secondary[0].expire_s, 221u);
+  EXPECT_EQ(first_expire_s, 225u);
 }
 
 // ---- The ZTNA side: users and session-ticket keys ---------------------

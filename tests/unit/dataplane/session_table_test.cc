@@ -139,20 +139,26 @@ TEST(TcpStateMachine, TimeoutsFollowStates) {
 
 // The counters live in two halves (the low one on the entry's first cache
 // line): a packet that wraps a low half carries into the high one.
-TEST(SessionCounters, LowHalvesCarryIntoTheHighOnes) {
+TEST(SessionCounters, LowPartsCarryIntoTheHighOnes) {
   Session s{};
-  session_set_counters(&s, kDirReply, 0xffff'ffffu, 0xffff'ff00u);
+  session_set_counters(&s, kDirReply, 0xffffu, 0xffff'ff00u);
   session_count(&s, kDirReply, 0x100);
-  EXPECT_EQ(session_packets(s, kDirReply), uint64_t{1} << 32);
+  EXPECT_EQ(session_packets(s, kDirReply), uint64_t{1} << 16);
   EXPECT_EQ(session_bytes(s, kDirReply), uint64_t{1} << 32);
   session_count(&s, kDirReply, 1500);
-  EXPECT_EQ(session_packets(s, kDirReply), (uint64_t{1} << 32) + 1);
+  EXPECT_EQ(session_packets(s, kDirReply), (uint64_t{1} << 16) + 1);
   EXPECT_EQ(session_bytes(s, kDirReply), (uint64_t{1} << 32) + 1500);
   EXPECT_EQ(session_packets(s, kDirOrig), 0u) << "the other direction is its own";
-  session_set_counters(&s, kDirOrig, (uint64_t{7} << 32) | 5, (uint64_t{3} << 40) | 9);
+  session_set_counters(&s, kDirOrig, (uint64_t{7} << 32) | 0xffff, (uint64_t{3} << 40) | 9);
   session_count(&s, kDirOrig, 0xffff'ffffu);  // the largest addend wraps too
-  EXPECT_EQ(session_packets(s, kDirOrig), (uint64_t{7} << 32) | 6);
+  EXPECT_EQ(session_packets(s, kDirOrig), (uint64_t{7} << 32) | 0x10000);
   EXPECT_EQ(session_bytes(s, kDirOrig), ((uint64_t{3} << 40) | 9) + 0xffff'ffffu);
+  // 64-bit counts survive the split both ways.
+  session_set_counters(&s, kDirOrig, ~uint64_t{0} - 1, ~uint64_t{0} - 1);
+  EXPECT_EQ(session_packets(s, kDirOrig), ~uint64_t{0} - 1);
+  EXPECT_EQ(session_bytes(s, kDirOrig), ~uint64_t{0} - 1);
+  for (unsigned i = 0; i < 70000; ++i) session_count(&s, kDirReply, 1);
+  EXPECT_EQ(session_packets(s, kDirReply), (uint64_t{1} << 16) + 1 + 70000);
 }
 
 // Everything an established flow's packet reads or writes is on the
@@ -163,6 +169,8 @@ TEST(SessionCounters, APacketsFieldsAreOnTheFirstLine) {
   EXPECT_LE(offsetof(Session, expire_ms) + sizeof(Session::expire_ms), 64u);
   EXPECT_LE(offsetof(Session, next_hop_be) + sizeof(Session::next_hop_be), 64u);
   EXPECT_LE(offsetof(Session, sync_flags) + 1, 64u);
+  EXPECT_LE(offsetof(Session, sync_expire_lo) + sizeof(Session::sync_expire_lo), 64u)
+      << "an HA primary's refresh check reads it for every packet";
   EXPECT_GE(offsetof(Session, packets_hi), 64u);
 }
 
