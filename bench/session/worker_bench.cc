@@ -32,6 +32,12 @@
 // bursts of 32). F = 1 makes every loop a one-frame burst, which shows the
 // loop's fixed cost per busy loop.
 //
+// The `first-frame` column is the warm-up's: TSC cycles of its polls per
+// flow, i.e. what a new flow's first frame costs the worker (session miss,
+// route, policy, insert; with --pickup also the record for the peer), and
+// the new sessions per second that makes on this core. One sample: the
+// warm-up runs once per session count.
+//
 // The frames are written just before each round, so their headers are in
 // cache, as they would not be fresh from a NIC; the session table is not
 // (it is what the session count changes).
@@ -267,6 +273,12 @@ struct RunResult {
   uint64_t frames;
 };
 
+// What a session count's set-up measured besides its runs.
+struct SetupResult {
+  uint64_t warmup_cycles = 0;  // the warm-up's polls: every flow's first frame
+  uint64_t timed_records = 0;  // --pickup: records to the peer while the clock ran
+};
+
 // Polls until the RX ring is empty; returns the TSC cycles it took.
 uint64_t poll_until_empty(Dataplane* dp) {
   uint64_t t0 = rte_rdtsc_precise();
@@ -347,7 +359,7 @@ Dataplane* create_dataplane(const RingPort& p1, const RingPort& p2, const RingPo
 
 std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t frames_per_run,
                                       unsigned round, bool gated, bool random_order, bool pickup,
-                                      uint64_t* timed_records, bool* ok) {
+                                      SetupResult* setup, bool* ok) {
   static unsigned serial = 0;
   g_order.clear();
   if (random_order) {
@@ -382,7 +394,7 @@ std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t
   // --pickup its copy on the secondary).
   for (uint32_t first = 0; first < sessions; first += kRingSize) {
     fill(p2, first, std::min<uint32_t>(kRingSize, sessions - first), sessions);
-    poll_until_empty(dp);
+    setup->warmup_cycles += poll_until_empty(dp);
     drain(p1.tx[0]);
     if (pickup) pump(dp, hb, peer, true);
   }
@@ -424,7 +436,7 @@ std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t
     }
     out.push_back({static_cast<double>(cycles) / static_cast<double>(frames), frames});
   }
-  *timed_records = records_sent() - records_before;
+  setup->timed_records = records_sent() - records_before;
   if (pickup) {
     tandem::dp::dataplane_sync_port(dp, -1);
     tandem::dp::dataplane_sync_port(peer.dp, -1);
@@ -515,22 +527,26 @@ int main(int argc, char** argv) {
               runs, static_cast<unsigned long long>(frames), round,
               gated ? ", ports gated as memif ones" : "", random_order ? ", flows in random order" : "",
               pickup ? ", HA primary with session pickup to a secondary" : "");
-  std::printf("%-10s %8s %8s %8s\n", "sessions", "min", "median", "max");
+  std::printf("%-10s %8s %8s %8s %12s %9s\n", "sessions", "min", "median", "max", "first-frame",
+              "new M/s");
   bool all_ok = true;
   for (uint32_t n : counts) {
     bool ok = true;
-    uint64_t timed_records = 0;
+    SetupResult setup;
     std::vector<RunResult> r =
-        bench_sessions(n, runs, frames, round, gated, random_order, pickup, &timed_records, &ok);
+        bench_sessions(n, runs, frames, round, gated, random_order, pickup, &setup, &ok);
     all_ok = all_ok && ok;
     if (r.empty()) continue;
     std::vector<double> c;
     for (const RunResult& x : r) c.push_back(x.cycles_per_frame);
     std::sort(c.begin(), c.end());
-    std::printf("%-10u %8.1f %8.1f %8.1f", n, c.front(), c[c.size() / 2], c.back());
+    // The warm-up is one pass, so its column is one sample, not a minimum.
+    double first = static_cast<double>(setup.warmup_cycles) / n;
+    std::printf("%-10u %8.1f %8.1f %8.1f %12.1f %9.2f", n, c.front(), c[c.size() / 2], c.back(),
+                first, static_cast<double>(rte_get_tsc_hz()) / first / 1e6);
     // Refreshes (a quarter TTL of lag) while the clock ran; 0 in a short run.
     if (pickup) std::printf("   %llu records to the peer while timed",
-                            static_cast<unsigned long long>(timed_records));
+                            static_cast<unsigned long long>(setup.timed_records));
     std::printf("\n");
   }
   rte_mempool_free(g_pool);
