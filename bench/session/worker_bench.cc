@@ -36,7 +36,9 @@
 // flow, i.e. what a new flow's first frame costs the worker (session miss,
 // route, policy, insert; with --pickup also the record for the peer), and
 // the new sessions per second that makes on this core. One sample: the
-// warm-up runs once per session count.
+// warm-up runs once per session count. With --pickup the row ends with
+// the secondary's side of the warm-up: cycles per record it took (open the
+// frame, decode, install), counting only its loops that received frames.
 //
 // The frames are written just before each round, so their headers are in
 // cache, as they would not be fresh from a NIC; the session table is not
@@ -277,6 +279,9 @@ struct RunResult {
 struct SetupResult {
   uint64_t warmup_cycles = 0;  // the warm-up's polls: every flow's first frame
   uint64_t timed_records = 0;  // --pickup: records to the peer while the clock ran
+  // --pickup: the secondary's warm-up loops that received frames, and the
+  // records it took in them (decrypt, decode, install).
+  uint64_t peer_cycles = 0, peer_records = 0;
 };
 
 // Polls until the RX ring is empty; returns the TSC cycles it took.
@@ -318,12 +323,18 @@ unsigned cross(const RingPort& from, const RingPort& to) {
 // back. settle: until the primary's stream runs with nothing unacked, the
 // link was quiet for 2 ms (the stream's flush and ack timers are 50 and
 // 200 us), and the secondary holds a complete copy; otherwise one exchange.
-void pump(Dataplane* dp, const RingPort& hb, Peer& peer, bool settle) {
+// peer_cycles (when not null) adds the TSC cycles of the secondary's loops
+// that received frames.
+void pump(Dataplane* dp, const RingPort& hb, Peer& peer, bool settle,
+          uint64_t* peer_cycles = nullptr) {
   const uint64_t hz = rte_get_tsc_hz();
   uint64_t now = rte_rdtsc(), quiet_since = now, deadline = now + 60 * hz;
   for (;;) {
     unsigned moved = cross(hb, peer.hb);
-    while (tandem::dp::dataplane_poll_once(peer.dp, 0) > 0) {
+    for (;;) {
+      uint64_t t0 = rte_rdtsc_precise();
+      if (tandem::dp::dataplane_poll_once(peer.dp, 0) == 0) break;
+      if (peer_cycles != nullptr) *peer_cycles += rte_rdtsc_precise() - t0;
     }
     moved += cross(peer.hb, hb);
     while (tandem::dp::dataplane_poll_once(dp, 0) > 0) {
@@ -396,7 +407,7 @@ std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t
     fill(p2, first, std::min<uint32_t>(kRingSize, sessions - first), sessions);
     setup->warmup_cycles += poll_until_empty(dp);
     drain(p1.tx[0]);
-    if (pickup) pump(dp, hb, peer, true);
+    if (pickup) pump(dp, hb, peer, true, &setup->peer_cycles);
   }
   tandem::dp::SessionStats st = tandem::dp::dataplane_session_stats(dp);
   *ok = st.in_use == sessions;
@@ -404,6 +415,9 @@ std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t
     std::fprintf(stderr, "bench-worker: %llu sessions after the warm-up, expected %u\n",
                  static_cast<unsigned long long>(st.in_use), sessions);
   if (pickup && *ok) {
+    tandem::dp::SyncStreamView v{};
+    tandem::dp::dataplane_sync_view(peer.dp, &v, 1);
+    setup->peer_records = v.counters.rx_records;
     st = tandem::dp::dataplane_session_stats(peer.dp);
     *ok = st.in_use == sessions;
     if (!*ok)
@@ -545,7 +559,12 @@ int main(int argc, char** argv) {
     std::printf("%-10u %8.1f %8.1f %8.1f %12.1f %9.2f", n, c.front(), c[c.size() / 2], c.back(),
                 first, static_cast<double>(rte_get_tsc_hz()) / first / 1e6);
     // Refreshes (a quarter TTL of lag) while the clock ran; 0 in a short run.
-    if (pickup) std::printf("   %llu records to the peer while timed",
+    if (pickup && setup.peer_records > 0) {
+      double per_record = static_cast<double>(setup.peer_cycles) / setup.peer_records;
+      std::printf("   secondary %.1f cycles/record (%.2f M/s)", per_record,
+                  static_cast<double>(rte_get_tsc_hz()) / per_record / 1e6);
+    }
+    if (pickup) std::printf(", %llu records while timed",
                             static_cast<unsigned long long>(setup.timed_records));
     std::printf("\n");
   }

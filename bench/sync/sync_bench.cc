@@ -51,6 +51,7 @@ struct Receiver {
 
 void apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* body, size_t len) {
   auto* r = static_cast<Receiver*>(arg);
+  if (ev == SyncApplyEvent::kFrame) session_prefetch_records(r->table, body, len);  // as sync.cc
   if (ev != SyncApplyEvent::kRecord || type != SyncRecordType::kSessionUpsert) return;
   SessionRecord rec;
   if (session_record_decode(body, len, &rec) &&

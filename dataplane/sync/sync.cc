@@ -125,6 +125,10 @@ void publish_ring(SyncStream* st, const tls::TicketKeyRing& ring) {
 
 void apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* body, size_t len) {
   auto* w = static_cast<WorkerContext*>(arg);
+  if (ev == SyncApplyEvent::kFrame) {
+    session_prefetch_records(w->sessions, body, len);
+    return;
+  }
   if (ev == SyncApplyEvent::kGeneration) {
     // Every generation sends the whole ring again: no half ring of an
     // earlier one (or an earlier boot of the peer) is mixed into it. The

@@ -152,6 +152,27 @@ bool session_key_decode(const uint8_t* p, size_t len, SessionKey* out) {
   return out->pad == 0;
 }
 
+void session_prefetch_records(const SessionTable* t, const uint8_t* records, size_t len) {
+  constexpr unsigned kMax = kSyncMaxPlain / (2 + kSessionDeleteLen) + 1;
+  uint32_t hashes[kMax];
+  unsigned n = 0;
+  sync_for_each_record(records, len, [&](SyncRecordType type, const uint8_t* body, size_t body_len) {
+    SessionKey k;
+    if (n == kMax || !session_record_key(type, body, body_len, &k)) return;
+    hashes[n] = session_key_hash(k);
+    session_prefetch_bucket(t, hashes[n++]);
+  });
+  for (unsigned i = 0; i < n; ++i) session_prefetch_entry(t, hashes[i]);
+}
+
+bool session_record_key(SyncRecordType type, const uint8_t* body, size_t len, SessionKey* out) {
+  if (type == SyncRecordType::kSessionUpsert && len == kSessionRecordLen) {
+    get_key(&body, out);
+    return out->pad == 0;
+  }
+  return type == SyncRecordType::kSessionDelete && session_key_decode(body, len, out);
+}
+
 size_t user_record_encode(const UserRecord& r, uint8_t* out, size_t cap) {
   size_t need = 4 + 4 + 1 + r.name_len + kUserRecordTailLen;
   if (r.name_len > kUserNameMax || cap < need) return 0;

@@ -44,9 +44,32 @@ bool session_record_decode(const uint8_t* p, size_t len, SessionRecord* out);
 struct SessionTable;
 bool session_install_record(SessionTable* t, const SessionRecord& r, uint64_t now_ms,
                             uint32_t generation);
+// A frame's records (its plaintext after the header), before they are
+// installed one by one: the bucket, then the chain's first entry, of every
+// session upsert and delete is fetched for the whole frame at once, as the
+// worker's burst pipeline does for packets. ~18 upserts fill a frame, and
+// each install starts with a lookup that would otherwise wait for two
+// misses of its own (docs/sync.md, "The receiver's installs").
+void session_prefetch_records(const SessionTable* t, const uint8_t* records, size_t len);
+
+// The records of an opened frame (type u8, length u8, body), in order:
+// fn(type, body, len) for each whole one. A record that overruns the frame
+// ends the walk (the frame authenticated, so only a sender bug makes one).
+template <typename Fn>
+void sync_for_each_record(const uint8_t* p, size_t len, Fn&& fn) {
+  for (size_t off = 0; off + 2 <= len;) {
+    size_t body = p[off + 1];
+    if (off + 2 + body > len) return;
+    fn(SyncRecordType(p[off]), p + off + 2, body);
+    off += 2 + body;
+  }
+}
 
 size_t session_key_encode(const SessionKey& k, uint8_t* out);  // kSessionDeleteLen
 bool session_key_decode(const uint8_t* p, size_t len, SessionKey* out);
+// The key a session upsert or delete names (both bodies lead with it);
+// false for any other record, or one of the wrong length.
+bool session_record_key(SyncRecordType type, const uint8_t* body, size_t len, SessionKey* out);
 
 // A ZTNA user entry (dataplane/user). The first 9 + name_len bytes are the
 // original layout; the tail (kUserRecordTailLen bytes) carries what the

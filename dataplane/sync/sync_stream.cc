@@ -253,16 +253,12 @@ bool retired(const SyncStream* s, uint64_t epoch) {
 }
 
 void apply_records(SyncStream* s, const uint8_t* p, size_t len, SyncApplyFn apply, void* arg) {
-  size_t off = 0;
-  while (off + 2 <= len) {
-    auto type = SyncRecordType(p[off]);
-    size_t body = p[off + 1];
-    if (off + 2 + body > len) break;  // authenticated, so a sender bug: stop here
+  apply(arg, SyncApplyEvent::kFrame, SyncRecordType(0), p, len);
+  sync_for_each_record(p, len, [&](SyncRecordType type, const uint8_t* body, size_t body_len) {
     ++s->counters.rx_records;
-    apply(arg, SyncApplyEvent::kRecord, type, p + off + 2, body);
+    apply(arg, SyncApplyEvent::kRecord, type, body, body_len);
     if (type == SyncRecordType::kBulkEnd) s->rx_in_sync = true;
-    off += 2 + body;
-  }
+  });
 }
 
 // A data frame that authenticated. Taken only in sequence.

@@ -37,6 +37,8 @@ using SyncEmitFn = bool (*)(void* arg, const uint8_t* frame, size_t len);
 // What a received frame brought, record by record, to the worker.
 enum class SyncApplyEvent : uint8_t {
   kGeneration,  // a RESET: a new generation starts (no record)
+  kFrame,       // a data frame's records, before they come one by one (body,
+                // len: all of them, for sync_for_each_record; type unused)
   kRecord,      // one record (type, body, len)
 };
 using SyncApplyFn = void (*)(void* arg, SyncApplyEvent ev, SyncRecordType type,

@@ -68,6 +68,14 @@ SyncConf receiver_conf() {
 // Every record the stream hands over goes through its decoder, as
 // sync.cc's apply() would.
 void apply(void*, SyncApplyEvent ev, SyncRecordType type, const uint8_t* body, size_t len) {
+  if (ev == SyncApplyEvent::kFrame) {
+    // The secondary's prefetch pass reads every session record's key first.
+    sync_for_each_record(body, len, [](SyncRecordType t, const uint8_t* b, size_t n) {
+      SessionKey key;
+      if (n > 255 || (session_record_key(t, b, n, &key) && key.pad != 0)) std::abort();
+    });
+    return;
+  }
   if (ev != SyncApplyEvent::kRecord) return;
   SessionRecord r;
   SessionKey k;

@@ -152,6 +152,27 @@ TEST(SyncRecords, SessionKeyRoundTripAndRejects) {
   EXPECT_FALSE(session_key_decode(buf, sizeof(buf), &back));
 }
 
+// The key a secondary prefetches a frame's buckets by (sync.cc).
+TEST(SyncRecords, SessionRecordKeyOfUpsertsAndDeletesOnly) {
+  SessionRecord r = sample_record();
+  uint8_t upsert[kSessionRecordLen], del[kSessionDeleteLen];
+  ASSERT_EQ(session_record_encode(r, upsert), kSessionRecordLen);
+  ASSERT_EQ(session_key_encode(r.key, del), kSessionDeleteLen);
+  SessionKey k{};
+  ASSERT_TRUE(session_record_key(SyncRecordType::kSessionUpsert, upsert, sizeof(upsert), &k));
+  EXPECT_EQ(std::memcmp(&k, &r.key, sizeof(k)), 0);
+  k = SessionKey{};
+  ASSERT_TRUE(session_record_key(SyncRecordType::kSessionDelete, del, sizeof(del), &k));
+  EXPECT_EQ(std::memcmp(&k, &r.key, sizeof(k)), 0);
+  EXPECT_FALSE(session_record_key(SyncRecordType::kSessionUpsert, upsert, sizeof(upsert) - 1, &k));
+  EXPECT_FALSE(session_record_key(SyncRecordType::kSessionUpsert, del, sizeof(del), &k));
+  EXPECT_FALSE(session_record_key(SyncRecordType::kSessionDelete, upsert, sizeof(upsert), &k));
+  EXPECT_FALSE(session_record_key(SyncRecordType::kBulkEnd, upsert, sizeof(upsert), &k));
+  EXPECT_FALSE(session_record_key(SyncRecordType::kUserAdd, del, sizeof(del), &k));
+  upsert[15] = 0x80;  // pad
+  EXPECT_FALSE(session_record_key(SyncRecordType::kSessionUpsert, upsert, sizeof(upsert), &k));
+}
+
 TEST(SyncRecords, UserRecordRoundTripAndRejects) {
   UserRecord u{};
   u.client_ip_be = 0x1664010au;

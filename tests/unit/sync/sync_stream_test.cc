@@ -186,11 +186,18 @@ struct ReceiverTable {
   std::map<Key, Entry> table;
   uint64_t generation = 0;
   uint64_t records = 0, generations = 0, bulk_ends = 0, bad_records = 0, users = 0;
+  // kFrame events, and the records sync_for_each_record found in them.
+  uint64_t frames = 0, frame_records = 0;
 };
 
 void receiver_apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* body,
                     size_t len) {
   auto* t = static_cast<ReceiverTable*>(arg);
+  if (ev == SyncApplyEvent::kFrame) {  // its records follow one by one
+    ++t->frames;
+    sync_for_each_record(body, len, [&](SyncRecordType, const uint8_t*, size_t) { ++t->frame_records; });
+    return;
+  }
   if (ev == SyncApplyEvent::kGeneration) {
     ++t->generation;
     ++t->generations;
@@ -446,6 +453,8 @@ TEST_P(SyncConverge, ReceiverTableEqualsSenderTable) {
   EXPECT_GT(p.model().bulk_ends, 1u) << "overflow leads to a new bulk walk";
   EXPECT_EQ(rc.rx_resets, p.peer().generations);
   EXPECT_EQ(rc.rx_records, p.peer().records);
+  EXPECT_EQ(p.peer().frames, rc.rx_frames) << "each data frame taken is announced once";
+  EXPECT_EQ(p.peer().frame_records, rc.rx_records) << "the announcement holds exactly its records";
   if (c.imp.loss == 0 && c.imp.reorder == 0 && c.imp.corrupt == 0 && c.imp.emit_fail == 0) {
     EXPECT_EQ(rc.rx_bad_auth, 0u);
     EXPECT_EQ(rc.rx_gap, 0u) << "no loss, no reordering: no gap";
