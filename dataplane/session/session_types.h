@@ -69,7 +69,7 @@ inline constexpr uint8_t kSessionSynced = 0x02;     // receiver: installed from 
 // line less per frame made the worker ~10 cycles a frame cheaper, ~20-30
 // with session pickup (docs/bench-forwarding.md). The counters are split
 // for it: the low 16 bits of the packets and 32 of the bytes here, the rest
-// in the second line, which a packet touches only when a low half wraps
+// in the second line, which a packet touches only when a low part wraps
 // (every 65,536 packets or 4 GiB of a direction). Read and write them with
 // session_packets/session_bytes/session_count/session_set_counters.
 struct alignas(64) Session {
