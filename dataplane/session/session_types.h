@@ -66,12 +66,13 @@ inline constexpr uint8_t kSessionSynced = 0x02;     // receiver: installed from 
 // reads or writes (key, counters, expiry, next hops, ports, state, and on
 // an HA primary the expiry the peer knows), so the lookup fetches one line
 // per packet, not two: at 1 M sessions every line is a DRAM miss, and one
-// line less per frame made the worker ~10 cycles a frame cheaper, ~20-30
-// with session pickup (docs/bench-forwarding.md). The counters are split
-// for it: the low 16 bits of the packets and 32 of the bytes here, the rest
-// in the second line, which a packet touches only when a low part wraps
-// (every 65,536 packets or 4 GiB of a direction). Read and write them with
-// session_packets/session_bytes/session_count/session_set_counters.
+// line less per frame made the worker ~10 cycles a frame cheaper, and an
+// HA primary with session pickup ~8-16 more (docs/bench-forwarding.md).
+// The counters are split for it: the low 16 bits of the packets and 32 of
+// the bytes here, the rest in the second line, which a packet touches only
+// when a low part wraps (every 65,536 packets or 4 GiB of a direction).
+// Read and write them with session_packets/session_bytes/session_count/
+// session_set_counters.
 struct alignas(64) Session {
   // First line: the per-packet fields.
   SessionKey key;                     // 16
