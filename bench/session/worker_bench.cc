@@ -179,17 +179,10 @@ PortConf port_conf(const RingPort& p, const rte_ether_addr& mac, uint32_t ip, co
 // Session pickup's settings for one end, as tandemd derives them from
 // `config system ha` (keys from the group password and both boot epochs).
 tandem::dp::SyncConf sync_conf(bool primary) {
-  tandem::dp::SyncConf c{};
-  c.enabled = true;
-  c.sender = primary;
-  c.connectionless = true;  // the flows are UDP
-  c.group_id = kSyncGroup;
-  c.flush_us = tandem::dp::kSyncDefaultFlushUs;
-  c.local_epoch = primary ? kPrimaryEpoch : kSecondaryEpoch;
-  uint8_t prk[tandem::dp::kSyncKeyLen];
-  if (!tandem::dp::sync_derive_prk(reinterpret_cast<const uint8_t*>(kSyncPassword),
-                                   sizeof(kSyncPassword) - 1, kSyncGroup, prk) ||
-      !tandem::dp::sync_conf_set_keys(&c, prk, primary ? kSecondaryEpoch : kPrimaryEpoch))
+  tandem::dp::SyncConf c;  // connectionless: the flows are UDP
+  if (!tandem::dp::sync_conf_for_pair(&c, primary, kSyncGroup, kSyncPassword,
+                                      primary ? kPrimaryEpoch : kSecondaryEpoch,
+                                      primary ? kSecondaryEpoch : kPrimaryEpoch))
     die("sync keys");
   const uint8_t mac[6] = {0x02, 0x09, 0x0f, 0x00, 0x0a, static_cast<uint8_t>(primary ? 1 : 2)};
   std::memcpy(c.local_mac, mac, sizeof(mac));

@@ -60,18 +60,8 @@ void apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t* bod
 }
 
 SyncConf conf(bool sender, uint64_t epoch, uint64_t peer_epoch) {
-  SyncConf c{};
-  c.enabled = true;
-  c.sender = sender;
-  c.connectionless = true;
-  c.group_id = 7;
-  c.flush_us = 50;
-  c.local_epoch = epoch;
-  static const char kPw[] = "bench-password";
-  uint8_t prk[kSyncKeyLen];
-  if (!sync_derive_prk(reinterpret_cast<const uint8_t*>(kPw), sizeof(kPw) - 1, 7, prk) ||
-      !sync_conf_set_keys(&c, prk, peer_epoch))
-    std::abort();
+  SyncConf c;
+  if (!sync_conf_for_pair(&c, sender, 7, "bench-password", epoch, peer_epoch)) std::abort();
   return c;
 }
 

@@ -31,7 +31,6 @@ dp::SessionFilter to_dp(uint32_t src_be, uint32_t dst_be, uint16_t sport, uint16
   return f;
 }
 
-
 }  // namespace
 
 std::vector<cli::Command> Node::session_commands() {

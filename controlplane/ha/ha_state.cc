@@ -287,8 +287,10 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
         // why (FortiOS does when a member joins; a node that claimed the
         // cluster alone said "the only member"). Kept only by the takeover
         // gate, it records nothing.
-        const std::string why = tables_decide ? std::string("it holds the session tables") : "it has " + r.reason;
-        if (tables_decide || r.winner == 0) select(me.serial, why, now);
+        // Built only where it is said: a primary that stays primary runs
+        // this on every heartbeat.
+        auto why = [&] { return tables_decide ? std::string("it holds the session tables") : "it has " + r.reason; };
+        if (tables_decide || r.winner == 0) select(me.serial, why(), now);
         // A peer that claims the role too (it promoted when
         // heartbeats were lost or came late) has sent gratuitous ARPs from
         // the virtual MACs: the switch now sends the cluster's traffic to a
@@ -298,7 +300,7 @@ void HaMachine::decide(uint64_t now, std::vector<HaAction>* out) {
         if (peer_primary) {
           reclaim_why_ = "gave the primary role back";
           if (reassert_due(now)) {
-            note(now, "peer " + p.serial + " claims the primary role too; this node keeps it (" + why +
+            note(now, "peer " + p.serial + " claims the primary role too; this node keeps it (" + why() +
                           ") and announces the virtual MACs again", out);
             garp_round_now(out);
           }

@@ -325,6 +325,24 @@ bool sync_conf_set_keys(SyncConf* conf, const uint8_t prk[kSyncKeyLen], uint64_t
   return peer_epoch == 0 || sync_derive_epoch_key(prk, peer_epoch, conf->peer_key);
 }
 
+bool sync_conf_for_pair(SyncConf* out, bool sender, uint16_t group_id, const char* password,
+                        uint64_t local_epoch, uint64_t peer_epoch) {
+  SyncConf c{};
+  c.enabled = true;
+  c.sender = sender;
+  c.connectionless = true;
+  c.group_id = group_id;
+  c.flush_us = kSyncDefaultFlushUs;
+  c.local_epoch = local_epoch;
+  uint8_t prk[kSyncKeyLen];
+  if (!sync_derive_prk(reinterpret_cast<const uint8_t*>(password), std::strlen(password), group_id,
+                       prk) ||
+      !sync_conf_set_keys(&c, prk, peer_epoch))
+    return false;
+  *out = c;
+  return true;
+}
+
 bool sync_derive_epoch_key(const uint8_t prk[kSyncKeyLen], uint64_t epoch,
                            uint8_t key[kSyncKeyLen]) {
   uint8_t info[sizeof(kKeyInfo) - 1 + 8];

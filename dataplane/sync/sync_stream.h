@@ -198,5 +198,12 @@ bool sync_derive_prk(const uint8_t* password, size_t password_len, uint16_t grou
                      uint8_t prk[kSyncKeyLen]);
 bool sync_derive_epoch_key(const uint8_t prk[kSyncKeyLen], uint64_t epoch,
                            uint8_t key[kSyncKeyLen]);
+// One end of a pair in one step, for what runs a pair without tandemd
+// (tests, benches, fuzz seeds): pickup on, connectionless, no delay, the
+// default flush, keys from `password` for both boot epochs. local_mac stays
+// 0. False when OpenSSL cannot derive the keys. tandemd fills its conf from
+// the configuration and keeps the PRK to re-key (node_sync.cc).
+bool sync_conf_for_pair(SyncConf* out, bool sender, uint16_t group_id, const char* password,
+                        uint64_t local_epoch, uint64_t peer_epoch);
 
 }  // namespace tandem::dp

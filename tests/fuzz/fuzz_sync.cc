@@ -50,18 +50,8 @@ uint64_t get64(const uint8_t* p) {
 }
 
 SyncConf receiver_conf() {
-  SyncConf c{};
-  c.enabled = true;
-  c.sender = false;
-  c.connectionless = true;
-  c.group_id = kGroup;
-  c.flush_us = kSyncDefaultFlushUs;
-  c.local_epoch = kLocalEpoch;
-  uint8_t prk[kSyncKeyLen];
-  if (!sync_derive_prk(reinterpret_cast<const uint8_t*>(kPassword), sizeof(kPassword) - 1, kGroup,
-                       prk) ||
-      !sync_conf_set_keys(&c, prk, kPeerEpoch))
-    std::abort();
+  SyncConf c;
+  if (!sync_conf_for_pair(&c, false, kGroup, kPassword, kLocalEpoch, kPeerEpoch)) std::abort();
   return c;
 }
 

@@ -50,19 +50,8 @@ struct Impairment {
 inline SyncConf make_sync_conf(bool sender, uint64_t epoch, uint64_t peer_epoch,
                                const char* password = kTestPassword,
                                uint16_t group = kTestGroup) {
-  SyncConf c{};
-  c.enabled = true;
-  c.sender = sender;
-  c.connectionless = true;
-  c.delay = false;
-  c.group_id = group;
-  c.flush_us = kSyncDefaultFlushUs;
-  c.local_epoch = epoch;
-  uint8_t prk[kSyncKeyLen];
-  if (!sync_derive_prk(reinterpret_cast<const uint8_t*>(password), std::strlen(password), group,
-                       prk) ||
-      !sync_conf_set_keys(&c, prk, peer_epoch))
-    std::abort();
+  SyncConf c;
+  if (!sync_conf_for_pair(&c, sender, group, password, epoch, peer_epoch)) std::abort();
   const uint8_t mac[6] = {0x02, 0x09, 0x0f, 0x00, 0x0a, static_cast<uint8_t>(sender ? 1 : 2)};
   std::memcpy(c.local_mac, mac, 6);
   return c;

@@ -36,18 +36,8 @@ bool to_sender(void*, const uint8_t* f, size_t n) {
 void ignore(void*, SyncApplyEvent, SyncRecordType, const uint8_t*, size_t) {}
 
 SyncConf conf(bool sender, uint64_t epoch, uint64_t peer_epoch) {
-  SyncConf c{};
-  c.enabled = true;
-  c.sender = sender;
-  c.connectionless = true;
-  c.group_id = kGroup;
-  c.flush_us = kSyncDefaultFlushUs;
-  c.local_epoch = epoch;
-  uint8_t prk[kSyncKeyLen];
-  if (!sync_derive_prk(reinterpret_cast<const uint8_t*>(kPassword), sizeof(kPassword) - 1, kGroup,
-                       prk) ||
-      !sync_conf_set_keys(&c, prk, peer_epoch))
-    std::abort();
+  SyncConf c;
+  if (!sync_conf_for_pair(&c, sender, kGroup, kPassword, epoch, peer_epoch)) std::abort();
   return c;
 }
 
