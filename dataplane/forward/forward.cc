@@ -23,7 +23,6 @@ namespace {
 
 constexpr uint32_t kIpTtlOff = 8;
 constexpr uint32_t kIpChecksumOff = 10;
-constexpr uint32_t kTcpFlagsOff = 13;
 constexpr uint32_t kIcmpIdOff = 4;
 constexpr uint8_t kIcmpEchoReply = 0;
 constexpr uint8_t kIcmpEchoRequest = 8;
@@ -179,31 +178,24 @@ unsigned flow_owner(const uint8_t* rss_key, uint32_t src_be, uint32_t dst_be, ui
 }
 
 void forward_flow_key(const uint8_t* data, const ParsedFrame& f, FlowKey* out) {
-  uint16_t sport = 0, dport = 0;
-  uint8_t icmp_type = 0, tcp_flags = 0;
-  bool has_ports = false;
-  if (f.has_l4) {
+  if (f.has_l4 && (f.ip_proto == kIpProtoTcp || f.ip_proto == kIpProtoUdp))
+    return forward_flow_key_ports(data, f, out);
+  uint16_t id = 0;
+  uint8_t icmp_type = 0;
+  if (f.has_l4 && f.ip_proto == kIpProtoIcmp) {
     const uint8_t* l4 = data + f.l4_offset;
-    if (f.ip_proto == kIpProtoTcp || f.ip_proto == kIpProtoUdp) {
-      sport = f.src_port;
-      dport = f.dst_port;
-      has_ports = true;
-      if (f.ip_proto == kIpProtoTcp) tcp_flags = l4[kTcpFlagsOff];
-    } else if (f.ip_proto == kIpProtoIcmp) {
-      icmp_type = l4[0];
-      // Echo request and reply share the identifier: one session.
-      if ((icmp_type == kIcmpEchoRequest || icmp_type == kIcmpEchoReply) && f.l4_len >= 8)
-        sport = dport = load_be16(l4 + kIcmpIdOff);
-    }
+    icmp_type = l4[0];
+    // Echo request and reply share the identifier: one session.
+    if ((icmp_type == kIcmpEchoRequest || icmp_type == kIcmpEchoReply) && f.l4_len >= 8)
+      id = load_be16(l4 + kIcmpIdOff);
   }
-  out->key = session_key_make(f.ip_src_be, f.ip_dst_be, sport, dport, f.ip_proto, 0,
-                              &out->src_is_lo);
+  out->key = session_key_make(f.ip_src_be, f.ip_dst_be, id, id, f.ip_proto, 0, &out->src_is_lo);
   out->hash = session_key_hash(out->key);
-  out->sport = sport;
-  out->dport = dport;
+  out->sport = id;
+  out->dport = id;
   out->icmp_type = icmp_type;
-  out->tcp_flags = tcp_flags;
-  out->has_ports = has_ports;
+  out->tcp_flags = 0;
+  out->has_ports = false;
 }
 
 void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,

@@ -11,6 +11,8 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/packet/packet_types.h"
+#include "dataplane/packet/parse.h"
+#include "dataplane/session/session_inl.h"
 #include "dataplane/session/session_types.h"
 #include "dataplane/worker/worker_context.h"
 
@@ -33,6 +35,20 @@ struct FlowKey {
 // The flow of an unfragmented IPv4 packet that parse_frame accepted
 // (frame.ether_type IPv4, !frame.ip_fragment).
 void forward_flow_key(const uint8_t* data, const ParsedFrame& frame, FlowKey* out);
+
+// forward_flow_key of a TCP or UDP packet (frame.has_l4), inline for the
+// worker's RX pass after parse_frame_common.
+inline void forward_flow_key_ports(const uint8_t* data, const ParsedFrame& f, FlowKey* out) {
+  constexpr uint32_t kTcpFlagsOff = 13;
+  out->key = session_key_make(f.ip_src_be, f.ip_dst_be, f.src_port, f.dst_port, f.ip_proto, 0,
+                              &out->src_is_lo);
+  out->hash = session_key_hash(out->key);
+  out->sport = f.src_port;
+  out->dport = f.dst_port;
+  out->icmp_type = 0;
+  out->tcp_flags = f.ip_proto == kIpProtoTcp ? data[f.l4_offset + kTcpFlagsOff] : 0;
+  out->has_ports = true;
+}
 
 // A transit IPv4 packet received on port_index (not for the node), with its
 // flow from forward_flow_key (not read for a fragment, which is dropped).

@@ -53,6 +53,8 @@ struct ParsedFrame {
   uint16_t l4_len;    // IP payload length
   uint16_t src_port;  // host order; 0 for ICMP
   uint16_t dst_port;  // host order; 0 for ICMP
+
+  bool operator==(const ParsedFrame&) const = default;
 };
 
 // What a responder did with a frame.

@@ -118,7 +118,7 @@ DropReason parse_ipv4(const uint8_t* data, uint32_t len, ParsedFrame* out) {
 
 }  // namespace
 
-DropReason parse_frame(const uint8_t* data, uint32_t len, ParsedFrame* out) {
+DropReason parse_frame_any(const uint8_t* data, uint32_t len, ParsedFrame* out) {
   *out = ParsedFrame{};
   if (len < kEtherHdrLen) return DropReason::kRunt;
   uint32_t off = kEtherHdrLen;
@@ -140,6 +140,11 @@ DropReason parse_frame(const uint8_t* data, uint32_t len, ParsedFrame* out) {
     default:
       return DropReason::kNone;  // the worker decides what to do with it
   }
+}
+
+DropReason parse_frame(const uint8_t* data, uint32_t len, ParsedFrame* out) {
+  if (parse_frame_common(data, len, out)) return DropReason::kNone;
+  return parse_frame_any(data, len, out);
 }
 
 }  // namespace tandem::dp

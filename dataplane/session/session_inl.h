@@ -10,13 +10,9 @@
 #endif
 
 #include "dataplane/session/session_types.h"
+#include "dataplane/tcp/tcp_types.h"  // the TCP flag bits
 
 namespace tandem::dp {
-
-inline constexpr uint8_t kTcpFin = 0x01;
-inline constexpr uint8_t kTcpSyn = 0x02;
-inline constexpr uint8_t kTcpRst = 0x04;
-inline constexpr uint8_t kTcpAck = 0x10;
 
 // Normalised key of the packet src:sport -> dst:dport. *src_is_lo tells
 // whether the sender is the key's "lo" end. Addresses compare in host order

@@ -295,13 +295,18 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     // Headers are read from the first segment only; a chain whose headers
     // straddle segments parses as truncated.
     const uint8_t* data = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
-    parsed[i] = parse_frame(data, rte_pktmbuf_data_len(pkts[i]), &frames[i]);
-    has_flow[i] = parsed[i] == DropReason::kNone && frames[i].ether_type == kEtherTypeIpv4 &&
-                  !frames[i].ip_fragment;
-    if (has_flow[i]) {
-      forward_flow_key(data, frames[i], &flows[i]);
-      session_prefetch_bucket(table, flows[i].hash);
+    uint32_t len = rte_pktmbuf_data_len(pkts[i]);
+    // Untagged IPv4 UDP/TCP inline; anything else through the general parser.
+    if (parse_frame_common(data, len, &frames[i])) {
+      has_flow[i] = true;
+      forward_flow_key_ports(data, frames[i], &flows[i]);
+    } else {
+      parsed[i] = parse_frame_any(data, len, &frames[i]);
+      has_flow[i] = parsed[i] == DropReason::kNone && frames[i].ether_type == kEtherTypeIpv4 &&
+                    !frames[i].ip_fragment;
+      if (has_flow[i]) forward_flow_key(data, frames[i], &flows[i]);
     }
+    if (has_flow[i]) session_prefetch_bucket(table, flows[i].hash);
   }
   PortCounters& c = w->port_counters[port_index].counters;
   counter_add(c.rx_packets, n);

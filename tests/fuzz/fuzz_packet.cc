@@ -4,7 +4,9 @@
 // every reply must parse again with valid checksums. Transit UDP/TCP/ICMP
 // goes through the first-packet pieces of forwarding: session key (both
 // directions must meet), a session table, the TCP tracker, route lookup and
-// policy evaluation. No EAL needed.
+// policy evaluation. The worker's inline parser of the common frame
+// (parse_frame_common) is checked against the general one on every input.
+// No EAL needed.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -146,10 +148,24 @@ void transit(const uint8_t* data, const ParsedFrame& p) {
   if (tcp_flags & kTcpRst) session_delete(g_table, s);
 }
 
+// The worker's inline parser of the common frame takes exactly the frames of
+// its shape that the general parser accepts, and reads them the same.
+void check_common_parser(const uint8_t* data, uint32_t len) {
+  ParsedFrame any{}, common{};
+  DropReason r = tandem::dp::parse_frame_any(data, len, &any);
+  bool taken = tandem::dp::parse_frame_common(data, len, &common);
+  bool shape = r == DropReason::kNone && any.ether_type == tandem::dp::kEtherTypeIpv4 &&
+               any.nb_vlans == 0 && any.ip_header_len == 20 && !any.ip_fragment &&
+               (any.ip_proto == tandem::dp::kIpProtoUdp || any.ip_proto == tandem::dp::kIpProtoTcp);
+  check(taken == shape);
+  if (taken) check(common == any);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 65535 + 64) return 0;
+  check_common_parser(data, static_cast<uint32_t>(size));
   ParsedFrame parsed;
   if (tandem::dp::parse_frame(data, static_cast<uint32_t>(size), &parsed) != DropReason::kNone)
     return 0;
