@@ -247,7 +247,22 @@ std::size_t ConfSync::pending_bytes() const {
 }
 
 SectionChecksums ConfSync::local_checksums() const {
-  return callbacks_.current_config ? synced_checksums(callbacks_.current_config()) : SectionChecksums{};
+  if (!callbacks_.current_config) return {};
+  if (!callbacks_.config_version) return synced_checksums(callbacks_.current_config());
+  uint64_t version = callbacks_.config_version();
+  if (!local_sums_valid_ || local_sums_version_ != version) {
+    local_sums_ = synced_checksums(callbacks_.current_config());
+    local_sums_version_ = version;
+    local_sums_valid_ = true;
+  }
+  return local_sums_;
+}
+
+void ConfSync::remember_local_checksums(const SectionChecksums& sums) const {
+  if (!callbacks_.config_version) return;
+  local_sums_ = sums;
+  local_sums_version_ = callbacks_.config_version();
+  local_sums_valid_ = true;
 }
 
 // --- poll loop ---------------------------------------------------------
@@ -569,12 +584,12 @@ void ConfSync::on_peer_state(Conn& c) {
 }
 
 void ConfSync::send_full(Conn& c) {
-  config::Config cfg = callbacks_.current_config();
+  const config::Config& cfg = callbacks_.current_config();
   Message full;
   full.type = MsgType::kFull;
   full.epoch = epoch_;
   full.text = synced_text(cfg, {});
-  full.checksums = synced_checksums(cfg);
+  full.checksums = local_checksums();
   full_sent_ns_ = clock_ns();
   ++stats_.fulls_sent;
   event("full sync to " + c.peer_serial + " at config epoch " + std::to_string(epoch_) +
@@ -606,8 +621,8 @@ void ConfSync::on_install(Conn& c, const Message& m) {
   } else if (is_primary()) {
     return refuse_install(options_.serial + " is primary too; changes flow only from the primary");
   }
-  config::Config own = callbacks_.current_config();
-  SectionChecksums own_sums = synced_checksums(own);
+  const config::Config& own = callbacks_.current_config();
+  SectionChecksums own_sums = local_checksums();
   std::vector<std::string> sections;  // empty: every section (FULL)
   if (!full) {
     for (const auto& entry : m.checksums) {
@@ -633,10 +648,9 @@ void ConfSync::on_install(Conn& c, const Message& m) {
     return refuse_install("after applying, sections differ from " + c.peer_serial + "'s: " +
                           differing_sections(after, m.checksums));
   }
-  std::string text, show_error;
-  config::show(next, "", false, &text, &show_error);
-  error = callbacks_.apply(text);
+  error = callbacks_.apply(next);
   if (!error.empty()) return refuse_install(error);
+  remember_local_checksums(after);
   epoch_ = m.epoch;
   save_state();
   committed_sums_ = after;
@@ -676,8 +690,8 @@ void ConfSync::on_ack(Conn& c, const Message& m) {
 
 uint64_t ConfSync::commit(const std::string& change_text) {
   uint64_t id = ++next_change_id_;
-  config::Config cfg = callbacks_.current_config();
-  SectionChecksums sums = synced_checksums(cfg);
+  const config::Config& cfg = callbacks_.current_config();
+  SectionChecksums sums = local_checksums();
   std::vector<std::string> sections;
   for (const auto& entry : sums) {
     const std::string& name = entry.first;

@@ -198,16 +198,22 @@ bool install_sections(const config::Config& own, const std::vector<std::string>&
   // The reset sections get back this node's own items before the text is
   // applied, so validation sees the config this node will really run.
   base = keep_node_specific(base, own);
-  config::ParseResult result = config::apply(base, text, "config-sync");
-  if (!result.ok()) {
+  auto refuse = [error](const std::vector<config::Diagnostic>& errors) {
     error->clear();
-    for (std::size_t i = 0; i < result.errors.size() && i < 5; ++i) {
-      *error += (i ? "; " : "") + result.errors[i].to_string();
+    for (std::size_t i = 0; i < errors.size() && i < 5; ++i) {
+      *error += (i ? "; " : "") + errors[i].to_string();
     }
     return false;
-  }
+  };
+  config::ParseResult result = config::apply(base, text, "config-sync");
+  if (!result.ok()) return refuse(result.errors);
   // A peer that sent a node-specific key anyway does not get to set ours.
   *out = keep_node_specific(result.config, own);
+  // The daemon installs this config as it is, so what was put back is
+  // validated with the rest.
+  std::vector<config::Diagnostic> errors;
+  config::validate(*out, &errors);
+  if (!errors.empty()) return refuse(errors);
   return true;
 }
 

@@ -39,7 +39,8 @@ std::string synced_text(const config::Config& cfg, const std::vector<std::string
 // Installs received synchronised text into own: the sections listed are
 // reset (node-specific items kept) and rebuilt from `text`, the rest of own
 // stays. Returns false with *error when text does not parse or the result
-// does not validate.
+// (node-specific items put back included) does not validate: *out is
+// ready to install as it is.
 bool install_sections(const config::Config& own, const std::vector<std::string>& sections,
                       std::string_view text, config::Config* out, std::string* error);
 

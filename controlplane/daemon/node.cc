@@ -718,11 +718,13 @@ std::string Node::install_config(const config::Config& candidate, const std::str
   config::Config previous = config_;
   const std::string previous_maintenance = node_.ha.maintenance_mode;
   config_ = candidate;
+  ++config_version_;
   node_ = next;
   fqdn_follow_config();
   std::string err;
   if (!republish(&err)) {
     config_ = previous;
+    ++config_version_;
     node_ = config::node_config(config_);
     return "cannot publish the new configuration to the workers: " + err;
   }

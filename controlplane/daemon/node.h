@@ -166,7 +166,6 @@ class Node {
   std::string install_config(const config::Config& next, const std::string& origin);
   // Config sync (node_confsync.cc).
   bool start_confsync(std::string* error);
-  std::string confsync_install(const std::string& text);
   std::string confsync_edit_refusal(const config::Config& next) const;
   bool confsync_wait_acked(uint64_t change_id, int timeout_ms);
   std::string confsync_commit(const std::string& change_text);
@@ -209,6 +208,7 @@ class Node {
 
   NodeOptions options_;
   config::Config config_;
+  uint64_t config_version_ = 0;  // changes with config_ (config sync keeps its checksums until then)
   config::NodeConfig node_;
   EalPlan eal_;
   bool eal_up_ = false;

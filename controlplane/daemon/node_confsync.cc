@@ -70,8 +70,9 @@ bool Node::start_confsync(std::string* error) {
   }
   confsync::ConfSyncCallbacks cb;
   cb.is_primary = [this] { return ha_ && ha_->role() == ha::HaRole::kPrimary; };
-  cb.current_config = [this] { return config_; };
-  cb.apply = [this](const std::string& text) { return confsync_install(text); };
+  cb.current_config = [this]() -> const config::Config& { return config_; };
+  cb.config_version = [this] { return config_version_; };
+  cb.apply = [this](const config::Config& next) { return install_config(next, "config sync"); };
   cb.event = [](const std::string& line) {
     // Refusals and failures are what an operator scans the log for.
     bool bad = line.find("refused") != std::string::npos || line.find("not a configured peer") != std::string::npos ||
@@ -90,18 +91,6 @@ bool Node::start_confsync(std::string* error) {
                   node_.ha.local_cert.empty() ? "default" : node_.ha.local_cert.c_str(),
                   options_.state_dir.c_str());
   return true;
-}
-
-// The secondary's side of a FULL or CHANGE: the whole config text, parsed
-// and applied as one (validate, publish to the workers, persist).
-std::string Node::confsync_install(const std::string& text) {
-  config::ParseResult r = config::parse(text, "config-sync");
-  if (!r.ok()) {
-    std::string msg = "the synchronised configuration does not parse on " + serial_ + ":";
-    for (size_t i = 0; i < r.errors.size() && i < 3; ++i) msg += " " + r.errors[i].to_string();
-    return msg;
-  }
-  return install_config(r.config, "config sync");
 }
 
 std::string Node::confsync_edit_refusal(const config::Config& next) const {

@@ -39,10 +39,18 @@ struct TestNode {
   std::string serial, ip;
   bool primary = false;
   config::Config cfg;
+  uint64_t version = 0;  // config_version: changes with cfg
+  int reads = 0;         // current_config() calls
   std::vector<std::string> events;
   int applies = 0;
   std::unique_ptr<ConfSync> sync;
 };
+
+// What an operator's commit does to the running config, as the daemon does it.
+void set_config(TestNode& n, const config::Config& cfg) {
+  n.cfg = cfg;
+  ++n.version;
+}
 
 class ConfSyncChannel : public ::testing::Test {
  protected:
@@ -115,11 +123,14 @@ class ConfSyncChannel : public ::testing::Test {
     o.handshake_timeout_ms = 2000;
     ConfSyncCallbacks cb;
     cb.is_primary = [&n] { return n.primary; };
-    cb.current_config = [&n] { return n.cfg; };
-    cb.apply = [&n](const std::string& text) -> std::string {
-      config::ParseResult r = config::parse(text, "sync");
-      if (!r.ok()) return r.errors[0].to_string();
-      n.cfg = r.config;
+    cb.current_config = [&n]() -> const config::Config& {
+      ++n.reads;
+      return n.cfg;
+    };
+    cb.config_version = [&n] { return n.version; };
+    cb.apply = [&n](const config::Config& next) -> std::string {
+      n.cfg = next;
+      ++n.version;
       ++n.applies;
       return {};
     };
@@ -235,7 +246,7 @@ TEST_F(ConfSyncChannel, CommitReachesTheSecondaryWithinASecondAndIsAcked) {
   const std::string change = "config firewall address\n edit \"db\"\n  set subnet 10.2.0.0 255.255.0.0\n next\nend\n";
   config::ParseResult r = config::apply(a_.cfg, change, "cli");
   ASSERT_TRUE(r.ok());
-  a_.cfg = r.config;
+  set_config(a_, r.config);
   auto t0 = std::chrono::steady_clock::now();
   uint64_t id = a_.sync->commit(change);
   EXPECT_FALSE(a_.sync->acked(id));
@@ -253,7 +264,7 @@ TEST_F(ConfSyncChannel, CommitReachesTheSecondaryWithinASecondAndIsAcked) {
 
   // A node-specific change needs no replication and does not bump the epoch.
   uint64_t epoch = a_.sync->epoch();
-  a_.cfg = config::apply(a_.cfg, "config system ha\n set priority 250\nend\n", "cli").config;
+  set_config(a_, config::apply(a_.cfg, "config system ha\n set priority 250\nend\n", "cli").config);
   uint64_t local_only = a_.sync->commit("config system ha");
   EXPECT_TRUE(a_.sync->acked(local_only));
   EXPECT_EQ(a_.sync->epoch(), epoch);
@@ -297,7 +308,7 @@ TEST_F(ConfSyncChannel, ARestoredConfigBeatsTheReturningPeer) {
   start(a_, "FGT-A", "127.0.0.1", true, "FGT-B", "127.0.0.2", good_a(), node_text("node-a", "FGT-A", 200, kShared),
         b_.sync->port());
   // A commits a change of its own: a lower epoch than the restore.
-  a_.cfg = config::apply(a_.cfg, "config firewall address\n edit \"late\"\n next\nend\n", "cli").config;
+  set_config(a_, config::apply(a_.cfg, "config firewall address\n edit \"late\"\n next\nend\n", "cli").config);
   a_.sync->commit("late");
   ASSERT_LT(a_.sync->epoch(), restored_epoch);
   ASSERT_TRUE(pump([&] { return in_sync(); }, 5000)) << a_.sync->format_stats();
@@ -312,9 +323,35 @@ TEST_F(ConfSyncChannel, ARestoredConfigBeatsTheReturningPeer) {
   EXPECT_EQ(a_.sync->epoch(), restored_epoch);
 }
 
+// The synced checksums copy and print the whole config: with 20,000
+// addresses that was ~0.1 s of the control loop at every checksum interval
+// and every ACK. They are kept until the config changes.
+TEST_F(ConfSyncChannel, AnUnchangedConfigIsReadOnceForItsChecksums) {
+  start_pair(good_a(), good_b(), node_text("node-a", "FGT-A", 200, kShared),
+             node_text("node-b", "FGT-B", 100, kShared));
+  ASSERT_TRUE(pump([&] { return in_sync(); }, 5000));
+  int a_reads = a_.reads, b_reads = b_.reads;
+  uint64_t a_sent = a_.sync->stats().tx_msgs;
+  pump([] { return false; }, 1000);  // five checksum intervals
+  EXPECT_GE(a_.sync->stats().tx_msgs, a_sent + 3) << "the CHECKSUMS exchange went on";
+  EXPECT_EQ(a_.reads, a_reads);
+  EXPECT_EQ(b_.reads, b_reads);
+  EXPECT_EQ(a_.sync->local_checksums(), b_.sync->local_checksums());
+
+  // A commit reads the new config; the ACK and the intervals after it do not.
+  set_config(a_, config::apply(a_.cfg, "config firewall address\n edit \"y\"\n next\nend\n", "cli").config);
+  uint64_t id = a_.sync->commit("y");
+  ASSERT_TRUE(pump([&] { return a_.sync->acked(id); }, 1000));
+  int after_commit = a_.reads;
+  pump([] { return false; }, 600);
+  EXPECT_EQ(a_.reads, after_commit);
+  EXPECT_TRUE(b_.cfg.table("firewall address")->index.contains("y"));
+  EXPECT_EQ(a_.sync->local_checksums(), b_.sync->local_checksums());
+}
+
 TEST_F(ConfSyncChannel, AChangeCommittedWithoutThePeerIsReportedNotReplicated) {
   start(a_, "FGT-A", "127.0.0.1", true, "FGT-B", "127.0.0.2", good_a(), node_text("node-a", "FGT-A", 200, kShared), 0);
-  a_.cfg = config::apply(a_.cfg, "config firewall address\n edit \"x\"\n next\nend\n", "cli").config;
+  set_config(a_, config::apply(a_.cfg, "config firewall address\n edit \"x\"\n next\nend\n", "cli").config);
   uint64_t id = a_.sync->commit("x");
   EXPECT_FALSE(a_.sync->wait_acked(id, 100));
   EXPECT_NE(a_.sync->replication_note(id).find("NOT yet replicated to FGT-B"), std::string::npos)
