@@ -250,10 +250,9 @@ SectionChecksums ConfSync::local_checksums() const {
   if (!callbacks_.current_config) return {};
   if (!callbacks_.config_version) return synced_checksums(callbacks_.current_config());
   uint64_t version = callbacks_.config_version();
-  if (!local_sums_valid_ || local_sums_version_ != version) {
+  if (local_sums_version_ != version) {
     local_sums_ = synced_checksums(callbacks_.current_config());
     local_sums_version_ = version;
-    local_sums_valid_ = true;
   }
   return local_sums_;
 }
@@ -262,7 +261,6 @@ void ConfSync::remember_local_checksums(const SectionChecksums& sums) const {
   if (!callbacks_.config_version) return;
   local_sums_ = sums;
   local_sums_version_ = callbacks_.config_version();
-  local_sums_valid_ = true;
 }
 
 // --- poll loop ---------------------------------------------------------

@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -175,10 +176,10 @@ class ConfSync {
   uint64_t next_change_id_ = 0;
   std::map<uint64_t, uint64_t> changes_;  // change id -> epoch (0: nothing to replicate)
   SectionChecksums committed_sums_;       // synced checksums at the last commit/install
-  // local_checksums() of config_version() local_sums_version_ (cache).
+  // local_checksums() as last computed, and the config_version() it was
+  // computed for (none yet: empty).
   mutable SectionChecksums local_sums_;
-  mutable uint64_t local_sums_version_ = 0;
-  mutable bool local_sums_valid_ = false;
+  mutable std::optional<uint64_t> local_sums_version_;
   PeerView peer_;
   bool peer_known_ = false;          // a HELLO arrived on the current session
   uint64_t full_sent_ns_ = 0;        // a FULL in flight since then; 0: none

@@ -715,7 +715,7 @@ std::string Node::install_config(const config::Config& candidate, const std::str
                                        "and proxies started");
   }
 
-  config::Config previous = config_;
+  config::Config previous = std::move(config_);
   const std::string previous_maintenance = node_.ha.maintenance_mode;
   config_ = candidate;
   ++config_version_;
@@ -723,7 +723,7 @@ std::string Node::install_config(const config::Config& candidate, const std::str
   fqdn_follow_config();
   std::string err;
   if (!republish(&err)) {
-    config_ = previous;
+    config_ = std::move(previous);
     ++config_version_;
     node_ = config::node_config(config_);
     return "cannot publish the new configuration to the workers: " + err;
