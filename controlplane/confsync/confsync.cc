@@ -248,7 +248,6 @@ std::size_t ConfSync::pending_bytes() const {
 
 SectionChecksums ConfSync::local_checksums() const {
   if (!callbacks_.current_config) return {};
-  if (!callbacks_.config_version) return synced_checksums(callbacks_.current_config());
   uint64_t version = callbacks_.config_version();
   if (local_sums_version_ != version) {
     local_sums_ = synced_checksums(callbacks_.current_config());
@@ -258,7 +257,6 @@ SectionChecksums ConfSync::local_checksums() const {
 }
 
 void ConfSync::remember_local_checksums(const SectionChecksums& sums) const {
-  if (!callbacks_.config_version) return;
   local_sums_ = sums;
   local_sums_version_ = callbacks_.config_version();
 }

@@ -48,8 +48,8 @@ struct ConfSyncCallbacks {
   // A number that changes whenever the running config does. The synced
   // checksums of a config are kept until it changes: computing them copies
   // and prints the whole config (~0.1 s at 20,000 addresses), and they are
-  // asked for every checksum interval and at every ACK. Empty: computed
-  // every time.
+  // asked for every checksum interval and at every ACK. Required with
+  // current_config.
   std::function<uint64_t()> config_version;
   // Replaces the running config with this whole config, validated here
   // (publish, persist: all or nothing). Empty return = applied; otherwise

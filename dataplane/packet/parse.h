@@ -31,10 +31,16 @@ DropReason parse_frame(const uint8_t* data, uint32_t len, ParsedFrame* out);
 // the reference the packet fuzz target checks parse_frame_common against.
 DropReason parse_frame_any(const uint8_t* data, uint32_t len, ParsedFrame* out);
 
-// The frame a forwarder sees most: untagged IPv4 with a 20-byte header, not
-// a fragment, carrying UDP or TCP. True when [data, data + len) holds such
-// a frame and parse_frame_any accepts it; *out is then exactly what
-// parse_frame_any writes. False for every other frame (*out unspecified).
+// The common frame's shape, read from what parse_frame_any accepted:
+// untagged IPv4 with a 20-byte header, not a fragment, carrying UDP or TCP.
+inline bool is_common_frame(const ParsedFrame& f) {
+  return f.ether_type == kEtherTypeIpv4 && f.nb_vlans == 0 && f.ip_header_len == 20 &&
+         !f.ip_fragment && (f.ip_proto == kIpProtoUdp || f.ip_proto == kIpProtoTcp);
+}
+
+// The frame a forwarder sees most (is_common_frame). True when
+// [data, data + len) holds such a frame and parse_frame_any accepts it;
+// *out is then exactly what parse_frame_any writes. False for every other frame (*out unspecified).
 // Inline and straight-line, for the worker's RX pass: the general parser's
 // tag loop, protocol switches and call, and the flow key built from them
 // afterwards, cost ~20 cycles a frame more (docs/bench-forwarding.md, "The

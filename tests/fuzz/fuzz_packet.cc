@@ -154,9 +154,7 @@ void check_common_parser(const uint8_t* data, uint32_t len) {
   ParsedFrame any{}, common{};
   DropReason r = tandem::dp::parse_frame_any(data, len, &any);
   bool taken = tandem::dp::parse_frame_common(data, len, &common);
-  bool shape = r == DropReason::kNone && any.ether_type == tandem::dp::kEtherTypeIpv4 &&
-               any.nb_vlans == 0 && any.ip_header_len == 20 && !any.ip_fragment &&
-               (any.ip_proto == tandem::dp::kIpProtoUdp || any.ip_proto == tandem::dp::kIpProtoTcp);
+  bool shape = r == DropReason::kNone && tandem::dp::is_common_frame(any);
   check(taken == shape);
   if (taken) check(common == any);
 }

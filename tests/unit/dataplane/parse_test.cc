@@ -303,9 +303,7 @@ void expect_common_agrees(const Bytes& f, CommonTally* tally) {
   ParsedFrame any{}, common{};
   DropReason r = parse_frame_any(copy.data(), len, &any);
   bool taken = parse_frame_common(copy.data(), len, &common);
-  bool shape = r == DropReason::kNone && any.ether_type == kEtherTypeIpv4 && any.nb_vlans == 0 &&
-               any.ip_header_len == 20 && !any.ip_fragment &&
-               (any.ip_proto == kIpProtoUdp || any.ip_proto == kIpProtoTcp);
+  bool shape = r == DropReason::kNone && is_common_frame(any);
   EXPECT_EQ(taken, shape) << "frame of " << len << " bytes, general parser: "
                           << drop_reason_name(r);
   if (taken) {
