@@ -420,6 +420,7 @@ void ConfSync::drop(Conn& c, const std::string& reason) {
     event("session with " + c.peer_serial + " down: " + reason);
     peer_known_ = false;
     full_sent_ns_ = 0;
+    change_sent_ns_ = 0;
   }
   note_error(reason);
 }
@@ -574,8 +575,13 @@ void ConfSync::on_peer_state(Conn& c) {
     return;
   }
   c.state = LinkState::kSyncing;
-  bool source = epoch_ > peer_.epoch || (epoch_ == peer_.epoch && is_primary() && !peer_.primary);
   uint64_t now = clock_ns();
+  // The peer is behind by a CHANGE on its way (a CHECKSUMS crossed it):
+  // its ACK settles this, or a refusal brings the FULL.
+  if (change_sent_ns_ != 0 && change_sent_epoch_ > acked_epoch_ && peer_.epoch < change_sent_epoch_ &&
+      now - change_sent_ns_ <= kFullRetryMs * kNsPerMs)
+    return;
+  bool source = epoch_ > peer_.epoch || (epoch_ == peer_.epoch && is_primary() && !peer_.primary);
   if (source && (full_sent_ns_ == 0 || now - full_sent_ns_ > kFullRetryMs * kNsPerMs)) send_full(c);
 }
 
@@ -587,6 +593,7 @@ void ConfSync::send_full(Conn& c) {
   full.text = synced_text(cfg, {});
   full.checksums = local_checksums();
   full_sent_ns_ = clock_ns();
+  change_sent_ns_ = 0;  // the FULL carries every change before it
   ++stats_.fulls_sent;
   event("full sync to " + c.peer_serial + " at config epoch " + std::to_string(epoch_) +
         " (sections differing: " + differing_sections(full.checksums, peer_.checksums) + ")");
@@ -713,6 +720,8 @@ uint64_t ConfSync::commit(const std::string& change_text) {
       change.epoch = epoch_;
       change.text = synced_text(cfg, sections);
       change.checksums = sums;
+      change_sent_epoch_ = epoch_;
+      change_sent_ns_ = clock_ns();
       ++stats_.changes_sent;
       send(*s, change);
     }

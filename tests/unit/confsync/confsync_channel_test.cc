@@ -140,14 +140,15 @@ class ConfSyncChannel : public ::testing::Test {
     ASSERT_TRUE(n.sync->start(&error)) << error;
   }
 
-  // Runs both nodes' loops until done() or timeout_ms.
-  bool pump(const std::function<bool()>& done, int timeout_ms) {
+  // Runs the loops of `nodes` (default both) until done() or timeout_ms.
+  bool pump(const std::function<bool()>& done, int timeout_ms, std::vector<TestNode*> nodes = {}) {
+    if (nodes.empty()) nodes = {&a_, &b_};
     uint64_t deadline = now_ns() + static_cast<uint64_t>(timeout_ms) * 1'000'000;
     while (now_ns() < deadline) {
       if (done()) return true;
       std::vector<pollfd> fds;
       std::vector<std::pair<TestNode*, std::pair<size_t, size_t>>> ranges;
-      for (TestNode* n : {&a_, &b_}) {
+      for (TestNode* n : nodes) {
         if (!n->sync) continue;
         size_t first = fds.size();
         n->sync->add_poll_fds(&fds);
@@ -347,6 +348,43 @@ TEST_F(ConfSyncChannel, AnUnchangedConfigIsReadOnceForItsChecksums) {
   EXPECT_EQ(a_.reads, after_commit);
   EXPECT_TRUE(b_.cfg.table("firewall address")->index.contains("y"));
   EXPECT_EQ(a_.sync->local_checksums(), b_.sync->local_checksums());
+}
+
+// A CHECKSUMS exchange between a commit and its ACK sees the peer behind:
+// the CHANGE on its way is the answer, not a FULL of the whole config
+// (1.5 MB with 20,000 addresses). Both the primary's own interval and the
+// secondary's CHECKSUMS can cross it.
+TEST_F(ConfSyncChannel, AChangeInFlightIsNotChasedByAFull) {
+  start_pair(good_a(), good_b(), node_text("node-a", "FGT-A", 200, kShared),
+             node_text("node-b", "FGT-B", 100, kShared));
+  ASSERT_TRUE(pump([&] { return in_sync(); }, 5000));
+  for (int i = 0; i < 3; ++i) {
+    std::string name = "x" + std::to_string(i);
+    set_config(a_, config::apply(a_.cfg, "config firewall address\n edit \"" + name + "\"\n next\nend\n",
+                                 "cli").config);
+    uint64_t id = a_.sync->commit(name);
+    a_.sync->recalculate();  // A's checksum interval falls before B has read the CHANGE
+    ASSERT_TRUE(pump([&] { return a_.sync->acked(id) && in_sync(); }, 2000)) << a_.sync->format_stats();
+  }
+  // B's CHECKSUMS, sent before it read the next CHANGE, reaches A after the commit.
+  set_config(a_, config::apply(a_.cfg, "config firewall address\n edit \"late\"\n next\nend\n", "cli").config);
+  b_.sync->recalculate();
+  uint64_t id = a_.sync->commit("late");
+  ASSERT_TRUE(pump([&] { return a_.sync->acked(id) && in_sync(); }, 2000)) << a_.sync->format_stats();
+  EXPECT_EQ(a_.sync->stats().fulls_sent, 0u);
+  EXPECT_EQ(b_.sync->stats().fulls_applied, 0u);
+  EXPECT_EQ(b_.sync->stats().changes_applied, 4u);
+  EXPECT_TRUE(b_.cfg.table("firewall address")->index.contains("late"));
+
+  // A CHANGE the peer does not answer (B's loop stands still) is followed
+  // by a FULL once the FULL retry time has passed, not before.
+  set_config(a_, config::apply(a_.cfg, "config firewall address\n edit \"stuck\"\n next\nend\n", "cli").config);
+  a_.sync->commit("stuck");
+  pump([] { return false; }, 2000, {&a_});
+  EXPECT_EQ(a_.sync->stats().fulls_sent, 0u);
+  ASSERT_TRUE(pump([&] { return a_.sync->stats().fulls_sent == 1; }, 3000, {&a_}));
+  ASSERT_TRUE(pump([&] { return in_sync(); }, 5000));
+  EXPECT_TRUE(b_.cfg.table("firewall address")->index.contains("stuck"));
 }
 
 TEST_F(ConfSyncChannel, AChangeCommittedWithoutThePeerIsReportedNotReplicated) {
