@@ -12,8 +12,10 @@
 // 32-bit difference, good for delays up to 2^32 cycles (> 1 s at 3 GHz).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <numeric>
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
@@ -59,6 +61,56 @@ inline FlowTuple flow_tuple(const FlowSpace& space, uint32_t flow, bool reverse)
       static_cast<uint16_t>(space.server_port.first + rest % space.server_port.count);
   if (reverse) return {server_ip, client_ip, server_port, client_port};
   return {client_ip, server_ip, client_port, server_port};
+}
+
+// WarmupOrder::kSpread. Trials send flow 0, 1, 2, ...; the warm-up steps
+// by spread_stride(n), so it creates flow f at step f x t mod n, where t is
+// the stride's inverse mod n. t is coprime with n (so the warm-up visits
+// every flow once), near 0.618 x n, and among the candidates nearby the one
+// whose multiples 1..kSpreadWindow-1 land farthest from 0: flows less than
+// a burst apart in the trials were created far apart.
+constexpr uint32_t kSpreadWindow = 32;
+
+// The smallest distance (mod n, either way) of k x t from 0, 0 < k < window.
+inline uint32_t spread_min_distance(uint32_t t, uint32_t n) {
+  uint32_t best = n;
+  for (uint64_t k = 1; k < kSpreadWindow; ++k) {
+    auto r = static_cast<uint32_t>(k * t % n);
+    best = std::min(best, std::min(r, n - r));
+  }
+  return best;
+}
+
+// The inverse of t mod n (t coprime with n, n >= 2).
+inline uint32_t inverse_mod(uint32_t t, uint32_t n) {
+  int64_t r0 = n, r1 = t, x0 = 0, x1 = 1;
+  while (r1 != 0) {
+    int64_t q = r0 / r1;
+    int64_t r2 = r0 - q * r1, x2 = x0 - q * x1;
+    r0 = r1, r1 = r2, x0 = x1, x1 = x2;
+  }
+  return static_cast<uint32_t>(x0 < 0 ? x0 + n : x0);
+}
+
+inline uint32_t spread_stride(uint32_t n) {
+  if (n <= 2) return 1;
+  const auto center = static_cast<int64_t>(static_cast<double>(n) * 0.6180339887498949 + 0.5);
+  uint32_t t = 1, best = 0;
+  for (int64_t s = center - 64; s <= center + 64; ++s) {
+    if (s < 1 || s >= n || std::gcd(static_cast<uint32_t>(s), n) != 1) continue;
+    uint32_t d = spread_min_distance(static_cast<uint32_t>(s), n);
+    if (d > best) {
+      best = d;
+      t = static_cast<uint32_t>(s);
+    }
+  }
+  return inverse_mod(t, n);
+}
+
+// The flow after `flow` (< count) with `stride` (< count, or 1).
+inline uint32_t next_flow(uint32_t flow, uint32_t stride, uint32_t count) {
+  const uint32_t left = count - flow;  // flow + stride wraps when stride >= left
+  return stride >= left ? stride - left : flow + stride;
 }
 
 inline unsigned l4_header_len(L4Shape shape) {

@@ -27,6 +27,16 @@ constexpr unsigned kMaxFrameSize = 1518;
 
 enum class L4Shape { kUdp, kTcp };
 
+// The order the warm-up sends the flows' first frames in; trials always go
+// 0, 1, 2, ... Sequential: the same order, so a stateful DUT that lays its
+// sessions out in creation order (most do) finds consecutive frames'
+// sessions side by side in memory, which interleaved real traffic never
+// gives it. Spread: a fixed stride near 0.618 x flows, coprime with it
+// (spread_stride), so flows the trials send back to back were created far
+// apart. The generator's own per-flow state is read in the same order in
+// the trials either way.
+enum class WarmupOrder { kSequential, kSpread };
+
 // Which streams run: client->server only, or also the server's replies as
 // reverse flows (swapped 5-tuple) so a stateful DUT sees both directions.
 enum class Directions { kClientToServer, kBoth };
@@ -72,6 +82,7 @@ struct GenConfig {
   Directions directions = Directions::kClientToServer;
   bool warmup = false;                       // send every flow's first frame before measuring
   double warmup_pps = 0;                     // warm-up pace; 0 = as fast as the ports take
+  WarmupOrder warmup_order = WarmupOrder::kSequential;
   // A flow counts as dead when it received something in the trial but
   // nothing in its last dead_after_s (a session the DUT lost at failover).
   double dead_after_s = 0.5;

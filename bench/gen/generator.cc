@@ -361,7 +361,7 @@ unsigned Generator::send_once(unsigned stream_index, unsigned n) {
   uint64_t bytes = 0;
   for (unsigned i = 0; i < n; ++i) {
     const uint32_t flow = st.cursor;
-    st.cursor = flow + 1 == flow_count ? 0 : flow + 1;
+    st.cursor = next_flow(flow, st.stride, flow_count);
     const unsigned size = sizes_[st.size_cursor];
     st.size_cursor = st.size_cursor + 1 == sizes_.size() ? 0 : st.size_cursor + 1;
     const Stamp stamp{flow | stream_bit, st.tx_seq[flow]++, tsc32};
@@ -385,13 +385,14 @@ unsigned Generator::send_once(unsigned stream_index, unsigned n) {
         bytes -= sizes_[size_cursor];
         rte_pktmbuf_free(frames[i]);
       }
-      flow = flow + 1 == flow_count ? 0 : flow + 1;
+      flow = next_flow(flow, st.stride, flow_count);
       size_cursor = size_cursor + 1 == sizes_.size() ? 0 : size_cursor + 1;
     }
     // Unsent frames are the tail; rewinding the cursors by their count
     // restores the order exactly.
     const uint32_t unsent = n - sent;
-    st.cursor = static_cast<uint32_t>((static_cast<uint64_t>(st.cursor) + flow_count - unsent % flow_count) % flow_count);
+    const uint64_t back = uint64_t{unsent} * st.stride % flow_count;
+    st.cursor = static_cast<uint32_t>((st.cursor + flow_count - back) % flow_count);
     const unsigned size_n = static_cast<unsigned>(sizes_.size());
     st.size_cursor = (st.size_cursor + size_n - unsent % size_n) % size_n;
     phase->tx_refused += unsent;
@@ -553,6 +554,7 @@ void Generator::reset_flows(bool after_warmup) {
     std::fill(st.tx_seq.begin(), st.tx_seq.end(), st.seq_base);
     std::fill(st.rx.begin(), st.rx.end(), RxFlowState{st.seq_base, 0, 0, 0});
     st.cursor = 0;
+    st.stride = 1;
     st.size_cursor = 0;
     st.sent.store(0);
     st.tokens_dropped = 0;
@@ -653,6 +655,7 @@ TrialResult Generator::warm_up() {
     for (unsigned i = 0; i < streams_.size(); ++i) {
       Stream& st = streams_[i];
       st.cursor = 0;
+      st.stride = cfg_.warmup_order == WarmupOrder::kSpread ? spread_stride(cfg_.flows.flows) : 1;
       st.size_cursor = 0;
       st.sent.store(0);
       st.tokens_dropped = 0;

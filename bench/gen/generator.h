@@ -114,6 +114,7 @@ class Generator {
     bool reverse = false;
     const char* name = "";
     uint32_t cursor = 0;
+    uint32_t stride = 1;                // flow step this phase (trials: 1, WarmupOrder)
     unsigned size_cursor = 0;
     uint32_t seq_base = 0;
     uint32_t warm_frames = 0;           // sequences the warm-up used per flow

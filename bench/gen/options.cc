@@ -102,6 +102,12 @@ constexpr OptionDoc kOptions[] = {
         "this rate so a stateful DUT creates every session first. max: as fast as\n"
         "the ports take them (memif pushes back, so the warm-up then lasts as long\n"
         "as the DUT needs to set the sessions up). Default off."},
+    {"--warmup-order", "seq|spread", "the order the warm-up sends the flows in (trials always go 0, 1, 2, ...).\n"
+        "seq: the same order, so a stateful DUT that lays its sessions out in creation\n"
+        "order finds a burst's sessions side by side. spread: a fixed stride near\n"
+        "0.618 x flows, so flows the trials send back to back were created far apart\n"
+        "and their sessions lie scattered over the DUT's table, as with interleaved\n"
+        "real traffic. Needs --warmup-pps. Default seq."},
     {"--dead-after", "MS", "a flow that received frames in the trial but none in its last MS\n"
         "milliseconds counts as dead (dead_flows in the summary and JSON): a session the\n"
         "DUT lost, e.g. at an HA failover. Keep it above twice the time between two\n"
@@ -277,6 +283,10 @@ ParseOutcome parse_options(const std::vector<std::string>& args, GenConfig* cfg,
     else if (name == "--client-port-range") ok = parse_port_range(value, &c.flows.client_port);
     else if (name == "--server-ip") ok = parse_addr_range(value, &c.flows.server_ip);
     else if (name == "--server-port-range") ok = parse_port_range(value, &c.flows.server_port);
+    else if (name == "--warmup-order") {
+      ok = value == "seq" || value == "spread";
+      c.warmup_order = value == "spread" ? WarmupOrder::kSpread : WarmupOrder::kSequential;
+    }
     else if (name == "--l4") {
       ok = value == "udp" || value == "tcp";
       c.flows.shape = value == "tcp" ? L4Shape::kTcp : L4Shape::kUdp;
@@ -328,6 +338,10 @@ ParseOutcome parse_options(const std::vector<std::string>& args, GenConfig* cfg,
   c.flows.flows = static_cast<uint32_t>(flows);
   if (c.client.devices.empty()) {
     *error = "no --client-port given";
+    return ParseOutcome::kError;
+  }
+  if (c.warmup_order == WarmupOrder::kSpread && !c.warmup) {
+    *error = "--warmup-order spread orders the warm-up: give --warmup-pps too";
     return ParseOutcome::kError;
   }
   if (c.directions == Directions::kBoth && c.server.devices.empty() && c.server.gateway_ip != 0) {

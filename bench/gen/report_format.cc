@@ -157,6 +157,7 @@ bool write_json(const std::string& path, const GenConfig& cfg, const TrialResult
   out << "{\n";
   out << "  \"tool\": \"tandem-gen\",\n";
   out << "  \"flows\": " << cfg.flows.flows << ",\n";
+  out << "  \"warmup_order\": \"" << (cfg.warmup_order == WarmupOrder::kSpread ? "spread" : "seq") << "\",\n";
   out << "  \"l4\": \"" << (cfg.flows.shape == L4Shape::kTcp ? "tcp" : "udp") << "\",\n";
   out << "  \"frame_sizes\": " << sizes << (cfg.frame_sizes.size() > 16 ? ", \"...\"]" : "]") << ",\n";
   out << "  \"streams\": " << (cfg.directions == Directions::kBoth ? 2 : 1) << ",\n";

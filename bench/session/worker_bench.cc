@@ -15,10 +15,14 @@
 // burst asks the worker's LinkGate (drivers/port/unmap_guard.h) the way it
 // does on memif: the cost of that check, against a run without.
 //
-// --random-order: the flows come in a random order (one permutation, the
-// same every round) instead of flow 0, 1, 2, ...: the entries a burst hits
-// are then as scattered as real traffic makes them, where in order they are
-// adjacent (tandem-gen's order, and the default here).
+// --random-order: the timed rounds send the flows in a random order (one
+// permutation, the same every round) instead of flow 0, 1, 2, ...; the
+// warm-up creates the sessions in flow order either way. The entries a
+// burst hits are then as scattered as real traffic makes them, where in
+// order they are adjacent (tandem-gen's default, --warmup-order seq). Until
+// 2026-12-07 the warm-up used the same permutation, so the sessions were
+// laid out in the order the rounds visited them, and only the bucket
+// array was read out of order.
 //
 // --pickup: the worker is an HA primary with session pickup (connectionless
 // on, so the UDP flows are replicated). A second Dataplane in this thread
@@ -250,15 +254,17 @@ void write_server_arp(rte_mbuf* m) {
 }
 
 // Flows first..first+n (mod sessions) into port2's RX ring.
-// --random-order: the flow sent n-th (empty: flow n).
+// --random-order: the flow the timed rounds send n-th (empty: flow n). The
+// warm-up always sends flow n n-th (`ordered`), so the sessions are laid out
+// in flow order and the timed rounds find them scattered.
 std::vector<uint32_t> g_order;
 
-void fill(const RingPort& p, uint32_t first, unsigned n, uint32_t sessions) {
+void fill(const RingPort& p, uint32_t first, unsigned n, uint32_t sessions, bool ordered = false) {
   rte_mbuf* pkts[kRingSize];
   if (rte_pktmbuf_alloc_bulk(g_pool, pkts, n) != 0) die("mbuf pool empty");
   for (unsigned i = 0; i < n; ++i) {
     uint32_t k = (first + i) % sessions;
-    write_client_udp(pkts[i], g_order.empty() ? k : g_order[k]);
+    write_client_udp(pkts[i], ordered || g_order.empty() ? k : g_order[k]);
   }
   if (rte_ring_enqueue_bulk(p.rx[0], reinterpret_cast<void**>(pkts), n, nullptr) != n) die("rx ring");
 }
@@ -397,7 +403,7 @@ std::vector<RunResult> bench_sessions(uint32_t sessions, unsigned runs, uint64_t
   // Warm-up: the first frame of every flow creates its session (and with
   // --pickup its copy on the secondary).
   for (uint32_t first = 0; first < sessions; first += kRingSize) {
-    fill(p2, first, std::min<uint32_t>(kRingSize, sessions - first), sessions);
+    fill(p2, first, std::min<uint32_t>(kRingSize, sessions - first), sessions, true);
     setup->warmup_cycles += poll_until_empty(dp);
     drain(p1.tx[0]);
     if (pickup) pump(dp, hb, peer, true, &setup->peer_cycles);
