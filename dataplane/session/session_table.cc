@@ -70,13 +70,53 @@ void hash_unlink(SessionTable* t, Session* s) {
   if (*link == idx) *link = s->hash_next;
 }
 
-// An entry already off the wheel leaves its chain for the free list.
+uint32_t summary_words(uint32_t nb_free_words) { return (nb_free_words + 63) / 64; }
+
+void mark_free(SessionTable* t, uint32_t idx) {
+  uint32_t w = idx / 64;
+  t->free_bits[w] |= uint64_t{1} << (idx % 64);
+  t->free_words[w / 64] |= uint64_t{1} << (w % 64);
+}
+
+// The first word of free_bits at or after `from` (wrapping round) that
+// holds a free entry; kSessionNil when none does.
+uint32_t next_free_word(const SessionTable* t, uint32_t from) {
+  const uint32_t nsum = summary_words(t->nb_free_words);
+  if (from >= t->nb_free_words) from = 0;
+  uint32_t s = from / 64;
+  uint64_t bits = t->free_words[s] & (~uint64_t{0} << (from % 64));
+  for (uint32_t i = 0; i <= nsum; ++i) {  // back to the first word, whole
+    if (bits != 0) return s * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+    s = s + 1 == nsum ? 0 : s + 1;
+    bits = t->free_words[s];
+  }
+  return kSessionNil;
+}
+
+// Takes the free entry at `home`, or else the next free one after it
+// (wrapping round): near home, often in the same page. kSessionNil when
+// the table is full.
+uint32_t take_free(SessionTable* t, uint32_t home) {
+  if (t->in_use >= t->capacity) return kSessionNil;
+  uint32_t w = home / 64;
+  uint64_t bits = t->free_bits[w] & (~uint64_t{0} << (home % 64));
+  if (bits == 0) {
+    w = next_free_word(t, w + 1);
+    if (w == kSessionNil) return kSessionNil;
+    bits = t->free_bits[w];
+  }
+  uint32_t idx = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+  t->free_bits[w] &= ~(uint64_t{1} << (idx % 64));
+  if (t->free_bits[w] == 0) t->free_words[w / 64] &= ~(uint64_t{1} << (w % 64));
+  return idx;
+}
+
+// An entry already off the wheel leaves its chain and is free again.
 void release(SessionTable* t, Session* s) {
   hash_unlink(t, s);
   counter_add(live_counter(t, *s), static_cast<uint64_t>(-1));
   s->flags = 0;
-  s->hash_next = t->free_head;
-  t->free_head = index_of(t, s);
+  mark_free(t, index_of(t, s));
   --t->in_use;
   counter_add(t->deletes, 1);
 }
@@ -84,9 +124,11 @@ void release(SessionTable* t, Session* s) {
 }  // namespace
 
 size_t session_table_memsize(uint32_t capacity) {
+  uint32_t words = (capacity + 63) / 64;
   return round_up(sizeof(SessionTable), kAlign) +
          round_up(size_t{bucket_count(capacity)} * sizeof(uint32_t), kAlign) +
-         size_t{capacity} * sizeof(Session);
+         size_t{capacity} * sizeof(Session) + round_up(size_t{words} * 8, kAlign) +
+         round_up(size_t{summary_words(words)} * 8, kAlign);
 }
 
 SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_base,
@@ -100,14 +142,15 @@ SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_b
   t->bucket_mask = nb_buckets - 1;
   t->buckets = reinterpret_cast<uint32_t*>(p);
   t->entries = reinterpret_cast<Session*>(p + round_up(size_t{nb_buckets} * 4, kAlign));
+  t->nb_free_words = (capacity + 63) / 64;
+  t->free_bits = reinterpret_cast<uint64_t*>(t->entries + capacity);
+  t->free_words = t->free_bits + round_up(size_t{t->nb_free_words} * 8, kAlign) / 8;
   t->serial_base = serial_base;
   t->wheel_next_tick = now_ms / kWheelTickMs;
   t->expire_cursor = kSessionNil;
   std::memset(t->buckets, 0xff, size_t{nb_buckets} * sizeof(uint32_t));
   std::memset(t->wheel, 0xff, sizeof(t->wheel));
-  for (uint32_t i = 0; i < capacity; ++i)
-    t->entries[i].hash_next = i + 1 < capacity ? i + 1 : kSessionNil;
-  t->free_head = 0;
+  for (uint32_t i = 0; i < capacity; ++i) mark_free(t, i);
   return t;
 }
 
@@ -120,7 +163,7 @@ Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash) {
 
 void session_lookup_bulk(SessionTable* t, const SessionKey* keys, const uint32_t* hashes,
                          unsigned n, Session** out) {
-  for (unsigned i = 0; i < n; ++i) rte_prefetch0(&t->buckets[hashes[i] & t->bucket_mask]);
+  for (unsigned i = 0; i < n; ++i) session_prefetch(t, hashes[i]);
   for (unsigned i = 0; i < n; ++i) {
     uint32_t head = t->buckets[hashes[i] & t->bucket_mask];
     if (head != kSessionNil) rte_prefetch0(&t->entries[head]);
@@ -130,13 +173,9 @@ void session_lookup_bulk(SessionTable* t, const SessionKey* keys, const uint32_t
 
 Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, uint8_t flags,
                         TcpState state, uint32_t timeout_s, uint64_t now_ms) {
-  uint32_t idx = t->free_head;
+  uint32_t idx = take_free(t, session_home(t, hash));
   if (idx == kSessionNil) return nullptr;
   Session* s = &t->entries[idx];
-  t->free_head = s->hash_next;
-  // The next insert's entry is cold (freed long ago, or never touched):
-  // start fetching it now rather than stall on it then.
-  if (t->free_head != kSessionNil) rte_prefetch0(&t->entries[t->free_head]);
   std::memset(s, 0, sizeof(*s));
   s->key = key;
   s->flags = static_cast<uint8_t>(flags | kSessionInUse);

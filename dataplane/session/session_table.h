@@ -21,8 +21,8 @@ inline constexpr uint32_t kWheelSlots = 4096;  // horizon 409.6 s; longer TTLs r
 struct SessionTable {
   uint32_t capacity;
   uint32_t bucket_mask;
-  uint32_t free_head;
   uint32_t in_use;
+  uint32_t nb_free_words;  // words of free_bits
   uint32_t serial_base, next_serial;
   uint64_t wheel_next_tick;  // first tick not yet processed
   // Where session_expire() goes on in a slot it left half walked (its
@@ -31,6 +31,11 @@ struct SessionTable {
   uint32_t expire_cursor;
   uint32_t* buckets;
   Session* entries;
+  // Free entries, a bit each (1: free), and a bit per word of those (1: the
+  // word holds a free entry). An insert takes the flow's home entry
+  // (session_home) when it is free, else the next free one after it.
+  uint64_t* free_bits;
+  uint64_t* free_words;
   // Counters: written by the owner only, read with counter_read().
   uint64_t inserts, deletes, expired, cleared;
   uint64_t live_tcp[kNbTcpStates];
@@ -53,12 +58,34 @@ Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash);
 // whole burst at once overlaps them. First the bucket; then, once buckets
 // had time to arrive, the chain's first entry: its first cache line, which
 // holds every field an established flow's packet uses (session_types.h).
-inline void session_prefetch_bucket(const SessionTable* t, uint32_t hash) {
+// Where a flow's entry goes when it is free: the entry of its bucket's
+// number (less the capacity, for the buckets beyond it: there are fewer
+// than twice as many buckets as entries), from the hash alone, so a lookup
+// can fetch the entry with its bucket instead of after it. With sessions
+// scattered over the table (real traffic) that second, dependent miss (a
+// page walk on top of a DRAM read here) was most of what 1 M sessions cost
+// over 1 k. Every flow of a bucket has the same home, so a chain's entries
+// lie together, in the page the prefetch already brought in.
+inline uint32_t session_home(const SessionTable* t, uint32_t hash) {
+  uint32_t b = hash & t->bucket_mask;
+  return b >= t->capacity ? b - t->capacity : b;
+}
+
+// The first stage of a bulk lookup: the bucket and the home entry's first
+// line. The second, once the bucket is in (session_prefetch_entry): the
+// chain's first entry; or, for an empty bucket, whose lookup is sure to
+// miss, the home's second line, which the insert after it clears.
+inline void session_prefetch(const SessionTable* t, uint32_t hash) {
   rte_prefetch0(&t->buckets[hash & t->bucket_mask]);
+  rte_prefetch0(&t->entries[session_home(t, hash)]);
+}
+inline void session_prefetch_insert(const SessionTable* t, uint32_t hash) {
+  rte_prefetch0(reinterpret_cast<const uint8_t*>(&t->entries[session_home(t, hash)]) + 64);
 }
 inline void session_prefetch_entry(const SessionTable* t, uint32_t hash) {
   uint32_t head = t->buckets[hash & t->bucket_mask];
   if (head != kSessionNil) rte_prefetch0(&t->entries[head]);
+  else session_prefetch_insert(t, hash);
 }
 // Up to n lookups with the buckets, then the first entries, prefetched ahead
 // of the compares; out[i] is nullptr on a miss.

@@ -160,7 +160,7 @@ void session_prefetch_records(const SessionTable* t, const uint8_t* records, siz
     SessionKey k;
     if (n == kMax || !session_record_key(type, body, body_len, &k)) return;
     hashes[n] = session_key_hash(k);
-    session_prefetch_bucket(t, hashes[n++]);
+    session_prefetch(t, hashes[n++]);
   });
   for (unsigned i = 0; i < n; ++i) session_prefetch_entry(t, hashes[i]);
 }

@@ -306,7 +306,7 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
                     !frames[i].ip_fragment;
       if (has_flow[i]) forward_flow_key(data, frames[i], &flows[i]);
     }
-    if (has_flow[i]) session_prefetch_bucket(table, flows[i].hash);
+    if (has_flow[i]) session_prefetch(table, flows[i].hash);
   }
   PortCounters& c = w->port_counters[port_index].counters;
   counter_add(c.rx_packets, n);
