@@ -164,10 +164,7 @@ Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash) {
 void session_lookup_bulk(SessionTable* t, const SessionKey* keys, const uint32_t* hashes,
                          unsigned n, Session** out) {
   for (unsigned i = 0; i < n; ++i) session_prefetch(t, hashes[i]);
-  for (unsigned i = 0; i < n; ++i) {
-    uint32_t head = t->buckets[hashes[i] & t->bucket_mask];
-    if (head != kSessionNil) rte_prefetch0(&t->entries[head]);
-  }
+  for (unsigned i = 0; i < n; ++i) session_prefetch_entry(t, hashes[i]);
   for (unsigned i = 0; i < n; ++i) out[i] = session_lookup(t, keys[i], hashes[i]);
 }
 

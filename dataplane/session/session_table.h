@@ -1,7 +1,8 @@
 // The per-worker session table: a chained hash over one preallocated block
-// (buckets + 128-byte entries), expiry on a timer wheel, lock-free by
-// ownership (only the owning worker writes; the control side reads only its
-// counters, and lists/clears through the worker's mailbox). The worker
+// (buckets, 128-byte entries each at or near its flow's home, a free
+// bitmap), expiry on a timer wheel, lock-free by ownership (only the owning
+// worker writes; the control side reads only its counters, and lists/clears
+// through the worker's mailbox). The worker
 // calls it for every transit packet; the benchmark and unit tests drive it
 // directly over memory they provide (no EAL needed).
 #pragma once
@@ -52,12 +53,6 @@ SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_b
 
 Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash);
 
-// A burst pipeline (the worker) calls these for every packet of a burst
-// before the first session_lookup: at 1 M sessions a lookup is two
-// dependent cache misses (bucket, then entry), and fetching them for the
-// whole burst at once overlaps them. First the bucket; then, once buckets
-// had time to arrive, the chain's first entry: its first cache line, which
-// holds every field an established flow's packet uses (session_types.h).
 // Where a flow's entry goes when it is free: the entry of its bucket's
 // number (less the capacity, for the buckets beyond it: there are fewer
 // than twice as many buckets as entries), from the hash alone, so a lookup
@@ -71,10 +66,15 @@ inline uint32_t session_home(const SessionTable* t, uint32_t hash) {
   return b >= t->capacity ? b - t->capacity : b;
 }
 
-// The first stage of a bulk lookup: the bucket and the home entry's first
-// line. The second, once the bucket is in (session_prefetch_entry): the
-// chain's first entry; or, for an empty bucket, whose lookup is sure to
-// miss, the home's second line, which the insert after it clears.
+// A burst pipeline (the worker) calls these for every packet of a burst
+// before the first session_lookup, so that the misses of the whole burst
+// overlap. First (session_prefetch) the bucket and the home entry's first
+// line, which holds every field an established flow's packet uses
+// (session_types.h). Then, once buckets had time to arrive
+// (session_prefetch_entry), the chain's first entry (most often the home
+// one, already on its way); or, for an empty bucket, whose lookup is sure to miss, the
+// home's second line, which the insert after it clears
+// (session_prefetch_insert).
 inline void session_prefetch(const SessionTable* t, uint32_t hash) {
   rte_prefetch0(&t->buckets[hash & t->bucket_mask]);
   rte_prefetch0(&t->entries[session_home(t, hash)]);
