@@ -22,14 +22,6 @@ sums_equal() {
   echo "A all: $a"; echo "B all: $b"
   [ -n "$a" ] && [ "$a" = "$b" ]
 }
-wait_in_sync() {  # wait_in_sync <node> <seconds>: the link to the peer says in-sync
-  for _ in $(seq 1 $(($2 * 10))); do
-    ctl "$1" diagnose ha stats 2>/dev/null | grep -q '^config sync : in-sync' && return 0
-    sleep 0.1
-  done
-  ctl "$1" diagnose ha stats
-  return 1
-}
 has_addr() { ctl "$1" show firewall address 2>/dev/null | grep -q "edit \"$2\""; }
 wait_addr() {  # wait_addr <node> <name> <seconds>
   for _ in $(seq 1 $(($3 * 20))); do has_addr "$1" "$2" && return 0; sleep 0.05; done

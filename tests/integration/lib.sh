@@ -46,6 +46,15 @@ wait_primary() {
   for _ in $(seq 1 $(($3 * 10))); do [ "$(primary_of "$1")" = "$2" ] && return 0; sleep 0.1; done
   return 1
 }
+# `wait_in_sync <node> <seconds>`: config sync's link to the peer says in-sync.
+wait_in_sync() {
+  for _ in $(seq 1 $(($2 * 10))); do
+    ctl "$1" diagnose ha stats 2>/dev/null | grep -q '^config sync : in-sync' && return 0
+    sleep 0.1
+  done
+  ctl "$1" diagnose ha stats
+  return 1
+}
 # keep_lab: on a failure (or with TANDEM_KEEP_LAB set), copy the lab's logs (nodes' output, event logs,
 # servers) somewhere the test's own clean-up leaves alone, and say where.
 keep_lab() {
