@@ -578,7 +578,7 @@ void ConfSync::on_peer_state(Conn& c) {
   uint64_t now = clock_ns();
   // The peer is behind by a CHANGE on its way (a CHECKSUMS crossed it):
   // its ACK settles this, or a refusal brings the FULL.
-  if (change_sent_ns_ != 0 && change_sent_epoch_ > acked_epoch_ && peer_.epoch < change_sent_epoch_ &&
+  if (change_sent_ns_ != 0 && peer_.epoch < change_sent_epoch_ &&
       now - change_sent_ns_ <= kFullRetryMs * kNsPerMs)
     return;
   bool source = epoch_ > peer_.epoch || (epoch_ == peer_.epoch && is_primary() && !peer_.primary);

@@ -184,9 +184,9 @@ class ConfSync {
   bool peer_known_ = false;          // a HELLO arrived on the current session
   uint64_t full_sent_ns_ = 0;        // a FULL in flight since then; 0: none
   // The last CHANGE sent on the session: its epoch and when (0: none since
-  // the session, or the last FULL, began). Until the peer ACKs that epoch
-  // (acked_epoch_) or kFullRetryMs pass, a peer seen behind is waiting
-  // for it, and gets no FULL.
+  // the session, or the last FULL, began). Until the peer reports that
+  // epoch (its ACK does) or kFullRetryMs pass, a peer seen behind is
+  // waiting for it, and gets no FULL.
   uint64_t change_sent_epoch_ = 0;
   uint64_t change_sent_ns_ = 0;
   uint64_t next_dial_ns_ = 0;

@@ -70,7 +70,9 @@ void hash_unlink(SessionTable* t, Session* s) {
   if (*link == idx) *link = s->hash_next;
 }
 
-uint32_t summary_words(uint32_t nb_free_words) { return (nb_free_words + 63) / 64; }
+// Words of a bitmap of n bits: the free bits of n entries, or the summary
+// of n words of those.
+uint32_t bit_words(uint32_t n) { return (n + 63) / 64; }
 
 void mark_free(SessionTable* t, uint32_t idx) {
   uint32_t w = idx / 64;
@@ -81,8 +83,8 @@ void mark_free(SessionTable* t, uint32_t idx) {
 // The first word of free_bits at or after `from` (wrapping round) that
 // holds a free entry; kSessionNil when none does.
 uint32_t next_free_word(const SessionTable* t, uint32_t from) {
-  const uint32_t nsum = summary_words(t->nb_free_words);
-  if (from >= t->nb_free_words) from = 0;
+  const uint32_t words = bit_words(t->capacity), nsum = bit_words(words);
+  if (from >= words) from = 0;
   uint32_t s = from / 64;
   uint64_t bits = t->free_words[s] & (~uint64_t{0} << (from % 64));
   for (uint32_t i = 0; i <= nsum; ++i) {  // back to the first word, whole
@@ -124,11 +126,11 @@ void release(SessionTable* t, Session* s) {
 }  // namespace
 
 size_t session_table_memsize(uint32_t capacity) {
-  uint32_t words = (capacity + 63) / 64;
+  uint32_t words = bit_words(capacity);
   return round_up(sizeof(SessionTable), kAlign) +
          round_up(size_t{bucket_count(capacity)} * sizeof(uint32_t), kAlign) +
          size_t{capacity} * sizeof(Session) + round_up(size_t{words} * 8, kAlign) +
-         round_up(size_t{summary_words(words)} * 8, kAlign);
+         round_up(size_t{bit_words(words)} * 8, kAlign);
 }
 
 SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_base,
@@ -142,9 +144,8 @@ SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_b
   t->bucket_mask = nb_buckets - 1;
   t->buckets = reinterpret_cast<uint32_t*>(p);
   t->entries = reinterpret_cast<Session*>(p + round_up(size_t{nb_buckets} * 4, kAlign));
-  t->nb_free_words = (capacity + 63) / 64;
   t->free_bits = reinterpret_cast<uint64_t*>(t->entries + capacity);
-  t->free_words = t->free_bits + round_up(size_t{t->nb_free_words} * 8, kAlign) / 8;
+  t->free_words = t->free_bits + round_up(size_t{bit_words(capacity)} * 8, kAlign) / 8;
   t->serial_base = serial_base;
   t->wheel_next_tick = now_ms / kWheelTickMs;
   t->expire_cursor = kSessionNil;

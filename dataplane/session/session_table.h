@@ -23,7 +23,6 @@ struct SessionTable {
   uint32_t capacity;
   uint32_t bucket_mask;
   uint32_t in_use;
-  uint32_t nb_free_words;  // words of free_bits
   uint32_t serial_base, next_serial;
   uint64_t wheel_next_tick;  // first tick not yet processed
   // Where session_expire() goes on in a slot it left half walked (its

@@ -300,7 +300,7 @@ void expect_consistent(SessionTable* t) {
   EXPECT_EQ(on_wheel, t->in_use);
   // The free bits say which entries are free, the word bits which words
   // hold one; nothing past the capacity is ever free.
-  for (uint32_t w = 0; w < t->nb_free_words; ++w) {
+  for (uint32_t w = 0; w < (t->capacity + 63) / 64; ++w) {
     for (uint32_t b = 0; b < 64; ++b) {
       uint32_t i = w * 64 + b;
       bool free_bit = (t->free_bits[w] >> b) & 1;
