@@ -95,10 +95,10 @@ uint32_t next_free_word(const SessionTable* t, uint32_t from) {
   return kSessionNil;
 }
 
-// Takes the free entry at `home`, or else the next free one after it
-// (wrapping round): near home, often in the same page. kSessionNil when
-// the table is full.
-uint32_t take_free(SessionTable* t, uint32_t home) {
+// The free entry at `home`, or else the next free one after it (wrapping
+// round): near home, often in the same page. kSessionNil when the table is
+// full.
+uint32_t find_free(const SessionTable* t, uint32_t home) {
   if (t->in_use >= t->capacity) return kSessionNil;
   uint32_t w = home / 64;
   uint64_t bits = t->free_bits[w] & (~uint64_t{0} << (home % 64));
@@ -107,7 +107,13 @@ uint32_t take_free(SessionTable* t, uint32_t home) {
     if (w == kSessionNil) return kSessionNil;
     bits = t->free_bits[w];
   }
-  uint32_t idx = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+  return w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+}
+
+uint32_t take_free(SessionTable* t, uint32_t home) {
+  uint32_t idx = find_free(t, home);
+  if (idx == kSessionNil) return kSessionNil;
+  uint32_t w = idx / 64;
   t->free_bits[w] &= ~(uint64_t{1} << (idx % 64));
   if (t->free_bits[w] == 0) t->free_words[w / 64] &= ~(uint64_t{1} << (w % 64));
   return idx;
@@ -153,6 +159,13 @@ SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_b
   std::memset(t->wheel, 0xff, sizeof(t->wheel));
   for (uint32_t i = 0; i < capacity; ++i) mark_free(t, i);
   return t;
+}
+
+void session_prefetch_free(const SessionTable* t, uint32_t hash) {
+  uint32_t idx = find_free(t, session_home(t, hash));
+  if (idx == kSessionNil) return;
+  rte_prefetch0(&t->entries[idx]);
+  rte_prefetch0(reinterpret_cast<const uint8_t*>(&t->entries[idx]) + 64);
 }
 
 Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash) {

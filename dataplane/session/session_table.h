@@ -65,26 +65,27 @@ inline uint32_t session_home(const SessionTable* t, uint32_t hash) {
   return b >= t->capacity ? b - t->capacity : b;
 }
 
+// Both lines of the entry an insert of this flow would take now: its home,
+// or the next free entry after it. For a lookup sure to miss, or one that
+// missed, ahead of the insert.
+void session_prefetch_free(const SessionTable* t, uint32_t hash);
+
 // A burst pipeline (the worker) calls these for every packet of a burst
 // before the first session_lookup, so that the misses of the whole burst
 // overlap. First (session_prefetch) the bucket and the home entry's first
 // line, which holds every field an established flow's packet uses
 // (session_types.h). Then, once buckets had time to arrive
 // (session_prefetch_entry), the chain's first entry (most often the home
-// one, already on its way); or, for an empty bucket, whose lookup is sure to miss, the
-// home's second line, which the insert after it clears
-// (session_prefetch_insert).
+// one, already on its way); or, for an empty bucket, whose lookup is sure
+// to miss, the entry the insert after it will take (session_prefetch_free).
 inline void session_prefetch(const SessionTable* t, uint32_t hash) {
   rte_prefetch0(&t->buckets[hash & t->bucket_mask]);
   rte_prefetch0(&t->entries[session_home(t, hash)]);
 }
-inline void session_prefetch_insert(const SessionTable* t, uint32_t hash) {
-  rte_prefetch0(reinterpret_cast<const uint8_t*>(&t->entries[session_home(t, hash)]) + 64);
-}
 inline void session_prefetch_entry(const SessionTable* t, uint32_t hash) {
   uint32_t head = t->buckets[hash & t->bucket_mask];
   if (head != kSessionNil) rte_prefetch0(&t->entries[head]);
-  else session_prefetch_insert(t, hash);
+  else session_prefetch_free(t, hash);
 }
 // Up to n lookups with the buckets, then the first entries, prefetched ahead
 // of the compares; out[i] is nullptr on a miss.
