@@ -10,6 +10,7 @@
 //
 //   bench-worker [--sessions "1000 100000 1000000"] [--runs 7] [--frames N]
 //                [--round F] [--gated] [--no-huge] [--random-order] [--pickup]
+//                [--table-size N]
 //
 // --gated: both ports marked as port_setup marks memif ports, so every
 // burst asks the worker's LinkGate (drivers/port/unmap_guard.h) the way it
@@ -20,9 +21,13 @@
 // warm-up creates the sessions in flow order either way. The entries a
 // burst hits are then as scattered as real traffic makes them, where in
 // order they are adjacent (tandem-gen's default, --warmup-order seq). Until
-// 2026-12-07 the warm-up used the same permutation, so the sessions were
+// 2026-12-06 the warm-up used the same permutation, so the sessions were
 // laid out in the order the rounds visited them, and only the bucket
 // array was read out of order.
+//
+// --table-size N: the session table's capacity (`set session-table-size`,
+// default 1048576, as bench/ndr/run): how full the table is at a session
+// count, hence how many flows sit off their home entry.
 //
 // --pickup: the worker is an HA primary with session pickup (connectionless
 // on, so the UDP flows are replicated). A second Dataplane in this thread
@@ -70,6 +75,7 @@
 #include <rte_udp.h>
 
 #include "dataplane/session/session.h"
+#include "dataplane/session/session_table.h"
 #include "dataplane/sync/sync.h"
 #include "dataplane/sync/sync_stream.h"
 #include "dataplane/worker/worker.h"
@@ -84,7 +90,9 @@ using tandem::dp::Snapshot;
 
 constexpr unsigned kRingSize = 1024;  // frames per round: one RX ring's worth
 constexpr unsigned kPoolSize = 4 * kRingSize - 1;
-constexpr uint32_t kTableSize = 1048576;  // bench/ndr/run's session-table-size
+// bench/ndr/run's session-table-size, and the config's default.
+constexpr uint32_t kDefaultTableSize = 1048576;
+uint32_t g_table_size = kDefaultTableSize;
 constexpr unsigned kServerPort = 0, kClientPort = 1;  // snapshot indexes
 constexpr uint16_t kFrameLen = 60;                    // 64 bytes on the wire with the FCS
 constexpr uint32_t kClientHosts = 65533;              // 10.1.0.2 .. 10.1.255.254
@@ -353,7 +361,7 @@ void pump(Dataplane* dp, const RingPort& hb, Peer& peer, bool settle,
 Dataplane* create_dataplane(const RingPort& p1, const RingPort& p2, const RingPort* hb,
                             bool primary) {
   DataplaneParams params{1, 0, static_cast<unsigned>(SOCKET_ID_ANY)};
-  params.session_capacity = kTableSize;
+  params.session_capacity = g_table_size;
   params.session_sync = hb != nullptr;
   char error[256] = "";
   Dataplane* dp = tandem::dp::dataplane_create(params, make_snapshot(p1, p2, hb != nullptr, primary),
@@ -486,8 +494,8 @@ int main(int argc, char** argv) {
         char* end;
         unsigned long v = std::strtoul(s, &end, 10);
         if (end == s) break;
-        if (v == 0 || v > kTableSize) {
-          std::fprintf(stderr, "bench-worker: --sessions takes 1..%u\n", kTableSize);
+        if (v == 0 || v > 67108864) {
+          std::fprintf(stderr, "bench-worker: --sessions takes 1..67108864\n");
           return 2;
         }
         counts.push_back(static_cast<uint32_t>(v));
@@ -507,19 +515,41 @@ int main(int argc, char** argv) {
       random_order = true;
     } else if (a == "--pickup") {
       pickup = true;
+    } else if (a == "--table-size" && i + 1 < argc) {
+      char* end;
+      unsigned long v = std::strtoul(argv[++i], &end, 10);
+      if (*end != '\0' || v < 1024 || v > 67108864) {
+        std::fprintf(stderr, "bench-worker: --table-size takes 1024..67108864\n");
+        return 2;
+      }
+      g_table_size = static_cast<uint32_t>(v);
     } else {
       std::fprintf(stderr,
                    "usage: bench-worker [--sessions \"N ...\"] [--runs R] [--frames N] "
-                   "[--round F] [--gated] [--no-huge] [--random-order] [--pickup]\n");
+                   "[--round F] [--gated] [--no-huge] [--random-order] [--pickup] "
+                   "[--table-size N]\n");
       return a == "-h" || a == "--help" ? 0 : 2;
+    }
+  }
+
+  for (uint32_t n : counts) {
+    if (n > g_table_size) {
+      std::fprintf(stderr, "bench-worker: --sessions %u: above the table size %u\n", n,
+                   g_table_size);
+      return 2;
     }
   }
 
   // Hugepages by default, as tandemd runs: the 132 MiB session table on 4 KiB
   // pages would add TLB misses tandemd does not have.
   g_prefix = "tandem-bench-worker-" + std::to_string(getpid());
-  // --pickup: a second table of kTableSize for the secondary.
-  std::vector<const char*> eal = {"bench-worker", "-l", "0", "-m", pickup ? "1024" : "512", "--no-pci",
+  // --pickup: a second table for the secondary. 512 MiB (1024) hold the
+  // default table(s) and the rest; a larger table adds its difference.
+  size_t tables = pickup ? 2 : 1;
+  size_t extra = tables * (tandem::dp::session_table_memsize(std::max(g_table_size, kDefaultTableSize)) -
+                           tandem::dp::session_table_memsize(kDefaultTableSize));
+  std::string mem = std::to_string(512 * tables + (extra >> 20) + 1);
+  std::vector<const char*> eal = {"bench-worker", "-l", "0", "-m", mem.c_str(), "--no-pci",
                                   "--no-telemetry", "--file-prefix", g_prefix.c_str(),
                                   "--log-level", "lib.eal:error"};
   if (huge) {
