@@ -155,14 +155,19 @@ bool session_key_decode(const uint8_t* p, size_t len, SessionKey* out) {
 void session_prefetch_records(const SessionTable* t, const uint8_t* records, size_t len) {
   constexpr unsigned kMax = kSyncMaxPlain / (2 + kSessionDeleteLen) + 1;
   uint32_t hashes[kMax];
+  bool upsert[kMax];
   unsigned n = 0;
   sync_for_each_record(records, len, [&](SyncRecordType type, const uint8_t* body, size_t body_len) {
     SessionKey k;
     if (n == kMax || !session_record_key(type, body, body_len, &k)) return;
     hashes[n] = session_key_hash(k);
+    upsert[n] = type == SyncRecordType::kSessionUpsert;
     session_prefetch(t, hashes[n++]);
   });
-  for (unsigned i = 0; i < n; ++i) session_prefetch_entry(t, hashes[i]);
+  for (unsigned i = 0; i < n; ++i) {
+    session_prefetch_entry(t, hashes[i]);
+    if (upsert[i]) session_prefetch_free(t, hashes[i]);
+  }
 }
 
 bool session_record_key(SyncRecordType type, const uint8_t* body, size_t len, SessionKey* out) {
