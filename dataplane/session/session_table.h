@@ -66,8 +66,8 @@ inline uint32_t session_home(const SessionTable* t, uint32_t hash) {
 }
 
 // Both lines of the entry an insert of this flow would take now: its home,
-// or the next free entry after it. For a lookup sure to miss, or one that
-// missed, ahead of the insert.
+// or the next free entry after it. Ahead of an insert: for a lookup sure to
+// miss, one that missed, or a record that may be new (the HA receiver).
 void session_prefetch_free(const SessionTable* t, uint32_t hash);
 
 // A burst pipeline (the worker) calls these for every packet of a burst
