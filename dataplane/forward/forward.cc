@@ -213,7 +213,6 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   uint32_t ip_bytes = f.ip_total_len;
 
   if (s == nullptr) {
-    session_prefetch_free(w->sessions, hash);  // while route and policy are looked up
     // No host sends to its own address through a router: a LAND attack,
     // which would otherwise get a session like any flow the policy allows.
     if (f.ip_src_be == f.ip_dst_be) return drop(w, m, FwdDrop::kLand);
@@ -230,6 +229,7 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
         return;
       }
     }
+    session_prefetch_free(w->sessions, hash);  // while route and policy are looked up
     if (ip[kIpTtlOff] <= 1) return drop(w, m, FwdDrop::kTtlExceeded);
     int out = route_lookup(cfg.routes, f.ip_dst_be);
     int back = route_lookup(cfg.routes, f.ip_src_be);

@@ -67,7 +67,9 @@ inline uint32_t session_home(const SessionTable* t, uint32_t hash) {
 
 // Both lines of the entry an insert of this flow would take now: its home,
 // or the next free entry after it. Ahead of an insert: for a lookup sure to
-// miss, one that missed, or a record that may be new (the HA receiver).
+// miss (session_prefetch_entry), one that missed (the worker, while route
+// and policy are looked up), or a record that may be new
+// (session_prefetch_upsert).
 void session_prefetch_free(const SessionTable* t, uint32_t hash);
 
 // A burst pipeline (the worker) calls these for every packet of a burst
@@ -77,7 +79,7 @@ void session_prefetch_free(const SessionTable* t, uint32_t hash);
 // (session_types.h). Then, once buckets had time to arrive
 // (session_prefetch_entry), the chain's first entry (most often the home
 // one, already on its way); or, for an empty bucket, whose lookup is sure
-// to miss, the entry the insert after it will take (session_prefetch_free).
+// to miss, the entry the insert after it will take.
 inline void session_prefetch(const SessionTable* t, uint32_t hash) {
   rte_prefetch0(&t->buckets[hash & t->bucket_mask]);
   rte_prefetch0(&t->entries[session_home(t, hash)]);
@@ -86,6 +88,14 @@ inline void session_prefetch_entry(const SessionTable* t, uint32_t hash) {
   uint32_t head = t->buckets[hash & t->bucket_mask];
   if (head != kSessionNil) rte_prefetch0(&t->entries[head]);
   else session_prefetch_free(t, hash);
+}
+// session_prefetch_entry for a lookup that inserts when it misses and may
+// well miss (the HA receiver's session records): the chain's first entry
+// and the insert's entry both.
+inline void session_prefetch_upsert(const SessionTable* t, uint32_t hash) {
+  uint32_t head = t->buckets[hash & t->bucket_mask];
+  if (head != kSessionNil) rte_prefetch0(&t->entries[head]);
+  session_prefetch_free(t, hash);
 }
 // Up to n lookups with the buckets, then the first entries, prefetched ahead
 // of the compares; out[i] is nullptr on a miss.

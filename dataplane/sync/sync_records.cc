@@ -165,8 +165,8 @@ void session_prefetch_records(const SessionTable* t, const uint8_t* records, siz
     session_prefetch(t, hashes[n++]);
   });
   for (unsigned i = 0; i < n; ++i) {
-    session_prefetch_entry(t, hashes[i]);
-    if (upsert[i]) session_prefetch_free(t, hashes[i]);
+    if (upsert[i]) session_prefetch_upsert(t, hashes[i]);
+    else session_prefetch_entry(t, hashes[i]);
   }
 }
 
