@@ -85,15 +85,16 @@ namespace {
 
 using tandem::dp::Dataplane;
 using tandem::dp::DataplaneParams;
+using tandem::dp::kSessionTableDefault;
+using tandem::dp::kSessionTableMax;
+using tandem::dp::kSessionTableMin;
 using tandem::dp::PortConf;
 using tandem::dp::Snapshot;
 
 constexpr unsigned kRingSize = 1024;  // frames per round: one RX ring's worth
 constexpr unsigned kPoolSize = 4 * kRingSize - 1;
-// bench/ndr/run's session-table-size, and the config's default and range.
-constexpr uint32_t kDefaultTableSize = 1048576;
-constexpr uint32_t kMinTableSize = 1024, kMaxTableSize = 67108864;
-uint32_t g_table_size = kDefaultTableSize;
+// bench/ndr/run's session-table-size: the config's default.
+uint32_t g_table_size = kSessionTableDefault;
 constexpr unsigned kServerPort = 0, kClientPort = 1;  // snapshot indexes
 constexpr uint16_t kFrameLen = 60;                    // 64 bytes on the wire with the FCS
 constexpr uint32_t kClientHosts = 65533;              // 10.1.0.2 .. 10.1.255.254
@@ -495,8 +496,8 @@ int main(int argc, char** argv) {
         char* end;
         unsigned long v = std::strtoul(s, &end, 10);
         if (end == s) break;
-        if (v == 0 || v > kMaxTableSize) {
-          std::fprintf(stderr, "bench-worker: --sessions takes 1..%u\n", kMaxTableSize);
+        if (v == 0 || v > kSessionTableMax) {
+          std::fprintf(stderr, "bench-worker: --sessions takes 1..%u\n", kSessionTableMax);
           return 2;
         }
         counts.push_back(static_cast<uint32_t>(v));
@@ -519,9 +520,9 @@ int main(int argc, char** argv) {
     } else if (a == "--table-size" && i + 1 < argc) {
       char* end;
       unsigned long v = std::strtoul(argv[++i], &end, 10);
-      if (*end != '\0' || v < kMinTableSize || v > kMaxTableSize) {
-        std::fprintf(stderr, "bench-worker: --table-size takes %u..%u\n", kMinTableSize,
-                     kMaxTableSize);
+      if (*end != '\0' || v < kSessionTableMin || v > kSessionTableMax) {
+        std::fprintf(stderr, "bench-worker: --table-size takes %u..%u\n", kSessionTableMin,
+                     kSessionTableMax);
         return 2;
       }
       g_table_size = static_cast<uint32_t>(v);
@@ -548,8 +549,8 @@ int main(int argc, char** argv) {
   // --pickup: a second table for the secondary. 512 MiB (1024) hold the
   // default table(s) and the rest; a larger table adds its difference.
   size_t tables = pickup ? 2 : 1;
-  size_t table = tandem::dp::session_table_memsize(std::max(g_table_size, kDefaultTableSize));
-  size_t extra = tables * (table - tandem::dp::session_table_memsize(kDefaultTableSize));
+  size_t table = tandem::dp::session_table_memsize(std::max(g_table_size, kSessionTableDefault));
+  size_t extra = tables * (table - tandem::dp::session_table_memsize(kSessionTableDefault));
   std::string mem = std::to_string(512 * tables + (extra >> 20) + 1);
   std::vector<const char*> eal = {"bench-worker", "-l", "0", "-m", mem.c_str(), "--no-pci",
                                   "--no-telemetry", "--file-prefix", g_prefix.c_str(),

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "dataplane/session/session_types.h"
+
 namespace tandem::config {
 namespace {
 
@@ -193,7 +195,8 @@ ObjectSchema system_dpdk() {
       integer("rx-desc", 64, 4096, 1024, "RX descriptors per queue."),
       integer("tx-desc", 64, 4096, 1024, "TX descriptors per queue."),
       integer("mbufs", 1024, 4194304, 16384, "Mbufs per worker mempool."),
-      integer("session-table-size", 1024, 67108864, 1048576, "Sessions per worker session table."),
+      integer("session-table-size", tandem::dp::kSessionTableMin, tandem::dp::kSessionTableMax,
+              tandem::dp::kSessionTableDefault, "Sessions per worker session table."),
       integer("neighbour-table-size", 64, 1048576, 4096, "ARP neighbour entries per worker."),
   };
   return o;

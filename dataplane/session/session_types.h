@@ -47,6 +47,12 @@ inline constexpr SessionTimers kDefaultSessionTimers{10, 3600, 120, 1, 180, 60, 
 
 inline constexpr uint32_t kSessionNil = UINT32_MAX;
 
+// Sessions per worker table: `set session-table-size` in config system
+// dpdk, its range and default (the config schema and bench-worker use these).
+inline constexpr uint32_t kSessionTableMin = 1024;
+inline constexpr uint32_t kSessionTableMax = 67108864;
+inline constexpr uint32_t kSessionTableDefault = 1048576;
+
 // Session flag bits.
 inline constexpr uint8_t kSessionInUse = 0x01;
 inline constexpr uint8_t kSessionOrigFromLo = 0x02;  // originator is (ip_lo, port_lo)
