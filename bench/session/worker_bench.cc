@@ -38,7 +38,7 @@
 // between rounds, off the clock.
 //
 // --round F: frames waiting per round (default 1024, the RX ring: full
-// bursts of 32). F = 1 makes every loop a one-frame burst, which shows the
+// bursts). F = 1 makes every loop a one-frame burst, which shows the
 // loop's fixed cost per busy loop.
 //
 // The `first-frame` column is the warm-up's: TSC cycles of its polls per
