@@ -1,6 +1,6 @@
 // bench-pagewalk: what a random cache line costs this machine when its
-// address is known early (32 prefetches, then 32 reads: the worker's burst
-// pipeline), over arrays the size of a session table's parts, mapped with
+// address is known early (32 prefetches, then 32 reads, like the worker's
+// burst pipeline), over arrays the size of a session table's parts, mapped with
 // 2 MiB hugepages and with 4 KiB pages. Two access patterns:
 //   lines  any line of the array: data misses and TLB misses together;
 //   pages  the first line of a random 4 KiB page: the data (one line per

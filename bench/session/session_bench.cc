@@ -21,7 +21,7 @@ using tandem::dp::SessionTable;
 using tandem::dp::TcpState;
 
 constexpr unsigned kRuns = 5;
-constexpr unsigned kBulk = 32;  // a worker's RX burst
+constexpr unsigned kBulk = 64;  // a worker's RX burst (kRxBurst)
 constexpr uint64_t kLookupsPerRun = 4'000'000;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
