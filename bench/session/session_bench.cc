@@ -5,6 +5,7 @@
 // sessions/s per worker.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -108,7 +109,23 @@ void report(const char* what, std::vector<double> v) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  // --memsize N: the bytes a table of N slots takes (session_table_memsize),
+  // for bench/ndr/run's report; nothing is measured.
+  if (argc == 3 && std::strcmp(argv[1], "--memsize") == 0) {
+    char* end;
+    unsigned long n = std::strtoul(argv[2], &end, 10);
+    if (*end != '\0' || n == 0 || n > UINT32_MAX) {
+      std::fprintf(stderr, "bench-session: --memsize takes a slot count 1..%u\n", UINT32_MAX);
+      return 2;
+    }
+    std::printf("%zu\n", tandem::dp::session_table_memsize(static_cast<uint32_t>(n)));
+    return 0;
+  }
+  if (argc != 1) {
+    std::fprintf(stderr, "usage: bench-session [--memsize SLOTS]\n");
+    return std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0 ? 0 : 2;
+  }
   std::printf("bench-session: one worker's session table, %u runs per size\n", kRuns);
   std::printf("sizeof(Session) = %zu bytes\n", sizeof(Session));
   for (uint32_t n : {1'000u, 100'000u, 1'000'000u}) {
