@@ -19,6 +19,7 @@
 #include "drivers/port/device.h"
 #include "drivers/port/port.h"
 #include "drivers/port/unmap_guard.h"
+#include "drivers/xdp/xdp_loader.h"
 
 namespace tandem::gen {
 
@@ -128,6 +129,7 @@ bool Generator::open(const GenConfig& cfg, std::string* error) {
       }
       port.side = s;
       port.index_in_side = i;
+      if (spec.kind == drivers::DeviceKind::kAfXdp) port.steer_ifname = spec.ifname;
       const std::string ring_name = "gen_ctl_" + std::to_string(ports_.size());
       port.control = rte_ring_create(ring_name.c_str(), kControlRingSize, SOCKET_ID_ANY,
                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -208,6 +210,17 @@ bool Generator::wait_links(std::string* error) {
       if (!port.info.started && !drivers::port_start(&port.info, &start_error)) {
         down += " " + port.info.name + " (" + port.info.dpdk_name + ": " + start_error + ")";
         continue;
+      }
+      // Tandem's XDP program passes to the kernel every frame not for a
+      // node address, and a generator has none: without this, an af_xdp
+      // port would send and never receive.
+      if (!port.steer_ifname.empty()) {
+        auto map = drivers::XdpAddressMap::open(port.steer_ifname, &start_error);
+        if (!map || !map->set_steer_all(true, &start_error)) {
+          return fail(error, port.info.name + ": cannot steer " + port.steer_ifname +
+                                 "'s frames to its AF_XDP socket: " + start_error);
+        }
+        port.steer_ifname.clear();
       }
       rte_eth_link link;
       std::memset(&link, 0, sizeof(link));

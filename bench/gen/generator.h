@@ -101,6 +101,10 @@ class Generator {
     unsigned side = 0;
     unsigned index_in_side = 0;
     rte_ring* control = nullptr;  // ARP replies from the RX loop, sent by the TX loop
+    // af_xdp:IF ports: the interface whose XDP program (Tandem's) must steer
+    // every frame to the socket once the port is up; empty when done or
+    // not an af_xdp port.
+    std::string steer_ifname;
   };
   struct SideState {
     std::vector<unsigned> ports;        // indexes into ports_
