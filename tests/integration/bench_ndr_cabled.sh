@@ -2,7 +2,7 @@
 # bench/ndr/run on cabled ports, the way an appliance runs it (NIC ports
 # wired generator <-> DUT), here over two veth pairs with AF_XDP ports
 # (--veth af_xdp): testpmd 5tswap and tandemd with 1000 sessions each
-# forward tandem-gen's frames, the NDR search finds a rate, the report
+# forward tandem-gen's frames, the rate search finds a rate, the report
 # says which column shows a DUT at its limit, and the namespace goes away.
 # It asserts that the topology works, not how fast: the kernel's veth sets
 # the rates. It also covers tandem-gen on af_xdp:IF ports, which received
@@ -12,8 +12,10 @@ command -v dpdk-testpmd >/dev/null || { not_ok "dpdk-testpmd is not installed"; 
 out=$(mktemp -d /tmp/tandem-ndr-cabled.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 
+# A 0.5 % loss tolerance (a PDR search): a descheduled generator on a busy
+# CI host must not make the search end at zero.
 "$ROOT/bench/ndr/run" --build "$TANDEM_BUILD" --veth af_xdp --dut tandemd --same-flows \
-    --sessions 1000 --runs 1 --trial 1 --no-session-bench --report "$out/report.md" \
+    --sessions 1000 --runs 1 --trial 1 --loss-pct 0.5 --no-session-bench --report "$out/report.md" \
     >"$out/run.log" 2>&1
 rc=$?
 [ "$rc" = 0 ] && ok "bench/ndr/run --veth af_xdp ends with status 0" ||
@@ -25,7 +27,7 @@ contains "with cabled ports a DUT at its limit shows as loss" "$report" "| max-l
 # "| label | NDR median | ..." with a rate above zero for both DUTs.
 for leg in testpmd-5tswap-1000 tandemd-1000; do
   ndr=$(awk -F'|' -v l=" $leg " '$2 == l { gsub(/ /, "", $3); print $3; exit }' <<<"$report")
-  awk -v v="${ndr:-0}" 'BEGIN { exit !(v > 0) }' && ok "$leg forwards: NDR $ndr Mpps" ||
+  awk -v v="${ndr:-0}" 'BEGIN { exit !(v > 0) }' && ok "$leg forwards: $ndr Mpps at <= 0.5 % loss" ||
     not_ok "$leg: no NDR in the report (${ndr:-none})"
 done
 contains "tandemd held its 1000 sessions through every trial" "$report" "| tandemd-1000 | 1000..1000 |"
