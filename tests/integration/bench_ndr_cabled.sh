@@ -35,4 +35,14 @@ contains "the verdict compares tandemd with testpmd on the same flows" "$report"
   "tandemd-1000 / testpmd-5tswap-1000: NDR"
 # The driver's namespace is gone (its EXIT trap).
 check_not "the driver removed its network namespace" sh -c "ip netns list | grep -q '^tandem-ndr-'"
+
+# Stopped mid-run as `timeout` stops it (SIGTERM to the whole process
+# group): no namespace, hugepage file or DPDK runtime dir of it is left.
+# A generator killed that way used to leave 160 MiB of hugepages behind.
+timeout 15 "$ROOT/bench/ndr/run" --build "$TANDEM_BUILD" --veth af_xdp --dut testpmd --runs 1 \
+    --trial 1 >"$out/stopped.log" 2>&1
+sleep 1
+check_not "a stopped run leaves no namespace" sh -c "ip netns list | grep -q '^tandem-ndr-'"
+check_not "a stopped run leaves no hugepage files" sh -c "ls /dev/hugepages/ndr-* >/dev/null 2>&1"
+check_not "a stopped run leaves no DPDK runtime dir" sh -c "ls -d /var/run/dpdk/ndr-* >/dev/null 2>&1"
 finish
