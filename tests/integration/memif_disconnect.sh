@@ -17,7 +17,9 @@ tag="memif-$$"
 pid=""
 cleanup() {
   [ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
-  rm -rf "$dir" /tmp/$tag-*.sock /var/run/dpdk/$tag-*
+  # tandemd killed -9 (and a generator whose server died) leave their
+  # hugepage files: 384 MiB of hugepages per run until 2026-12-06.
+  rm -rf "$dir" /tmp/$tag-*.sock /var/run/dpdk/$tag-* /dev/hugepages/$tag-*
 }
 trap cleanup EXIT
 
