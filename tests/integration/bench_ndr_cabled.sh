@@ -38,7 +38,8 @@ check_not "the driver removed its network namespace" sh -c "ip netns list | grep
 
 # Stopped mid-run as `timeout` stops it (SIGTERM to the whole process
 # group): no namespace, hugepage file or DPDK runtime dir of it is left.
-# A generator killed that way used to leave 160 MiB of hugepages behind.
+# (DPDK 22.11 leaves a process's hugepage files, and their hugepages, until
+# the next DPDK process starts and reclaims them.)
 timeout 15 "$ROOT/bench/ndr/run" --build "$TANDEM_BUILD" --veth af_xdp --dut testpmd --runs 1 \
     --trial 1 >"$out/stopped.log" 2>&1
 sleep 1

@@ -17,8 +17,9 @@ tag="memif-$$"
 pid=""
 cleanup() {
   [ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
-  # tandemd killed -9 (and a generator whose server died) leave their
-  # hugepage files: 384 MiB of hugepages per run until 2026-12-06.
+  # DPDK 22.11 leaves a process's hugepage files when it ends (the next
+  # process to start reclaims the unused ones): 384 MiB of hugepages held
+  # after this test until then.
   rm -rf "$dir" /tmp/$tag-*.sock /var/run/dpdk/$tag-* /dev/hugepages/$tag-*
 }
 trap cleanup EXIT
