@@ -13,6 +13,7 @@
 
 #include "dataplane/session/session_inl.h"
 #include "dataplane/session/session_table.h"
+#include "dataplane/worker/worker_types.h"
 
 namespace {
 
@@ -22,7 +23,7 @@ using tandem::dp::SessionTable;
 using tandem::dp::TcpState;
 
 constexpr unsigned kRuns = 5;
-constexpr unsigned kBulk = 64;  // a worker's RX burst (kRxBurst)
+constexpr unsigned kBulk = tandem::dp::kRxBurst;  // a worker's RX burst
 constexpr uint64_t kLookupsPerRun = 4'000'000;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {

@@ -43,7 +43,6 @@
 namespace tandem::dp {
 namespace {
 
-constexpr uint16_t kRxBurst = 64;        // frames per rte_eth_rx_burst
 constexpr unsigned kPrefetchOffset = 3;  // frames prefetched ahead of the one parsed
 constexpr uint64_t kTxDrainUs = 100;     // longest a reply waits in a TX buffer
 // Empty loops before an idle worker may sleep: long enough that a burst gap

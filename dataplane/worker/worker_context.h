@@ -29,7 +29,6 @@ namespace tandem::dp {
 
 struct TcpGlue;  // dataplane/tcp/tcp_glue.h
 
-inline constexpr uint16_t kTxBurst = 64;  // frames a TX buffer holds before it is sent
 inline constexpr unsigned kRssKeyLen = 40;
 // Ethdev's default redirection table maps entry i to queue i % nb_queues;
 // 128 entries is what most PMDs report (and what net_ring would have).

@@ -21,6 +21,10 @@ inline constexpr unsigned kMaxPorts = 8;      // data ports a worker serves
 inline constexpr unsigned kMaxPortAddrs = 8;  // IPv4 addresses per port
 inline constexpr unsigned kMaxWorkers = TANDEM_MAX_WORKERS;
 inline constexpr unsigned kPortNameLen = 16;
+// Frames per rte_eth_rx_burst of a worker, and frames a TX buffer holds
+// before it is sent (docs/bench-forwarding.md, "A 64-frame burst").
+inline constexpr uint16_t kRxBurst = 64;
+inline constexpr uint16_t kTxBurst = 64;
 
 // The ZTNA proxy's config generation (dataplane/ztna/ztna_app.h).
 struct ZtnaRuntime;

@@ -732,7 +732,8 @@ TEST_F(SyncDataplanes, SecondaryHoldsThePrimarysSessionsMarkedSynced) {
   inject(a_.p2, arp_request(kClientMac, kClient, kPort2Ip));
   inject(a_.p1, arp_request(kServerMac, kServer, kPort1Ip));
   run_once();
-  constexpr unsigned kUdpFlows = 60, kTcpFlows = 12;
+  // With the TCP flows, more frames than one RX burst takes.
+  constexpr unsigned kUdpFlows = kRxBurst, kTcpFlows = 12;
   for (unsigned i = 0; i < kUdpFlows; ++i)
     inject(a_.p2, test::ipv4_frame(kPort2Mac, kClientMac, kClient, kServer, kIpProtoUdp,
                                    test::udp_segment(static_cast<uint16_t>(5000 + i), 53,
@@ -741,7 +742,7 @@ TEST_F(SyncDataplanes, SecondaryHoldsThePrimarysSessionsMarkedSynced) {
     inject(a_.p2, test::ipv4_frame(kPort2Mac, kClientMac, kClient, kServer, kIpProtoTcp,
                                    test::tcp_flags_segment(static_cast<uint16_t>(40000 + i), 80,
                                                            0x02)));
-  for (int i = 0; i < 3; ++i) run_once();  // 72 frames: more than one RX burst (64)
+  for (int i = 0; i < 3; ++i) run_once();
   // Half the TCP flows get their SYN-ACK: a state change the peer must hear.
   for (unsigned i = 0; i < kTcpFlows; i += 2)
     inject(a_.p1, test::ipv4_frame(kPort1Mac, kServerMac, kServer, kClient, kIpProtoTcp,
