@@ -72,6 +72,19 @@ setup_hugepages() {
   fi
 }
 
+# dpdk_forget <prefix>: removes what the DPDK processes whose --file-prefix
+# starts with <prefix> left behind: runtime dirs and hugepage files. DPDK
+# 22.11 leaves both when a process ends, and the files keep their
+# hugepages until the next DPDK process starts and reclaims unused ones;
+# a process killed mid-run leaves them in any case.
+dpdk_forget() {
+  local mnt
+  rm -rf /var/run/dpdk/"$1"* 2>/dev/null || true
+  for mnt in $(awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts); do
+    rm -f "$mnt/$1"* 2>/dev/null || true
+  done
+}
+
 build_tandem() {
   if [ ! -f "$TANDEM_BUILD/build.ninja" ]; then
     say "configuring $TANDEM_BUILD"
