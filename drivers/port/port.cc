@@ -262,8 +262,13 @@ bool port_start(PortInfo* info, std::string* error) {
 void port_shutdown(uint16_t port_id) {
   if (!rte_eth_dev_is_valid_port(port_id)) return;
   link_gate_new_epoch();  // a port that comes back under this id starts unseen
+  // A peer's disconnect the interrupt thread is running on this port ends
+  // before the close runs the PMD's own; what the close left for that
+  // thread ends before the caller goes on (to rte_eal_cleanup, say).
+  (void)interrupt_thread_sync();
   (void)rte_eth_dev_stop(port_id);
   (void)rte_eth_dev_close(port_id);
+  (void)interrupt_thread_sync();
 }
 
 }  // namespace tandem::drivers

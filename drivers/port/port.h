@@ -36,7 +36,9 @@ bool port_setup_deferred(const DeviceSpec& spec, const std::string& port_name, u
 // info->started and info->start_error.
 bool port_start(PortInfo* info, std::string* error);
 
-// Stop + close. Idempotent; a port that is gone already is not an error.
+// Stop + close, each side of them in step with the EAL interrupt thread
+// (interrupt_thread_sync, unmap_guard.h). Idempotent; a port that is gone
+// already is not an error.
 void port_shutdown(uint16_t port_id);
 
 // Port id of the ethdev named dpdk_name (e.g. "net_ring_port1").

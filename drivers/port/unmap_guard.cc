@@ -6,8 +6,10 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 
+#include <rte_alarm.h>
 #include <rte_ethdev.h>
 #include <rte_interrupts.h>
 #include <rte_lcore.h>
@@ -107,6 +109,37 @@ bool unmap_guard_wait() {
   g_waits.fetch_add(1, std::memory_order_relaxed);
   if (!in_time) g_timeouts.fetch_add(1, std::memory_order_relaxed);
   return in_time;
+}
+
+namespace {
+// Alarms asked and run: each sync asks for the next number; its alarm
+// stores it (the largest, should two threads sync at once).
+std::atomic<uint64_t> g_sync_asked{0}, g_sync_ran{0};
+
+void sync_alarm(void* arg) {
+  const auto ticket = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(arg));
+  uint64_t ran = g_sync_ran.load(std::memory_order_relaxed);
+  while (ran < ticket && !g_sync_ran.compare_exchange_weak(ran, ticket, std::memory_order_release,
+                                                           std::memory_order_relaxed)) {
+  }
+}
+}  // namespace
+
+bool interrupt_thread_sync(uint64_t timeout_us) {
+  if (rte_thread_is_intr() == 1) return true;  // it would wait for itself
+  const uint64_t ticket = g_sync_asked.fetch_add(1, std::memory_order_relaxed) + 1;
+  void* arg = reinterpret_cast<void*>(static_cast<uintptr_t>(ticket));
+  if (rte_eal_alarm_set(1, sync_alarm, arg) != 0) return false;
+  const uint64_t deadline = now_us() + timeout_us;
+  while (g_sync_ran.load(std::memory_order_acquire) < ticket) {
+    if (now_us() >= deadline) {
+      rte_eal_alarm_cancel(sync_alarm, arg);
+      return false;
+    }
+    timespec nap{0, 50'000};
+    nanosleep(&nap, nullptr);
+  }
+  return true;
 }
 
 UnmapGuardStats unmap_guard_stats() {

@@ -67,6 +67,17 @@ void unmap_guard_set_waiter(UnmapWaitFn fn, void* arg);
 // (tests). False when a poller was still inside after kUnmapGuardWaitUs.
 bool unmap_guard_wait();
 
+// Returns once the EAL interrupt thread has finished the callback it was
+// running at the call (a PMD's disconnect, say), at most timeout_us: it
+// sets a 1 us alarm, which that thread runs only after its current
+// callback, and waits for it. False on a timeout or when no alarm could be
+// set; true at once on the interrupt thread itself. port_shutdown() calls
+// it around a port's close: DPDK 22.11's memif PMD runs a peer's
+// disconnect on that thread and the close on the caller's, without a lock
+// between them, and rte_eal_cleanup() unmaps the memory that disconnect
+// still touches.
+bool interrupt_thread_sync(uint64_t timeout_us = 1'000'000);
+
 // How many munmap calls on the interrupt thread waited, and how many of
 // those gave up waiting (for `diagnose` and tests).
 struct UnmapGuardStats {

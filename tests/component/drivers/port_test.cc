@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <rte_alarm.h>
 #include <rte_eal.h>
 #include <rte_dev.h>
 #include <rte_ethdev.h>
@@ -251,6 +252,38 @@ TEST(UnmapGuard, GivesUpOnAStuckBurstAndAsksTheWaiter) {
   unmap_guard_set_waiter(nullptr, nullptr);
   EXPECT_TRUE(unmap_guard_wait());
   EXPECT_EQ(calls, 1u);
+}
+
+// A callback the interrupt thread is inside is waited for; the thread
+// itself never waits for itself.
+TEST(UnmapGuard, InterruptThreadSyncWaitsForTheRunningCallback) {
+  static std::atomic<int> state;  // 1: the callback started, 2: it ended
+  state = 0;
+  ASSERT_EQ(rte_eal_alarm_set(1, [](void*) {
+    state = 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(80));
+    EXPECT_TRUE(interrupt_thread_sync(1000)) << "on the interrupt thread: at once";
+    state = 2;
+  }, nullptr), 0);
+  for (int i = 0; i < 1000 && state.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(state.load(), 1) << "the alarm never ran";
+  EXPECT_TRUE(interrupt_thread_sync());
+  EXPECT_EQ(state.load(), 2) << "returned while the interrupt thread was inside its callback";
+
+  // Held up longer than the budget: false, and the alarm is cancelled.
+  state = 0;
+  ASSERT_EQ(rte_eal_alarm_set(1, [](void*) {
+    state = 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    state = 2;
+  }, nullptr), 0);
+  for (int i = 0; i < 1000 && state.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_FALSE(interrupt_thread_sync(20'000));
+  EXPECT_EQ(state.load(), 1);
+  EXPECT_TRUE(interrupt_thread_sync());
+  EXPECT_EQ(state.load(), 2);
 }
 
 // The memif connect race's gate (unmap_guard.h, LinkGate), on a real memif
