@@ -271,17 +271,23 @@ TEST(UnmapGuard, InterruptThreadSyncWaitsForTheRunningCallback) {
   EXPECT_TRUE(interrupt_thread_sync());
   EXPECT_EQ(state.load(), 2) << "returned while the interrupt thread was inside its callback";
 
-  // Held up longer than the budget: false, and the alarm is cancelled.
+  // Held up past the budget (until the test lets it go): false, and the
+  // alarm is cancelled.
+  static std::atomic<bool> release;
   state = 0;
+  release = false;
   ASSERT_EQ(rte_eal_alarm_set(1, [](void*) {
     state = 1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    for (int i = 0; i < 5000 && !release.load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     state = 2;
   }, nullptr), 0);
   for (int i = 0; i < 1000 && state.load() == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(state.load(), 1) << "the alarm never ran";
   EXPECT_FALSE(interrupt_thread_sync(20'000));
   EXPECT_EQ(state.load(), 1);
+  release = true;
   EXPECT_TRUE(interrupt_thread_sync());
   EXPECT_EQ(state.load(), 2);
 }
