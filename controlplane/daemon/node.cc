@@ -502,6 +502,9 @@ void Node::poll_links(bool initial) {
         dp::dataplane_sync_port(dataplane_, -1);
         sync_port_ = -1;
       }
+      // The peer's disconnect on the interrupt thread is over before the
+      // stop runs the PMD's own (drivers::interrupt_thread_sync).
+      (void)drivers::interrupt_thread_sync();
       std::lock_guard<PiMutex> lock(hb_.mutex);
       (void)rte_eth_dev_stop(p.info.port_id);
       p.info.started = false;
