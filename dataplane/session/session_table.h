@@ -72,9 +72,9 @@ inline uint32_t session_home(const SessionTable* t, uint32_t hash) {
 // (session_prefetch_upsert).
 void session_prefetch_free(const SessionTable* t, uint32_t hash);
 
-// A burst pipeline (the worker) calls these for every packet of a burst
-// before the first session_lookup, so that the misses of the whole burst
-// overlap. First (session_prefetch) the bucket and the home entry's first
+// A burst pipeline (the worker) calls these for the packets some way ahead
+// of the one it looks up, so that the misses of several packets overlap.
+// First (session_prefetch) the bucket and the home entry's first
 // line, which holds every field an established flow's packet uses
 // (session_types.h). Then, once buckets had time to arrive
 // (session_prefetch_entry), the chain's first entry (most often the home

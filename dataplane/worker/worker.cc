@@ -44,6 +44,10 @@ namespace tandem::dp {
 namespace {
 
 constexpr unsigned kPrefetchOffset = 3;  // frames prefetched ahead of the one parsed
+// Frames ahead of the one handled whose session lines are prefetched
+// (handle_burst): the bucket and home entry, then the chain's first entry.
+constexpr unsigned kTableAhead = 16;
+constexpr unsigned kEntryAhead = 8;
 constexpr uint64_t kTxDrainUs = 100;     // longest a reply waits in a TX buffer
 // Empty loops before an idle worker may sleep: long enough that a burst gap
 // under load never triggers it, short enough (a few µs of polling) that an
@@ -266,13 +270,19 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   rte_pktmbuf_free(m);
 }
 
-// One RX burst in three passes, so that the session table's memory is on
-// its way for the whole burst before the first frame needs it (at 1 M
-// sessions a lookup was half of the worker's time, stalled on the bucket
-// and then the entry): parse every frame and hash its flow, prefetching
-// the bucket; prefetch each chain's first entry; handle the frames in
-// order. The first two passes only read the frames and the table, so the
-// frames are handled exactly as they would be one by one.
+// One RX burst in two passes, so that the session table's memory is on its
+// way before a frame needs it (at 1 M sessions a lookup was half of the
+// worker's time, stalled on the bucket and then the entry): parse every
+// frame and hash its flow; then handle the frames in order, with the
+// table's lines of the frames ahead in flight. A frame kTableAhead ahead
+// has its bucket and home entry prefetched (session_prefetch), a frame
+// kEntryAhead ahead its chain's first entry (session_prefetch_entry, which
+// reads the bucket prefetched kTableAhead - kEntryAhead frames earlier).
+// A sliding window, not the whole burst at once: 128 prefetches issued
+// together overflow the core's miss buffers, and on some hosts the ones
+// that do not fit are dropped (docs/bench-forwarding.md, "A window of
+// prefetches"). The first pass only reads the frames, so the frames are
+// handled exactly as they would be one by one.
 void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index,
                   rte_mbuf** pkts, uint16_t n) {
   ParsedFrame frames[kRxBurst];
@@ -305,15 +315,20 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
                     !frames[i].ip_fragment;
       if (has_flow[i]) forward_flow_key(data, frames[i], &flows[i]);
     }
-    if (has_flow[i]) session_prefetch(table, flows[i].hash);
+    // The window's first frames: in flight while the rest are parsed.
+    if (has_flow[i] && i < kTableAhead) session_prefetch(table, flows[i].hash);
   }
   PortCounters& c = w->port_counters[port_index].counters;
   counter_add(c.rx_packets, n);
   counter_add(c.rx_bytes, rx_bytes);
-  for (uint16_t i = 0; i < n; ++i)
+  for (uint16_t i = 0; i < n && i < kEntryAhead; ++i)
     if (has_flow[i]) session_prefetch_entry(table, flows[i].hash);
-  for (uint16_t i = 0; i < n; ++i)
+  for (uint16_t i = 0; i < n; ++i) {
+    const unsigned ahead = i + kTableAhead, entry = i + kEntryAhead;
+    if (ahead < n && has_flow[ahead]) session_prefetch(table, flows[ahead].hash);
+    if (entry < n && has_flow[entry]) session_prefetch_entry(table, flows[entry].hash);
     handle_frame(w, cfg, port_index, active, pkts[i], frames[i], parsed[i], flows[i]);
+  }
 }
 
 // Packets another worker found to belong to our flows: they arrive with
