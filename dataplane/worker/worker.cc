@@ -280,8 +280,8 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
 // reads the bucket prefetched kTableAhead - kEntryAhead frames earlier).
 // A sliding window, not the whole burst at once: 128 prefetches issued
 // together overflow the core's miss buffers, and on some hosts the ones
-// that do not fit are dropped (docs/bench-forwarding.md, "A window of
-// prefetches"). The first pass only reads the frames, so the frames are
+// that do not fit bought nothing, as if dropped (docs/bench-forwarding.md,
+// "A window of prefetches"). The first pass only reads the frames, so the frames are
 // handled exactly as they would be one by one.
 void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index,
                   rte_mbuf** pkts, uint16_t n) {
