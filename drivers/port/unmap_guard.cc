@@ -113,15 +113,15 @@ bool unmap_guard_wait() {
 
 namespace {
 // Alarms asked and run: each sync asks for the next number; its alarm
-// stores it (the largest, should two threads sync at once).
+// stores it (the largest, should two threads sync at once). A number, not
+// a flag on the caller's stack: the alarm of a sync that timed out may
+// still run. Alarms run on the interrupt thread only, the one writer.
 std::atomic<uint64_t> g_sync_asked{0}, g_sync_ran{0};
 
 void sync_alarm(void* arg) {
   const auto ticket = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(arg));
-  uint64_t ran = g_sync_ran.load(std::memory_order_relaxed);
-  while (ran < ticket && !g_sync_ran.compare_exchange_weak(ran, ticket, std::memory_order_release,
-                                                           std::memory_order_relaxed)) {
-  }
+  if (ticket > g_sync_ran.load(std::memory_order_relaxed))
+    g_sync_ran.store(ticket, std::memory_order_release);
 }
 }  // namespace
 
