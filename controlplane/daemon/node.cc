@@ -503,7 +503,9 @@ void Node::poll_links(bool initial) {
         sync_port_ = -1;
       }
       // The peer's disconnect on the interrupt thread is over before the
-      // stop runs the PMD's own (drivers::interrupt_thread_sync).
+      // stop runs the PMD's own (drivers::interrupt_thread_sync). Before
+      // the lock: that disconnect's unmap waits for the heartbeat keeper's
+      // bursts, and the keeper may be waiting for the lock.
       (void)drivers::interrupt_thread_sync();
       std::lock_guard<PiMutex> lock(hb_.mutex);
       (void)rte_eth_dev_stop(p.info.port_id);
