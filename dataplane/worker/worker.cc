@@ -44,10 +44,12 @@ namespace tandem::dp {
 namespace {
 
 constexpr unsigned kPrefetchOffset = 3;  // frames prefetched ahead of the one parsed
-// Frames ahead of the one handled whose session lines are prefetched
-// (handle_burst): the bucket and home entry, then the chain's first entry.
-constexpr unsigned kTableAhead = 16;
-constexpr unsigned kEntryAhead = 8;
+// The session lines of a burst's frames are prefetched a group of kGroup
+// frames at a time (handle_burst): the bucket and home entry two groups
+// ahead of the frame handled, the chain's first entry one group ahead.
+constexpr unsigned kGroup = 8;
+constexpr unsigned kTableAhead = 2 * kGroup;
+constexpr unsigned kEntryAhead = kGroup;
 constexpr uint64_t kTxDrainUs = 100;     // longest a reply waits in a TX buffer
 // Empty loops before an idle worker may sleep: long enough that a burst gap
 // under load never triggers it, short enough (a few µs of polling) that an
@@ -274,15 +276,19 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
 // way before a frame needs it (at 1 M sessions a lookup was half of the
 // worker's time, stalled on the bucket and then the entry): parse every
 // frame and hash its flow; then handle the frames in order, with the
-// table's lines of the frames ahead in flight. A frame kTableAhead ahead
-// has its bucket and home entry prefetched (session_prefetch), a frame
-// kEntryAhead ahead its chain's first entry (session_prefetch_entry, which
-// reads the bucket prefetched kTableAhead - kEntryAhead frames earlier).
-// A sliding window, not the whole burst at once: 128 prefetches issued
-// together overflow the core's miss buffers, and on some hosts the ones
-// that do not fit bought nothing, as if dropped (docs/bench-forwarding.md,
-// "A window of prefetches"). The first pass only reads the frames, so the frames are
-// handled exactly as they would be one by one.
+// table's lines of the frames ahead in flight. Every kGroup frames, the
+// group two ahead has its buckets and home entries prefetched
+// (session_prefetch), the group one ahead its chains' first entries
+// (session_prefetch_entry, which reads the buckets prefetched a group
+// earlier). Not the whole burst at once: 128 prefetches issued together
+// overflow the core's miss buffers, and on some hosts the ones that do not
+// fit bought nothing, as if dropped. Not a frame's few at a time either:
+// where the hypervisor backs hugepages with small pages, the time goes
+// right after each prefetch, as if one that misses the TLB held retirement
+// until its page walk ended; spread out, few walks overlap, and grouped,
+// a group's do (docs/bench-forwarding.md, "A window of prefetches" and
+// "Prefetches in groups"). The first pass only reads the frames, so the
+// frames are handled exactly as they would be one by one.
 void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index,
                   rte_mbuf** pkts, uint16_t n) {
   ParsedFrame frames[kRxBurst];
@@ -324,9 +330,12 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   for (uint16_t i = 0; i < n && i < kEntryAhead; ++i)
     if (has_flow[i]) session_prefetch_entry(table, flows[i].hash);
   for (uint16_t i = 0; i < n; ++i) {
-    const unsigned ahead = i + kTableAhead, entry = i + kEntryAhead;
-    if (ahead < n && has_flow[ahead]) session_prefetch(table, flows[ahead].hash);
-    if (entry < n && has_flow[entry]) session_prefetch_entry(table, flows[entry].hash);
+    if (i % kGroup == 0) {
+      for (unsigned a = i + kTableAhead; a < i + kTableAhead + kGroup && a < n; ++a)
+        if (has_flow[a]) session_prefetch(table, flows[a].hash);
+      for (unsigned e = i + kEntryAhead; e < i + kEntryAhead + kGroup && e < n; ++e)
+        if (has_flow[e]) session_prefetch_entry(table, flows[e].hash);
+    }
     handle_frame(w, cfg, port_index, active, pkts[i], frames[i], parsed[i], flows[i]);
   }
 }
