@@ -321,8 +321,10 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
                     !frames[i].ip_fragment;
       if (has_flow[i]) forward_flow_key(data, frames[i], &flows[i]);
     }
-    // The window's first frames: in flight while the rest are parsed.
-    if (has_flow[i] && i < kTableAhead) session_prefetch(table, flows[i].hash);
+    // The first groups, a group at a time: in flight while the rest are parsed.
+    if (i % kGroup == kGroup - 1 && i < kTableAhead)
+      for (unsigned a = i + 1 - kGroup; a <= i; ++a)
+        if (has_flow[a]) session_prefetch(table, flows[a].hash);
   }
   PortCounters& c = w->port_counters[port_index].counters;
   counter_add(c.rx_packets, n);
