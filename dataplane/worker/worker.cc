@@ -321,9 +321,10 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
                     !frames[i].ip_fragment;
       if (has_flow[i]) forward_flow_key(data, frames[i], &flows[i]);
     }
-    // The first groups, a group at a time: in flight while the rest are parsed.
-    if (i % kGroup == kGroup - 1 && i < kTableAhead)
-      for (unsigned a = i + 1 - kGroup; a <= i; ++a)
+    // The first groups, a group at a time (a short burst's last one when
+    // it ends): in flight while the rest are parsed.
+    if ((i % kGroup == kGroup - 1 || i + 1 == n) && i < kTableAhead)
+      for (unsigned a = i - i % kGroup; a <= i; ++a)
         if (has_flow[a]) session_prefetch(table, flows[a].hash);
   }
   PortCounters& c = w->port_counters[port_index].counters;
