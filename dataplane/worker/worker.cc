@@ -296,6 +296,16 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   FlowKey flows[kRxBurst];
   bool has_flow[kRxBurst];
   const SessionTable* table = w->sessions;
+  // The buckets and home entries of frames [from, to), and of the chains'
+  // first entries: the two steps of the prefetch.
+  auto prefetch_tables = [&](unsigned from, unsigned to) {
+    for (unsigned a = from; a < to && a < n; ++a)
+      if (has_flow[a]) session_prefetch(table, flows[a].hash);
+  };
+  auto prefetch_entries = [&](unsigned from, unsigned to) {
+    for (unsigned e = from; e < to && e < n; ++e)
+      if (has_flow[e]) session_prefetch_entry(table, flows[e].hash);
+  };
   // A standby (or silenced) port drops every frame before looking at it.
   bool active = cfg.snap.ports[port_index].active && !w->silenced;
   for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i)
@@ -324,20 +334,16 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     // The first groups, a group at a time (a short burst's last one when
     // it ends): in flight while the rest are parsed.
     if ((i % kGroup == kGroup - 1 || i + 1 == n) && i < kTableAhead)
-      for (unsigned a = i - i % kGroup; a <= i; ++a)
-        if (has_flow[a]) session_prefetch(table, flows[a].hash);
+      prefetch_tables(i - i % kGroup, i + 1u);
   }
   PortCounters& c = w->port_counters[port_index].counters;
   counter_add(c.rx_packets, n);
   counter_add(c.rx_bytes, rx_bytes);
-  for (uint16_t i = 0; i < n && i < kEntryAhead; ++i)
-    if (has_flow[i]) session_prefetch_entry(table, flows[i].hash);
+  prefetch_entries(0, kEntryAhead);
   for (uint16_t i = 0; i < n; ++i) {
     if (i % kGroup == 0) {
-      for (unsigned a = i + kTableAhead; a < i + kTableAhead + kGroup && a < n; ++a)
-        if (has_flow[a]) session_prefetch(table, flows[a].hash);
-      for (unsigned e = i + kEntryAhead; e < i + kEntryAhead + kGroup && e < n; ++e)
-        if (has_flow[e]) session_prefetch_entry(table, flows[e].hash);
+      prefetch_tables(i + kTableAhead, i + kTableAhead + kGroup);
+      prefetch_entries(i + kEntryAhead, i + kEntryAhead + kGroup);
     }
     handle_frame(w, cfg, port_index, active, pkts[i], frames[i], parsed[i], flows[i]);
   }
