@@ -177,9 +177,13 @@ Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash) {
 
 void session_lookup_bulk(SessionTable* t, const SessionKey* keys, const uint32_t* hashes,
                          unsigned n, Session** out) {
-  for (unsigned i = 0; i < n; ++i) session_prefetch(t, hashes[i]);
-  for (unsigned i = 0; i < n; ++i) session_prefetch_entry(t, hashes[i]);
-  for (unsigned i = 0; i < n; ++i) out[i] = session_lookup(t, keys[i], hashes[i]);
+  session_pipeline(
+      t, n, 0,
+      [&](unsigned i, uint32_t* hash) {
+        *hash = hashes[i];
+        return true;
+      },
+      [&](unsigned i) { out[i] = session_lookup(t, keys[i], hashes[i]); });
 }
 
 Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, uint8_t flags,

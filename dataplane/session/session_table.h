@@ -72,8 +72,8 @@ inline uint32_t session_home(const SessionTable* t, uint32_t hash) {
 // (session_prefetch_upsert).
 void session_prefetch_free(const SessionTable* t, uint32_t hash);
 
-// A burst pipeline (the worker) calls these for the packets some way ahead
-// of the one it looks up, so that the misses of several packets overlap.
+// session_pipeline (below) calls these for the lookups some way ahead of
+// the one it does, so that the misses of several packets overlap.
 // First (session_prefetch) the bucket and the home entry's first
 // line, which holds every field an established flow's packet uses
 // (session_types.h). Then, once buckets had time to arrive
@@ -97,8 +97,58 @@ inline void session_prefetch_upsert(const SessionTable* t, uint32_t hash) {
   if (head != kSessionNil) rte_prefetch0(&t->entries[head]);
   session_prefetch_free(t, hash);
 }
-// Up to n lookups with the buckets, then the first entries, prefetched ahead
-// of the compares; out[i] is nullptr on a miss.
+// A burst's lookups, in order, with the table's lines of the ones ahead in
+// flight: every kSessionPrefetchGroup lookups, the group two ahead has its
+// buckets and home entries prefetched (session_prefetch), the group one
+// ahead its chains' first entries (session_prefetch_entry, which reads the
+// buckets prefetched a group earlier). Not a whole burst at once: 128
+// prefetches issued together overflow the core's miss buffers, and on some
+// hosts the ones that do not fit bought nothing, as if dropped. Not a
+// lookup's few at a time either: where the hypervisor backs hugepages with
+// small pages, the time goes right after each prefetch, as if one that
+// misses the TLB held retirement until its page walk ended; spread out,
+// few walks overlap, and grouped, a group's do (docs/bench-forwarding.md,
+// "A window of prefetches" and "Prefetches in groups").
+//
+// hash_of(i, &hash) says whether lookup i has a flow, and its hash;
+// handle(i) does lookup i. The caller may have prefetched the buckets and
+// home entries of the first `sent` lookups already (the worker does, a
+// group at a time, while it parses the burst).
+inline constexpr unsigned kSessionPrefetchGroup = 8;
+inline constexpr unsigned kSessionTableAhead = 2 * kSessionPrefetchGroup;
+inline constexpr unsigned kSessionEntryAhead = kSessionPrefetchGroup;
+
+// The buckets and home entries of lookups [from, min(to, n)).
+template <typename HashOf>
+void session_prefetch_tables(const SessionTable* t, unsigned from, unsigned to, unsigned n,
+                             HashOf&& hash_of) {
+  uint32_t hash;
+  for (unsigned i = from; i < to && i < n; ++i)
+    if (hash_of(i, &hash)) session_prefetch(t, hash);
+}
+
+template <typename HashOf, typename Handle>
+void session_pipeline(const SessionTable* t, unsigned n, unsigned sent, HashOf&& hash_of,
+                      Handle&& handle) {
+  constexpr unsigned kGroup = kSessionPrefetchGroup;
+  auto prefetch_entries = [&](unsigned from, unsigned to) {
+    uint32_t hash;
+    for (unsigned i = from; i < to && i < n; ++i)
+      if (hash_of(i, &hash)) session_prefetch_entry(t, hash);
+  };
+  session_prefetch_tables(t, sent, kSessionTableAhead, n, hash_of);
+  prefetch_entries(0, kSessionEntryAhead);
+  for (unsigned i = 0; i < n; ++i) {
+    if (i % kGroup == 0) {
+      session_prefetch_tables(t, i + kSessionTableAhead, i + kSessionTableAhead + kGroup, n,
+                              hash_of);
+      prefetch_entries(i + kSessionEntryAhead, i + kSessionEntryAhead + kGroup);
+    }
+    handle(i);
+  }
+}
+
+// Up to n lookups through session_pipeline; out[i] is nullptr on a miss.
 void session_lookup_bulk(SessionTable* t, const SessionKey* keys, const uint32_t* hashes,
                          unsigned n, Session** out);
 

@@ -1,5 +1,6 @@
 #include "dataplane/worker/worker.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -44,12 +45,6 @@ namespace tandem::dp {
 namespace {
 
 constexpr unsigned kPrefetchOffset = 3;  // frames prefetched ahead of the one parsed
-// The session lines of a burst's frames are prefetched a group of kGroup
-// frames at a time (handle_burst): the bucket and home entry two groups
-// ahead of the frame handled, the chain's first entry one group ahead.
-constexpr unsigned kGroup = 8;
-constexpr unsigned kTableAhead = 2 * kGroup;
-constexpr unsigned kEntryAhead = kGroup;
 constexpr uint64_t kTxDrainUs = 100;     // longest a reply waits in a TX buffer
 // Empty loops before an idle worker may sleep: long enough that a burst gap
 // under load never triggers it, short enough (a few µs of polling) that an
@@ -276,19 +271,10 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
 // way before a frame needs it (at 1 M sessions a lookup was half of the
 // worker's time, stalled on the bucket and then the entry): parse every
 // frame and hash its flow; then handle the frames in order, with the
-// table's lines of the frames ahead in flight. Every kGroup frames, the
-// group two ahead has its buckets and home entries prefetched
-// (session_prefetch), the group one ahead its chains' first entries
-// (session_prefetch_entry, which reads the buckets prefetched a group
-// earlier). Not the whole burst at once: 128 prefetches issued together
-// overflow the core's miss buffers, and on some hosts the ones that do not
-// fit bought nothing, as if dropped. Not a frame's few at a time either:
-// where the hypervisor backs hugepages with small pages, the time goes
-// right after each prefetch, as if one that misses the TLB held retirement
-// until its page walk ended; spread out, few walks overlap, and grouped,
-// a group's do (docs/bench-forwarding.md, "A window of prefetches" and
-// "Prefetches in groups"). The first pass only reads the frames, so the
-// frames are handled exactly as they would be one by one.
+// table's lines of the frames ahead in flight (session_pipeline, which
+// says how; the parse sends the first two groups' buckets and home
+// entries). The first pass only reads the frames, so the frames are
+// handled exactly as they would be one by one.
 void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index,
                   rte_mbuf** pkts, uint16_t n) {
   ParsedFrame frames[kRxBurst];
@@ -296,15 +282,10 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   FlowKey flows[kRxBurst];
   bool has_flow[kRxBurst];
   const SessionTable* table = w->sessions;
-  // The buckets and home entries of frames [from, to), and of the chains'
-  // first entries: the two steps of the prefetch.
-  auto prefetch_tables = [&](unsigned from, unsigned to) {
-    for (unsigned a = from; a < to && a < n; ++a)
-      if (has_flow[a]) session_prefetch(table, flows[a].hash);
-  };
-  auto prefetch_entries = [&](unsigned from, unsigned to) {
-    for (unsigned e = from; e < to && e < n; ++e)
-      if (has_flow[e]) session_prefetch_entry(table, flows[e].hash);
+  auto hash_of = [&](unsigned i, uint32_t* hash) {
+    if (!has_flow[i]) return false;
+    *hash = flows[i].hash;
+    return true;
   };
   // A standby (or silenced) port drops every frame before looking at it.
   bool active = cfg.snap.ports[port_index].active && !w->silenced;
@@ -333,20 +314,16 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     }
     // The first groups, a group at a time (a short burst's last one when
     // it ends): in flight while the rest are parsed.
-    if ((i % kGroup == kGroup - 1 || i + 1 == n) && i < kTableAhead)
-      prefetch_tables(i - i % kGroup, i + 1u);
+    if ((i % kSessionPrefetchGroup == kSessionPrefetchGroup - 1 || i + 1 == n) &&
+        i < kSessionTableAhead)
+      session_prefetch_tables(table, i - i % kSessionPrefetchGroup, i + 1u, n, hash_of);
   }
   PortCounters& c = w->port_counters[port_index].counters;
   counter_add(c.rx_packets, n);
   counter_add(c.rx_bytes, rx_bytes);
-  prefetch_entries(0, kEntryAhead);
-  for (uint16_t i = 0; i < n; ++i) {
-    if (i % kGroup == 0) {
-      prefetch_tables(i + kTableAhead, i + kTableAhead + kGroup);
-      prefetch_entries(i + kEntryAhead, i + kEntryAhead + kGroup);
-    }
+  session_pipeline(table, n, std::min<unsigned>(n, kSessionTableAhead), hash_of, [&](unsigned i) {
     handle_frame(w, cfg, port_index, active, pkts[i], frames[i], parsed[i], flows[i]);
-  }
+  });
 }
 
 // Packets another worker found to belong to our flows: they arrive with
