@@ -10,7 +10,14 @@
 // hypervisor backs the guest's hugepages with small pages, and every random
 // access to a large table pays a page walk (docs/bench-forwarding.md).
 //
-//   bench-pagewalk [--sizes "4 32 128"] [--runs 5]
+// --work N puts the worker's kind of work between the accesses: N loads
+// and stores to a 16 KiB buffer that stays in cache (a frame's headers,
+// its mbuf, the TX queue), with the accesses prefetched as the worker's
+// session_pipeline does (groups of 8, two groups ahead). A last column
+// then says how many cycles an access adds to the same loop over a
+// 16 KiB array: what the work failed to hide.
+//
+//   bench-pagewalk [--sizes "4 32 128"] [--runs 5] [--work N]
 //
 // Sizes are MiB. Prints the median and min..max over the runs, in TSC
 // cycles per access. Needs free hugepages for the hugepage rows (skipped
@@ -34,12 +41,17 @@ namespace {
 constexpr size_t kLine = 64, kPage = 4096, kMiB = size_t{1} << 20;
 constexpr unsigned kBurst = 32;
 constexpr unsigned kAccesses = 1u << 22;
+constexpr unsigned kGroup = 8, kAhead = 2 * kGroup;  // as session_pipeline
+constexpr size_t kHotBytes = 16384;
 
 [[noreturn]] void usage(int rc) {
   std::fprintf(rc == 0 ? stdout : stderr,
-               "usage: bench-pagewalk [--sizes \"MiB ...\"] [--runs R]\n"
+               "usage: bench-pagewalk [--sizes \"MiB ...\"] [--runs R] [--work N]\n"
                "  random cache-line reads (32 prefetched, then 32 read) over arrays of each size,\n"
-               "  hugepage-backed and 4 KiB-backed; TSC cycles per access (median, min..max)\n");
+               "  hugepage-backed and 4 KiB-backed; TSC cycles per access (median, min..max)\n"
+               "  --work N  N loads and stores to a cached 16 KiB buffer after each access, the\n"
+               "            accesses prefetched in groups of 8, two groups ahead (the worker's\n"
+               "            pattern); adds the cycles an access costs over a 16 KiB array\n");
   std::exit(rc);
 }
 
@@ -72,6 +84,39 @@ double run_once(const uint8_t* a, const std::vector<uint32_t>& offsets_in_lines)
   return static_cast<double>(t1 - t0) / static_cast<double>(offsets_in_lines.size());
 }
 
+// The worker's pattern: every kGroup accesses, the group kAhead on is
+// prefetched; each access is read and followed by `work` loads and stores
+// to `hot` (in cache).
+double run_with_work(const uint8_t* a, const std::vector<uint32_t>& offsets_in_lines,
+                     unsigned work, uint64_t* hot) {
+  const size_t n = offsets_in_lines.size();
+  uint64_t sum = 0;
+  unsigned h = 0;
+  const uint64_t t0 = rte_rdtsc_precise();
+  for (size_t i = 0; i < kAhead && i < n; ++i)
+    rte_prefetch0(a + size_t{offsets_in_lines[i]} * kLine);
+  for (size_t i = 0; i < n; ++i) {
+    if (i % kGroup == 0)
+      for (size_t j = i + kAhead; j < i + kAhead + kGroup && j < n; ++j)
+        rte_prefetch0(a + size_t{offsets_in_lines[j]} * kLine);
+    sum += a[size_t{offsets_in_lines[i]} * kLine];
+    for (unsigned k = 0; k < work; ++k) {
+      uint64_t* q = &hot[((h + k * 8) % (kHotBytes / 8))];
+      sum += *q;
+      *q = sum;
+    }
+    h += 24;
+  }
+  const uint64_t t1 = rte_rdtsc_precise();
+  asm volatile("" : : "r"(sum));
+  return static_cast<double>(t1 - t0) / static_cast<double>(n);
+}
+
+double median(std::vector<double> c) {
+  std::sort(c.begin(), c.end());
+  return c[c.size() / 2];
+}
+
 // No EAL here, so no rte_get_tsc_hz(): the TSC against the steady clock.
 double tsc_mhz() {
   const auto t0 = std::chrono::steady_clock::now();
@@ -87,7 +132,8 @@ double tsc_mhz() {
 
 int main(int argc, char** argv) {
   std::vector<size_t> sizes = {4, 32, 128};
-  unsigned runs = 5;
+  unsigned runs = 5, work = 0;
+  bool with_work = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") usage(0);
@@ -113,14 +159,42 @@ int main(int argc, char** argv) {
         return 2;
       }
       runs = static_cast<unsigned>(v);
+    } else if (a == "--work") {
+      char* end = nullptr;
+      unsigned long v = std::strtoul(argv[++i], &end, 10);
+      if (*end != '\0' || v > 1000) {
+        std::fprintf(stderr, "bench-pagewalk: --work takes 0 to 1000\n");
+        return 2;
+      }
+      work = static_cast<unsigned>(v);
+      with_work = true;
     } else {
       usage(2);
     }
   }
-  std::printf("bench-pagewalk: TSC %.0f MHz, %u runs of %u random accesses, %u prefetched ahead\n",
-              tsc_mhz(), runs, kAccesses, kBurst);
-  std::printf("%8s %-9s %-6s %8s %17s\n", "MiB", "pages", "access", "median", "min..max");
+  if (with_work)
+    std::printf("bench-pagewalk: TSC %.0f MHz, %u runs of %u random accesses, prefetched in groups "
+                "of %u, %u ahead, %u loads and stores to a cached buffer after each\n",
+                tsc_mhz(), runs, kAccesses, kGroup, kAhead, work);
+  else
+    std::printf("bench-pagewalk: TSC %.0f MHz, %u runs of %u random accesses, %u prefetched ahead\n",
+                tsc_mhz(), runs, kAccesses, kBurst);
+  std::printf("%8s %-9s %-6s %8s %17s%s\n", "MiB", "pages", "access", "median", "min..max",
+              with_work ? "  over 16 KiB" : "");
   uint64_t seed = 88172645463325252ull;
+  std::vector<uint64_t> hot(kHotBytes / 8, 1);
+  // The same loop over a 16 KiB array (every access a cache hit): what
+  // the work alone costs.
+  double base = 0;
+  if (with_work) {
+    std::vector<uint8_t> small(kHotBytes, 1);
+    std::vector<uint32_t> offs(kAccesses);
+    for (auto& o : offs) o = static_cast<uint32_t>(next(&seed) % (kHotBytes / kLine));
+    std::vector<double> c;
+    for (unsigned r = 0; r < runs; ++r) c.push_back(run_with_work(small.data(), offs, work, hot.data()));
+    base = median(c);
+    std::printf("%8s %-9s %-6s %8.1f\n", "0.016", "-", "lines", base);
+  }
   for (size_t mib : sizes) {
     const size_t bytes = mib * kMiB;
     for (bool huge : {true, false}) {
@@ -137,10 +211,13 @@ int main(int argc, char** argv) {
           o = static_cast<uint32_t>(per_page ? r * (kPage / kLine) : r);
         }
         std::vector<double> c;
-        for (unsigned r = 0; r < runs; ++r) c.push_back(run_once(a, offs));
+        for (unsigned r = 0; r < runs; ++r)
+          c.push_back(with_work ? run_with_work(a, offs, work, hot.data()) : run_once(a, offs));
         std::sort(c.begin(), c.end());
-        std::printf("%8zu %-9s %-6s %8.1f %8.1f..%-8.1f\n", mib, huge ? "2 MiB" : "4 KiB",
+        std::printf("%8zu %-9s %-6s %8.1f %8.1f..%-8.1f", mib, huge ? "2 MiB" : "4 KiB",
                     per_page ? "pages" : "lines", c[c.size() / 2], c.front(), c.back());
+        if (with_work) std::printf(" %+11.1f", c[c.size() / 2] - base);
+        std::printf("\n");
       }
       munmap(a, bytes);
     }
