@@ -160,9 +160,10 @@ int main(int argc, char** argv) {
       }
       runs = static_cast<unsigned>(v);
     } else if (a == "--work") {
+      const char* arg = argv[++i];
       char* end = nullptr;
-      unsigned long v = std::strtoul(argv[++i], &end, 10);
-      if (*end != '\0' || v > 1000) {
+      unsigned long v = std::strtoul(arg, &end, 10);
+      if (end == arg || *end != '\0' || v > 1000) {
         std::fprintf(stderr, "bench-pagewalk: --work takes 0 to 1000\n");
         return 2;
       }
@@ -177,7 +178,8 @@ int main(int argc, char** argv) {
                 "of %u, %u ahead, %u loads and stores to a cached buffer after each\n",
                 tsc_mhz(), runs, kAccesses, kGroup, kAhead, work);
   else
-    std::printf("bench-pagewalk: TSC %.0f MHz, %u runs of %u random accesses, %u prefetched ahead\n",
+    std::printf("bench-pagewalk: TSC %.0f MHz, %u runs of %u random accesses, "
+                "%u prefetched ahead\n",
                 tsc_mhz(), runs, kAccesses, kBurst);
   std::printf("%8s %-9s %-6s %8s %17s%s\n", "MiB", "pages", "access", "median", "min..max",
               with_work ? "  over 16 KiB" : "");
@@ -191,7 +193,8 @@ int main(int argc, char** argv) {
     std::vector<uint32_t> offs(kAccesses);
     for (auto& o : offs) o = static_cast<uint32_t>(next(&seed) % (kHotBytes / kLine));
     std::vector<double> c;
-    for (unsigned r = 0; r < runs; ++r) c.push_back(run_with_work(small.data(), offs, work, hot.data()));
+    for (unsigned r = 0; r < runs; ++r)
+      c.push_back(run_with_work(small.data(), offs, work, hot.data()));
     base = median(c);
     std::printf("%8s %-9s %-6s %8.1f\n", "0.016", "-", "lines", base);
   }
