@@ -56,7 +56,7 @@ Result run_once(uint32_t n, void* mem, uint32_t seed) {
   Session* found[kBulk];
   auto t0 = std::chrono::steady_clock::now();
   // A burst of new flows as a worker sees them: bulk lookup (all misses,
-  // buckets prefetched), then one insert per miss. Both are timed.
+  // home entries prefetched), then one insert per miss. Both are timed.
   for (uint32_t base = 0; base < n; base += kBulk) {
     unsigned burst = std::min<uint32_t>(kBulk, n - base);
     for (unsigned i = 0; i < burst; ++i) hashes[i] = tandem::dp::session_key_hash(keys[base + i]);
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
       ins.push_back(res.inserts_per_s);
       look.push_back(res.lookups_per_s);
     }
-    std::printf("%u live sessions (%.1f bytes per session incl. buckets):\n", n,
+    std::printf("%u live sessions (%.1f bytes per session incl. the free bitmap and wheel):\n", n,
                 static_cast<double>(bytes) / n);
     report("inserts", ins);
     report("lookups", look);

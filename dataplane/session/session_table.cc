@@ -12,10 +12,11 @@ namespace tandem::dp {
 namespace {
 
 constexpr size_t kAlign = 64;
+constexpr size_t kEntryAlign = sizeof(Session);  // no entry straddles a page
 
 size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
-uint32_t bucket_count(uint32_t capacity) {
+uint32_t pow2_at_least(uint32_t capacity) {
   uint32_t n = 1;
   while (n < capacity) n <<= 1;
   return n;
@@ -65,7 +66,7 @@ void wheel_link(SessionTable* t, Session* s) {
 
 void hash_unlink(SessionTable* t, Session* s) {
   uint32_t idx = index_of(t, s);
-  uint32_t* link = &t->buckets[session_key_hash(s->key) & t->bucket_mask];
+  uint32_t* link = &t->entries[session_home(t, session_key_hash(s->key))].home_chain;
   while (*link != kSessionNil && *link != idx) link = &t->entries[*link].hash_next;
   if (*link == idx) *link = s->hash_next;
 }
@@ -133,8 +134,7 @@ void release(SessionTable* t, Session* s) {
 
 size_t session_table_memsize(uint32_t capacity) {
   uint32_t words = bit_words(capacity);
-  return round_up(sizeof(SessionTable), kAlign) +
-         round_up(size_t{bucket_count(capacity)} * sizeof(uint32_t), kAlign) +
+  return round_up(sizeof(SessionTable), kAlign) + (kEntryAlign - kAlign) +
          size_t{capacity} * sizeof(Session) + round_up(size_t{words} * 8, kAlign) +
          round_up(size_t{bit_words(words)} * 8, kAlign);
 }
@@ -144,20 +144,20 @@ SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_b
   if (capacity == 0) return nullptr;
   std::memset(mem, 0, session_table_memsize(capacity));
   auto* t = static_cast<SessionTable*>(mem);
-  uint8_t* p = static_cast<uint8_t*>(mem) + round_up(sizeof(SessionTable), kAlign);
-  uint32_t nb_buckets = bucket_count(capacity);
+  auto p = reinterpret_cast<uintptr_t>(mem) + round_up(sizeof(SessionTable), kAlign);
   t->capacity = capacity;
-  t->bucket_mask = nb_buckets - 1;
-  t->buckets = reinterpret_cast<uint32_t*>(p);
-  t->entries = reinterpret_cast<Session*>(p + round_up(size_t{nb_buckets} * 4, kAlign));
+  t->home_mask = pow2_at_least(capacity) - 1;
+  t->entries = reinterpret_cast<Session*>(round_up(p, kEntryAlign));
   t->free_bits = reinterpret_cast<uint64_t*>(t->entries + capacity);
   t->free_words = t->free_bits + round_up(size_t{bit_words(capacity)} * 8, kAlign) / 8;
   t->serial_base = serial_base;
   t->wheel_next_tick = now_ms / kWheelTickMs;
   t->expire_cursor = kSessionNil;
-  std::memset(t->buckets, 0xff, size_t{nb_buckets} * sizeof(uint32_t));
   std::memset(t->wheel, 0xff, sizeof(t->wheel));
-  for (uint32_t i = 0; i < capacity; ++i) mark_free(t, i);
+  for (uint32_t i = 0; i < capacity; ++i) {
+    t->entries[i].home_chain = kSessionNil;
+    mark_free(t, i);
+  }
   return t;
 }
 
@@ -169,7 +169,7 @@ void session_prefetch_free(const SessionTable* t, uint32_t hash) {
 }
 
 Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash) {
-  for (uint32_t i = t->buckets[hash & t->bucket_mask]; i != kSessionNil;
+  for (uint32_t i = t->entries[session_home(t, hash)].home_chain; i != kSessionNil;
        i = t->entries[i].hash_next)
     if (session_key_equal(t->entries[i].key, key)) return &t->entries[i];
   return nullptr;
@@ -188,10 +188,13 @@ void session_lookup_bulk(SessionTable* t, const SessionKey* keys, const uint32_t
 
 Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, uint8_t flags,
                         TcpState state, uint32_t timeout_s, uint64_t now_ms) {
-  uint32_t idx = take_free(t, session_home(t, hash));
+  uint32_t home = session_home(t, hash);
+  uint32_t idx = take_free(t, home);
   if (idx == kSessionNil) return nullptr;
   Session* s = &t->entries[idx];
+  uint32_t its_chain = s->home_chain;  // the entry's, not the flow's: kept
   std::memset(s, 0, sizeof(*s));
+  s->home_chain = its_chain;
   s->key = key;
   s->flags = static_cast<uint8_t>(flags | kSessionInUse);
   s->state = static_cast<uint8_t>(state);
@@ -199,9 +202,12 @@ Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, u
   s->created_ms = now_ms;
   s->expire_ms = now_ms + uint64_t{timeout_s} * 1000;
   s->serial = t->serial_base | (t->next_serial++ & 0x0fffffffu);
-  uint32_t* bucket = &t->buckets[hash & t->bucket_mask];
-  s->hash_next = *bucket;
-  *bucket = idx;
+  // A flow in its home entry heads the chain; one placed further on goes
+  // after it.
+  uint32_t* link = &t->entries[home].home_chain;
+  if (*link == home) link = &t->entries[home].hash_next;
+  s->hash_next = *link;
+  *link = idx;
   wheel_link(t, s);
   ++t->in_use;
   counter_add(t->inserts, 1);

@@ -1,8 +1,9 @@
 // The per-worker session table: a chained hash over one preallocated block
-// (buckets, 128-byte entries each at or near its flow's home, a free
-// bitmap), expiry on a timer wheel, lock-free by ownership (only the owning
-// worker writes; the control side reads only its counters, and lists/clears
-// through the worker's mailbox). The worker
+// of 128-byte entries and a free bitmap, with no bucket array: each entry
+// holds the head of the chain of the flows whose home it is, and a flow
+// sits in its home entry or near it. Expiry on a timer wheel; lock-free by
+// ownership (only the owning worker writes; the control side reads only
+// its counters, and lists/clears through the worker's mailbox). The worker
 // calls it for every transit packet; the benchmark and unit tests drive it
 // directly over memory they provide (no EAL needed).
 #pragma once
@@ -21,7 +22,7 @@ inline constexpr uint32_t kWheelSlots = 4096;  // horizon 409.6 s; longer TTLs r
 
 struct SessionTable {
   uint32_t capacity;
-  uint32_t bucket_mask;
+  uint32_t home_mask;
   uint32_t in_use;
   uint32_t serial_base, next_serial;
   uint64_t wheel_next_tick;  // first tick not yet processed
@@ -29,8 +30,7 @@ struct SessionTable {
   // work budget ran out), kSessionNil when it left none. That slot's tick
   // is already behind wheel_next_tick.
   uint32_t expire_cursor;
-  uint32_t* buckets;
-  Session* entries;
+  Session* entries;  // 128-byte aligned: an entry's two lines share a page
   // Free entries, a bit each (1: free), and a bit per word of those (1: the
   // word holds a free entry). An insert takes the flow's home entry
   // (session_home) when it is free, else the next free one after it.
@@ -52,16 +52,18 @@ SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_b
 
 Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash);
 
-// Where a flow's entry goes when it is free: the entry of its bucket's
-// number (less the capacity, for the buckets beyond it: there are fewer
-// than twice as many buckets as entries), from the hash alone, so a lookup
-// can fetch the entry with its bucket instead of after it. With sessions
-// scattered over the table (real traffic) that second, dependent miss (a
-// page walk on top of a DRAM read here) was most of what 1 M sessions cost
-// over 1 k. Every flow of a bucket has the same home, so a chain's entries
-// lie together, in the page the prefetch already brought in.
+// A flow's home entry, from the hash alone: the hash's low bits (less the
+// capacity, for the numbers beyond it: the mask is below twice the
+// capacity). The home holds the head of the flow's chain (home_chain), and
+// the flow itself when the home was free at its insert, else the next free
+// entry after it, most often in the same page. So a lookup fetches one
+// page, where a bucket array took a second: with sessions scattered over
+// the table (real traffic) each is a page walk here (docs/bench-forwarding.md,
+// "The chain's head in its home entry, again"). The low bits, not a
+// multiply-shift of the high ones: on tandem-gen's and bench-worker's
+// flows the high bits of the CRC sent pairs of flows to one home.
 inline uint32_t session_home(const SessionTable* t, uint32_t hash) {
-  uint32_t b = hash & t->bucket_mask;
+  uint32_t b = hash & t->home_mask;
   return b >= t->capacity ? b - t->capacity : b;
 }
 
@@ -73,35 +75,46 @@ inline uint32_t session_home(const SessionTable* t, uint32_t hash) {
 void session_prefetch_free(const SessionTable* t, uint32_t hash);
 
 // session_pipeline (below) calls these for the lookups some way ahead of
-// the one it does, so that the misses of several packets overlap.
-// First (session_prefetch) the bucket and the home entry's first
-// line, which holds every field an established flow's packet uses
-// (session_types.h). Then, once buckets had time to arrive
-// (session_prefetch_entry), the chain's first entry (most often the home
-// one, already on its way); or, for an empty bucket, whose lookup is sure
-// to miss, the entry the insert after it will take.
+// the one it does, so that the misses of several packets overlap. First
+// (session_prefetch) both lines of the home entry: the first holds every
+// field an established flow's packet uses (session_types.h), the second
+// the chain's head. Then, once they had time to arrive
+// (session_prefetch_entry), the chain's first entry other than the home
+// one; or, for an empty chain, whose lookup is sure to miss, the entry the
+// insert after it will take.
 inline void session_prefetch(const SessionTable* t, uint32_t hash) {
-  rte_prefetch0(&t->buckets[hash & t->bucket_mask]);
-  rte_prefetch0(&t->entries[session_home(t, hash)]);
+  const Session* home = &t->entries[session_home(t, hash)];
+  rte_prefetch0(home);
+  rte_prefetch0(&home->home_chain);
+}
+// The chain's first entry other than the home one (kSessionNil: none): a
+// flow in its home heads the chain.
+inline uint32_t session_chain_first_away(const SessionTable* t, uint32_t home) {
+  uint32_t head = t->entries[home].home_chain;
+  return head == home ? t->entries[home].hash_next : head;
 }
 inline void session_prefetch_entry(const SessionTable* t, uint32_t hash) {
-  uint32_t head = t->buckets[hash & t->bucket_mask];
-  if (head != kSessionNil) rte_prefetch0(&t->entries[head]);
-  else session_prefetch_free(t, hash);
+  uint32_t home = session_home(t, hash);
+  if (t->entries[home].home_chain == kSessionNil) {
+    session_prefetch_free(t, hash);
+    return;
+  }
+  uint32_t away = session_chain_first_away(t, home);
+  if (away != kSessionNil) rte_prefetch0(&t->entries[away]);
 }
 // session_prefetch_entry for a lookup that inserts when it misses and may
 // well miss (the HA receiver's session records): the chain's first entry
-// and the insert's entry both.
+// away from home and the insert's entry both.
 inline void session_prefetch_upsert(const SessionTable* t, uint32_t hash) {
-  uint32_t head = t->buckets[hash & t->bucket_mask];
-  if (head != kSessionNil) rte_prefetch0(&t->entries[head]);
+  uint32_t away = session_chain_first_away(t, session_home(t, hash));
+  if (away != kSessionNil) rte_prefetch0(&t->entries[away]);
   session_prefetch_free(t, hash);
 }
 // A burst's lookups, in order, with the table's lines of the ones ahead in
 // flight: every kSessionPrefetchGroup lookups, the group two ahead has its
-// buckets and home entries prefetched (session_prefetch), the group one
-// ahead its chains' first entries (session_prefetch_entry, which reads the
-// buckets prefetched a group earlier). Not a whole burst at once: 128
+// home entries prefetched (session_prefetch), the group one ahead its
+// chains' first entries (session_prefetch_entry, which reads the heads
+// prefetched a group earlier). Not a whole burst at once: 128
 // prefetches issued together overflow the core's miss buffers, and on some
 // hosts the ones that do not fit bought nothing, as if dropped. Not a
 // lookup's few at a time either: where the hypervisor backs hugepages with
@@ -111,14 +124,14 @@ inline void session_prefetch_upsert(const SessionTable* t, uint32_t hash) {
 // "A window of prefetches" and "Prefetches in groups").
 //
 // hash_of(i, &hash) says whether lookup i has a flow, and its hash;
-// handle(i) does lookup i. The caller may have prefetched the buckets and
-// home entries of the first `sent` lookups already (the worker does, a
-// group at a time, while it parses the burst).
+// handle(i) does lookup i. The caller may have prefetched the home entries
+// of the first `sent` lookups already (the worker does, a group at a time,
+// while it parses the burst).
 inline constexpr unsigned kSessionPrefetchGroup = 8;
 inline constexpr unsigned kSessionTableAhead = 2 * kSessionPrefetchGroup;
 inline constexpr unsigned kSessionEntryAhead = kSessionPrefetchGroup;
 
-// The buckets and home entries of lookups [from, min(to, n)).
+// The home entries of lookups [from, min(to, n)).
 template <typename HashOf>
 void session_prefetch_tables(const SessionTable* t, unsigned from, unsigned to, unsigned n,
                              HashOf&& hash_of) {

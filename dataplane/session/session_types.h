@@ -82,7 +82,7 @@ inline constexpr uint8_t kSessionSynced = 0x02;     // receiver: installed from 
 struct alignas(64) Session {
   // First line: the per-packet fields.
   SessionKey key;                     // 16
-  uint32_t hash_next;                 // bucket chain
+  uint32_t hash_next;                 // next in the chain of its home
   uint32_t timeout_s;                 // TTL of the current state
   uint64_t expire_ms;                 // 32
   uint32_t bytes_lo[2];               // [SessionDir]
@@ -108,6 +108,9 @@ struct alignas(64) Session {
   uint32_t sync_generation;           // receiver: the peer's stream generation that wrote it
   uint64_t packets_hi[2];             // packets >> 16
   uint32_t bytes_hi[2];               // bytes >> 32
+  // The entry's, not its flow's, in use or free: the first of the flows
+  // whose home (session_home) this entry is; kSessionNil when none is.
+  uint32_t home_chain;
 };
 static_assert(offsetof(Session, wheel_next) == 64, "a packet's fields fill the first line");
 static_assert(sizeof(Session) <= 128, "a session must fit two cache lines");

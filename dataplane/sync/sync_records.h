@@ -45,7 +45,7 @@ struct SessionTable;
 bool session_install_record(SessionTable* t, const SessionRecord& r, uint64_t now_ms,
                             uint32_t generation);
 // A frame's records (its plaintext after the header), before they are
-// installed one by one: the bucket, then the chain's first entry, of every
+// installed one by one: the home entry, then the chain's first entry, of every
 // session upsert and delete is fetched for the whole frame at once, as the
 // worker's burst pipeline does for packets. ~18 upserts fill a frame, and
 // each install starts with a lookup that would otherwise wait for two

@@ -269,12 +269,12 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
 
 // One RX burst in two passes, so that the session table's memory is on its
 // way before a frame needs it (at 1 M sessions a lookup was half of the
-// worker's time, stalled on the bucket and then the entry): parse every
-// frame and hash its flow; then handle the frames in order, with the
-// table's lines of the frames ahead in flight (session_pipeline, which
-// says how; the parse sends the first two groups' buckets and home
-// entries). The first pass only reads the frames, so the frames are
-// handled exactly as they would be one by one.
+// worker's time, stalled on the table's lines): parse every frame and
+// hash its flow; then handle the frames in order, with the table's lines
+// of the frames ahead in flight (session_pipeline, which says how; the
+// parse sends the first two groups' home entries). The first pass only
+// reads the frames, so the frames are handled exactly as they would be
+// one by one.
 void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index,
                   rte_mbuf** pkts, uint16_t n) {
   ParsedFrame frames[kRxBurst];

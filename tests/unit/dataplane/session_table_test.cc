@@ -312,13 +312,18 @@ TEST(TimerWheel, ManySessionsAllExpireAfterAStall) {
   EXPECT_EQ(t->live_udp, 0u);
 }
 
-// The live sessions of the table, walking the bucket chains and the wheel:
-// both must hold exactly the in-use entries, each once.
+// The live sessions of the table, walking the home entries' chains and the
+// wheel: both must hold exactly the in-use entries, each once; a chain
+// holds only flows of its home, and a flow in its home entry heads it.
 void expect_consistent(SessionTable* t) {
   uint32_t in_chains = 0, on_wheel = 0;
-  for (uint32_t b = 0; b <= t->bucket_mask; ++b)
-    for (uint32_t i = t->buckets[b]; i != kSessionNil; i = t->entries[i].hash_next) {
+  for (uint32_t h = 0; h < t->capacity; ++h)
+    for (uint32_t i = t->entries[h].home_chain; i != kSessionNil; i = t->entries[i].hash_next) {
       ASSERT_TRUE(t->entries[i].flags & kSessionInUse) << "free entry " << i << " in a chain";
+      ASSERT_EQ(session_home(t, session_key_hash(t->entries[i].key)), h) << "entry " << i;
+      if (i == h) {
+        ASSERT_EQ(t->entries[h].home_chain, h) << "home entry " << h << " not first";
+      }
       ASSERT_LE(++in_chains, t->capacity);
     }
   for (uint32_t slot = 0; slot < kWheelSlots; ++slot) {
@@ -350,11 +355,48 @@ Session* insert_udp(SessionTable* t, uint16_t sport, uint32_t timeout_s, uint64_
   return session_insert(t, k, session_key_hash(k), 0, TcpState::kNone, timeout_s, now_ms);
 }
 
+// An entry holds the head of its home's chain whether it is in use or
+// free, and whichever flow takes it: a flow displaced into another flow's
+// home must not cut that home's chain. Home h holds A, then B (home h too)
+// goes after it; A leaves; D, whose home h - 1 is taken, lands in h. B is
+// still found, through h's chain.
+TEST(SessionTable, AnEntryKeepsItsHomesChainWhenAnotherFlowTakesIt) {
+  Table tb(64);
+  SessionTable* t = tb.t;
+  constexpr uint32_t h = 10;
+  auto key_with_home = [&](uint32_t home, uint16_t* port) {
+    for (;; ++*port) {
+      SessionKey k = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), *port, 9, 17);
+      if (session_home(t, session_key_hash(k)) == home) {
+        ++*port;
+        return k;
+      }
+    }
+  };
+  uint16_t port = 1;
+  SessionKey e = key_with_home(h - 1, &port), a = key_with_home(h, &port),
+             b = key_with_home(h, &port), d = key_with_home(h - 1, &port);
+  auto insert = [&](const SessionKey& k) {
+    return session_insert(t, k, session_key_hash(k), 0, TcpState::kNone, 180, 0);
+  };
+  ASSERT_EQ(insert(e), &t->entries[h - 1]);
+  Session* sa = insert(a);
+  ASSERT_EQ(sa, &t->entries[h]);
+  ASSERT_EQ(insert(b), &t->entries[h + 1]);
+  session_delete(t, sa);
+  ASSERT_EQ(insert(d), &t->entries[h]) << "D is displaced into A's old entry";
+  EXPECT_EQ(session_lookup(t, b, session_key_hash(b)), &t->entries[h + 1]);
+  EXPECT_EQ(session_lookup(t, d, session_key_hash(d)), &t->entries[h]);
+  EXPECT_EQ(session_lookup(t, a, session_key_hash(a)), nullptr);
+  expect_consistent(t);
+}
+
 // An insert takes the flow's home entry (session_home, from the hash) when
 // it is free, else the first free one after it, wrapping round; so the RX
-// pass can prefetch the entry with the bucket. A model of which entries
-// are in use predicts every placement through inserts and deletes, with
-// capacities that end inside a word of the free bitmap and ones that fill.
+// pass finds most flows in the entry that holds their chain's head. A
+// model of which entries are in use predicts every placement through
+// inserts and deletes, with capacities that end inside a word of the free
+// bitmap and ones that fill.
 TEST(SessionTable, AnEntryGoesToItsHomeOrTheNextFreeEntryAfterIt) {
   for (uint32_t capacity : {1u, 5u, 64u, 130u, 1000u}) {
     Table tb(capacity);
