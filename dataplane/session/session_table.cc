@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include <rte_common.h>
 #include <rte_hash_crc.h>
 #include <rte_prefetch.h>
 
@@ -16,11 +17,6 @@ constexpr size_t kEntryAlign = sizeof(Session);  // no entry straddles a page
 
 size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
-uint32_t pow2_at_least(uint32_t capacity) {
-  uint32_t n = 1;
-  while (n < capacity) n <<= 1;
-  return n;
-}
 
 // The tick whose processing (at now >= tick * kWheelTickMs) can see ms as
 // passed; entries re-armed behind the cursor wait for the next tick, so an
@@ -146,7 +142,7 @@ SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_b
   auto* t = static_cast<SessionTable*>(mem);
   auto p = reinterpret_cast<uintptr_t>(mem) + round_up(sizeof(SessionTable), kAlign);
   t->capacity = capacity;
-  t->home_mask = pow2_at_least(capacity) - 1;
+  t->home_mask = rte_align32pow2(capacity) - 1;
   t->entries = reinterpret_cast<Session*>(round_up(p, kEntryAlign));
   t->free_bits = reinterpret_cast<uint64_t*>(t->entries + capacity);
   t->free_words = t->free_bits + round_up(size_t{bit_words(capacity)} * 8, kAlign) / 8;
