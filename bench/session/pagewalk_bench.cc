@@ -112,11 +112,6 @@ double run_with_work(const uint8_t* a, const std::vector<uint32_t>& offsets_in_l
   return static_cast<double>(t1 - t0) / static_cast<double>(n);
 }
 
-double median(std::vector<double> c) {
-  std::sort(c.begin(), c.end());
-  return c[c.size() / 2];
-}
-
 // No EAL here, so no rte_get_tsc_hz(): the TSC against the steady clock.
 double tsc_mhz() {
   const auto t0 = std::chrono::steady_clock::now();
@@ -185,6 +180,14 @@ int main(int argc, char** argv) {
               with_work ? "  over 16 KiB" : "");
   uint64_t seed = 88172645463325252ull;
   std::vector<uint64_t> hot(kHotBytes / 8, 1);
+  // The runs over one array, sorted.
+  auto measure = [&](const uint8_t* a, const std::vector<uint32_t>& offs) {
+    std::vector<double> c;
+    for (unsigned r = 0; r < runs; ++r)
+      c.push_back(with_work ? run_with_work(a, offs, work, hot.data()) : run_once(a, offs));
+    std::sort(c.begin(), c.end());
+    return c;
+  };
   // The same loop over a 16 KiB array (every access a cache hit): what
   // the work alone costs.
   double base = 0;
@@ -192,10 +195,8 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> small(kHotBytes, 1);
     std::vector<uint32_t> offs(kAccesses);
     for (auto& o : offs) o = static_cast<uint32_t>(next(&seed) % (kHotBytes / kLine));
-    std::vector<double> c;
-    for (unsigned r = 0; r < runs; ++r)
-      c.push_back(run_with_work(small.data(), offs, work, hot.data()));
-    base = median(c);
+    std::vector<double> c = measure(small.data(), offs);
+    base = c[c.size() / 2];
     std::printf("%8s %-9s %-6s %8.1f\n", "0.016", "-", "lines", base);
   }
   for (size_t mib : sizes) {
@@ -213,10 +214,7 @@ int main(int argc, char** argv) {
           uint64_t r = next(&seed) % n;
           o = static_cast<uint32_t>(per_page ? r * (kPage / kLine) : r);
         }
-        std::vector<double> c;
-        for (unsigned r = 0; r < runs; ++r)
-          c.push_back(with_work ? run_with_work(a, offs, work, hot.data()) : run_once(a, offs));
-        std::sort(c.begin(), c.end());
+        std::vector<double> c = measure(a, offs);
         std::printf("%8zu %-9s %-6s %8.1f %8.1f..%-8.1f", mib, huge ? "2 MiB" : "4 KiB",
                     per_page ? "pages" : "lines", c[c.size() / 2], c.front(), c.back());
         if (with_work) std::printf(" %+11.1f", c[c.size() / 2] - base);
