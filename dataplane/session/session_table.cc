@@ -13,7 +13,8 @@ namespace tandem::dp {
 namespace {
 
 constexpr size_t kAlign = 64;
-constexpr size_t kEntryAlign = sizeof(Session);  // no entry straddles a page
+constexpr size_t kPage = size_t{kSessionGroupEntries} * sizeof(Session);
+static_assert(kPage == 4096, "a group of entries is a page");
 
 size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
@@ -67,52 +68,62 @@ void hash_unlink(SessionTable* t, Session* s) {
   if (*link == idx) *link = s->hash_next;
 }
 
-// Words of a bitmap of n bits: the free bits of n entries, or the summary
-// of n words of those.
+// Groups of entries (pages), and the words of free_groups' bits for them.
+uint32_t group_count(uint32_t capacity) {
+  return (capacity + kSessionGroupEntries - 1) / kSessionGroupEntries;
+}
 uint32_t bit_words(uint32_t n) { return (n + 63) / 64; }
 
-void mark_free(SessionTable* t, uint32_t idx) {
-  uint32_t w = idx / 64;
-  t->free_bits[w] |= uint64_t{1} << (idx % 64);
-  t->free_words[w / 64] |= uint64_t{1} << (w % 64);
+uint32_t& free_bits_of(SessionTable* t, uint32_t group) {
+  return t->entries[group * kSessionGroupEntries].group_free;
+}
+uint32_t free_bits_of(const SessionTable* t, uint32_t group) {
+  return t->entries[group * kSessionGroupEntries].group_free;
 }
 
-// The first word of free_bits at or after `from` (wrapping round) that
-// holds a free entry; kSessionNil when none does.
-uint32_t next_free_word(const SessionTable* t, uint32_t from) {
-  const uint32_t words = bit_words(t->capacity), nsum = bit_words(words);
-  if (from >= words) from = 0;
-  uint32_t s = from / 64;
-  uint64_t bits = t->free_words[s] & (~uint64_t{0} << (from % 64));
-  for (uint32_t i = 0; i <= nsum; ++i) {  // back to the first word, whole
-    if (bits != 0) return s * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
-    s = s + 1 == nsum ? 0 : s + 1;
-    bits = t->free_words[s];
+void mark_free(SessionTable* t, uint32_t idx) {
+  uint32_t g = idx / kSessionGroupEntries;
+  free_bits_of(t, g) |= uint32_t{1} << (idx % kSessionGroupEntries);
+  t->free_groups[g / 64] |= uint64_t{1} << (g % 64);
+}
+
+// The first group at or after `from` (wrapping round) that holds a free
+// entry; kSessionNil when none does.
+uint32_t next_free_group(const SessionTable* t, uint32_t from) {
+  const uint32_t groups = group_count(t->capacity), words = bit_words(groups);
+  if (from >= groups) from = 0;
+  uint32_t w = from / 64;
+  uint64_t bits = t->free_groups[w] & (~uint64_t{0} << (from % 64));
+  for (uint32_t i = 0; i <= words; ++i) {  // back to the first word, whole
+    if (bits != 0) return w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+    w = w + 1 == words ? 0 : w + 1;
+    bits = t->free_groups[w];
   }
   return kSessionNil;
 }
 
 // The free entry at `home`, or else the next free one after it (wrapping
-// round): near home, often in the same page. kSessionNil when the table is
+// round): near home, most often in its page. kSessionNil when the table is
 // full.
 uint32_t find_free(const SessionTable* t, uint32_t home) {
   if (t->in_use >= t->capacity) return kSessionNil;
-  uint32_t w = home / 64;
-  uint64_t bits = t->free_bits[w] & (~uint64_t{0} << (home % 64));
+  uint32_t g = home / kSessionGroupEntries;
+  uint32_t bits = free_bits_of(t, g) & (~uint32_t{0} << (home % kSessionGroupEntries));
   if (bits == 0) {
-    w = next_free_word(t, w + 1);
-    if (w == kSessionNil) return kSessionNil;
-    bits = t->free_bits[w];
+    g = next_free_group(t, g + 1);
+    if (g == kSessionNil) return kSessionNil;
+    bits = free_bits_of(t, g);
   }
-  return w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+  return g * kSessionGroupEntries + static_cast<uint32_t>(__builtin_ctz(bits));
 }
 
 uint32_t take_free(SessionTable* t, uint32_t home) {
   uint32_t idx = find_free(t, home);
   if (idx == kSessionNil) return kSessionNil;
-  uint32_t w = idx / 64;
-  t->free_bits[w] &= ~(uint64_t{1} << (idx % 64));
-  if (t->free_bits[w] == 0) t->free_words[w / 64] &= ~(uint64_t{1} << (w % 64));
+  uint32_t g = idx / kSessionGroupEntries;
+  uint32_t& bits = free_bits_of(t, g);
+  bits &= ~(uint32_t{1} << (idx % kSessionGroupEntries));
+  if (bits == 0) t->free_groups[g / 64] &= ~(uint64_t{1} << (g % 64));
   return idx;
 }
 
@@ -129,10 +140,9 @@ void release(SessionTable* t, Session* s) {
 }  // namespace
 
 size_t session_table_memsize(uint32_t capacity) {
-  uint32_t words = bit_words(capacity);
-  return round_up(sizeof(SessionTable), kAlign) + (kEntryAlign - kAlign) +
-         size_t{capacity} * sizeof(Session) + round_up(size_t{words} * 8, kAlign) +
-         round_up(size_t{bit_words(words)} * 8, kAlign);
+  return round_up(sizeof(SessionTable), kAlign) + (kPage - kAlign) +
+         size_t{capacity} * sizeof(Session) +
+         round_up(size_t{bit_words(group_count(capacity))} * 8, kAlign);
 }
 
 SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_base,
@@ -143,9 +153,8 @@ SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_b
   auto p = reinterpret_cast<uintptr_t>(mem) + round_up(sizeof(SessionTable), kAlign);
   t->capacity = capacity;
   t->home_mask = rte_align32pow2(capacity) - 1;
-  t->entries = reinterpret_cast<Session*>(round_up(p, kEntryAlign));
-  t->free_bits = reinterpret_cast<uint64_t*>(t->entries + capacity);
-  t->free_words = t->free_bits + round_up(size_t{bit_words(capacity)} * 8, kAlign) / 8;
+  t->entries = reinterpret_cast<Session*>(round_up(p, kPage));
+  t->free_groups = reinterpret_cast<uint64_t*>(t->entries + capacity);
   t->serial_base = serial_base;
   t->wheel_next_tick = now_ms / kWheelTickMs;
   t->expire_cursor = kSessionNil;
@@ -175,8 +184,9 @@ void session_lookup_bulk(SessionTable* t, const SessionKey* keys, const uint32_t
                          unsigned n, Session** out) {
   session_pipeline(
       t, n, 0,
-      [&](unsigned i, uint32_t* hash) {
+      [&](unsigned i, uint32_t* hash, const SessionKey** key) {
         *hash = hashes[i];
+        *key = &keys[i];
         return true;
       },
       [&](unsigned i) { out[i] = session_lookup(t, keys[i], hashes[i]); });
@@ -188,9 +198,7 @@ Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, u
   uint32_t idx = take_free(t, home);
   if (idx == kSessionNil) return nullptr;
   Session* s = &t->entries[idx];
-  uint32_t its_chain = s->home_chain;  // the entry's, not the flow's: kept
-  std::memset(s, 0, sizeof(*s));
-  s->home_chain = its_chain;
+  std::memset(s, 0, offsetof(Session, home_chain));  // the slot's own fields stay
   s->key = key;
   s->flags = static_cast<uint8_t>(flags | kSessionInUse);
   s->state = static_cast<uint8_t>(state);

@@ -1,7 +1,8 @@
 // The per-worker session table: a chained hash over one preallocated block
-// of 128-byte entries and a free bitmap, with no bucket array: each entry
-// holds the head of the chain of the flows whose home it is, and a flow
-// sits in its home entry or near it. Expiry on a timer wheel; lock-free by
+// of 128-byte entries, with no bucket array and no free bitmap beside them:
+// each entry holds the head of the chain of the flows whose home it is, and
+// each page's first entry the free bits of the page's 32; a flow sits in
+// its home entry or near it. Expiry on a timer wheel; lock-free by
 // ownership (only the owning worker writes; the control side reads only
 // its counters, and lists/clears through the worker's mailbox). The worker
 // calls it for every transit packet; the benchmark and unit tests drive it
@@ -13,6 +14,7 @@
 
 #include <rte_prefetch.h>
 
+#include "dataplane/session/session_inl.h"
 #include "dataplane/session/session_types.h"
 
 namespace tandem::dp {
@@ -30,12 +32,12 @@ struct SessionTable {
   // work budget ran out), kSessionNil when it left none. That slot's tick
   // is already behind wheel_next_tick.
   uint32_t expire_cursor;
-  Session* entries;  // 128-byte aligned: an entry's two lines share a page
-  // Free entries, a bit each (1: free), and a bit per word of those (1: the
-  // word holds a free entry). An insert takes the flow's home entry
-  // (session_home) when it is free, else the next free one after it.
-  uint64_t* free_bits;
-  uint64_t* free_words;
+  Session* entries;  // page aligned: a group of kSessionGroupEntries is a page
+  // Free entries: a bit each in their group's first entry
+  // (Session::group_free), and here a bit per group (1: the group holds a
+  // free entry). An insert takes the flow's home entry (session_home) when
+  // it is free, else the next free one after it.
+  uint64_t* free_groups;
   // Counters: written by the owner only, read with counter_read().
   uint64_t inserts, deletes, expired, cleared;
   uint64_t live_tcp[kNbTcpStates];
@@ -45,7 +47,8 @@ struct SessionTable {
 
 // Bytes needed for a table of `capacity` sessions (capacity >= 1).
 size_t session_table_memsize(uint32_t capacity);
-// Lays a table out in `mem` (64-byte aligned, session_table_memsize bytes).
+// Lays a table out in `mem` (64-byte aligned, session_table_memsize bytes;
+// the entries start at the first page boundary in it).
 // serial_base is OR-ed into every serial (the worker number in the top bits).
 SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_base,
                                  uint64_t now_ms);
@@ -67,11 +70,17 @@ inline uint32_t session_home(const SessionTable* t, uint32_t hash) {
   return b >= t->capacity ? b - t->capacity : b;
 }
 
+// The free bits of the flow's home's group (the line of its first entry
+// that holds Session::group_free), which an insert reads and writes: a
+// line of the home's page.
+inline void session_prefetch_free_bits(const SessionTable* t, uint32_t hash) {
+  uint32_t home = session_home(t, hash);
+  rte_prefetch0(&t->entries[home - home % kSessionGroupEntries].group_free);
+}
 // Both lines of the entry an insert of this flow would take now: its home,
-// or the next free entry after it. Ahead of an insert: for a lookup sure to
-// miss (session_prefetch_entry), one that missed (the worker, while route
-// and policy are looked up), or a record that may be new
-// (session_prefetch_upsert).
+// or the next free entry after it. It reads the free bits, so it goes
+// after session_prefetch_free_bits: the worker calls it for a lookup that
+// missed, while route and policy are looked up.
 void session_prefetch_free(const SessionTable* t, uint32_t hash);
 
 // session_pipeline (below) calls these for the lookups some way ahead of
@@ -79,36 +88,32 @@ void session_prefetch_free(const SessionTable* t, uint32_t hash);
 // (session_prefetch) both lines of the home entry: the first holds every
 // field an established flow's packet uses (session_types.h), the second
 // the chain's head. Then, once they had time to arrive
-// (session_prefetch_entry), the chain's first entry other than the home
-// one; or, for an empty chain, whose lookup is sure to miss, the entry the
-// insert after it will take.
+// (session_prefetch_entry): nothing more for a flow found in its home
+// entry; for any other, the chain's first entry other than the home one,
+// or, when there is none and the lookup is sure to miss, the free bits the
+// insert after it reads.
 inline void session_prefetch(const SessionTable* t, uint32_t hash) {
   const Session* home = &t->entries[session_home(t, hash)];
   rte_prefetch0(home);
   rte_prefetch0(&home->home_chain);
 }
-// The chain's first entry other than the home one (kSessionNil: none): a
-// flow in its home heads the chain.
-inline uint32_t session_chain_first_away(const SessionTable* t, uint32_t home) {
-  uint32_t head = t->entries[home].home_chain;
-  return head == home ? t->entries[home].hash_next : head;
-}
-inline void session_prefetch_entry(const SessionTable* t, uint32_t hash) {
+inline void session_prefetch_entry(const SessionTable* t, uint32_t hash, const SessionKey& key) {
   uint32_t home = session_home(t, hash);
-  if (t->entries[home].home_chain == kSessionNil) {
-    session_prefetch_free(t, hash);
-    return;
+  const Session& h = t->entries[home];
+  uint32_t away = h.home_chain;  // a flow in its home heads the chain
+  if (away == home) {
+    if (session_key_equal(h.key, key)) return;
+    away = h.hash_next;
   }
-  uint32_t away = session_chain_first_away(t, home);
   if (away != kSessionNil) rte_prefetch0(&t->entries[away]);
+  else session_prefetch_free_bits(t, hash);
 }
 // session_prefetch_entry for a lookup that inserts when it misses and may
-// well miss (the HA receiver's session records): the chain's first entry
-// away from home and the insert's entry both.
-inline void session_prefetch_upsert(const SessionTable* t, uint32_t hash) {
-  uint32_t away = session_chain_first_away(t, session_home(t, hash));
-  if (away != kSessionNil) rte_prefetch0(&t->entries[away]);
-  session_prefetch_free(t, hash);
+// well miss (the HA receiver's session records): the free bits whatever
+// the chain holds.
+inline void session_prefetch_upsert(const SessionTable* t, uint32_t hash, const SessionKey& key) {
+  session_prefetch_entry(t, hash, key);
+  session_prefetch_free_bits(t, hash);
 }
 // A burst's lookups, in order, with the table's lines of the ones ahead in
 // flight: every kSessionPrefetchGroup lookups, the group two ahead has its
@@ -123,8 +128,8 @@ inline void session_prefetch_upsert(const SessionTable* t, uint32_t hash) {
 // few walks overlap, and grouped, a group's do (docs/bench-forwarding.md,
 // "A window of prefetches" and "Prefetches in groups").
 //
-// hash_of(i, &hash) says whether lookup i has a flow, and its hash;
-// handle(i) does lookup i. The caller may have prefetched the home entries
+// flow_of(i, &hash, &key) says whether lookup i has a flow, and its hash
+// and key; handle(i) does lookup i. The caller may have prefetched the home entries
 // of the first `sent` lookups already (the worker does, a group at a time,
 // while it parses the burst).
 inline constexpr unsigned kSessionPrefetchGroup = 8;
@@ -132,29 +137,31 @@ inline constexpr unsigned kSessionTableAhead = 2 * kSessionPrefetchGroup;
 inline constexpr unsigned kSessionEntryAhead = kSessionPrefetchGroup;
 
 // The home entries of lookups [from, min(to, n)).
-template <typename HashOf>
+template <typename FlowOf>
 void session_prefetch_tables(const SessionTable* t, unsigned from, unsigned to, unsigned n,
-                             HashOf&& hash_of) {
+                             FlowOf&& flow_of) {
   uint32_t hash;
+  const SessionKey* key;
   for (unsigned i = from; i < to && i < n; ++i)
-    if (hash_of(i, &hash)) session_prefetch(t, hash);
+    if (flow_of(i, &hash, &key)) session_prefetch(t, hash);
 }
 
-template <typename HashOf, typename Handle>
-void session_pipeline(const SessionTable* t, unsigned n, unsigned sent, HashOf&& hash_of,
+template <typename FlowOf, typename Handle>
+void session_pipeline(const SessionTable* t, unsigned n, unsigned sent, FlowOf&& flow_of,
                       Handle&& handle) {
   constexpr unsigned kGroup = kSessionPrefetchGroup;
   auto prefetch_entries = [&](unsigned from, unsigned to) {
     uint32_t hash;
+    const SessionKey* key;
     for (unsigned i = from; i < to && i < n; ++i)
-      if (hash_of(i, &hash)) session_prefetch_entry(t, hash);
+      if (flow_of(i, &hash, &key)) session_prefetch_entry(t, hash, *key);
   };
-  session_prefetch_tables(t, sent, kSessionTableAhead, n, hash_of);
+  session_prefetch_tables(t, sent, kSessionTableAhead, n, flow_of);
   prefetch_entries(0, kSessionEntryAhead);
   for (unsigned i = 0; i < n; ++i) {
     if (i % kGroup == 0) {
       session_prefetch_tables(t, i + kSessionTableAhead, i + kSessionTableAhead + kGroup, n,
-                              hash_of);
+                              flow_of);
       prefetch_entries(i + kSessionEntryAhead, i + kSessionEntryAhead + kGroup);
     }
     handle(i);

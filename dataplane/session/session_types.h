@@ -108,12 +108,23 @@ struct alignas(64) Session {
   uint32_t sync_generation;           // receiver: the peer's stream generation that wrote it
   uint64_t packets_hi[2];             // packets >> 16
   uint32_t bytes_hi[2];               // bytes >> 32
-  // The entry's, not its flow's, in use or free: the first of the flows
-  // whose home (session_home) this entry is; kSessionNil when none is.
+  // The slot's, not its flow's, in use or free: an insert clears the entry
+  // up to here and keeps these (session_table.cc).
+  // The first of the flows whose home (session_home) this entry is;
+  // kSessionNil when none is.
   uint32_t home_chain;
+  // In the first entry of each group of kSessionGroupEntries (a 4 KiB
+  // page), a bit per entry of the group, set when that entry is free; 0
+  // and unused in the others. So the free map costs no bytes of its own.
+  uint32_t group_free;
 };
 static_assert(offsetof(Session, wheel_next) == 64, "a packet's fields fill the first line");
-static_assert(sizeof(Session) <= 128, "a session must fit two cache lines");
+static_assert(sizeof(Session) == 128, "a session is two cache lines");
+static_assert(offsetof(Session, group_free) == offsetof(Session, home_chain) + 4 &&
+                  offsetof(Session, group_free) + 4 == sizeof(Session),
+              "the slot's own fields end the entry");
+// Entries a 4 KiB page holds: the table's groups for the free map.
+inline constexpr uint32_t kSessionGroupEntries = 32;
 
 // `diagnose sys session filter`: 0 fields mean "any".
 struct SessionFilter {

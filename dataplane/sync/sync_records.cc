@@ -155,18 +155,18 @@ bool session_key_decode(const uint8_t* p, size_t len, SessionKey* out) {
 void session_prefetch_records(const SessionTable* t, const uint8_t* records, size_t len) {
   constexpr unsigned kMax = kSyncMaxPlain / (2 + kSessionDeleteLen) + 1;
   uint32_t hashes[kMax];
+  SessionKey keys[kMax];
   bool upsert[kMax];
   unsigned n = 0;
   sync_for_each_record(records, len, [&](SyncRecordType type, const uint8_t* body, size_t body_len) {
-    SessionKey k;
-    if (n == kMax || !session_record_key(type, body, body_len, &k)) return;
-    hashes[n] = session_key_hash(k);
+    if (n == kMax || !session_record_key(type, body, body_len, &keys[n])) return;
+    hashes[n] = session_key_hash(keys[n]);
     upsert[n] = type == SyncRecordType::kSessionUpsert;
     session_prefetch(t, hashes[n++]);
   });
   for (unsigned i = 0; i < n; ++i) {
-    if (upsert[i]) session_prefetch_upsert(t, hashes[i]);
-    else session_prefetch_entry(t, hashes[i]);
+    if (upsert[i]) session_prefetch_upsert(t, hashes[i], keys[i]);
+    else session_prefetch_entry(t, hashes[i], keys[i]);
   }
 }
 

@@ -282,9 +282,10 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   FlowKey flows[kRxBurst];
   bool has_flow[kRxBurst];
   const SessionTable* table = w->sessions;
-  auto hash_of = [&](unsigned i, uint32_t* hash) {
+  auto flow_of = [&](unsigned i, uint32_t* hash, const SessionKey** key) {
     if (!has_flow[i]) return false;
     *hash = flows[i].hash;
+    *key = &flows[i].key;
     return true;
   };
   // A standby (or silenced) port drops every frame before looking at it.
@@ -316,12 +317,12 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     // it ends): in flight while the rest are parsed.
     if ((i % kSessionPrefetchGroup == kSessionPrefetchGroup - 1 || i + 1 == n) &&
         i < kSessionTableAhead)
-      session_prefetch_tables(table, i - i % kSessionPrefetchGroup, i + 1u, n, hash_of);
+      session_prefetch_tables(table, i - i % kSessionPrefetchGroup, i + 1u, n, flow_of);
   }
   PortCounters& c = w->port_counters[port_index].counters;
   counter_add(c.rx_packets, n);
   counter_add(c.rx_bytes, rx_bytes);
-  session_pipeline(table, n, std::min<unsigned>(n, kSessionTableAhead), hash_of, [&](unsigned i) {
+  session_pipeline(table, n, std::min<unsigned>(n, kSessionTableAhead), flow_of, [&](unsigned i) {
     handle_frame(w, cfg, port_index, active, pkts[i], frames[i], parsed[i], flows[i]);
   });
 }

@@ -229,8 +229,9 @@ TEST(SessionTable, PipelineHandlesEveryLookupInOrder) {
     std::vector<unsigned> order;
     session_pipeline(
         t, n, 0,
-        [&](unsigned i, uint32_t* hash) {
+        [&](unsigned i, uint32_t* hash, const SessionKey** key) {
           *hash = hashes[i];
+          *key = &keys[i];
           return i % 5 != 0;  // some lookups have no flow to prefetch for
         },
         [&](unsigned i) { order.push_back(i); });
@@ -338,15 +339,22 @@ void expect_consistent(SessionTable* t) {
   }
   EXPECT_EQ(in_chains, t->in_use);
   EXPECT_EQ(on_wheel, t->in_use);
-  // The free bits say which entries are free, the word bits which words
-  // hold one; nothing past the capacity is ever free.
-  for (uint32_t w = 0; w < (t->capacity + 63) / 64; ++w) {
-    for (uint32_t b = 0; b < 64; ++b) {
-      uint32_t i = w * 64 + b;
-      bool free_bit = (t->free_bits[w] >> b) & 1;
+  // A group's free bits, in its first entry, say which of its entries are
+  // free (the other entries hold none), and free_groups which groups hold
+  // one; nothing past the capacity is ever free.
+  const uint32_t groups = (t->capacity + kSessionGroupEntries - 1) / kSessionGroupEntries;
+  for (uint32_t g = 0; g < groups; ++g) {
+    uint32_t first = g * kSessionGroupEntries;
+    uint32_t bits = t->entries[first].group_free;
+    for (uint32_t b = 0; b < kSessionGroupEntries; ++b) {
+      uint32_t i = first + b;
+      bool free_bit = (bits >> b) & 1;
       ASSERT_EQ(free_bit, i < t->capacity && !(t->entries[i].flags & kSessionInUse)) << "entry " << i;
+      if (b != 0 && i < t->capacity) {
+        ASSERT_EQ(t->entries[i].group_free, 0u) << "entry " << i;
+      }
     }
-    ASSERT_EQ((t->free_words[w / 64] >> (w % 64)) & 1, t->free_bits[w] != 0 ? 1u : 0u) << "word " << w;
+    ASSERT_EQ((t->free_groups[g / 64] >> (g % 64)) & 1, bits != 0 ? 1u : 0u) << "group " << g;
   }
 }
 
@@ -395,10 +403,10 @@ TEST(SessionTable, AnEntryKeepsItsHomesChainWhenAnotherFlowTakesIt) {
 // it is free, else the first free one after it, wrapping round; so the RX
 // pass finds most flows in the entry that holds their chain's head. A
 // model of which entries are in use predicts every placement through
-// inserts and deletes, with capacities that end inside a word of the free
-// bitmap and ones that fill.
+// inserts and deletes, with capacities that end inside a group of free
+// bits (a page of entries) and ones that fill.
 TEST(SessionTable, AnEntryGoesToItsHomeOrTheNextFreeEntryAfterIt) {
-  for (uint32_t capacity : {1u, 5u, 64u, 130u, 1000u}) {
+  for (uint32_t capacity : {1u, 5u, 32u, 64u, 130u, 1000u, 2080u}) {
     Table tb(capacity);
     SessionTable* t = tb.t;
     std::vector<bool> used(capacity, false);
