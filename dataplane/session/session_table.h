@@ -78,9 +78,10 @@ inline void session_prefetch_free_bits(const SessionTable* t, uint32_t hash) {
   rte_prefetch0(&t->entries[home - home % kSessionGroupEntries].group_free);
 }
 // Both lines of the entry an insert of this flow would take now: its home,
-// or the next free entry after it. It reads the free bits, so it goes
-// after session_prefetch_free_bits: the worker calls it for a lookup that
-// missed, while route and policy are looked up.
+// or the next free entry after it. It reads the free bits: the worker
+// calls it for a lookup that missed, while route and policy are looked up,
+// and the RX pass has prefetched them (session_prefetch_entry) when it
+// could tell that the lookup would miss.
 void session_prefetch_free(const SessionTable* t, uint32_t hash);
 
 // session_pipeline (below) calls these for the lookups some way ahead of
