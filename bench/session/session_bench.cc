@@ -139,8 +139,8 @@ int main(int argc, char** argv) {
       ins.push_back(res.inserts_per_s);
       look.push_back(res.lookups_per_s);
     }
-    std::printf("%u live sessions (%.1f bytes per session incl. the wheel and the free bits per page):\n", n,
-                static_cast<double>(bytes) / n);
+    std::printf("%u live sessions (%.1f bytes per session incl. the wheel and the page bits):\n",
+                n, static_cast<double>(bytes) / n);
     report("inserts", ins);
     report("lookups", look);
     std::free(mem);

@@ -18,7 +18,6 @@ static_assert(kPage == 4096, "a group of entries is a page");
 
 size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
-
 // The tick whose processing (at now >= tick * kWheelTickMs) can see ms as
 // passed; entries re-armed behind the cursor wait for the next tick, so an
 // entry goes at its expiry or at most one tick later.
@@ -74,16 +73,15 @@ uint32_t group_count(uint32_t capacity) {
 }
 uint32_t bit_words(uint32_t n) { return (n + 63) / 64; }
 
-uint32_t& free_bits_of(SessionTable* t, uint32_t group) {
-  return t->entries[group * kSessionGroupEntries].group_free;
-}
-uint32_t free_bits_of(const SessionTable* t, uint32_t group) {
-  return t->entries[group * kSessionGroupEntries].group_free;
+// The free bits of entry idx's group. The entries of a const table are
+// not const (it holds a pointer to them): find_free reads through this too.
+uint32_t& free_bits_of(const SessionTable* t, uint32_t idx) {
+  return t->entries[session_group_first(idx)].group_free;
 }
 
 void mark_free(SessionTable* t, uint32_t idx) {
   uint32_t g = idx / kSessionGroupEntries;
-  free_bits_of(t, g) |= uint32_t{1} << (idx % kSessionGroupEntries);
+  free_bits_of(t, idx) |= uint32_t{1} << (idx % kSessionGroupEntries);
   t->free_groups[g / 64] |= uint64_t{1} << (g % 64);
 }
 
@@ -108,11 +106,11 @@ uint32_t next_free_group(const SessionTable* t, uint32_t from) {
 uint32_t find_free(const SessionTable* t, uint32_t home) {
   if (t->in_use >= t->capacity) return kSessionNil;
   uint32_t g = home / kSessionGroupEntries;
-  uint32_t bits = free_bits_of(t, g) & (~uint32_t{0} << (home % kSessionGroupEntries));
+  uint32_t bits = free_bits_of(t, home) & (~uint32_t{0} << (home % kSessionGroupEntries));
   if (bits == 0) {
     g = next_free_group(t, g + 1);
     if (g == kSessionNil) return kSessionNil;
-    bits = free_bits_of(t, g);
+    bits = free_bits_of(t, g * kSessionGroupEntries);
   }
   return g * kSessionGroupEntries + static_cast<uint32_t>(__builtin_ctz(bits));
 }
@@ -121,7 +119,7 @@ uint32_t take_free(SessionTable* t, uint32_t home) {
   uint32_t idx = find_free(t, home);
   if (idx == kSessionNil) return kSessionNil;
   uint32_t g = idx / kSessionGroupEntries;
-  uint32_t& bits = free_bits_of(t, g);
+  uint32_t& bits = free_bits_of(t, idx);
   bits &= ~(uint32_t{1} << (idx % kSessionGroupEntries));
   if (bits == 0) t->free_groups[g / 64] &= ~(uint64_t{1} << (g % 64));
   return idx;

@@ -70,12 +70,14 @@ inline uint32_t session_home(const SessionTable* t, uint32_t hash) {
   return b >= t->capacity ? b - t->capacity : b;
 }
 
-// The free bits of the flow's home's group (the line of its first entry
-// that holds Session::group_free), which an insert reads and writes: a
-// line of the home's page.
+// The first entry of entry idx's group (page): the one that holds the
+// group's free bits (Session::group_free).
+inline uint32_t session_group_first(uint32_t idx) { return idx - idx % kSessionGroupEntries; }
+
+// The free bits of the flow's home's group, which an insert reads and
+// writes: a line of the home's page.
 inline void session_prefetch_free_bits(const SessionTable* t, uint32_t hash) {
-  uint32_t home = session_home(t, hash);
-  rte_prefetch0(&t->entries[home - home % kSessionGroupEntries].group_free);
+  rte_prefetch0(&t->entries[session_group_first(session_home(t, hash))].group_free);
 }
 // Both lines of the entry an insert of this flow would take now: its home,
 // or the next free entry after it. It reads the free bits: the worker
