@@ -272,8 +272,9 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     s->next_hop_be[kDirReply] = rb.gateway_be != 0 ? rb.gateway_be : f.ip_src_be;
     s->policy_id = pol.id;
     s->policy_index = static_cast<uint16_t>(pi);
+    s->timers_gen = cfg.timers_gen;
     session_count(s, kDirOrig, ip_bytes);  // the entry starts zeroed
-    sync_session_changed(w, cfg, s, true);
+    sync_session_changed(w, cfg, s, s->timeout_s, true);
   } else {
     if (ip[kIpTtlOff] <= 1) return drop(w, m, FwdDrop::kTtlExceeded);
     SessionDir dir = session_dir(*s, src_is_lo);
@@ -282,9 +283,9 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     session_count(s, dir, ip_bytes);
     if (s->policy_index < kMaxPolicies) counter_add(w->policy[s->policy_index].bytes, ip_bytes);
     bool state_changed = static_cast<uint8_t>(state) != s->state;
-    session_touch(w->sessions, s, state, session_timeout_s(cfg.timers, f.ip_proto, state),
-                  w->now_ms);
-    sync_session_changed(w, cfg, s, state_changed);
+    uint32_t timeout_s = session_timeout_s(cfg.timers, f.ip_proto, state);
+    session_touch(w->sessions, s, state, timeout_s, w->now_ms, cfg.timers_gen);
+    sync_session_changed(w, cfg, s, timeout_s, state_changed);
     if (dir == kDirReply) {
       unsigned out_port = s->port[kDirOrig];
       if (out_port >= cfg.snap.nb_ports) return drop(w, m, FwdDrop::kNoRoute);

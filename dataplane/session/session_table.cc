@@ -196,7 +196,12 @@ Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, u
   uint32_t idx = take_free(t, home);
   if (idx == kSessionNil) return nullptr;
   Session* s = &t->entries[idx];
-  std::memset(s, 0, offsetof(Session, home_chain));  // the slot's own fields stay
+  // The slot's own fields (home_chain, group_free) stay. One clear and a
+  // restore, not two clears around home_chain: GCC made the second of
+  // those a `rep stos`, and new flows got ~25 % slower.
+  uint32_t home_chain = s->home_chain;
+  std::memset(s, 0, offsetof(Session, group_free));
+  s->home_chain = home_chain;
   s->key = key;
   s->flags = static_cast<uint8_t>(flags | kSessionInUse);
   s->state = static_cast<uint8_t>(state);

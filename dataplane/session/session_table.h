@@ -88,17 +88,16 @@ void session_prefetch_free(const SessionTable* t, uint32_t hash);
 
 // session_pipeline (below) calls these for the lookups some way ahead of
 // the one it does, so that the misses of several packets overlap. First
-// (session_prefetch) both lines of the home entry: the first holds every
-// field an established flow's packet uses (session_types.h), the second
-// the chain's head. Then, once they had time to arrive
-// (session_prefetch_entry): nothing more for a flow found in its home
-// entry; for any other, the chain's first entry other than the home one,
-// or, when there is none and the lookup is sure to miss, the free bits the
-// insert after it reads.
+// (session_prefetch) the home entry's first line, which holds every field
+// an established flow's packet uses and the chain's head (session_types.h).
+// Then, once it had time to arrive (session_prefetch_entry): nothing more
+// for a flow found in its home entry; for any other, the chain's first
+// entry other than the home one, or, when there is none and the lookup is
+// sure to miss, the free bits the insert after it reads (and the home's
+// second line, when the insert will take the home).
 inline void session_prefetch(const SessionTable* t, uint32_t hash) {
   const Session* home = &t->entries[session_home(t, hash)];
   rte_prefetch0(home);
-  rte_prefetch0(&home->home_chain);
 }
 inline void session_prefetch_entry(const SessionTable* t, uint32_t hash, const SessionKey& key) {
   uint32_t home = session_home(t, hash);
@@ -108,8 +107,14 @@ inline void session_prefetch_entry(const SessionTable* t, uint32_t hash, const S
     if (session_key_equal(h.key, key)) return;
     away = h.hash_next;
   }
-  if (away != kSessionNil) rte_prefetch0(&t->entries[away]);
-  else session_prefetch_free_bits(t, hash);
+  if (away != kSessionNil) {
+    rte_prefetch0(&t->entries[away]);
+    return;
+  }
+  // Sure to miss: the insert reads the free bits, and takes the home
+  // when it is free, clearing its second line too.
+  session_prefetch_free_bits(t, hash);
+  if (!(h.flags & kSessionInUse)) rte_prefetch0(reinterpret_cast<const uint8_t*>(&h) + 64);
 }
 // session_prefetch_entry for a lookup that inserts when it misses and may
 // well miss (the HA receiver's session records): the free bits whatever
@@ -184,17 +189,20 @@ Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, u
 void session_rearm(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,
                    uint64_t expire_ms);
 // A packet hit the session: new state/timeout, expiry pushed to now + timeout.
-// Inline for the common packet, same state and no earlier expiry: the entry
-// stays in its wheel slot (re-armed lazily when the slot comes round), so
-// only the two fields change.
+// Inline for the common packet, same state, no earlier expiry and the same
+// timers as when the entry was last armed (timers_gen, ActiveConfig's):
+// the entry stays in its wheel slot (re-armed lazily when the slot comes
+// round), and only expire_ms changes, on the first line. Anything else
+// re-arms, which also writes timeout_s on the second line.
 inline void session_touch(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,
-                          uint64_t now_ms) {
+                          uint64_t now_ms, uint8_t timers_gen = 0) {
   uint64_t expire_ms = now_ms + uint64_t{timeout_s} * 1000;
-  if (static_cast<uint8_t>(state) == s->state && expire_ms >= s->expire_ms) {
-    s->timeout_s = timeout_s;
+  if (static_cast<uint8_t>(state) == s->state && expire_ms >= s->expire_ms &&
+      timers_gen == s->timers_gen) {
     s->expire_ms = expire_ms;
     return;
   }
+  s->timers_gen = timers_gen;
   session_rearm(t, s, state, timeout_s, expire_ms);
 }
 void session_delete(SessionTable* t, Session* s);

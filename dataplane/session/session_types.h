@@ -69,11 +69,13 @@ inline constexpr uint8_t kSessionSynced = 0x02;     // receiver: installed from 
 // table is one block with no pointers to fix up, which a bulk sync can walk.
 //
 // The first cache line holds everything a packet of an established flow
-// reads or writes (key, counters, expiry, next hops, ports, state, and on
-// an HA primary the expiry the peer knows), so the lookup fetches one line
-// per packet, not two: at 1 M sessions every line is a DRAM miss, and one
-// line less per frame made the worker ~10 cycles a frame cheaper, and an
-// HA primary with session pickup ~8-16 more (docs/bench-forwarding.md).
+// reads or writes (key, chain links, counters, expiry, next hops, ports,
+// state, and on an HA primary the expiry the peer knows), so the lookup
+// fetches one line per packet, not two: at 1 M sessions every line is a
+// DRAM miss, and one line less per frame made the worker ~10 cycles a
+// frame cheaper, and an HA primary with session pickup ~8-16 more
+// (docs/bench-forwarding.md). The TTL itself (timeout_s) is on the second
+// line: a packet needs it only when the state or the timers change.
 // The counters are split for it: the low 16 bits of the packets and 32 of
 // the bytes here, the rest in the second line, which a packet touches only
 // when a low part wraps (every 65,536 packets or 4 GiB of a direction).
@@ -83,7 +85,10 @@ struct alignas(64) Session {
   // First line: the per-packet fields.
   SessionKey key;                     // 16
   uint32_t hash_next;                 // next in the chain of its home
-  uint32_t timeout_s;                 // TTL of the current state
+  // The slot's, not its flow's, in use or free (an insert keeps it): the
+  // first of the flows whose home (session_home) this entry is;
+  // kSessionNil when none is.
+  uint32_t home_chain;
   uint64_t expire_ms;                 // 32
   uint32_t bytes_lo[2];               // [SessionDir]
   uint16_t packets_lo[2];             // [SessionDir]; 44
@@ -98,7 +103,7 @@ struct alignas(64) Session {
   uint8_t state;                      // TcpState for TCP, 0 otherwise
   uint8_t flags;
   uint8_t sync_flags;                 // kSessionSync*
-  uint8_t pad;                        // 64
+  uint8_t timers_gen;                 // ActiveConfig::timers_gen when last armed; 64
   // Second line: the timer wheel, the rest, and the counters' high halves.
   uint32_t wheel_next, wheel_prev;    // timer wheel slot list
   uint32_t wheel_tick;                // tick whose slot holds the entry
@@ -108,11 +113,8 @@ struct alignas(64) Session {
   uint32_t sync_generation;           // receiver: the peer's stream generation that wrote it
   uint64_t packets_hi[2];             // packets >> 16
   uint32_t bytes_hi[2];               // bytes >> 32
-  // The slot's, not its flow's, in use or free: an insert clears the entry
-  // up to here and keeps these (session_table.cc).
-  // The first of the flows whose home (session_home) this entry is;
-  // kSessionNil when none is.
-  uint32_t home_chain;
+  uint32_t timeout_s;                 // TTL of the state, as of its last change
+  // The slot's, not its flow's, like home_chain: an insert keeps it.
   // In the first entry of each group of kSessionGroupEntries (a 4 KiB
   // page), a bit per entry of the group, set when that entry is free; 0
   // and unused in the others. So the free map costs no bytes of its own.
@@ -120,9 +122,8 @@ struct alignas(64) Session {
 };
 static_assert(offsetof(Session, wheel_next) == 64, "a packet's fields fill the first line");
 static_assert(sizeof(Session) == 128, "a session is two cache lines");
-static_assert(offsetof(Session, group_free) == offsetof(Session, home_chain) + 4 &&
-                  offsetof(Session, group_free) + 4 == sizeof(Session),
-              "the slot's own fields end the entry");
+static_assert(offsetof(Session, group_free) + 4 == sizeof(Session),
+              "the slot's own field in the second line ends the entry");
 // Entries a 4 KiB page holds: the table's groups for the free map.
 inline constexpr uint32_t kSessionGroupEntries = 32;
 

@@ -55,14 +55,14 @@ inline bool sync_wanted(const SyncConf& c, const Session& s, uint64_t now_ms) {
 
 // After session_insert/session_touch on the primary.
 inline void sync_session_changed(WorkerContext* w, const ActiveConfig& cfg, Session* s,
-                                 bool state_changed) {
+                                 uint32_t timeout_s, bool state_changed) {
   // Not running (off, or a RESET out): the bulk walk after it covers this.
   if (w->sync == nullptr || w->sync->tx_state != SyncTxState::kRunning) return;
   // Both fields on the entry's first line (session_types.h); 32-bit
   // arithmetic, like the field. An expiry that moved back wraps to a huge
   // difference, and is sent.
   if ((s->sync_flags & kSessionSyncKnown) && !state_changed &&
-      static_cast<uint32_t>(s->expire_ms) - s->sync_expire_lo < sync_refresh_ms(s->timeout_s))
+      static_cast<uint32_t>(s->expire_ms) - s->sync_expire_lo < sync_refresh_ms(timeout_s))
     return;
   if (!sync_wanted(cfg.snap.sync, *s, w->now_ms)) return;
   sync_send_session(w, s);

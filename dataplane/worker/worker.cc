@@ -789,6 +789,9 @@ int dataplane_publish(Dataplane* dp, const Snapshot& next) {
   if (dp->launched_ && !check_queues(next, dp->params_.nb_workers)) return -EINVAL;
   ActiveConfig* fresh = build_config(dp, next);
   if (fresh == nullptr) return -ENOMEM;
+  const ActiveConfig* cur = dp->config_.load(std::memory_order_acquire);
+  fresh->timers_gen = static_cast<uint8_t>(
+      cur->timers_gen + (std::memcmp(&cur->timers, &fresh->timers, sizeof(SessionTimers)) != 0));
   ActiveConfig* old = dp->config_.exchange(fresh, std::memory_order_acq_rel);
   rte_rcu_qsbr_synchronize(dp->qsbr_, RTE_QSBR_THRID_INVALID);
   rte_free(old);

@@ -40,6 +40,10 @@ struct ActiveConfig {
   Snapshot snap;
   RouteTable routes;
   SessionTimers timers;  // snap.session_timers with defaults filled in
+  // One more (mod 256) at each publish that changes the timers: an entry
+  // armed under another one is re-armed on its next packet, so its
+  // timeout_s follows the new timers (session_touch).
+  uint8_t timers_gen;
   // Every port's addresses in one array: a transit frame's destination is
   // checked against it (is it for the node?) without walking the ports.
   uint32_t local_addrs_be[kMaxPorts * kMaxPortAddrs];

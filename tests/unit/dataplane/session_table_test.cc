@@ -265,6 +265,25 @@ TEST(TimerWheel, ExpiresAtTimeoutNotBefore) {
   EXPECT_EQ(t->expired, 2u);
 }
 
+// A packet of the same state writes only the expiry; the TTL the entry
+// shows (timeout_s) follows a timers change through the generation.
+TEST(TimerWheel, TouchFollowsTimersGeneration) {
+  Table tb(16, 0);
+  SessionTable* t = tb.t;
+  SessionKey a = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), 1, 2, 17);
+  Session* s = session_insert(t, a, session_key_hash(a), 0, TcpState::kNone, 180, 0);
+  session_touch(t, s, TcpState::kNone, 180, 1'000, 0);
+  EXPECT_EQ(s->timeout_s, 180u);
+  EXPECT_EQ(s->expire_ms, 181'000u);
+  // The timers went to 600 s (generation 1): the next packet re-arms.
+  session_touch(t, s, TcpState::kNone, 600, 2'000, 1);
+  EXPECT_EQ(s->timeout_s, 600u);
+  EXPECT_EQ(s->timers_gen, 1u);
+  EXPECT_EQ(s->expire_ms, 602'000u);
+  EXPECT_EQ(session_expire(t, 601'999), 0u);
+  EXPECT_EQ(session_expire(t, 602'000), 1u);
+}
+
 TEST(TimerWheel, ShorterTimeoutMovesEntryAndLongTtlsSurviveHorizon) {
   Table tb(16, 0);
   SessionTable* t = tb.t;
