@@ -260,8 +260,8 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     uint8_t flags = static_cast<uint8_t>((src_is_lo ? kSessionOrigFromLo : 0) |
                                          (pol.log_traffic ? kSessionLog : 0));
     if (f.ip_proto == kIpProtoTcp) initial = tcp_state_next(TcpState::kNone, tcp_flags, kDirOrig, &flags);
-    s = session_insert(w->sessions, key, hash, flags, initial,
-                       session_timeout_s(cfg.timers, f.ip_proto, initial), w->now_ms);
+    uint32_t timeout_s = session_timeout_s(cfg.timers, f.ip_proto, initial);
+    s = session_insert(w->sessions, key, hash, flags, initial, timeout_s, w->now_ms);
     if (s == nullptr) {
       raise_table_full(w);
       return drop(w, m, FwdDrop::kTableFull);
@@ -270,11 +270,11 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     s->port[kDirReply] = ro.port_index;
     s->next_hop_be[kDirOrig] = ro.gateway_be != 0 ? ro.gateway_be : f.ip_dst_be;
     s->next_hop_be[kDirReply] = rb.gateway_be != 0 ? rb.gateway_be : f.ip_src_be;
-    s->policy_id = pol.id;
+    session_cold(s)->policy_id = pol.id;
     s->policy_index = static_cast<uint16_t>(pi);
     s->timers_gen = cfg.timers_gen;
     session_count(s, kDirOrig, ip_bytes);  // the entry starts zeroed
-    sync_session_changed(w, cfg, s, s->timeout_s, true);
+    sync_session_changed(w, cfg, s, timeout_s, true);
   } else {
     if (ip[kIpTtlOff] <= 1) return drop(w, m, FwdDrop::kTtlExceeded);
     SessionDir dir = session_dir(*s, src_is_lo);

@@ -16,6 +16,7 @@ namespace tandem::dp {
 namespace {
 
 SessionView make_view(const WorkerContext* w, const Session& s, uint64_t now_ms) {
+  const SessionCold& c = *session_cold(&s);
   SessionView v{};
   bool orig_lo = (s.flags & kSessionOrigFromLo) != 0;
   SessionTuple lo_hi{s.key.ip_lo_be, s.key.ip_hi_be, s.key.port_lo, s.key.port_hi};
@@ -25,10 +26,10 @@ SessionView make_view(const WorkerContext* w, const Session& s, uint64_t now_ms)
   v.proto = s.key.proto;
   v.proto_state = s.state;
   v.state_name = s.key.proto == 6 ? tcp_state_name(static_cast<TcpState>(s.state)) : "none";
-  v.duration_s = static_cast<uint32_t>((now_ms - s.created_ms) / 1000);
+  v.duration_s = static_cast<uint32_t>((now_ms - c.created_ms) / 1000);
   v.expire_s = s.expire_ms > now_ms ? static_cast<uint32_t>((s.expire_ms - now_ms + 999) / 1000) : 0;
-  v.timeout_s = s.timeout_s;
-  v.policy_id = s.policy_id;
+  v.timeout_s = c.timeout_s;
+  v.policy_id = c.policy_id;
   v.in_port = s.port[kDirOrig];
   v.out_port = s.port[kDirReply];
   v.gateway_be[0] = s.next_hop_be[0];
@@ -38,7 +39,7 @@ SessionView make_view(const WorkerContext* w, const Session& s, uint64_t now_ms)
     v.packets[d] = session_packets(s, d);
   }
   v.worker = w->index;
-  v.serial = s.serial;
+  v.serial = c.serial;
   v.flags = s.flags;
   v.synced = (s.sync_flags & kSessionSynced) != 0;
   return v;
@@ -68,7 +69,7 @@ bool session_mailbox_serve(WorkerContext* w, WorkerRequest* req, uint64_t deadli
   uint32_t i = req->cursor;
   while (i < t->capacity) {
     for (uint32_t stop = std::min(i + kStretch, t->capacity); i < stop; ++i) {
-      Session* s = &t->entries[i];
+      Session* s = session_at(t, session_slot(i));
       if (!(s->flags & kSessionInUse)) continue;
       SessionView v = make_view(w, *s, w->now_ms);
       if (!session_filter_match(req->filter, v)) continue;

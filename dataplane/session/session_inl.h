@@ -69,23 +69,23 @@ inline SessionDir session_dir(const Session& s, bool src_is_lo) {
 // A session's counters of one direction, whole: the low parts sit in the
 // entry's first line, the high parts in its second (session_types.h).
 inline uint64_t session_packets(const Session& s, SessionDir d) {
-  return s.packets_hi[d] << 16 | s.packets_lo[d];
+  return session_cold(&s)->packets_hi[d] << 16 | s.packets_lo[d];
 }
 inline uint64_t session_bytes(const Session& s, SessionDir d) {
-  return uint64_t{s.bytes_hi[d]} << 32 | s.bytes_lo[d];
+  return uint64_t{session_cold(&s)->bytes_hi[d]} << 32 | s.bytes_lo[d];
 }
 inline void session_set_counters(Session* s, SessionDir d, uint64_t packets, uint64_t bytes) {
   s->packets_lo[d] = static_cast<uint16_t>(packets);
-  s->packets_hi[d] = packets >> 16;
+  session_cold(s)->packets_hi[d] = packets >> 16;
   s->bytes_lo[d] = static_cast<uint32_t>(bytes);
-  s->bytes_hi[d] = static_cast<uint32_t>(bytes >> 32);
+  session_cold(s)->bytes_hi[d] = static_cast<uint32_t>(bytes >> 32);
 }
 // One packet of `bytes` in direction d. The second line is written only
 // when a low part wraps (every 65,536 packets or 4 GiB of a direction).
 inline void session_count(Session* s, SessionDir d, uint32_t bytes) {
-  if (++s->packets_lo[d] == 0) ++s->packets_hi[d];  // uint16_t: wraps to 0
+  if (++s->packets_lo[d] == 0) ++session_cold(s)->packets_hi[d];  // uint16_t: wraps to 0
   uint32_t lo = s->bytes_lo[d] + bytes;
-  if (lo < bytes) ++s->bytes_hi[d];
+  if (lo < bytes) ++session_cold(s)->bytes_hi[d];
   s->bytes_lo[d] = lo;
 }
 

@@ -13,8 +13,8 @@ namespace tandem::dp {
 namespace {
 
 constexpr size_t kAlign = 64;
-constexpr size_t kPage = size_t{kSessionGroupEntries} * sizeof(Session);
-static_assert(kPage == 4096, "a group of entries is a page");
+constexpr size_t kPage = 4096;
+constexpr size_t kBlockBytes = 2 * kSessionColdOffset;
 
 size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
@@ -23,9 +23,6 @@ size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 // entry goes at its expiry or at most one tick later.
 uint32_t tick_of(uint64_t ms) { return static_cast<uint32_t>(ms / kWheelTickMs); }
 
-uint32_t index_of(const SessionTable* t, const Session* s) {
-  return static_cast<uint32_t>(s - t->entries);
-}
 
 uint64_t& live_counter(SessionTable* t, const Session& s) {
   switch (s.key.proto) {
@@ -36,12 +33,21 @@ uint64_t& live_counter(SessionTable* t, const Session& s) {
   }
 }
 
+uint32_t slot_of(const SessionTable* t, const Session* s) {
+  return static_cast<uint32_t>(s - t->blocks);
+}
+
+SessionCold* cold_at(const SessionTable* t, uint32_t slot) {
+  return session_cold(session_at(t, slot));
+}
+
 void wheel_unlink(SessionTable* t, Session* s) {
-  if (s->wheel_prev != kSessionNil) t->entries[s->wheel_prev].wheel_next = s->wheel_next;
-  else t->wheel[s->wheel_tick % kWheelSlots] = s->wheel_next;
-  if (s->wheel_next != kSessionNil) t->entries[s->wheel_next].wheel_prev = s->wheel_prev;
+  SessionCold* c = session_cold(s);
+  if (c->wheel_prev != kSessionNil) cold_at(t, c->wheel_prev)->wheel_next = c->wheel_next;
+  else t->wheel[c->wheel_tick % kWheelSlots] = c->wheel_next;
+  if (c->wheel_next != kSessionNil) cold_at(t, c->wheel_next)->wheel_prev = c->wheel_prev;
   // The entry a half-done walk of its slot resumes at leaves: resume after it.
-  if (t->expire_cursor == index_of(t, s)) t->expire_cursor = s->wheel_next;
+  if (t->expire_cursor == slot_of(t, s)) t->expire_cursor = c->wheel_next;
 }
 
 // Arms at the tick of expire_ms, or at the wheel's horizon when further:
@@ -51,37 +57,39 @@ void wheel_link(SessionTable* t, Session* s) {
   uint32_t first = static_cast<uint32_t>(t->wheel_next_tick);
   if (tick < first) tick = first;
   if (tick - first >= kWheelSlots) tick = first + kWheelSlots - 1;
-  s->wheel_tick = tick;
-  uint32_t slot = tick % kWheelSlots;
-  uint32_t idx = index_of(t, s);
-  s->wheel_prev = kSessionNil;
-  s->wheel_next = t->wheel[slot];
-  if (s->wheel_next != kSessionNil) t->entries[s->wheel_next].wheel_prev = idx;
-  t->wheel[slot] = idx;
+  SessionCold* c = session_cold(s);
+  c->wheel_tick = tick;
+  uint32_t wheel_slot = tick % kWheelSlots;
+  uint32_t slot = slot_of(t, s);
+  c->wheel_prev = kSessionNil;
+  c->wheel_next = t->wheel[wheel_slot];
+  if (c->wheel_next != kSessionNil) cold_at(t, c->wheel_next)->wheel_prev = slot;
+  t->wheel[wheel_slot] = slot;
 }
 
 void hash_unlink(SessionTable* t, Session* s) {
-  uint32_t idx = index_of(t, s);
-  uint32_t* link = &t->entries[session_home(t, session_key_hash(s->key))].home_chain;
-  while (*link != kSessionNil && *link != idx) link = &t->entries[*link].hash_next;
-  if (*link == idx) *link = s->hash_next;
+  uint32_t slot = slot_of(t, s);
+  uint32_t* link = &session_at(t, session_home(t, session_key_hash(s->key)))->home_chain;
+  while (*link != kSessionNil && *link != slot) link = &session_at(t, *link)->hash_next;
+  if (*link == slot) *link = s->hash_next;
 }
 
-// Groups of entries (pages), and the words of free_groups' bits for them.
+// Groups of slots, and the words of free_groups' bits for them. The
+// groups in the gaps between blocks never hold a free entry.
 uint32_t group_count(uint32_t capacity) {
-  return (capacity + kSessionGroupEntries - 1) / kSessionGroupEntries;
+  return (session_slot(capacity - 1) + kSessionGroupEntries) / kSessionGroupEntries;
 }
 uint32_t bit_words(uint32_t n) { return (n + 63) / 64; }
 
-// The free bits of entry idx's group. The entries of a const table are
+// The free bits of slot's group. The entries of a const table are
 // not const (it holds a pointer to them): find_free reads through this too.
-uint32_t& free_bits_of(const SessionTable* t, uint32_t idx) {
-  return t->entries[session_group_first(idx)].group_free;
+uint32_t& free_bits_of(const SessionTable* t, uint32_t slot) {
+  return cold_at(t, session_group_first(slot))->group_free;
 }
 
-void mark_free(SessionTable* t, uint32_t idx) {
-  uint32_t g = idx / kSessionGroupEntries;
-  free_bits_of(t, idx) |= uint32_t{1} << (idx % kSessionGroupEntries);
+void mark_free(SessionTable* t, uint32_t slot) {
+  uint32_t g = slot / kSessionGroupEntries;
+  free_bits_of(t, slot) |= uint32_t{1} << (slot % kSessionGroupEntries);
   t->free_groups[g / 64] |= uint64_t{1} << (g % 64);
 }
 
@@ -101,7 +109,7 @@ uint32_t next_free_group(const SessionTable* t, uint32_t from) {
 }
 
 // The free entry at `home`, or else the next free one after it (wrapping
-// round): near home, most often in its page. kSessionNil when the table is
+// round): near home, most often in its group. kSessionNil when the table is
 // full.
 uint32_t find_free(const SessionTable* t, uint32_t home) {
   if (t->in_use >= t->capacity) return kSessionNil;
@@ -116,13 +124,13 @@ uint32_t find_free(const SessionTable* t, uint32_t home) {
 }
 
 uint32_t take_free(SessionTable* t, uint32_t home) {
-  uint32_t idx = find_free(t, home);
-  if (idx == kSessionNil) return kSessionNil;
-  uint32_t g = idx / kSessionGroupEntries;
-  uint32_t& bits = free_bits_of(t, idx);
-  bits &= ~(uint32_t{1} << (idx % kSessionGroupEntries));
+  uint32_t slot = find_free(t, home);
+  if (slot == kSessionNil) return kSessionNil;
+  uint32_t g = slot / kSessionGroupEntries;
+  uint32_t& bits = free_bits_of(t, slot);
+  bits &= ~(uint32_t{1} << (slot % kSessionGroupEntries));
   if (bits == 0) t->free_groups[g / 64] &= ~(uint64_t{1} << (g % 64));
-  return idx;
+  return slot;
 }
 
 // An entry already off the wheel leaves its chain and is free again.
@@ -130,16 +138,22 @@ void release(SessionTable* t, Session* s) {
   hash_unlink(t, s);
   counter_add(live_counter(t, *s), static_cast<uint64_t>(-1));
   s->flags = 0;
-  mark_free(t, index_of(t, s));
+  mark_free(t, slot_of(t, s));
   --t->in_use;
   counter_add(t->deletes, 1);
+}
+
+// The blocks' bytes: whole blocks, and a last one cut after the second
+// lines it holds.
+size_t blocks_size(uint32_t capacity) {
+  size_t whole = capacity / kSessionBlockEntries, rest = capacity % kSessionBlockEntries;
+  return whole * kBlockBytes + (rest == 0 ? 0 : kSessionColdOffset + rest * sizeof(SessionCold));
 }
 
 }  // namespace
 
 size_t session_table_memsize(uint32_t capacity) {
-  return round_up(sizeof(SessionTable), kAlign) + (kPage - kAlign) +
-         size_t{capacity} * sizeof(Session) +
+  return round_up(sizeof(SessionTable), kAlign) + (kPage - kAlign) + blocks_size(capacity) +
          round_up(size_t{bit_words(group_count(capacity))} * 8, kAlign);
 }
 
@@ -151,30 +165,34 @@ SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_b
   auto p = reinterpret_cast<uintptr_t>(mem) + round_up(sizeof(SessionTable), kAlign);
   t->capacity = capacity;
   t->home_mask = rte_align32pow2(capacity) - 1;
-  t->entries = reinterpret_cast<Session*>(round_up(p, kPage));
-  t->free_groups = reinterpret_cast<uint64_t*>(t->entries + capacity);
+  t->blocks = reinterpret_cast<Session*>(round_up(p, kPage));
+  t->free_groups =
+      reinterpret_cast<uint64_t*>(reinterpret_cast<uint8_t*>(t->blocks) + blocks_size(capacity));
   t->serial_base = serial_base;
   t->wheel_next_tick = now_ms / kWheelTickMs;
   t->expire_cursor = kSessionNil;
   std::memset(t->wheel, 0xff, sizeof(t->wheel));
   for (uint32_t i = 0; i < capacity; ++i) {
-    t->entries[i].home_chain = kSessionNil;
-    mark_free(t, i);
+    session_at(t, session_slot(i))->home_chain = kSessionNil;
+    mark_free(t, session_slot(i));
   }
   return t;
 }
 
 void session_prefetch_free(const SessionTable* t, uint32_t hash) {
-  uint32_t idx = find_free(t, session_home(t, hash));
-  if (idx == kSessionNil) return;
-  rte_prefetch0(&t->entries[idx]);
-  rte_prefetch0(reinterpret_cast<const uint8_t*>(&t->entries[idx]) + 64);
+  uint32_t slot = find_free(t, session_home(t, hash));
+  if (slot == kSessionNil) return;
+  const Session* s = session_at(t, slot);
+  rte_prefetch0(s);
+  rte_prefetch0(session_cold(s));
 }
 
 Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash) {
-  for (uint32_t i = t->entries[session_home(t, hash)].home_chain; i != kSessionNil;
-       i = t->entries[i].hash_next)
-    if (session_key_equal(t->entries[i].key, key)) return &t->entries[i];
+  for (uint32_t i = session_at(t, session_home(t, hash))->home_chain; i != kSessionNil;) {
+    Session* s = session_at(t, i);
+    if (session_key_equal(s->key, key)) return s;
+    i = s->hash_next;
+  }
   return nullptr;
 }
 
@@ -193,28 +211,30 @@ void session_lookup_bulk(SessionTable* t, const SessionKey* keys, const uint32_t
 Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, uint8_t flags,
                         TcpState state, uint32_t timeout_s, uint64_t now_ms) {
   uint32_t home = session_home(t, hash);
-  uint32_t idx = take_free(t, home);
-  if (idx == kSessionNil) return nullptr;
-  Session* s = &t->entries[idx];
-  // The slot's own fields (home_chain, group_free) stay. One clear and a
+  uint32_t slot = take_free(t, home);
+  if (slot == kSessionNil) return nullptr;
+  Session* s = session_at(t, slot);
+  SessionCold* c = session_cold(s);
+  // The entry's own fields (home_chain, group_free) stay. A clear and a
   // restore, not two clears around home_chain: GCC made the second of
   // those a `rep stos`, and new flows got ~25 % slower.
   uint32_t home_chain = s->home_chain;
-  std::memset(s, 0, offsetof(Session, group_free));
+  std::memset(s, 0, sizeof(Session));
   s->home_chain = home_chain;
+  std::memset(c, 0, offsetof(SessionCold, group_free));
   s->key = key;
   s->flags = static_cast<uint8_t>(flags | kSessionInUse);
   s->state = static_cast<uint8_t>(state);
-  s->timeout_s = timeout_s;
-  s->created_ms = now_ms;
+  c->timeout_s = timeout_s;
+  c->created_ms = now_ms;
   s->expire_ms = now_ms + uint64_t{timeout_s} * 1000;
-  s->serial = t->serial_base | (t->next_serial++ & 0x0fffffffu);
+  c->serial = t->serial_base | (t->next_serial++ & 0x0fffffffu);
   // A flow in its home entry heads the chain; one placed further on goes
   // after it.
-  uint32_t* link = &t->entries[home].home_chain;
-  if (*link == home) link = &t->entries[home].hash_next;
+  uint32_t* link = &session_at(t, home)->home_chain;
+  if (*link == home) link = &session_at(t, home)->hash_next;
   s->hash_next = *link;
-  *link = idx;
+  *link = slot;
   wheel_link(t, s);
   ++t->in_use;
   counter_add(t->inserts, 1);
@@ -230,12 +250,13 @@ void session_rearm(SessionTable* t, Session* s, TcpState state, uint32_t timeout
     s->state = static_cast<uint8_t>(state);
     counter_add(live_counter(t, *s), 1);
   }
-  s->timeout_s = timeout_s;
+  SessionCold* c = session_cold(s);
+  c->timeout_s = timeout_s;
   s->expire_ms = expire_ms;
   // Later expiry: left where it is and re-armed lazily when its slot comes
   // round (no list work per packet). Earlier (a FIN shortened the TTL):
   // moved now, or it would live on for the old TTL.
-  if (tick_of(s->expire_ms) < s->wheel_tick) {
+  if (tick_of(s->expire_ms) < c->wheel_tick) {
     wheel_unlink(t, s);
     wheel_link(t, s);
   }
@@ -269,15 +290,16 @@ unsigned session_expire(SessionTable* t, uint64_t now_ms, SessionExpireHook hook
       ++t->wheel_next_tick;
     }
     while (t->expire_cursor != kSessionNil && budget > 0) {
-      Session* s = &t->entries[t->expire_cursor];
-      t->expire_cursor = s->wheel_next;
+      Session* s = session_at(t, t->expire_cursor);
+      SessionCold* c = session_cold(s);
+      t->expire_cursor = c->wheel_next;
       --budget;
       wheel_unlink(t, s);
       if (s->expire_ms > now_ms) {
         wheel_link(t, s);
         continue;
       }
-      s->wheel_prev = s->wheel_next = kSessionNil;
+      c->wheel_prev = c->wheel_next = kSessionNil;
       if (hook != nullptr) hook(hook_arg, *s);
       release(t, s);
       counter_add(t->expired, 1);

@@ -1,7 +1,8 @@
 // Plain types of the per-worker session table: the normalised flow key, the
 // 128-byte session entry, TCP states and the configurable timers, plus what
 // the control side reads (SessionFilter, SessionView, SessionStats) for
-// `diagnose sys session list|filter|clear|stat`. No code here.
+// `diagnose sys session list|filter|clear|stat`. No code here but the
+// accessor of an entry's second line (session_cold).
 //
 // Session pickup (dataplane/sync) keeps its per-session state in the
 // sync_* fields: whether the peer holds the entry, which generation of the
@@ -65,24 +66,31 @@ inline constexpr uint8_t kSessionRstReply = 0x20;  // the first RST came from th
 inline constexpr uint8_t kSessionSyncKnown = 0x01;  // sender: the peer was sent this session
 inline constexpr uint8_t kSessionSynced = 0x02;     // receiver: installed from the peer's stream
 
-// One flow, both directions. Index-linked (hash chain, wheel list) so the
-// table is one block with no pointers to fix up, which a bulk sync can walk.
+// One flow, both directions, in two cache lines that do not sit side by
+// side: the table lays its entries out in blocks of kSessionBlockEntries,
+// their first lines (Session) together and their second lines
+// (SessionCold) together after them, so the second line of an entry is
+// kSessionColdOffset bytes after its first (session_cold). Index-linked
+// (hash chain, wheel list) so the table is one block with no pointers to
+// fix up, which a bulk sync can walk. A Session is only ever an entry of a
+// table, never a copy: its second line is found by its address.
 //
-// The first cache line holds everything a packet of an established flow
-// reads or writes (key, chain links, counters, expiry, next hops, ports,
-// state, and on an HA primary the expiry the peer knows), so the lookup
-// fetches one line per packet, not two: at 1 M sessions every line is a
-// DRAM miss, and one line less per frame made the worker ~10 cycles a
-// frame cheaper, and an HA primary with session pickup ~8-16 more
-// (docs/bench-forwarding.md). The TTL itself (timeout_s) is on the second
-// line: a packet needs it only when the state or the timers change.
+// The first line holds everything a packet of an established flow reads
+// or writes (key, chain links, counters, expiry, next hops, ports, state,
+// and on an HA primary the expiry the peer knows), so the lookup fetches
+// one line per packet, not two: at 1 M sessions every line is a DRAM
+// miss, and one line less per frame made the worker ~10 cycles a frame
+// cheaper, and an HA primary with session pickup ~8-16 more. With the
+// first lines together, the pages a packet's lookup walks hold half the
+// table, and each page walk costs less (docs/bench-forwarding.md, "First
+// lines apart"). The TTL itself (timeout_s) is on the second line: a
+// packet needs it only when the state or the timers change.
 // The counters are split for it: the low 16 bits of the packets and 32 of
 // the bytes here, the rest in the second line, which a packet touches only
 // when a low part wraps (every 65,536 packets or 4 GiB of a direction).
 // Read and write them with session_packets/session_bytes/session_count/
 // session_set_counters.
 struct alignas(64) Session {
-  // First line: the per-packet fields.
   SessionKey key;                     // 16
   uint32_t hash_next;                 // next in the chain of its home
   // The slot's, not its flow's, in use or free (an insert keeps it): the
@@ -104,7 +112,9 @@ struct alignas(64) Session {
   uint8_t flags;
   uint8_t sync_flags;                 // kSessionSync*
   uint8_t timers_gen;                 // ActiveConfig::timers_gen when last armed; 64
-  // Second line: the timer wheel, the rest, and the counters' high halves.
+};
+// The second line: the timer wheel, the rest, and the counters' high halves.
+struct alignas(64) SessionCold {
   uint32_t wheel_next, wheel_prev;    // timer wheel slot list
   uint32_t wheel_tick;                // tick whose slot holds the entry
   uint32_t serial;
@@ -115,17 +125,34 @@ struct alignas(64) Session {
   uint32_t bytes_hi[2];               // bytes >> 32
   uint32_t timeout_s;                 // TTL of the state, as of its last change
   // The slot's, not its flow's, like home_chain: an insert keeps it.
-  // In the first entry of each group of kSessionGroupEntries (a 4 KiB
-  // page), a bit per entry of the group, set when that entry is free; 0
-  // and unused in the others. So the free map costs no bytes of its own.
+  // In the first entry of each group of kSessionGroupEntries, a bit per
+  // entry of the group, set when that entry is free; 0 and unused in the
+  // others. So the free map costs no bytes of its own.
   uint32_t group_free;
 };
-static_assert(offsetof(Session, wheel_next) == 64, "a packet's fields fill the first line");
-static_assert(sizeof(Session) == 128, "a session is two cache lines");
-static_assert(offsetof(Session, group_free) + 4 == sizeof(Session),
-              "the slot's own field in the second line ends the entry");
-// Entries a 4 KiB page holds: the table's groups for the free map.
+static_assert(sizeof(Session) == 64, "a packet's fields fill the first line");
+static_assert(sizeof(SessionCold) == 64, "the rest fills the second");
+static_assert(offsetof(SessionCold, group_free) + 4 == sizeof(SessionCold),
+              "the slot's own field ends the second line");
+// Entries whose first lines fill 64 KiB, followed by their second lines:
+// the table's unit of layout. bench-pagewalk on this guest: random lines
+// in the even 64 KiB of 128 MiB cost ~38 cycles, 64 MiB in one piece ~37,
+// and all of 128 MiB ~44.
+inline constexpr uint32_t kSessionBlockEntries = 1024;
+inline constexpr size_t kSessionColdOffset = size_t{kSessionBlockEntries} * sizeof(Session);
+// A group of entries shares the free bits in its first entry's second line
+// (half a page of first lines): the table's groups for the free map.
 inline constexpr uint32_t kSessionGroupEntries = 32;
+static_assert(kSessionBlockEntries % kSessionGroupEntries == 0);
+
+// An entry's second line.
+inline SessionCold* session_cold(Session* s) {
+  return reinterpret_cast<SessionCold*>(reinterpret_cast<char*>(s) + kSessionColdOffset);
+}
+inline const SessionCold* session_cold(const Session* s) {
+  return reinterpret_cast<const SessionCold*>(reinterpret_cast<const char*>(s) +
+                                              kSessionColdOffset);
+}
 
 // `diagnose sys session filter`: 0 fields mean "any".
 struct SessionFilter {

@@ -75,7 +75,8 @@ void drop_stale(WorkerContext* w) {
   auto gen = static_cast<uint32_t>(w->sync->rx_generation);
   SessionTable* t = w->sessions;
   session_for_each(t, [&](Session* s) {
-    if (s->sync_generation != gen || !(s->sync_flags & kSessionSynced)) session_delete(t, s);
+    if (!(s->sync_flags & kSessionSynced) || session_cold(s)->sync_generation != gen)
+      session_delete(t, s);
   });
 }
 
@@ -310,7 +311,7 @@ void bulk_step(WorkerContext* w, const ActiveConfig& cfg) {
   unsigned scanned = 0, sent = 0;
   while (w->sync_bulk_cursor < t->capacity && scanned < kBulkScanPerLoop &&
          sent < kBulkRecordsPerLoop && sync_tx_bulk_room(st)) {
-    Session* s = &t->entries[w->sync_bulk_cursor++];
+    Session* s = session_at(t, session_slot(w->sync_bulk_cursor++));
     ++scanned;
     if (!(s->flags & kSessionInUse)) continue;
     s->sync_flags = 0;

@@ -50,7 +50,7 @@ inline uint64_t sync_refresh_ms(uint32_t timeout_s) {
 
 inline bool sync_wanted(const SyncConf& c, const Session& s, uint64_t now_ms) {
   if (s.key.proto != 6 && !c.connectionless) return false;
-  return !c.delay || now_ms - s.created_ms >= kSyncPickupDelayMs;
+  return !c.delay || now_ms - session_cold(&s)->created_ms >= kSyncPickupDelayMs;
 }
 
 // After session_insert/session_touch on the primary.

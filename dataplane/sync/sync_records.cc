@@ -55,14 +55,15 @@ void session_record_from(const Session& s, uint64_t now_ms, SessionRecord* r) {
                                              kSessionFinReply | kSessionLog));
   r->port[0] = s.port[0];
   r->port[1] = s.port[1];
+  const SessionCold& c = *session_cold(&s);
   r->policy_index = s.policy_index;
-  r->policy_id = s.policy_id;
+  r->policy_id = c.policy_id;
   r->next_hop_be[0] = s.next_hop_be[0];
   r->next_hop_be[1] = s.next_hop_be[1];
-  r->timeout_s = s.timeout_s;
+  r->timeout_s = c.timeout_s;
   uint64_t left = s.expire_ms > now_ms ? s.expire_ms - now_ms : 0;
   r->expire_in_ms = left > UINT32_MAX ? UINT32_MAX : uint32_t(left);
-  uint64_t age = now_ms > s.created_ms ? (now_ms - s.created_ms) / 1000 : 0;
+  uint64_t age = now_ms > c.created_ms ? (now_ms - c.created_ms) / 1000 : 0;
   r->age_s = age > UINT32_MAX ? UINT32_MAX : uint32_t(age);
   for (SessionDir d : {kDirOrig, kDirReply}) {
     r->packets[d] = session_packets(s, d);
@@ -129,14 +130,15 @@ bool session_install_record(SessionTable* t, const SessionRecord& r, uint64_t no
   s->port[0] = r.port[0];
   s->port[1] = r.port[1];
   s->policy_index = r.policy_index;
-  s->policy_id = r.policy_id;
+  SessionCold* c = session_cold(s);
+  c->policy_id = r.policy_id;
   s->next_hop_be[0] = r.next_hop_be[0];
   s->next_hop_be[1] = r.next_hop_be[1];
   uint64_t age_ms = uint64_t{r.age_s} * 1000;
-  s->created_ms = now_ms > age_ms ? now_ms - age_ms : 0;
+  c->created_ms = now_ms > age_ms ? now_ms - age_ms : 0;
   for (SessionDir d : {kDirOrig, kDirReply}) session_set_counters(s, d, r.packets[d], r.bytes[d]);
   s->sync_flags = kSessionSynced;
-  s->sync_generation = generation;
+  c->sync_generation = generation;
   return true;
 }
 

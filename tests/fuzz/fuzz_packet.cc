@@ -66,7 +66,7 @@ void check_reply(const std::vector<uint8_t>& reply, const ParsedFrame& request) 
 // A table small enough that the fuzzer fills it, reused across inputs, with
 // routes and policies built once.
 constexpr uint32_t kFuzzSessions = 64;
-alignas(64) uint8_t g_table_mem[1 << 16];  // the wheel alone is 16 KiB
+alignas(64) uint8_t g_table_mem[1 << 17];  // the wheel is 16 KiB, a block of entries 64 KiB and more
 tandem::dp::SessionTable* g_table = nullptr;
 tandem::dp::RouteTable g_routes;
 tandem::dp::FirewallConf g_fw;

@@ -156,7 +156,7 @@ void bulk_step(Node& n, uint64_t now_us) {
   unsigned scanned = 0, sent = 0;
   while (n.bulk_cursor < t->capacity && scanned < kBulkScanPerStep &&
          sent < kBulkRecordsPerStep && sync_tx_bulk_room(st)) {
-    Session* s = &t->entries[n.bulk_cursor++];
+    Session* s = session_at(t, session_slot(n.bulk_cursor++));
     ++scanned;
     if (!(s->flags & kSessionInUse)) continue;
     s->sync_flags = 0;
@@ -193,14 +193,14 @@ void install(Node& n, const SessionRecord& r) {
   s->port[0] = r.port[0];
   s->port[1] = r.port[1];
   s->policy_index = r.policy_index < kMaxPolicies ? r.policy_index : kMaxPolicies;
-  s->policy_id = r.policy_id;
+  session_cold(s)->policy_id = r.policy_id;
   s->next_hop_be[0] = r.next_hop_be[0];
   s->next_hop_be[1] = r.next_hop_be[1];
   uint64_t age_ms = uint64_t{r.age_s} * 1000;
-  s->created_ms = n.now_ms > age_ms ? n.now_ms - age_ms : 0;
+  session_cold(s)->created_ms = n.now_ms > age_ms ? n.now_ms - age_ms : 0;
   for (SessionDir d : {kDirOrig, kDirReply}) session_set_counters(s, d, r.packets[d], r.bytes[d]);
   s->sync_flags = kSessionSynced;
-  s->sync_generation = static_cast<uint32_t>(n.stream->rx_generation);
+  session_cold(s)->sync_generation = static_cast<uint32_t>(n.stream->rx_generation);
   ++n.installs;
 }
 
@@ -229,7 +229,8 @@ void node_apply(void* arg, SyncApplyEvent ev, SyncRecordType type, const uint8_t
     case SyncRecordType::kBulkEnd: {
       auto gen = static_cast<uint32_t>(n->stream->rx_generation);
       session_for_each(t, [&](Session* s) {
-        if (s->sync_generation != gen || !(s->sync_flags & kSessionSynced)) session_delete(t, s);
+        if (!(s->sync_flags & kSessionSynced) || session_cold(s)->sync_generation != gen)
+          session_delete(t, s);
       });
       break;
     }
@@ -390,7 +391,7 @@ class SyncRings : public ::testing::Test {
         s->port[0] = static_cast<uint8_t>(rng_.below(2));
         s->port[1] = static_cast<uint8_t>(1 - s->port[0]);
         s->policy_index = static_cast<uint16_t>(rng_.below(16));
-        s->policy_id = s->policy_index + 100u;
+        session_cold(s)->policy_id = s->policy_index + 100u;
         s->next_hop_be[0] = static_cast<uint32_t>(rng_.next());
         s->next_hop_be[1] = static_cast<uint32_t>(rng_.next());
       } else {
@@ -420,10 +421,10 @@ class SyncRings : public ::testing::Test {
       EXPECT_EQ(r->port[0], s->port[0]);
       EXPECT_EQ(r->port[1], s->port[1]);
       EXPECT_EQ(r->policy_index, s->policy_index);
-      EXPECT_EQ(r->policy_id, s->policy_id);
+      EXPECT_EQ(session_cold(r)->policy_id, session_cold(s)->policy_id);
       EXPECT_EQ(r->next_hop_be[0], s->next_hop_be[0]);
       EXPECT_EQ(r->next_hop_be[1], s->next_hop_be[1]);
-      EXPECT_EQ(r->timeout_s, s->timeout_s);
+      EXPECT_EQ(session_cold(r)->timeout_s, session_cold(s)->timeout_s);
       for (SessionDir d : {kDirOrig, kDirReply}) {
         EXPECT_EQ(session_packets(*r, d), session_packets(*s, d));
         EXPECT_EQ(session_bytes(*r, d), session_bytes(*s, d));

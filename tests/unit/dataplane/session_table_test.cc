@@ -32,6 +32,16 @@ struct Table {
   SessionTable* t;
 };
 
+// Entry i (0 <= i < capacity), and the entry number of a slot: the tests
+// reason in entries, the table links slots (session_slot).
+Session* entry(const SessionTable* t, uint32_t i) { return session_at(t, session_slot(i)); }
+uint32_t entry_of_slot(uint32_t slot) {
+  return slot - slot / (2 * kSessionBlockEntries) * kSessionBlockEntries;
+}
+uint32_t entry_of(const SessionTable* t, const Session* s) {
+  return entry_of_slot(static_cast<uint32_t>(s - t->blocks));
+}
+
 SessionKey key_of(uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp, uint8_t proto,
                   bool* lo = nullptr) {
   bool l;
@@ -140,7 +150,8 @@ TEST(TcpStateMachine, TimeoutsFollowStates) {
 // The counters live in two halves (the low one on the entry's first cache
 // line): a packet that wraps a low half carries into the high one.
 TEST(SessionCounters, LowPartsCarryIntoTheHighOnes) {
-  Session s{};
+  Table tb(1);
+  Session& s = *entry(tb.t, 0);
   session_set_counters(&s, kDirReply, 0xffffu, 0xffff'ff00u);
   session_count(&s, kDirReply, 0x100);
   EXPECT_EQ(session_packets(s, kDirReply), uint64_t{1} << 16);
@@ -171,7 +182,7 @@ TEST(SessionCounters, APacketsFieldsAreOnTheFirstLine) {
   EXPECT_LE(offsetof(Session, sync_flags) + 1, 64u);
   EXPECT_LE(offsetof(Session, sync_expire_lo) + sizeof(Session::sync_expire_lo), 64u)
       << "an HA primary's refresh check reads it for every packet";
-  EXPECT_GE(offsetof(Session, packets_hi), 64u);
+  EXPECT_EQ(sizeof(Session), 64u) << "the second line's fields (SessionCold) lie apart";
 }
 
 TEST(SessionTable, InsertLookupDeleteAndFull) {
@@ -182,7 +193,7 @@ TEST(SessionTable, InsertLookupDeleteAndFull) {
     SessionKey k = key_of(ipv4(10, 0, 0, 1), ipv4(10, 0, 1, 1), 1000 + i, 53, 17);
     Session* s = session_insert(t, k, session_key_hash(k), 0, TcpState::kNone, 180, 0);
     ASSERT_NE(s, nullptr);
-    EXPECT_EQ(s->serial >> 28, 1u) << "serial carries the worker";
+    EXPECT_EQ(session_cold(s)->serial >> 28, 1u) << "serial carries the worker";
     live.push_back(s);
   }
   SessionKey fifth = key_of(ipv4(10, 0, 0, 1), ipv4(10, 0, 1, 1), 2000, 53, 17);
@@ -273,11 +284,11 @@ TEST(TimerWheel, TouchFollowsTimersGeneration) {
   SessionKey a = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), 1, 2, 17);
   Session* s = session_insert(t, a, session_key_hash(a), 0, TcpState::kNone, 180, 0);
   session_touch(t, s, TcpState::kNone, 180, 1'000, 0);
-  EXPECT_EQ(s->timeout_s, 180u);
+  EXPECT_EQ(session_cold(s)->timeout_s, 180u);
   EXPECT_EQ(s->expire_ms, 181'000u);
   // The timers went to 600 s (generation 1): the next packet re-arms.
   session_touch(t, s, TcpState::kNone, 600, 2'000, 1);
-  EXPECT_EQ(s->timeout_s, 600u);
+  EXPECT_EQ(session_cold(s)->timeout_s, 600u);
   EXPECT_EQ(s->timers_gen, 1u);
   EXPECT_EQ(s->expire_ms, 602'000u);
   EXPECT_EQ(session_expire(t, 601'999), 0u);
@@ -337,21 +348,28 @@ TEST(TimerWheel, ManySessionsAllExpireAfterAStall) {
 // holds only flows of its home, and a flow in its home entry heads it.
 void expect_consistent(SessionTable* t) {
   uint32_t in_chains = 0, on_wheel = 0;
-  for (uint32_t h = 0; h < t->capacity; ++h)
-    for (uint32_t i = t->entries[h].home_chain; i != kSessionNil; i = t->entries[i].hash_next) {
-      ASSERT_TRUE(t->entries[i].flags & kSessionInUse) << "free entry " << i << " in a chain";
-      ASSERT_EQ(session_home(t, session_key_hash(t->entries[i].key)), h) << "entry " << i;
-      if (i == h) {
-        ASSERT_EQ(t->entries[h].home_chain, h) << "home entry " << h << " not first";
+  for (uint32_t h = 0; h < t->capacity; ++h) {
+    const uint32_t hs = session_slot(h);
+    for (uint32_t i = session_at(t, hs)->home_chain; i != kSessionNil;
+         i = session_at(t, i)->hash_next) {
+      const Session* s = session_at(t, i);
+      ASSERT_LT(entry_of_slot(i), t->capacity) << "slot " << i << " in a chain";
+      ASSERT_EQ(session_slot(entry_of_slot(i)), i) << "slot " << i << " is in a gap";
+      ASSERT_TRUE(s->flags & kSessionInUse) << "free entry " << i << " in a chain";
+      ASSERT_EQ(session_home(t, session_key_hash(s->key)), hs) << "entry " << i;
+      if (i == hs) {
+        ASSERT_EQ(session_at(t, hs)->home_chain, hs) << "home entry " << h << " not first";
       }
       ASSERT_LE(++in_chains, t->capacity);
     }
+  }
   for (uint32_t slot = 0; slot < kWheelSlots; ++slot) {
     uint32_t prev = kSessionNil;
-    for (uint32_t i = t->wheel[slot]; i != kSessionNil; i = t->entries[i].wheel_next) {
-      ASSERT_TRUE(t->entries[i].flags & kSessionInUse) << "free entry " << i << " on the wheel";
-      ASSERT_EQ(t->entries[i].wheel_prev, prev);
-      ASSERT_EQ(t->entries[i].wheel_tick % kWheelSlots, slot);
+    for (uint32_t i = t->wheel[slot]; i != kSessionNil; i = session_cold(session_at(t, i))->wheel_next) {
+      const SessionCold* c = session_cold(session_at(t, i));
+      ASSERT_TRUE(session_at(t, i)->flags & kSessionInUse) << "free entry " << i << " on the wheel";
+      ASSERT_EQ(c->wheel_prev, prev);
+      ASSERT_EQ(c->wheel_tick % kWheelSlots, slot);
       prev = i;
       ASSERT_LE(++on_wheel, t->capacity);
     }
@@ -360,20 +378,25 @@ void expect_consistent(SessionTable* t) {
   EXPECT_EQ(on_wheel, t->in_use);
   // A group's free bits, in its first entry, say which of its entries are
   // free (the other entries hold none), and free_groups which groups hold
-  // one; nothing past the capacity is ever free.
+  // one; nothing past the capacity is ever free, nor any group in a gap.
   const uint32_t groups = (t->capacity + kSessionGroupEntries - 1) / kSessionGroupEntries;
   for (uint32_t g = 0; g < groups; ++g) {
     uint32_t first = g * kSessionGroupEntries;
-    uint32_t bits = t->entries[first].group_free;
+    uint32_t bits = session_cold(entry(t, first))->group_free;
     for (uint32_t b = 0; b < kSessionGroupEntries; ++b) {
       uint32_t i = first + b;
       bool free_bit = (bits >> b) & 1;
-      ASSERT_EQ(free_bit, i < t->capacity && !(t->entries[i].flags & kSessionInUse)) << "entry " << i;
+      ASSERT_EQ(free_bit, i < t->capacity && !(entry(t, i)->flags & kSessionInUse)) << "entry " << i;
       if (b != 0 && i < t->capacity) {
-        ASSERT_EQ(t->entries[i].group_free, 0u) << "entry " << i;
+        ASSERT_EQ(session_cold(entry(t, i))->group_free, 0u) << "entry " << i;
       }
     }
-    ASSERT_EQ((t->free_groups[g / 64] >> (g % 64)) & 1, bits != 0 ? 1u : 0u) << "group " << g;
+    uint32_t sg = session_slot(first) / kSessionGroupEntries;
+    ASSERT_EQ((t->free_groups[sg / 64] >> (sg % 64)) & 1, bits != 0 ? 1u : 0u) << "group " << g;
+    if (first % kSessionBlockEntries == 0 && first + kSessionBlockEntries < t->capacity) {
+      uint32_t gap = sg + kSessionBlockEntries / kSessionGroupEntries;  // a gap's first group
+      ASSERT_EQ((t->free_groups[gap / 64] >> (gap % 64)) & 1, 0u) << "gap after group " << g;
+    }
   }
 }
 
@@ -394,7 +417,7 @@ TEST(SessionTable, AnEntryKeepsItsHomesChainWhenAnotherFlowTakesIt) {
   auto key_with_home = [&](uint32_t home, uint16_t* port) {
     for (;; ++*port) {
       SessionKey k = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), *port, 9, 17);
-      if (session_home(t, session_key_hash(k)) == home) {
+      if (session_home(t, session_key_hash(k)) == session_slot(home)) {
         ++*port;
         return k;
       }
@@ -406,14 +429,14 @@ TEST(SessionTable, AnEntryKeepsItsHomesChainWhenAnotherFlowTakesIt) {
   auto insert = [&](const SessionKey& k) {
     return session_insert(t, k, session_key_hash(k), 0, TcpState::kNone, 180, 0);
   };
-  ASSERT_EQ(insert(e), &t->entries[h - 1]);
+  ASSERT_EQ(insert(e), entry(t, h - 1));
   Session* sa = insert(a);
-  ASSERT_EQ(sa, &t->entries[h]);
-  ASSERT_EQ(insert(b), &t->entries[h + 1]);
+  ASSERT_EQ(sa, entry(t, h));
+  ASSERT_EQ(insert(b), entry(t, h + 1));
   session_delete(t, sa);
-  ASSERT_EQ(insert(d), &t->entries[h]) << "D is displaced into A's old entry";
-  EXPECT_EQ(session_lookup(t, b, session_key_hash(b)), &t->entries[h + 1]);
-  EXPECT_EQ(session_lookup(t, d, session_key_hash(d)), &t->entries[h]);
+  ASSERT_EQ(insert(d), entry(t, h)) << "D is displaced into A's old entry";
+  EXPECT_EQ(session_lookup(t, b, session_key_hash(b)), entry(t, h + 1));
+  EXPECT_EQ(session_lookup(t, d, session_key_hash(d)), entry(t, h));
   EXPECT_EQ(session_lookup(t, a, session_key_hash(a)), nullptr);
   expect_consistent(t);
 }
@@ -423,9 +446,10 @@ TEST(SessionTable, AnEntryKeepsItsHomesChainWhenAnotherFlowTakesIt) {
 // pass finds most flows in the entry that holds their chain's head. A
 // model of which entries are in use predicts every placement through
 // inserts and deletes, with capacities that end inside a group of free
-// bits (a page of entries) and ones that fill.
+// bits, and ones that span blocks (whose first lines and second lines lie
+// apart: the next entry after a block's last is the next block's first).
 TEST(SessionTable, AnEntryGoesToItsHomeOrTheNextFreeEntryAfterIt) {
-  for (uint32_t capacity : {1u, 5u, 32u, 64u, 130u, 1000u, 2080u}) {
+  for (uint32_t capacity : {1u, 5u, 32u, 64u, 130u, 1000u, 1024u, 2080u, 3001u}) {
     Table tb(capacity);
     SessionTable* t = tb.t;
     std::vector<bool> used(capacity, false);
@@ -438,7 +462,7 @@ TEST(SessionTable, AnEntryGoesToItsHomeOrTheNextFreeEntryAfterIt) {
       if (insert) {
         SessionKey k = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), next_port++, 9, 17);
         uint32_t hash = session_key_hash(k);
-        uint32_t home = session_home(t, hash);
+        uint32_t home = entry_of_slot(session_home(t, hash));
         ASSERT_LT(home, capacity);
         Session* s = session_insert(t, k, hash, 0, TcpState::kNone, 180, 0);
         if (live.size() == capacity) {
@@ -448,13 +472,13 @@ TEST(SessionTable, AnEntryGoesToItsHomeOrTheNextFreeEntryAfterIt) {
         ASSERT_NE(s, nullptr);
         uint32_t want = home;
         while (used[want]) want = want + 1 == capacity ? 0 : want + 1;
-        ASSERT_EQ(static_cast<uint32_t>(s - t->entries), want)
+        ASSERT_EQ(entry_of(t, s), want)
             << "capacity " << capacity << ", home " << home << ", op " << op;
         used[want] = true;
         live.push_back(s);
       } else {
         size_t victim = static_cast<size_t>(std::rand()) % live.size();
-        used[static_cast<size_t>(live[victim] - t->entries)] = false;
+        used[entry_of(t, live[victim])] = false;
         session_delete(t, live[victim]);
         live[victim] = live.back();
         live.pop_back();
@@ -507,7 +531,7 @@ TEST(TimerWheel, AWalkInProgressSurvivesDeletesAndReArms) {
   ASSERT_NE(t->expire_cursor, kSessionNil) << "the slot is left half walked";
   for (int round = 0; t->expire_cursor != kSessionNil; ++round) {
     ASSERT_NE(t->expire_cursor, kSessionNil);
-    Session* next = &t->entries[t->expire_cursor];
+    Session* next = session_at(t, t->expire_cursor);
     switch (round % 3) {
       case 0:  // the CLI clears it (or a RST ends it)
         session_delete(t, next);
@@ -528,8 +552,8 @@ TEST(TimerWheel, AWalkInProgressSurvivesDeletesAndReArms) {
   // Everything left lives on: 150 touched at 4 s (9 s), plus what the rounds
   // kept or moved; nothing with a passed expiry is still in the table.
   for (uint32_t i = 0; i < t->capacity; ++i)
-    if (t->entries[i].flags & kSessionInUse) {
-      EXPECT_GT(t->entries[i].expire_ms, 5'000u);
+    if (entry(t, i)->flags & kSessionInUse) {
+      EXPECT_GT(entry(t, i)->expire_ms, 5'000u);
     }
   EXPECT_EQ(expired + deleted + t->in_use, 300u);
   // And all of them go by 10 s.

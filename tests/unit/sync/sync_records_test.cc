@@ -1,12 +1,15 @@
 // The record bodies of session pickup: round trips, the byte layout the
 // peer relies on (little-endian, addresses in network order), and what
 // decode must refuse before the receiver indexes or switches on it.
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "dataplane/session/session_inl.h"
+#include "dataplane/session/session_table.h"
 #include "dataplane/sync/sync_records.h"
 
 namespace tandem::dp {
@@ -98,7 +101,11 @@ TEST(SyncRecords, SessionRecordDecodeRejects) {
 }
 
 TEST(SyncRecords, SessionRecordFromSession) {
-  Session s{};
+  // An entry of a table: its second line is found by its address.
+  std::unique_ptr<void, decltype(&std::free)> mem(
+      std::aligned_alloc(64, (session_table_memsize(1) + 63) / 64 * 64), &std::free);
+  SessionTable* t = session_table_init(mem.get(), 1, 0, 0);
+  Session& s = *session_at(t, session_slot(0));
   s.key.ip_lo_be = 1;
   s.key.ip_hi_be = 2;
   s.key.port_lo = 3;
@@ -109,11 +116,11 @@ TEST(SyncRecords, SessionRecordFromSession) {
   s.port[0] = 1;
   s.port[1] = 2;
   s.policy_index = 5;
-  s.policy_id = 7;
+  session_cold(&s)->policy_id = 7;
   s.next_hop_be[0] = 8;
   s.next_hop_be[1] = 9;
-  s.timeout_s = 3600;
-  s.created_ms = 10'000;
+  session_cold(&s)->timeout_s = 3600;
+  session_cold(&s)->created_ms = 10'000;
   s.expire_ms = 70'000;
   // Counters past 32 bits: the record carries both halves.
   session_set_counters(&s, kDirOrig, 11, 0);
