@@ -187,7 +187,7 @@ void session_prefetch_free(const SessionTable* t, uint32_t hash) {
   rte_prefetch0(session_cold(s));
 }
 
-Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash) {
+Session* session_lookup(const SessionTable* t, const SessionKey& key, uint32_t hash) {
   for (uint32_t i = session_at(t, session_home(t, hash))->home_chain; i != kSessionNil;) {
     Session* s = session_at(t, i);
     if (session_key_equal(s->key, key)) return s;

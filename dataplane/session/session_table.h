@@ -57,7 +57,7 @@ size_t session_table_memsize(uint32_t capacity);
 SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_base,
                                  uint64_t now_ms);
 
-Session* session_lookup(SessionTable* t, const SessionKey& key, uint32_t hash);
+Session* session_lookup(const SessionTable* t, const SessionKey& key, uint32_t hash);
 
 // Where entry i of the table (0 <= i < capacity) lies: its slot, the
 // number of its first line in the blocks. The slots skip the second lines

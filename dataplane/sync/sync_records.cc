@@ -170,6 +170,14 @@ void session_prefetch_records(const SessionTable* t, const uint8_t* records, siz
     if (upsert[i]) session_prefetch_upsert(t, hashes[i], keys[i]);
     else session_prefetch_entry(t, hashes[i], keys[i]);
   }
+  // Every install and delete writes its entry's second line, which lies
+  // apart from the first (session_types.h): the entry's, found with the
+  // first lines now in flight, or, for an upsert that will insert, both
+  // lines of the entry it will take.
+  for (unsigned i = 0; i < n; ++i) {
+    if (const Session* s = session_lookup(t, keys[i], hashes[i])) rte_prefetch0(session_cold(s));
+    else if (upsert[i]) session_prefetch_free(t, hashes[i]);
+  }
 }
 
 bool session_record_key(SyncRecordType type, const uint8_t* body, size_t len, SessionKey* out) {
