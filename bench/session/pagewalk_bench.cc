@@ -1,10 +1,13 @@
 // bench-pagewalk: what a random cache line costs this machine when its
 // address is known early (32 prefetches, then 32 reads, like the worker's
 // burst pipeline), over arrays the size of a session table's parts, mapped with
-// 2 MiB hugepages and with 4 KiB pages. Two access patterns:
+// 2 MiB hugepages and with 4 KiB pages. Three access patterns:
 //   lines  any line of the array: data misses and TLB misses together;
 //   pages  the first line of a random 4 KiB page: the data (one line per
-//          page) fits in cache, so what remains is the address translation.
+//          page) fits in cache, so what remains is the address translation;
+//   halves (with --half K) any line of the first K KiB of every 2K KiB:
+//          the session table's first lines, kept together in blocks of
+//          64 KiB with the second lines between them (session_types.h).
 // On bare metal the hugepage rows of "pages" cost a few cycles (the TLB
 // covers 2 MiB per entry); where they cost as much as the 4 KiB rows, the
 // hypervisor backs the guest's hugepages with small pages, and every random
@@ -17,7 +20,7 @@
 // then says how many cycles an access adds to the same loop over a
 // 16 KiB array: what the work failed to hide.
 //
-//   bench-pagewalk [--sizes "4 32 128"] [--runs 5] [--work N]
+//   bench-pagewalk [--sizes "4 32 128"] [--runs 5] [--work N] [--half K]
 //
 // Sizes are MiB. Prints the median and min..max over the runs, in TSC
 // cycles per access. Needs free hugepages for the hugepage rows (skipped
@@ -46,12 +49,14 @@ constexpr size_t kHotBytes = 16384;
 
 [[noreturn]] void usage(int rc) {
   std::fprintf(rc == 0 ? stdout : stderr,
-               "usage: bench-pagewalk [--sizes \"MiB ...\"] [--runs R] [--work N]\n"
+               "usage: bench-pagewalk [--sizes \"MiB ...\"] [--runs R] [--work N] [--half K]\n"
                "  random cache-line reads (32 prefetched, then 32 read) over arrays of each size,\n"
                "  hugepage-backed and 4 KiB-backed; TSC cycles per access (median, min..max)\n"
                "  --work N  N loads and stores to a cached 16 KiB buffer after each access, the\n"
                "            accesses prefetched in groups of 8, two groups ahead (the worker's\n"
-               "            pattern); adds the cycles an access costs over a 16 KiB array\n");
+               "            pattern); adds the cycles an access costs over a 16 KiB array\n"
+               "  --half K  also rows of random lines in the first K KiB of every 2K KiB\n"
+               "            (the session table's first lines: K = 64)\n");
   std::exit(rc);
 }
 
@@ -127,7 +132,7 @@ double tsc_mhz() {
 
 int main(int argc, char** argv) {
   std::vector<size_t> sizes = {4, 32, 128};
-  unsigned runs = 5, work = 0;
+  unsigned runs = 5, work = 0, half_kib = 0;
   bool with_work = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -164,6 +169,15 @@ int main(int argc, char** argv) {
       }
       work = static_cast<unsigned>(v);
       with_work = true;
+    } else if (a == "--half") {
+      const char* arg = argv[++i];
+      char* end = nullptr;
+      unsigned long v = std::strtoul(arg, &end, 10);
+      if (end == arg || *end != '\0' || v < 4 || v > 65536 || (v & (v - 1)) != 0) {
+        std::fprintf(stderr, "bench-pagewalk: --half takes a power of two from 4 to 65536 KiB\n");
+        return 2;
+      }
+      half_kib = static_cast<unsigned>(v);
     } else {
       usage(2);
     }
@@ -207,16 +221,23 @@ int main(int argc, char** argv) {
         std::printf("%8zu %-9s (no hugepages free for it: skipped)\n", mib, "2 MiB");
         continue;
       }
-      for (bool per_page : {false, true}) {
+      enum Pattern { kLines, kPages, kHalves };
+      for (Pattern pattern : {kLines, kPages, kHalves}) {
+        const uint64_t half_lines = uint64_t{half_kib} * 1024 / kLine;
+        if (pattern == kHalves && (half_lines == 0 || bytes < 2 * half_lines * kLine)) continue;
         std::vector<uint32_t> offs(kAccesses);
-        const uint64_t n = per_page ? bytes / kPage : bytes / kLine;
+        const uint64_t n = pattern == kPages ? bytes / kPage : bytes / kLine;
         for (auto& o : offs) {
           uint64_t r = next(&seed) % n;
-          o = static_cast<uint32_t>(per_page ? r * (kPage / kLine) : r);
+          if (pattern == kPages) r *= kPage / kLine;
+          // Line r of the halves: its half's number, times two halves.
+          if (pattern == kHalves) r = r / 2 / half_lines * 2 * half_lines + r / 2 % half_lines;
+          o = static_cast<uint32_t>(r);
         }
         std::vector<double> c = measure(a, offs);
+        static const char* const kNames[] = {"lines", "pages", "halves"};
         std::printf("%8zu %-9s %-6s %8.1f %8.1f..%-8.1f", mib, huge ? "2 MiB" : "4 KiB",
-                    per_page ? "pages" : "lines", c[c.size() / 2], c.front(), c.back());
+                    kNames[pattern], c[c.size() / 2], c.front(), c.back());
         if (with_work) std::printf(" %+11.1f", c[c.size() / 2] - base);
         std::printf("\n");
       }
