@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
       ins.push_back(res.inserts_per_s);
       look.push_back(res.lookups_per_s);
     }
-    std::printf("%u live sessions (%.1f bytes per session incl. the wheel and the page bits):\n",
+    std::printf("%u live sessions (%.1f bytes per session incl. the wheel and the group bits):\n",
                 n, static_cast<double>(bytes) / n);
     report("inserts", ins);
     report("lookups", look);
