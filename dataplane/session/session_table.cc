@@ -23,7 +23,6 @@ size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 // entry goes at its expiry or at most one tick later.
 uint32_t tick_of(uint64_t ms) { return static_cast<uint32_t>(ms / kWheelTickMs); }
 
-
 uint64_t& live_counter(SessionTable* t, const Session& s) {
   switch (s.key.proto) {
     case 6: return t->live_tcp[s.state < kNbTcpStates ? s.state : 0];
@@ -215,9 +214,9 @@ Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, u
   if (slot == kSessionNil) return nullptr;
   Session* s = session_at(t, slot);
   SessionCold* c = session_cold(s);
-  // The entry's own fields (home_chain, group_free) stay. A clear and a
-  // restore, not two clears around home_chain: GCC made the second of
-  // those a `rep stos`, and new flows got ~25 % slower.
+  // The entry's own fields stay: home_chain is kept across the first
+  // line's clear (a clear on each side of it became a slow `rep stos`),
+  // and the second line is cleared up to group_free.
   uint32_t home_chain = s->home_chain;
   std::memset(s, 0, sizeof(Session));
   s->home_chain = home_chain;

@@ -38,7 +38,7 @@ struct SessionTable {
   // as many second lines. Entry i is session_at(t, session_slot(i)).
   Session* blocks;
   // Free entries: a bit each in their group's first entry
-  // (Session::group_free), and here a bit per group (1: the group holds a
+  // (SessionCold::group_free), and here a bit per group (1: the group holds a
   // free entry). An insert takes the flow's home entry (session_home) when
   // it is free, else the next free one after it.
   uint64_t* free_groups;
@@ -63,8 +63,9 @@ Session* session_lookup(const SessionTable* t, const SessionKey& key, uint32_t h
 // number of its first line in the blocks. The slots skip the second lines
 // (each block's kSessionBlockEntries slots, then a gap as long). The
 // table's links (chains, wheel, free bits) are slots, so that an entry is
-// a shift and an add from its link: with entry numbers, two more
-// operations on each hop of a lookup cost ~5 cycles a frame at 1 k.
+// a shift and an add from its link: entry numbers took two more
+// operations a hop, a few cycles a frame at 1 k (docs/bench-forwarding.md,
+// "First lines apart").
 inline uint32_t session_slot(uint32_t i) { return i + (i & ~(kSessionBlockEntries - 1)); }
 // The entry at `slot` (its first line; session_cold gives the second).
 inline Session* session_at(const SessionTable* t, uint32_t slot) { return t->blocks + slot; }
