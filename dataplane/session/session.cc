@@ -69,7 +69,7 @@ bool session_mailbox_serve(WorkerContext* w, WorkerRequest* req, uint64_t deadli
   uint32_t i = req->cursor;
   while (i < t->capacity) {
     for (uint32_t stop = std::min(i + kStretch, t->capacity); i < stop; ++i) {
-      Session* s = session_at(t, session_slot(i));
+      Session* s = session_entry(t, i);
       if (!(s->flags & kSessionInUse)) continue;
       SessionView v = make_view(w, *s, w->now_ms);
       if (!session_filter_match(req->filter, v)) continue;

@@ -172,8 +172,9 @@ SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_b
   t->expire_cursor = kSessionNil;
   std::memset(t->wheel, 0xff, sizeof(t->wheel));
   for (uint32_t i = 0; i < capacity; ++i) {
-    session_at(t, session_slot(i))->home_chain = kSessionNil;
-    mark_free(t, session_slot(i));
+    uint32_t slot = session_slot(i);
+    session_at(t, slot)->home_chain = kSessionNil;
+    mark_free(t, slot);
   }
   return t;
 }

@@ -35,7 +35,7 @@ struct SessionTable {
   // is already behind wheel_next_tick.
   uint32_t expire_cursor;
   // Page aligned: blocks of kSessionBlockEntries first lines followed by
-  // as many second lines. Entry i is session_at(t, session_slot(i)).
+  // as many second lines. Entry i is session_entry(t, i).
   Session* blocks;
   // Free entries: a bit each in their group's first entry
   // (SessionCold::group_free), and here a bit per group (1: the group holds a
@@ -69,6 +69,10 @@ Session* session_lookup(const SessionTable* t, const SessionKey& key, uint32_t h
 inline uint32_t session_slot(uint32_t i) { return i + (i & ~(kSessionBlockEntries - 1)); }
 // The entry at `slot` (its first line; session_cold gives the second).
 inline Session* session_at(const SessionTable* t, uint32_t slot) { return t->blocks + slot; }
+// Entry i: what a walk of the whole table (0 <= i < capacity) visits.
+inline Session* session_entry(const SessionTable* t, uint32_t i) {
+  return session_at(t, session_slot(i));
+}
 
 // A flow's home entry, from the hash alone: the hash's low bits (less the
 // capacity, for the numbers beyond it: the mask is below twice the
@@ -209,7 +213,7 @@ void session_rearm(SessionTable* t, Session* s, TcpState state, uint32_t timeout
 // round), and only expire_ms changes, on the first line. Anything else
 // re-arms, which also writes timeout_s on the second line.
 inline void session_touch(SessionTable* t, Session* s, TcpState state, uint32_t timeout_s,
-                          uint64_t now_ms, uint8_t timers_gen = 0) {
+                          uint64_t now_ms, uint8_t timers_gen) {
   uint64_t expire_ms = now_ms + uint64_t{timeout_s} * 1000;
   if (static_cast<uint8_t>(state) == s->state && expire_ms >= s->expire_ms &&
       timers_gen == s->timers_gen) {
@@ -243,7 +247,7 @@ inline bool session_expire_pending(const SessionTable* t, uint64_t now_ms) {
 template <typename Fn>
 void session_for_each(SessionTable* t, Fn&& fn) {
   for (uint32_t i = 0; i < t->capacity; ++i)
-    if (Session* s = session_at(t, session_slot(i)); s->flags & kSessionInUse) fn(s);
+    if (Session* s = session_entry(t, i); s->flags & kSessionInUse) fn(s);
 }
 
 }  // namespace tandem::dp

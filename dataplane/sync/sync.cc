@@ -311,7 +311,7 @@ void bulk_step(WorkerContext* w, const ActiveConfig& cfg) {
   unsigned scanned = 0, sent = 0;
   while (w->sync_bulk_cursor < t->capacity && scanned < kBulkScanPerLoop &&
          sent < kBulkRecordsPerLoop && sync_tx_bulk_room(st)) {
-    Session* s = session_at(t, session_slot(w->sync_bulk_cursor++));
+    Session* s = session_entry(t, w->sync_bulk_cursor++);
     ++scanned;
     if (!(s->flags & kSessionInUse)) continue;
     s->sync_flags = 0;

@@ -42,7 +42,7 @@ struct ActiveConfig {
   SessionTimers timers;  // snap.session_timers with defaults filled in
   // One more (mod 256) at each publish that changes the timers: an entry
   // armed under another one is re-armed on its next packet, so its
-  // timeout_s follows the new timers (session_touch).
+  // timeout_s follows the changed timers (session_touch).
   uint8_t timers_gen;
   // Every port's addresses in one array: a transit frame's destination is
   // checked against it (is it for the node?) without walking the ports.

@@ -143,7 +143,7 @@ void transit(const uint8_t* data, const ParsedFrame& p) {
   TcpState st = static_cast<TcpState>(s->state);
   if (p.ip_proto == kIpProtoTcp) st = tcp_state_next(st, tcp_flags, dir, &s->flags);
   check(static_cast<unsigned>(st) < kNbTcpStates);
-  session_touch(g_table, s, st, session_timeout_s(timers, p.ip_proto, st), g_now_ms);
+  session_touch(g_table, s, st, session_timeout_s(timers, p.ip_proto, st), g_now_ms, 0);
   check(s->expire_ms >= g_now_ms);
   if (tcp_flags & kTcpRst) session_delete(g_table, s);
 }

@@ -156,7 +156,7 @@ void bulk_step(Node& n, uint64_t now_us) {
   unsigned scanned = 0, sent = 0;
   while (n.bulk_cursor < t->capacity && scanned < kBulkScanPerStep &&
          sent < kBulkRecordsPerStep && sync_tx_bulk_room(st)) {
-    Session* s = session_at(t, session_slot(n.bulk_cursor++));
+    Session* s = session_entry(t, n.bulk_cursor++);
     ++scanned;
     if (!(s->flags & kSessionInUse)) continue;
     s->sync_flags = 0;
@@ -395,7 +395,7 @@ class SyncRings : public ::testing::Test {
         s->next_hop_be[0] = static_cast<uint32_t>(rng_.next());
         s->next_hop_be[1] = static_cast<uint32_t>(rng_.next());
       } else {
-        session_touch(t, s, state, 3600, a_.now_ms);
+        session_touch(t, s, state, 3600, a_.now_ms, 0);
       }
       session_count(s, static_cast<SessionDir>(rng_.below(2)),
                     static_cast<uint32_t>(100 + rng_.below(1400)));

@@ -32,9 +32,8 @@ struct Table {
   SessionTable* t;
 };
 
-// Entry i (0 <= i < capacity), and the entry number of a slot: the tests
-// reason in entries, the table links slots (session_slot).
-Session* entry(const SessionTable* t, uint32_t i) { return session_at(t, session_slot(i)); }
+// The entry number of a slot: the tests reason in entries
+// (session_entry), the table links slots (session_slot).
 uint32_t entry_of_slot(uint32_t slot) {
   return slot - slot / (2 * kSessionBlockEntries) * kSessionBlockEntries;
 }
@@ -151,7 +150,7 @@ TEST(TcpStateMachine, TimeoutsFollowStates) {
 // line): a packet that wraps a low half carries into the high one.
 TEST(SessionCounters, LowPartsCarryIntoTheHighOnes) {
   Table tb(1);
-  Session& s = *entry(tb.t, 0);
+  Session& s = *session_entry(tb.t, 0);
   session_set_counters(&s, kDirReply, 0xffffu, 0xffff'ff00u);
   session_count(&s, kDirReply, 0x100);
   EXPECT_EQ(session_packets(s, kDirReply), uint64_t{1} << 16);
@@ -266,7 +265,7 @@ TEST(TimerWheel, ExpiresAtTimeoutNotBefore) {
   Session* sb = session_insert(t, b, session_key_hash(b), 0, TcpState::kNone, 5, now);
   EXPECT_EQ(session_expire(t, now + 4999), 0u);
   // b is hit at +3 s: lives until +8 s (lazily re-armed, not moved).
-  session_touch(t, sb, TcpState::kNone, 5, now + 3000);
+  session_touch(t, sb, TcpState::kNone, 5, now + 3000, 0);
   EXPECT_EQ(session_expire(t, now + 5000), 1u);
   EXPECT_EQ(session_lookup(t, a, session_key_hash(a)), nullptr);
   EXPECT_EQ(session_lookup(t, b, session_key_hash(b)), sb);
@@ -302,7 +301,7 @@ TEST(TimerWheel, ShorterTimeoutMovesEntryAndLongTtlsSurviveHorizon) {
   Session* s = session_insert(t, a, session_key_hash(a), 0, TcpState::kEstablished, 3600, 0);
   EXPECT_EQ(t->live_tcp[1], 1u);
   // FIN/FIN: time_wait of 1 s must take effect now, not after an hour.
-  session_touch(t, s, TcpState::kTimeWait, 1, 10'000);
+  session_touch(t, s, TcpState::kTimeWait, 1, 10'000, 0);
   EXPECT_EQ(t->live_tcp[1], 0u);
   EXPECT_EQ(t->live_tcp[5], 1u);
   EXPECT_EQ(session_expire(t, 10'999), 0u);
@@ -311,12 +310,12 @@ TEST(TimerWheel, ShorterTimeoutMovesEntryAndLongTtlsSurviveHorizon) {
   // Same state, shorter TTL (a config change lowered it): also moved now.
   SessionKey c = key_of(ipv4(1, 0, 0, 1), ipv4(2, 0, 0, 1), 1, 4, 17);
   Session* u = session_insert(t, c, session_key_hash(c), 0, TcpState::kNone, 3600, 11'000);
-  session_touch(t, u, TcpState::kNone, 5, 12'000);
+  session_touch(t, u, TcpState::kNone, 5, 12'000, 0);
   EXPECT_EQ(session_expire(t, 16'999), 0u);
   EXPECT_EQ(session_expire(t, 17'000), 1u);
   // Same state, longer expiry: left in its slot, re-armed when it comes round.
   Session* v = session_insert(t, c, session_key_hash(c), 0, TcpState::kNone, 5, 17'000);
-  session_touch(t, v, TcpState::kNone, 5, 20'000);
+  session_touch(t, v, TcpState::kNone, 5, 20'000, 0);
   EXPECT_EQ(session_expire(t, 22'000), 0u);
   EXPECT_EQ(session_expire(t, 25'000), 1u);
 
@@ -382,13 +381,14 @@ void expect_consistent(SessionTable* t) {
   const uint32_t groups = (t->capacity + kSessionGroupEntries - 1) / kSessionGroupEntries;
   for (uint32_t g = 0; g < groups; ++g) {
     uint32_t first = g * kSessionGroupEntries;
-    uint32_t bits = session_cold(entry(t, first))->group_free;
+    uint32_t bits = session_cold(session_entry(t, first))->group_free;
     for (uint32_t b = 0; b < kSessionGroupEntries; ++b) {
       uint32_t i = first + b;
       bool free_bit = (bits >> b) & 1;
-      ASSERT_EQ(free_bit, i < t->capacity && !(entry(t, i)->flags & kSessionInUse)) << "entry " << i;
+      bool free_entry = i < t->capacity && !(session_entry(t, i)->flags & kSessionInUse);
+      ASSERT_EQ(free_bit, free_entry) << "entry " << i;
       if (b != 0 && i < t->capacity) {
-        ASSERT_EQ(session_cold(entry(t, i))->group_free, 0u) << "entry " << i;
+        ASSERT_EQ(session_cold(session_entry(t, i))->group_free, 0u) << "entry " << i;
       }
     }
     uint32_t sg = session_slot(first) / kSessionGroupEntries;
@@ -429,14 +429,14 @@ TEST(SessionTable, AnEntryKeepsItsHomesChainWhenAnotherFlowTakesIt) {
   auto insert = [&](const SessionKey& k) {
     return session_insert(t, k, session_key_hash(k), 0, TcpState::kNone, 180, 0);
   };
-  ASSERT_EQ(insert(e), entry(t, h - 1));
+  ASSERT_EQ(insert(e), session_entry(t, h - 1));
   Session* sa = insert(a);
-  ASSERT_EQ(sa, entry(t, h));
-  ASSERT_EQ(insert(b), entry(t, h + 1));
+  ASSERT_EQ(sa, session_entry(t, h));
+  ASSERT_EQ(insert(b), session_entry(t, h + 1));
   session_delete(t, sa);
-  ASSERT_EQ(insert(d), entry(t, h)) << "D is displaced into A's old entry";
-  EXPECT_EQ(session_lookup(t, b, session_key_hash(b)), entry(t, h + 1));
-  EXPECT_EQ(session_lookup(t, d, session_key_hash(d)), entry(t, h));
+  ASSERT_EQ(insert(d), session_entry(t, h)) << "D is displaced into A's old entry";
+  EXPECT_EQ(session_lookup(t, b, session_key_hash(b)), session_entry(t, h + 1));
+  EXPECT_EQ(session_lookup(t, d, session_key_hash(d)), session_entry(t, h));
   EXPECT_EQ(session_lookup(t, a, session_key_hash(a)), nullptr);
   expect_consistent(t);
 }
@@ -525,7 +525,7 @@ TEST(TimerWheel, AWalkInProgressSurvivesDeletesAndReArms) {
   for (uint16_t i = 0; i < 300; ++i) s.push_back(insert_udp(t, i, 5, 0));
   // Half of them saw a packet at 4 s: their expiry moved to 9 s, but they
   // stay in the 5 s slot until the walk comes round.
-  for (uint16_t i = 0; i < 300; i += 2) session_touch(t, s[i], TcpState::kNone, 5, 4'000);
+  for (uint16_t i = 0; i < 300; i += 2) session_touch(t, s[i], TcpState::kNone, 5, 4'000, 0);
   unsigned expired = 0, deleted = 0;
   expired += session_expire(t, 5'000, nullptr, nullptr, 50);
   ASSERT_NE(t->expire_cursor, kSessionNil) << "the slot is left half walked";
@@ -541,7 +541,7 @@ TEST(TimerWheel, AWalkInProgressSurvivesDeletesAndReArms) {
         session_rearm(t, next, TcpState::kNone, 1, 5'500);
         break;
       case 2:  // a packet: later expiry, left in place
-        session_touch(t, next, TcpState::kNone, 5, 5'000);
+        session_touch(t, next, TcpState::kNone, 5, 5'000, 0);
         break;
     }
     ASSERT_NO_FATAL_FAILURE(expect_consistent(t));
@@ -552,8 +552,8 @@ TEST(TimerWheel, AWalkInProgressSurvivesDeletesAndReArms) {
   // Everything left lives on: 150 touched at 4 s (9 s), plus what the rounds
   // kept or moved; nothing with a passed expiry is still in the table.
   for (uint32_t i = 0; i < t->capacity; ++i)
-    if (entry(t, i)->flags & kSessionInUse) {
-      EXPECT_GT(entry(t, i)->expire_ms, 5'000u);
+    if (session_entry(t, i)->flags & kSessionInUse) {
+      EXPECT_GT(session_entry(t, i)->expire_ms, 5'000u);
     }
   EXPECT_EQ(expired + deleted + t->in_use, 300u);
   // And all of them go by 10 s.

@@ -105,7 +105,7 @@ TEST(SyncRecords, SessionRecordFromSession) {
   std::unique_ptr<void, decltype(&std::free)> mem(
       std::aligned_alloc(64, (session_table_memsize(1) + 63) / 64 * 64), &std::free);
   SessionTable* t = session_table_init(mem.get(), 1, 0, 0);
-  Session& s = *session_at(t, session_slot(0));
+  Session& s = *session_entry(t, 0);
   s.key.ip_lo_be = 1;
   s.key.ip_hi_be = 2;
   s.key.port_lo = 3;
