@@ -209,7 +209,7 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   const bool has_ports = flow.has_ports, src_is_lo = flow.src_is_lo;
   const SessionKey& key = flow.key;
   const uint32_t hash = flow.hash;
-  Session* s = session_lookup(w->sessions, key, hash);
+  Session* s = session_lookup_home(w->sessions, key, flow.home);
   uint32_t ip_bytes = f.ip_total_len;
 
   if (s == nullptr) {
@@ -229,7 +229,7 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
         return;
       }
     }
-    session_prefetch_free(w->sessions, hash);  // while route and policy are looked up
+    session_prefetch_free(w->sessions, flow.home);  // while route and policy are looked up
     if (ip[kIpTtlOff] <= 1) return drop(w, m, FwdDrop::kTtlExceeded);
     int out = route_lookup(cfg.routes, f.ip_dst_be);
     int back = route_lookup(cfg.routes, f.ip_src_be);

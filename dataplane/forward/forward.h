@@ -19,12 +19,14 @@
 namespace tandem::dp {
 
 // What forwarding needs to know of a packet's flow before it looks the
-// session up: the normalised key and its hash, and the L4 fields policy
-// and the TCP tracker read. Made by forward_flow_key for a whole RX burst
+// session up: the normalised key, its hash and home entry, and the L4
+// fields policy and the TCP tracker read. Made by forward_flow_key (all but
+// the home, which the worker adds from its table) for a whole RX burst
 // ahead of forward_ipv4, so the worker can prefetch the session table.
 struct FlowKey {
   SessionKey key;
   uint32_t hash;
+  uint32_t home;  // session_home(w->sessions, hash)
   uint16_t sport, dport;  // host order; the ICMP echo identifier for both
   uint8_t icmp_type;
   uint8_t tcp_flags;

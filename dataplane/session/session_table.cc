@@ -179,8 +179,8 @@ SessionTable* session_table_init(void* mem, uint32_t capacity, uint32_t serial_b
   return t;
 }
 
-void session_prefetch_free(const SessionTable* t, uint32_t hash) {
-  uint32_t slot = find_free(t, session_home(t, hash));
+void session_prefetch_free(const SessionTable* t, uint32_t home) {
+  uint32_t slot = find_free(t, home);
   if (slot == kSessionNil) return;
   const Session* s = session_at(t, slot);
   rte_prefetch0(s);
@@ -188,20 +188,15 @@ void session_prefetch_free(const SessionTable* t, uint32_t hash) {
 }
 
 Session* session_lookup(const SessionTable* t, const SessionKey& key, uint32_t hash) {
-  for (uint32_t i = session_at(t, session_home(t, hash))->home_chain; i != kSessionNil;) {
-    Session* s = session_at(t, i);
-    if (session_key_equal(s->key, key)) return s;
-    i = s->hash_next;
-  }
-  return nullptr;
+  return session_lookup_home(t, key, session_home(t, hash));
 }
 
 void session_lookup_bulk(SessionTable* t, const SessionKey* keys, const uint32_t* hashes,
                          unsigned n, Session** out) {
   session_pipeline(
       t, n, 0,
-      [&](unsigned i, uint32_t* hash, const SessionKey** key) {
-        *hash = hashes[i];
+      [&](unsigned i, uint32_t* home, const SessionKey** key) {
+        *home = session_home(t, hashes[i]);
         *key = &keys[i];
         return true;
       },

@@ -89,21 +89,37 @@ inline uint32_t session_home(const SessionTable* t, uint32_t hash) {
   return session_slot(b >= t->capacity ? b - t->capacity : b);
 }
 
+// session_lookup from the flow's home (session_home). The worker computes
+// a frame's home once, while it parses the burst, and hands it to the
+// prefetches and the lookup below: computed three times a frame from the
+// hash it cost bench-worker ~5 cycles a frame at 1 k and ~10 at 1 M
+// (docs/bench-forwarding.md, "The home once a frame").
+inline Session* session_lookup_home(const SessionTable* t, const SessionKey& key, uint32_t home) {
+  for (uint32_t i = session_at(t, home)->home_chain; i != kSessionNil;) {
+    Session* s = session_at(t, i);
+    if (session_key_equal(s->key, key)) return s;
+    i = s->hash_next;
+  }
+  return nullptr;
+}
+
 // The first slot of slot's group: the one that holds the group's free
 // bits (SessionCold::group_free).
 inline uint32_t session_group_first(uint32_t slot) { return slot - slot % kSessionGroupEntries; }
 
-// The free bits of the flow's home's group, which an insert reads and
-// writes: a second line near the home's.
-inline void session_prefetch_free_bits(const SessionTable* t, uint32_t hash) {
-  rte_prefetch0(session_cold(session_at(t, session_group_first(session_home(t, hash)))));
+// The prefetches take the flow's home (session_home), as the lookup above.
+//
+// The free bits of the home's group, which an insert reads and writes: a
+// second line near the home's.
+inline void session_prefetch_free_bits(const SessionTable* t, uint32_t home) {
+  rte_prefetch0(session_cold(session_at(t, session_group_first(home))));
 }
 // Both lines of the entry an insert of this flow would take now: its home,
 // or the next free entry after it. It reads the free bits: the worker
 // calls it for a lookup that missed, while route and policy are looked up,
 // and the RX pass has prefetched them (session_prefetch_entry) when it
 // could tell that the lookup would miss.
-void session_prefetch_free(const SessionTable* t, uint32_t hash);
+void session_prefetch_free(const SessionTable* t, uint32_t home);
 
 // session_pipeline (below) calls these for the lookups some way ahead of
 // the one it does, so that the misses of several packets overlap. First
@@ -114,11 +130,10 @@ void session_prefetch_free(const SessionTable* t, uint32_t hash);
 // entry other than the home one, or, when there is none and the lookup is
 // sure to miss, the free bits the insert after it reads (and the home's
 // second line, when the insert will take the home).
-inline void session_prefetch(const SessionTable* t, uint32_t hash) {
-  rte_prefetch0(session_at(t, session_home(t, hash)));
+inline void session_prefetch(const SessionTable* t, uint32_t home) {
+  rte_prefetch0(session_at(t, home));
 }
-inline void session_prefetch_entry(const SessionTable* t, uint32_t hash, const SessionKey& key) {
-  uint32_t home = session_home(t, hash);
+inline void session_prefetch_entry(const SessionTable* t, uint32_t home, const SessionKey& key) {
   const Session& h = *session_at(t, home);
   uint32_t away = h.home_chain;  // a flow in its home heads the chain
   if (away == home) {
@@ -131,15 +146,15 @@ inline void session_prefetch_entry(const SessionTable* t, uint32_t hash, const S
   }
   // Sure to miss: the insert reads the free bits, and takes the home
   // when it is free, clearing its second line too.
-  session_prefetch_free_bits(t, hash);
+  session_prefetch_free_bits(t, home);
   if (!(h.flags & kSessionInUse)) rte_prefetch0(session_cold(&h));
 }
 // session_prefetch_entry for a lookup that inserts when it misses and may
 // well miss (the HA receiver's session records): the free bits whatever
 // the chain holds.
-inline void session_prefetch_upsert(const SessionTable* t, uint32_t hash, const SessionKey& key) {
-  session_prefetch_entry(t, hash, key);
-  session_prefetch_free_bits(t, hash);
+inline void session_prefetch_upsert(const SessionTable* t, uint32_t home, const SessionKey& key) {
+  session_prefetch_entry(t, home, key);
+  session_prefetch_free_bits(t, home);
 }
 // A burst's lookups, in order, with the table's lines of the ones ahead in
 // flight: every kSessionPrefetchGroup lookups, the group two ahead has its
@@ -154,8 +169,8 @@ inline void session_prefetch_upsert(const SessionTable* t, uint32_t hash, const 
 // few walks overlap, and grouped, a group's do (docs/bench-forwarding.md,
 // "A window of prefetches" and "Prefetches in groups").
 //
-// flow_of(i, &hash, &key) says whether lookup i has a flow, and its hash
-// and key; handle(i) does lookup i. The caller may have prefetched the home entries
+// flow_of(i, &home, &key) says whether lookup i has a flow, and its home
+// (session_home) and key; handle(i) does lookup i. The caller may have prefetched the home entries
 // of the first `sent` lookups already (the worker does, a group at a time,
 // while it parses the burst).
 inline constexpr unsigned kSessionPrefetchGroup = 8;
@@ -166,10 +181,10 @@ inline constexpr unsigned kSessionEntryAhead = kSessionPrefetchGroup;
 template <typename FlowOf>
 void session_prefetch_tables(const SessionTable* t, unsigned from, unsigned to, unsigned n,
                              FlowOf&& flow_of) {
-  uint32_t hash;
+  uint32_t home;
   const SessionKey* key;
   for (unsigned i = from; i < to && i < n; ++i)
-    if (flow_of(i, &hash, &key)) session_prefetch(t, hash);
+    if (flow_of(i, &home, &key)) session_prefetch(t, home);
 }
 
 template <typename FlowOf, typename Handle>
@@ -177,10 +192,10 @@ void session_pipeline(const SessionTable* t, unsigned n, unsigned sent, FlowOf&&
                       Handle&& handle) {
   constexpr unsigned kGroup = kSessionPrefetchGroup;
   auto prefetch_entries = [&](unsigned from, unsigned to) {
-    uint32_t hash;
+    uint32_t home;
     const SessionKey* key;
     for (unsigned i = from; i < to && i < n; ++i)
-      if (flow_of(i, &hash, &key)) session_prefetch_entry(t, hash, *key);
+      if (flow_of(i, &home, &key)) session_prefetch_entry(t, home, *key);
   };
   session_prefetch_tables(t, sent, kSessionTableAhead, n, flow_of);
   prefetch_entries(0, kSessionEntryAhead);

@@ -156,27 +156,27 @@ bool session_key_decode(const uint8_t* p, size_t len, SessionKey* out) {
 
 void session_prefetch_records(const SessionTable* t, const uint8_t* records, size_t len) {
   constexpr unsigned kMax = kSyncMaxPlain / (2 + kSessionDeleteLen) + 1;
-  uint32_t hashes[kMax];
+  uint32_t homes[kMax];
   SessionKey keys[kMax];
   bool upsert[kMax];
   unsigned n = 0;
   sync_for_each_record(records, len, [&](SyncRecordType type, const uint8_t* body, size_t body_len) {
     if (n == kMax || !session_record_key(type, body, body_len, &keys[n])) return;
-    hashes[n] = session_key_hash(keys[n]);
+    homes[n] = session_home(t, session_key_hash(keys[n]));
     upsert[n] = type == SyncRecordType::kSessionUpsert;
-    session_prefetch(t, hashes[n++]);
+    session_prefetch(t, homes[n++]);
   });
   for (unsigned i = 0; i < n; ++i) {
-    if (upsert[i]) session_prefetch_upsert(t, hashes[i], keys[i]);
-    else session_prefetch_entry(t, hashes[i], keys[i]);
+    if (upsert[i]) session_prefetch_upsert(t, homes[i], keys[i]);
+    else session_prefetch_entry(t, homes[i], keys[i]);
   }
   // Every install and delete writes its entry's second line, which lies
   // apart from the first (session_types.h): the entry's, found with the
   // first lines now in flight, or, for an upsert that will insert, both
   // lines of the entry it will take.
   for (unsigned i = 0; i < n; ++i) {
-    if (const Session* s = session_lookup(t, keys[i], hashes[i])) rte_prefetch0(session_cold(s));
-    else if (upsert[i]) session_prefetch_free(t, hashes[i]);
+    if (const Session* s = session_lookup_home(t, keys[i], homes[i])) rte_prefetch0(session_cold(s));
+    else if (upsert[i]) session_prefetch_free(t, homes[i]);
   }
 }
 

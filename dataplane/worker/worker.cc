@@ -269,8 +269,9 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
 
 // One RX burst in two passes, so that the session table's memory is on its
 // way before a frame needs it (at 1 M sessions a lookup was half of the
-// worker's time, stalled on the table's lines): parse every frame and
-// hash its flow; then handle the frames in order, with the table's lines
+// worker's time, stalled on the table's lines): parse every frame, hash
+// its flow and find its home entry (session_home, once for the prefetches
+// and the lookup); then handle the frames in order, with the table's lines
 // of the frames ahead in flight (session_pipeline, which says how; the
 // parse sends the first two groups' home entries). The first pass only
 // reads the frames, so the frames are handled exactly as they would be
@@ -282,9 +283,9 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   FlowKey flows[kRxBurst];
   bool has_flow[kRxBurst];
   const SessionTable* table = w->sessions;
-  auto flow_of = [&](unsigned i, uint32_t* hash, const SessionKey** key) {
+  auto flow_of = [&](unsigned i, uint32_t* home, const SessionKey** key) {
     if (!has_flow[i]) return false;
-    *hash = flows[i].hash;
+    *home = flows[i].home;
     *key = &flows[i].key;
     return true;
   };
@@ -313,6 +314,7 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
                     !frames[i].ip_fragment;
       if (has_flow[i]) forward_flow_key(data, frames[i], &flows[i]);
     }
+    if (has_flow[i]) flows[i].home = session_home(table, flows[i].hash);
     // The first groups, a group at a time (a short burst's last one when
     // it ends): in flight while the rest are parsed.
     if ((i % kSessionPrefetchGroup == kSessionPrefetchGroup - 1 || i + 1 == n) &&
@@ -351,7 +353,10 @@ void serve_handoffs(WorkerContext* w, const ActiveConfig& cfg) {
       rte_pktmbuf_free(m);  // the config changed under it
       continue;
     }
-    if (!frame.ip_fragment) forward_flow_key(rte_pktmbuf_mtod(m, const uint8_t*), frame, &flow);
+    if (!frame.ip_fragment) {
+      forward_flow_key(rte_pktmbuf_mtod(m, const uint8_t*), frame, &flow);
+      flow.home = session_home(w->sessions, flow.hash);
+    }
     forward_ipv4(w, cfg, port_index, m, frame, flow, true);
   }
 }

@@ -239,8 +239,8 @@ TEST(SessionTable, PipelineHandlesEveryLookupInOrder) {
     std::vector<unsigned> order;
     session_pipeline(
         t, n, 0,
-        [&](unsigned i, uint32_t* hash, const SessionKey** key) {
-          *hash = hashes[i];
+        [&](unsigned i, uint32_t* home, const SessionKey** key) {
+          *home = session_home(t, hashes[i]);
           *key = &keys[i];
           return i % 5 != 0;  // some lookups have no flow to prefetch for
         },
