@@ -199,7 +199,7 @@ void forward_flow_key(const uint8_t* data, const ParsedFrame& f, FlowKey* out) {
 }
 
 void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
-                  const ParsedFrame& f, const FlowKey& flow, bool handed_off) {
+                  const ParsedFrame& f, const FlowKey& flow, Session* found, bool handed_off) {
   uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
   uint8_t* ip = data + f.l3_offset;
   if (f.ip_fragment) return drop(w, m, FwdDrop::kFragment);
@@ -209,7 +209,7 @@ void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   const bool has_ports = flow.has_ports, src_is_lo = flow.src_is_lo;
   const SessionKey& key = flow.key;
   const uint32_t hash = flow.hash;
-  Session* s = session_lookup_home(w->sessions, key, flow.home);
+  Session* s = found != nullptr ? found : session_lookup_home(w->sessions, key, flow.home);
   uint32_t ip_bytes = f.ip_total_len;
 
   if (s == nullptr) {

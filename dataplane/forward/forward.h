@@ -54,10 +54,13 @@ inline void forward_flow_key_ports(const uint8_t* data, const ParsedFrame& f, Fl
 
 // A transit IPv4 packet received on port_index (not for the node), with its
 // flow from forward_flow_key (not read for a fragment, which is dropped).
-// Takes ownership of m: sent, queued on a neighbour, handed to its owner
-// worker (only when !handed_off) or freed and counted.
+// `found`, when not null, is the flow's session, which the burst's
+// prefetch pass found in its home entry (session_pipeline); else
+// forward_ipv4 looks the flow up. Takes ownership of m: sent, queued on a
+// neighbour, handed to its owner worker (only when !handed_off) or freed
+// and counted.
 void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
-                  const ParsedFrame& frame, const FlowKey& flow, bool handed_off);
+                  const ParsedFrame& frame, const FlowKey& flow, Session* found, bool handed_off);
 
 // Learns from an ARP frame received on port_index (before it is answered)
 // and tells the other workers. True when something was learnt.

@@ -200,7 +200,9 @@ void session_lookup_bulk(SessionTable* t, const SessionKey* keys, const uint32_t
         *key = &keys[i];
         return true;
       },
-      [&](unsigned i) { out[i] = session_lookup(t, keys[i], hashes[i]); });
+      [&](unsigned i, Session* found) {
+        out[i] = found != nullptr ? found : session_lookup(t, keys[i], hashes[i]);
+      });
 }
 
 Session* session_insert(SessionTable* t, const SessionKey& key, uint32_t hash, uint8_t flags,

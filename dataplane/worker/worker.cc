@@ -204,7 +204,8 @@ bool from_own_mac(const rte_mbuf* m, const PortConf& port) {
 
 // One frame of a burst, parsed (and its flow hashed) by handle_burst.
 void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, bool active,
-                  rte_mbuf* m, const ParsedFrame& frame, DropReason parsed, const FlowKey& flow) {
+                  rte_mbuf* m, const ParsedFrame& frame, DropReason parsed, const FlowKey& flow,
+                  Session* found) {
   const PortConf& port = cfg.snap.ports[port_index];
   PortCounters& c = w->port_counters[port_index].counters;
 
@@ -247,7 +248,7 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
       if (w->tcp != nullptr && tcp_glue_input(w, cfg, port_index, m, frame)) return;
       v = classify_ipv4(m, data, frame, port, c);
     } else {
-      forward_ipv4(w, cfg, port_index, m, frame, flow, false);  // takes the mbuf
+      forward_ipv4(w, cfg, port_index, m, frame, flow, found, false);  // takes the mbuf
       return;
     }
   } else {
@@ -324,9 +325,11 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   PortCounters& c = w->port_counters[port_index].counters;
   counter_add(c.rx_packets, n);
   counter_add(c.rx_bytes, rx_bytes);
-  session_pipeline(table, n, std::min<unsigned>(n, kSessionTableAhead), flow_of, [&](unsigned i) {
-    handle_frame(w, cfg, port_index, active, pkts[i], frames[i], parsed[i], flows[i]);
-  });
+  session_pipeline(table, n, std::min<unsigned>(n, kSessionTableAhead), flow_of,
+                   [&](unsigned i, Session* found) {
+                     handle_frame(w, cfg, port_index, active, pkts[i], frames[i], parsed[i],
+                                  flows[i], found);
+                   });
 }
 
 // Packets another worker found to belong to our flows: they arrive with
@@ -357,7 +360,7 @@ void serve_handoffs(WorkerContext* w, const ActiveConfig& cfg) {
       forward_flow_key(rte_pktmbuf_mtod(m, const uint8_t*), frame, &flow);
       flow.home = session_home(w->sessions, flow.hash);
     }
-    forward_ipv4(w, cfg, port_index, m, frame, flow, true);
+    forward_ipv4(w, cfg, port_index, m, frame, flow, nullptr, true);
   }
 }
 
