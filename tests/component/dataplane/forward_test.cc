@@ -317,6 +317,59 @@ TEST_F(DpForward, NeighbourReachableTimeoutResolvesAgain) {
   EXPECT_EQ(count_sent(p1_, 0), 1u) << "the queued packet went out";
 }
 
+// The worker tries the egress port's last neighbour before its table
+// (resolve_and_send): frames of one burst to two next hops on one port
+// alternate, a next hop that moves to another MAC is followed from the
+// next frame on, and one whose entry was deleted (and its slot taken by
+// another address) is resolved again, not sent to the old MAC.
+TEST_F(DpForward, EachFrameGoesToItsOwnNeighbourOnOnePort) {
+  start();
+  learn_hosts();
+  inject(p1_, 0, arp_from(kGwMac, kGw, kPort1Ip, 1, {}));
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 1u);  // our ARP reply
+  std::vector<Bytes> in;
+  for (uint16_t i = 0; i < 6; ++i) {
+    in.push_back(client_udp(static_cast<uint16_t>(3000 + i), 53, i % 2 ? kRemote : kServer));
+    inject(p2_, 0, in.back());
+  }
+  poll_all();
+  for (unsigned i = 0; i < in.size(); ++i)
+    expect_forwarded(take_sent(p1_, 0), in[i], kPort1Mac, i % 2 ? kGwMac : kServerMac);
+
+  // The gateway moves: an ARP reply with a new MAC (aimed at us).
+  constexpr Mac kGwMac2{{0x52, 0x54, 0x00, 0x00, 0x02, 0xfd}};
+  inject(p1_, 0, arp_from(kGwMac2, kGw, kPort1Ip, 2, kPort1Mac));
+  inject(p2_, 0, in[1]);
+  inject(p2_, 0, in[0]);
+  poll_all();
+  expect_forwarded(take_sent(p1_, 0), in[1], kPort1Mac, kGwMac2);
+  expect_forwarded(take_sent(p1_, 0), in[0], kPort1Mac, kServerMac);
+
+  // Both entries age out and the scan deletes them, the server's last (the
+  // hint still points at its free entry); the gateway comes back. The
+  // server's next frame must wait for an ARP reply, whatever slot the
+  // gateway took.
+  advance_ms(uint64_t{kNeighDefaultReachableS} * 1000 + 2000);
+  poll_all();
+  inject(p1_, 0, arp_from(kGwMac, kGw, kPort1Ip, 1, {}));
+  poll_all();
+  EXPECT_EQ(count_sent(p1_, 0), 1u);  // our ARP reply
+  inject(p2_, 0, in[0]);
+  poll_all();
+  Bytes req = take_sent(p1_, 0);
+  ASSERT_FALSE(req.empty());
+  EXPECT_EQ(test::get16(&req[12]), kEtherTypeArp) << "resolved again, not sent to the old MAC";
+  EXPECT_EQ(test::get32(&req[38]), kServer);
+  EXPECT_TRUE(take_sent(p1_, 0).empty());
+  inject(p2_, 0, in[1]);
+  poll_all();
+  expect_forwarded(take_sent(p1_, 0), in[1], kPort1Mac, kGwMac);
+  inject(p1_, 0, arp_from(kServerMac, kServer, kPort1Ip, 2, kPort1Mac));
+  poll_all();
+  expect_forwarded(take_sent(p1_, 0), in[0], kPort1Mac, kServerMac);
+}
+
 TEST_F(DpForward, NeighbourListShowsEveryWorkersEntries) {
   start(2);
   learn_hosts();  // on worker 0's queue: worker 1 learns through its ring
