@@ -92,8 +92,9 @@ inline uint32_t session_home(const SessionTable* t, uint32_t hash) {
 // session_lookup from the flow's home (session_home). The worker computes
 // a frame's home once, while it parses the burst, and hands it to the
 // prefetches and the lookup below: computed three times a frame from the
-// hash it cost bench-worker ~5 cycles a frame at 1 k and ~10 at 1 M
-// (docs/bench-forwarding.md, "The home once a frame").
+// hash it cost bench-worker ~3-4 cycles a frame at 1 k and ~7 at 1 M
+// (docs/bench-forwarding.md, "The home once a frame, and two lookups
+// fewer").
 inline Session* session_lookup_home(const SessionTable* t, const SessionKey& key, uint32_t home) {
   for (uint32_t i = session_at(t, home)->home_chain; i != kSessionNil;) {
     Session* s = session_at(t, i);
@@ -181,7 +182,8 @@ inline void session_prefetch_upsert(const SessionTable* t, uint32_t home, const 
 // (the worker deletes only between bursts). Most flows sit in their home
 // (all at 1 k, half at 1 M and 95 % full), and their lookup is then not
 // done twice: ~3 cycles a frame at 1 k and ~4 at 1 M in bench-worker
-// (docs/bench-forwarding.md, "The home once a frame"). The caller may have
+// (docs/bench-forwarding.md, "The home once a frame, and two lookups
+// fewer"). The caller may have
 // prefetched the home entries of the first `sent` lookups already (the
 // worker does, a group at a time, while it parses the burst).
 inline constexpr unsigned kSessionPrefetchGroup = 8;
