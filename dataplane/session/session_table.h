@@ -183,9 +183,9 @@ inline void session_prefetch_upsert(const SessionTable* t, uint32_t home, const 
 // (all at 1 k, half at 1 M and 95 % full), and their lookup is then not
 // done twice: ~3 cycles a frame at 1 k and ~4 at 1 M in bench-worker
 // (docs/bench-forwarding.md, "The home once a frame, and two lookups
-// fewer"). The caller may have
-// prefetched the home entries of the first `sent` lookups already (the
-// worker does, a group at a time, while it parses the burst).
+// fewer"). The caller may have prefetched the home entries of the first
+// `sent` lookups already (the worker does, a group at a time, while it
+// parses the burst).
 inline constexpr unsigned kSessionPrefetchGroup = 8;
 inline constexpr unsigned kSessionTableAhead = 2 * kSessionPrefetchGroup;
 inline constexpr unsigned kSessionEntryAhead = kSessionPrefetchGroup;

@@ -202,7 +202,9 @@ bool from_own_mac(const rte_mbuf* m, const PortConf& port) {
   return std::memcmp(src, port.mac.addr_bytes, RTE_ETHER_ADDR_LEN) == 0;
 }
 
-// One frame of a burst, parsed (and its flow hashed) by handle_burst.
+// One frame of a burst, parsed (and its flow hashed) by handle_burst;
+// `found` is its flow's session when the burst's prefetch pass found it
+// in its home entry (session_pipeline), else nullptr.
 void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, bool active,
                   rte_mbuf* m, const ParsedFrame& frame, DropReason parsed, const FlowKey& flow,
                   Session* found) {
