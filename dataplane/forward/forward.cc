@@ -129,12 +129,7 @@ void resolve_and_send(WorkerContext* w, const ActiveConfig& cfg, unsigned out_po
   // Ingress was active (handle_frame checked), egress may not be: a node
   // whose ports change role one at a time must not leak onto a silent one.
   if (!port.active) return drop(w, m, FwdDrop::kStandby);
-  NeighEntry* e = w->neigh_hint[out_port];
-  if (e == nullptr || e->ip_be != next_hop_be || e->port_index != out_port ||
-      e->state != NeighState::kReachable) {
-    e = neigh_lookup(w->neigh, static_cast<uint8_t>(out_port), next_hop_be);
-    if (e != nullptr) w->neigh_hint[out_port] = e;
-  }
+  NeighEntry* e = neigh_lookup(w->neigh, static_cast<uint8_t>(out_port), next_hop_be);
   if (e != nullptr && e->state == NeighState::kReachable) {
     if (w->now_ms < e->confirmed_ms + w->dp->neigh_reachable_ms_) {
       send_to(w, port, out_port, e->mac, m);

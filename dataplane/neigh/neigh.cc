@@ -45,7 +45,7 @@ NeighTable* neigh_table_init(void* mem, uint32_t capacity) {
   return t;
 }
 
-NeighEntry* neigh_lookup(NeighTable* t, uint8_t port_index, uint32_t ip_be) {
+NeighEntry* neigh_find(NeighTable* t, uint8_t port_index, uint32_t ip_be) {
   for (uint32_t i = t->buckets[hash_of(port_index, ip_be) & t->bucket_mask]; i != kNil;
        i = t->entries[i].next) {
     NeighEntry& e = t->entries[i];

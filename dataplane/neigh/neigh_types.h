@@ -58,10 +58,18 @@ struct NeighLearn {
 };
 static_assert(sizeof(NeighLearn) == 16, "ring element size");
 
+// neigh_lookup's last hit per egress port (indexed by port_index %
+// kNeighLastSlots): a worker sends most frames of a port to one or a few
+// next hops, and the hit skips the hash and its chain (~4 cycles a frame
+// in bench-worker, docs/bench-forwarding.md "The home once a frame, and
+// two lookups fewer").
+inline constexpr unsigned kNeighLastSlots = 16;
+
 struct NeighTable {
   uint32_t capacity, bucket_mask, free_head, in_use;
   uint32_t* buckets;
   NeighEntry* entries;
+  NeighEntry* last[kNeighLastSlots];  // only a hint: checked before use
 };
 
 }  // namespace tandem::dp

@@ -116,11 +116,6 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   uint64_t next_neigh_scan_ms;
   SessionTable* sessions;
   NeighTable* neigh;
-  // Per egress port, the neighbour entry its last frame went to: tried
-  // before the table (forward.cc, resolve_and_send), which cost four
-  // dependent loads a frame (~4 cycles in bench-worker). Only a hint: it
-  // is used when it is still that address's and reachable.
-  NeighEntry* neigh_hint[kMaxPorts];
   rte_ring* handoff;      // mbufs other workers found to be ours (MP/SC)
   rte_ring* neigh_learn;  // NeighLearn records from the other workers (MP/SC)
   std::atomic<WorkerRequest*> mailbox;

@@ -317,8 +317,8 @@ TEST_F(DpForward, NeighbourReachableTimeoutResolvesAgain) {
   EXPECT_EQ(count_sent(p1_, 0), 1u) << "the queued packet went out";
 }
 
-// The worker tries the egress port's last neighbour before its table
-// (resolve_and_send): frames of one burst to two next hops on one port
+// neigh_lookup tries the egress port's last hit before the table
+// (NeighTable::last): frames of one burst to two next hops on one port
 // alternate, a next hop that moves to another MAC is followed from the
 // next frame on, and one whose entry was deleted (and its slot taken by
 // another address) is resolved again, not sent to the old MAC.
