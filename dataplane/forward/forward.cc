@@ -9,6 +9,7 @@
 
 #include "dataplane/arp/arp.h"
 #include "dataplane/firewall/policy.h"
+#include "dataplane/forward/forward_inl.h"
 #include "dataplane/log/log.h"
 #include "dataplane/neigh/neigh.h"
 #include "dataplane/packet/parse.h"
@@ -21,8 +22,6 @@
 namespace tandem::dp {
 namespace {
 
-constexpr uint32_t kIpTtlOff = 8;
-constexpr uint32_t kIpChecksumOff = 10;
 constexpr uint32_t kIcmpIdOff = 4;
 constexpr uint8_t kIcmpEchoReply = 0;
 constexpr uint8_t kIcmpEchoRequest = 8;
@@ -37,27 +36,6 @@ void drop(WorkerContext* w, rte_mbuf* m, FwdDrop why) {
 }
 
 uint16_t load_be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-
-// RFC 1624 for the one word that changes: TTL drops by one, so the
-// checksum goes up by 0x0100 with the end-around carry.
-void decrement_ttl(uint8_t* ip) {
-  --ip[kIpTtlOff];
-  uint16_t sum;
-  std::memcpy(&sum, ip + kIpChecksumOff, sizeof(sum));
-  uint32_t s = uint32_t{sum} + rte_cpu_to_be_16(0x0100);
-  s = (s & 0xffff) + (s >> 16);
-  sum = static_cast<uint16_t>(s);
-  std::memcpy(ip + kIpChecksumOff, &sum, sizeof(sum));
-}
-
-void send_to(WorkerContext* w, const PortConf& port, unsigned port_index, const rte_ether_addr& mac,
-             rte_mbuf* m) {
-  uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
-  std::memcpy(eth, mac.addr_bytes, RTE_ETHER_ADDR_LEN);
-  std::memcpy(eth + RTE_ETHER_ADDR_LEN, port.mac.addr_bytes, RTE_ETHER_ADDR_LEN);
-  tx_enqueue(w, port_index, port.port_id, m);
-  counter_add(w->fwd.forwarded, 1);
-}
 
 // Our address on `port` in the same subnet as ip_be (the ARP sender), or
 // the first one.
@@ -95,7 +73,7 @@ void release_queued(WorkerContext* w, const ActiveConfig& cfg, NeighEntry* e) {
     else if (!cfg.snap.ports[e->port_index].active)
       drop(w, e->queued[i], FwdDrop::kStandby);
     else
-      send_to(w, cfg.snap.ports[e->port_index], e->port_index, e->mac, e->queued[i]);
+      forward_send_to(w, cfg.snap.ports[e->port_index], e->port_index, e->mac, e->queued[i]);
   }
   e->nb_queued = 0;
 }
@@ -122,9 +100,18 @@ void learn(WorkerContext* w, const ActiveConfig& cfg, uint8_t port_index, uint32
   counter_add(w->fwd.arp_learned, 1);
 }
 
-// Resolves next_hop on the egress port and sends m, or queues it on the miss.
-void resolve_and_send(WorkerContext* w, const ActiveConfig& cfg, unsigned out_port,
-                      uint32_t next_hop_be, rte_mbuf* m) {
+void raise_table_full(WorkerContext* w) {
+  if (w->full_latched) return;
+  w->full_latched = true;
+  w->full_alert.store(1, std::memory_order_release);
+}
+
+}  // namespace
+
+void forward_drop(WorkerContext* w, rte_mbuf* m, FwdDrop why) { drop(w, m, why); }
+
+void forward_resolve_slow(WorkerContext* w, const ActiveConfig& cfg, unsigned out_port,
+                          uint32_t next_hop_be, rte_mbuf* m) {
   const PortConf& port = cfg.snap.ports[out_port];
   // Ingress was active (handle_frame checked), egress may not be: a node
   // whose ports change role one at a time must not leak onto a silent one.
@@ -132,7 +119,7 @@ void resolve_and_send(WorkerContext* w, const ActiveConfig& cfg, unsigned out_po
   NeighEntry* e = neigh_lookup(w->neigh, static_cast<uint8_t>(out_port), next_hop_be);
   if (e != nullptr && e->state == NeighState::kReachable) {
     if (w->now_ms < e->confirmed_ms + w->dp->neigh_reachable_ms_) {
-      send_to(w, port, out_port, e->mac, m);
+      forward_send_to(w, port, out_port, e->mac, m);
       return;
     }
     // Reachable time over: resolve again before trusting the MAC.
@@ -156,14 +143,6 @@ void resolve_and_send(WorkerContext* w, const ActiveConfig& cfg, unsigned out_po
     e->next_probe_ms = w->now_ms + kNeighProbeIntervalMs;
   }
 }
-
-void raise_table_full(WorkerContext* w) {
-  if (w->full_latched) return;
-  w->full_latched = true;
-  w->full_alert.store(1, std::memory_order_release);
-}
-
-}  // namespace
 
 unsigned flow_owner(const uint8_t* rss_key, uint32_t src_be, uint32_t dst_be, uint16_t sport,
                     uint16_t dport, bool has_ports, unsigned nb_workers) {
@@ -198,105 +177,82 @@ void forward_flow_key(const uint8_t* data, const ParsedFrame& f, FlowKey* out) {
   out->has_ports = false;
 }
 
-void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
-                  const ParsedFrame& f, const FlowKey& flow, Session* found, bool handed_off) {
-  uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
-  uint8_t* ip = data + f.l3_offset;
-  if (f.ip_fragment) return drop(w, m, FwdDrop::kFragment);
-
+void forward_ipv4_new(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
+                      const ParsedFrame& f, const FlowKey& flow, bool handed_off) {
+  uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + f.l3_offset;
   const uint16_t sport = flow.sport, dport = flow.dport;
   const uint8_t icmp_type = flow.icmp_type, tcp_flags = flow.tcp_flags;
   const bool has_ports = flow.has_ports, src_is_lo = flow.src_is_lo;
-  const SessionKey& key = flow.key;
-  const uint32_t hash = flow.hash;
-  Session* s = found != nullptr ? found : session_lookup_home(w->sessions, key, flow.home);
-  uint32_t ip_bytes = f.ip_total_len;
+  const uint32_t ip_bytes = f.ip_total_len;
 
-  if (s == nullptr) {
-    // No host sends to its own address through a router: a LAND attack,
-    // which would otherwise get a session like any flow the policy allows.
-    if (f.ip_src_be == f.ip_dst_be) return drop(w, m, FwdDrop::kLand);
-    unsigned nb_workers = w->dp->params_.nb_workers;
-    if (!handed_off && nb_workers > 1) {
-      unsigned owner =
-          flow_owner(w->dp->rss_key_, f.ip_src_be, f.ip_dst_be, sport, dport, has_ports,
-                     nb_workers);
-      if (owner != w->index) {
-        m->port = static_cast<uint16_t>(port_index);
-        if (rte_ring_mp_enqueue(w->dp->workers_[owner]->handoff, m) != 0)
-          return drop(w, m, FwdDrop::kHandoffFull);
-        counter_add(w->fwd.handoffs, 1);
-        return;
-      }
-    }
-    session_prefetch_free(w->sessions, flow.home);  // while route and policy are looked up
-    if (ip[kIpTtlOff] <= 1) return drop(w, m, FwdDrop::kTtlExceeded);
-    int out = route_lookup(cfg.routes, f.ip_dst_be);
-    int back = route_lookup(cfg.routes, f.ip_src_be);
-    if (out < 0 || back < 0) return drop(w, m, FwdDrop::kNoRoute);
-    const RouteEntry& ro = cfg.snap.routes[out];
-    const RouteEntry& rb = cfg.snap.routes[back];
-    if (f.ip_proto == kIpProtoTcp && (tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn)
-      return drop(w, m, FwdDrop::kTcpNotSyn);
-
-    FwFlow flow{rte_be_to_cpu_32(f.ip_src_be), rte_be_to_cpu_32(f.ip_dst_be), sport, dport,
-                f.ip_proto, icmp_type, static_cast<uint8_t>(port_index), ro.port_index};
-    int pi = policy_lookup(cfg.snap.firewall, flow);
-    if (pi < 0) {
-      counter_add(w->fwd.implicit_deny, 1);
-      return drop(w, m, FwdDrop::kPolicyDeny);
-    }
-    const FwPolicy& pol = cfg.snap.firewall.policies[pi];
-    counter_add(w->policy[pi].hits, 1);
-    counter_add(w->policy[pi].bytes, ip_bytes);
-    if (!pol.accept) {
-      if (pol.log_traffic)
-        log_deny(w, f.ip_src_be, f.ip_dst_be, sport, dport, f.ip_proto, icmp_type,
-                 static_cast<uint8_t>(port_index), ro.port_index, pol.id);
-      return drop(w, m, FwdDrop::kPolicyDeny);
-    }
-
-    TcpState initial = TcpState::kNone;
-    uint8_t flags = static_cast<uint8_t>((src_is_lo ? kSessionOrigFromLo : 0) |
-                                         (pol.log_traffic ? kSessionLog : 0));
-    if (f.ip_proto == kIpProtoTcp) initial = tcp_state_next(TcpState::kNone, tcp_flags, kDirOrig, &flags);
-    uint32_t timeout_s = session_timeout_s(cfg.timers, f.ip_proto, initial);
-    s = session_insert(w->sessions, key, hash, flags, initial, timeout_s, w->now_ms);
-    if (s == nullptr) {
-      raise_table_full(w);
-      return drop(w, m, FwdDrop::kTableFull);
-    }
-    s->port[kDirOrig] = static_cast<uint8_t>(port_index);
-    s->port[kDirReply] = ro.port_index;
-    s->next_hop_be[kDirOrig] = ro.gateway_be != 0 ? ro.gateway_be : f.ip_dst_be;
-    s->next_hop_be[kDirReply] = rb.gateway_be != 0 ? rb.gateway_be : f.ip_src_be;
-    session_cold(s)->policy_id = pol.id;
-    s->policy_index = static_cast<uint16_t>(pi);
-    s->timers_gen = cfg.timers_gen;
-    session_count(s, kDirOrig, ip_bytes);  // the entry starts zeroed
-    sync_session_changed(w, cfg, s, timeout_s, true);
-  } else {
-    if (ip[kIpTtlOff] <= 1) return drop(w, m, FwdDrop::kTtlExceeded);
-    SessionDir dir = session_dir(*s, src_is_lo);
-    TcpState state = static_cast<TcpState>(s->state);
-    if (f.ip_proto == kIpProtoTcp) state = tcp_state_next(state, tcp_flags, dir, &s->flags);
-    session_count(s, dir, ip_bytes);
-    if (s->policy_index < kMaxPolicies) counter_add(w->policy[s->policy_index].bytes, ip_bytes);
-    bool state_changed = static_cast<uint8_t>(state) != s->state;
-    uint32_t timeout_s = session_timeout_s(cfg.timers, f.ip_proto, state);
-    session_touch(w->sessions, s, state, timeout_s, w->now_ms, cfg.timers_gen);
-    sync_session_changed(w, cfg, s, timeout_s, state_changed);
-    if (dir == kDirReply) {
-      unsigned out_port = s->port[kDirOrig];
-      if (out_port >= cfg.snap.nb_ports) return drop(w, m, FwdDrop::kNoRoute);
-      decrement_ttl(ip);
-      return resolve_and_send(w, cfg, out_port, s->next_hop_be[kDirReply], m);
+  // No host sends to its own address through a router: a LAND attack,
+  // which would otherwise get a session like any flow the policy allows.
+  if (f.ip_src_be == f.ip_dst_be) return drop(w, m, FwdDrop::kLand);
+  unsigned nb_workers = w->dp->params_.nb_workers;
+  if (!handed_off && nb_workers > 1) {
+    unsigned owner =
+        flow_owner(w->dp->rss_key_, f.ip_src_be, f.ip_dst_be, sport, dport, has_ports,
+                   nb_workers);
+    if (owner != w->index) {
+      m->port = static_cast<uint16_t>(port_index);
+      if (rte_ring_mp_enqueue(w->dp->workers_[owner]->handoff, m) != 0)
+        return drop(w, m, FwdDrop::kHandoffFull);
+      counter_add(w->fwd.handoffs, 1);
+      return;
     }
   }
+  session_prefetch_free(w->sessions, flow.home);  // while route and policy are looked up
+  if (ip[kForwardIpTtlOff] <= 1) return drop(w, m, FwdDrop::kTtlExceeded);
+  int out = route_lookup(cfg.routes, f.ip_dst_be);
+  int back = route_lookup(cfg.routes, f.ip_src_be);
+  if (out < 0 || back < 0) return drop(w, m, FwdDrop::kNoRoute);
+  const RouteEntry& ro = cfg.snap.routes[out];
+  const RouteEntry& rb = cfg.snap.routes[back];
+  if (f.ip_proto == kIpProtoTcp && (tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn)
+    return drop(w, m, FwdDrop::kTcpNotSyn);
+
+  FwFlow fw{rte_be_to_cpu_32(f.ip_src_be), rte_be_to_cpu_32(f.ip_dst_be), sport, dport,
+            f.ip_proto, icmp_type, static_cast<uint8_t>(port_index), ro.port_index};
+  int pi = policy_lookup(cfg.snap.firewall, fw);
+  if (pi < 0) {
+    counter_add(w->fwd.implicit_deny, 1);
+    return drop(w, m, FwdDrop::kPolicyDeny);
+  }
+  const FwPolicy& pol = cfg.snap.firewall.policies[pi];
+  counter_add(w->policy[pi].hits, 1);
+  counter_add(w->policy[pi].bytes, ip_bytes);
+  if (!pol.accept) {
+    if (pol.log_traffic)
+      log_deny(w, f.ip_src_be, f.ip_dst_be, sport, dport, f.ip_proto, icmp_type,
+               static_cast<uint8_t>(port_index), ro.port_index, pol.id);
+    return drop(w, m, FwdDrop::kPolicyDeny);
+  }
+
+  TcpState initial = TcpState::kNone;
+  uint8_t flags = static_cast<uint8_t>((src_is_lo ? kSessionOrigFromLo : 0) |
+                                       (pol.log_traffic ? kSessionLog : 0));
+  if (f.ip_proto == kIpProtoTcp)
+    initial = tcp_state_next(TcpState::kNone, tcp_flags, kDirOrig, &flags);
+  uint32_t timeout_s = session_timeout_s(cfg.timers, f.ip_proto, initial);
+  Session* s =
+      session_insert(w->sessions, flow.key, flow.hash, flags, initial, timeout_s, w->now_ms);
+  if (s == nullptr) {
+    raise_table_full(w);
+    return drop(w, m, FwdDrop::kTableFull);
+  }
+  s->port[kDirOrig] = static_cast<uint8_t>(port_index);
+  s->port[kDirReply] = ro.port_index;
+  s->next_hop_be[kDirOrig] = ro.gateway_be != 0 ? ro.gateway_be : f.ip_dst_be;
+  s->next_hop_be[kDirReply] = rb.gateway_be != 0 ? rb.gateway_be : f.ip_src_be;
+  session_cold(s)->policy_id = pol.id;
+  s->policy_index = static_cast<uint16_t>(pi);
+  s->timers_gen = cfg.timers_gen;
+  session_count(s, kDirOrig, ip_bytes);  // the entry starts zeroed
+  sync_session_changed(w, cfg, s, timeout_s, true);
   unsigned out_port = s->port[kDirReply];
   if (out_port >= cfg.snap.nb_ports) return drop(w, m, FwdDrop::kNoRoute);
-  decrement_ttl(ip);
-  resolve_and_send(w, cfg, out_port, s->next_hop_be[kDirOrig], m);
+  forward_decrement_ttl(ip);
+  forward_resolve_and_send(w, cfg, out_port, s->next_hop_be[kDirOrig], m);
 }
 
 bool forward_learn_from_arp(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index,

@@ -52,15 +52,21 @@ inline void forward_flow_key_ports(const uint8_t* data, const ParsedFrame& f, Fl
   out->has_ports = true;
 }
 
-// A transit IPv4 packet received on port_index (not for the node), with its
-// flow from forward_flow_key (not read for a fragment, which is dropped).
-// `found`, when not null, is the flow's session, which the burst's
-// prefetch pass found in its home entry (session_pipeline); else
-// forward_ipv4 looks the flow up. Takes ownership of m: sent, queued on a
-// neighbour, handed to its owner worker (only when !handed_off) or freed
-// and counted.
-void forward_ipv4(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
-                  const ParsedFrame& frame, const FlowKey& flow, Session* found, bool handed_off);
+// forward_ipv4 (forward_inl.h), the per-packet step, is inline for the
+// worker's loop; these are its out-of-line cases.
+//
+// A packet of a flow the table does not hold (forward_ipv4's arguments):
+// hand-off to the owner worker, route both ways, policy, a new session,
+// and the packet sent on.
+void forward_ipv4_new(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
+                      const ParsedFrame& frame, const FlowKey& flow, bool handed_off);
+// forward_resolve_and_send's every other case: a standby egress port, a
+// next hop not yet (or no longer) resolved. Sends m, queues it on the
+// miss, or drops it.
+void forward_resolve_slow(WorkerContext* w, const ActiveConfig& cfg, unsigned out_port,
+                          uint32_t next_hop_be, rte_mbuf* m);
+// Frees m and counts the transit drop.
+void forward_drop(WorkerContext* w, rte_mbuf* m, FwdDrop why);
 
 // Learns from an ARP frame received on port_index (before it is answered)
 // and tells the other workers. True when something was learnt.

@@ -27,6 +27,7 @@
 
 #include "dataplane/arp/arp.h"
 #include "dataplane/forward/forward.h"
+#include "dataplane/forward/forward_inl.h"
 #include "dataplane/log/log.h"
 #include "dataplane/icmp/icmp.h"
 #include "dataplane/neigh/neigh.h"
@@ -162,6 +163,8 @@ ActiveConfig* build_config(const Dataplane* dp, const Snapshot& from) {
   for (unsigned p = 0; p < c->snap.nb_ports; ++p)
     for (unsigned i = 0; i < c->snap.ports[p].nb_addrs; ++i)
       c->local_addrs_be[c->nb_local_addrs++] = c->snap.ports[p].addrs[i].ip_be;
+  for (unsigned i = 0; i < c->nb_local_addrs; ++i)
+    c->local_addr_bits |= uint64_t{1} << local_addr_bit(c->local_addrs_be[i]);
   return c;
 }
 
@@ -175,6 +178,7 @@ bool is_broadcast_mac(const uint8_t* mac) {
 }
 
 bool node_owns_address(const ActiveConfig& cfg, uint32_t ip_be) {
+  if (!((cfg.local_addr_bits >> local_addr_bit(ip_be)) & 1)) return false;
   for (unsigned i = 0; i < cfg.nb_local_addrs; ++i)
     if (cfg.local_addrs_be[i] == ip_be) return true;
   return false;

@@ -48,7 +48,14 @@ struct ActiveConfig {
   // checked against it (is it for the node?) without walking the ports.
   uint32_t local_addrs_be[kMaxPorts * kMaxPortAddrs];
   unsigned nb_local_addrs;
+  // Bit local_addr_bit(a) set for each of them: a transit frame's
+  // destination (not the node's, nearly always) is told so without the
+  // walk, except for the few whose bit another address set.
+  uint64_t local_addr_bits;
 };
+
+// Which bit of ActiveConfig::local_addr_bits stands for address ip_be.
+inline unsigned local_addr_bit(uint32_t ip_be) { return (ip_be * 0x9e3779b1u) >> 26; }
 
 struct TxBuffer {
   uint16_t port_id;     // where the waiting frames go (fixed when the first is queued)
