@@ -30,10 +30,6 @@ constexpr uint32_t kArpSpaOff = 14;
 constexpr uint32_t kArpTpaOff = 24;
 constexpr unsigned kLearnBurst = 32;
 
-void drop(WorkerContext* w, rte_mbuf* m, FwdDrop why) {
-  counter_add(w->fwd.drops[static_cast<unsigned>(why)], 1);
-  rte_pktmbuf_free(m);
-}
 
 uint16_t load_be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
 
@@ -69,9 +65,9 @@ void send_arp_request(WorkerContext* w, const ActiveConfig& cfg, unsigned port_i
 void release_queued(WorkerContext* w, const ActiveConfig& cfg, NeighEntry* e) {
   for (unsigned i = 0; i < e->nb_queued; ++i) {
     if (e->port_index >= cfg.snap.nb_ports)
-      drop(w, e->queued[i], FwdDrop::kNoRoute);
+      forward_drop(w, e->queued[i], FwdDrop::kNoRoute);
     else if (!cfg.snap.ports[e->port_index].active)
-      drop(w, e->queued[i], FwdDrop::kStandby);
+      forward_drop(w, e->queued[i], FwdDrop::kStandby);
     else
       forward_send_to(w, cfg.snap.ports[e->port_index], e->port_index, e->mac, e->queued[i]);
   }
@@ -79,7 +75,7 @@ void release_queued(WorkerContext* w, const ActiveConfig& cfg, NeighEntry* e) {
 }
 
 void fail_neighbour(WorkerContext* w, NeighEntry* e) {
-  for (unsigned i = 0; i < e->nb_queued; ++i) drop(w, e->queued[i], FwdDrop::kNoNeighbour);
+  for (unsigned i = 0; i < e->nb_queued; ++i) forward_drop(w, e->queued[i], FwdDrop::kNoNeighbour);
   e->nb_queued = 0;
   neigh_delete(w->neigh, e);
 }
@@ -108,32 +104,30 @@ void raise_table_full(WorkerContext* w) {
 
 }  // namespace
 
-void forward_drop(WorkerContext* w, rte_mbuf* m, FwdDrop why) { drop(w, m, why); }
+void forward_drop(WorkerContext* w, rte_mbuf* m, FwdDrop why) {
+  counter_add(w->fwd.drops[static_cast<unsigned>(why)], 1);
+  rte_pktmbuf_free(m);
+}
 
 void forward_resolve_slow(WorkerContext* w, const ActiveConfig& cfg, unsigned out_port,
-                          uint32_t next_hop_be, rte_mbuf* m) {
-  const PortConf& port = cfg.snap.ports[out_port];
+                          uint32_t next_hop_be, NeighEntry* e, rte_mbuf* m) {
   // Ingress was active (handle_frame checked), egress may not be: a node
   // whose ports change role one at a time must not leak onto a silent one.
-  if (!port.active) return drop(w, m, FwdDrop::kStandby);
-  NeighEntry* e = neigh_lookup(w->neigh, static_cast<uint8_t>(out_port), next_hop_be);
+  if (!cfg.snap.ports[out_port].active) return forward_drop(w, m, FwdDrop::kStandby);
   if (e != nullptr && e->state == NeighState::kReachable) {
-    if (w->now_ms < e->confirmed_ms + w->dp->neigh_reachable_ms_) {
-      forward_send_to(w, port, out_port, e->mac, m);
-      return;
-    }
-    // Reachable time over: resolve again before trusting the MAC.
+    // Reachable, so its time is over (a fresh one was sent to inline):
+    // resolve again before trusting the MAC.
     e->state = NeighState::kIncomplete;
     e->probes = 0;
     e->next_probe_ms = w->now_ms;
   }
   if (e == nullptr) {
     e = neigh_create(w->neigh, static_cast<uint8_t>(out_port), next_hop_be);
-    if (e == nullptr) return drop(w, m, FwdDrop::kNoNeighbour);
+    if (e == nullptr) return forward_drop(w, m, FwdDrop::kNoNeighbour);
     e->next_probe_ms = w->now_ms;
   }
   if (e->nb_queued == kNeighQueueLen) {
-    drop(w, m, FwdDrop::kNoNeighbour);  // the queue is bounded: newest dropped
+    forward_drop(w, m, FwdDrop::kNoNeighbour);  // the queue is bounded: newest dropped
   } else {
     e->queued[e->nb_queued++] = m;
   }
@@ -187,7 +181,7 @@ void forward_ipv4_new(WorkerContext* w, const ActiveConfig& cfg, unsigned port_i
 
   // No host sends to its own address through a router: a LAND attack,
   // which would otherwise get a session like any flow the policy allows.
-  if (f.ip_src_be == f.ip_dst_be) return drop(w, m, FwdDrop::kLand);
+  if (f.ip_src_be == f.ip_dst_be) return forward_drop(w, m, FwdDrop::kLand);
   unsigned nb_workers = w->dp->params_.nb_workers;
   if (!handed_off && nb_workers > 1) {
     unsigned owner =
@@ -196,27 +190,27 @@ void forward_ipv4_new(WorkerContext* w, const ActiveConfig& cfg, unsigned port_i
     if (owner != w->index) {
       m->port = static_cast<uint16_t>(port_index);
       if (rte_ring_mp_enqueue(w->dp->workers_[owner]->handoff, m) != 0)
-        return drop(w, m, FwdDrop::kHandoffFull);
+        return forward_drop(w, m, FwdDrop::kHandoffFull);
       counter_add(w->fwd.handoffs, 1);
       return;
     }
   }
   session_prefetch_free(w->sessions, flow.home);  // while route and policy are looked up
-  if (ip[kForwardIpTtlOff] <= 1) return drop(w, m, FwdDrop::kTtlExceeded);
+  if (ip[kForwardIpTtlOff] <= 1) return forward_drop(w, m, FwdDrop::kTtlExceeded);
   int out = route_lookup(cfg.routes, f.ip_dst_be);
   int back = route_lookup(cfg.routes, f.ip_src_be);
-  if (out < 0 || back < 0) return drop(w, m, FwdDrop::kNoRoute);
+  if (out < 0 || back < 0) return forward_drop(w, m, FwdDrop::kNoRoute);
   const RouteEntry& ro = cfg.snap.routes[out];
   const RouteEntry& rb = cfg.snap.routes[back];
   if (f.ip_proto == kIpProtoTcp && (tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn)
-    return drop(w, m, FwdDrop::kTcpNotSyn);
+    return forward_drop(w, m, FwdDrop::kTcpNotSyn);
 
   FwFlow fw{rte_be_to_cpu_32(f.ip_src_be), rte_be_to_cpu_32(f.ip_dst_be), sport, dport,
             f.ip_proto, icmp_type, static_cast<uint8_t>(port_index), ro.port_index};
   int pi = policy_lookup(cfg.snap.firewall, fw);
   if (pi < 0) {
     counter_add(w->fwd.implicit_deny, 1);
-    return drop(w, m, FwdDrop::kPolicyDeny);
+    return forward_drop(w, m, FwdDrop::kPolicyDeny);
   }
   const FwPolicy& pol = cfg.snap.firewall.policies[pi];
   counter_add(w->policy[pi].hits, 1);
@@ -225,7 +219,7 @@ void forward_ipv4_new(WorkerContext* w, const ActiveConfig& cfg, unsigned port_i
     if (pol.log_traffic)
       log_deny(w, f.ip_src_be, f.ip_dst_be, sport, dport, f.ip_proto, icmp_type,
                static_cast<uint8_t>(port_index), ro.port_index, pol.id);
-    return drop(w, m, FwdDrop::kPolicyDeny);
+    return forward_drop(w, m, FwdDrop::kPolicyDeny);
   }
 
   TcpState initial = TcpState::kNone;
@@ -238,7 +232,7 @@ void forward_ipv4_new(WorkerContext* w, const ActiveConfig& cfg, unsigned port_i
       session_insert(w->sessions, flow.key, flow.hash, flags, initial, timeout_s, w->now_ms);
   if (s == nullptr) {
     raise_table_full(w);
-    return drop(w, m, FwdDrop::kTableFull);
+    return forward_drop(w, m, FwdDrop::kTableFull);
   }
   s->port[kDirOrig] = static_cast<uint8_t>(port_index);
   s->port[kDirReply] = ro.port_index;
@@ -250,7 +244,7 @@ void forward_ipv4_new(WorkerContext* w, const ActiveConfig& cfg, unsigned port_i
   session_count(s, kDirOrig, ip_bytes);  // the entry starts zeroed
   sync_session_changed(w, cfg, s, timeout_s, true);
   unsigned out_port = s->port[kDirReply];
-  if (out_port >= cfg.snap.nb_ports) return drop(w, m, FwdDrop::kNoRoute);
+  if (out_port >= cfg.snap.nb_ports) return forward_drop(w, m, FwdDrop::kNoRoute);
   forward_decrement_ttl(ip);
   forward_resolve_and_send(w, cfg, out_port, s->next_hop_be[kDirOrig], m);
 }
@@ -299,7 +293,7 @@ void forward_neigh_scan(WorkerContext* w, const ActiveConfig& cfg) {
     if (e->state == NeighState::kIncomplete) {
       if (e->port_index < cfg.snap.nb_ports && !cfg.snap.ports[e->port_index].active) {
         // Standby: no probe may go out, so the packets waiting on it never leave.
-        for (unsigned q = 0; q < e->nb_queued; ++q) drop(w, e->queued[q], FwdDrop::kStandby);
+        for (unsigned q = 0; q < e->nb_queued; ++q) forward_drop(w, e->queued[q], FwdDrop::kStandby);
         e->nb_queued = 0;
         neigh_delete(t, e);
         continue;

@@ -10,6 +10,7 @@
 
 #include <rte_mbuf.h>
 
+#include "dataplane/neigh/neigh_types.h"
 #include "dataplane/packet/packet_types.h"
 #include "dataplane/packet/parse.h"
 #include "dataplane/session/session_inl.h"
@@ -56,15 +57,16 @@ inline void forward_flow_key_ports(const uint8_t* data, const ParsedFrame& f, Fl
 // worker's loop; these are its out-of-line cases.
 //
 // A packet of a flow the table does not hold (forward_ipv4's arguments):
-// hand-off to the owner worker, route both ways, policy, a new session,
-// and the packet sent on.
+// hand-off to the owner worker, route both ways, policy, the flow's
+// session inserted, and the packet sent on.
 void forward_ipv4_new(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, rte_mbuf* m,
                       const ParsedFrame& frame, const FlowKey& flow, bool handed_off);
-// forward_resolve_and_send's every other case: a standby egress port, a
-// next hop not yet (or no longer) resolved. Sends m, queues it on the
-// miss, or drops it.
+// forward_resolve_and_send's every other case: a standby egress port, or
+// a next hop not yet (or no longer) resolved, whose entry `e` is the one
+// neigh_lookup found (nullptr: none; not looked up on a standby port).
+// Queues m on the entry (created if need be) and probes, or drops it.
 void forward_resolve_slow(WorkerContext* w, const ActiveConfig& cfg, unsigned out_port,
-                          uint32_t next_hop_be, rte_mbuf* m);
+                          uint32_t next_hop_be, NeighEntry* e, rte_mbuf* m);
 // Frees m and counts the transit drop.
 void forward_drop(WorkerContext* w, rte_mbuf* m, FwdDrop why);
 

@@ -53,13 +53,14 @@ inline void forward_send_to(WorkerContext* w, const PortConf& port, unsigned por
 inline void forward_resolve_and_send(WorkerContext* w, const ActiveConfig& cfg, unsigned out_port,
                                      uint32_t next_hop_be, rte_mbuf* m) {
   const PortConf& port = cfg.snap.ports[out_port];
+  NeighEntry* e = nullptr;
   if (port.active) {
-    const NeighEntry* e = neigh_lookup(w->neigh, static_cast<uint8_t>(out_port), next_hop_be);
+    e = neigh_lookup(w->neigh, static_cast<uint8_t>(out_port), next_hop_be);
     if (e != nullptr && e->state == NeighState::kReachable &&
         w->now_ms < e->confirmed_ms + w->dp->neigh_reachable_ms_)
       return forward_send_to(w, port, out_port, e->mac, m);
   }
-  forward_resolve_slow(w, cfg, out_port, next_hop_be, m);
+  forward_resolve_slow(w, cfg, out_port, next_hop_be, e, m);
 }
 
 // A transit IPv4 packet received on port_index (not for the node), with its
