@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -177,6 +178,16 @@ bool is_broadcast_mac(const uint8_t* mac) {
   return std::memcmp(mac, kBroadcast, RTE_ETHER_ADDR_LEN) == 0;
 }
 
+// A MAC address as the low 48 bits of a little-endian word, as an 8-byte
+// load from its first byte reads it (kMacMask keeps those bits).
+static_assert(std::endian::native == std::endian::little, "mac_word reads little-endian words");
+inline constexpr uint64_t kMacMask = (uint64_t{1} << 48) - 1;
+uint64_t mac_word(const uint8_t* mac) {
+  uint64_t v = 0;
+  std::memcpy(&v, mac, RTE_ETHER_ADDR_LEN);
+  return v;
+}
+
 bool node_owns_address(const ActiveConfig& cfg, uint32_t ip_be) {
   if (!((cfg.local_addr_bits >> local_addr_bit(ip_be)) & 1)) return false;
   for (unsigned i = 0; i < cfg.nb_local_addrs; ++i)
@@ -289,6 +300,14 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   DropReason parsed[kRxBurst];
   FlowKey flows[kRxBurst];
   bool has_flow[kRxBurst];
+  // transit[i]: the frame is the common one (parse_frame_common) and
+  // handle_frame would forward it: unicast to the port's MAC, not from it,
+  // and not to one of the node's addresses. Told here, where the header
+  // is being read anyway, with both MACs compared as words; handle_frame
+  // would compare them a byte range at a time, and check the EtherType and
+  // the broadcast address again.
+  bool transit[kRxBurst];
+  const uint64_t port_mac = mac_word(cfg.snap.ports[port_index].mac.addr_bytes);
   const SessionTable* table = w->sessions;
   auto flow_of = [&](unsigned i, uint32_t* home, const SessionKey** key) {
     if (!has_flow[i]) return false;
@@ -305,6 +324,7 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
     rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
     has_flow[i] = false;
+    transit[i] = false;
     parsed[i] = DropReason::kNone;  // not read for a standby port
     if (!active) continue;
     // Headers are read from the first segment only; a chain whose headers
@@ -315,6 +335,12 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     if (parse_frame_common(data, len, &frames[i])) {
       has_flow[i] = true;
       forward_flow_key_ports(data, frames[i], &flows[i]);
+      // The frame is at least 34 bytes long: both 8-byte loads are in it.
+      uint64_t dst, src;
+      std::memcpy(&dst, data, sizeof(dst));
+      std::memcpy(&src, data + 4, sizeof(src));
+      transit[i] = ((dst ^ port_mac) & kMacMask) == 0 && (src >> 16) != port_mac &&
+                   !node_owns_address(cfg, frames[i].ip_dst_be);
     } else {
       parsed[i] = parse_frame_any(data, len, &frames[i]);
       has_flow[i] = parsed[i] == DropReason::kNone && frames[i].ether_type == kEtherTypeIpv4 &&
@@ -333,8 +359,12 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   counter_add(c.rx_bytes, rx_bytes);
   session_pipeline(table, n, std::min<unsigned>(n, kSessionTableAhead), flow_of,
                    [&](unsigned i, Session* found) {
-                     handle_frame(w, cfg, port_index, active, pkts[i], frames[i], parsed[i],
-                                  flows[i], found);
+                     if (transit[i])
+                       forward_ipv4(w, cfg, port_index, pkts[i], frames[i], flows[i], found,
+                                    false);  // takes the mbuf
+                     else
+                       handle_frame(w, cfg, port_index, active, pkts[i], frames[i], parsed[i],
+                                    flows[i], found);
                    });
 }
 

@@ -927,6 +927,31 @@ TEST_F(DpForward, FrameFromOwnMacIsCountedAsForeignWhateverTheRole) {
   EXPECT_EQ(count_sent(p2_, 0), 0u);
 }
 
+// The RX pass sends a common frame (untagged IPv4 UDP/TCP) straight to
+// forwarding only when it is to the port's MAC, not from it, and not to
+// the node: in one burst, each of the others still takes the general
+// path's verdict.
+TEST_F(DpForward, CommonFramesForwardOnlyWhenToOurMacFromAnotherAndNotToTheNode) {
+  start();
+  learn_hosts();
+  const Mac kBroadcast{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+  Bytes good = client_udp(6200);
+  inject(p2_, 0, udp(kClient, kServer, 6201, 53, kPort2Mac, kPort2Mac));  // from our MAC
+  inject(p2_, 0, udp(kClient, kServer, 6202, 53, kGwMac, kClientMac));    // to another host
+  inject(p2_, 0, udp(kClient, kServer, 6203, 53, kBroadcast, kClientMac));
+  inject(p2_, 0, udp(kClient, kPort2Ip, 6204, 53, kPort2Mac, kClientMac));  // to the node
+  inject(p2_, 0, good);
+  poll_all();
+  PortCounters c = dataplane_port_counters(dp_, kClientPort);
+  EXPECT_EQ(c.rx_own_mac_foreign, 1u);
+  EXPECT_EQ(c.drop_not_local, 2u) << "another host's MAC, and broadcast to a transit address";
+  EXPECT_EQ(c.drop_unsupported, 1u) << "UDP to the node is not forwarded";
+  expect_forwarded(take_sent(p1_, 0), good, kPort1Mac, kServerMac);
+  EXPECT_EQ(count_sent(p1_, 0) + count_sent(p2_, 0), 0u);
+  EXPECT_EQ(stats(dp_).forwarded_packets, 1u);
+  EXPECT_EQ(stats(dp_).inserts_total, 1u);
+}
+
 TEST_F(DpForward, ControlSendGoesOutOfTheRightStandbyPortViaWorkerZero) {
   start(2);
   ASSERT_EQ(dataplane_publish(dp_, with_roles(p1_, p2_, false, false, 2)), 0);
