@@ -173,11 +173,6 @@ void tx_flush_all(WorkerContext* w) {
   for (unsigned p = 0; p < kMaxPorts; ++p) tx_flush(w, p);
 }
 
-bool is_broadcast_mac(const uint8_t* mac) {
-  static constexpr uint8_t kBroadcast[RTE_ETHER_ADDR_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-  return std::memcmp(mac, kBroadcast, RTE_ETHER_ADDR_LEN) == 0;
-}
-
 // A MAC address as the low 48 bits of a little-endian word, as an 8-byte
 // load from its first byte reads it (kMacMask keeps those bits).
 static_assert(std::endian::native == std::endian::little, "mac_word reads little-endian words");
@@ -207,69 +202,97 @@ Verdict classify_ipv4(rte_mbuf* m, const uint8_t* data, const ParsedFrame& frame
   return v;
 }
 
-// A frame whose Ethernet source is the port's own (virtual) MAC was sent by
-// another box that holds it: on an active port that is the HA split-brain
-// signal the control plane watches. Never processed further: learning or
-// answering it would teach the segment that we are the other box.
-bool from_own_mac(const rte_mbuf* m, const PortConf& port) {
-  if (rte_pktmbuf_data_len(m) < 2 * RTE_ETHER_ADDR_LEN) return false;
-  const uint8_t* src = rte_pktmbuf_mtod(m, const uint8_t*) + RTE_ETHER_ADDR_LEN;
-  return std::memcmp(src, port.mac.addr_bytes, RTE_ETHER_ADDR_LEN) == 0;
+// Where a frame of a burst goes. The RX pass tells it (classify_frame)
+// while it has the header in hand; handle_frame acts on it.
+enum class FrameClass : uint8_t {
+  kTransit,      // IPv4 to the port's MAC, not to the node: forwarded
+  kOwnMac,       // sent from the port's own MAC
+  kSilent,       // the port is standby or silenced
+  kMalformed,    // the parser refused it
+  kNotLocal,     // neither to the port's MAC nor broadcast
+  kArp,
+  kLocal,        // IPv4 to one of the node's addresses, or broadcast
+  kUnsupported,  // IPv6, LLDP, ...
+};
+
+// The class of the frame in [data, data + len) received on a port whose
+// MAC is port_mac (mac_word), parsed (frame, parsed) unless the port is
+// not active. Each MAC is compared as one word.
+[[gnu::always_inline]] inline FrameClass classify_frame(const uint8_t* data, uint32_t len, const ParsedFrame& frame,
+                          DropReason parsed, bool active, uint64_t port_mac,
+                          const ActiveConfig& cfg) {
+  // A frame whose Ethernet source is the port's own (virtual) MAC was sent
+  // by another box that holds it: on an active port that is the HA
+  // split-brain signal the control plane watches. Checked before the role:
+  // the signal matters on a standby port too. Never processed further:
+  // learning or answering it would teach the segment that we are the
+  // other box.
+  if (len >= 2 * RTE_ETHER_ADDR_LEN) {
+    uint64_t src;
+    std::memcpy(&src, data + 4, sizeof(src));  // bytes 4-11: the source is 6-11
+    if (src >> 16 == port_mac) return FrameClass::kOwnMac;
+  }
+  // An HA secondary's port is silent: no answer, no forwarding, no
+  // learning (the neighbour entries it has stay and age as usual). So is
+  // every port the watchdog silenced.
+  if (!active) return FrameClass::kSilent;
+  if (parsed != DropReason::kNone) return FrameClass::kMalformed;
+  uint64_t dst;  // a parsed frame holds an Ethernet header
+  std::memcpy(&dst, data, sizeof(dst));
+  dst &= kMacMask;
+  const bool broadcast = dst == kMacMask;
+  // Promiscuous ports and multicast we do not join.
+  if (dst != port_mac && !broadcast) return FrameClass::kNotLocal;
+  if (frame.ether_type == kEtherTypeArp) return FrameClass::kArp;
+  if (frame.ether_type != kEtherTypeIpv4) return FrameClass::kUnsupported;
+  if (broadcast || node_owns_address(cfg, frame.ip_dst_be)) return FrameClass::kLocal;
+  return FrameClass::kTransit;
 }
 
-// One frame of a burst, parsed (and its flow hashed) by handle_burst;
-// `found` is its flow's session when the burst's prefetch pass found it
-// in its home entry (session_pipeline), else nullptr.
-void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, bool active,
-                  rte_mbuf* m, const ParsedFrame& frame, DropReason parsed, const FlowKey& flow,
-                  Session* found) {
+// One frame of a burst, parsed (and its flow hashed) and classified by
+// handle_burst; `found` is its flow's session when the burst's prefetch
+// pass found it in its home entry (session_pipeline), else nullptr.
+void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index, FrameClass cls,
+                  rte_mbuf* m, const ParsedFrame& frame, const FlowKey& flow, Session* found) {
+  // Nearly every frame: one compare, not the switch's jump table.
+  if (cls == FrameClass::kTransit)
+    return forward_ipv4(w, cfg, port_index, m, frame, flow, found, false);  // takes the mbuf
+
   const PortConf& port = cfg.snap.ports[port_index];
   PortCounters& c = w->port_counters[port_index].counters;
-
-  // Before the role check: the signal matters on a standby port too.
-  if (from_own_mac(m, port)) {
-    counter_add(c.rx_own_mac_foreign, 1);
-    if ((rte_pktmbuf_mtod(m, const uint8_t*)[0] & 0x01) == 0) counter_add(c.rx_own_mac_answer, 1);
-    rte_pktmbuf_free(m);
-    return;
-  }
-  // An HA secondary's port is silent: no answer, no forwarding, no learning
-  // (the neighbour entries it has stay and age as usual). So is every port
-  // the watchdog silenced.
-  if (!active) {
-    counter_add(w->silenced ? c.drop_silenced : c.drop_standby, 1);
-    rte_pktmbuf_free(m);
-    return;
-  }
-
   const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
-  Verdict v;
-  if (parsed != DropReason::kNone) {
-    v = Verdict::kDropMalformed;
-  } else if (std::memcmp(data, port.mac.addr_bytes, RTE_ETHER_ADDR_LEN) != 0 &&
-             !is_broadcast_mac(data)) {
-    v = Verdict::kDropNotLocal;  // promiscuous ports and multicast we do not join
-  } else if (frame.ether_type == kEtherTypeArp) {
-    if (frame.arp_op == RTE_ARP_OP_REQUEST) counter_add(c.arp_requests, 1);
-    // Learn before answering: the answer rewrites the frame in place.
-    bool learnt = forward_learn_from_arp(w, cfg, port_index, data, frame);
-    v = arp_answer_mbuf(m, frame, port);
-    if (v == Verdict::kTransmit) counter_add(c.arp_replies, 1);
-    if (learnt && frame.arp_op == RTE_ARP_OP_REPLY) {
-      rte_pktmbuf_free(m);  // consumed: it answered our request
+  Verdict v = Verdict::kDropOther;  // every class below sets it
+  switch (cls) {
+    case FrameClass::kTransit: break;  // forwarded above
+    case FrameClass::kOwnMac:
+      counter_add(c.rx_own_mac_foreign, 1);
+      if ((data[0] & 0x01) == 0) counter_add(c.rx_own_mac_answer, 1);
+      rte_pktmbuf_free(m);
       return;
+    case FrameClass::kSilent:
+      counter_add(w->silenced ? c.drop_silenced : c.drop_standby, 1);
+      rte_pktmbuf_free(m);
+      return;
+    case FrameClass::kMalformed: v = Verdict::kDropMalformed; break;
+    case FrameClass::kNotLocal: v = Verdict::kDropNotLocal; break;
+    case FrameClass::kArp: {
+      if (frame.arp_op == RTE_ARP_OP_REQUEST) counter_add(c.arp_requests, 1);
+      // Learn before answering: the answer rewrites the frame in place.
+      bool learnt = forward_learn_from_arp(w, cfg, port_index, data, frame);
+      v = arp_answer_mbuf(m, frame, port);
+      if (v == Verdict::kTransmit) counter_add(c.arp_replies, 1);
+      if (learnt && frame.arp_op == RTE_ARP_OP_REPLY) {
+        rte_pktmbuf_free(m);  // consumed: it answered our request
+        return;
+      }
+      break;
     }
-  } else if (frame.ether_type == kEtherTypeIpv4) {
-    if (is_broadcast_mac(data) || node_owns_address(cfg, frame.ip_dst_be)) {
+    case FrameClass::kLocal:
       // TCP to the node: the worker's TCP stack (dataplane/tcp/tcp_glue).
       if (w->tcp != nullptr && tcp_glue_input(w, cfg, port_index, m, frame)) return;
       v = classify_ipv4(m, data, frame, port, c);
-    } else {
-      forward_ipv4(w, cfg, port_index, m, frame, flow, found, false);  // takes the mbuf
-      return;
-    }
-  } else {
-    v = Verdict::kDropUnsupported;  // IPv6, LLDP, ...
+      break;
+    case FrameClass::kUnsupported: v = Verdict::kDropUnsupported; break;
   }
 
   switch (v) {
@@ -287,8 +310,8 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
 
 // One RX burst in two passes, so that the session table's memory is on its
 // way before a frame needs it (at 1 M sessions a lookup was half of the
-// worker's time, stalled on the table's lines): parse every frame, hash
-// its flow and find its home entry (session_home, once for the prefetches
+// worker's time, stalled on the table's lines): parse every frame, tell
+// where it goes (classify_frame), hash its flow and find its home entry (session_home, once for the prefetches
 // and the lookup); then handle the frames in order, with the table's lines
 // of the frames ahead in flight (session_pipeline, which says how; the
 // parse sends the first two groups' home entries). The first pass only
@@ -297,16 +320,9 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
 void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index,
                   rte_mbuf** pkts, uint16_t n) {
   ParsedFrame frames[kRxBurst];
-  DropReason parsed[kRxBurst];
   FlowKey flows[kRxBurst];
   bool has_flow[kRxBurst];
-  // transit[i]: the frame is the common one (parse_frame_common) and
-  // handle_frame would forward it: unicast to the port's MAC, not from it,
-  // and not to one of the node's addresses. Told here, where the header
-  // is being read anyway, with both MACs compared as words; handle_frame
-  // would compare them a byte range at a time, and check the EtherType and
-  // the broadcast address again.
-  bool transit[kRxBurst];
+  FrameClass cls[kRxBurst];
   const uint64_t port_mac = mac_word(cfg.snap.ports[port_index].mac.addr_bytes);
   const SessionTable* table = w->sessions;
   auto flow_of = [&](unsigned i, uint32_t* home, const SessionKey** key) {
@@ -315,7 +331,8 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     *key = &flows[i].key;
     return true;
   };
-  // A standby (or silenced) port drops every frame before looking at it.
+  // A standby (or silenced) port parses no frame: its frames are told
+  // apart by their source MAC alone (classify_frame).
   bool active = cfg.snap.ports[port_index].active && !w->silenced;
   for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i)
     rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
@@ -324,28 +341,27 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
     if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
     rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
     has_flow[i] = false;
-    transit[i] = false;
-    parsed[i] = DropReason::kNone;  // not read for a standby port
-    if (!active) continue;
     // Headers are read from the first segment only; a chain whose headers
     // straddle segments parses as truncated.
     const uint8_t* data = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
     uint32_t len = rte_pktmbuf_data_len(pkts[i]);
+    if (!active) {
+      cls[i] = classify_frame(data, len, frames[i], DropReason::kNone, false, port_mac, cfg);
+      continue;
+    }
     // Untagged IPv4 UDP/TCP inline; anything else through the general parser.
+    // Each branch classifies its own frames: what the parse established
+    // (a clean parse, IPv4) is then known to classify_frame inlined there.
     if (parse_frame_common(data, len, &frames[i])) {
       has_flow[i] = true;
       forward_flow_key_ports(data, frames[i], &flows[i]);
-      // The frame is at least 34 bytes long: both 8-byte loads are in it.
-      uint64_t dst, src;
-      std::memcpy(&dst, data, sizeof(dst));
-      std::memcpy(&src, data + 4, sizeof(src));
-      transit[i] = ((dst ^ port_mac) & kMacMask) == 0 && (src >> 16) != port_mac &&
-                   !node_owns_address(cfg, frames[i].ip_dst_be);
+      cls[i] = classify_frame(data, len, frames[i], DropReason::kNone, true, port_mac, cfg);
     } else {
-      parsed[i] = parse_frame_any(data, len, &frames[i]);
-      has_flow[i] = parsed[i] == DropReason::kNone && frames[i].ether_type == kEtherTypeIpv4 &&
+      DropReason parsed = parse_frame_any(data, len, &frames[i]);
+      has_flow[i] = parsed == DropReason::kNone && frames[i].ether_type == kEtherTypeIpv4 &&
                     !frames[i].ip_fragment;
       if (has_flow[i]) forward_flow_key(data, frames[i], &flows[i]);
+      cls[i] = classify_frame(data, len, frames[i], parsed, true, port_mac, cfg);
     }
     if (has_flow[i]) flows[i].home = session_home(table, flows[i].hash);
     // The first groups, a group at a time (a short burst's last one when
@@ -359,12 +375,8 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   counter_add(c.rx_bytes, rx_bytes);
   session_pipeline(table, n, std::min<unsigned>(n, kSessionTableAhead), flow_of,
                    [&](unsigned i, Session* found) {
-                     if (transit[i])
-                       forward_ipv4(w, cfg, port_index, pkts[i], frames[i], flows[i], found,
-                                    false);  // takes the mbuf
-                     else
-                       handle_frame(w, cfg, port_index, active, pkts[i], frames[i], parsed[i],
-                                    flows[i], found);
+                     handle_frame(w, cfg, port_index, cls[i], pkts[i], frames[i], flows[i],
+                                  found);
                    });
 }
 
