@@ -77,22 +77,11 @@ inline RingPort make_ring_port(unsigned nb_queues) { return ::tandem::test::make
 using ::tandem::test::free_ring_port;
 
 inline void inject(const RingPort& p, unsigned queue, const Bytes& frame) {
-  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
-  ASSERT_NE(m, nullptr);
-  char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
-  ASSERT_NE(data, nullptr);
-  std::memcpy(data, frame.data(), frame.size());
-  ASSERT_EQ(rte_ring_enqueue(p.rx[queue], m), 0);
+  ::tandem::test::ring_inject(g_pool, p, queue, frame);
 }
 
 inline Bytes take_sent(const RingPort& p, unsigned queue) {
-  void* obj;
-  if (rte_ring_dequeue(p.tx[queue], &obj) != 0) return {};
-  auto* m = static_cast<rte_mbuf*>(obj);
-  const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
-  Bytes out(data, data + rte_pktmbuf_data_len(m));
-  rte_pktmbuf_free(m);
-  return out;
+  return ::tandem::test::ring_take_sent(p, queue);
 }
 
 inline unsigned count_sent(const RingPort& p, unsigned queue) {

@@ -8,8 +8,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>
@@ -108,6 +110,29 @@ inline RingPort make_ring_port(unsigned nb_queues, rte_mempool* pool,
 inline void drain_ring(rte_ring* r) {
   void* m;
   while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+}
+
+// A frame into the port's RX ring `queue`, as the wire would deliver it.
+inline void ring_inject(rte_mempool* pool, const RingPort& p, unsigned queue,
+                        const std::vector<uint8_t>& frame) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool);
+  ASSERT_NE(m, nullptr);
+  char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
+  ASSERT_NE(data, nullptr);
+  std::memcpy(data, frame.data(), frame.size());
+  ASSERT_EQ(rte_ring_enqueue(p.rx[queue], m), 0);
+}
+
+// The next frame the port sent on `queue` (one segment), or an empty vector.
+inline std::vector<uint8_t> ring_take_sent(const RingPort& p, unsigned queue) {
+  void* obj;
+  if (rte_ring_dequeue(p.tx[queue], &obj) != 0) return {};
+  auto* m = static_cast<rte_mbuf*>(obj);
+  const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
+  std::vector<uint8_t> out(data, data + rte_pktmbuf_data_len(m));
+  EXPECT_EQ(rte_pktmbuf_pkt_len(m), rte_pktmbuf_data_len(m));
+  rte_pktmbuf_free(m);
+  return out;
 }
 
 // Stops and closes the port, then frees its rings and what is left in them.

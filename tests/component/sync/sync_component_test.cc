@@ -697,12 +697,7 @@ class SyncDataplanes : public ::testing::Test {
     return false;
   }
   static void inject(const RingPort& p, const Bytes& frame) {
-    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
-    ASSERT_NE(m, nullptr);
-    char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
-    ASSERT_NE(data, nullptr);
-    std::memcpy(data, frame.data(), frame.size());
-    ASSERT_EQ(rte_ring_enqueue(p.rx[0], m), 0);
+    ::tandem::test::ring_inject(g_pool, p, 0, frame);
   }
   static std::vector<SessionView> list(Dataplane* dp) {
     std::vector<SessionView> v(256);
