@@ -1,5 +1,6 @@
 #include "dataplane/neigh/neigh.h"
 
+#include <bit>
 #include <cstring>
 
 namespace tandem::dp {
@@ -10,12 +11,6 @@ constexpr uint32_t kNil = UINT32_MAX;
 
 size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
-uint32_t bucket_count(uint32_t capacity) {
-  uint32_t n = 1;
-  while (n < capacity) n <<= 1;
-  return n;
-}
-
 uint32_t hash_of(uint8_t port, uint32_t ip_be) {
   uint32_t h = (ip_be ^ (uint32_t{port} << 24)) * 0x9e3779b1u;
   return h ^ (h >> 16);
@@ -25,7 +20,7 @@ uint32_t hash_of(uint8_t port, uint32_t ip_be) {
 
 size_t neigh_table_memsize(uint32_t capacity) {
   return round_up(sizeof(NeighTable), kAlign) +
-         round_up(size_t{bucket_count(capacity)} * sizeof(uint32_t), kAlign) +
+         round_up(size_t{std::bit_ceil(capacity)} * sizeof(uint32_t), kAlign) +
          size_t{capacity} * sizeof(NeighEntry);
 }
 
@@ -34,7 +29,7 @@ NeighTable* neigh_table_init(void* mem, uint32_t capacity) {
   std::memset(mem, 0, neigh_table_memsize(capacity));
   auto* t = static_cast<NeighTable*>(mem);
   uint8_t* p = static_cast<uint8_t*>(mem) + round_up(sizeof(NeighTable), kAlign);
-  uint32_t nb = bucket_count(capacity);
+  uint32_t nb = std::bit_ceil(capacity);
   t->capacity = capacity;
   t->bucket_mask = nb - 1;
   t->buckets = reinterpret_cast<uint32_t*>(p);

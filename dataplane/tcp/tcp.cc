@@ -3,6 +3,7 @@
 // machine proper is in tcp_input.cc, sending and timers in tcp_output.cc.
 #include "dataplane/tcp/tcp.h"
 
+#include <bit>
 #include <cstring>
 #include <new>
 
@@ -20,12 +21,6 @@ constexpr uint32_t kCookieSackBit = 0x10;
 constexpr uint32_t kCookieTsBits = 0x1f;
 
 size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-
-uint32_t pow2_at_least(uint32_t n) {
-  uint32_t p = 1;
-  while (p < n) p <<= 1;
-  return p;
-}
 
 uint64_t splitmix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
@@ -447,8 +442,8 @@ TcpConfig tcp_config_defaults(const TcpConfig& in) {
   dflt(c.timer_tick_us, 1000u);
   dflt(c.timer_slots, 4096u);
   dflt(c.secret_seed, uint64_t{0x7a6e646d74637031ull});
-  c.sndbuf = pow2_at_least(c.sndbuf);
-  c.rcvbuf = pow2_at_least(c.rcvbuf);
+  c.sndbuf = std::bit_ceil(c.sndbuf);
+  c.rcvbuf = std::bit_ceil(c.rcvbuf);
   if (c.ephemeral_hi < c.ephemeral_lo) c.ephemeral_hi = c.ephemeral_lo;
   return c;
 }
@@ -462,7 +457,7 @@ struct Layout {
 
 Layout layout_of(const TcpConfig& cfg) {
   Layout l{};
-  l.nb_buckets = pow2_at_least(cfg.max_conns);
+  l.nb_buckets = std::bit_ceil(cfg.max_conns);
   size_t at = round_up(sizeof(TcpStack));
   l.conns = at;
   at += round_up(size_t{cfg.max_conns} * sizeof(TcpConn));

@@ -1,15 +1,10 @@
 #include "dataplane/tcp/tcp_timer.h"
 
+#include <bit>
 #include <new>
 
 namespace tandem::dp {
 namespace {
-
-uint32_t pow2_at_least(uint32_t n) {
-  uint32_t p = 1;
-  while (p < n) p <<= 1;
-  return p;
-}
 
 size_t round8(size_t n) { return (n + 7) & ~size_t{7}; }
 
@@ -24,7 +19,7 @@ void unlink(TimerWheel* w, uint32_t id) {
 }  // namespace
 
 size_t timer_wheel_memsize(uint32_t nb_nodes, uint32_t nb_slots) {
-  return round8(sizeof(TimerWheel)) + round8(size_t{pow2_at_least(nb_slots)} * sizeof(uint32_t)) +
+  return round8(sizeof(TimerWheel)) + round8(size_t{std::bit_ceil(nb_slots)} * sizeof(uint32_t)) +
          size_t{nb_nodes} * sizeof(TimerNode);
 }
 
@@ -32,7 +27,7 @@ TimerWheel* timer_wheel_init(void* mem, uint32_t nb_nodes, uint32_t nb_slots, ui
                              uint64_t now_us) {
   auto* base = static_cast<uint8_t*>(mem);
   auto* w = new (base) TimerWheel{};
-  uint32_t slots = pow2_at_least(nb_slots);
+  uint32_t slots = std::bit_ceil(nb_slots);
   w->tick_us = tick_us ? tick_us : 1;
   w->next_tick = now_us / w->tick_us;
   w->slot_mask = slots - 1;

@@ -1,5 +1,6 @@
 #include "dataplane/user/user_table.h"
 
+#include <bit>
 #include <cstring>
 #include <new>
 
@@ -10,19 +11,13 @@ constexpr uint64_t kMsPerS = 1000;
 // Slots per user: at most half the slots are used, so probe runs stay short.
 constexpr std::size_t kSlotsPerUser = 2;
 
-std::size_t round_up_pow2(std::size_t n) {
-  std::size_t p = 1;
-  while (p < n) p <<= 1;
-  return p;
-}
-
 }  // namespace
 
 UserTable::~UserTable() { delete[] slots_; }
 
 bool UserTable::init(std::size_t capacity, uint16_t worker) {
   delete[] slots_;
-  std::size_t nb_slots = round_up_pow2(capacity * kSlotsPerUser);
+  std::size_t nb_slots = std::bit_ceil(capacity * kSlotsPerUser);
   slots_ = new (std::nothrow) UserEntry[nb_slots]();
   if (!slots_ || capacity == 0) return false;
   mask_ = nb_slots - 1;
