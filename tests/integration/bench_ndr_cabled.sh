@@ -33,6 +33,21 @@ done
 contains "tandemd held its 1000 sessions through every trial" "$report" "| tandemd-1000 | 1000..1000 |"
 contains "the verdict compares tandemd with testpmd on the same flows" "$report" \
   "tandemd-1000 / testpmd-5tswap-1000: NDR"
+# --cycles at a fixed rate both DUTs keep up with: the cost report and its
+# verdict against the target.
+"$ROOT/bench/ndr/run" --build "$TANDEM_BUILD" --veth af_xdp --dut tandemd --same-flows --cycles \
+    --cycles-rate 100000 --sessions 1000 --runs 1 --trial 1 --no-session-bench \
+    --report "$out/cycles.md" >"$out/cycles.log" 2>&1
+rc=$?
+[ "$rc" = 0 ] && ok "bench/ndr/run --cycles --cycles-rate 100000 ends with status 0" ||
+  { not_ok "bench/ndr/run --cycles ended with status $rc:"; tail -20 "$out/cycles.log" | sed 's/^/    /'; }
+cycles=$(cat "$out/cycles.md" 2>/dev/null)
+contains "the cost report is at the fixed rate" "$cycles" "at 100000 pps offered"
+contains "the cost verdict compares tandemd with testpmd on the same flows" "$cycles" \
+  "- tandemd-1000: "
+cost=$(awk -F'|' '$2 == " tandemd-1000 " { gsub(/ /, "", $3); print $3; exit }' <<<"$cycles")
+awk -v v="${cost:-0}" 'BEGIN { exit !(v > 0) }' && ok "tandemd-1000 costs $cost cycles a frame" ||
+  not_ok "tandemd-1000: no cycles per frame in the report (${cost:-none})"
 # The driver's namespace is gone (its EXIT trap).
 check_not "the driver removed its network namespace" sh -c "ip netns list | grep -q '^tandem-ndr-'"
 
