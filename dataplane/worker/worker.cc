@@ -153,26 +153,6 @@ bool check_queues(const Snapshot& s, unsigned nb_workers) {
   return true;
 }
 
-// The control side's half of a generation: copy, route table, timers.
-ActiveConfig* build_config(const Dataplane* dp, const Snapshot& from) {
-  auto* c = static_cast<ActiveConfig*>(rte_zmalloc_socket("tandem_config", sizeof(ActiveConfig),
-                                                          RTE_CACHE_LINE_SIZE, socket_arg(dp)));
-  if (c == nullptr) return nullptr;
-  c->snap = from;
-  route_table_build(c->snap.routes, c->snap.nb_routes, &c->routes);
-  c->timers = session_timers_or_default(from.session_timers);
-  for (unsigned p = 0; p < c->snap.nb_ports; ++p)
-    for (unsigned i = 0; i < c->snap.ports[p].nb_addrs; ++i)
-      c->local_addrs_be[c->nb_local_addrs++] = c->snap.ports[p].addrs[i].ip_be;
-  for (unsigned i = 0; i < c->nb_local_addrs; ++i)
-    c->local_addr_bits |= uint64_t{1} << local_addr_bit(c->local_addrs_be[i]);
-  return c;
-}
-
-void tx_flush_all(WorkerContext* w) {
-  for (unsigned p = 0; p < kMaxPorts; ++p) tx_flush(w, p);
-}
-
 // A MAC address as the low 48 bits of a little-endian word, as an 8-byte
 // load from its first byte reads it (kMacMask keeps those bits).
 static_assert(std::endian::native == std::endian::little, "mac_word reads little-endian words");
@@ -181,6 +161,29 @@ uint64_t mac_word(const uint8_t* mac) {
   uint64_t v = 0;
   std::memcpy(&v, mac, RTE_ETHER_ADDR_LEN);
   return v;
+}
+
+// The control side's half of a generation: copy, route table, timers,
+// and what the RX pass compares frames with.
+ActiveConfig* build_config(const Dataplane* dp, const Snapshot& from) {
+  auto* c = static_cast<ActiveConfig*>(rte_zmalloc_socket("tandem_config", sizeof(ActiveConfig),
+                                                          RTE_CACHE_LINE_SIZE, socket_arg(dp)));
+  if (c == nullptr) return nullptr;
+  c->snap = from;
+  route_table_build(c->snap.routes, c->snap.nb_routes, &c->routes);
+  c->timers = session_timers_or_default(from.session_timers);
+  for (unsigned p = 0; p < c->snap.nb_ports; ++p) {
+    c->port_mac_words[p] = mac_word(c->snap.ports[p].mac.addr_bytes);
+    for (unsigned i = 0; i < c->snap.ports[p].nb_addrs; ++i)
+      c->local_addrs_be[c->nb_local_addrs++] = c->snap.ports[p].addrs[i].ip_be;
+  }
+  for (unsigned i = 0; i < c->nb_local_addrs; ++i)
+    c->local_addr_bits |= uint64_t{1} << local_addr_bit(c->local_addrs_be[i]);
+  return c;
+}
+
+void tx_flush_all(WorkerContext* w) {
+  for (unsigned p = 0; p < kMaxPorts; ++p) tx_flush(w, p);
 }
 
 bool node_owns_address(const ActiveConfig& cfg, uint32_t ip_be) {
@@ -216,11 +219,13 @@ enum class FrameClass : uint8_t {
 };
 
 // The class of the frame in [data, data + len) received on a port whose
-// MAC is port_mac (mac_word), parsed (frame, parsed) unless the port is
-// not active. Each MAC is compared as one word.
-[[gnu::always_inline]] inline FrameClass classify_frame(const uint8_t* data, uint32_t len, const ParsedFrame& frame,
-                          DropReason parsed, bool active, uint64_t port_mac,
-                          const ActiveConfig& cfg) {
+// MAC is port_mac (ActiveConfig::port_mac_words), parsed (frame, parsed)
+// unless the port is not active. Each MAC is compared as one word.
+[[gnu::always_inline]] inline FrameClass classify_frame(const uint8_t* data, uint32_t len,
+                                                        const ParsedFrame& frame,
+                                                        DropReason parsed, bool active,
+                                                        uint64_t port_mac,
+                                                        const ActiveConfig& cfg) {
   // A frame whose Ethernet source is the port's own (virtual) MAC was sent
   // by another box that holds it: on an active port that is the HA
   // split-brain signal the control plane watches. Checked before the role:
@@ -311,10 +316,11 @@ void handle_frame(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
 // One RX burst in two passes, so that the session table's memory is on its
 // way before a frame needs it (at 1 M sessions a lookup was half of the
 // worker's time, stalled on the table's lines): parse every frame, tell
-// where it goes (classify_frame), hash its flow and find its home entry (session_home, once for the prefetches
-// and the lookup); then handle the frames in order, with the table's lines
-// of the frames ahead in flight (session_pipeline, which says how; the
-// parse sends the first two groups' home entries). The first pass only
+// where it goes (classify_frame), hash its flow and find its home entry
+// (session_home, once for the prefetches and the lookup); then handle the
+// frames in order, with the table's lines of the frames ahead in flight
+// (session_pipeline, which says how; the parse sends the first two
+// groups' home entries). The first pass only
 // reads the frames, so the frames are handled exactly as they would be
 // one by one.
 void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index,
@@ -323,7 +329,7 @@ void handle_burst(WorkerContext* w, const ActiveConfig& cfg, unsigned port_index
   FlowKey flows[kRxBurst];
   bool has_flow[kRxBurst];
   FrameClass cls[kRxBurst];
-  const uint64_t port_mac = mac_word(cfg.snap.ports[port_index].mac.addr_bytes);
+  const uint64_t port_mac = cfg.port_mac_words[port_index];
   const SessionTable* table = w->sessions;
   auto flow_of = [&](unsigned i, uint32_t* home, const SessionKey** key) {
     if (!has_flow[i]) return false;

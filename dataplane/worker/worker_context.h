@@ -52,6 +52,9 @@ struct ActiveConfig {
   // destination (not the node's, nearly always) is told so without the
   // walk, except for the few whose bit another address set.
   uint64_t local_addr_bits;
+  // Each port's MAC as one word (worker.cc's mac_word): the RX pass
+  // compares every frame's addresses with it.
+  uint64_t port_mac_words[kMaxPorts];
 };
 
 // Which bit of ActiveConfig::local_addr_bits stands for address ip_be.
