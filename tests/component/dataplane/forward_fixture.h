@@ -4,8 +4,7 @@
 // its routes and policies. Time is the test's: the dataplane reads an
 // injected clock, so timeouts are exercised without sleeping.
 //
-//   client 10.1.100.22 --- port2 (index 1) [node] port1 (index 0) --- server 172.16.200.209
-//                                                                  \-- gw 172.16.200.254 -> 192.168.50.0/24
+// The lab's hosts and addresses are tests/component/lib/lab_hosts.h's.
 //
 // Included by one test file per executable: its names are internal to
 // that file, which registers the EAL environment (EalRingEnvironment,
@@ -41,6 +40,7 @@
 #include "dataplane/worker/worker_context.h"
 #include "drivers/port/unmap_guard.h"
 #include "tests/component/lib/eal_ring.h"
+#include "tests/component/lib/lab_hosts.h"
 #include "tests/unit/dataplane/frame_builder.h"
 
 namespace tandem::dp {
@@ -51,25 +51,14 @@ using test::ipv4;
 using test::Mac;
 using test::to_be;
 
-constexpr Mac kPort1Mac{{0x02, 0x09, 0x0f, 0x00, 0x00, 0x01}};
-constexpr Mac kPort2Mac{{0x02, 0x09, 0x0f, 0x00, 0x00, 0x02}};
-constexpr Mac kClientMac{{0x52, 0x54, 0x00, 0x00, 0x00, 0x22}};
-constexpr Mac kServerMac{{0x52, 0x54, 0x00, 0x00, 0x02, 0x09}};
-constexpr Mac kGwMac{{0x52, 0x54, 0x00, 0x00, 0x02, 0xfe}};
-const uint32_t kClient = ipv4(10, 1, 100, 22);
-const uint32_t kServer = ipv4(172, 16, 200, 209);
-const uint32_t kGw = ipv4(172, 16, 200, 254);
-const uint32_t kRemote = ipv4(192, 168, 50, 5);
-const uint32_t kPort1Ip = ipv4(172, 16, 200, 1);
-const uint32_t kPort2Ip = ipv4(10, 1, 100, 1);
+using namespace test::lab;  // the lab's hosts and ports (lab_hosts.h)
+
 constexpr unsigned kRingSize = 1024;
-constexpr unsigned kServerPort = 0, kClientPort = 1;  // snapshot indexes
 
 rte_mempool* g_pool = nullptr;
 uint64_t g_now_ms = 1'000'000;
 inline uint64_t test_clock(void*) { return __atomic_load_n(&g_now_ms, __ATOMIC_RELAXED); }
 inline void advance_ms(uint64_t ms) { __atomic_fetch_add(&g_now_ms, ms, __ATOMIC_RELAXED); }
-
 
 using ::tandem::test::RingPort;
 inline RingPort make_ring_port(unsigned nb_queues) { return ::tandem::test::make_ring_port(nb_queues, g_pool); }

@@ -43,6 +43,7 @@
 #include "dataplane/ztna/ztna_app.h"
 #include "dataplane/ztna/ztna_diag.h"
 #include "tests/component/lib/eal_ring.h"
+#include "tests/component/lib/lab_hosts.h"
 #include "tests/unit/dataplane/frame_builder.h"
 #include "tests/unit/sync/sync_test_util.h"
 
@@ -569,15 +570,7 @@ using test::ipv4;
 using test::Mac;
 using test::to_be;
 
-constexpr Mac kPort1Mac{{0x02, 0x09, 0x0f, 0x00, 0x00, 0x01}};
-constexpr Mac kPort2Mac{{0x02, 0x09, 0x0f, 0x00, 0x00, 0x02}};
-constexpr Mac kClientMac{{0x52, 0x54, 0x00, 0x00, 0x00, 0x22}};
-constexpr Mac kServerMac{{0x52, 0x54, 0x00, 0x00, 0x02, 0x09}};
-const uint32_t kClient = ipv4(10, 1, 100, 22);
-const uint32_t kServer = ipv4(172, 16, 200, 209);
-const uint32_t kPort1Ip = ipv4(172, 16, 200, 1);
-const uint32_t kPort2Ip = ipv4(10, 1, 100, 1);
-constexpr unsigned kServerPort = 0, kClientPort = 1;
+using namespace test::lab;  // the lab's hosts and ports (lab_hosts.h)
 constexpr unsigned kHbQueues = 2;  // 0: heartbeats (control lcore), 1: worker 0's stream
 constexpr auto kSyncDeadline = std::chrono::seconds(10);
 
