@@ -79,25 +79,14 @@ inline unsigned count_sent(const RingPort& p, unsigned queue) {
   return n;
 }
 
-inline PortConf port_conf(const RingPort& p, const Mac& mac, uint32_t ip, const char* name) {
-  PortConf c{};
-  c.port_id = p.port_id;
-  std::memcpy(c.mac.addr_bytes, mac.b, 6);
-  c.addrs[c.nb_addrs++] = {to_be(ip), to_be(0xffffff00)};
-  c.allow_ping = true;
-  c.active = true;
-  std::snprintf(c.name, sizeof(c.name), "%s", name);
-  return c;
-}
-
 // port1 = servers, port2 = clients; policy 9 denies ssh, policy 7 allows the
 // client subnet to HTTP, DNS and ping anywhere behind port1.
 inline Snapshot make_snapshot(const RingPort& p1, const RingPort& p2) {
   Snapshot s{};
   s.generation = 1;
   s.nb_ports = 2;
-  s.ports[kServerPort] = port_conf(p1, kPort1Mac, kPort1Ip, "port1");
-  s.ports[kClientPort] = port_conf(p2, kPort2Mac, kPort2Ip, "port2");
+  s.ports[kServerPort] = lab_port_conf(p1.port_id, kPort1Mac, kPort1Ip, "port1", true);
+  s.ports[kClientPort] = lab_port_conf(p2.port_id, kPort2Mac, kPort2Ip, "port2", true);
   s.routes[s.nb_routes++] = {to_be(ipv4(172, 16, 200, 0)), 24, kServerPort, 0, 0, 0};
   s.routes[s.nb_routes++] = {to_be(ipv4(10, 1, 100, 0)), 24, kClientPort, 0, 0, 0};
   s.routes[s.nb_routes++] = {to_be(ipv4(192, 168, 50, 0)), 24, kServerPort, 10, to_be(kGw), 0};

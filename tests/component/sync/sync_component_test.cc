@@ -577,17 +577,6 @@ constexpr auto kSyncDeadline = std::chrono::seconds(10);
 uint64_t g_now_ms = 10'000'000;
 uint64_t test_clock(void*) { return __atomic_load_n(&g_now_ms, __ATOMIC_RELAXED); }
 
-PortConf port_conf(const RingPort& p, const Mac& mac, uint32_t ip, const char* name, bool active) {
-  PortConf c{};
-  c.port_id = p.port_id;
-  std::memcpy(c.mac.addr_bytes, mac.b, 6);
-  c.addrs[c.nb_addrs++] = {to_be(ip), to_be(0xffffff00)};
-  c.allow_ping = true;
-  c.active = active;
-  std::snprintf(c.name, sizeof(c.name), "%s", name);
-  return c;
-}
-
 // Policy 7: the client subnet to DNS and HTTP behind port1.
 std::unique_ptr<Snapshot> make_snapshot(const RingPort& p1, const RingPort& p2, bool primary,
                                         uint64_t epoch, uint64_t peer_epoch) {
@@ -595,8 +584,8 @@ std::unique_ptr<Snapshot> make_snapshot(const RingPort& p1, const RingPort& p2, 
   std::memset(s.get(), 0, sizeof(Snapshot));
   s->generation = 1;
   s->nb_ports = 2;
-  s->ports[kServerPort] = port_conf(p1, kPort1Mac, kPort1Ip, "port1", primary);
-  s->ports[kClientPort] = port_conf(p2, kPort2Mac, kPort2Ip, "port2", primary);
+  s->ports[kServerPort] = lab_port_conf(p1.port_id, kPort1Mac, kPort1Ip, "port1", primary);
+  s->ports[kClientPort] = lab_port_conf(p2.port_id, kPort2Mac, kPort2Ip, "port2", primary);
   s->routes[s->nb_routes++] = {to_be(ipv4(172, 16, 200, 0)), 24, kServerPort, 0, 0, 0};
   s->routes[s->nb_routes++] = {to_be(ipv4(10, 1, 100, 0)), 24, kClientPort, 0, 0, 0};
   FirewallConf& fw = s->firewall;
